@@ -1,0 +1,396 @@
+// Shared set-up for `npm start` and `npm test`.
+// Plain Node (no npm dependencies) on purpose: it runs before `npm install` has happened.
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const dataDir = path.join(root, '.data');
+
+/** Fixed loopback ports, away from the defaults so a system PostgreSQL/Redis does not collide. */
+export const ports = { postgres: 54329, redis: 63799, web: 3000, webTest: 3100 };
+
+const isRoot = process.getuid?.() === 0;
+
+export function log(msg) {
+  process.stdout.write(`\x1b[36m[tandem]\x1b[0m ${msg}\n`);
+}
+
+export function run(cmd, args, opts = {}) {
+  const res = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts });
+  if (res.status !== 0) {
+    throw new Error(`${cmd} ${args.join(' ')} exited with ${res.status ?? res.signal}`);
+  }
+  return res;
+}
+
+function quiet(cmd, args, opts = {}) {
+  return spawnSync(cmd, args, { encoding: 'utf8', cwd: root, ...opts });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Debian packages
+
+export function ensureAptPackages(pkgs) {
+  const missing = pkgs.filter((p) => {
+    const r = quiet('dpkg-query', ['-W', '-f=${Status}', p]);
+    return r.status !== 0 || !r.stdout.includes('install ok installed');
+  });
+  if (missing.length === 0) return;
+  if (!isRoot) {
+    throw new Error(
+      `Missing Debian packages: ${missing.join(' ')}. Install them as root: apt-get install -y ${missing.join(' ')}`,
+    );
+  }
+  log(`installing Debian packages: ${missing.join(' ')} (once)`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['update', '-qq'], { env });
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env });
+}
+
+// ---------------------------------------------------------------------------------------------
+// npm packages and generated code
+
+function newestMtime(files) {
+  let newest = 0;
+  for (const f of files) {
+    try {
+      newest = Math.max(newest, fs.statSync(path.join(root, f)).mtimeMs);
+    } catch {
+      /* a missing file is simply not newer */
+    }
+  }
+  return newest;
+}
+
+export function ensureNpmPackages() {
+  const marker = path.join(root, 'node_modules', '.package-lock.json');
+  const manifests = ['package.json', 'package-lock.json', ...workspaceManifests()];
+  const installed = fs.existsSync(marker) ? fs.statSync(marker).mtimeMs : 0;
+  if (installed === 0 || newestMtime(manifests) > installed) {
+    const hasLock = fs.existsSync(path.join(root, 'package-lock.json'));
+    log(`installing npm packages (${hasLock ? 'npm ci' : 'npm install'})`);
+    run('npm', [hasLock && installed === 0 ? 'ci' : 'install', '--no-audit', '--no-fund']);
+  }
+  ensurePrismaClient();
+}
+
+function workspaceManifests() {
+  const out = [];
+  for (const dir of ['apps', 'packages']) {
+    for (const name of fs.readdirSync(path.join(root, dir))) {
+      out.push(path.join(dir, name, 'package.json'));
+    }
+  }
+  out.push('e2e/package.json');
+  return out;
+}
+
+export function ensurePrismaClient() {
+  const generated = path.join(root, 'packages/db/generated/prisma/client.ts');
+  const schema = path.join(root, 'prisma/schema.prisma');
+  if (fs.existsSync(generated) && fs.statSync(generated).mtimeMs >= fs.statSync(schema).mtimeMs) return;
+  log('generating the Prisma client');
+  run(process.execPath, [path.join(root, 'infra/prisma.mjs'), 'generate'], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secrets kept across runs (so a second `npm start` keeps sessions and encrypted data readable)
+
+export function localSecrets() {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const file = path.join(dataDir, 'secrets.json');
+  let secrets = {};
+  if (fs.existsSync(file)) secrets = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const want = {
+    authSecret: () => randomBytes(32).toString('base64url'),
+    encryptionKey: () => randomBytes(32).toString('base64'),
+    ownerPassword: () => randomBytes(18).toString('base64url'),
+    appPassword: () => randomBytes(18).toString('base64url'),
+  };
+  let changed = false;
+  for (const [k, make] of Object.entries(want)) {
+    if (!secrets[k]) {
+      secrets[k] = make();
+      changed = true;
+    }
+  }
+  if (changed) fs.writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Servers
+
+function waitForPort(port, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      const sock = net.connect({ host: '127.0.0.1', port });
+      sock.once('connect', () => {
+        sock.destroy();
+        resolve();
+      });
+      sock.once('error', () => {
+        sock.destroy();
+        if (Date.now() > deadline) reject(new Error(`nothing answered on 127.0.0.1:${port}`));
+        else setTimeout(attempt, 100);
+      });
+    };
+    attempt();
+  });
+}
+
+function portOpen(port) {
+  return new Promise((resolve) => {
+    const sock = net.connect({ host: '127.0.0.1', port });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
+  });
+}
+
+function pgBin(name) {
+  const base = '/usr/lib/postgresql';
+  const versions = fs.existsSync(base) ? fs.readdirSync(base).sort((a, b) => Number(b) - Number(a)) : [];
+  for (const v of versions) {
+    const p = path.join(base, v, 'bin', name);
+    if (fs.existsSync(p)) return p;
+  }
+  throw new Error(`PostgreSQL's ${name} not found under ${base}`);
+}
+
+/** Runs a command as the given OS user when we are root (PostgreSQL refuses to run as root). */
+function asUser(user, cmd, args, opts = {}) {
+  if (isRoot) return quiet('runuser', ['-u', user, '--', cmd, ...args], opts);
+  return quiet(cmd, args, opts);
+}
+
+function chownTo(user, dir) {
+  if (isRoot) execFileSync('chown', ['-R', `${user}:`, dir]);
+}
+
+const pgDir = path.join(dataDir, 'postgres');
+const pgSocketDir = path.join(dataDir, 'run');
+
+export function psqlSuper(sql, database = 'postgres') {
+  const r = asUser('postgres', pgBin('psql'), [
+    '-h', pgSocketDir, '-p', String(ports.postgres), '-U', 'postgres', '-d', database,
+    '-v', 'ON_ERROR_STOP=1', '-qAt', '-c', sql,
+  ]);
+  if (r.status !== 0) throw new Error(`psql failed: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+async function startPostgres() {
+  fs.mkdirSync(dataDir, { recursive: true });
+  fs.mkdirSync(pgSocketDir, { recursive: true });
+  chownTo('postgres', pgSocketDir);
+  if (!fs.existsSync(path.join(pgDir, 'PG_VERSION'))) {
+    log('initialising PostgreSQL data directory in .data/postgres');
+    fs.mkdirSync(pgDir, { recursive: true });
+    chownTo('postgres', pgDir);
+    const r = asUser('postgres', pgBin('initdb'), [
+      '-D', pgDir, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C.UTF-8',
+    ]);
+    if (r.status !== 0) throw new Error(`initdb failed: ${r.stderr}`);
+  }
+  if (await portOpen(ports.postgres)) return false;
+  const opts = [
+    `-p ${ports.postgres}`,
+    `-c listen_addresses=127.0.0.1`,
+    `-c unix_socket_directories=${pgSocketDir}`,
+    `-c max_connections=200`,
+  ];
+  if (process.env.TANDEM_FAST_PG === '1') {
+    // Test runs only: durability does not matter, speed does.
+    opts.push('-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off');
+  }
+  const r = asUser('postgres', pgBin('pg_ctl'), [
+    '-D', pgDir, '-l', path.join(pgDir, 'server.log'), '-o', opts.join(' '), '-w', '-t', '60', 'start',
+  ]);
+  if (r.status !== 0) throw new Error(`PostgreSQL did not start: ${r.stderr || r.stdout}\nsee .data/postgres/server.log`);
+  await waitForPort(ports.postgres, 30_000);
+  return true;
+}
+
+function stopPostgres() {
+  asUser('postgres', pgBin('pg_ctl'), ['-D', pgDir, '-m', 'fast', '-w', 'stop']);
+}
+
+const redisDir = path.join(dataDir, 'redis');
+
+async function startRedis() {
+  fs.mkdirSync(redisDir, { recursive: true });
+  if (await portOpen(ports.redis)) return false;
+  const user = isRoot ? 'redis' : null;
+  if (user) chownTo(user, redisDir);
+  const args = [
+    '--daemonize', 'yes', '--bind', '127.0.0.1', '--port', String(ports.redis),
+    '--dir', redisDir, '--pidfile', path.join(redisDir, 'redis.pid'), '--logfile', path.join(redisDir, 'redis.log'),
+    // BullMQ must never lose jobs to eviction.
+    '--maxmemory-policy', 'noeviction', '--appendonly', 'yes', '--save', '',
+  ];
+  const r = user ? asUser(user, 'redis-server', args) : quiet('redis-server', args);
+  if (r.status !== 0) throw new Error(`Redis did not start: ${r.stderr || r.stdout}`);
+  await waitForPort(ports.redis, 15_000);
+  return true;
+}
+
+function stopRedis() {
+  quiet('redis-cli', ['-h', '127.0.0.1', '-p', String(ports.redis), 'shutdown', 'nosave']);
+}
+
+/**
+ * Brings PostgreSQL and Redis up (unless DATABASE_URL / REDIS_URL point elsewhere) and returns
+ * the connection settings plus a `stop()` that stops exactly what this call started.
+ */
+export async function serversUp({ database }) {
+  const secrets = localSecrets();
+  const started = [];
+  let ownerUrl = process.env.DATABASE_URL;
+  let appUrl = process.env.APP_DATABASE_URL;
+  let redisUrl = process.env.REDIS_URL;
+
+  if (!ownerUrl) {
+    if (await startPostgres()) {
+      started.push('postgres');
+      log(`PostgreSQL started on 127.0.0.1:${ports.postgres}`);
+    }
+    ensureLocalRoles(secrets);
+    ensureDatabase(database);
+    ownerUrl = `postgresql://tandem_owner:${secrets.ownerPassword}@127.0.0.1:${ports.postgres}/${database}`;
+  }
+  if (!appUrl) {
+    const u = new URL(ownerUrl);
+    u.username = 'tandem_app';
+    u.password = secrets.appPassword;
+    appUrl = u.toString();
+  }
+  if (!redisUrl) {
+    if (await startRedis()) {
+      started.push('redis');
+      log(`Redis started on 127.0.0.1:${ports.redis}`);
+    }
+    redisUrl = `redis://127.0.0.1:${ports.redis}/${database.endsWith('_test') ? 1 : 0}`;
+  }
+
+  const stop = () => {
+    if (started.includes('redis')) stopRedis();
+    if (started.includes('postgres')) stopPostgres();
+    if (started.length) log(`stopped ${started.join(' and ')}`);
+    started.length = 0;
+  };
+  return { ownerUrl, appUrl, redisUrl, secrets, stop };
+}
+
+function sqlLiteral(s) {
+  return `'${String(s).replaceAll("'", "''")}'`;
+}
+
+function ensureLocalRoles(secrets) {
+  // The owner runs migrations and owns the tables; the app role is subject to row-level security.
+  psqlSuper(`DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'tandem_owner') THEN
+      CREATE ROLE tandem_owner LOGIN CREATEROLE PASSWORD ${sqlLiteral(secrets.ownerPassword)};
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'tandem_app') THEN
+      CREATE ROLE tandem_app LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD ${sqlLiteral(secrets.appPassword)};
+    END IF;
+  END $$;`);
+  // CREATEDB lets Prisma create its shadow database when a developer writes a migration.
+  psqlSuper(`ALTER ROLE tandem_owner CREATEDB`);
+}
+
+function ensureDatabase(database) {
+  const exists = psqlSuper(`SELECT 1 FROM pg_database WHERE datname = ${sqlLiteral(database)}`);
+  if (!exists) psqlSuper(`CREATE DATABASE "${database}" OWNER tandem_owner`);
+}
+
+export function dropDatabase(database) {
+  psqlSuper(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes
+
+export function spawnService(name, cmd, args, { env, cwd = root, logFile } = {}) {
+  const out = logFile ? fs.openSync(logFile, 'a') : 'inherit';
+  const child = spawn(cmd, args, {
+    cwd,
+    env,
+    stdio: ['ignore', out, out],
+    detached: true, // own process group, so we can stop it with everything it spawned
+  });
+  child.serviceName = name;
+  return child;
+}
+
+export function stopService(child) {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+      resolve();
+    }, 5000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      clearTimeout(timer);
+      resolve();
+    }
+  });
+}
+
+export async function waitForHttp(url, timeoutMs, child) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) throw new Error(`${child.serviceName} exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs / 1000}s`);
+}
+
+/** The environment every Tandem process gets. */
+export function tandemEnv(servers, extra = {}) {
+  return {
+    ...process.env,
+    DATABASE_URL: servers.ownerUrl,
+    APP_DATABASE_URL: servers.appUrl,
+    REDIS_URL: servers.redisUrl,
+    AUTH_SECRET: process.env.AUTH_SECRET ?? servers.secrets.authSecret,
+    TANDEM_ENCRYPTION_KEY: process.env.TANDEM_ENCRYPTION_KEY ?? servers.secrets.encryptionKey,
+    AUTH_TRUST_HOST: 'true',
+    ...extra,
+  };
+}
+
+export function tsx(script, args = [], opts = {}) {
+  return run(process.execPath, ['--import', 'tsx', script, ...args], opts);
+}
+
+/** Stops the project's local PostgreSQL and Redis, whoever started them (`npm run servers:down`). */
+export function stopAllLocal() {
+  stopRedis();
+  if (fs.existsSync(path.join(pgDir, 'postmaster.pid'))) stopPostgres();
+  log('local PostgreSQL and Redis stopped');
+}
