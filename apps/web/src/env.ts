@@ -1,0 +1,21 @@
+import { z } from 'zod';
+
+// Server environment, validated once at start-up so a missing setting fails loudly and early.
+const schema = z.object({
+  APP_DATABASE_URL: z.string().startsWith('postgresql://', 'APP_DATABASE_URL must be a postgresql:// URL'),
+  AUTH_SECRET: z.string().min(32, 'AUTH_SECRET must be at least 32 characters'),
+  TANDEM_ENCRYPTION_KEY: z.string().min(40, 'TANDEM_ENCRYPTION_KEY must be 32 bytes, base64'),
+  TANDEM_PUBLIC_URL: z.url().optional(),
+});
+
+let cached: z.infer<typeof schema> | undefined;
+export function env() {
+  if (!cached) {
+    const parsed = schema.safeParse(process.env);
+    if (!parsed.success) {
+      throw new Error(`Invalid server environment:\n${parsed.error.issues.map((i) => `- ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+    }
+    cached = parsed.data;
+  }
+  return cached;
+}

@@ -1,0 +1,24 @@
+'use server';
+
+import { cookies } from 'next/headers';
+import { redirect } from 'next/navigation';
+import { auth, signOut } from '@/auth';
+import { listWorkspaces } from '@/server/actor';
+import { workspaceCookie } from '@/server/context';
+
+export async function switchWorkspace(formData: FormData) {
+  const session = await auth();
+  if (!session?.user?.id) redirect('/sign-in');
+  const key = String(formData.get('workspace') ?? '');
+  const found = await listWorkspaces(session.user.id);
+  // Only a workspace the user really has can be chosen; access is checked again on every request.
+  if (found?.workspaces.some((w) => w.key === key)) {
+    (await cookies()).set(workspaceCookie, key, { httpOnly: true, sameSite: 'lax', path: '/' });
+  }
+  redirect('/');
+}
+
+export async function signOutAction() {
+  (await cookies()).delete(workspaceCookie);
+  await signOut({ redirectTo: '/sign-in' });
+}

@@ -1,0 +1,20 @@
+import { createRouter } from '../trpc';
+import { accountRouter } from './account/router';
+import { auditRouter } from './audit/router';
+import { customerRouter } from './customer/router';
+import { invitationRouter } from './invitation/router';
+import { memberRouter } from './member/router';
+import { serverRouter } from './server/router';
+import { workspaceRouter } from './workspace/router';
+
+export const appRouter = createRouter({
+  account: accountRouter,
+  audit: auditRouter,
+  customer: customerRouter,
+  invitation: invitationRouter,
+  member: memberRouter,
+  server: serverRouter,
+  workspace: workspaceRouter,
+});
+
+export type AppRouter = typeof appRouter;

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { withTenant, withUser } from '@tandem/db';
+import { AppError, totpCodeSchema } from '@tandem/engine';
+import { newTotpSecret, openSecret, sealSecret, totpUri, verifyTotp } from '@tandem/security';
+import { resolveActor } from '../../actor';
+import { audit } from '../../services/audit';
+import { authedProcedure } from '../../trpc';
+
+const totpContext = (userId: string) => `user:${userId}:totp`;
+
+async function auditAccount(userId: string, workspaceKey: string | null, action: string, summary: string) {
+  const actor = await resolveActor(userId, workspaceKey);
+  if (!actor) return;
+  await withTenant(
+    { organizationId: actor.organizationId, userId, customerId: actor.kind === 'customer' ? actor.customerId : null },
+    (db) => audit(db, actor, { action, targetType: 'User', targetId: userId, summary }),
+  );
+}
+
+export const accountMe = authedProcedure
+  .output(z.object({ id: z.string(), name: z.string(), email: z.string(), totpEnabled: z.boolean() }))
+  .query(async ({ ctx }) =>
+    withUser(ctx.userId, async (tx) => {
+      const u = await tx.user.findUniqueOrThrow({ where: { id: ctx.userId } });
+      return { id: u.id, name: u.name, email: u.email, totpEnabled: u.totpEnabledAt !== null };
+    }),
+  );
+
+/**
+ * Starts TOTP set-up: a fresh secret, shown once so the user can add it to an authenticator app.
+ * It takes effect only after `totpEnable` proves the app produces matching codes.
+ */
+export const totpBegin = authedProcedure
+  .output(z.object({ secret: z.string(), uri: z.string() }))
+  .mutation(async ({ ctx }) =>
+    withUser(ctx.userId, async (tx) => {
+      const u = await tx.user.findUniqueOrThrow({ where: { id: ctx.userId } });
+      if (u.totpEnabledAt) throw new AppError('CONFLICT', 'Two-factor sign-in is already on; turn it off first to change it');
+      const secret = newTotpSecret();
+      await tx.user.update({ where: { id: u.id }, data: { totpSecretEnc: sealSecret(secret, totpContext(u.id)) } });
+      return { secret, uri: totpUri(secret, u.email) };
+    }),
+  );
+
+export const totpEnable = authedProcedure
+  .input(z.object({ code: totpCodeSchema }))
+  .output(z.object({ totpEnabled: z.literal(true) }))
+  .mutation(async ({ ctx, input }) => {
+    await withUser(ctx.userId, async (tx) => {
+      const u = await tx.user.findUniqueOrThrow({ where: { id: ctx.userId } });
+      if (u.totpEnabledAt) throw new AppError('CONFLICT', 'Two-factor sign-in is already on');
+      if (!u.totpSecretEnc) throw new AppError('BAD_REQUEST', 'Start the set-up first');
+      const secret = openSecret(u.totpSecretEnc, totpContext(u.id));
+      if (!verifyTotp(secret, input.code, Date.now())) {
+        throw new AppError('BAD_REQUEST', 'That code does not match. Check the time on your phone and try the next code.', {
+          code: 'Code does not match',
+        });
+      }
+      await tx.user.update({ where: { id: u.id }, data: { totpEnabledAt: new Date() } });
+    });
+    await auditAccount(ctx.userId, ctx.workspaceKey, 'account.totp.enable', 'Turned on two-factor sign-in');
+    return { totpEnabled: true as const };
+  });
+
+export const totpDisable = authedProcedure
+  .input(z.object({ code: totpCodeSchema }))
+  .output(z.object({ totpEnabled: z.literal(false) }))
+  .mutation(async ({ ctx, input }) => {
+    await withUser(ctx.userId, async (tx) => {
+      const u = await tx.user.findUniqueOrThrow({ where: { id: ctx.userId } });
+      if (!u.totpEnabledAt || !u.totpSecretEnc) throw new AppError('CONFLICT', 'Two-factor sign-in is not on');
+      if (!verifyTotp(openSecret(u.totpSecretEnc, totpContext(u.id)), input.code, Date.now())) {
+        throw new AppError('BAD_REQUEST', 'That code does not match', { code: 'Code does not match' });
+      }
+      await tx.user.update({ where: { id: u.id }, data: { totpEnabledAt: null, totpSecretEnc: null } });
+    });
+    await auditAccount(ctx.userId, ctx.workspaceKey, 'account.totp.disable', 'Turned off two-factor sign-in');
+    return { totpEnabled: false as const };
+  });

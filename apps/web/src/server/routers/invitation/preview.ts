@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { findUserForSignIn } from '@tandem/db';
+import { publicProcedure } from '../../trpc';
+import { withOpenInvitation } from './find';
+
+export const invitationTokenSchema = z.string().regex(/^[A-Za-z0-9_-]{20,100}$/, 'This invitation link is not valid');
+
+/** What the person holding the link is invited to (public: the link is the credential). */
+export const previewInvitation = publicProcedure
+  .input(z.object({ token: invitationTokenSchema }))
+  .output(
+    z.object({
+      email: z.string(),
+      organizationName: z.string(),
+      customerName: z.string().nullable(),
+      role: z.string(),
+      hasAccount: z.boolean(),
+    }),
+  )
+  .query(async ({ input }) =>
+    withOpenInvitation(input.token, async (tx, inv) => ({
+      email: inv.email,
+      organizationName: inv.organizationName,
+      customerName: inv.customerName,
+      role: (inv.orgRole ?? inv.customerRole)!,
+      hasAccount: (await findUserForSignIn(inv.email, tx)) !== null,
+    })),
+  );

@@ -1,0 +1,139 @@
+// tRPC procedure builders: the one place where authentication, tenant and role are decided.
+//
+//   publicProcedure          anyone
+//   authedProcedure          a signed-in user, before any tenant (account settings)
+//   orgProcedure(minRole)    MSP staff of the active organization with at least `minRole`
+//   customerProcedure(opts)  input has `customerId`; MSP staff of its organization, or a user of
+//                            that very customer. Anything else is NOT_FOUND.
+//
+// Tenant procedures run inside one database transaction (`ctx.db`) whose queries are scoped to
+// the tenant by the Prisma extension and, underneath, by PostgreSQL row-level security.
+import { initTRPC, TRPCError } from '@trpc/server';
+import { z } from 'zod';
+import { withTenant, type TenantTx } from '@tandem/db';
+import { AppError, fieldErrors, forbidden, idSchema, notFound, orgRoleAtLeast, type CustomerRole, type OrgRole } from '@tandem/engine';
+import { resolveActor, type Actor } from './actor';
+
+export interface Context {
+  /** The signed-in user's id, from the session; null when signed out. */
+  userId: string | null;
+  /** The workspace chosen in the organization switcher (cookie), if any. */
+  workspaceKey: string | null;
+  /** Base URL for links we hand out (invitations). */
+  origin: string;
+}
+
+const t = initTRPC.context<Context>().create({
+  errorFormatter({ shape, error }) {
+    const cause = error.cause;
+    let fields: Record<string, string> | undefined;
+    if (cause instanceof z.ZodError) fields = fieldErrors(cause);
+    else if (cause instanceof AppError) fields = cause.fields;
+    return {
+      ...shape,
+      message: cause instanceof z.ZodError ? describeZod(cause) : shape.message,
+      data: { ...shape.data, fields: fields ?? null, stack: undefined },
+    };
+  },
+});
+
+function describeZod(error: z.ZodError): string {
+  const first = error.issues[0];
+  if (!first) return 'Invalid input';
+  const where = first.path.length ? `${first.path.join('.')}: ` : '';
+  return `Invalid input: ${where}${first.message}`;
+}
+
+/** Maps our one error model (and Prisma's constraint errors) onto tRPC codes. */
+function toTrpcError(err: unknown): unknown {
+  if (err instanceof TRPCError && err.cause instanceof AppError) {
+    return new TRPCError({ code: err.cause.code, message: err.cause.message, cause: err.cause });
+  }
+  if (err instanceof TRPCError && err.code === 'INTERNAL_SERVER_ERROR') {
+    const code = (err.cause as { code?: unknown } | undefined)?.code;
+    if (code === 'P2002') return new TRPCError({ code: 'CONFLICT', message: 'Something with that name already exists', cause: err.cause });
+    if (code === 'P2025') return new TRPCError({ code: 'NOT_FOUND', message: 'Not found', cause: err.cause });
+    console.error('[trpc] internal error', err.cause ?? err);
+  }
+  return err;
+}
+
+const errorMapping = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok) throw toTrpcError(result.error);
+  return result;
+});
+
+export const createRouter = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+export const publicProcedure = t.procedure.use(errorMapping);
+
+export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.userId) throw new AppError('UNAUTHORIZED', 'Sign in first');
+  return next({ ctx: { ...ctx, userId: ctx.userId } });
+});
+
+/**
+ * Resolves the actor and runs the rest of the procedure in a tenant transaction. A failed
+ * procedure throws out of the transaction, so nothing it wrote is kept.
+ */
+const tenantProcedure = authedProcedure.use(async ({ ctx, next }) => {
+  const actor = await resolveActor(ctx.userId, ctx.workspaceKey);
+  if (!actor) throw forbidden('Your account has no access to any organization or customer');
+  return withTenant(
+    {
+      organizationId: actor.organizationId,
+      userId: actor.userId,
+      customerId: actor.kind === 'customer' ? actor.customerId : null,
+    },
+    async (db) => {
+      const result = await next({ ctx: { ...ctx, actor, db } });
+      if (!result.ok) throw result.error;
+      return result;
+    },
+  );
+});
+
+export type StaffActor = Extract<Actor, { kind: 'staff' }>;
+
+/** MSP staff of the active organization with at least `minRole`. Customer users: FORBIDDEN. */
+export function orgProcedure(minRole: OrgRole) {
+  return tenantProcedure.use(({ ctx, next }) => {
+    if (ctx.actor.kind !== 'staff') throw forbidden('Only MSP staff can do this');
+    if (!orgRoleAtLeast(ctx.actor.role, minRole)) throw forbidden(`This needs the ${minRole} role or higher`);
+    return next({ ctx: { ...ctx, actor: ctx.actor as StaffActor } });
+  });
+}
+
+export interface CustomerAccess {
+  /** Minimum org role for MSP staff (default viewer). */
+  staff?: OrgRole;
+  /** Customer roles allowed; omit to refuse customer users entirely (FORBIDDEN). */
+  customerRoles?: CustomerRole[];
+}
+
+/**
+ * A procedure about one customer, named by `customerId` in the input. MSP staff reach any
+ * customer of their organization; a customer user reaches only their own. Another tenant's
+ * customer, or one that does not exist, is NOT_FOUND either way.
+ */
+export function customerProcedure(access: CustomerAccess = {}) {
+  return tenantProcedure.input(z.object({ customerId: idSchema })).use(async ({ ctx, input, next }) => {
+    const { actor } = ctx;
+    if (actor.kind === 'customer') {
+      if (input.customerId !== actor.customerId) throw notFound('Customer');
+      if (!access.customerRoles?.includes(actor.role)) throw forbidden('Your role cannot do this');
+    } else if (!orgRoleAtLeast(actor.role, access.staff ?? 'viewer')) {
+      throw forbidden(`This needs the ${access.staff} role or higher`);
+    }
+    const customer = await ctx.db.customer.findUnique({ where: { id: input.customerId } });
+    if (!customer) throw notFound('Customer');
+    return next({ ctx: { ...ctx, customer } });
+  });
+}
+
+/** Any signed-in member of the tenant (staff or customer user); procedures narrow by actor kind. */
+export const memberProcedure = tenantProcedure;
+
+export type TenantContext = Context & { userId: string; actor: Actor; db: TenantTx };

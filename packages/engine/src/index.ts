@@ -1,0 +1,4 @@
+// Pure domain logic: no Node, Next, Prisma, ws or BullMQ. Time and I/O come in through arguments.
+export * from './errors.ts';
+export * from './roles.ts';
+export * from './validation.ts';

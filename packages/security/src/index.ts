@@ -1,0 +1,6 @@
+// Node-side security primitives shared by web, worker and seed: password hashing, tokens,
+// sealed secrets and TOTP.
+export * from './password.ts';
+export * from './secrets.ts';
+export * from './tokens.ts';
+export * from './totp.ts';
