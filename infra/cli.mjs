@@ -3,10 +3,11 @@ import { log, serversUp, tandemEnv } from './lib.mjs';
 import { prepareDatabase, seedDemo } from './database.mjs';
 
 const [cmd, ...rest] = process.argv.slice(2);
-const database = rest.includes('--test') ? 'tandem_test' : 'tandem';
+const dbFlag = rest.find((a) => a.startsWith('--db='));
+const database = dbFlag ? dbFlag.slice(5) : rest.includes('--test') ? 'tandem_test' : 'tandem';
 
 const servers = await serversUp({ database });
-const env = tandemEnv(servers);
+const env = tandemEnv(servers, { TANDEM_BCRYPT_COST: process.env.TANDEM_BCRYPT_COST ?? '8' });
 switch (cmd) {
   case 'up':
     log(`servers are up. DATABASE_URL=${servers.ownerUrl.replace(/:[^:@]*@/, ':***@')} REDIS_URL=${servers.redisUrl}`);
@@ -23,11 +24,11 @@ switch (cmd) {
     seedDemo(env);
     break;
   case 'env':
-    for (const k of ['DATABASE_URL', 'APP_DATABASE_URL', 'REDIS_URL', 'AUTH_SECRET', 'TANDEM_ENCRYPTION_KEY']) {
+    for (const k of ['DATABASE_URL', 'APP_DATABASE_URL', 'REDIS_URL', 'AUTH_SECRET', 'TANDEM_ENCRYPTION_KEY', 'TANDEM_BCRYPT_COST']) {
       process.stdout.write(`export ${k}='${env[k]}'\n`);
     }
     break;
   default:
-    console.error('usage: node infra/cli.mjs up|down|migrate|seed|env [--test]');
+    console.error('usage: node infra/cli.mjs up|down|migrate|seed|env [--test | --db=NAME]');
     process.exit(2);
 }

@@ -250,7 +250,7 @@ function stopRedis() {
  * Brings PostgreSQL and Redis up (unless DATABASE_URL / REDIS_URL point elsewhere) and returns
  * the connection settings plus a `stop()` that stops exactly what this call started.
  */
-export async function serversUp({ database }) {
+export async function serversUp({ database, fresh = false }) {
   const secrets = localSecrets();
   const started = [];
   let ownerUrl = process.env.DATABASE_URL;
@@ -263,6 +263,7 @@ export async function serversUp({ database }) {
       log(`PostgreSQL started on 127.0.0.1:${ports.postgres}`);
     }
     ensureLocalRoles(secrets);
+    if (fresh) dropDatabase(database);
     ensureDatabase(database);
     ownerUrl = `postgresql://tandem_owner:${secrets.ownerPassword}@127.0.0.1:${ports.postgres}/${database}`;
   }

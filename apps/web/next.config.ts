@@ -1,6 +1,8 @@
 import type { NextConfig } from 'next';
 
 const config: NextConfig = {
+  // npm test builds into its own directory so it can run beside npm start.
+  distDir: process.env.TANDEM_NEXT_DIST ?? '.next',
   // Workspace packages ship TypeScript sources.
   transpilePackages: ['@tandem/db', '@tandem/engine', '@tandem/security'],
   serverExternalPackages: ['@prisma/client', '@prisma/adapter-pg', 'pg', 'bcryptjs'],

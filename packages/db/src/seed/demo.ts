@@ -3,7 +3,9 @@
 import { hashPassword } from '@tandem/security';
 import { createPrismaClient } from '../client.ts';
 
-export const demoLogin = { email: 'owner@demo-msp.test', password: 'tandem-demo-owner' } as const;
+import demoLogin from './demo-login.json' with { type: 'json' };
+
+export { demoLogin };
 
 const customers = [
   {

@@ -1,0 +1,45 @@
+import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { z } from 'zod';
+import type { Db } from '@tandem/db';
+import { pruneLoginAttempts } from './jobs/maintenance.ts';
+
+export const maintenanceQueueName = 'tandem-maintenance';
+
+/** Job payloads, validated on receipt: a malformed job fails with a clear message. */
+const maintenanceJob = z.discriminatedUnion('task', [z.object({ task: z.literal('prune-login-attempts') })]);
+export type MaintenanceJob = z.infer<typeof maintenanceJob>;
+
+export function redisConnection(url: string): ConnectionOptions {
+  const u = new URL(url);
+  return {
+    host: u.hostname,
+    port: Number(u.port || 6379),
+    db: Number(u.pathname.slice(1) || 0),
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    // BullMQ workers block on Redis; they must not give up on a slow reply.
+    maxRetriesPerRequest: null,
+  };
+}
+
+export function maintenanceQueue(connection: ConnectionOptions) {
+  return new Queue<MaintenanceJob>(maintenanceQueueName, { connection });
+}
+
+export function startMaintenanceWorker(connection: ConnectionOptions, db: Db, now: () => Date = () => new Date()) {
+  return new Worker<MaintenanceJob>(
+    maintenanceQueueName,
+    async (job: Job<MaintenanceJob>) => {
+      const data = maintenanceJob.parse(job.data);
+      switch (data.task) {
+        case 'prune-login-attempts':
+          return { pruned: await pruneLoginAttempts(db, now()) };
+      }
+    },
+    { connection, concurrency: 1 },
+  );
+}
+
+/** Schedules the recurring maintenance (idempotent: the scheduler id makes it one schedule). */
+export async function scheduleMaintenance(queue: Queue<MaintenanceJob>) {
+  await queue.upsertJobScheduler('prune-login-attempts', { every: 3600_000 }, { data: { task: 'prune-login-attempts' } });
+}

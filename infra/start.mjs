@@ -1,0 +1,58 @@
+// `npm start`: install what is missing, start PostgreSQL and Redis, migrate, seed the demo, build
+// and start the web app and the worker. Ctrl-C stops everything this run started.
+import fs from 'node:fs';
+import path from 'node:path';
+import { buildWeb } from './build.mjs';
+import { ensureAptPackages, ensureNpmPackages, log, ports, root, serversUp, spawnService, stopService, tandemEnv, waitForHttp } from './lib.mjs';
+
+const usesLocalServers = !process.env.DATABASE_URL || !process.env.REDIS_URL;
+if (usesLocalServers) ensureAptPackages(['postgresql', 'redis-server', 'postgresql-client']);
+ensureNpmPackages();
+
+// Imported after the npm install: nothing here needs npm packages, but keep the order obvious.
+const { prepareDatabase, seedDemo } = await import('./database.mjs');
+
+const servers = await serversUp({ database: 'tandem' });
+const url = `http://127.0.0.1:${ports.web}`;
+const env = tandemEnv(servers, { NEXT_TELEMETRY_DISABLED: '1', TANDEM_PUBLIC_URL: process.env.TANDEM_PUBLIC_URL ?? url, NODE_ENV: 'production' });
+const children = [];
+
+async function stopAll(code) {
+  for (const c of children.reverse()) await stopService(c);
+  servers.stop();
+  process.exit(code);
+}
+process.on('SIGINT', () => void stopAll(0));
+process.on('SIGTERM', () => void stopAll(0));
+
+try {
+  prepareDatabase(env);
+  seedDemo(env);
+  buildWeb(env, '.next');
+
+  const web = spawnService('web', process.execPath, [path.join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', String(ports.web), '-H', '127.0.0.1'], {
+    env,
+    cwd: path.join(root, 'apps/web'),
+  });
+  children.push(web);
+  const worker = spawnService('worker', process.execPath, ['--import', 'tsx', path.join(root, 'apps/worker/src/main.ts')], { env });
+  children.push(worker);
+  for (const c of children) {
+    c.on('exit', (code, signal) => {
+      log(`${c.serviceName} stopped (${signal ?? code}); stopping the rest`);
+      void stopAll(1);
+    });
+  }
+  await waitForHttp(`${url}/api/health`, 60_000, web);
+
+  const demoLogin = JSON.parse(fs.readFileSync(path.join(root, 'packages/db/src/seed/demo-login.json'), 'utf8'));
+  process.stdout.write(`
+  Tandem is running: ${url}
+  Sign in as ${demoLogin.email} / ${demoLogin.password}
+  (PostgreSQL 127.0.0.1:${ports.postgres}, Redis 127.0.0.1:${ports.redis}; data in .data/). Ctrl-C stops everything.
+
+`);
+} catch (err) {
+  console.error(err instanceof Error ? err.message : err);
+  await stopAll(1);
+}
