@@ -14,6 +14,13 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
   trustHost: true,
   session: { strategy: 'jwt', maxAge: 12 * 3600 },
   pages: { signIn: '/sign-in' },
+  logger: {
+    // A refused sign-in is routine (and recorded for rate limiting); do not log it as an error.
+    error(error) {
+      if ((error as { type?: string }).type === 'CredentialsSignin') return;
+      console.error('[auth]', error);
+    },
+  },
   providers: [
     Credentials({
       credentials: { email: {}, password: {}, totp: {} },

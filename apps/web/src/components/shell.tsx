@@ -1,8 +1,9 @@
 import Link from 'next/link';
 import type { ReactNode } from 'react';
-import { signOutAction, switchWorkspace } from '@/lib/actions';
+import { signOutAction } from '@/lib/actions';
 import { listWorkspaces, type Actor } from '@/server/actor';
 import { ThemeToggle } from './theme-toggle';
+import { WorkspaceSwitcher } from './workspace-switcher';
 
 /** The portal frame: navigation by role, the organization switcher, theme and sign-out. */
 export async function Shell({ actor, children }: { actor: Actor; children: ReactNode }) {
@@ -39,24 +40,13 @@ export async function Shell({ actor, children }: { actor: Actor; children: React
           </nav>
           <div className="ml-auto flex flex-wrap items-center gap-2">
             {workspaces.length > 1 ? (
-              <form action={switchWorkspace} className="flex items-center gap-1">
-                <label htmlFor="workspace" className="sr-only">
-                  Organization
-                </label>
-                <select
-                  id="workspace"
-                  name="workspace"
-                  defaultValue={activeKey}
-                  className="max-w-56 rounded-md border border-slate-700 bg-slate-800 px-2 py-1 text-sm text-slate-100"
-                >
-                  {workspaces.map((w) => (
-                    <option key={w.key} value={w.key}>
-                      {w.customerName ? `${w.customerName} (${w.organizationName})` : w.organizationName}
-                    </option>
-                  ))}
-                </select>
-                <button className="rounded-md px-2 py-1 text-sm text-slate-300 hover:bg-slate-800 hover:text-white">Switch</button>
-              </form>
+              <WorkspaceSwitcher
+                activeKey={activeKey}
+                workspaces={workspaces.map((w) => ({
+                  key: w.key,
+                  label: w.customerName ? `${w.customerName} (${w.organizationName})` : w.organizationName,
+                }))}
+              />
             ) : (
               <span className="text-sm text-slate-300" data-testid="workspace-name">
                 {workspaces[0]?.customerName ?? workspaces[0]?.organizationName}

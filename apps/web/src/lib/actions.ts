@@ -15,7 +15,6 @@ export async function switchWorkspace(formData: FormData) {
   if (found?.workspaces.some((w) => w.key === key)) {
     (await cookies()).set(workspaceCookie, key, { httpOnly: true, sameSite: 'lax', path: '/' });
   }
-  redirect('/');
 }
 
 export async function signOutAction() {

@@ -1,0 +1,204 @@
+// Tenant isolation at the API: every procedure that takes an id is tried with ids of another
+// organization (NOT_FOUND, nothing changes), with ids of another customer of the same
+// organization as a customer user (NOT_FOUND where customer users may call it, FORBIDDEN where
+// only staff may), and with ids that do not exist at all (NOT_FOUND).
+import { randomUUID } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createInvitation, createTenant, type Tenant } from '@tandem/db/testing';
+import { allProcedurePaths, callerFor, expectCode, procedureAt, procedureDef, tenantSnapshot, uniqueEmail } from './helpers';
+
+/** The ids a call can name. */
+interface Ids {
+  customerId: string;
+  customerName: string;
+  orgMembershipId: string;
+  customerMembershipId: string;
+  invitationId: string;
+}
+
+interface IdCase {
+  path: string;
+  /** The input, naming the given ids. */
+  input: (ids: Ids) => unknown;
+  /** What a customer user gets when naming another customer's ids (same organization). */
+  customerUserGets: 'NOT_FOUND' | 'FORBIDDEN';
+}
+
+/** Every procedure whose input names a record by id. */
+const idCases: IdCase[] = [
+  { path: 'customer.get', input: (i) => ({ customerId: i.customerId }), customerUserGets: 'NOT_FOUND' },
+  {
+    path: 'customer.update',
+    input: (i) => ({ customerId: i.customerId, name: 'Taken over', notes: 'written by another tenant' }),
+    customerUserGets: 'FORBIDDEN',
+  },
+  { path: 'customer.delete', input: (i) => ({ customerId: i.customerId, confirmName: i.customerName }), customerUserGets: 'FORBIDDEN' },
+  { path: 'server.list', input: (i) => ({ customerId: i.customerId }), customerUserGets: 'NOT_FOUND' },
+  { path: 'member.updateOrgRole', input: (i) => ({ membershipId: i.orgMembershipId, role: 'admin' }), customerUserGets: 'FORBIDDEN' },
+  { path: 'member.removeOrgMember', input: (i) => ({ membershipId: i.orgMembershipId }), customerUserGets: 'FORBIDDEN' },
+  {
+    path: 'member.updateCustomerRole',
+    input: (i) => ({ membershipId: i.customerMembershipId, role: 'viewer' }),
+    customerUserGets: 'FORBIDDEN',
+  },
+  { path: 'member.removeCustomerMember', input: (i) => ({ membershipId: i.customerMembershipId }), customerUserGets: 'FORBIDDEN' },
+  {
+    path: 'invitation.create',
+    input: (i) => ({ kind: 'customer', customerId: i.customerId, email: uniqueEmail('cross'), role: 'approver' }),
+    customerUserGets: 'FORBIDDEN',
+  },
+  { path: 'invitation.revoke', input: (i) => ({ invitationId: i.invitationId }), customerUserGets: 'FORBIDDEN' },
+  { path: 'audit.list', input: (i) => ({ customerId: i.customerId }), customerUserGets: 'NOT_FOUND' },
+];
+
+/** Procedures that name no record by id (tokens and filters aside); checked below. */
+const noIdProcedures = [
+  'account.me',
+  'account.totpBegin',
+  'account.totpDisable',
+  'account.totpEnable',
+  'audit.facets',
+  'customer.create',
+  'customer.list',
+  'invitation.accept', // by token
+  'invitation.list',
+  'invitation.preview', // by token
+  'member.list',
+  'workspace.list',
+];
+
+/** Field paths of a zod input schema whose value is a uuid (an id). */
+function uuidFields(schema: unknown, prefix = ''): string[] {
+  const def = (schema as { _zod?: { def?: Record<string, unknown> } } | undefined)?._zod?.def;
+  if (!def) return [];
+  switch (def.type) {
+    case 'string':
+      return def.format === 'uuid' ? [prefix || '(input)'] : [];
+    case 'object':
+      return Object.entries(def.shape as Record<string, unknown>).flatMap(([k, v]) => uuidFields(v, prefix ? `${prefix}.${k}` : k));
+    case 'optional':
+    case 'nullable':
+    case 'default':
+    case 'prefault':
+    case 'readonly':
+    case 'nonoptional':
+    case 'catch':
+      return uuidFields(def.innerType, prefix);
+    case 'pipe':
+      return uuidFields(def.in, prefix);
+    case 'union':
+      return [...new Set((def.options as unknown[]).flatMap((o) => uuidFields(o, prefix)))];
+    case 'array':
+      return uuidFields(def.element, `${prefix}[]`);
+    default:
+      return [];
+  }
+}
+
+const procedureIdFields = (path: string) => [...new Set(procedureDef(path).inputs.flatMap((s) => uuidFields(s)))];
+
+let a: Tenant;
+let b: Tenant;
+let bIds: Ids;
+let yIds: Ids;
+
+beforeAll(async () => {
+  [a, b] = await Promise.all([createTenant(), createTenant()]);
+  bIds = {
+    customerId: b.customerX.id,
+    customerName: b.customerX.name,
+    orgMembershipId: b.viewerMembership.id,
+    customerMembershipId: b.customerMembership.id,
+    invitationId: b.invitation.id,
+  };
+  const { invitation: yInvitation } = await createInvitation({ organizationId: a.org.id, customerId: a.customerY.id });
+  yIds = {
+    customerId: a.customerY.id,
+    customerName: a.customerY.name,
+    orgMembershipId: a.viewerMembership.id,
+    customerMembershipId: a.customerYMembership.id,
+    invitationId: yInvitation.id,
+  };
+});
+
+describe('the table of id-taking procedures', () => {
+  it('covers every procedure of the router (new procedures must be added here)', () => {
+    const covered = [...idCases.map((c) => c.path), ...noIdProcedures].sort();
+    expect(new Set(covered).size, 'a procedure is listed twice').toBe(covered.length);
+    expect(covered).toEqual(allProcedurePaths());
+  });
+
+  it('lists as id-free only procedures whose input has no id field', () => {
+    const withIds = noIdProcedures.map((path) => ({ path, ids: procedureIdFields(path) })).filter((p) => p.ids.length > 0);
+    expect(withIds, 'these take ids: move them to idCases').toEqual([]);
+  });
+
+  it.each(idCases.map((c) => c.path))('%s really takes an id', (path) => {
+    expect(procedureIdFields(path).length).toBeGreaterThan(0);
+  });
+});
+
+describe('an owner of organization A naming organization B’s records', () => {
+  it.each(idCases)('$path → NOT_FOUND, and B is unchanged', async ({ path, input }) => {
+    const before = await tenantSnapshot(b.org.id);
+    const err = await expectCode(procedureAt(callerFor(a.owner.id), path)(input(bIds)), 'NOT_FOUND');
+    expect(err.message).toMatch(/not found/i);
+    expect(await tenantSnapshot(b.org.id)).toEqual(before);
+  });
+
+  it('B’s own owner can make those same calls (the ids are real)', async () => {
+    const get = await callerFor(b.owner.id).customer.get({ customerId: b.customerX.id });
+    expect(get.id).toBe(b.customerX.id);
+    const servers = await callerFor(b.owner.id).server.list({ customerId: b.customerX.id });
+    expect(servers.map((s) => s.id)).toEqual([b.serverX.id]);
+  });
+
+  it('cannot switch into B with a forged workspace cookie: the key is ignored', async () => {
+    const caller = callerFor(a.owner.id, `org:${b.org.id}`);
+    const list = await caller.customer.list();
+    expect(list.map((c) => c.id).sort()).toEqual([a.customerX.id, a.customerY.id].sort());
+    const ws = await caller.workspace.list();
+    expect(ws.active?.organizationId).toBe(a.org.id);
+    expect(ws.workspaces.map((w) => w.organizationId)).not.toContain(b.org.id);
+  });
+
+  it('filters naming B’s actor or B’s event as cursor return none of B’s events', async () => {
+    const caller = callerFor(a.owner.id);
+    const byActor = await caller.audit.list({ actorId: b.owner.id });
+    expect(byActor.events).toEqual([]);
+    const byCursor = await caller.audit.list({ cursor: b.audit.id });
+    expect(byCursor.events.filter((e) => e.id === b.audit.id || e.customerId === b.customerX.id)).toEqual([]);
+  });
+});
+
+describe('a customer user of X naming customer Y’s records (same organization)', () => {
+  it.each(idCases)('$path → $customerUserGets, and nothing changes', async ({ path, input, customerUserGets }) => {
+    const before = await tenantSnapshot(a.org.id);
+    await expectCode(procedureAt(callerFor(a.customerUser.id), path)(input(yIds)), customerUserGets);
+    expect(await tenantSnapshot(a.org.id)).toEqual(before);
+  });
+
+  it('can read their own customer through the same procedures', async () => {
+    const caller = callerFor(a.customerUser.id);
+    expect((await caller.customer.get({ customerId: a.customerX.id })).id).toBe(a.customerX.id);
+    expect((await caller.server.list({ customerId: a.customerX.id })).map((s) => s.id)).toEqual([a.serverX.id]);
+    const audit = await caller.audit.list({ customerId: a.customerX.id });
+    expect(audit.events.map((e) => e.id)).toContain(a.audit.id);
+  });
+});
+
+describe('ids that do not exist', () => {
+  const missing: Ids = {
+    customerId: randomUUID(),
+    customerName: 'Nobody',
+    orgMembershipId: randomUUID(),
+    customerMembershipId: randomUUID(),
+    invitationId: randomUUID(),
+  };
+
+  it.each(idCases)('$path → NOT_FOUND for an owner', async ({ path, input }) => {
+    const before = await tenantSnapshot(a.org.id);
+    await expectCode(procedureAt(callerFor(a.owner.id), path)(input(missing)), 'NOT_FOUND');
+    expect(await tenantSnapshot(a.org.id)).toEqual(before);
+  });
+});
