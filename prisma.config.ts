@@ -22,5 +22,5 @@ export default defineConfig({
   migrations: { path: 'prisma/migrations' },
   engine: 'js',
   experimental: { adapter: true },
-  adapter: async () => new PrismaPg(ownerConnection()),
+  adapter: () => Promise.resolve(new PrismaPg(ownerConnection())),
 });

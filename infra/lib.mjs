@@ -144,7 +144,7 @@ function waitForPort(port, timeoutMs) {
   });
 }
 
-function portOpen(port) {
+export function portOpen(port) {
   return new Promise((resolve) => {
     const sock = net.connect({ host: '127.0.0.1', port });
     sock.once('connect', () => {
@@ -319,6 +319,13 @@ export function dropDatabase(database) {
 
 // ---------------------------------------------------------------------------------------------
 // Child processes
+
+/** Fails clearly when something else already listens where we want to. */
+export async function assertPortFree(port, what) {
+  if (await portOpen(port)) {
+    throw new Error(`Port ${port} (for ${what}) is already in use on 127.0.0.1. Stop whatever listens there (is Tandem already running?) and try again.`);
+  }
+}
 
 export function spawnService(name, cmd, args, { env, cwd = root, logFile } = {}) {
   const out = logFile ? fs.openSync(logFile, 'a') : 'inherit';

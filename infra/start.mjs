@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildWeb } from './build.mjs';
-import { ensureAptPackages, ensureNpmPackages, log, ports, root, serversUp, spawnService, stopService, tandemEnv, waitForHttp } from './lib.mjs';
+import { ensureAptPackages, ensureNpmPackages, log, ports, root, serversUp, spawnService, assertPortFree, stopService, tandemEnv, waitForHttp } from './lib.mjs';
 
 const usesLocalServers = !process.env.DATABASE_URL || !process.env.REDIS_URL;
 if (usesLocalServers) ensureAptPackages(['postgresql', 'redis-server', 'postgresql-client']);
@@ -26,6 +26,7 @@ process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
 
 try {
+  await assertPortFree(ports.web, 'the web app');
   prepareDatabase(env);
   seedDemo(env);
   buildWeb(env, '.next');

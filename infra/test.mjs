@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { buildWeb } from './build.mjs';
-import { dataDir, ensureAptPackages, ensureNpmPackages, log, ports, root, serversUp, spawnService, stopService, tandemEnv, waitForHttp } from './lib.mjs';
+import { dataDir, ensureAptPackages, ensureNpmPackages, log, ports, root, serversUp, spawnService, assertPortFree, stopService, tandemEnv, waitForHttp } from './lib.mjs';
 
 const only = process.argv[2]; // optional: "vitest" or "e2e"
 const usesLocalServers = !process.env.DATABASE_URL || !process.env.REDIS_URL;
@@ -62,6 +62,7 @@ function runVitest() {
 async function runE2e() {
   seedDemo(env);
   buildWeb(env, '.next-test');
+  await assertPortFree(ports.webTest, 'the web app');
   const web = spawnService('web', process.execPath, [path.join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', String(ports.webTest), '-H', '127.0.0.1'], {
     env: { ...env, TANDEM_NEXT_DIST: '.next-test' },
     cwd: path.join(root, 'apps/web'),

@@ -8,8 +8,8 @@ const config: NextConfig = {
   serverExternalPackages: ['@prisma/client', '@prisma/adapter-pg', 'pg', 'bcryptjs'],
   poweredByHeader: false,
   typescript: { ignoreBuildErrors: false },
-  async headers() {
-    return [
+  headers() {
+    return Promise.resolve([
       {
         source: '/:path*',
         headers: [
@@ -18,7 +18,7 @@ const config: NextConfig = {
           { key: 'Referrer-Policy', value: 'same-origin' },
         ],
       },
-    ];
+    ]);
   },
 };
 

@@ -2,4 +2,4 @@ export * from './client.ts';
 export * from './tenant.ts';
 export { Prisma } from '../generated/prisma/client.ts';
 export * from '../generated/prisma/enums.ts';
-export type * from '../generated/prisma/models.ts';
+export type * from '../generated/prisma/client.ts';

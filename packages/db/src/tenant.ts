@@ -69,7 +69,7 @@ function scopedExtension(scope: TenantScope) {
           const a = { ...(args as Record<string, unknown>) };
           if (whereOperations.has(operation)) {
             const existing = a.where as Record<string, unknown> | undefined;
-            const and = existing?.AND === undefined ? [] : Array.isArray(existing.AND) ? existing.AND : [existing.AND];
+            const and: unknown[] = existing?.AND === undefined ? [] : Array.isArray(existing.AND) ? (existing.AND as unknown[]) : [existing.AND];
             a.where = { ...existing, AND: [...and, scopeWhere(model, scope)] };
           }
           if (operation === 'create' || operation === 'upsert') {
@@ -80,7 +80,7 @@ function scopedExtension(scope: TenantScope) {
             const data = a.data as Record<string, unknown> | Record<string, unknown>[];
             a.data = Array.isArray(data) ? data.map((d) => scopeData(model, d, scope)) : scopeData(model, data, scope);
           }
-          return query(a as typeof args);
+          return query(a);
         },
       },
     },

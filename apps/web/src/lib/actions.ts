@@ -9,7 +9,8 @@ import { workspaceCookie } from '@/server/context';
 export async function switchWorkspace(formData: FormData) {
   const session = await auth();
   if (!session?.user?.id) redirect('/sign-in');
-  const key = String(formData.get('workspace') ?? '');
+  const raw = formData.get('workspace');
+  const key = typeof raw === 'string' ? raw : '';
   const found = await listWorkspaces(session.user.id);
   // Only a workspace the user really has can be chosen; access is checked again on every request.
   if (found?.workspaces.some((w) => w.key === key)) {

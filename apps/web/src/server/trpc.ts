@@ -102,7 +102,7 @@ export function orgProcedure(minRole: OrgRole) {
   return tenantProcedure.use(({ ctx, next }) => {
     if (ctx.actor.kind !== 'staff') throw forbidden('Only MSP staff can do this');
     if (!orgRoleAtLeast(ctx.actor.role, minRole)) throw forbidden(`This needs the ${minRole} role or higher`);
-    return next({ ctx: { ...ctx, actor: ctx.actor as StaffActor } });
+    return next({ ctx: { ...ctx, actor: ctx.actor } });
   });
 }
 

@@ -13,7 +13,11 @@ function makeQueryClient() {
     defaultOptions: {
       queries: {
         staleTime: 5_000,
-        retry: (count, err) => !(err instanceof TRPCClientError && err.data?.httpStatus < 500) && count < 2,
+        retry: (count, err) => {
+          const status = err instanceof TRPCClientError ? (err.data as { httpStatus?: number } | undefined)?.httpStatus : undefined;
+          // Client errors (bad input, not found, forbidden) will not get better by retrying.
+          return !(status !== undefined && status < 500) && count < 2;
+        },
       },
     },
   });
