@@ -1,7 +1,7 @@
 // Shared set-up for `npm start` and `npm test`.
 // Plain Node (no npm dependencies) on purpose: it runs before `npm install` has happened.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -175,12 +175,35 @@ function chownTo(user, dir) {
   if (isRoot) execFileSync('chown', ['-R', `${user}:`, dir]);
 }
 
-const pgDir = path.join(dataDir, 'postgres');
-const pgSocketDir = path.join(dataDir, 'run');
+/**
+ * Where a server run as another OS user keeps its files: `.data/<name>`, unless that user cannot
+ * reach it (a checkout under a private home directory) or a socket path would be too long; then
+ * a directory under /var/lib/tandem, linked from `.data/<name>`.
+ */
+function serviceDir(name, user) {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const local = path.join(dataDir, name);
+  const reachable = !isRoot || quiet('runuser', ['-u', user, '--', 'test', '-x', dataDir]).status === 0;
+  if (reachable && local.length < 80) return local;
+  const alt = path.join('/var/lib/tandem', createHash('sha256').update(root).digest('hex').slice(0, 12), name);
+  fs.mkdirSync(alt, { recursive: true });
+  for (let p = path.dirname(alt); p !== '/'; p = path.dirname(p)) fs.chmodSync(p, 0o755);
+  if (!fs.existsSync(local)) fs.symlinkSync(alt, local);
+  return alt;
+}
+
+// Resolved on first use: the OS users exist only once the Debian packages are installed.
+const memo = (fn) => {
+  let v;
+  return () => (v ??= fn());
+};
+const pgDirOf = memo(() => serviceDir('postgres', 'postgres'));
+const pgSocketDirOf = memo(() => serviceDir('run', 'postgres'));
+const redisDirOf = memo(() => serviceDir('redis', 'redis'));
 
 export function psqlSuper(sql, database = 'postgres') {
   const r = asUser('postgres', pgBin('psql'), [
-    '-h', pgSocketDir, '-p', String(ports.postgres), '-U', 'postgres', '-d', database,
+    '-h', pgSocketDirOf(), '-p', String(ports.postgres), '-U', 'postgres', '-d', database,
     '-v', 'ON_ERROR_STOP=1', '-qAt', '-c', sql,
   ]);
   if (r.status !== 0) throw new Error(`psql failed: ${r.stderr}`);
@@ -189,14 +212,14 @@ export function psqlSuper(sql, database = 'postgres') {
 
 async function startPostgres() {
   fs.mkdirSync(dataDir, { recursive: true });
-  fs.mkdirSync(pgSocketDir, { recursive: true });
-  chownTo('postgres', pgSocketDir);
-  if (!fs.existsSync(path.join(pgDir, 'PG_VERSION'))) {
+  fs.mkdirSync(pgSocketDirOf(), { recursive: true });
+  chownTo('postgres', pgSocketDirOf());
+  if (!fs.existsSync(path.join(pgDirOf(), 'PG_VERSION'))) {
     log('initialising PostgreSQL data directory in .data/postgres');
-    fs.mkdirSync(pgDir, { recursive: true });
-    chownTo('postgres', pgDir);
+    fs.mkdirSync(pgDirOf(), { recursive: true });
+    chownTo('postgres', pgDirOf());
     const r = asUser('postgres', pgBin('initdb'), [
-      '-D', pgDir, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C.UTF-8',
+      '-D', pgDirOf(), '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C.UTF-8',
     ]);
     if (r.status !== 0) throw new Error(`initdb failed: ${r.stderr}`);
   }
@@ -204,7 +227,7 @@ async function startPostgres() {
   const opts = [
     `-p ${ports.postgres}`,
     `-c listen_addresses=127.0.0.1`,
-    `-c unix_socket_directories=${pgSocketDir}`,
+    `-c unix_socket_directories=${pgSocketDirOf()}`,
     `-c max_connections=200`,
   ];
   if (process.env.TANDEM_FAST_PG === '1') {
@@ -212,7 +235,7 @@ async function startPostgres() {
     opts.push('-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off');
   }
   const r = asUser('postgres', pgBin('pg_ctl'), [
-    '-D', pgDir, '-l', path.join(pgDir, 'server.log'), '-o', opts.join(' '), '-w', '-t', '60', 'start',
+    '-D', pgDirOf(), '-l', path.join(pgDirOf(), 'server.log'), '-o', opts.join(' '), '-w', '-t', '60', 'start',
   ]);
   if (r.status !== 0) throw new Error(`PostgreSQL did not start: ${r.stderr || r.stdout}\nsee .data/postgres/server.log`);
   await waitForPort(ports.postgres, 30_000);
@@ -220,19 +243,18 @@ async function startPostgres() {
 }
 
 function stopPostgres() {
-  asUser('postgres', pgBin('pg_ctl'), ['-D', pgDir, '-m', 'fast', '-w', 'stop']);
+  asUser('postgres', pgBin('pg_ctl'), ['-D', pgDirOf(), '-m', 'fast', '-w', 'stop']);
 }
 
-const redisDir = path.join(dataDir, 'redis');
 
 async function startRedis() {
-  fs.mkdirSync(redisDir, { recursive: true });
+  fs.mkdirSync(redisDirOf(), { recursive: true });
   if (await portOpen(ports.redis)) return false;
   const user = isRoot ? 'redis' : null;
-  if (user) chownTo(user, redisDir);
+  if (user) chownTo(user, redisDirOf());
   const args = [
     '--daemonize', 'yes', '--bind', '127.0.0.1', '--port', String(ports.redis),
-    '--dir', redisDir, '--pidfile', path.join(redisDir, 'redis.pid'), '--logfile', path.join(redisDir, 'redis.log'),
+    '--dir', redisDirOf(), '--pidfile', path.join(redisDirOf(), 'redis.pid'), '--logfile', path.join(redisDirOf(), 'redis.log'),
     // BullMQ must never lose jobs to eviction.
     '--maxmemory-policy', 'noeviction', '--appendonly', 'yes', '--save', '',
   ];
@@ -399,6 +421,6 @@ export function tsx(script, args = [], opts = {}) {
 /** Stops the project's local PostgreSQL and Redis, whoever started them (`npm run servers:down`). */
 export function stopAllLocal() {
   stopRedis();
-  if (fs.existsSync(path.join(pgDir, 'postmaster.pid'))) stopPostgres();
+  if (fs.existsSync(path.join(pgDirOf(), 'postmaster.pid'))) stopPostgres();
   log('local PostgreSQL and Redis stopped');
 }
