@@ -17,7 +17,10 @@ const url = `http://127.0.0.1:${ports.web}`;
 const env = tandemEnv(servers, { NEXT_TELEMETRY_DISABLED: '1', TANDEM_PUBLIC_URL: process.env.TANDEM_PUBLIC_URL ?? url, NODE_ENV: 'production' });
 const children = [];
 
+let stopping = false;
 async function stopAll(code) {
+  if (stopping) return;
+  stopping = true;
   for (const c of children.reverse()) await stopService(c);
   servers.stop();
   process.exit(code);
@@ -40,6 +43,7 @@ try {
   children.push(worker);
   for (const c of children) {
     c.on('exit', (code, signal) => {
+      if (stopping) return;
       log(`${c.serviceName} stopped (${signal ?? code}); stopping the rest`);
       void stopAll(1);
     });

@@ -4,7 +4,7 @@
 // only staff may), and with ids that do not exist at all (NOT_FOUND).
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createInvitation, createTenant, type Tenant } from '@tandem/db/testing';
+import { addCustomerMember, createInvitation, createTenant, type Tenant } from '@tandem/db/testing';
 import { allProcedurePaths, callerFor, expectCode, procedureAt, procedureDef, tenantSnapshot, uniqueEmail } from './helpers';
 
 /** The ids a call can name. */
@@ -32,16 +32,28 @@ const idCases: IdCase[] = [
     input: (i) => ({ customerId: i.customerId, name: 'Taken over', notes: 'written by another tenant' }),
     customerUserGets: 'FORBIDDEN',
   },
-  { path: 'customer.delete', input: (i) => ({ customerId: i.customerId, confirmName: i.customerName }), customerUserGets: 'FORBIDDEN' },
+  {
+    path: 'customer.delete',
+    input: (i) => ({ customerId: i.customerId, confirmName: i.customerName }),
+    customerUserGets: 'FORBIDDEN',
+  },
   { path: 'server.list', input: (i) => ({ customerId: i.customerId }), customerUserGets: 'NOT_FOUND' },
-  { path: 'member.updateOrgRole', input: (i) => ({ membershipId: i.orgMembershipId, role: 'admin' }), customerUserGets: 'FORBIDDEN' },
+  {
+    path: 'member.updateOrgRole',
+    input: (i) => ({ membershipId: i.orgMembershipId, role: 'admin' }),
+    customerUserGets: 'FORBIDDEN',
+  },
   { path: 'member.removeOrgMember', input: (i) => ({ membershipId: i.orgMembershipId }), customerUserGets: 'FORBIDDEN' },
   {
     path: 'member.updateCustomerRole',
     input: (i) => ({ membershipId: i.customerMembershipId, role: 'viewer' }),
     customerUserGets: 'FORBIDDEN',
   },
-  { path: 'member.removeCustomerMember', input: (i) => ({ membershipId: i.customerMembershipId }), customerUserGets: 'FORBIDDEN' },
+  {
+    path: 'member.removeCustomerMember',
+    input: (i) => ({ membershipId: i.customerMembershipId }),
+    customerUserGets: 'FORBIDDEN',
+  },
   {
     path: 'invitation.create',
     input: (i) => ({ kind: 'customer', customerId: i.customerId, email: uniqueEmail('cross'), role: 'approver' }),
@@ -75,7 +87,9 @@ function uuidFields(schema: unknown, prefix = ''): string[] {
     case 'string':
       return def.format === 'uuid' ? [prefix || '(input)'] : [];
     case 'object':
-      return Object.entries(def.shape as Record<string, unknown>).flatMap(([k, v]) => uuidFields(v, prefix ? `${prefix}.${k}` : k));
+      return Object.entries(def.shape as Record<string, unknown>).flatMap(([k, v]) =>
+        uuidFields(v, prefix ? `${prefix}.${k}` : k),
+      );
     case 'optional':
     case 'nullable':
     case 'default':
@@ -184,6 +198,27 @@ describe('a customer user of X naming customer Y’s records (same organization)
     expect((await caller.server.list({ customerId: a.customerX.id })).map((s) => s.id)).toEqual([a.serverX.id]);
     const audit = await caller.audit.list({ customerId: a.customerX.id });
     expect(audit.events.map((e) => e.id)).toContain(a.audit.id);
+  });
+});
+
+describe('a person who is staff of A and a customer user of B', () => {
+  it('sees exactly the workspace the cookie names, and nothing of the other', async () => {
+    const both = a.operator;
+    await addCustomerMember(b.customerY, both.id, 'viewer');
+    const ws = await callerFor(both.id).workspace.list();
+    expect(ws.workspaces.map((w) => w.key).sort()).toEqual([`customer:${b.customerY.id}`, `org:${a.org.id}`].sort());
+
+    const asStaff = callerFor(both.id, `org:${a.org.id}`);
+    expect((await asStaff.customer.list()).map((c) => c.id).sort()).toEqual([a.customerX.id, a.customerY.id].sort());
+    await expectCode(asStaff.customer.get({ customerId: b.customerY.id }), 'NOT_FOUND');
+
+    const asCustomer = callerFor(both.id, `customer:${b.customerY.id}`);
+    expect((await asCustomer.customer.list()).map((c) => c.id)).toEqual([b.customerY.id]);
+    await expectCode(asCustomer.customer.get({ customerId: a.customerX.id }), 'NOT_FOUND');
+    await expectCode(asCustomer.customer.get({ customerId: b.customerX.id }), 'NOT_FOUND');
+    await expectCode(asCustomer.member.list(), 'FORBIDDEN');
+    const audit = await asCustomer.audit.list({});
+    expect(audit.events.every((e) => e.customerId === b.customerY.id)).toBe(true);
   });
 });
 

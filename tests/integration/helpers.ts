@@ -40,15 +40,20 @@ export function allProcedurePaths(): string[] {
 
 /** The tRPC procedure object at a path (for its type and input parsers). */
 export function procedureDef(path: string): { type: 'query' | 'mutation' | 'subscription'; inputs: unknown[] } {
-  const procs = (appRouter._def as unknown as { procedures: Record<string, { _def: { type: 'query' | 'mutation'; inputs: unknown[] } }> })
-    .procedures;
+  const procs = (
+    appRouter._def as unknown as { procedures: Record<string, { _def: { type: 'query' | 'mutation'; inputs: unknown[] } }> }
+  ).procedures;
   const p = procs[path];
   if (!p) throw new Error(`no procedure ${path}`);
   return p._def;
 }
 
 export interface HttpErrorBody {
-  error: { message: string; code: number; data: { code: string; httpStatus: number; path: string; fields: Record<string, string> | null } };
+  error: {
+    message: string;
+    code: number;
+    data: { code: string; httpStatus: number; path: string; fields: Record<string, string> | null };
+  };
 }
 
 /**
@@ -62,7 +67,7 @@ export async function httpCall(userId: string | null, path: string, input?: unkn
   if (type === 'query') {
     if (input !== undefined) url.searchParams.set('input', JSON.stringify(input));
   } else {
-    init = { method: 'POST', headers: { 'content-type': 'application/json' }, body: input === undefined ? undefined : JSON.stringify(input) };
+    init = { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input ?? null) };
   }
   const res = await fetchRequestHandler({
     endpoint: '/api/trpc',

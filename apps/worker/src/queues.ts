@@ -21,21 +21,33 @@ export function redisConnection(url: string): ConnectionOptions {
   };
 }
 
-export function maintenanceQueue(connection: ConnectionOptions) {
-  return new Queue<MaintenanceJob>(maintenanceQueueName, { connection });
+/** `prefix` keeps a queue's keys apart from others on the same Redis (tests use their own). */
+export interface QueueOptions {
+  prefix?: string;
 }
 
-export function startMaintenanceWorker(connection: ConnectionOptions, db: Db, now: () => Date = () => new Date()) {
+export function maintenanceQueue(connection: ConnectionOptions, opts: QueueOptions = {}) {
+  return new Queue<MaintenanceJob>(maintenanceQueueName, { connection, prefix: opts.prefix });
+}
+
+export function startMaintenanceWorker(
+  connection: ConnectionOptions,
+  db: Db,
+  opts: QueueOptions & { now?: () => Date } = {},
+) {
+  const now = opts.now ?? (() => new Date());
   return new Worker<MaintenanceJob>(
     maintenanceQueueName,
     async (job: Job<MaintenanceJob>) => {
-      const data = maintenanceJob.parse(job.data);
+      const parsed = maintenanceJob.safeParse(job.data);
+      if (!parsed.success) throw new Error(`Malformed maintenance job: ${z.prettifyError(parsed.error)}`);
+      const data = parsed.data;
       switch (data.task) {
         case 'prune-login-attempts':
           return { pruned: await pruneLoginAttempts(db, now()) };
       }
     },
-    { connection, concurrency: 1 },
+    { connection, concurrency: 1, prefix: opts.prefix },
   );
 }
 

@@ -53,10 +53,21 @@ export function totpCode(secret: string, atMs: number, stepSeconds = 30): string
   return bin.toString().padStart(6, '0');
 }
 
-/** Accepts the current code and one step either side (clock drift between phone and server). */
+/**
+ * The time step a code belongs to, accepting the current step and one either side (clock drift
+ * between phone and server); null when it matches none.
+ */
+export function matchTotp(secret: string, code: string, atMs: number): number | null {
+  if (!/^\d{6}$/.test(code)) return null;
+  for (const d of [0, -1, 1]) {
+    const at = atMs + d * 30_000;
+    if (totpCode(secret, at) === code) return Math.floor(at / 30_000);
+  }
+  return null;
+}
+
 export function verifyTotp(secret: string, code: string, atMs: number): boolean {
-  if (!/^\d{6}$/.test(code)) return false;
-  return [-1, 0, 1].some((d) => totpCode(secret, atMs + d * 30_000) === code);
+  return matchTotp(secret, code, atMs) !== null;
 }
 
 export function totpUri(secret: string, account: string, issuer = 'Tandem'): string {

@@ -122,8 +122,9 @@ export function customerProcedure(access: CustomerAccess = {}) {
   return tenantProcedure.input(z.object({ customerId: idSchema })).use(async ({ ctx, input, next }) => {
     const { actor } = ctx;
     if (actor.kind === 'customer') {
-      if (input.customerId !== actor.customerId) throw notFound('Customer');
+      // The role is checked first: a staff-only procedure is FORBIDDEN whatever id it names.
       if (!access.customerRoles?.includes(actor.role)) throw forbidden('Your role cannot do this');
+      if (input.customerId !== actor.customerId) throw notFound('Customer');
     } else if (!orgRoleAtLeast(actor.role, access.staff ?? 'viewer')) {
       throw forbidden(`This needs the ${access.staff} role or higher`);
     }

@@ -11,7 +11,7 @@ export interface AuditEntry {
 }
 
 /** Writes an audit event in the same transaction as the change it records. */
-export async function audit(db: TenantTx, actor: Pick<Actor, 'userId' | 'label' | 'organizationId'>, entry: AuditEntry) {
+export async function audit(db: TenantTx, actor: Actor, entry: AuditEntry) {
   await db.auditEvent.create({
     data: {
       organizationId: actor.organizationId,
@@ -20,7 +20,8 @@ export async function audit(db: TenantTx, actor: Pick<Actor, 'userId' | 'label' 
       action: entry.action,
       targetType: entry.targetType,
       targetId: entry.targetId ?? null,
-      customerId: entry.customerId ?? null,
+      // A customer user's actions always belong to their customer (and RLS allows no other).
+      customerId: entry.customerId ?? (actor.kind === 'customer' ? actor.customerId : null),
       summary: entry.summary,
       changes: (entry.changes ?? undefined) as never,
     },

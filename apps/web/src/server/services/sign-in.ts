@@ -1,7 +1,7 @@
 // Password (+ optional TOTP) sign-in with attempt limiting. Used by next-auth's credentials provider.
 import { appDb, findUserForSignIn } from '@tandem/db';
 import { AppError, emailSchema } from '@tandem/engine';
-import { openSecret, verifyAgainstNobody, verifyPassword, verifyTotp } from '@tandem/security';
+import { matchTotp, openSecret, verifyAgainstNobody, verifyPassword } from '@tandem/security';
 
 /** Free attempts before slowing down, and the window they are counted in. */
 export const signInLimits = { freeFailures: 5, windowMs: 15 * 60_000, baseLockMs: 30_000, maxLockMs: 15 * 60_000 };
@@ -18,15 +18,16 @@ export class SignInError extends AppError {
   }
 }
 
+type Tx = Parameters<Parameters<ReturnType<typeof appDb>['$transaction']>[0]>[0];
+
 /**
  * After `freeFailures` failed attempts inside the window, each further attempt must wait
  * 30 s × 2^(extra failures), up to 15 minutes. A success clears the count.
  */
-async function lockedFor(key: string, now: number): Promise<number> {
-  const db = appDb();
-  const lastSuccess = await db.loginAttempt.findFirst({ where: { key, success: true }, orderBy: { createdAt: 'desc' } });
+async function lockedFor(tx: Tx, key: string, now: number): Promise<number> {
+  const lastSuccess = await tx.loginAttempt.findFirst({ where: { key, success: true }, orderBy: { createdAt: 'desc' } });
   const since = new Date(Math.max(now - signInLimits.windowMs, lastSuccess?.createdAt.getTime() ?? 0));
-  const failures = await db.loginAttempt.findMany({
+  const failures = await tx.loginAttempt.findMany({
     where: { key, success: false, createdAt: { gt: since } },
     orderBy: { createdAt: 'desc' },
     take: 50,
@@ -37,9 +38,7 @@ async function lockedFor(key: string, now: number): Promise<number> {
   return Math.max(0, failures[0]!.createdAt.getTime() + lock - now);
 }
 
-async function record(key: string, success: boolean) {
-  await appDb().loginAttempt.create({ data: { key, success } });
-}
+type Outcome = { ok: true; user: { id: string; email: string; name: string } } | { ok: false; error: SignInError };
 
 export async function signIn(input: { email: unknown; password: unknown; totp?: unknown }, now = Date.now()) {
   const email = emailSchema.safeParse(input.email);
@@ -48,25 +47,41 @@ export async function signIn(input: { email: unknown; password: unknown; totp?: 
     throw new SignInError('invalid', 'Wrong e-mail or password');
   }
   const key = `email:${email.data}`;
-  const wait = await lockedFor(key, now);
-  if (wait > 0) {
-    const seconds = Math.ceil(wait / 1000);
-    throw new SignInError('rate_limited', `Too many failed sign-ins. Try again in ${seconds} seconds.`, seconds);
-  }
-  const user = await findUserForSignIn(email.data);
-  const ok = user ? await verifyPassword(password, user.passwordHash) : await verifyAgainstNobody(password);
-  if (!user || !ok) {
-    await record(key, false);
-    throw new SignInError('invalid', 'Wrong e-mail or password');
-  }
-  if (user.totpEnabledAt && user.totpSecretEnc) {
-    const code = typeof input.totp === 'string' ? input.totp.trim() : '';
-    if (!code) throw new SignInError('totp_required', 'Enter the 6-digit code from your authenticator app');
-    if (!verifyTotp(openSecret(user.totpSecretEnc, `user:${user.id}:totp`), code, now)) {
-      await record(key, false);
-      throw new SignInError('totp_invalid', 'That code does not match');
-    }
-  }
-  await record(key, true);
-  return { id: user.id, email: user.email, name: user.name };
+  // One attempt per e-mail at a time (an advisory lock), so parallel guesses cannot slip past the
+  // limit. The outcome is returned, not thrown, so a failed attempt's record is committed.
+  const outcome = await appDb().$transaction(
+    async (tx): Promise<Outcome> => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${key}))`;
+      const record = (success: boolean) => tx.loginAttempt.create({ data: { key, success, createdAt: new Date(now) } });
+      const wait = await lockedFor(tx, key, now);
+      if (wait > 0) {
+        const seconds = Math.ceil(wait / 1000);
+        return { ok: false, error: new SignInError('rate_limited', `Too many failed sign-ins. Try again in ${seconds} seconds.`, seconds) };
+      }
+      const found = await findUserForSignIn(email.data, tx);
+      const passwordOk = found ? await verifyPassword(password, found.passwordHash) : await verifyAgainstNobody(password);
+      if (!found || !passwordOk) {
+        await record(false);
+        return { ok: false, error: new SignInError('invalid', 'Wrong e-mail or password') };
+      }
+      if (found.totpEnabledAt && found.totpSecretEnc) {
+        const code = typeof input.totp === 'string' ? input.totp.trim() : '';
+        if (!code) return { ok: false, error: new SignInError('totp_required', 'Enter the 6-digit code from your authenticator app') };
+        // Acting as the user from here: they may read and update their own row.
+        await tx.$executeRaw`SELECT set_config('app.user_id', ${found.id}, true)`;
+        const user = await tx.user.findUniqueOrThrow({ where: { id: found.id }, select: { totpLastStep: true } });
+        const step = matchTotp(openSecret(found.totpSecretEnc, `user:${found.id}:totp`), code, now);
+        if (step === null || (user.totpLastStep !== null && step <= user.totpLastStep)) {
+          await record(false);
+          return { ok: false, error: new SignInError('totp_invalid', 'That code does not match (or was already used)') };
+        }
+        await tx.user.update({ where: { id: found.id }, data: { totpLastStep: step } });
+      }
+      await record(true);
+      return { ok: true, user: { id: found.id, email: found.email, name: found.name } };
+    },
+    { maxWait: 10_000, timeout: 20_000 },
+  );
+  if (!outcome.ok) throw outcome.error;
+  return outcome.user;
 }

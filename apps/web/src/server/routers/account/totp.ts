@@ -1,19 +1,23 @@
 import { z } from 'zod';
-import { withTenant, withUser } from '@tandem/db';
-import { AppError, totpCodeSchema } from '@tandem/engine';
-import { newTotpSecret, openSecret, sealSecret, totpUri, verifyTotp } from '@tandem/security';
-import { resolveActor } from '../../actor';
+import { withTenant, withUser, type TenantTx } from '@tandem/db';
+import { AppError, forbidden, totpCodeSchema } from '@tandem/engine';
+import { matchTotp, newTotpSecret, openSecret, sealSecret, totpUri, verifyTotp } from '@tandem/security';
+import { resolveActor, type Actor } from '../../actor';
 import { audit } from '../../services/audit';
 import { authedProcedure } from '../../trpc';
 
 const totpContext = (userId: string) => `user:${userId}:totp`;
 
-async function auditAccount(userId: string, workspaceKey: string | null, action: string, summary: string) {
+/**
+ * Account changes run in the user's active workspace, so the change and its audit event commit
+ * together. (A user with no workspace cannot use the portal at all.)
+ */
+async function inAccountTx<T>(userId: string, workspaceKey: string | null, fn: (tx: TenantTx, actor: Actor) => Promise<T>) {
   const actor = await resolveActor(userId, workspaceKey);
-  if (!actor) return;
-  await withTenant(
+  if (!actor) throw forbidden('Your account has no access to any organization or customer');
+  return withTenant(
     { organizationId: actor.organizationId, userId, customerId: actor.kind === 'customer' ? actor.customerId : null },
-    (db) => audit(db, actor, { action, targetType: 'User', targetId: userId, summary }),
+    (tx) => fn(tx, actor),
   );
 }
 
@@ -45,35 +49,35 @@ export const totpBegin = authedProcedure
 export const totpEnable = authedProcedure
   .input(z.object({ code: totpCodeSchema }))
   .output(z.object({ totpEnabled: z.literal(true) }))
-  .mutation(async ({ ctx, input }) => {
-    await withUser(ctx.userId, async (tx) => {
+  .mutation(({ ctx, input }) =>
+    inAccountTx(ctx.userId, ctx.workspaceKey, async (tx, actor) => {
       const u = await tx.user.findUniqueOrThrow({ where: { id: ctx.userId } });
       if (u.totpEnabledAt) throw new AppError('CONFLICT', 'Two-factor sign-in is already on');
       if (!u.totpSecretEnc) throw new AppError('BAD_REQUEST', 'Start the set-up first');
-      const secret = openSecret(u.totpSecretEnc, totpContext(u.id));
-      if (!verifyTotp(secret, input.code, Date.now())) {
+      const step = matchTotp(openSecret(u.totpSecretEnc, totpContext(u.id)), input.code, Date.now());
+      if (step === null) {
         throw new AppError('BAD_REQUEST', 'That code does not match. Check the time on your phone and try the next code.', {
           code: 'Code does not match',
         });
       }
-      await tx.user.update({ where: { id: u.id }, data: { totpEnabledAt: new Date() } });
-    });
-    await auditAccount(ctx.userId, ctx.workspaceKey, 'account.totp.enable', 'Turned on two-factor sign-in');
-    return { totpEnabled: true as const };
-  });
+      await tx.user.update({ where: { id: u.id }, data: { totpEnabledAt: new Date(), totpLastStep: step } });
+      await audit(tx, actor, { action: 'account.totp.enable', targetType: 'User', targetId: u.id, summary: 'Turned on two-factor sign-in' });
+      return { totpEnabled: true as const };
+    }),
+  );
 
 export const totpDisable = authedProcedure
   .input(z.object({ code: totpCodeSchema }))
   .output(z.object({ totpEnabled: z.literal(false) }))
-  .mutation(async ({ ctx, input }) => {
-    await withUser(ctx.userId, async (tx) => {
+  .mutation(({ ctx, input }) =>
+    inAccountTx(ctx.userId, ctx.workspaceKey, async (tx, actor) => {
       const u = await tx.user.findUniqueOrThrow({ where: { id: ctx.userId } });
       if (!u.totpEnabledAt || !u.totpSecretEnc) throw new AppError('CONFLICT', 'Two-factor sign-in is not on');
       if (!verifyTotp(openSecret(u.totpSecretEnc, totpContext(u.id)), input.code, Date.now())) {
         throw new AppError('BAD_REQUEST', 'That code does not match', { code: 'Code does not match' });
       }
-      await tx.user.update({ where: { id: u.id }, data: { totpEnabledAt: null, totpSecretEnc: null } });
-    });
-    await auditAccount(ctx.userId, ctx.workspaceKey, 'account.totp.disable', 'Turned off two-factor sign-in');
-    return { totpEnabled: false as const };
-  });
+      await tx.user.update({ where: { id: u.id }, data: { totpEnabledAt: null, totpSecretEnc: null, totpLastStep: null } });
+      await audit(tx, actor, { action: 'account.totp.disable', targetType: 'User', targetId: u.id, summary: 'Turned off two-factor sign-in' });
+      return { totpEnabled: false as const };
+    }),
+  );

@@ -11,6 +11,7 @@ export const revokeInvitation = orgProcedure('operator')
     if (!inv) throw notFound('Invitation');
     if (inv.orgRole && !orgRoleAtLeast(ctx.actor.role, 'admin')) throw forbidden('Only admins revoke organization invitations');
     if (inv.acceptedAt) throw new AppError('CONFLICT', 'This invitation was already accepted');
+    if (inv.revokedAt) throw new AppError('CONFLICT', 'This invitation was already revoked');
     await ctx.db.invitation.update({ where: { id: inv.id }, data: { revokedAt: new Date() } });
     await audit(ctx.db, ctx.actor, {
       action: 'invitation.revoke',

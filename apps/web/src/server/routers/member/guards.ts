@@ -2,10 +2,14 @@ import type { TenantTx } from '@tandem/db';
 import { AppError, canGrantOrgRole, forbidden, type OrgRole } from '@tandem/engine';
 
 /** An organization always keeps at least one owner. */
-export async function assertNotLastOwner(db: TenantTx, membership: { id: string; role: OrgRole }) {
+export async function assertNotLastOwner(db: TenantTx, membership: { id: string; role: OrgRole; organizationId: string }) {
   if (membership.role !== 'owner') return;
-  const owners = await db.orgMembership.count({ where: { role: 'owner' } });
-  if (owners <= 1) throw new AppError('CONFLICT', 'An organization needs at least one owner: make someone else owner first');
+  // Lock the owners' rows: two owners demoting each other at once must not leave none.
+  const owners = await db.$queryRaw<{ id: string }[]>`
+    SELECT id FROM "OrgMembership"
+    WHERE "organizationId" = ${membership.organizationId} AND role = 'owner'
+    ORDER BY id FOR UPDATE`;
+  if (owners.length <= 1) throw new AppError('CONFLICT', 'An organization needs at least one owner: make someone else owner first');
 }
 
 /** Admins manage up to their own level; only owners touch owners. */

@@ -1,0 +1,119 @@
+// The maintenance worker against real Redis and PostgreSQL: a queued job prunes old sign-in
+// attempts; a malformed job fails with a clear validation error and does nothing.
+import { randomUUID } from 'node:crypto';
+import { QueueEvents, type Job } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPrismaClient, type Db } from '@tandem/db';
+import { ownerDb } from '@tandem/db/testing';
+import { loginAttemptRetentionMs } from '../../apps/worker/src/jobs/maintenance';
+import {
+  maintenanceQueue,
+  maintenanceQueueName,
+  redisConnection,
+  scheduleMaintenance,
+  startMaintenanceWorker,
+  type MaintenanceJob,
+} from '../../apps/worker/src/queues';
+
+// A private key prefix: a worker of `npm start` or of another run on the same Redis never sees our jobs.
+const prefix = `tandem-test-${process.pid}-${Date.now().toString(36)}`;
+
+const connection = redisConnection(process.env.REDIS_URL!);
+let db: Db;
+let queue: ReturnType<typeof maintenanceQueue>;
+let events: QueueEvents;
+let worker: ReturnType<typeof startMaintenanceWorker>;
+
+beforeAll(async () => {
+  db = createPrismaClient(process.env.APP_DATABASE_URL!, { max: 2 });
+  queue = maintenanceQueue(connection, { prefix });
+  events = new QueueEvents(maintenanceQueueName, { connection, prefix });
+  worker = startMaintenanceWorker(connection, db, { prefix });
+  await Promise.all([queue.waitUntilReady(), events.waitUntilReady(), worker.waitUntilReady()]);
+});
+
+afterAll(async () => {
+  await worker?.close();
+  await queue?.obliterate({ force: true });
+  await events?.close();
+  await queue?.close();
+  await db?.$disconnect();
+});
+
+const hoursAgo = (h: number) => new Date(Date.now() - h * 3600_000);
+
+async function attemptsWithKeys(keys: string[]) {
+  const rows = await ownerDb().loginAttempt.findMany({ where: { key: { in: keys } }, select: { key: true } });
+  return rows.map((r) => r.key).sort();
+}
+
+/** Waits for a job's outcome: its result, or the error it failed with. */
+async function outcome(job: Job) {
+  return job.waitUntilFinished(events, 20_000).then(
+    (result: unknown) => ({ ok: true as const, result }),
+    (error: unknown) => ({ ok: false as const, error: error as Error }),
+  );
+}
+
+describe('the maintenance worker', () => {
+  it('works on a private key prefix (does not touch a shared queue)', () => {
+    expect(queue.opts.prefix).toBe(prefix);
+    expect(worker.opts.prefix).toBe(prefix);
+  });
+
+  it('prune-login-attempts removes attempts older than the retention and keeps the rest', async () => {
+    expect(loginAttemptRetentionMs).toBe(24 * 3600_000);
+    const tag = `worker-test:${randomUUID()}`;
+    const old = [`${tag}:old-2d`, `${tag}:old-25h`];
+    const kept = [`${tag}:young-23h`, `${tag}:fresh`];
+    await ownerDb().loginAttempt.createMany({
+      data: [
+        { key: old[0]!, success: false, createdAt: hoursAgo(48) },
+        { key: old[1]!, success: true, createdAt: hoursAgo(25) },
+        { key: kept[0]!, success: false, createdAt: hoursAgo(23) },
+        { key: kept[1]!, success: false },
+      ],
+    });
+    expect(await attemptsWithKeys([...old, ...kept])).toEqual([...old, ...kept].sort());
+
+    const job = await queue.add('prune-login-attempts', { task: 'prune-login-attempts' });
+    const res = await outcome(job);
+    expect(res.ok, res.ok ? '' : res.error.message).toBe(true);
+    expect((res as { result: { pruned: number } }).result.pruned).toBeGreaterThanOrEqual(old.length);
+
+    expect(await attemptsWithKeys([...old, ...kept])).toEqual(kept.sort());
+    expect(await queue.getJobState(job.id!)).toBe('completed');
+  });
+
+  it.each([
+    { label: 'an unknown task', data: { task: 'drop-everything' } },
+    { label: 'no task at all', data: {} },
+    { label: 'a task of the wrong type', data: { task: 42 } },
+  ])('a malformed payload ($label) fails with a clear validation error and prunes nothing', async ({ data }) => {
+    const key = `worker-test:${randomUUID()}:old`;
+    await ownerDb().loginAttempt.create({ data: { key, success: false, createdAt: hoursAgo(72) } });
+
+    const job = await queue.add('prune-login-attempts', data as unknown as MaintenanceJob);
+    const res = await outcome(job);
+    expect(res.ok).toBe(false);
+    const message = (res as { error: Error }).error.message;
+    expect(message).toMatch(/task/);
+    expect(message).toContain("Expected 'prune-login-attempts'");
+
+    const failed = await queue.getJob(job.id!);
+    expect(await failed!.getState()).toBe('failed');
+    expect(failed!.failedReason).toBe(message);
+    expect(failed!.attemptsMade).toBe(1);
+    expect(await attemptsWithKeys([key])).toEqual([key]);
+    await ownerDb().loginAttempt.deleteMany({ where: { key } });
+  });
+
+  it('scheduling the recurring prune twice keeps one schedule', async () => {
+    await scheduleMaintenance(queue);
+    await scheduleMaintenance(queue);
+    const schedulers = await queue.getJobSchedulers();
+    expect(schedulers.map((s) => s.key)).toEqual(['prune-login-attempts']);
+    expect(schedulers[0]).toMatchObject({ every: 3600_000 });
+    await queue.removeJobScheduler('prune-login-attempts');
+  });
+});
