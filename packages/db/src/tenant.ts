@@ -25,10 +25,6 @@ export const orgOnlyModels = new Set(['OrgMembership', 'AlertChannel', 'AlertDel
 /** Every model whose rows carry organizationId. */
 export const tenantModels = new Set(['Customer', ...customerOwnedModels, ...customerOptionalModels, ...orgOnlyModels]);
 
-export function isTenantModel(model: string): boolean {
-  return tenantModels.has(model);
-}
-
 const whereOperations = new Set([
   'findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'findMany', 'count', 'aggregate', 'groupBy',
   'update', 'updateMany', 'updateManyAndReturn', 'delete', 'deleteMany', 'upsert',

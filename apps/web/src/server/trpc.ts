@@ -10,9 +10,9 @@
 // the tenant by the Prisma extension and, underneath, by PostgreSQL row-level security.
 import { initTRPC, TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import { withTenant, type TenantTx } from '@tandem/db';
+import { withTenant } from '@tandem/db';
 import { AppError, fieldErrors, forbidden, idSchema, notFound, orgRoleAtLeast, type CustomerRole, type OrgRole } from '@tandem/engine';
-import { resolveActor, type Actor } from './actor';
+import { resolveActor } from './actor';
 
 export interface Context {
   /** The signed-in user's id, from the session; null when signed out. */
@@ -95,8 +95,6 @@ const tenantProcedure = authedProcedure.use(async ({ ctx, next }) => {
   );
 });
 
-export type StaffActor = Extract<Actor, { kind: 'staff' }>;
-
 /** MSP staff of the active organization with at least `minRole`. Customer users: FORBIDDEN. */
 export function orgProcedure(minRole: OrgRole) {
   return tenantProcedure.use(({ ctx, next }) => {
@@ -136,5 +134,3 @@ export function customerProcedure(access: CustomerAccess = {}) {
 
 /** Any signed-in member of the tenant (staff or customer user); procedures narrow by actor kind. */
 export const memberProcedure = tenantProcedure;
-
-export type TenantContext = Context & { userId: string; actor: Actor; db: TenantTx };

@@ -2,7 +2,7 @@ import { enterTenant, withInvitation, type AppTx } from '@tandem/db';
 import { AppError } from '@tandem/engine';
 import { sha256Hex } from '@tandem/security';
 
-export const invitationTokenSchemaMessage = 'This invitation link is not valid';
+export const invalidLinkMessage = 'This invitation link is not valid';
 
 /**
  * Opens the invitation named by a link's token and runs `fn` in a transaction that sees it, its
@@ -27,7 +27,7 @@ export async function withOpenInvitation<T>(
   const tokenHash = sha256Hex(token);
   return withInvitation(tokenHash, async (tx) => {
     const inv = await tx.invitation.findUnique({ where: { tokenHash } });
-    if (!inv) throw new AppError('NOT_FOUND', invitationTokenSchemaMessage);
+    if (!inv) throw new AppError('NOT_FOUND', invalidLinkMessage);
     if (inv.revokedAt) throw new AppError('CONFLICT', 'This invitation was revoked. Ask for a new one.');
     if (inv.acceptedAt) throw new AppError('CONFLICT', 'This invitation was already accepted. Sign in instead.');
     if (inv.expiresAt.getTime() < Date.now()) throw new AppError('CONFLICT', 'This invitation has expired. Ask for a new one.');
