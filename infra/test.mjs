@@ -9,7 +9,8 @@ import { dataDir, ensureAptPackages, ensureNpmPackages, log, ports, root, server
 
 const only = process.argv[2]; // optional: "vitest" or "e2e"
 const usesLocalServers = !process.env.DATABASE_URL || !process.env.REDIS_URL;
-ensureAptPackages([...(usesLocalServers ? ['postgresql', 'redis-server', 'postgresql-client'] : []), 'chromium']);
+// chromium: browser tests; mariadb-server: the agent's MariaDB facts are tested against a real one.
+ensureAptPackages([...(usesLocalServers ? ['postgresql', 'redis-server', 'postgresql-client'] : []), 'chromium', 'mariadb-server']);
 ensureNpmPackages();
 const { prepareDatabase, seedDemo } = await import('./database.mjs');
 

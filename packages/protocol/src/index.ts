@@ -1,0 +1,5 @@
+// Every message between agents and the control plane, as zod schemas shared by both sides.
+export * from './actions.ts';
+export * from './envelope.ts';
+export * from './facts.ts';
+export * from './messages.ts';
