@@ -21,6 +21,12 @@ function fingerprint() {
   return `${newest}:${count}`;
 }
 
+/** Bundles the agent into apps/agent/dist/tandem-agent.mjs (what servers download). */
+export function buildAgent() {
+  run(process.execPath, [path.join(root, 'apps/agent/build.mjs')]);
+  return path.join(root, 'apps/agent/dist/tandem-agent.mjs');
+}
+
 /** `distDir` lets `npm test` build next to a running `npm start` without disturbing it. */
 export function buildWeb(env, distDir) {
   const stamp = path.join(root, 'apps/web', distDir, 'tandem-build-stamp');

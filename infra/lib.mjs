@@ -11,7 +11,7 @@ export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const dataDir = path.join(root, '.data');
 
 /** Fixed loopback ports, away from the defaults so a system PostgreSQL/Redis does not collide. */
-export const ports = { postgres: 54329, redis: 63799, web: 3000, webTest: 3100 };
+export const ports = { postgres: 54329, redis: 63799, web: 3000, gateway: 3001, webTest: 3100, gatewayTest: 3101 };
 
 const isRoot = process.getuid?.() === 0;
 

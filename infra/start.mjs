@@ -2,7 +2,7 @@
 // and start the web app and the worker. Ctrl-C stops everything this run started.
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildWeb } from './build.mjs';
+import { buildAgent, buildWeb } from './build.mjs';
 import { ensureAptPackages, ensureNpmPackages, log, ports, root, serversUp, spawnService, assertPortFree, stopService, tandemEnv, waitForHttp } from './lib.mjs';
 
 const usesLocalServers = !process.env.DATABASE_URL || !process.env.REDIS_URL;
@@ -14,7 +14,14 @@ const { prepareDatabase, seedDemo } = await import('./database.mjs');
 
 const servers = await serversUp({ database: 'tandem' });
 const url = `http://127.0.0.1:${ports.web}`;
-const env = tandemEnv(servers, { NEXT_TELEMETRY_DISABLED: '1', TANDEM_PUBLIC_URL: process.env.TANDEM_PUBLIC_URL ?? url, NODE_ENV: 'production' });
+const gatewayUrl = `http://127.0.0.1:${ports.gateway}`;
+const env = tandemEnv(servers, {
+  NEXT_TELEMETRY_DISABLED: '1',
+  TANDEM_PUBLIC_URL: process.env.TANDEM_PUBLIC_URL ?? url,
+  TANDEM_GATEWAY_URL: process.env.TANDEM_GATEWAY_URL ?? gatewayUrl,
+  GATEWAY_PORT: String(ports.gateway),
+  NODE_ENV: 'production',
+});
 const children = [];
 
 let stopping = false;
@@ -30,8 +37,10 @@ process.on('SIGTERM', () => void stopAll(0));
 
 try {
   await assertPortFree(ports.web, 'the web app');
+  await assertPortFree(ports.gateway, 'the agent gateway');
   prepareDatabase(env);
   seedDemo(env);
+  env.TANDEM_AGENT_BUNDLE = buildAgent();
   buildWeb(env, '.next');
 
   const web = spawnService('web', process.execPath, [path.join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', String(ports.web), '-H', '127.0.0.1'], {
@@ -39,6 +48,8 @@ try {
     cwd: path.join(root, 'apps/web'),
   });
   children.push(web);
+  const gateway = spawnService('gateway', process.execPath, ['--import', 'tsx', path.join(root, 'apps/gateway/src/main.ts')], { env });
+  children.push(gateway);
   const worker = spawnService('worker', process.execPath, ['--import', 'tsx', path.join(root, 'apps/worker/src/main.ts')], { env });
   children.push(worker);
   for (const c of children) {
@@ -49,11 +60,13 @@ try {
     });
   }
   await waitForHttp(`${url}/api/health`, 60_000, web);
+  await waitForHttp(`${gatewayUrl}/health`, 30_000, gateway);
 
   const demoLogin = JSON.parse(fs.readFileSync(path.join(root, 'packages/db/src/seed/demo-login.json'), 'utf8'));
   process.stdout.write(`
   Tandem is running: ${url}
   Sign in as ${demoLogin.email} / ${demoLogin.password}
+  Agents connect to the gateway at ${gatewayUrl}
   (PostgreSQL 127.0.0.1:${ports.postgres}, Redis 127.0.0.1:${ports.redis}; data in .data/). Ctrl-C stops everything.
 
 `);

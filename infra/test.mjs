@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { buildWeb } from './build.mjs';
+import { buildAgent, buildWeb } from './build.mjs';
 import { dataDir, ensureAptPackages, ensureNpmPackages, log, ports, root, serversUp, spawnService, assertPortFree, stopService, tandemEnv, waitForHttp } from './lib.mjs';
 
 const only = process.argv[2]; // optional: "vitest" or "e2e"
@@ -27,6 +27,8 @@ const env = tandemEnv(servers, {
   TANDEM_PUBLIC_URL: webUrl,
   TANDEM_BCRYPT_COST: '8',
   TANDEM_E2E_URL: webUrl,
+  TANDEM_GATEWAY_URL: `http://127.0.0.1:${ports.gatewayTest}`,
+  GATEWAY_PORT: String(ports.gatewayTest),
   NODE_ENV: 'production',
 });
 
@@ -70,6 +72,12 @@ async function runE2e() {
     logFile: path.join(resultsDir, 'web.log'),
   });
   children.push(web);
+  await assertPortFree(ports.gatewayTest, 'the agent gateway');
+  const gateway = spawnService('gateway', process.execPath, ['--import', 'tsx', path.join(root, 'apps/gateway/src/main.ts')], {
+    env,
+    logFile: path.join(resultsDir, 'gateway.log'),
+  });
+  children.push(gateway);
   const worker = spawnService('worker', process.execPath, ['--import', 'tsx', path.join(root, 'apps/worker/src/main.ts')], {
     env,
     logFile: path.join(resultsDir, 'worker.log'),
@@ -97,6 +105,7 @@ async function runE2e() {
 let crashed = false;
 try {
   prepareDatabase(env);
+  env.TANDEM_AGENT_BUNDLE = buildAgent(); // integration tests run the bundled agent, as servers do
   if (!only || only === 'vitest') runVitest();
   if (!only || only === 'e2e') await runE2e();
 } catch (err) {

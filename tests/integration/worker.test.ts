@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { QueueEvents, type Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrismaClient, type Db } from '@tandem/db';
-import { ownerDb } from '@tandem/db/testing';
+import { createTenant, ownerDb } from '@tandem/db/testing';
 import { loginAttemptRetentionMs } from '../../apps/worker/src/jobs/maintenance';
 import {
   maintenanceQueue,
@@ -108,12 +108,30 @@ describe('the maintenance worker', () => {
     await ownerDb().loginAttempt.deleteMany({ where: { key } });
   });
 
-  it('scheduling the recurring prune twice keeps one schedule', async () => {
+  it('scheduling the recurring maintenance twice keeps one schedule per task', async () => {
     await scheduleMaintenance(queue);
     await scheduleMaintenance(queue);
     const schedulers = await queue.getJobSchedulers();
-    expect(schedulers.map((s) => s.key)).toEqual(['prune-login-attempts']);
-    expect(schedulers[0]).toMatchObject({ every: 3600_000 });
+    expect(schedulers.map((s) => s.key).sort()).toEqual(['mark-stale-agents-offline', 'prune-login-attempts']);
+    expect(schedulers.find((s) => s.key === 'prune-login-attempts')).toMatchObject({ every: 3600_000 });
     await queue.removeJobScheduler('prune-login-attempts');
+    await queue.removeJobScheduler('mark-stale-agents-offline');
+  });
+
+  it('marks online agents that went silent offline, in every tenant', async () => {
+    const a = await createTenant();
+    const b = await createTenant();
+    const stale = new Date(Date.now() - 10 * 60_000);
+    const mk = (t: typeof a, lastSeenAt: Date) =>
+      ownerDb().agent.create({
+        data: { organizationId: t.org.id, customerId: t.customerX.id, serverId: t.serverX.id, status: 'online', lastSeenAt },
+      });
+    const staleA = await mk(a, stale);
+    const freshB = await mk(b, new Date());
+    const job = await queue.add('mark-stale-agents-offline', { task: 'mark-stale-agents-offline' });
+    const res = await outcome(job);
+    expect(res.ok).toBe(true);
+    expect((await ownerDb().agent.findUniqueOrThrow({ where: { id: staleA.id } })).status).toBe('offline');
+    expect((await ownerDb().agent.findUniqueOrThrow({ where: { id: freshB.id } })).status).toBe('online');
   });
 });

@@ -6,6 +6,9 @@ const schema = z.object({
   AUTH_SECRET: z.string().min(32, 'AUTH_SECRET must be at least 32 characters'),
   TANDEM_ENCRYPTION_KEY: z.string().min(40, 'TANDEM_ENCRYPTION_KEY must be 32 bytes, base64'),
   TANDEM_PUBLIC_URL: z.url().optional(),
+  REDIS_URL: z.string().startsWith('redis://', 'REDIS_URL must be a redis:// URL'),
+  /** Where agents connect (the gateway), as shown in the enrol command. */
+  TANDEM_GATEWAY_URL: z.url().default('http://127.0.0.1:3001'),
 });
 
 let cached: z.infer<typeof schema> | undefined;

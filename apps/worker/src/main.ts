@@ -10,7 +10,11 @@ const db = appDb();
 const queue = maintenanceQueue(connection);
 await scheduleMaintenance(queue);
 const worker = startMaintenanceWorker(connection, db);
-worker.on('completed', (job, result) => console.log(`[worker] ${job.name} done`, JSON.stringify(result)));
+worker.on('completed', (job, result) => {
+  if (job.name !== 'mark-stale-agents-offline' || (result as { markedOffline?: number }).markedOffline) {
+    console.log(`[worker] ${job.name} done`, JSON.stringify(result));
+  }
+});
 worker.on('failed', (job, err) => console.error(`[worker] ${job?.name ?? 'job'} failed: ${err.message}`));
 await worker.waitUntilReady();
 console.log('[worker] ready: queues', worker.name);

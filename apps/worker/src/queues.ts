@@ -1,12 +1,15 @@
 import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { z } from 'zod';
 import type { Db } from '@tandem/db';
-import { pruneLoginAttempts } from './jobs/maintenance.ts';
+import { markStaleAgentsOffline, pruneLoginAttempts } from './jobs/maintenance.ts';
 
 export const maintenanceQueueName = 'tandem-maintenance';
 
 /** Job payloads, validated on receipt: a malformed job fails with a clear message. */
-const maintenanceJob = z.discriminatedUnion('task', [z.object({ task: z.literal('prune-login-attempts') })]);
+const maintenanceJob = z.discriminatedUnion('task', [
+  z.object({ task: z.literal('prune-login-attempts') }),
+  z.object({ task: z.literal('mark-stale-agents-offline') }),
+]);
 export type MaintenanceJob = z.infer<typeof maintenanceJob>;
 
 export function redisConnection(url: string): ConnectionOptions {
@@ -45,6 +48,8 @@ export function startMaintenanceWorker(
       switch (data.task) {
         case 'prune-login-attempts':
           return { pruned: await pruneLoginAttempts(db, now()) };
+        case 'mark-stale-agents-offline':
+          return { markedOffline: await markStaleAgentsOffline(db) };
       }
     },
     { connection, concurrency: 1, prefix: opts.prefix },
@@ -54,4 +59,5 @@ export function startMaintenanceWorker(
 /** Schedules the recurring maintenance (idempotent: the scheduler id makes it one schedule). */
 export async function scheduleMaintenance(queue: Queue<MaintenanceJob>) {
   await queue.upsertJobScheduler('prune-login-attempts', { every: 3600_000 }, { data: { task: 'prune-login-attempts' } });
+  await queue.upsertJobScheduler('mark-stale-agents-offline', { every: 30_000 }, { data: { task: 'mark-stale-agents-offline' } });
 }

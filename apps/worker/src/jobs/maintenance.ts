@@ -3,6 +3,15 @@ import type { Db } from '@tandem/db';
 /** Sign-in attempts older than this are no longer needed for rate limiting. */
 export const loginAttemptRetentionMs = 24 * 3600 * 1000;
 
+/** An online agent not heard from for this long is marked offline (its gateway died). */
+export const staleAgentAfterSeconds = 120;
+
+export async function markStaleAgentsOffline(db: Db): Promise<number> {
+  // A SECURITY DEFINER function: the sweep spans every tenant, which the app role cannot see.
+  const rows = await db.$queryRaw<{ n: number }[]>`SELECT mark_stale_agents_offline(make_interval(secs => ${staleAgentAfterSeconds})) AS n`;
+  return rows[0]?.n ?? 0;
+}
+
 export async function pruneLoginAttempts(db: Db, now: Date): Promise<number> {
   const { count } = await db.loginAttempt.deleteMany({
     where: { createdAt: { lt: new Date(now.getTime() - loginAttemptRetentionMs) } },

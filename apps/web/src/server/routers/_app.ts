@@ -1,5 +1,6 @@
 import { createRouter } from '../trpc';
 import { accountRouter } from './account/router';
+import { agentRouter } from './agent/router';
 import { auditRouter } from './audit/router';
 import { customerRouter } from './customer/router';
 import { invitationRouter } from './invitation/router';
@@ -9,6 +10,7 @@ import { workspaceRouter } from './workspace/router';
 
 export const appRouter = createRouter({
   account: accountRouter,
+  agent: agentRouter,
   audit: auditRouter,
   customer: customerRouter,
   invitation: invitationRouter,

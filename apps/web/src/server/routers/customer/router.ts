@@ -1,4 +1,5 @@
 import { createRouter } from '../../trpc';
+import { customerCoverage } from './coverage';
 import { createCustomer } from './create';
 import { deleteCustomer } from './delete';
 import { getCustomer } from './get';
@@ -11,4 +12,5 @@ export const customerRouter = createRouter({
   create: createCustomer,
   update: updateCustomer,
   delete: deleteCustomer,
+  coverage: customerCoverage,
 });

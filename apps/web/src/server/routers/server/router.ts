@@ -1,4 +1,6 @@
 import { createRouter } from '../../trpc';
+import { getServer } from './get';
 import { listServers } from './list';
+import { refreshFacts } from './refresh-facts';
 
-export const serverRouter = createRouter({ list: listServers });
+export const serverRouter = createRouter({ list: listServers, get: getServer, refreshFacts });

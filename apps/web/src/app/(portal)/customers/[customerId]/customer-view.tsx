@@ -1,10 +1,14 @@
 'use client';
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useState, type FormEvent } from 'react';
 import { orgRoleAtLeast, type OrgRole } from '@tandem/engine';
+import { AddServer } from '@/components/add-server';
+import { Coverage } from '@/components/coverage';
 import { InviteForm } from '@/components/invite-form';
+import { timeAgo } from '@/lib/time';
 import { Badge, Button, Card, ErrorBanner, Field, Input, PageHeader, Textarea, tableStyles as t } from '@/components/ui';
 import { describeError, useTRPC } from '@/trpc/client';
 
@@ -13,7 +17,8 @@ const agentTone = { online: 'green', offline: 'red', pending: 'amber', revoked: 
 export function CustomerView({ customerId, staffRole }: { customerId: string; staffRole: OrgRole | null }) {
   const trpc = useTRPC();
   const customer = useQuery(trpc.customer.get.queryOptions({ customerId }));
-  const servers = useQuery(trpc.server.list.queryOptions({ customerId }));
+  // Polled so agent badges and last-seen times stay live without a reload.
+  const servers = useQuery({ ...trpc.server.list.queryOptions({ customerId }), refetchInterval: 5_000 });
   const [editing, setEditing] = useState(false);
   const canEdit = staffRole !== null && orgRoleAtLeast(staffRole, 'operator');
   const canDelete = staffRole !== null && orgRoleAtLeast(staffRole, 'admin');
@@ -37,7 +42,10 @@ export function CustomerView({ customerId, staffRole }: { customerId: string; st
         </Card>
       )}
       <Card className="mb-4">
-        <h2 className="mb-3 text-lg font-semibold">Servers</h2>
+        <div className="mb-3 flex flex-wrap items-center justify-between gap-2">
+          <h2 className="text-lg font-semibold">Servers</h2>
+          {canEdit && <AddServer customerId={customerId} />}
+        </div>
         {servers.error && <ErrorBanner message={describeError(servers.error).message} />}
         {servers.data?.length === 0 && <p className="text-sm text-slate-500">No servers yet. Servers appear here when their agent enrols.</p>}
         {servers.data && servers.data.length > 0 && (
@@ -54,11 +62,20 @@ export function CustomerView({ customerId, staffRole }: { customerId: string; st
               <tbody>
                 {servers.data.map((s) => (
                   <tr key={s.id} className={t.row}>
-                    <td className={`${t.cell} font-medium`}>{s.hostname}</td>
+                    <td className={`${t.cell} font-medium`}>
+                      <Link href={`/customers/${customerId}/servers/${s.id}`} className="text-sky-700 hover:underline dark:text-sky-400">
+                        {s.hostname}
+                      </Link>
+                    </td>
                     <td className={t.cell}>{s.osVersion ?? s.osFamily}</td>
                     <td className={t.cell}>{s.addresses.join(', ') || '—'}</td>
                     <td className={t.cell}>
                       <Badge tone={agentTone[s.agentStatus]}>{s.agentStatus === 'none' ? 'no agent' : s.agentStatus}</Badge>
+                      {s.lastSeenAt && (
+                        <span className="ml-2 text-xs text-slate-500" title={s.lastSeenAt}>
+                          seen {timeAgo(s.lastSeenAt)}
+                        </span>
+                      )}
                     </td>
                   </tr>
                 ))}
@@ -67,6 +84,7 @@ export function CustomerView({ customerId, staffRole }: { customerId: string; st
           </div>
         )}
       </Card>
+      <Coverage customerId={customerId} />
       {canEdit && (
         <Card className="mb-4">
           <h2 className="mb-1 text-lg font-semibold">Invite a user of {c.name}</h2>

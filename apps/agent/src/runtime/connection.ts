@@ -1,0 +1,255 @@
+// The agent's side of the connection: connects outbound, says hello, heartbeats, reports facts,
+// runs commands, and reconnects with jittered exponential backoff whenever the link breaks.
+import os from 'node:os';
+import WebSocket from 'ws';
+import { z } from 'zod';
+import {
+  actionNames,
+  agentMessages,
+  closeCodes,
+  encodeFrame,
+  gatewayMessages,
+  parseFrame,
+  PROTOCOL_VERSION,
+  TRANSPORT_MAX_FRAME_BYTES,
+  type AgentMessageType,
+  type GatewayPayload,
+} from '@tandem/protocol';
+import { runAction } from '../actions/index.ts';
+import { writeSecretFile, writeStatus, type AgentConfig, type AgentStatus } from '../config.ts';
+import { collectFacts } from '../facts/index.ts';
+import { AGENT_VERSION } from '../version.ts';
+
+export const capabilities = ['facts', ...actionNames];
+
+/** How often facts are refreshed without being asked. */
+const FACTS_INTERVAL_MS = 15 * 60_000;
+const BACKOFF_BASE_MS = Number(process.env.TANDEM_AGENT_BACKOFF_BASE_MS ?? 500);
+const BACKOFF_MAX_MS = Number(process.env.TANDEM_AGENT_BACKOFF_MAX_MS ?? 60_000);
+/** Remembered command results: a re-sent command id is answered, never run twice. */
+const COMMAND_MEMORY = 1000;
+
+export function wsUrlOf(url: string): string {
+  const u = new URL(url);
+  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+  u.pathname = `${u.pathname.replace(/\/$/, '')}/agent`;
+  return u.toString();
+}
+
+/** Full jitter: a random delay up to the exponential bound, so agents do not return in lockstep. */
+export function backoffDelay(attempt: number, random = Math.random): number {
+  return Math.floor(random() * Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attempt));
+}
+
+const log = (msg: string, extra?: Record<string, unknown>) =>
+  console.log(`${new Date().toISOString()} [agent] ${msg}${extra ? ' ' + JSON.stringify(extra) : ''}`);
+
+type CommandOutcome = { ok: true; result: unknown } | { ok: false; error: { code: string; message: string } };
+
+export class AgentRuntime {
+  private ws: WebSocket | null = null;
+  private stopped = false;
+  private attempt = 0;
+  private clockOffsetMs: number | null = null;
+  private readonly commands = new Map<string, Promise<CommandOutcome>>();
+  private status: AgentStatus;
+
+  constructor(
+    private config: AgentConfig,
+    private readonly configPath: string,
+  ) {
+    this.status = {
+      state: 'starting',
+      since: new Date().toISOString(),
+      version: AGENT_VERSION,
+      pid: process.pid,
+      gateway: config.url,
+      lastHeartbeatAt: null,
+      lastError: null,
+    };
+    this.saveStatus({});
+  }
+
+  private saveStatus(change: Partial<AgentStatus>) {
+    if (change.state && change.state !== this.status.state) change.since = new Date().toISOString();
+    this.status = { ...this.status, ...change };
+    try {
+      writeStatus(this.configPath, this.status);
+    } catch (err) {
+      log('could not write the status file', { error: String(err) });
+    }
+  }
+
+  async run(): Promise<void> {
+    while (!this.stopped) {
+      const connectedFor = await this.connectOnce();
+      if (this.stopped) break;
+      // A connection that lasted a while resets the backoff.
+      if (connectedFor > 30_000) this.attempt = 0;
+      const delay = backoffDelay(this.attempt++);
+      log('reconnecting', { inMs: delay });
+      await new Promise((r) => setTimeout(r, delay));
+    }
+    this.saveStatus({ state: 'stopped' });
+  }
+
+  stop() {
+    this.stopped = true;
+    this.ws?.close(1000, 'Agent stopping');
+  }
+
+  /** One connection, from dialling to close. Resolves with how long it was connected. */
+  private connectOnce(): Promise<number> {
+    return new Promise((resolve) => {
+      this.saveStatus({ state: 'connecting' });
+      const ws = new WebSocket(wsUrlOf(this.config.url), {
+        headers: { authorization: `Bearer ${this.config.credential}` },
+        maxPayload: TRANSPORT_MAX_FRAME_BYTES,
+        handshakeTimeout: 10_000,
+      });
+      this.ws = ws;
+      let openedAt = 0;
+      let heartbeat: NodeJS.Timeout | undefined;
+      let factsTimer: NodeJS.Timeout | undefined;
+      let watchdog: NodeJS.Timeout | undefined;
+      let lastFrameAt = Date.now();
+      let seq = 0;
+
+      const send = <T extends AgentMessageType>(type: T, payload: z.input<(typeof agentMessages)[T]>, replyTo?: string) => {
+        if (ws.readyState === WebSocket.OPEN) ws.send(encodeFrame(agentMessages, type, payload, { replyTo }));
+      };
+
+      const sendFacts = async () => {
+        const facts = await collectFacts({
+          capabilities,
+          agentVersion: AGENT_VERSION,
+          protocolVersion: PROTOCOL_VERSION,
+          clockOffsetMs: this.clockOffsetMs,
+        });
+        send('facts', { facts });
+        return facts.collectedAt;
+      };
+
+      ws.on('open', () => {
+        openedAt = Date.now();
+        send('hello', {
+          protocolVersion: PROTOCOL_VERSION,
+          agentVersion: AGENT_VERSION,
+          capabilities,
+          hostname: os.hostname(),
+          osFamily: process.platform === 'win32' ? 'windows' : 'linux',
+        });
+      });
+      ws.on('ping', () => {
+        lastFrameAt = Date.now();
+      });
+      ws.on('message', (data: WebSocket.RawData) => {
+        lastFrameAt = Date.now();
+        const parsed = parseFrame(gatewayMessages, Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer));
+        if (!parsed.ok) {
+          log('rejected a frame from the gateway', { code: parsed.code, message: parsed.message.slice(0, 300) });
+          send('error', { code: parsed.code, message: parsed.message.slice(0, 2000) });
+          return;
+        }
+        const m = parsed.message;
+        switch (m.type) {
+          case 'welcome': {
+            this.saveStatus({ state: 'connected', lastError: null });
+            log('connected', { agentId: m.payload.agentId, gateway: this.config.url });
+            const every = m.payload.heartbeatIntervalMs;
+            heartbeat = setInterval(() => send('heartbeat', { seq: seq++, sentAt: Date.now() }), every);
+            // Two intervals without any frame from the gateway: the link is dead, start over.
+            watchdog = setInterval(() => {
+              if (Date.now() - lastFrameAt > 2 * every + 1000) {
+                log('gateway silent for two heartbeat intervals; reconnecting');
+                ws.terminate();
+              }
+            }, every);
+            factsTimer = setInterval(() => void sendFacts().catch((e: unknown) => log('facts failed', { error: String(e) })), FACTS_INTERVAL_MS);
+            void sendFacts().catch((e: unknown) => log('facts failed', { error: String(e) }));
+            return;
+          }
+          case 'heartbeat.ack': {
+            const now = Date.now();
+            this.clockOffsetMs = Math.round((m.payload.sentAt + now) / 2 - m.payload.serverTime);
+            this.saveStatus({ lastHeartbeatAt: new Date(now).toISOString() });
+            return;
+          }
+          case 'command':
+            void this.handleCommand(m.payload, send, sendFacts);
+            return;
+          case 'error':
+            log('the gateway refused a frame', { code: m.payload.code, message: m.payload.message.slice(0, 300) });
+            return;
+        }
+      });
+      ws.on('error', (err) => {
+        this.saveStatus({ lastError: err.message });
+      });
+      ws.on('close', (code, reasonBuf) => {
+        clearInterval(heartbeat);
+        clearInterval(factsTimer);
+        clearInterval(watchdog);
+        const reason = reasonBuf.toString();
+        const refused = code === closeCodes.unauthorized || code === closeCodes.revoked || code === closeCodes.unsupportedVersion;
+        if (refused) log('the gateway refused this agent', { code, reason });
+        else log('disconnected', { code, reason });
+        this.saveStatus({
+          state: refused ? 'refused' : 'disconnected',
+          ...(reason || refused ? { lastError: `${code}: ${reason || 'connection closed'}` } : {}),
+        });
+        resolve(openedAt ? Date.now() - openedAt : 0);
+      });
+    });
+  }
+
+  private async handleCommand(
+    cmd: GatewayPayload<'command'>,
+    send: <T extends AgentMessageType>(type: T, payload: z.input<(typeof agentMessages)[T]>, replyTo?: string) => void,
+    sendFacts: () => Promise<string>,
+  ) {
+    send('command.ack', { commandId: cmd.commandId });
+    let outcome = this.commands.get(cmd.commandId);
+    if (!outcome) {
+      outcome = this.execute(cmd, sendFacts);
+      this.commands.set(cmd.commandId, outcome);
+      if (this.commands.size > COMMAND_MEMORY) this.commands.delete(this.commands.keys().next().value!);
+    }
+    const done = await outcome;
+    send('command.result', done.ok ? { commandId: cmd.commandId, ok: true, result: done.result } : { commandId: cmd.commandId, ok: false, error: done.error });
+  }
+
+  private async execute(cmd: GatewayPayload<'command'>, sendFacts: () => Promise<string>): Promise<CommandOutcome> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${cmd.timeoutMs} ms`)), cmd.timeoutMs);
+    });
+    try {
+      const work = (async (): Promise<unknown> => {
+        switch (cmd.action) {
+          case 'facts.collect':
+            return { collectedAt: await sendFacts() };
+          case 'credential.rotate': {
+            const { credential } = z.object({ credential: z.string().min(32).max(256) }).parse(cmd.args);
+            // Saved before answering: the control plane switches to the new credential only
+            // after this succeeds, so the agent can always reconnect.
+            this.config = { ...this.config, credential };
+            writeSecretFile(this.configPath, this.config);
+            return { saved: true };
+          }
+          default:
+            return runAction(cmd.action, cmd.args, { hooksDir: this.config.hooksDir });
+        }
+      })();
+      const result = await Promise.race([work, timeout]);
+      log('command done', { commandId: cmd.commandId, action: cmd.action });
+      return { ok: true, result };
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      log('command failed', { commandId: cmd.commandId, action: cmd.action, error: message.slice(0, 300) });
+      return { ok: false, error: { code: message.startsWith('timed out') ? 'timeout' : 'failed', message: message.slice(0, 2000) } };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,275 @@
+// The gateway: holds agents' outbound WebSockets, authenticates them, keeps their status, and
+// relays commands from Redis to them and their answers back.
+import http from 'node:http';
+import { Redis } from 'ioredis';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { z } from 'zod';
+import { gatewayOrderSchema, keys, LOCATION_TTL_SECONDS, type CommandReply } from '@tandem/agent-bus';
+import {
+  agentMessages,
+  closeCodes,
+  encodeFrame,
+  gatewayMessages,
+  parseFrame,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  TRANSPORT_MAX_FRAME_BYTES,
+  type GatewayMessageType,
+} from '@tandem/protocol';
+import type { GatewayEnv } from './env.ts';
+import { enroll, EnrollmentError, findAgentByCredential, markOffline, markOnline, storeFacts, touchLastSeen, type AgentIdentity } from './store.ts';
+
+const enrollBody = z.strictObject({
+  token: z.string().min(20).max(200),
+  hostname: z.string().trim().min(1).max(253).regex(/^[A-Za-z0-9][A-Za-z0-9.-]*$/, 'Not a valid host name'),
+  osFamily: z.enum(['linux', 'windows']),
+  osVersion: z.string().max(200).optional(),
+});
+
+/** Deletes the location key only if it still names this gateway (another may have taken over). */
+const releaseLocationScript = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+
+interface Session {
+  agent: AgentIdentity;
+  ws: WebSocket;
+  ready: boolean;
+  lastSeen: number;
+  lastLocationRefresh: number;
+  rejected: number;
+  rejectedLogged: number;
+}
+
+export interface Gateway {
+  port: number;
+  close(): Promise<void>;
+  sessions: Map<string, Session>;
+}
+
+const log = (msg: string, extra?: Record<string, unknown>) =>
+  console.log(`[gateway] ${msg}${extra ? ' ' + JSON.stringify(extra) : ''}`);
+
+export async function startGateway(env: GatewayEnv): Promise<Gateway> {
+  const redis = new Redis(env.REDIS_URL);
+  const sub = new Redis(env.REDIS_URL);
+  const sessions = new Map<string, Session>();
+  const hb = env.HEARTBEAT_INTERVAL_MS;
+
+  const send = <T extends GatewayMessageType>(s: Session, type: T, payload: z.input<(typeof gatewayMessages)[T]>, replyTo?: string) => {
+    if (s.ws.readyState === s.ws.OPEN) s.ws.send(encodeFrame(gatewayMessages, type, payload, { replyTo }));
+  };
+
+  const reply = (commandId: string, r: CommandReply) => void redis.publish(keys.reply(commandId), JSON.stringify(r));
+
+  // Orders for agents this gateway holds.
+  await sub.subscribe(keys.gateway(env.GATEWAY_ID));
+  sub.on('message', (_channel: string, raw: string) => {
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      return log('ignored a malformed order (not JSON)');
+    }
+    const order = gatewayOrderSchema.safeParse(json);
+    if (!order.success) return log('ignored a malformed order', { error: z.prettifyError(order.error) });
+    const o = order.data;
+    const s = sessions.get(o.agentId);
+    if (o.kind === 'disconnect') {
+      s?.ws.close(o.code, o.reason);
+      return;
+    }
+    if (!s?.ready) {
+      reply(o.commandId, { stage: 'result', ok: false, error: { code: 'agent_offline', message: 'The agent is not connected to this gateway' } });
+      return;
+    }
+    const parsedAction = gatewayMessages.command.shape.action.safeParse(o.action);
+    if (!parsedAction.success) {
+      reply(o.commandId, { stage: 'result', ok: false, error: { code: 'bad_action', message: `Unknown action ${o.action}` } });
+      return;
+    }
+    send(s, 'command', { commandId: o.commandId, action: parsedAction.data, args: o.args, timeoutMs: o.timeoutMs });
+  });
+
+  const server = http.createServer((req, res) => void handleHttp(req, res));
+  const wss = new WebSocketServer({ noServer: true, maxPayload: TRANSPORT_MAX_FRAME_BYTES });
+
+  async function handleHttp(req: http.IncomingMessage, res: http.ServerResponse) {
+    const json = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method === 'GET' && req.url === '/health') return json(200, { ok: true, gatewayId: env.GATEWAY_ID, agents: sessions.size });
+    if (req.method === 'POST' && req.url === '/enroll') {
+      let body = '';
+      for await (const chunk of req) {
+        body += String(chunk);
+        if (body.length > 16_384) return json(413, { error: 'Request too large' });
+      }
+      let raw: unknown;
+      try {
+        raw = JSON.parse(body);
+      } catch {
+        return json(400, { error: 'Body is not JSON' });
+      }
+      const parsed = enrollBody.safeParse(raw);
+      if (!parsed.success) return json(400, { error: z.prettifyError(parsed.error) });
+      try {
+        const result = await enroll(parsed.data);
+        log('agent enrolled', { agentId: result.agentId, serverId: result.serverId });
+        return json(200, result);
+      } catch (err) {
+        if (err instanceof EnrollmentError) return json(err.status, { error: err.message });
+        log('enrolment failed', { error: String(err) });
+        return json(500, { error: 'Enrolment failed' });
+      }
+    }
+    json(404, { error: 'Not found' });
+  }
+
+  server.on('upgrade', (req, socket, head) => {
+    if (!req.url?.startsWith('/agent')) {
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => void accept(ws, req));
+  });
+
+  /** Accepts the socket first, so a refusal can carry a close code and a readable reason. */
+  async function accept(ws: WebSocket, req: http.IncomingMessage) {
+    const header = req.headers.authorization ?? '';
+    const credential = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+    if (!credential) return ws.close(closeCodes.unauthorized, 'No credential: enrol the agent first');
+    let agent: AgentIdentity | null;
+    try {
+      agent = await findAgentByCredential(credential);
+    } catch (err) {
+      log('credential lookup failed', { error: String(err) });
+      return ws.close(1011, 'Try again later');
+    }
+    if (!agent) return ws.close(closeCodes.unauthorized, 'Unknown credential: it was rotated or never issued; enrol again');
+    if (agent.revokedAt || agent.status === 'revoked') return ws.close(closeCodes.revoked, 'Credential revoked by an operator; enrol again');
+
+    const previous = sessions.get(agent.id);
+    if (previous) previous.ws.close(closeCodes.replaced, 'Replaced by a newer connection');
+    const s: Session = { agent, ws, ready: false, lastSeen: Date.now(), lastLocationRefresh: 0, rejected: 0, rejectedLogged: 0 };
+    sessions.set(agent.id, s);
+    let alive = true;
+    ws.on('pong', () => {
+      alive = true;
+      s.lastSeen = Date.now();
+    });
+    const pinger = setInterval(() => {
+      // No pong for a whole interval after the previous ping: two intervals of silence.
+      if (!alive) return ws.terminate();
+      alive = false;
+      ws.ping();
+    }, hb);
+    const helloTimer = setTimeout(() => {
+      if (!s.ready) ws.close(closeCodes.unauthorized, 'No hello received');
+    }, 10_000);
+
+    ws.on('message', (data, isBinary) => {
+      s.lastSeen = Date.now();
+      alive = true;
+      void onFrame(s, isBinary ? (data as Buffer) : data.toString()).catch((err: unknown) => log('frame handling failed', { agentId: s.agent.id, error: String(err) }));
+    });
+    ws.on('error', (err) => log('socket error', { agentId: agent.id, error: err.message }));
+    ws.on('close', (code, reason) => {
+      clearInterval(pinger);
+      clearTimeout(helloTimer);
+      if (sessions.get(agent.id) !== s) return; // replaced: the new session owns status and location
+      sessions.delete(agent.id);
+      void redis.eval(releaseLocationScript, 1, keys.location(agent.id), env.GATEWAY_ID);
+      if (s.ready) {
+        void markOffline(agent, new Date(s.lastSeen)).catch((err: unknown) => log('marking offline failed', { error: String(err) }));
+      }
+      log('agent disconnected', { agentId: agent.id, code, reason: reason.toString() });
+    });
+  }
+
+  function reject(s: Session, code: string, message: string, offendingId?: string) {
+    s.rejected++;
+    // Log the first few refusals per connection in full, then one line per hundred: a hostile or
+    // broken agent must not be able to flood the log.
+    if (s.rejected <= 5 || s.rejected % 100 === 0) {
+      log('rejected a frame', { agentId: s.agent.id, code, message: message.slice(0, 300), rejectedSoFar: s.rejected });
+    }
+    send(s, 'error', { code, message: message.slice(0, 2000), ...(offendingId ? { offendingId } : {}) });
+  }
+
+  async function onFrame(s: Session, raw: string | Buffer) {
+    const parsed = parseFrame(agentMessages, raw);
+    if (!parsed.ok) return reject(s, parsed.code, parsed.message, parsed.offendingId);
+    const m = parsed.message;
+    if (!s.ready && m.type !== 'hello') return reject(s, 'not_ready', 'Send hello first', m.id);
+    switch (m.type) {
+      case 'hello': {
+        if (s.ready) return reject(s, 'already_ready', 'hello was already received', m.id);
+        if (!SUPPORTED_PROTOCOL_VERSIONS.includes(m.payload.protocolVersion)) {
+          s.ws.close(closeCodes.unsupportedVersion, `Protocol ${m.payload.protocolVersion} not supported; this gateway speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(' and ')}`);
+          return;
+        }
+        await markOnline(s.agent, m.payload);
+        await redis.set(keys.location(s.agent.id), env.GATEWAY_ID, 'EX', LOCATION_TTL_SECONDS);
+        s.lastLocationRefresh = Date.now();
+        s.ready = true;
+        send(s, 'welcome', {
+          agentId: s.agent.id,
+          serverId: s.agent.serverId,
+          protocolVersion: m.payload.protocolVersion,
+          heartbeatIntervalMs: hb,
+          serverTime: Date.now(),
+        }, m.id);
+        log('agent online', { agentId: s.agent.id, version: m.payload.agentVersion, hostname: m.payload.hostname });
+        return;
+      }
+      case 'heartbeat': {
+        send(s, 'heartbeat.ack', { seq: m.payload.seq, sentAt: m.payload.sentAt, serverTime: Date.now() }, m.id);
+        if (Date.now() - s.lastLocationRefresh > (LOCATION_TTL_SECONDS * 1000) / 3) {
+          s.lastLocationRefresh = Date.now();
+          await redis.set(keys.location(s.agent.id), env.GATEWAY_ID, 'EX', LOCATION_TTL_SECONDS);
+        }
+        return;
+      }
+      case 'facts':
+        await storeFacts(s.agent, m.payload.facts);
+        return;
+      case 'command.ack':
+        reply(m.payload.commandId, { stage: 'ack' });
+        return;
+      case 'command.result':
+        reply(
+          m.payload.commandId,
+          m.payload.ok ? { stage: 'result', ok: true, result: m.payload.result } : { stage: 'result', ok: false, error: m.payload.error },
+        );
+        return;
+      case 'error':
+        log('agent reported an error', { agentId: s.agent.id, code: m.payload.code, message: m.payload.message.slice(0, 300) });
+        return;
+    }
+  }
+
+  // Last-seen times reach the database every 30 s (or sooner for short test intervals).
+  const flushEvery = Math.min(30_000, hb * 3);
+  const flusher = setInterval(() => {
+    const batch = [...sessions.values()].filter((s) => s.ready).map((s) => ({ agent: s.agent, at: new Date(s.lastSeen) }));
+    if (batch.length) void touchLastSeen(batch).catch((err: unknown) => log('last-seen flush failed', { error: String(err) }));
+  }, flushEvery);
+
+  await new Promise<void>((resolve) => server.listen(env.GATEWAY_PORT, env.GATEWAY_HOST, resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : env.GATEWAY_PORT;
+  log(`listening on ${env.GATEWAY_HOST}:${port} as ${env.GATEWAY_ID}`);
+
+  return {
+    port,
+    sessions,
+    async close() {
+      clearInterval(flusher);
+      for (const s of sessions.values()) s.ws.close(closeCodes.shuttingDown, 'Gateway shutting down');
+      await new Promise((r) => setTimeout(r, 100));
+      wss.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      sub.disconnect();
+      redis.disconnect();
+    },
+  };
+}

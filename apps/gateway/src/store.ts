@@ -1,0 +1,158 @@
+// The gateway's database work. The tenant always comes from the agent's credential (or the
+// enrolment token), never from anything the agent says.
+import { randomUUID } from 'node:crypto';
+import { appDb, withTenant, type TenantScope } from '@tandem/db';
+import type { AgentPayload, Facts } from '@tandem/protocol';
+import { randomToken, sha256Hex } from '@tandem/security';
+
+export interface AgentIdentity {
+  id: string;
+  organizationId: string;
+  customerId: string;
+  serverId: string;
+  status: string;
+  revokedAt: Date | null;
+}
+
+const scopeOf = (a: { organizationId: string; customerId: string }): TenantScope => ({
+  organizationId: a.organizationId,
+  customerId: a.customerId,
+  userId: null,
+});
+
+export async function findAgentByCredential(credential: string): Promise<AgentIdentity | null> {
+  const rows = await appDb().$queryRaw<AgentIdentity[]>`SELECT * FROM agent_by_credential(${sha256Hex(credential)})`;
+  return rows[0] ?? null;
+}
+
+export async function markOnline(agent: AgentIdentity, hello: AgentPayload<'hello'>) {
+  await withTenant(scopeOf(agent), async (db) => {
+    await db.agent.update({
+      where: { id: agent.id },
+      data: {
+        status: 'online',
+        lastSeenAt: new Date(),
+        version: hello.agentVersion,
+        protocolVersion: hello.protocolVersion,
+        capabilities: hello.capabilities,
+      },
+    });
+  });
+}
+
+export async function markOffline(agent: AgentIdentity, lastSeenAt: Date) {
+  await withTenant(scopeOf(agent), async (db) => {
+    // Only an online agent goes offline: a revocation that raced the disconnect stays revoked.
+    await db.agent.updateMany({ where: { id: agent.id, status: 'online' }, data: { status: 'offline', lastSeenAt } });
+  });
+}
+
+/** Last-seen times are written in batches, not on every heartbeat. */
+export async function touchLastSeen(agents: { agent: AgentIdentity; at: Date }[]) {
+  const byTenant = new Map<string, { agent: AgentIdentity; at: Date }[]>();
+  for (const a of agents) {
+    const key = `${a.agent.organizationId}/${a.agent.customerId}`;
+    byTenant.set(key, [...(byTenant.get(key) ?? []), a]);
+  }
+  for (const group of byTenant.values()) {
+    await withTenant(scopeOf(group[0]!.agent), async (db) => {
+      for (const { agent, at } of group) {
+        await db.agent.updateMany({ where: { id: agent.id, status: 'online' }, data: { lastSeenAt: at } });
+      }
+    });
+  }
+}
+
+export async function storeFacts(agent: AgentIdentity, facts: Facts) {
+  const addresses =
+    facts.network.status === 'ok'
+      ? facts.network.data.interfaces.flatMap((i) => i.addresses.map((a) => a.address)).filter((a) => a !== '127.0.0.1' && a !== '::1')
+      : undefined;
+  const osVersion = facts.host.status === 'ok' ? facts.host.data.osName : undefined;
+  await withTenant(scopeOf(agent), async (db) => {
+    await db.server.update({
+      where: { id: agent.serverId },
+      data: { facts: facts as never, factsAt: new Date(), ...(addresses ? { addresses } : {}), ...(osVersion ? { osVersion } : {}) },
+    });
+  });
+}
+
+export class EnrollmentError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface EnrollRequest {
+  token: string;
+  hostname: string;
+  osFamily: 'linux' | 'windows';
+  osVersion?: string;
+}
+
+/**
+ * Trades a one-time enrolment token for an agent credential. The token names the customer; a
+ * server of that customer with the same hostname and no live agent is taken over, otherwise a
+ * new server is created.
+ */
+export async function enroll(req: EnrollRequest) {
+  const tokenHash = sha256Hex(req.token);
+  const rows = await appDb().$queryRaw<
+    { id: string; organizationId: string; customerId: string; expiresAt: Date; usedAt: Date | null }[]
+  >`SELECT * FROM enrollment_token_by_hash(${tokenHash})`;
+  const token = rows[0];
+  if (!token) throw new EnrollmentError(401, 'Unknown enrolment token');
+  if (token.usedAt) throw new EnrollmentError(401, 'This enrolment token was already used; create a new one with "Add server"');
+  if (token.expiresAt.getTime() < Date.now()) throw new EnrollmentError(401, 'This enrolment token has expired; create a new one with "Add server"');
+
+  const credential = randomToken();
+  return withTenant(scopeOf(token), async (db) => {
+    // Single use even under a race: only one request can flip usedAt.
+    const claimed = await db.enrollmentToken.updateMany({ where: { id: token.id, usedAt: null }, data: { usedAt: new Date() } });
+    if (claimed.count !== 1) throw new EnrollmentError(401, 'This enrolment token was already used');
+
+    let server = await db.server.findFirst({ where: { customerId: token.customerId, hostname: req.hostname }, include: { agent: true } });
+    if (server?.agent && server.agent.status !== 'revoked') {
+      throw new EnrollmentError(409, `A server named ${req.hostname} already has an agent; revoke it in the portal first`);
+    }
+    if (!server) {
+      server = await db.server.create({
+        data: {
+          id: randomUUID(),
+          organizationId: token.organizationId,
+          customerId: token.customerId,
+          hostname: req.hostname,
+          osFamily: req.osFamily,
+          osVersion: req.osVersion ?? null,
+          addresses: [],
+        },
+        include: { agent: true },
+      });
+    }
+    if (server.agent) await db.agent.delete({ where: { id: server.agent.id } });
+    const agent = await db.agent.create({
+      data: {
+        organizationId: token.organizationId,
+        customerId: token.customerId,
+        serverId: server.id,
+        credentialHash: sha256Hex(credential),
+        status: 'pending',
+      },
+    });
+    await db.auditEvent.create({
+      data: {
+        organizationId: token.organizationId,
+        customerId: token.customerId,
+        actorLabel: `agent on ${req.hostname}`,
+        action: 'agent.enroll',
+        targetType: 'Server',
+        targetId: server.id,
+        summary: `Agent enrolled on ${req.hostname}`,
+      },
+    });
+    return { agentId: agent.id, serverId: server.id, credential };
+  });
+}

@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { CommandError } from '@tandem/agent-bus';
+import { AppError, idSchema } from '@tandem/engine';
+import { agentBus } from '../../services/agents';
+import { orgProcedure } from '../../trpc';
+import { findServer } from './find';
+
+/** Asks the server's agent to collect and report its facts now; waits until they arrive. */
+export const refreshFacts = orgProcedure('operator')
+  .input(z.object({ serverId: idSchema }))
+  .output(z.object({ collectedAt: z.string() }))
+  .mutation(async ({ ctx, input }) => {
+    const s = await findServer(ctx.db, input.serverId);
+    if (!s.agent || s.agent.status === 'revoked') throw new AppError('CONFLICT', 'This server has no agent; add it with "Add server"');
+    try {
+      const result = (await agentBus().send(s.agent.id, 'facts.collect', {}, { timeoutMs: 60_000 })) as { collectedAt: string };
+      return { collectedAt: result.collectedAt };
+    } catch (err) {
+      if (err instanceof CommandError) {
+        throw new AppError('CONFLICT', err.code === 'agent_offline' ? 'The agent is offline' : `The agent did not answer: ${err.message}`);
+      }
+      throw err;
+    }
+  });
