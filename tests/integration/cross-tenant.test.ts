@@ -4,7 +4,7 @@
 // only staff may), and with ids that do not exist at all (NOT_FOUND).
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { addCustomerMember, createInvitation, createTenant, type Tenant } from '@tandem/db/testing';
+import { addCustomerMember, createInvitation, createTenant, ownerDb, type Tenant } from '@tandem/db/testing';
 import { allProcedurePaths, callerFor, expectCode, procedureAt, procedureDef, tenantSnapshot, uniqueEmail } from './helpers';
 
 /** The ids a call can name. */
@@ -14,6 +14,7 @@ interface Ids {
   orgMembershipId: string;
   customerMembershipId: string;
   invitationId: string;
+  serverId: string;
 }
 
 interface IdCase {
@@ -61,6 +62,12 @@ const idCases: IdCase[] = [
   },
   { path: 'invitation.revoke', input: (i) => ({ invitationId: i.invitationId }), customerUserGets: 'FORBIDDEN' },
   { path: 'audit.list', input: (i) => ({ customerId: i.customerId }), customerUserGets: 'NOT_FOUND' },
+  { path: 'customer.coverage', input: (i) => ({ customerId: i.customerId }), customerUserGets: 'NOT_FOUND' },
+  { path: 'agent.createEnrollment', input: (i) => ({ customerId: i.customerId }), customerUserGets: 'FORBIDDEN' },
+  { path: 'server.get', input: (i) => ({ serverId: i.serverId }), customerUserGets: 'NOT_FOUND' },
+  { path: 'server.refreshFacts', input: (i) => ({ serverId: i.serverId }), customerUserGets: 'FORBIDDEN' },
+  { path: 'agent.revoke', input: (i) => ({ serverId: i.serverId }), customerUserGets: 'FORBIDDEN' },
+  { path: 'agent.rotate', input: (i) => ({ serverId: i.serverId }), customerUserGets: 'FORBIDDEN' },
 ];
 
 /** Procedures that name no record by id (tokens and filters aside); checked below. */
@@ -124,6 +131,7 @@ beforeAll(async () => {
     orgMembershipId: b.viewerMembership.id,
     customerMembershipId: b.customerMembership.id,
     invitationId: b.invitation.id,
+    serverId: b.serverX.id,
   };
   const { invitation: yInvitation } = await createInvitation({ organizationId: a.org.id, customerId: a.customerY.id });
   yIds = {
@@ -132,7 +140,17 @@ beforeAll(async () => {
     orgMembershipId: a.viewerMembership.id,
     customerMembershipId: a.customerYMembership.id,
     invitationId: yInvitation.id,
+    serverId: a.serverY.id,
   };
+  // Servers with live-looking agents, so revoke/rotate would have something to change.
+  for (const [t, server] of [
+    [b, b.serverX],
+    [a, a.serverY],
+  ] as const) {
+    await ownerDb().agent.create({
+      data: { organizationId: t.org.id, customerId: server.customerId, serverId: server.id, status: 'online', credentialHash: randomUUID() },
+    });
+  }
 });
 
 describe('the table of id-taking procedures', () => {
@@ -229,6 +247,7 @@ describe('ids that do not exist', () => {
     orgMembershipId: randomUUID(),
     customerMembershipId: randomUUID(),
     invitationId: randomUUID(),
+    serverId: randomUUID(),
   };
 
   it.each(idCases)('$path → NOT_FOUND for an owner', async ({ path, input }) => {

@@ -93,7 +93,7 @@ export function auditEventsOf(organizationId: string) {
 export async function tenantSnapshot(organizationId: string) {
   const db = ownerDb();
   const where = { organizationId };
-  const [organization, customers, servers, orgMemberships, customerMemberships, invitations, auditEvents] = await Promise.all([
+  const [organization, customers, servers, orgMemberships, customerMemberships, invitations, auditEvents, agents, enrollmentTokens] = await Promise.all([
     db.organization.findUnique({ where: { id: organizationId } }),
     db.customer.findMany({ where, orderBy: { id: 'asc' } }),
     db.server.findMany({ where, orderBy: { id: 'asc' } }),
@@ -101,6 +101,8 @@ export async function tenantSnapshot(organizationId: string) {
     db.customerMembership.findMany({ where, orderBy: { id: 'asc' } }),
     db.invitation.findMany({ where, orderBy: { id: 'asc' } }),
     db.auditEvent.findMany({ where, orderBy: { id: 'asc' } }),
+    db.agent.findMany({ where, orderBy: { id: 'asc' } }),
+    db.enrollmentToken.findMany({ where, orderBy: { id: 'asc' } }),
   ]);
-  return { organization, customers, servers, orgMemberships, customerMemberships, invitations, auditEvents };
+  return { organization, customers, servers, orgMemberships, customerMemberships, invitations, auditEvents, agents, enrollmentTokens };
 }

@@ -415,13 +415,52 @@ describe('every mutation writes exactly one audit event', () => {
         };
       },
     },
+    {
+      path: 'agent.createEnrollment',
+      run: async (t) => {
+        const res = await callerFor(t.operator.id).agent.createEnrollment({ customerId: t.customerX.id });
+        expect(res.enrollCommand).toMatch(/tandem-agent enroll --url \S+ --token=[A-Za-z0-9_-]{43}$/);
+        return {
+          actorId: t.operator.id,
+          actorEmail: t.operator.email,
+          action: 'agent.enrollment.create',
+          targetType: 'Customer',
+          targetId: t.customerX.id,
+          customerId: t.customerX.id,
+          summary: /Created an enrolment token/,
+        };
+      },
+    },
+    {
+      path: 'agent.revoke',
+      setup: async (t) => {
+        await ownerDb().agent.create({
+          data: { organizationId: t.org.id, customerId: t.customerX.id, serverId: t.serverX.id, status: 'offline', credentialHash: t.serverX.id },
+        });
+        return t.serverX.id;
+      },
+      run: async (t, serverId) => {
+        await callerFor(t.operator.id).agent.revoke({ serverId: serverId! });
+        return {
+          actorId: t.operator.id,
+          actorEmail: t.operator.email,
+          action: 'agent.revoke',
+          targetType: 'Server',
+          targetId: serverId!,
+          customerId: t.customerX.id,
+          summary: /Revoked the agent of/,
+        };
+      },
+    },
   ];
   /** Mutations that deliberately write no audit event. */
   const unaudited = ['account.totpBegin']; // stages a secret; nothing changes until totpEnable
+  /** Mutations that need a live agent: their audit events are checked in agents.test.ts. */
+  const auditedWithLiveAgents = ['agent.rotate', 'server.refreshFacts'];
 
   it('the table covers every mutation of the router', () => {
     const mutations = allProcedurePaths().filter((p) => procedureDef(p).type === 'mutation');
-    expect([...auditCases.map((c) => c.path), ...unaudited].sort()).toEqual(mutations);
+    expect([...auditCases.map((c) => c.path), ...unaudited, ...auditedWithLiveAgents].sort()).toEqual(mutations);
   });
 
   it.each(auditCases)('$path', async ({ setup, run }) => {

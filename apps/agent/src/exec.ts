@@ -8,7 +8,8 @@ export interface CommandOptions {
   timeoutMs?: number;
   /** Written to the command's stdin, which is then closed (stdin is /dev/null otherwise). */
   input?: string;
-  env?: NodeJS.ProcessEnv;
+  /** The whole environment (default: the agent's). process.env is accepted as is. */
+  env?: Record<string, string | undefined>;
   /** Run as this user and group (POSIX; the agent runs as root). */
   uid?: number;
   gid?: number;
@@ -65,7 +66,7 @@ export const runCommand: CommandRunner = (cmd, args, opts = {}) =>
     let child: ReturnType<typeof spawn>;
     try {
       child = spawn(cmd, args, {
-        env: opts.env ?? process.env,
+        env: (opts.env ?? process.env) as NodeJS.ProcessEnv,
         cwd: opts.cwd,
         uid: opts.uid,
         gid: opts.gid,

@@ -11,9 +11,10 @@ import { AGENT_VERSION } from './version.ts';
 
 const usage = `tandem-agent ${AGENT_VERSION}
 
-  tandem-agent enroll --url URL --token TOKEN [--config FILE] [--hooks-dir DIR]
+  tandem-agent enroll --url URL --token=TOKEN [--config FILE] [--hooks-dir DIR] [--hostname NAME]
       Trade a one-time enrolment token (from "Add server" in the portal) for this server's own
-      credential, and write it to the configuration file (mode 0600).
+      credential, and write it to the configuration file (mode 0600). --hostname names the server
+      in Tandem when its own host name is not the one to show.
   tandem-agent run [--config FILE]
       Connect to Tandem and serve (this is what the service runs).
   tandem-agent status [--config FILE]
@@ -29,7 +30,7 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-async function enroll(url: string, token: string, configPath: string, hooksDir: string) {
+async function enroll(url: string, token: string, configPath: string, hooksDir: string, hostname: string) {
   let base: URL;
   try {
     base = new URL(url);
@@ -41,7 +42,7 @@ async function enroll(url: string, token: string, configPath: string, hooksDir: 
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
       token,
-      hostname: os.hostname(),
+      hostname,
       osFamily: process.platform === 'win32' ? 'windows' : 'linux',
       osVersion: `${os.type()} ${os.release()}`,
     }),
@@ -112,6 +113,7 @@ async function main() {
       token: { type: 'string' },
       config: { type: 'string' },
       'hooks-dir': { type: 'string' },
+      hostname: { type: 'string' },
       version: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -122,7 +124,7 @@ async function main() {
   switch (command) {
     case 'enroll':
       if (!values.url || !values.token) fail('enroll needs --url and --token (copy the command from "Add server" in the portal)');
-      return enroll(values.url, values.token, configPath, path.resolve(values['hooks-dir'] ?? defaultHooksDir(configPath)));
+      return enroll(values.url, values.token, configPath, path.resolve(values['hooks-dir'] ?? defaultHooksDir(configPath)), values.hostname ?? os.hostname());
     case 'run': {
       const runtime = new AgentRuntime(readConfig(configPath), configPath);
       process.on('SIGTERM', () => runtime.stop());

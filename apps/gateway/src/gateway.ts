@@ -134,6 +134,15 @@ export async function startGateway(env: GatewayEnv): Promise<Gateway> {
 
   /** Accepts the socket first, so a refusal can carry a close code and a readable reason. */
   async function accept(ws: WebSocket, req: http.IncomingMessage) {
+    // The agent says hello as soon as the socket opens, possibly before the credential lookup
+    // below finishes: hold early frames (a few at most) until the session exists.
+    const early: (string | Buffer)[] = [];
+    let deliver: ((raw: string | Buffer) => void) | null = null;
+    ws.on('message', (data, isBinary) => {
+      const raw = isBinary ? (data as Buffer) : data.toString();
+      if (deliver) deliver(raw);
+      else if (early.length < 16) early.push(raw);
+    });
     const header = req.headers.authorization ?? '';
     const credential = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
     if (!credential) return ws.close(closeCodes.unauthorized, 'No credential: enrol the agent first');
@@ -166,11 +175,14 @@ export async function startGateway(env: GatewayEnv): Promise<Gateway> {
       if (!s.ready) ws.close(closeCodes.unauthorized, 'No hello received');
     }, 10_000);
 
-    ws.on('message', (data, isBinary) => {
+    // Frames of one agent are handled in order, one at a time.
+    let chain = Promise.resolve();
+    deliver = (raw) => {
       s.lastSeen = Date.now();
       alive = true;
-      void onFrame(s, isBinary ? (data as Buffer) : data.toString()).catch((err: unknown) => log('frame handling failed', { agentId: s.agent.id, error: String(err) }));
-    });
+      chain = chain.then(() => onFrame(s, raw)).catch((err: unknown) => log('frame handling failed', { agentId: s.agent.id, error: String(err) }));
+    };
+    for (const raw of early.splice(0)) deliver(raw);
     ws.on('error', (err) => log('socket error', { agentId: agent.id, error: err.message }));
     ws.on('close', (code, reason) => {
       clearInterval(pinger);

@@ -34,7 +34,7 @@ export const gatewayOrderSchema = z.discriminatedUnion('kind', [
 ]);
 export type GatewayOrder = z.infer<typeof gatewayOrderSchema>;
 
-export const commandReplySchema = z.discriminatedUnion('stage', [
+export const commandReplySchema = z.union([
   z.object({ stage: z.literal('ack') }),
   z.object({ stage: z.literal('result'), ok: z.literal(true), result: z.unknown() }),
   z.object({ stage: z.literal('result'), ok: z.literal(false), error: z.object({ code: z.string(), message: z.string() }) }),

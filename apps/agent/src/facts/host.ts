@@ -74,7 +74,7 @@ $cs = Get-CimInstance -ClassName Win32_ComputerSystem
   PartOfDomain = $cs.PartOfDomain
   NumberOfLogicalProcessors = $cs.NumberOfLogicalProcessors
   TotalPhysicalMemory = $cs.TotalPhysicalMemory
-} | ConvertTo-Json -Compress`;
+} | ConvertTo-Json`;
 
 /** Parses the Windows host query (exported for recorded-output tests). */
 export function parseWindowsHost(value: unknown, clockOffsetMs: number | null): HostFacts {
@@ -82,7 +82,7 @@ export function parseWindowsHost(value: unknown, clockOffsetMs: number | null): 
   const hostname = str(value.DNSHostName) ?? str(value.CSName);
   if (!hostname) throw new Error('Win32_OperatingSystem query has no computer name');
   const domain = str(value.Domain);
-  const fqdn = value.PartOfDomain === true && domain ? `${hostname}.${domain}`.toLowerCase() : null;
+  const fqdn = value.PartOfDomain === true && domain ? `${hostname}.${domain}` : null;
   const version = str(value.Version) ?? '';
   const memory = num(value.TotalPhysicalMemory) ?? (num(value.TotalVisibleMemorySize) ?? 0) * 1024;
   return {

@@ -1,7 +1,6 @@
 // Everything a collector may touch outside its own code, bundled so tests can replace parts of it
 // (recorded Windows/Pacemaker outputs, a runner or file reader that fails on purpose).
-import { constants as fsConstants } from 'node:fs';
-import { access, readdir, readFile, readlink, stat } from 'node:fs/promises';
+import { readdir, readFile, readlink, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { runCommand, type CommandRunner } from '../exec.ts';
@@ -42,7 +41,9 @@ export const nodeSystem: SystemInfo = {
   networkInterfaces: () => os.networkInterfaces(),
 };
 
-export function defaultIO(overrides: Partial<FactsIO> = {}): FactsIO {
+export type FactsIOOverrides = Partial<Omit<FactsIO, 'system'>> & { system?: Partial<SystemInfo> };
+
+export function defaultIO(overrides: FactsIOOverrides = {}): FactsIO {
   return {
     platform: overrides.platform ?? process.platform,
     run: overrides.run ?? runCommand,
@@ -92,14 +93,4 @@ export async function which(io: FactsIO, name: string): Promise<string | null> {
     }
   }
   return null;
-}
-
-/** Whether a local file is executable by the agent (real file system; used for SysV scripts). */
-export async function isExecutable(file: string): Promise<boolean> {
-  try {
-    await access(file, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -70,7 +70,7 @@ export function parseProcNetIpv6Route(text: string): string | null {
   for (const line of text.split('\n')) {
     const f = line.trim().split(/\s+/);
     if (f.length < 10) continue;
-    const [dest, destLen, , , nextHop, metricHex, , , , flagsHex] = f;
+    const [dest, destLen, , , nextHop, metricHex, , , flagsHex] = f;
     if (dest !== '0'.repeat(32) || destLen !== '00' || nextHop === '0'.repeat(32)) continue;
     if ((parseInt(flagsHex!, 16) & 0x3) !== 0x3) continue; // RTF_UP | RTF_GATEWAY
     const metric = parseInt(metricHex!, 16);
@@ -85,7 +85,7 @@ function compressIpv6(groups: string[]): string {
   // Replace the longest run of zero groups (length ≥ 2) with "::".
   let bestStart = -1;
   let bestLen = 0;
-  for (let i = 0; i < groups.length; ) {
+  for (let i = 0; i < groups.length;) {
     if (groups[i] !== '0') {
       i++;
       continue;
@@ -133,7 +133,7 @@ $routes = @(Get-NetRoute -DestinationPrefix '0.0.0.0/0' -ErrorAction SilentlyCon
   Select-Object NextHop, RouteMetric, InterfaceMetric, InterfaceAlias)
 $dns = @(Get-DnsClientServerAddress -ErrorAction SilentlyContinue |
   Select-Object InterfaceAlias, InterfaceIndex, AddressFamily, ServerAddresses)
-[pscustomobject]@{ routes = $routes; dns = $dns } | ConvertTo-Json -Depth 4 -Compress`;
+[pscustomobject]@{ routes = $routes; dns = $dns } | ConvertTo-Json -Depth 4`;
 
 /** Parses the Windows gateway/DNS query (exported for recorded-output tests). */
 export function parseWindowsNetwork(value: unknown, interfaces: Interfaces): NetworkFacts {

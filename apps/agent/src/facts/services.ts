@@ -26,7 +26,11 @@ export async function collectServices(io: FactsIO): Promise<ServiceFacts> {
   if (io.platform !== 'win32' && io.platform !== 'linux') throw new Error(`service facts are not supported on ${io.platform}`);
   const manager = await detectServiceManager(io);
   const services =
-    manager === 'windows-scm' ? await listWindowsServices(io) : manager === 'systemd' ? await listSystemdServices(io) : await listSysvServices(io);
+    manager === 'windows-scm'
+      ? await listWindowsServices(io)
+      : manager === 'systemd'
+        ? await listSystemdServices(io)
+        : await listSysvServices(io);
   services.sort((a, b) => a.name.localeCompare(b.name));
   return { manager, services: services.slice(0, 5000) };
 }
@@ -86,7 +90,10 @@ export function parseSystemdServices(unitsText: string, unitFilesText: string): 
   }
   const services = new Map<string, ServiceState>();
   for (const line of unitsText.split('\n')) {
-    const f = line.trim().replace(/^[●*×]\s*/, '').split(/\s+/);
+    const f = line
+      .trim()
+      .replace(/^[●*×]\s*/, '')
+      .split(/\s+/);
     const [unit, load, active] = f;
     if (!unit?.endsWith('.service') || !load || load === 'not-found') continue;
     // An instance ("getty@tty1.service") takes its start mode from its template when it has none itself.
@@ -198,7 +205,9 @@ export async function sysvScriptExists(io: FactsIO, name: string): Promise<boole
 
 async function listSysvServices(io: FactsIO): Promise<ServiceState[]> {
   const [entries, links] = await Promise.all([io.readDir(INIT_D), readRcLinks(io)]);
-  const candidates = entries.filter((n) => !n.startsWith('.') && !NOT_SERVICES.has(n) && !/\.dpkg-|\.rpm(new|save|orig)$|~$/.test(n));
+  const candidates = entries.filter(
+    (n) => !n.startsWith('.') && !NOT_SERVICES.has(n) && !/\.dpkg-|\.rpm(new|save|orig)$|~$/.test(n),
+  );
   const scripts = (await mapLimit(candidates, 32, async (n) => ((await sysvScriptExists(io, n)) ? n : null))).filter(
     (n): n is string => n !== null,
   );
@@ -266,7 +275,7 @@ export function parseWindowsServices(value: unknown): ServiceState[] {
 }
 
 const WINDOWS_SERVICES_SCRIPT = `
-@(Get-CimInstance -ClassName Win32_Service | Select-Object Name, State, StartMode) | ConvertTo-Json -Compress`;
+@(Get-CimInstance -ClassName Win32_Service | Select-Object Name, State, StartMode) | ConvertTo-Json`;
 
 async function listWindowsServices(io: FactsIO): Promise<ServiceState[]> {
   return parseWindowsServices(await powerShellJson(io, 'services', WINDOWS_SERVICES_SCRIPT));

@@ -81,10 +81,20 @@ const POWERSHELL_PROLOGUE = [
   '[Console]::OutputEncoding = [System.Text.Encoding]::UTF8',
 ].join('\n');
 
-/** Builds powershell.exe arguments for a script; its first line names it (`# tandem:<name>`). */
+/**
+ * Builds powershell.exe arguments for a script; its first line names it (`# tandem:<name>`). A
+ * terminating error prints its message alone on stderr (not Windows PowerShell's CLIXML) and exits 1.
+ */
 export function powerShellArgs(name: string, script: string): string[] {
-  const full = `# tandem:${name}\n${POWERSHELL_PROLOGUE}\n${script}`;
-  return ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-EncodedCommand', Buffer.from(full, 'utf16le').toString('base64')];
+  const full = `# tandem:${name}\n${POWERSHELL_PROLOGUE}\ntry {\n${script}\n} catch {\n  [Console]::Error.WriteLine($_.Exception.Message)\n  exit 1\n}`;
+  return [
+    '-NoProfile',
+    '-NonInteractive',
+    '-ExecutionPolicy',
+    'Bypass',
+    '-EncodedCommand',
+    Buffer.from(full, 'utf16le').toString('base64'),
+  ];
 }
 
 /** The script a powershell.exe argument vector carries, or null (for tests' fake runners). */
@@ -103,7 +113,9 @@ export function powerShellScriptName(args: readonly string[]): string | null {
 export async function powerShellJson(io: FactsIO, name: string, script: string, timeoutMs = 60_000): Promise<unknown> {
   const result = await io.run('powershell.exe', powerShellArgs(name, script), { timeoutMs });
   if (result.code !== 0) {
-    throw new Error(`PowerShell ${name} failed (exit ${result.code}): ${clip(result.stderr.trim() || result.stdout.trim(), 500)}`);
+    throw new Error(
+      `PowerShell ${name} failed (exit ${result.code}): ${clip(result.stderr.trim() || result.stdout.trim(), 500)}`,
+    );
   }
   try {
     return parseJson(result.stdout);

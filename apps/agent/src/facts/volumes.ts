@@ -75,7 +75,7 @@ async function collectLinuxVolumes(io: FactsIO): Promise<VolumeFacts> {
 
 const WINDOWS_VOLUMES_SCRIPT = `
 @(Get-Volume | Select-Object @{n='DriveLetter';e={[string]$_.DriveLetter}}, FileSystemLabel, FileSystem,
-  @{n='DriveType';e={[string]$_.DriveType}}, Size, SizeRemaining, Path) | ConvertTo-Json -Depth 3 -Compress`;
+  @{n='DriveType';e={[string]$_.DriveType}}, Size, SizeRemaining, Path) | ConvertTo-Json -Depth 3`;
 
 /** Parses Get-Volume output (exported for recorded-output tests). */
 export function parseWindowsVolumes(value: unknown): VolumeFacts {

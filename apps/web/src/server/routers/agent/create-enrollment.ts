@@ -33,7 +33,8 @@ export const createEnrollment = customerProcedure({ staff: 'operator' })
       summary: `Created an enrolment token for a new server of "${ctx.customer.name}"`,
     });
     const gatewayUrl = env().TANDEM_GATEWAY_URL;
-    const enrollCommand = `tandem-agent enroll --url ${gatewayUrl} --token ${token}`;
+    // "--token=" keeps a token that starts with "-" from reading as an option.
+    const enrollCommand = `tandem-agent enroll --url ${gatewayUrl} --token=${token}`;
     const linuxCommand =
       `curl -fsSL ${ctx.origin}/agent/tandem-agent.mjs -o /usr/local/bin/tandem-agent && chmod 755 /usr/local/bin/tandem-agent` +
       ` && ${enrollCommand} && (nohup tandem-agent run >/var/log/tandem-agent.log 2>&1 &)`;

@@ -20,7 +20,7 @@ export const rotateAgentCredential = orgProcedure('operator')
     if (s.agent.status !== 'online') throw new AppError('CONFLICT', 'The agent must be online to receive a new credential');
     const credential = randomToken();
     try {
-      await agentBus().send(s.agent.id, 'credential.rotate', { credential }, { timeoutMs: 15_000 });
+      await agentBus().send(s.agent.id, 'credential.rotate', { credential }, { timeoutMs: 10_000 });
     } catch (err) {
       if (err instanceof CommandError) throw new AppError('CONFLICT', `The agent did not take the new credential: ${err.message}`);
       throw err;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CommandError } from '@tandem/agent-bus';
 import { AppError, idSchema } from '@tandem/engine';
+import { audit } from '../../services/audit';
 import { agentBus } from '../../services/agents';
 import { orgProcedure } from '../../trpc';
 import { findServer } from './find';
@@ -13,7 +14,15 @@ export const refreshFacts = orgProcedure('operator')
     const s = await findServer(ctx.db, input.serverId);
     if (!s.agent || s.agent.status === 'revoked') throw new AppError('CONFLICT', 'This server has no agent; add it with "Add server"');
     try {
-      const result = (await agentBus().send(s.agent.id, 'facts.collect', {}, { timeoutMs: 60_000 })) as { collectedAt: string };
+      // Kept well inside the procedure's transaction time (20 s): collection takes a few seconds.
+      const result = (await agentBus().send(s.agent.id, 'facts.collect', {}, { timeoutMs: 12_000 })) as { collectedAt: string };
+      await audit(ctx.db, ctx.actor, {
+        action: 'server.facts.refresh',
+        targetType: 'Server',
+        targetId: s.id,
+        customerId: s.customerId,
+        summary: `Refreshed the facts of ${s.hostname}`,
+      });
       return { collectedAt: result.collectedAt };
     } catch (err) {
       if (err instanceof CommandError) {

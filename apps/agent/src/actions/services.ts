@@ -1,0 +1,169 @@
+// service.start|stop|enable|disable|status on the server's service manager. Each returns the
+// service's state afterwards. A missing service is state "not-found" for status and an error for
+// the other verbs.
+// - systemd: systemctl start|stop|enable|disable, then `systemctl show` for the state.
+// - SysV: `service NAME start|stop`; enable/disable with update-rc.d (Debian; `update-rc.d NAME
+//   defaults` first when the script has no rc links yet) or chkconfig (Red Hat).
+// - Windows: Start-Service, Stop-Service, Set-Service -StartupType Automatic|Disabled, then Win32_Service.
+import type { ServiceState } from '@tandem/protocol';
+import { which, type FactsIO } from '../facts/io.ts';
+import {
+  detectServiceManager,
+  readRcLinks,
+  runSysvScript,
+  sysvScriptExists,
+  sysvStartMode,
+  sysvStatus,
+  systemdStartMode,
+  systemdState,
+  windowsStartMode,
+  windowsState,
+} from '../facts/services.ts';
+import { clip, isRecord, powerShellJson, psQuote, str } from '../facts/util.ts';
+
+export type ServiceVerb = 'start' | 'stop' | 'enable' | 'disable' | 'status';
+
+const CONTROL_TIMEOUT_MS = 120_000;
+
+/** Linux unit and script names: no spaces, and no leading dot or dash (which would read as an option). */
+const LINUX_SERVICE_NAME = /^[A-Za-z0-9@_:+][A-Za-z0-9@._:+-]*$/;
+
+function failed(what: string, r: { code: number | null; stdout: string; stderr: string }): Error {
+  const detail = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-5).join('\n');
+  return new Error(`${what} failed (exit ${r.code ?? 'by signal'})${detail ? `: ${clip(detail, 1000)}` : ''}`);
+}
+
+export async function serviceAction(io: FactsIO, verb: ServiceVerb, name: string): Promise<ServiceState> {
+  if (io.platform === 'win32') return windowsServiceAction(io, verb, name);
+  if (io.platform !== 'linux') throw new Error(`service actions are not supported on ${io.platform}`);
+  if (!LINUX_SERVICE_NAME.test(name) || name.includes('..')) {
+    throw new Error(`Invalid argument "name": "${name}" is not a valid service name on Linux`);
+  }
+  const manager = await detectServiceManager(io);
+  return manager === 'systemd' ? systemdServiceAction(io, verb, name) : sysvServiceAction(io, verb, name);
+}
+
+// ---------------------------------------------------------------------------------------------
+// systemd
+
+const unitOf = (name: string) => (name.endsWith('.service') ? name : `${name}.service`);
+
+export function parseSystemctlShow(name: string, text: string): ServiceState {
+  const props: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const i = line.indexOf('=');
+    if (i > 0) props[line.slice(0, i)] = line.slice(i + 1).trim();
+  }
+  if (props.LoadState === 'not-found') return { name, state: 'not-found', startMode: 'unknown' };
+  return {
+    name,
+    state: systemdState(props.ActiveState, props.LoadState),
+    startMode: systemdStartMode(props.LoadState === 'masked' ? 'masked' : props.UnitFileState),
+  };
+}
+
+async function systemdStatus(io: FactsIO, name: string): Promise<ServiceState> {
+  const r = await io.run(
+    'systemctl',
+    ['show', '--no-pager', '--property=LoadState,ActiveState,SubState,UnitFileState', '--', unitOf(name)],
+    {
+      timeoutMs: 20_000,
+    },
+  );
+  if (r.code !== 0) throw failed(`systemctl show ${unitOf(name)}`, r);
+  return parseSystemctlShow(name, r.stdout);
+}
+
+async function systemdServiceAction(io: FactsIO, verb: ServiceVerb, name: string): Promise<ServiceState> {
+  const before = await systemdStatus(io, name);
+  if (verb === 'status') return before;
+  if (before.state === 'not-found') throw new Error(`service "${name}" not found`);
+  const r = await io.run('systemctl', [verb, '--no-ask-password', '--', unitOf(name)], { timeoutMs: CONTROL_TIMEOUT_MS });
+  if (r.code !== 0) throw failed(`systemctl ${verb} ${unitOf(name)}`, r);
+  return systemdStatus(io, name);
+}
+
+// ---------------------------------------------------------------------------------------------
+// SysV
+
+async function sysvState(io: FactsIO, name: string): Promise<ServiceState> {
+  const [state, links] = await Promise.all([sysvStatus(io, name), readRcLinks(io)]);
+  return { name, state, startMode: sysvStartMode(links.get(name)) };
+}
+
+async function sysvBootLinks(io: FactsIO, name: string, enable: boolean): Promise<void> {
+  const hasLinks = (await readRcLinks(io)).has(name);
+  const updateRcD = await which(io, 'update-rc.d');
+  if (updateRcD) {
+    if (!hasLinks) {
+      const d = await io.run(updateRcD, [name, 'defaults'], { timeoutMs: CONTROL_TIMEOUT_MS });
+      if (d.code !== 0) throw failed(`update-rc.d ${name} defaults`, d);
+    }
+    const r = await io.run(updateRcD, [name, enable ? 'enable' : 'disable'], { timeoutMs: CONTROL_TIMEOUT_MS });
+    if (r.code !== 0) throw failed(`update-rc.d ${name} ${enable ? 'enable' : 'disable'}`, r);
+    return;
+  }
+  const chkconfig = await which(io, 'chkconfig');
+  if (chkconfig) {
+    if (!hasLinks) {
+      const a = await io.run(chkconfig, ['--add', name], { timeoutMs: CONTROL_TIMEOUT_MS });
+      if (a.code !== 0) throw failed(`chkconfig --add ${name}`, a);
+    }
+    const r = await io.run(chkconfig, [name, enable ? 'on' : 'off'], { timeoutMs: CONTROL_TIMEOUT_MS });
+    if (r.code !== 0) throw failed(`chkconfig ${name} ${enable ? 'on' : 'off'}`, r);
+    return;
+  }
+  throw new Error('neither update-rc.d nor chkconfig is installed: cannot change how the service starts');
+}
+
+async function sysvServiceAction(io: FactsIO, verb: ServiceVerb, name: string): Promise<ServiceState> {
+  if (!(await sysvScriptExists(io, name))) {
+    if (verb === 'status') return { name, state: 'not-found', startMode: 'unknown' };
+    throw new Error(`service "${name}" not found (no executable /etc/init.d/${name})`);
+  }
+  if (verb === 'start' || verb === 'stop') {
+    const r = await runSysvScript(io, name, verb, CONTROL_TIMEOUT_MS);
+    if (r.code !== 0) throw failed(`service ${name} ${verb}`, r);
+  } else if (verb === 'enable' || verb === 'disable') {
+    await sysvBootLinks(io, name, verb === 'enable');
+  }
+  return sysvState(io, name);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Windows
+
+const WINDOWS_VERBS: Record<ServiceVerb, string> = {
+  status: '',
+  start: 'Start-Service -Name $name',
+  stop: 'Stop-Service -Name $name',
+  enable: 'Set-Service -Name $name -StartupType Automatic',
+  disable: 'Set-Service -Name $name -StartupType Disabled',
+};
+
+export function windowsServiceScript(verb: ServiceVerb, name: string): string {
+  // WQL string: the name's characters (letters, digits, @ . _ : + - space) need no escaping there.
+  return `
+$name = ${psQuote(name)}
+$filter = "Name='" + $name + "'"
+$svc = Get-CimInstance -ClassName Win32_Service -Filter $filter
+if (-not $svc) { '{"found":false}'; return }
+${WINDOWS_VERBS[verb]}
+$svc = Get-CimInstance -ClassName Win32_Service -Filter $filter
+[pscustomobject]@{ found = $true; Name = $svc.Name; State = $svc.State; StartMode = $svc.StartMode } | ConvertTo-Json`;
+}
+
+/** Parses the Windows service script's output (exported for recorded-output tests). */
+export function parseWindowsServiceResult(name: string, value: unknown): ServiceState {
+  if (!isRecord(value) || value.found !== true) return { name, state: 'not-found', startMode: 'unknown' };
+  return { name: str(value.Name) ?? name, state: windowsState(value.State), startMode: windowsStartMode(value.StartMode) };
+}
+
+async function windowsServiceAction(io: FactsIO, verb: ServiceVerb, name: string): Promise<ServiceState> {
+  const result = parseWindowsServiceResult(
+    name,
+    await powerShellJson(io, `service-${verb}`, windowsServiceScript(verb, name), CONTROL_TIMEOUT_MS),
+  );
+  if (result.state === 'not-found' && verb !== 'status') throw new Error(`service "${name}" not found`);
+  return result;
+}
