@@ -213,10 +213,13 @@ async function main() {
   });
   let logLines = 0;
   const logTail: string[] = [];
+  const failures: Record<string, number> = {}; // "… failed" log lines, by their first words
   const onLog = (d: Buffer) => {
     for (const line of d.toString().split('\n')) {
       if (!line) continue;
       logLines++;
+      const failure = /^\[gateway\] ([^{]*failed)/.exec(line);
+      if (failure) failures[failure[1]!] = (failures[failure[1]!] ?? 0) + 1;
       logTail.push(line.slice(0, 300));
       if (logTail.length > 20) logTail.shift();
     }
@@ -224,9 +227,11 @@ async function main() {
   gateway.stdout!.on('data', onLog);
   gateway.stderr!.on('data', onLog);
   const gw = gateway;
+  // A function, not a property read: TypeScript would keep an earlier check's narrowing across awaits.
+  const exitCode = () => gw.exitCode;
   const health = async () => (await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.json()).catch(() => null)) as { agents: number } | null;
   for (let i = 0; ; i++) {
-    if (gw.exitCode !== null) throw new Error(`the gateway exited with ${gw.exitCode}:\n${logTail.join('\n')}`);
+    if (exitCode() !== null) throw new Error(`the gateway exited with ${exitCode()}:\n${logTail.join('\n')}`);
     if (await health()) break;
     if (i > 300) throw new Error('the gateway did not answer /health within 30 s');
     await sleep(100);
@@ -252,7 +257,7 @@ async function main() {
   const total = (k: keyof Progress) => swarms.reduce((a, s) => a + s.progress[k], 0);
   let lastSay = 0;
   while (!swarms.every((s) => s.ramped)) {
-    if (gw.exitCode !== null) throw new Error(`the gateway exited with ${gw.exitCode} during the ramp:\n${logTail.join('\n')}`);
+    if (exitCode() !== null) throw new Error(`the gateway exited with ${exitCode()} during the ramp:\n${logTail.join('\n')}`);
     if (Date.now() - rampStart > RAMP_LIMIT_MS) {
       say(`ramp limit of ${RAMP_LIMIT_MS / 1000}s reached: holding what is connected`);
       break;
@@ -277,7 +282,7 @@ async function main() {
   const holdEnd = Date.now() + HOLD_MS;
   let last = { t: process.hrtime.bigint(), ticks: hold0.gw };
   while (Date.now() < holdEnd) {
-    if (gw.exitCode !== null) throw new Error(`the gateway exited with ${gw.exitCode} during the hold:\n${logTail.join('\n')}`);
+    if (exitCode() !== null) throw new Error(`the gateway exited with ${exitCode()} during the hold:\n${logTail.join('\n')}`);
     rssSamples.push(statusKiB(gwPid, 'VmRSS') / 1024);
     await sleep(1_000);
     const now = { t: process.hrtime.bigint(), ticks: cpuTicks(gwPid) };
@@ -357,6 +362,7 @@ async function main() {
       outcomes: merge((r) => r.outcomes),
       error_frames: merge((r) => r.errorFrames),
       gateway_log_lines: logLines,
+      gateway_log_failures: failures,
       open_file_limit: { soft: fdSoft, hard: fdHard },
     },
   };

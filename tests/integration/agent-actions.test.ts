@@ -176,6 +176,17 @@ describe('hooks', () => {
     expect((result as { durationMs: number }).durationMs).toBeGreaterThanOrEqual(0);
   });
 
+  it("runs a hook in the hooks directory, without the agent's own TANDEM_* settings", async () => {
+    await runAction('hook.write', { name: 'env', content: '#!/bin/sh\npwd\nenv | grep ^TANDEM_ | sort\n' }, ctx);
+    process.env.TANDEM_AGENT_TEST_SETTING = 'private';
+    try {
+      const result = await runAction('hook.run', { name: 'env' }, ctx);
+      expect(result).toMatchObject({ exitCode: 0, stdout: `${hooksDir}\nTANDEM_HOOK=env\n` });
+    } finally {
+      delete process.env.TANDEM_AGENT_TEST_SETTING;
+    }
+  });
+
   it('captures the exit code and stderr', async () => {
     await runAction('hook.write', { name: 'fail', content: '#!/bin/sh\necho "bad thing" >&2\nexit 7\n' }, ctx);
     await expect(runAction('hook.run', { name: 'fail' }, ctx)).resolves.toMatchObject({

@@ -1,4 +1,4 @@
-// Windows facts and service actions against recorded PowerShell output (tests/fixtures/windows):
+// Windows facts and service actions against recorded PowerShell output (tests/fixtures/windows/*.out):
 // a fake CommandRunner answers each PowerShell script (named by its first line) with a fixture.
 import { readFileSync } from 'node:fs';
 import type os from 'node:os';
@@ -14,14 +14,14 @@ const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, '.
 const interfaces = JSON.parse(fixture('network-interfaces.json')) as NodeJS.Dict<os.NetworkInterfaceInfo[]>;
 
 const RECORDED: Record<string, string> = {
-  host: 'host.json',
-  network: 'network.json',
-  volumes: 'volumes.json',
-  services: 'services.json',
-  sqlserver: 'sqlserver.json',
-  exchange: 'exchange.json',
-  'smb-shares': 'smb-shares.json',
-  cluster: 'cluster.json',
+  host: 'host.out',
+  network: 'network.out',
+  volumes: 'volumes.out',
+  services: 'services.out',
+  sqlserver: 'sqlserver.out',
+  exchange: 'exchange.out',
+  'smb-shares': 'smb-shares.out',
+  cluster: 'cluster.out',
 };
 
 interface Call {
@@ -256,7 +256,7 @@ describe('Windows facts (recorded output)', () => {
           services: { code: 0, stdout: oneService, stderr: '' },
           'smb-shares': { code: 0, stdout: '', stderr: '' },
           sqlserver: { code: 0, stdout: '[\r\n\r\n]\r\n', stderr: '' },
-          exchange: 'exchange-absent.json',
+          exchange: 'exchange-absent.out',
           cluster: { code: 0, stdout: '{"member":false}\r\n', stderr: '' },
         }),
       ),
@@ -280,7 +280,7 @@ describe('Windows facts (recorded output)', () => {
             stderr:
               'New-Object : Exception calling ".ctor" with "1" argument(s): "Login failed for user \'NT AUTHORITY\\SYSTEM\'."',
           },
-          cluster: 'cluster-stopped.json',
+          cluster: 'cluster-stopped.out',
           volumes: { code: 0, stdout: '{"DriveLetter": "C", "Size": ', stderr: '' },
         }),
       ),

@@ -141,7 +141,7 @@ describe('agents and gateways (real processes)', () => {
     const status = (await bus.send(onA.agentId, 'service.status', { name: 'tandem-no-such-service' })) as { state: string };
     expect(status.state).toBe('not-found');
     // Bad arguments never leave the sender.
-    await expect(bus.send(onA.agentId, 'hook.run', { name: '../etc/passwd' } as never)).rejects.toThrow(/Hook names/);
+    await expect(bus.send(onA.agentId, 'hook.run', { name: '../etc/passwd' })).rejects.toThrow(/Hook names/);
   });
 
   it('reports an offline agent promptly instead of hanging', async () => {

@@ -163,8 +163,8 @@ const env = (r: Rng, type: unknown, payload: unknown, extra: Record<string, unkn
 const deep = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 const deepObject = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
 
-/** One frame of a category; `ready` says whether the sender has said hello. */
-function frameFor(r: Rng, category: string, ready: boolean): Frame {
+/** One frame of a category, with what it is meant to be (the protocol's verdict is checked later). */
+function frameFor(r: Rng, category: string): Frame {
   const m = (label: string, data: string | Buffer, binary = false): Frame => ({ label: `${category}/${label}`, data, binary, intent: 'malformed' });
   const v = (label: string, data: string | Buffer, binary = false): Frame => ({ label: `${category}/${label}`, data, binary, intent: 'valid' });
   const hb = () => ({ seq: r.int(1_000_000), sentAt: Date.UTC(2026, 0, 1) + r.int(1e9) });
@@ -370,14 +370,14 @@ function generate(seed: number, count: number, ready: boolean): Frame[] {
   while (frames.length < count) {
     let x = r.next() * total;
     const category = weights.find(([, w]) => (x -= w) < 0)?.[0] ?? 'valid';
-    const f = frameFor(r, category, ready);
+    const f = frameFor(r, category);
     // A budget for big frames: a few MB, not thousands of them.
     if (f.data.length > 50_000 && (bytes += f.data.length) > 16 * 1024 * 1024) continue;
     if (f.label.endsWith('hello') && !ready && f.intent === 'valid') continue;
     frames.push(f);
   }
   // A few frames just above MAX_FRAME_BYTES, spread through the stream.
-  for (let i = 0; i < 4; i++) frames.splice(Math.floor(((i + 1) * frames.length) / 5), 0, frameFor(r, 'oversized', ready));
+  for (let i = 0; i < 4; i++) frames.splice(Math.floor(((i + 1) * frames.length) / 5), 0, frameFor(r, 'oversized'));
   return frames;
 }
 
@@ -428,7 +428,7 @@ function connect(port: number, credential: string): Promise<Client> {
     send: (data, binary = false) => ws.send(data, { binary }),
     // Replies to readiness probes (see below) are not part of any count.
     errors: () => frames.filter((f) => f.type === 'error' && !client.probeIds.has(f.payload.offendingId ?? '')) as Extract<GatewayFrame, { type: 'error' }>[],
-    acks: () => frames.filter((f) => f.type === 'heartbeat.ack') as Extract<GatewayFrame, { type: 'heartbeat.ack' }>[],
+    acks: () => frames.filter((f) => f.type === 'heartbeat.ack'),
   };
   ws.on('message', (data: Buffer) => {
     const parsed = parseFrame(gatewayMessages, data);
@@ -669,6 +669,9 @@ describe('the gateway under hostile input', () => {
         `errors ${hostile.errors().length}/${hostilePlan.errorCodes.length} + ${silent.errors().length}/${silentPlan.errorCodes.length}; ` +
         `hostile acks ${hostile.acks().length}; good agent ${count} acks, longest gap ${maxGapMs} ms; gateway log ${lines.length} lines`,
     );
+    const byCategory: Record<string, number> = {};
+    for (const f of [...hostilePlan.frames, ...silentPlan.frames]) byCategory[f.label.split('/')[0]!] = (byCategory[f.label.split('/')[0]!] ?? 0) + 1;
+    console.log(`[fuzz] frames by category: ${JSON.stringify(byCategory)}`);
   }, 60_000);
 
   it('closes only the connection whose frame is past the transport limit (1009) or not UTF-8 (1007)', async () => {

@@ -139,7 +139,8 @@ export async function startGateway(env: GatewayEnv): Promise<Gateway> {
     const early: (string | Buffer)[] = [];
     let deliver: ((raw: string | Buffer) => void) | null = null;
     ws.on('message', (data, isBinary) => {
-      const raw = isBinary ? (data as Buffer) : data.toString();
+      const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+      const raw = isBinary ? buf : buf.toString('utf8');
       if (deliver) deliver(raw);
       else if (early.length < 16) early.push(raw);
     });

@@ -86,7 +86,9 @@ export class AgentBus {
     const checked = actionArgs[action].safeParse(args);
     if (!checked.success) throw new CommandError('bad_args', z.prettifyError(checked.error));
     const commandId = opts.commandId ?? randomUUID();
-    const timeoutMs = opts.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+    // A hook brings its own time limit; the command must not give up before the hook does.
+    const hookTimeout = action === 'hook.run' ? (checked.data as unknown as { timeoutMs: number }).timeoutMs + 5_000 : 0;
+    const timeoutMs = opts.timeoutMs ?? Math.max(DEFAULT_COMMAND_TIMEOUT_MS, hookTimeout);
     const attempts = opts.attempts ?? 3;
     const ackTimeoutMs = opts.ackTimeoutMs ?? 3_000;
     const channel = keys.reply(commandId);
@@ -155,7 +157,7 @@ export class AgentBus {
     return true;
   }
 
-  async close() {
+  close() {
     this.pub.disconnect();
     this.sub.disconnect();
   }

@@ -7,7 +7,8 @@ const serviceName = z
   .string()
   .min(1)
   .max(256)
-  .regex(/^[A-Za-z0-9@._:+\- ]+$/, 'Service names may use letters, digits and @ . _ : + - and spaces');
+  // "$" appears in Windows instance services (MSSQL$NAME); the agent refuses option-like names.
+  .regex(/^[A-Za-z0-9@._:+$\- ]+$/, 'Service names may use letters, digits, spaces and @ . _ : + - $');
 
 /** Hook files live in the agent's hooks directory; names cannot leave it. */
 const hookName = z

@@ -34,7 +34,7 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | null | unde
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+  throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
 }
 
 export interface ProcessHandle {
@@ -94,7 +94,7 @@ export interface AgentHandle extends ProcessHandle {
 }
 
 /** Runs the real bundled agent with `run`, from a config written by `enroll` (or given). */
-export function startAgent(dir: string, env: NodeJS.ProcessEnv = {}): AgentHandle {
+export function startAgent(dir: string, env: Record<string, string> = {}): AgentHandle {
   const configPath = path.join(dir, 'agent.json');
   const child = spawn(process.execPath, [agentBundle, 'run', '--config', configPath], {
     env: { ...process.env, TANDEM_AGENT_BACKOFF_BASE_MS: '100', TANDEM_AGENT_BACKOFF_MAX_MS: '1000', ...env },

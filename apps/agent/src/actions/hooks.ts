@@ -79,8 +79,10 @@ class BoundedBuffer {
 
 /** The agent's environment without its own TANDEM_* settings, plus TANDEM_HOOK (the hook's name). */
 function hookEnv(name: string): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TANDEM_')));
-  return { ...env, TANDEM_HOOK: name } as NodeJS.ProcessEnv;
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) if (key.startsWith('TANDEM_')) delete env[key];
+  env.TANDEM_HOOK = name;
+  return env;
 }
 
 function commandFor(file: string, args: string[], platform: NodeJS.Platform): [string, string[]] {

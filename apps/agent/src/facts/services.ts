@@ -204,7 +204,13 @@ export async function sysvScriptExists(io: FactsIO, name: string): Promise<boole
 }
 
 async function listSysvServices(io: FactsIO): Promise<ServiceState[]> {
-  const [entries, links] = await Promise.all([io.readDir(INIT_D), readRcLinks(io)]);
+  const [entries, links] = await Promise.all([
+    io.readDir(INIT_D).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return []; // No init scripts at all (a minimal container): no services.
+      throw e;
+    }),
+    readRcLinks(io),
+  ]);
   const candidates = entries.filter(
     (n) => !n.startsWith('.') && !NOT_SERVICES.has(n) && !/\.dpkg-|\.rpm(new|save|orig)$|~$/.test(n),
   );
