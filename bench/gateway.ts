@@ -214,12 +214,16 @@ async function main() {
   let logLines = 0;
   const logTail: string[] = [];
   const failures: Record<string, number> = {}; // "… failed" log lines, by their first words
+  const failureSamples: string[] = [];
   const onLog = (d: Buffer) => {
     for (const line of d.toString().split('\n')) {
       if (!line) continue;
       logLines++;
       const failure = /^\[gateway\] ([^{]*failed)/.exec(line);
-      if (failure) failures[failure[1]!] = (failures[failure[1]!] ?? 0) + 1;
+      if (failure) {
+        failures[failure[1]!] = (failures[failure[1]!] ?? 0) + 1;
+        if (failureSamples.length < 3) failureSamples.push(line.slice(0, 600));
+      }
       logTail.push(line.slice(0, 300));
       if (logTail.length > 20) logTail.shift();
     }
@@ -363,6 +367,7 @@ async function main() {
       error_frames: merge((r) => r.errorFrames),
       gateway_log_lines: logLines,
       gateway_log_failures: failures,
+      gateway_log_failure_samples: failureSamples,
       open_file_limit: { soft: fdSoft, hard: fdHard },
     },
   };

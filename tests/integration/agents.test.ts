@@ -32,7 +32,7 @@ beforeAll(() => {
 });
 afterAll(async () => {
   for (const p of running.reverse()) await p.stop();
-  await bus.close();
+  bus.close();
   redis.disconnect();
 });
 
