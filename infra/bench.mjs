@@ -21,6 +21,8 @@ if (selected.length === 0) {
 }
 ensureNpmPackages();
 const servers = await serversUp({ database: 'tandem_bench' });
+const { prepareDatabase } = await import('./database.mjs');
+prepareDatabase(tandemEnv(servers));
 try {
   fs.mkdirSync(path.join(benchDir, 'results'), { recursive: true });
   for (const area of selected) {

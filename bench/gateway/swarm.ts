@@ -10,7 +10,7 @@ const tell = (m: SwarmMessage) => process.send?.(m);
 
 interface Agent {
   ws: WebSocket;
-  state: 'dialling' | 'probing' | 'hello' | 'ready' | 'done';
+  state: 'dialling' | 'hello' | 'ready' | 'done';
   dialledAt: number;
   seq: number;
   pending: { seq: number; at: number; inWindow: boolean } | null;
@@ -74,10 +74,6 @@ function dial(o: StartOrder, credential: string) {
     if (ws.readyState === WebSocket.OPEN) ws.send(data);
   };
 
-  // The gateway starts listening to a socket only after its credential lookup, so a hello sent on
-  // `open` can be dropped (see the benchmark's notes). A heartbeat before hello is always refused
-  // with `not_ready` once it listens: send one (with backoff) until it is, then say hello.
-  const probe = () => send(encodeFrame(agentMessages, 'heartbeat', { seq: 0, sentAt: Date.now() }));
   const beat = () => {
     if (a.pending && a.pending.inWindow) missed++;
     const seq = ++a.seq;
@@ -96,16 +92,18 @@ function dial(o: StartOrder, credential: string) {
     }, o.helloTimeoutMs),
   );
 
+  // As the real agent: hello as soon as the socket is open.
   ws.on('open', () => {
-    a.state = 'probing';
-    // Probe again after 50 ms, 100 ms, ... up to once a second, until the gateway answers.
-    let wait = 50;
-    const again = () => {
-      if (a.state !== 'probing') return;
-      probe();
-      a.timers.push(setTimeout(again, (wait = Math.min(1000, wait * 2))));
-    };
-    again();
+    a.state = 'hello';
+    send(
+      encodeFrame(agentMessages, 'hello', {
+        protocolVersion: PROTOCOL_VERSION,
+        agentVersion: '0.0.0-bench',
+        capabilities: ['facts'],
+        hostname: 'bench-agent',
+        osFamily: 'linux',
+      }),
+    );
   });
   ws.on('message', (data: Buffer) => {
     const parsed = parseFrame(gatewayMessages, data);
@@ -113,20 +111,7 @@ function dial(o: StartOrder, credential: string) {
     const m = parsed.message;
     switch (m.type) {
       case 'error':
-        if (m.payload.code === 'not_ready' && a.state === 'probing') {
-          a.state = 'hello';
-          send(
-            encodeFrame(agentMessages, 'hello', {
-              protocolVersion: PROTOCOL_VERSION,
-              agentVersion: '0.0.0-bench',
-              capabilities: ['facts'],
-              hostname: 'bench-agent',
-              osFamily: 'linux',
-            }),
-          );
-        } else if (m.payload.code !== 'not_ready') {
-          count(errorFrames, m.payload.code);
-        }
+        count(errorFrames, m.payload.code);
         return;
       case 'welcome': {
         settle(a, true);

@@ -78,7 +78,11 @@ describe('agents and gateways (real processes)', () => {
     const view = await callerFor(t.owner.id).server.get({ serverId: a.serverId });
     expect(view.agentStatus).toBe('online');
     expect(view.facts?.host.status).toBe('ok');
-    if (view.facts?.host.status === 'ok') expect(view.facts.host.data.cpuCount).toBeGreaterThan(0);
+    if (view.facts?.host.status === 'ok') {
+      expect(view.facts.host.data.cpuCount).toBeGreaterThan(0);
+      // Measured from the first heartbeat before the facts were sent (same machine: tiny).
+      expect(Math.abs(view.facts.host.data.clockOffsetMs ?? Infinity)).toBeLessThan(1000);
+    }
     expect(view.facts?.agent.capabilities).toContain('service.start');
 
     // "Refresh facts" asks the agent through Redis and the gateway, and is audited.

@@ -426,7 +426,7 @@ function connect(port: number, credential: string): Promise<Client> {
       }),
     ),
     send: (data, binary = false) => ws.send(data, { binary }),
-    // Replies to readiness probes (see below) are not part of any count.
+    // Replies to the probes of whenAuthenticated are not part of any count.
     errors: () => frames.filter((f) => f.type === 'error' && !client.probeIds.has(f.payload.offendingId ?? '')) as Extract<GatewayFrame, { type: 'error' }>[],
     acks: () => frames.filter((f) => f.type === 'heartbeat.ack'),
   };
@@ -443,12 +443,12 @@ function connect(port: number, credential: string): Promise<Client> {
 }
 
 /**
- * Waits until the gateway listens to this connection. The gateway attaches its message handler
- * only after the credential lookup, so a frame sent right after `open` can be dropped unanswered
- * (see the report on apps/gateway/src/gateway.ts). A heartbeat before hello is always answered
- * with `not_ready` once it listens, so send one (with its own id) until an answer comes back.
+ * Waits until the gateway has authenticated this connection. Before that it holds at most 16
+ * frames and drops the rest (a bound, by design), so a client about to send thousands waits
+ * first. A heartbeat before hello is refused with `not_ready` once the session exists: send one
+ * (with its own id, so its reply is not counted) until an answer comes back.
  */
-async function whenListening(c: Client) {
+async function whenAuthenticated(c: Client) {
   const answered = () => c.frames.some((f) => f.type === 'error' && c.probeIds.has(f.payload.offendingId ?? ''));
   for (let i = 0; i < 60 && !answered(); i++) {
     const id = crypto.randomUUID();
@@ -457,11 +457,11 @@ async function whenListening(c: Client) {
     const until = Date.now() + 250;
     while (Date.now() < until && !answered()) await new Promise((r) => setTimeout(r, 10));
   }
-  if (!answered()) throw new Error('the gateway never answered a readiness probe');
+  if (!answered()) throw new Error('the gateway never answered a heartbeat sent before hello');
 }
 
+/** Says hello right after the socket opened, as the real agent does, and waits for welcome. */
 async function sayHello(c: Client) {
-  await whenListening(c);
   c.send(encodeFrame(agentMessages, 'hello', hello));
   await waitFor('welcome', () => c.frames.some((f) => f.type === 'welcome'), 10_000);
 }
@@ -618,7 +618,7 @@ describe('the gateway under hostile input', () => {
     const [a, b] = await Promise.all([newAgent(), newAgent()]);
     const [hostile, silent] = await Promise.all([open(a.credential), open(b.credential)]);
     const silentOpenedAt = Date.now();
-    await Promise.all([sayHello(hostile), whenListening(silent)]);
+    await Promise.all([sayHello(hostile), whenAuthenticated(silent)]);
 
     await Promise.all([blast(hostile, hostilePlan.frames), blast(silent, silentPlan.frames)]);
     const blastMs = Date.now() - started;
@@ -700,4 +700,24 @@ describe('the gateway under hostile input', () => {
     await waitFor('the last ack', () => good.acks().length === beats.sent.size, 5_000);
     expect(beats.check().maxGapMs).toBeLessThan(2_000);
   }, 30_000);
+});
+
+describe('frames that pass the schema but cannot be relayed or stored', () => {
+  it('a result nested too deeply to relay, and facts PostgreSQL cannot store, are refused; the connection stays', async () => {
+    const c = await open((await newAgent()).credential);
+    await sayHello(c);
+    const deepId = crypto.randomUUID();
+    c.send(`{"id":"${deepId}","type":"command.result","payload":{"commandId":"${crypto.randomUUID()}","ok":true,"result":${deep(20_000)}}}`);
+    await waitFor('deep result refused', () => c.errors().some((e) => e.payload.offendingId === deepId && e.payload.code === 'bad_payload'));
+
+    const nulId = crypto.randomUUID();
+    const facts = { ...validFacts, host: { status: 'unknown', reason: 'bad\u0000text' } };
+    c.send(JSON.stringify({ id: nulId, type: 'facts', payload: { facts } }));
+    await waitFor('facts refused', () => c.errors().some((e) => e.payload.offendingId === nulId && e.payload.code === 'facts_rejected'));
+
+    const seq = 4242;
+    c.send(encodeFrame(agentMessages, 'heartbeat', { seq, sentAt: Date.now() }));
+    await waitFor('still served', () => c.acks().some((a) => a.payload.seq === seq));
+    expect(c.closeInfo).toBeUndefined();
+  });
 });

@@ -10,6 +10,7 @@ import {
   closeCodes,
   encodeFrame,
   gatewayMessages,
+  MAX_FRAME_BYTES,
   parseFrame,
   SUPPORTED_PROTOCOL_VERSIONS,
   TRANSPORT_MAX_FRAME_BYTES,
@@ -35,7 +36,10 @@ interface Session {
   lastSeen: number;
   lastLocationRefresh: number;
   rejected: number;
-  rejectedLogged: number;
+  /** Error frames the agent sent us. */
+  reported: number;
+  /** hello arrived (its processing may still be running). */
+  helloReceived: boolean;
 }
 
 export interface Gateway {
@@ -57,7 +61,17 @@ export async function startGateway(env: GatewayEnv): Promise<Gateway> {
     if (s.ws.readyState === s.ws.OPEN) s.ws.send(encodeFrame(gatewayMessages, type, payload, { replyTo }));
   };
 
-  const reply = (commandId: string, r: CommandReply) => void redis.publish(keys.reply(commandId), JSON.stringify(r));
+  /** Relays an agent's answer; false when it cannot be serialised (absurdly deep nesting). */
+  const reply = (commandId: string, r: CommandReply): boolean => {
+    let body: string;
+    try {
+      body = JSON.stringify(r);
+    } catch {
+      return false;
+    }
+    void redis.publish(keys.reply(commandId), body);
+    return true;
+  };
 
   // Orders for agents this gateway holds.
   await sub.subscribe(keys.gateway(env.GATEWAY_ID));
@@ -142,7 +156,7 @@ export async function startGateway(env: GatewayEnv): Promise<Gateway> {
       const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
       const raw = isBinary ? buf : buf.toString('utf8');
       if (deliver) deliver(raw);
-      else if (early.length < 16) early.push(raw);
+      else if (early.length < 16 && buf.length <= MAX_FRAME_BYTES) early.push(raw);
     });
     const header = req.headers.authorization ?? '';
     const credential = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
@@ -159,7 +173,7 @@ export async function startGateway(env: GatewayEnv): Promise<Gateway> {
 
     const previous = sessions.get(agent.id);
     if (previous) previous.ws.close(closeCodes.replaced, 'Replaced by a newer connection');
-    const s: Session = { agent, ws, ready: false, lastSeen: Date.now(), lastLocationRefresh: 0, rejected: 0, rejectedLogged: 0 };
+    const s: Session = { agent, ws, ready: false, lastSeen: Date.now(), lastLocationRefresh: 0, rejected: 0, reported: 0, helloReceived: false };
     sessions.set(agent.id, s);
     let alive = true;
     ws.on('pong', () => {
@@ -173,7 +187,7 @@ export async function startGateway(env: GatewayEnv): Promise<Gateway> {
       ws.ping();
     }, hb);
     const helloTimer = setTimeout(() => {
-      if (!s.ready) ws.close(closeCodes.unauthorized, 'No hello received');
+      if (!s.helloReceived) ws.close(closeCodes.unauthorized, 'No hello received');
     }, 10_000);
 
     // Frames of one agent are handled in order, one at a time.
@@ -181,7 +195,9 @@ export async function startGateway(env: GatewayEnv): Promise<Gateway> {
     deliver = (raw) => {
       s.lastSeen = Date.now();
       alive = true;
-      chain = chain.then(() => onFrame(s, raw)).catch((err: unknown) => log('frame handling failed', { agentId: s.agent.id, error: String(err) }));
+      chain = chain
+        .then(() => onFrame(s, raw))
+        .catch((err: unknown) => reject(s, 'internal', `frame could not be handled: ${err instanceof Error ? err.message.slice(0, 200) : 'error'}`));
     };
     for (const raw of early.splice(0)) deliver(raw);
     ws.on('error', (err) => log('socket error', { agentId: agent.id, error: err.message }));
@@ -215,12 +231,18 @@ export async function startGateway(env: GatewayEnv): Promise<Gateway> {
     if (!s.ready && m.type !== 'hello') return reject(s, 'not_ready', 'Send hello first', m.id);
     switch (m.type) {
       case 'hello': {
-        if (s.ready) return reject(s, 'already_ready', 'hello was already received', m.id);
+        if (s.helloReceived) return reject(s, 'already_ready', 'hello was already received', m.id);
+        s.helloReceived = true;
         if (!SUPPORTED_PROTOCOL_VERSIONS.includes(m.payload.protocolVersion)) {
           s.ws.close(closeCodes.unsupportedVersion, `Protocol ${m.payload.protocolVersion} not supported; this gateway speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(' and ')}`);
           return;
         }
         await markOnline(s.agent, m.payload);
+        if (s.ws.readyState !== s.ws.OPEN) {
+          // The socket closed while we were marking it online: undo, as its close handler could not.
+          await markOffline(s.agent, new Date());
+          return;
+        }
         await redis.set(keys.location(s.agent.id), env.GATEWAY_ID, 'EX', LOCATION_TTL_SECONDS);
         s.lastLocationRefresh = Date.now();
         s.ready = true;
@@ -243,28 +265,45 @@ export async function startGateway(env: GatewayEnv): Promise<Gateway> {
         return;
       }
       case 'facts':
-        await storeFacts(s.agent, m.payload.facts);
+        try {
+          await storeFacts(s.agent, m.payload.facts);
+        } catch {
+          // E.g. text PostgreSQL cannot store (NUL characters, lone surrogates).
+          return reject(s, 'facts_rejected', 'facts could not be stored (text with NUL characters or invalid Unicode?)', m.id);
+        }
         return;
       case 'command.ack':
         reply(m.payload.commandId, { stage: 'ack' });
         return;
-      case 'command.result':
-        reply(
+      case 'command.result': {
+        const relayed = reply(
           m.payload.commandId,
           m.payload.ok ? { stage: 'result', ok: true, result: m.payload.result } : { stage: 'result', ok: false, error: m.payload.error },
         );
+        if (!relayed) return reject(s, 'bad_payload', 'command result is nested too deeply to relay', m.id);
         return;
+      }
       case 'error':
-        log('agent reported an error', { agentId: s.agent.id, code: m.payload.code, message: m.payload.message.slice(0, 300) });
+        s.reported++;
+        if (s.reported <= 5 || s.reported % 100 === 0) {
+          log('agent reported an error', { agentId: s.agent.id, code: m.payload.code, message: m.payload.message.slice(0, 300), reportedSoFar: s.reported });
+        }
         return;
     }
   }
 
-  // Last-seen times reach the database every 30 s (or sooner for short test intervals).
+  // Last-seen times reach the database every 30 s (or sooner for short test intervals), never
+  // two flushes at once.
   const flushEvery = Math.min(30_000, hb * 3);
+  let flushing = false;
   const flusher = setInterval(() => {
+    if (flushing) return;
     const batch = [...sessions.values()].filter((s) => s.ready).map((s) => ({ agent: s.agent, at: new Date(s.lastSeen) }));
-    if (batch.length) void touchLastSeen(batch).catch((err: unknown) => log('last-seen flush failed', { error: String(err) }));
+    if (!batch.length) return;
+    flushing = true;
+    touchLastSeen(batch)
+      .catch((err: unknown) => log('last-seen flush failed', { error: String(err) }))
+      .finally(() => (flushing = false));
   }, flushEvery);
 
   await new Promise<void>((resolve) => server.listen(env.GATEWAY_PORT, env.GATEWAY_HOST, resolve));

@@ -114,6 +114,7 @@ export class AgentRuntime {
       let watchdog: NodeJS.Timeout | undefined;
       let lastFrameAt = Date.now();
       let seq = 0;
+      let factsDue = false;
 
       const send = <T extends AgentMessageType>(type: T, payload: z.input<(typeof agentMessages)[T]>, replyTo?: string) => {
         if (ws.readyState === WebSocket.OPEN) ws.send(encodeFrame(agentMessages, type, payload, { replyTo }));
@@ -166,13 +167,19 @@ export class AgentRuntime {
               }
             }, every);
             factsTimer = setInterval(() => void sendFacts().catch((e: unknown) => log('facts failed', { error: String(e) })), FACTS_INTERVAL_MS);
-            void sendFacts().catch((e: unknown) => log('facts failed', { error: String(e) }));
+            // A first heartbeat at once: its answer measures the clock offset the facts report.
+            factsDue = true;
+            send('heartbeat', { seq: seq++, sentAt: Date.now() });
             return;
           }
           case 'heartbeat.ack': {
             const now = Date.now();
             this.clockOffsetMs = Math.round((m.payload.sentAt + now) / 2 - m.payload.serverTime);
             this.saveStatus({ lastHeartbeatAt: new Date(now).toISOString() });
+            if (factsDue) {
+              factsDue = false;
+              void sendFacts().catch((e: unknown) => log('facts failed', { error: String(e) }));
+            }
             return;
           }
           case 'command':
