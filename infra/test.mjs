@@ -9,8 +9,16 @@ import { dataDir, ensureAptPackages, ensureNpmPackages, log, ports, root, server
 
 const only = process.argv[2]; // optional: "vitest" or "e2e"
 const usesLocalServers = !process.env.DATABASE_URL || !process.env.REDIS_URL;
-// chromium: browser tests; mariadb-server: the agent's MariaDB facts are tested against a real one.
-ensureAptPackages([...(usesLocalServers ? ['postgresql', 'redis-server', 'postgresql-client'] : []), 'chromium', 'mariadb-server']);
+// chromium: browser tests; mariadb-server, pacemaker and corosync: the agent's facts are tested
+// against a real MariaDB and a real single-node Pacemaker cluster.
+ensureAptPackages([
+  ...(usesLocalServers ? ['postgresql', 'redis-server', 'postgresql-client'] : []),
+  'chromium',
+  'mariadb-server',
+  'pacemaker',
+  'pacemaker-cli-utils',
+  'corosync',
+]);
 ensureNpmPackages();
 const { prepareDatabase, seedDemo } = await import('./database.mjs');
 

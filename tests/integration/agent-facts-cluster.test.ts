@@ -39,7 +39,11 @@ function options({ crmMon, corosync, installed = true }: Setup, calls: string[][
         : Promise.resolve(corosync);
     },
     stat: async (file) => {
+      // Whether crm_mon "exists" is the test's choice, whatever this machine has installed.
       if (file === CRM_MON && installed) return { uid: 0, gid: 0, mode: 0o100755, isFile: true, isDirectory: false };
+      if (path.basename(file) === 'crm_mon') {
+        throw Object.assign(new Error(`ENOENT: no such file or directory, stat '${file}'`), { code: 'ENOENT' });
+      }
       const s = await stat(file);
       return { uid: s.uid, gid: s.gid, mode: s.mode, isFile: s.isFile(), isDirectory: s.isDirectory() };
     },
