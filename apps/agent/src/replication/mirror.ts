@@ -1,0 +1,308 @@
+// The initial mirror, source side: make the target's copy of a root equal to the source's.
+// One session = one root over one channel, in ROUNDS:
+//   1. S walks its root (filtered by the set's rules) and sends the manifest.
+//   2. T compares with its own walk and answers which files it needs (in checksum mode with its
+//      block signature when it already holds the file); dirs, symlinks and metadata-only changes it
+//      applies itself from the manifest.
+//   3. S sends each needed file: whole (full/differences; all-zero blocks are skipped so holes stay
+//      holes) or only the blocks whose hashes differ (checksum) with the new size.
+//   4. T applies each file into a temp file beside the destination and renames it (see apply.ts),
+//      acknowledges each file, handles orphans and directory metadata, and ends the round.
+// CONSISTENCY RULE for files that change during the mirror: S fstat()s the open file before and
+// after reading it; if size, mtime or ctime moved, it tells T to discard that copy (FILE_ABORT) and
+// retries the file next round. After every round S re-walks the source and runs another round in
+// `differences` mode (plus every file that was aborted or failed its CRC), until a round has
+// nothing to send — so a file modified after it was sent is caught by the next walk. A tree that
+// never stops changing ends after `maxRounds` with `converged: false` and the unstable paths; the
+// continuous replication that follows a mirror owns those changes.
+// A frame that fails its CRC is never applied: if it belonged to a file, T drops that file and S
+// re-sends it next round; a corrupted control frame aborts the session (nothing half-applied: files
+// only land by rename), and the caller starts a new one, which in differences mode costs a walk.
+// Hard links are copied as separate files (each name gets its own inode on the target); extended
+// attributes and ACLs are not copied (Node has no xattr API); atime is not preserved. The root
+// directory's own metadata is not changed.
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+import path from 'node:path';
+import { type z } from 'zod';
+import { BLOCK_SIZE, blockDiffers, hashBlock, forEachBlock, isZero, type Signature } from './blocks.ts';
+import { type Channel, ChannelError, type Message } from './channel.ts';
+import { type ManifestEntry, walk } from './manifest.ts';
+import { ackSchema, errorSchema, MSG, type MirrorMode, needSchema, type OrphanPolicy, PROTOCOL_VERSION, roundDoneSchema } from './protocol.ts';
+import { type ReplicationRule } from './set.ts';
+
+export { applyMirror, type ApplyOptions, type ApplyResult } from './apply.ts';
+export type { MirrorMode, OrphanPolicy } from './protocol.ts';
+
+export interface MirrorProgress {
+  round: number;
+  filesLeft: number;
+  bytesLeft: number;
+  filesDone: number;
+  bytesDone: number;
+}
+
+export interface MirrorOptions {
+  /** Absolute source root (one root of a replication set). */
+  root: string;
+  rules?: readonly ReplicationRule[];
+  channel: Channel;
+  mode: MirrorMode;
+  orphans: OrphanPolicy;
+  /** Rounds before giving up on a tree that keeps changing; default 5. */
+  maxRounds?: number;
+  onProgress?: (p: MirrorProgress) => void;
+  /** Test hook, awaited after each file is fully read (before its end-of-file check). */
+  afterRead?: (relPath: string) => void | Promise<void>;
+}
+
+export interface MirrorResult {
+  rounds: number;
+  converged: boolean;
+  /** Paths still aborted or failed after the last round. */
+  unstable: string[];
+  filesSent: number;
+  /** Bytes of file content sent in DATA frames (before compression). */
+  contentBytesSent: number;
+  /** Frames on the wire in both directions, compressed, with framing. */
+  wireBytesSent: number;
+  wireBytesReceived: number;
+  /** Files re-sent because they changed while being read. */
+  filesAborted: number;
+  /** Files re-sent because the target rejected them (CRC mismatch or apply error). */
+  filesRejected: number;
+  orphans: number;
+  errors: string[];
+}
+
+type Need = z.infer<typeof needSchema> & { hashes?: Buffer };
+
+/** Reads the target's answers in the background so acknowledgements never block our sends. */
+class Inbox {
+  needs: Need[] = [];
+  acks = new Map<number, { ok: boolean; error?: string }>();
+  corruptNotices = 0;
+  private waiters = new Map<number, { resolve: (m: Record<string, unknown>) => void; reject: (e: Error) => void }>();
+  private failure: Error | undefined;
+  readonly done: Promise<void>;
+  constructor(private readonly channel: Channel) {
+    this.done = this.pump().catch((err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err))));
+  }
+  private fail(err: Error): void {
+    this.failure ??= err;
+    for (const w of this.waiters.values()) w.reject(this.failure);
+    this.waiters.clear();
+  }
+  /** Waits for the next message of this type (NEEDS_END, ROUND_DONE). */
+  wait(type: number): Promise<Record<string, unknown>> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => this.waiters.set(type, { resolve, reject }));
+  }
+  private async pump(): Promise<void> {
+    for (;;) {
+      const m: Message | null = await this.channel.receive();
+      if (!m) {
+        this.fail(new ChannelError('the target closed the data channel'));
+        return;
+      }
+      if (m.corrupt) throw new ChannelError('a frame from the target failed its CRC; session aborted');
+      switch (m.type) {
+        case MSG.NEED: {
+          const need: Need = needSchema.parse(m.header);
+          if (need.sig) need.hashes = m.body;
+          this.needs.push(need);
+          break;
+        }
+        case MSG.ACK: {
+          const a = ackSchema.parse(m.header);
+          this.acks.set(a.fid, a);
+          break;
+        }
+        case MSG.CORRUPT:
+          this.corruptNotices++;
+          this.waiters.get(-MSG.CORRUPT)?.resolve(m.header);
+          break;
+        case MSG.ERROR:
+          throw new ChannelError(`target: ${errorSchema.parse(m.header).message}`);
+        default: {
+          const w = this.waiters.get(m.type);
+          if (!w) throw new ChannelError(`unexpected message ${m.type} from the target`);
+          this.waiters.delete(m.type);
+          w.resolve(m.header);
+        }
+      }
+    }
+  }
+}
+
+const MANIFEST_CHUNK = 2000;
+const PROGRESS_EVERY = 8 * 1024 * 1024;
+
+/** Runs a mirror session from the source side; resolves when the target acknowledged the last round. */
+export async function mirror(opts: MirrorOptions): Promise<MirrorResult> {
+  const { channel } = opts;
+  const inbox = new Inbox(channel);
+  const maxRounds = opts.maxRounds ?? 5;
+  const result: MirrorResult = {
+    rounds: 0,
+    converged: false,
+    unstable: [],
+    filesSent: 0,
+    contentBytesSent: 0,
+    wireBytesSent: 0,
+    wireBytesReceived: 0,
+    filesAborted: 0,
+    filesRejected: 0,
+    orphans: 0,
+    errors: [],
+  };
+  let retry = new Set<string>();
+  let fid = 0;
+  try {
+    for (let round = 1; round <= maxRounds; round++) {
+      result.rounds = round;
+      const mode: MirrorMode = round === 1 ? opts.mode : 'differences';
+      const { entries } = await walk(opts.root, { rules: opts.rules });
+      await channel.send(MSG.ROUND, { version: PROTOCOL_VERSION, round, mode, orphans: opts.orphans, force: [...retry] });
+      for (let i = 0; i < entries.length; i += MANIFEST_CHUNK) {
+        await channel.send(MSG.MANIFEST, { entries: entries.slice(i, i + MANIFEST_CHUNK) });
+      }
+      inbox.needs = [];
+      const needsEnd = inbox.wait(MSG.NEEDS_END);
+      needsEnd.catch(() => undefined);
+      await channel.send(MSG.MANIFEST_END, { count: entries.length });
+      await needsEnd;
+      const needs = inbox.needs;
+      const byPath = new Map(entries.map((e) => [e.path, e]));
+      const progress: MirrorProgress = {
+        round,
+        filesLeft: needs.length,
+        bytesLeft: needs.reduce((n, nd) => n + (byPath.get(nd.path)?.size ?? 0), 0),
+        filesDone: 0,
+        bytesDone: 0,
+      };
+      opts.onProgress?.({ ...progress });
+      const nextRetry = new Set<string>();
+      const sentFids = new Map<number, string>();
+      for (const need of needs) {
+        const entry = byPath.get(need.path);
+        const before = progress.bytesDone;
+        if (entry?.type === 'file') {
+          const id = fid++;
+          const outcome = await sendFile(opts, entry, need, id, result, (n) => {
+            progress.bytesDone += n;
+            progress.bytesLeft = Math.max(0, progress.bytesLeft - n);
+            if (Math.floor(progress.bytesDone / PROGRESS_EVERY) !== Math.floor((progress.bytesDone - n) / PROGRESS_EVERY)) opts.onProgress?.({ ...progress });
+          });
+          if (outcome === 'sent') sentFids.set(id, need.path);
+          else if (outcome === 'changed') {
+            result.filesAborted++;
+            nextRetry.add(need.path);
+          } else if (outcome !== 'gone') nextRetry.add(need.path);
+        }
+        progress.bytesLeft = Math.max(0, progress.bytesLeft - ((entry?.size ?? 0) - (progress.bytesDone - before)));
+        progress.filesDone++;
+        progress.filesLeft--;
+        opts.onProgress?.({ ...progress });
+      }
+      // End the round; if the target reports a corrupted frame after our ROUND_END, that may have
+      // been the ROUND_END itself, so send it again (the target ignores duplicates).
+      const done = inbox.wait(MSG.ROUND_DONE);
+      done.catch(() => undefined);
+      await channel.send(MSG.ROUND_END, { round });
+      let summary: Record<string, unknown> | undefined;
+      while (!summary) {
+        const resend = inbox.wait(-MSG.CORRUPT).then(() => undefined);
+        summary = await Promise.race([done, resend]);
+        if (!summary) await channel.send(MSG.ROUND_END, { round });
+      }
+      const rd = roundDoneSchema.parse(summary);
+      result.orphans += rd.orphans;
+      result.errors.push(...rd.errors);
+      for (const [id, p] of sentFids) {
+        const ack = inbox.acks.get(id);
+        if (!ack?.ok) {
+          result.filesRejected++;
+          nextRetry.add(p);
+        }
+      }
+      result.filesSent += sentFids.size;
+      if (needs.length === 0 && nextRetry.size === 0) {
+        result.converged = true;
+        break;
+      }
+      retry = nextRetry;
+      result.unstable = [...nextRetry];
+    }
+    if (result.converged) result.unstable = [];
+    await channel.send(MSG.BYE, {});
+  } catch (err) {
+    channel.destroy(err instanceof Error ? err : undefined);
+    throw err;
+  } finally {
+    result.wireBytesSent = channel.stats.wireBytesSent;
+    result.wireBytesReceived = channel.stats.wireBytesReceived;
+  }
+  await channel.close();
+  await inbox.done;
+  return result;
+}
+
+type SendOutcome = 'sent' | 'changed' | 'gone' | 'error';
+
+async function sendFile(
+  opts: MirrorOptions,
+  entry: ManifestEntry,
+  need: Need,
+  fid: number,
+  result: MirrorResult,
+  onBytes: (n: number) => void,
+): Promise<SendOutcome> {
+  const { channel } = opts;
+  let fh;
+  try {
+    fh = await open(path.join(opts.root, entry.path), constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch {
+    return 'gone'; // deleted or replaced by a non-file since the walk; the next round's walk settles it
+  }
+  try {
+    const st0 = await fh.stat();
+    if (!st0.isFile()) return 'gone';
+    const sig: Signature | undefined = need.sig && need.hashes ? { blockSize: need.sig.blockSize, size: need.sig.size, hashes: need.hashes } : undefined;
+    const delta = !!sig;
+    await channel.send(MSG.FILE_BEGIN, { fid, path: entry.path, size: st0.size, delta });
+    const changed: number[] = [];
+    const read = await forEachBlock(fh, st0.size, async (i, block) => {
+      onBytes(block.length);
+      if (delta && !blockDiffers(sig, i, hashBlock(block), block.length)) return;
+      if (delta) changed.push(i);
+      if (isZero(block)) return; // a hole on the target: its temp file is pre-sized and never written here
+      result.contentBytesSent += block.length;
+      await channel.send(MSG.DATA, { fid, off: i * BLOCK_SIZE }, Buffer.from(block));
+    });
+    await opts.afterRead?.(entry.path);
+    const st1 = await fh.stat();
+    if (read !== st0.size || st1.size !== st0.size || st1.mtimeMs !== st0.mtimeMs || st1.ctimeMs !== st0.ctimeMs) {
+      await channel.send(MSG.FILE_ABORT, { fid });
+      return 'changed';
+    }
+    await channel.send(MSG.FILE_END, {
+      fid,
+      path: entry.path,
+      size: st0.size,
+      mode: st0.mode & 0o7777,
+      uid: st0.uid,
+      gid: st0.gid,
+      mtimeMs: st0.mtimeMs,
+      ...(delta ? { changed } : {}),
+    });
+    return 'sent';
+  } catch (err) {
+    if (err instanceof ChannelError) throw err;
+    result.errors.push(`${entry.path}: ${(err as Error).message}`);
+    await channel.send(MSG.FILE_ABORT, { fid });
+    return 'error';
+  } finally {
+    await fh.close();
+  }
+}

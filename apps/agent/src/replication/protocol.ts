@@ -1,0 +1,87 @@
+// Message types and header schemas of the mirror protocol (carried as channel frames). Every header
+// that crosses the wire is parsed with zod on arrival: a peer is authenticated but still not trusted
+// to send well-formed paths or numbers.
+import { z } from 'zod';
+import { isSafeRelPath } from './manifest.ts';
+
+export const PROTOCOL_VERSION = 1;
+
+export const MSG = {
+  /** S→T start of a round: {version, round, mode, orphans, force[]} */
+  ROUND: 1,
+  /** S→T a chunk of the source manifest: {entries[]} */
+  MANIFEST: 2,
+  /** S→T {count} */
+  MANIFEST_END: 3,
+  /** T→S a file the target needs: {path, sig?: {size, blockSize}} + body = block hashes */
+  NEED: 4,
+  /** T→S {count} */
+  NEEDS_END: 5,
+  /** S→T {fid, path, size, delta} */
+  FILE_BEGIN: 6,
+  /** S→T {fid, off} + body = bytes at off */
+  DATA: 7,
+  /** S→T {fid, path, size, mode, uid, gid, mtimeMs, changed?: number[]} */
+  FILE_END: 8,
+  /** S→T {fid}: the file changed while being read; discard it */
+  FILE_ABORT: 9,
+  /** T→S {fid, ok, error?} */
+  ACK: 10,
+  /** S→T {round} */
+  ROUND_END: 11,
+  /** T→S {round, orphans, errors[]} */
+  ROUND_DONE: 12,
+  /** S→T the session is over */
+  BYE: 13,
+  /** either way: {message}; the session is aborted */
+  ERROR: 14,
+  /** T→S a frame failed its CRC (informational; lets S re-send a lost ROUND_END) */
+  CORRUPT: 15,
+} as const;
+
+export const mirrorModeSchema = z.enum(['full', 'checksum', 'differences']);
+export const orphanPolicySchema = z.enum(['keep', 'delete', 'move-aside']);
+export type MirrorMode = z.infer<typeof mirrorModeSchema>;
+export type OrphanPolicy = z.infer<typeof orphanPolicySchema>;
+
+const relPath = z.string().max(4096).refine(isSafeRelPath, 'unsafe path');
+const uint = z.number().int().nonnegative();
+
+export const entrySchema = z.object({
+  path: relPath,
+  type: z.enum(['file', 'dir', 'symlink']),
+  mode: z.number().int().min(0).max(0o7777),
+  uid: uint,
+  gid: uint,
+  mtimeMs: z.number().finite(),
+  size: uint,
+  target: z.string().min(1).max(4096).optional(),
+  sparse: z.boolean().optional(),
+});
+
+export const roundSchema = z.object({
+  version: z.literal(PROTOCOL_VERSION),
+  round: uint,
+  mode: mirrorModeSchema,
+  orphans: orphanPolicySchema,
+  force: z.array(relPath),
+});
+export const manifestChunkSchema = z.object({ entries: z.array(entrySchema) });
+export const needSchema = z.object({ path: relPath, sig: z.object({ size: uint, blockSize: uint }).optional() });
+export const fileBeginSchema = z.object({ fid: uint, path: relPath, size: uint, delta: z.boolean() });
+export const dataSchema = z.object({ fid: uint, off: uint });
+export const fileEndSchema = z.object({
+  fid: uint,
+  path: relPath,
+  size: uint,
+  mode: z.number().int().min(0).max(0o7777),
+  uid: uint,
+  gid: uint,
+  mtimeMs: z.number().finite(),
+  changed: z.array(uint).optional(),
+});
+export const fidSchema = z.object({ fid: uint });
+export const ackSchema = z.object({ fid: uint, ok: z.boolean(), error: z.string().optional() });
+export const roundEndSchema = z.object({ round: uint });
+export const roundDoneSchema = z.object({ round: uint, orphans: uint, errors: z.array(z.string()) });
+export const errorSchema = z.object({ message: z.string() });
