@@ -170,6 +170,8 @@ export async function startGateway(env: GatewayEnv): Promise<Gateway> {
     }
     if (!agent) return ws.close(closeCodes.unauthorized, 'Unknown credential: it was rotated or never issued; enrol again');
     if (agent.revokedAt || agent.status === 'revoked') return ws.close(closeCodes.revoked, 'Credential revoked by an operator; enrol again');
+    // The socket may have gone while we looked the credential up; then there is nothing to hold.
+    if (ws.readyState !== ws.OPEN) return;
 
     const previous = sessions.get(agent.id);
     if (previous) previous.ws.close(closeCodes.replaced, 'Replaced by a newer connection');
