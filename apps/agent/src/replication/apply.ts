@@ -81,7 +81,7 @@ export async function applyMirror(opts: ApplyOptions): Promise<ApplyResult> {
   await mkdir(root, { recursive: true });
   const result: ApplyResult = { rounds: 0, filesApplied: 0, filesRejected: 0, crcErrors: 0, orphans: 0, errors: [] };
   let state: 'idle' | 'manifest' | 'files' = 'idle';
-  let round = { round: 0, mode: 'full' as string, orphans: 'keep' as OrphanPolicy, force: new Set<string>() };
+  let round = { round: 0, mode: 'full' as string, orphans: 'keep' as OrphanPolicy, force: new Set<string>(), delta: false };
   let entries: Entry[] = [];
   let sourcePaths = new Map<string, Entry>();
   let safeDirs = new Set<string>();
@@ -243,7 +243,7 @@ export async function applyMirror(opts: ApplyOptions): Promise<ApplyResult> {
         continue;
       }
       count++;
-      if (round.mode === 'checksum' && cur?.type === 'file') {
+      if ((round.mode === 'checksum' || round.delta) && cur?.type === 'file') {
         const sig = await signFile(p);
         await channel.send(MSG.NEED, { path: e.path, sig: { size: sig.size, blockSize: sig.blockSize } }, sig.hashes);
       } else {
@@ -298,7 +298,7 @@ export async function applyMirror(opts: ApplyOptions): Promise<ApplyResult> {
       switch (m.type) {
         case MSG.ROUND: {
           const r = roundSchema.parse(m.header);
-          round = { round: r.round, mode: r.mode, orphans: r.orphans, force: new Set(r.force) };
+          round = { round: r.round, mode: r.mode, orphans: r.orphans, force: new Set(r.force), delta: r.delta ?? false };
           result.rounds = r.round;
           entries = [];
           state = 'manifest';

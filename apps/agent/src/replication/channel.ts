@@ -187,6 +187,11 @@ export class Channel {
     });
   }
 
+  /** Puts a received message back at the head of the queue (lets a dispatcher peek at the first message). */
+  unshift(m: Message): void {
+    this.queue.unshift(m);
+  }
+
   /** Flushes queued sends and closes our side. */
   async close(): Promise<void> {
     await this.tail;

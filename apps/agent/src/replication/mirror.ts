@@ -49,6 +49,11 @@ export interface MirrorOptions {
   channel: Channel;
   mode: MirrorMode;
   orphans: OrphanPolicy;
+  /**
+   * differences mode only: files whose size or mtime differ are sent as block deltas against the
+   * target's copy (as in checksum mode) instead of whole. Used by continuous replication's resume.
+   */
+  delta?: boolean;
   /** Rounds before giving up on a tree that keeps changing; default 5. */
   maxRounds?: number;
   onProgress?: (p: MirrorProgress) => void;
@@ -163,7 +168,7 @@ export async function mirror(opts: MirrorOptions): Promise<MirrorResult> {
       result.rounds = round;
       const mode: MirrorMode = round === 1 ? opts.mode : 'differences';
       const { entries } = await walk(opts.root, { rules: opts.rules });
-      await channel.send(MSG.ROUND, { version: PROTOCOL_VERSION, round, mode, orphans: opts.orphans, force: [...retry] });
+      await channel.send(MSG.ROUND, { version: PROTOCOL_VERSION, round, mode, orphans: opts.orphans, force: [...retry], ...(opts.delta ? { delta: true } : {}) });
       for (let i = 0; i < entries.length; i += MANIFEST_CHUNK) {
         await channel.send(MSG.MANIFEST, { entries: entries.slice(i, i + MANIFEST_CHUNK) });
       }

@@ -37,6 +37,24 @@ export const MSG = {
   ERROR: 14,
   /** T→S a frame failed its CRC (informational; lets S re-send a lost ROUND_END) */
   CORRUPT: 15,
+  // Continuous replication (continuous.ts): one change per message, identified by its sequence
+  // number in `fid`; the target answers each with ACK.
+  /** S→T opens a continuous session: {version} */
+  HELLO: 16,
+  /** T→S {version} */
+  HELLO_OK: 17,
+  /** S→T what do you hold at this path? {path} ('' = the root) */
+  PROBE: 18,
+  /** T→S {path, entry?, sigSize?, children?} + body = block hashes when entry is a file */
+  PROBE_REPLY: 19,
+  /** S→T {fid, path}: remove the path (recursively) */
+  DELETE: 20,
+  /** S→T {fid, entry}: make the path a directory with this metadata */
+  DIR: 21,
+  /** S→T {fid, entry}: make the path this symlink */
+  SYMLINK: 22,
+  /** S→T {fid, entry}: content is equal, apply mode/owner/mtime */
+  META: 23,
 } as const;
 
 export const mirrorModeSchema = z.enum(['full', 'checksum', 'differences']);
@@ -65,6 +83,8 @@ export const roundSchema = z.object({
   mode: mirrorModeSchema,
   orphans: orphanPolicySchema,
   force: z.array(relPath),
+  /** differences mode: for a file that differs and exists on the target, send only changed blocks. */
+  delta: z.boolean().optional(),
 });
 export const manifestChunkSchema = z.object({ entries: z.array(entrySchema) });
 export const needSchema = z.object({ path: relPath, sig: z.object({ size: uint, blockSize: uint }).optional() });
@@ -85,3 +105,16 @@ export const ackSchema = z.object({ fid: uint, ok: z.boolean(), error: z.string(
 export const roundEndSchema = z.object({ round: uint });
 export const roundDoneSchema = z.object({ round: uint, orphans: uint, errors: z.array(z.string()) });
 export const errorSchema = z.object({ message: z.string() });
+
+// Continuous replication headers.
+export const helloSchema = z.object({ version: z.literal(PROTOCOL_VERSION) });
+export const probeSchema = z.object({ path: z.union([z.literal(''), relPath]) });
+export const probeReplySchema = z.object({
+  path: z.union([z.literal(''), relPath]),
+  entry: entrySchema.omit({ path: true }).optional(),
+  sigSize: uint.optional(),
+  /** Directory listing, each name prefixed with its type: `f:`, `d:`, `l:` (temp files left out). */
+  children: z.array(z.string().min(3).max(4096)).optional(),
+});
+export const deleteSchema = z.object({ fid: uint, path: relPath });
+export const entryChangeSchema = z.object({ fid: uint, entry: entrySchema });

@@ -1,0 +1,1117 @@
+// Continuous replication: after the initial mirror, the source watches its root and streams every
+// change to the target over the same kind of data channel (TLS-PSK, CRC frames; see channel.ts).
+//
+// SOURCE
+// - Watcher: `fs.watch(root, { recursive: true })` (Node 20 on Linux: one inotify watch per
+//   directory). Events only say "something happened at this path"; they are coalesced per path for
+//   `coalesceMs` (default 100 ms), filtered by the set's rules, then queued. Replication is
+//   STATE-BASED: when a queued path is processed the source looks at what the path is NOW (file,
+//   directory, symlink or absent) and makes the target's path equal to it, so lost, duplicated or
+//   reordered events cannot corrupt the target, and re-processing a path is always harmless.
+// - Each queued path also queues its parent directory ("meta" kind): processing a directory sends
+//   its metadata (after its children, so its mtime ends up right) and RECONCILES its listing with
+//   the target's (names present on one side only, or with another type, are queued). That repairs
+//   events the watcher missed (e.g. a directory renamed away before its watch existed). A directory
+//   reported by the watcher itself ("full" kind: created, renamed in, chmod'ed) queues all of its
+//   children, recursively: a renamed directory is re-sent under its new name.
+// - Renames are sent as delete (old path) + create (new path): simple and always correct; a renamed
+//   big file is re-sent in full (the target has nothing at the new path to diff against).
+// - Modified files: the source PROBES the target for the path and gets its block signature back
+//   (the checksum machinery of blocks.ts, computed by the target on demand; no signature cache to go
+//   stale on either side), then sends only the blocks that differ, the new size and the metadata.
+//   Equal content with other metadata sends META only; equal everything sends nothing. Probes are
+//   one round trip per changed path, in queue order; a reply also proves every earlier change was
+//   applied, so the target view used for each decision is current.
+// - Queue and journal: the queue is a map path → {seq, kind, since, bytes}. Every queued change is
+//   appended to `<stateDir>/journal.jsonl` (`{"op":"add","seq","path","kind","t"}`), every change the
+//   target acknowledged as `{"op":"ack","seq"}`; `{"op":"mirrored"}` records that the initial mirror
+//   completed and `{"op":"seq","next"}` the next sequence number. The file is compacted (rewritten
+//   with only the pending changes, then renamed) when it grows past 4 MiB. It is not fsync'ed: a
+//   kill -9 of the agent loses nothing (the page cache survives the process); a power loss may lose
+//   the tail, which the restart rule below still covers for anything whose size or mtime moved.
+// - RESUME RULE (source restart): load the journal (unacknowledged changes become the queue again,
+//   with their original timestamps, so lag counts the downtime), start the watcher, then run one
+//   mirror session in `differences` mode with block deltas (walk both sides; for files whose size
+//   or mtime differ, send only the blocks whose hashes differ from the target's copy; apply
+//   deletions per the orphan policy, default delete): that catches whatever changed
+//   while nobody was watching, without re-sending unchanged content. Then every journaled change —
+//   those that may have been in flight — is processed with a probe, i.e. a checksum pass restricted
+//   to them. If the initial mirror had never completed it is re-run in `differences` mode (files
+//   land by rename with the source's mtime, so what already arrived is skipped).
+// - The same differences pass runs when Node's recursive watcher fails (it is re-created first).
+// - Reconnect (channel cut, target restart, CRC failure of a control frame): changes sent but not
+//   acknowledged go back to the head of the queue in their order and are probed again. The target
+//   keeps no position of its own: every change is idempotent and the probe is the check.
+// - Statistics every `statsIntervalMs` (default 2 s) through `onStats`: mirror files/bytes left,
+//   queue files/bytes (bytes = size of the queued files when queued), throughput (content bytes/s
+//   over the interval), lag (seconds since the oldest change not yet acknowledged by the target,
+//   including changes still in the coalescing window; 0 when caught up).
+//
+// TARGET
+// - Serves sessions on a ChannelServer: a session starting with ROUND is a mirror (apply.ts), one
+//   starting with HELLO is continuous. A new session replaces the previous one (one source per pair).
+// - CONSISTENCY: per-file atomic. File content goes to a temp file beside the destination and is
+//   renamed over it once complete, CRC-intact and stamped with mode/owner/mtime, so a reader sees
+//   the old or the new file, never a mix. Metadata-only changes are applied in place. Changes are
+//   applied in the order the source processes them, but there is NO cross-file ordering or snapshot
+//   guarantee relative to the order the application wrote them (coalescing reorders), and a
+//   directory may briefly hold a new file before an older change to another file arrives.
+// - Temp files are logged in `<stateDir>/inflight.log` before they are created; a restarted target
+//   removes them. Writes are not fsync'ed (same reasoning as the mirror: after a machine crash the
+//   source's restart rule re-checks sizes and mtimes).
+// - A change that fails on the target is acknowledged with an error; the source retries it up to 5
+//   times, then drops it and reports the error.
+import { closeSync, constants, type FSWatcher, ftruncateSync, lstatSync, openSync, readFileSync, renameSync, type Stats, watch, writeFileSync, writeSync } from 'node:fs';
+import { chmod, chown, lchown, lstat, lutimes, mkdir, open, readdir, readlink, rename, rm, symlink, type FileHandle, utimes } from 'node:fs/promises';
+import { randomInt } from 'node:crypto';
+import path from 'node:path';
+import { type z } from 'zod';
+import { BLOCK_SIZE, blockCount, blockDiffers, forEachBlock, hashBlock, isZero, signFile, type Signature } from './blocks.ts';
+import { type Channel, ChannelError, type ChannelServer, type Message } from './channel.ts';
+import { entryFromStats, type ManifestEntry } from './manifest.ts';
+import { applyMirror, mirror, type MirrorProgress } from './mirror.ts';
+import {
+  ackSchema,
+  dataSchema,
+  deleteSchema,
+  entryChangeSchema,
+  type entrySchema,
+  errorSchema,
+  fidSchema,
+  fileBeginSchema,
+  fileEndSchema,
+  helloSchema,
+  type MirrorMode,
+  MSG,
+  type OrphanPolicy,
+  probeReplySchema,
+  probeSchema,
+  PROTOCOL_VERSION,
+} from './protocol.ts';
+import { matches, type ReplicationRule } from './set.ts';
+
+export interface ReplicationStats {
+  phase: 'starting' | 'mirror' | 'continuous' | 'disconnected' | 'stopped';
+  connected: boolean;
+  mirrorFilesLeft: number;
+  mirrorBytesLeft: number;
+  queueFiles: number;
+  queueBytes: number;
+  /** Content bytes per second over the last interval. */
+  throughput: number;
+  /** Seconds since the oldest change the target has not applied yet; 0 when caught up. */
+  lag: number;
+  /** Totals since this source object started. */
+  contentBytesSent: number;
+  changesApplied: number;
+  reconnects: number;
+  errors: string[];
+}
+
+export interface ContinuousSourceOptions {
+  root: string;
+  rules?: readonly ReplicationRule[];
+  /** Where the journal lives (created if missing); must not be inside the root. */
+  stateDir: string;
+  /** Opens a fresh data channel to the target (called again after every failure). */
+  connect: () => Promise<Channel>;
+  /** Mode of the very first mirror; default 'full'. Later (resume) mirrors use 'differences'. */
+  mode?: MirrorMode;
+  /** Orphan policy of the mirrors; default 'delete' (deletions made while the source was down propagate). */
+  orphans?: OrphanPolicy;
+  coalesceMs?: number;
+  statsIntervalMs?: number;
+  onStats?: (s: ReplicationStats) => void;
+  /** Reconnect back-off: first delay, doubled up to 2 s; default 100 ms. */
+  retryMs?: number;
+}
+
+type Kind = 'full' | 'meta';
+
+interface Change {
+  seq: number;
+  path: string;
+  kind: Kind;
+  /** Epoch ms of the oldest event this change covers. */
+  since: number;
+  bytes: number;
+  attempts: number;
+}
+
+const JOURNAL = 'journal.jsonl';
+const COMPACT_AT = 4 * 1024 * 1024;
+const MAX_ATTEMPTS = 5;
+const MTIME_TOLERANCE_MS = 0.005;
+
+type JournalLine =
+  | { op: 'add'; seq: number; path: string; kind: Kind; t: number }
+  | { op: 'ack'; seq: number }
+  | { op: 'mirrored' }
+  | { op: 'mirror-started' }
+  | { op: 'seq'; next: number };
+
+const parentOf = (rel: string) => (rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
+const errCode = (err: unknown) => (err as NodeJS.ErrnoException).code;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The source agent's side of continuous replication for one root. */
+export class ContinuousSource {
+  private readonly rules: readonly ReplicationRule[];
+  private readonly coalesceMs: number;
+  private readonly queue = new Map<string, Change>();
+  private readonly inflight = new Map<number, Change>();
+  private readonly window = new Map<string, { kind: Kind; since: number }>();
+  private windowTimer: NodeJS.Timeout | undefined;
+  private statsTimer: NodeJS.Timeout | undefined;
+  private watcher: FSWatcher | undefined;
+  private journalFd = -1;
+  private journalBytes = 0;
+  private nextSeq = 1;
+  private mirrored = false;
+  private mirrorStarted = false;
+  private needResync = false;
+  private stopped = false;
+  private channel: Channel | undefined;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private lastStatsAt = performance.now();
+  private lastStatsBytes = 0;
+  private mirrorProgress: MirrorProgress | undefined;
+  readonly state: ReplicationStats = {
+    phase: 'starting',
+    connected: false,
+    mirrorFilesLeft: 0,
+    mirrorBytesLeft: 0,
+    queueFiles: 0,
+    queueBytes: 0,
+    throughput: 0,
+    lag: 0,
+    contentBytesSent: 0,
+    changesApplied: 0,
+    reconnects: 0,
+    errors: [],
+  };
+
+  constructor(private readonly opts: ContinuousSourceOptions) {
+    this.rules = opts.rules ?? [];
+    this.coalesceMs = opts.coalesceMs ?? 100;
+  }
+
+  /** Loads the journal, starts watching and replicating; resolves once the watcher is running. */
+  async start(): Promise<void> {
+    await mkdir(this.opts.stateDir, { recursive: true });
+    this.loadJournal();
+    this.needResync = this.mirrored; // we were down: something may have changed unwatched
+    this.startWatcher();
+    this.statsTimer = setInterval(() => this.emitStats(), this.opts.statsIntervalMs ?? 2000);
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.watcher?.close();
+    clearTimeout(this.windowTimer);
+    clearInterval(this.statsTimer);
+    this.channel?.destroy();
+    this.poke();
+    await this.loop;
+    this.state.phase = 'stopped';
+    if (this.journalFd >= 0) closeSync(this.journalFd);
+    this.journalFd = -1;
+  }
+
+  /** Current statistics (also pushed through onStats). */
+  stats(): ReplicationStats {
+    const now = Date.now();
+    let oldest = Infinity;
+    let bytes = 0;
+    for (const c of this.queue.values()) {
+      oldest = Math.min(oldest, c.since);
+      bytes += c.bytes;
+    }
+    for (const c of this.inflight.values()) {
+      oldest = Math.min(oldest, c.since);
+      bytes += c.bytes;
+    }
+    for (const w of this.window.values()) oldest = Math.min(oldest, w.since);
+    const t = performance.now();
+    const s = this.state;
+    s.throughput = t > this.lastStatsAt ? ((s.contentBytesSent - this.lastStatsBytes) * 1000) / (t - this.lastStatsAt) : 0;
+    s.queueFiles = this.queue.size + this.inflight.size + this.window.size;
+    s.queueBytes = bytes;
+    s.lag = oldest === Infinity ? 0 : Math.max(0, (now - oldest) / 1000);
+    s.mirrorFilesLeft = this.mirrorProgress?.filesLeft ?? 0;
+    s.mirrorBytesLeft = this.mirrorProgress?.bytesLeft ?? 0;
+    return { ...s, errors: [...s.errors] };
+  }
+
+  private emitStats(): void {
+    const s = this.stats();
+    this.lastStatsAt = performance.now();
+    this.lastStatsBytes = this.state.contentBytesSent;
+    this.opts.onStats?.(s);
+  }
+
+  private note(msg: string): void {
+    this.state.errors.push(msg);
+    if (this.state.errors.length > 50) this.state.errors.shift();
+  }
+
+  // ---- watcher and queue ----
+
+  /**
+   * Node's recursive watcher can fail (e.g. ENOENT scanning a directory that vanished right after it
+   * appeared, or no inotify watches left): then it is re-created and, since events may have been
+   * lost meanwhile, the current session is ended so the run loop does a differences pass first.
+   */
+  private startWatcher(): void {
+    if (this.stopped) return;
+    const w = watch(this.opts.root, { recursive: true }, (_event, name) => {
+      if (typeof name === 'string') this.onEvent(name);
+    });
+    this.watcher = w;
+    w.on('error', (err: Error) => {
+      if (this.watcher !== w) return;
+      this.note(`watcher: ${err.message}; re-watching and rescanning`);
+      w.close();
+      this.watcher = undefined;
+      this.needResync = true;
+      this.channel?.destroy();
+      this.poke();
+      const retry = () => {
+        try {
+          this.startWatcher();
+        } catch (e) {
+          this.note(`watcher: ${(e as Error).message}`);
+          setTimeout(retry, 500);
+        }
+      };
+      setTimeout(retry, 10);
+    });
+  }
+
+  private onEvent(name: string): void {
+    const rel = name.split(path.sep).join('/');
+    if (!rel || rel.startsWith('../') || !matches(this.rules, rel)) return;
+    const now = Date.now();
+    const w = this.window.get(rel);
+    // An event on a directory itself means created/renamed in/chmod: treat every path as "full";
+    // the kind only matters for directories.
+    if (w) w.kind = 'full';
+    else this.window.set(rel, { kind: 'full', since: now });
+    this.windowTimer ??= setTimeout(() => this.flushWindow(), this.coalesceMs);
+  }
+
+  private flushWindow(): void {
+    this.windowTimer = undefined;
+    const batch = [...this.window];
+    this.window.clear();
+    const lines: JournalLine[] = [];
+    for (const [rel, w] of batch) this.enqueue(rel, w.kind, w.since, 0, lines);
+    this.writeJournal(lines);
+    this.poke();
+  }
+
+  /** Queues a path (moving it to the end) and its parent directory after it. */
+  private enqueue(rel: string, kind: Kind, since: number, attempts: number, lines: JournalLine[], withParent = true): void {
+    this.put(rel, kind, since, attempts, lines);
+    if (withParent && rel !== '') {
+      const parent = parentOf(rel);
+      if (parent === '' || matches(this.rules, parent)) this.put(parent, 'meta', since, 0, lines);
+    }
+  }
+
+  private put(rel: string, kind: Kind, since: number, attempts: number, lines: JournalLine[]): void {
+    const old = this.queue.get(rel);
+    if (old) {
+      this.queue.delete(rel);
+      if (old.kind === 'full') kind = 'full';
+      since = Math.min(since, old.since);
+      attempts = Math.max(attempts, old.attempts);
+      lines.push({ op: 'ack', seq: old.seq });
+    }
+    let bytes = 0;
+    try {
+      const st = fstatSafe(path.join(this.opts.root, rel));
+      if (st?.isFile()) bytes = st.size;
+    } catch {
+      // sizes are for statistics only
+    }
+    const c: Change = { seq: this.nextSeq++, path: rel, kind, since, bytes, attempts };
+    this.queue.set(rel, c);
+    lines.push({ op: 'add', seq: c.seq, path: rel, kind, t: since });
+  }
+
+  private poke(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  private complete(c: Change, lines: JournalLine[]): void {
+    this.inflight.delete(c.seq);
+    this.state.changesApplied++;
+    lines.push({ op: 'ack', seq: c.seq });
+  }
+
+  /** Puts unacknowledged changes back at the head of the queue, in their order. */
+  private requeueInflight(): void {
+    if (!this.inflight.size) return;
+    const back = [...this.inflight.values()].sort((a, b) => a.seq - b.seq);
+    this.inflight.clear();
+    const rest = [...this.queue.values()];
+    this.queue.clear();
+    const newer = new Set(rest.map((r) => r.path));
+    for (const c of back) if (!newer.has(c.path)) this.queue.set(c.path, c);
+    for (const c of rest) this.queue.set(c.path, c);
+  }
+
+  // ---- journal ----
+
+  private loadJournal(): void {
+    const file = path.join(this.opts.stateDir, JOURNAL);
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      if (errCode(err) !== 'ENOENT') throw err;
+    }
+    const adds = new Map<number, Change>();
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      let j: JournalLine;
+      try {
+        j = JSON.parse(line) as JournalLine;
+      } catch {
+        continue; // a torn last line
+      }
+      if (j.op === 'add') {
+        adds.set(j.seq, { seq: j.seq, path: j.path, kind: j.kind, since: j.t, bytes: 0, attempts: 0 });
+        this.nextSeq = Math.max(this.nextSeq, j.seq + 1);
+      } else if (j.op === 'ack') adds.delete(j.seq);
+      else if (j.op === 'mirrored') this.mirrored = true;
+      else if (j.op === 'mirror-started') this.mirrorStarted = true;
+      else if (j.op === 'seq') this.nextSeq = Math.max(this.nextSeq, j.next);
+    }
+    for (const c of [...adds.values()].sort((a, b) => a.seq - b.seq)) {
+      const old = this.queue.get(c.path);
+      if (old) {
+        this.queue.delete(c.path);
+        c.since = Math.min(c.since, old.since);
+        if (old.kind === 'full') c.kind = 'full';
+      }
+      try {
+        const st = fstatSafe(path.join(this.opts.root, c.path));
+        if (st?.isFile()) c.bytes = st.size;
+      } catch {
+        // statistics only
+      }
+      this.queue.set(c.path, c);
+    }
+    this.compact();
+  }
+
+  /** Rewrites the journal with only what is pending (temp + rename), and reopens it for appending. */
+  private compact(): void {
+    const file = path.join(this.opts.stateDir, JOURNAL);
+    const lines: JournalLine[] = [{ op: 'seq', next: this.nextSeq }];
+    if (this.mirrored) lines.push({ op: 'mirrored' });
+    else if (this.mirrorStarted) lines.push({ op: 'mirror-started' });
+    const pending = [...this.inflight.values(), ...this.queue.values()].sort((a, b) => a.seq - b.seq);
+    for (const c of pending) lines.push({ op: 'add', seq: c.seq, path: c.path, kind: c.kind, t: c.since });
+    const text = lines.map((l) => JSON.stringify(l)).join('\n') + '\n';
+    writeFileSync(file + '.tmp', text);
+    renameSync(file + '.tmp', file);
+    if (this.journalFd >= 0) closeSync(this.journalFd);
+    this.journalFd = openSync(file, 'a');
+    this.journalBytes = Buffer.byteLength(text);
+  }
+
+  private writeJournal(lines: JournalLine[]): void {
+    if (!lines.length || this.journalFd < 0) return;
+    const buf = Buffer.from(lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    writeSync(this.journalFd, buf);
+    this.journalBytes += buf.length;
+    if (this.journalBytes > COMPACT_AT) this.compact();
+  }
+
+  // ---- sessions ----
+
+  private async run(): Promise<void> {
+    let delay = this.opts.retryMs ?? 100;
+    while (!this.stopped) {
+      try {
+        if (!this.mirrored || this.needResync) {
+          this.state.phase = 'mirror';
+          const first = !this.mirrored && !this.mirrorStarted;
+          this.needResync = false;
+          if (first) {
+            this.mirrorStarted = true;
+            this.writeJournal([{ op: 'mirror-started' }]);
+          }
+          const channel = await this.opts.connect();
+          this.channel = channel;
+          this.state.connected = true;
+          const res = await mirror({
+            root: this.opts.root,
+            rules: this.rules,
+            channel,
+            mode: first ? (this.opts.mode ?? 'full') : 'differences',
+            orphans: this.opts.orphans ?? 'delete',
+            delta: !first,
+            onProgress: (p) => (this.mirrorProgress = p),
+          });
+          this.state.contentBytesSent += res.contentBytesSent;
+          for (const e of res.errors) this.note(e);
+          this.mirrorProgress = undefined;
+          if (!this.mirrored) {
+            this.mirrored = true;
+            this.writeJournal([{ op: 'mirrored' }]);
+          }
+        }
+        if (this.stopped) break;
+        this.state.phase = 'continuous';
+        const channel = await this.opts.connect();
+        this.channel = channel;
+        this.state.connected = true;
+        delay = this.opts.retryMs ?? 100;
+        await this.session(channel);
+      } catch (err) {
+        if (this.stopped) break;
+        if (this.state.phase === 'mirror' && this.mirrored) this.needResync = true;
+        this.note(`session: ${(err as Error).message}`);
+        this.state.reconnects++;
+      } finally {
+        this.channel?.destroy();
+        this.channel = undefined;
+        this.state.connected = false;
+        this.requeueInflight();
+      }
+      if (this.stopped) break;
+      this.state.phase = 'disconnected';
+      await sleep(delay);
+      delay = Math.min(2000, delay * 2);
+    }
+  }
+
+  private async session(channel: Channel): Promise<void> {
+    const replies: { resolve: (m: Message & { corrupt: false }) => void; reject: (e: Error) => void }[] = [];
+    let failure: Error | undefined;
+    const failAll = (err: Error) => {
+      failure ??= err;
+      for (const r of replies.splice(0)) r.reject(failure);
+      this.poke();
+    };
+    const pump = (async () => {
+      for (;;) {
+        const m = await channel.receive();
+        if (!m) throw new ChannelError('the target closed the data channel');
+        if (m.corrupt) throw new ChannelError('a frame from the target failed its CRC');
+        if (m.type === MSG.ACK) this.onAck(ackSchema.parse(m.header));
+        else if (m.type === MSG.ERROR) throw new ChannelError(`target: ${errorSchema.parse(m.header).message}`);
+        else {
+          const r = replies.shift();
+          if (!r) throw new ChannelError(`unexpected message ${m.type} from the target`);
+          r.resolve(m);
+        }
+      }
+    })().catch((err: unknown) => failAll(err instanceof Error ? err : new Error(String(err))));
+    const request = (type: number, header: Record<string, unknown>): Promise<Message & { corrupt: false }> => {
+      if (failure) return Promise.reject(failure);
+      const p = new Promise<Message & { corrupt: false }>((resolve, reject) => replies.push({ resolve, reject }));
+      channel.send(type, header).catch((err: unknown) => failAll(err as Error));
+      return p;
+    };
+    // Probes are small request/reply round trips: Nagle + delayed ACK would add ~40 ms to each.
+    channel.socket.setNoDelay(true);
+    try {
+      const hello = await request(MSG.HELLO, { version: PROTOCOL_VERSION });
+      if (hello.type !== MSG.HELLO_OK) throw new ChannelError(`expected HELLO_OK, got ${hello.type}`);
+      while (!this.stopped && !failure) {
+        const next = this.queue.values().next();
+        if (next.done) {
+          await new Promise<void>((r) => (this.wake = r));
+          continue;
+        }
+        const c = next.value;
+        this.queue.delete(c.path);
+        this.inflight.set(c.seq, c);
+        try {
+          await this.process(channel, c, request);
+        } catch (err) {
+          if (err instanceof ChannelError || failure) throw err;
+          // A local problem with this path (unreadable, vanished mid-walk): report it, drop the change.
+          this.note(`${c.path || '.'}: ${(err as Error).message}`);
+          const lines: JournalLine[] = [];
+          this.complete(c, lines);
+          this.writeJournal(lines);
+        }
+      }
+      if (failure) throw failure;
+    } finally {
+      channel.destroy();
+      await pump;
+    }
+  }
+
+  private onAck(a: z.infer<typeof ackSchema>): void {
+    const c = this.inflight.get(a.fid);
+    if (!c) return;
+    const lines: JournalLine[] = [];
+    if (a.ok) this.complete(c, lines);
+    else {
+      this.inflight.delete(c.seq);
+      lines.push({ op: 'ack', seq: c.seq });
+      if (c.attempts + 1 >= MAX_ATTEMPTS) this.note(`${c.path}: dropped after ${MAX_ATTEMPTS} attempts: ${a.error ?? 'rejected'}`);
+      else if (!this.queue.has(c.path)) this.enqueue(c.path, c.kind, c.since, c.attempts + 1, lines, false);
+    }
+    this.writeJournal(lines);
+  }
+
+  /** Makes the target's copy of one path equal to the source's current state. */
+  private async process(
+    channel: Channel,
+    c: Change,
+    request: (type: number, header: Record<string, unknown>) => Promise<Message & { corrupt: false }>,
+  ): Promise<void> {
+    const lines: JournalLine[] = [];
+    const abs = c.path ? path.join(this.opts.root, ...c.path.split('/')) : this.opts.root;
+    let st: Stats | undefined;
+    try {
+      st = await lstat(abs);
+    } catch (err) {
+      if (errCode(err) !== 'ENOENT' && errCode(err) !== 'ENOTDIR') throw err;
+    }
+    const reply = await request(MSG.PROBE, { path: c.path });
+    if (reply.type !== MSG.PROBE_REPLY) throw new ChannelError(`expected PROBE_REPLY, got ${reply.type}`);
+    const probe = probeReplySchema.parse(reply.header);
+    if (probe.path !== c.path) throw new ChannelError('probe reply for another path');
+    const theirs = probe.entry;
+    const send = async (type: number, header: Record<string, unknown>) => {
+      await channel.send(type, header); // the ACK completes it
+    };
+    let target: string | undefined;
+    if (st?.isSymbolicLink()) target = await readlink(abs).catch(() => undefined);
+    const mine = st ? entryFromStats(c.path, st, target) : undefined;
+    if (!mine) {
+      if (theirs && c.path) await send(MSG.DELETE, { fid: c.seq, path: c.path });
+      else this.complete(c, lines);
+    } else if (mine.type === 'dir') {
+      await this.reconcile(c, abs, probe.children ?? [], theirs?.type === 'dir', lines);
+      if (c.path) await send(MSG.DIR, { fid: c.seq, entry: mine });
+      else this.complete(c, lines);
+    } else if (mine.type === 'symlink') {
+      if (theirs?.type === 'symlink' && theirs.target === mine.target && sameMeta(theirs, mine, false)) this.complete(c, lines);
+      else await send(MSG.SYMLINK, { fid: c.seq, entry: mine });
+    } else {
+      const sig: Signature | undefined =
+        theirs?.type === 'file' && probe.sigSize !== undefined ? { blockSize: BLOCK_SIZE, size: probe.sigSize, hashes: reply.body } : undefined;
+      const outcome = await this.sendFile(channel, c, abs, sig, theirs);
+      if (outcome === 'equal') this.complete(c, lines);
+      else if (outcome === 'retry') {
+        this.inflight.delete(c.seq);
+        lines.push({ op: 'ack', seq: c.seq });
+        if (!this.queue.has(c.path)) this.enqueue(c.path, c.kind, c.since, c.attempts, lines, false);
+      }
+    }
+    this.writeJournal(lines);
+  }
+
+  /** Queues the children that differ between the two listings (all of them for a "full" directory). */
+  private async reconcile(c: Change, abs: string, theirList: string[], theyHaveDir: boolean, lines: JournalLine[]): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(abs);
+    } catch {
+      return;
+    }
+    const theirs = new Map(theirList.map((t) => [t.slice(2), t[0]]));
+    const rel = (n: string) => (c.path ? `${c.path}/${n}` : n);
+    let queued = false;
+    const mineTypes = new Map<string, string>();
+    for (const n of names) {
+      if (n.includes('\uFFFD') || !matches(this.rules, rel(n))) continue;
+      let t = '?';
+      try {
+        const s = await lstat(path.join(abs, n));
+        t = s.isDirectory() ? 'd' : s.isSymbolicLink() ? 'l' : s.isFile() ? 'f' : '?';
+      } catch {
+        continue;
+      }
+      if (t === '?') continue;
+      mineTypes.set(n, t);
+      const full = c.kind === 'full' || !theyHaveDir;
+      if (full || theirs.get(n) !== t) {
+        if (!this.queue.has(rel(n))) this.put(rel(n), 'full', c.since, 0, lines);
+        queued = true;
+      }
+    }
+    for (const n of theirs.keys()) {
+      if (mineTypes.has(n) || !matches(this.rules, rel(n))) continue;
+      this.put(rel(n), 'full', c.since, 0, lines);
+      queued = true;
+    }
+    // The directory's metadata must land after its children changed it: queue it again behind them.
+    if (queued && c.path) this.put(c.path, 'meta', c.since, 0, lines);
+  }
+
+  private async sendFile(
+    channel: Channel,
+    c: Change,
+    abs: string,
+    sig: Signature | undefined,
+    theirs: { size: number; mode: number; uid: number; gid: number; mtimeMs: number } | undefined,
+  ): Promise<'sent' | 'equal' | 'retry'> {
+    let fh: FileHandle;
+    try {
+      fh = await open(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch {
+      return 'retry'; // gone or replaced since the lstat: look again
+    }
+    try {
+      const st0 = await fh.stat();
+      if (!st0.isFile()) return 'retry';
+      const delta = !!sig;
+      const changed: number[] = [];
+      let begun = false;
+      const begin = async () => {
+        if (begun) return;
+        begun = true;
+        await channel.send(MSG.FILE_BEGIN, { fid: c.seq, path: c.path, size: st0.size, delta });
+      };
+      const read = await forEachBlock(fh, st0.size, async (i, block) => {
+        if (delta && !blockDiffers(sig, i, hashBlock(block), block.length)) return;
+        if (delta) changed.push(i);
+        await begin();
+        if (isZero(block)) return;
+        this.state.contentBytesSent += block.length;
+        await channel.send(MSG.DATA, { fid: c.seq, off: i * BLOCK_SIZE }, Buffer.from(block));
+      });
+      const st1 = await fh.stat();
+      if (read !== st0.size || st1.size !== st0.size || st1.mtimeMs !== st0.mtimeMs || st1.ctimeMs !== st0.ctimeMs) {
+        if (begun) await channel.send(MSG.FILE_ABORT, { fid: c.seq });
+        return 'retry';
+      }
+      const meta = { mode: st0.mode & 0o7777, uid: st0.uid, gid: st0.gid, mtimeMs: st0.mtimeMs };
+      if (!begun && sig && sig.size === st0.size && theirs) {
+        if (sameMeta(theirs, meta, true)) return 'equal';
+        await channel.send(MSG.META, { fid: c.seq, entry: { path: c.path, type: 'file', size: st0.size, ...meta } });
+        return 'sent';
+      }
+      await begin();
+      await channel.send(MSG.FILE_END, { fid: c.seq, path: c.path, size: st0.size, ...meta, ...(delta ? { changed } : {}) });
+      return 'sent';
+    } finally {
+      await fh.close();
+    }
+  }
+}
+
+function fstatSafe(p: string): Stats | undefined {
+  try {
+    return lstatSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+function sameMeta(a: { mode: number; uid: number; gid: number; mtimeMs: number }, b: { mode: number; uid: number; gid: number; mtimeMs: number }, withMode: boolean): boolean {
+  return (!withMode || a.mode === b.mode) && a.uid === b.uid && a.gid === b.gid && Math.abs(a.mtimeMs - b.mtimeMs) < MTIME_TOLERANCE_MS;
+}
+
+// ================================ target ================================
+
+export interface ContinuousTargetOptions {
+  root: string;
+  server: ChannelServer;
+  /** Holds inflight.log (temp files to clean after a crash); must not be inside the root. */
+  stateDir: string;
+  orphansDir?: string;
+  onError?: (err: Error) => void;
+}
+
+type Entry = z.infer<typeof entrySchema>;
+
+let tempSeq = 1_000_000_000 + randomInt(1_000_000_000);
+const TEMP_RE = /^\.tandem-\d+-[0-9a-f]+\.tmp$/;
+
+/** The target agent's side: serves mirror and continuous sessions for one root. */
+export class ContinuousTarget {
+  private readonly root: string;
+  private stopped = false;
+  private current: { channel: Channel; done: Promise<void> } | undefined;
+  private loop: Promise<void> | undefined;
+  private logFd = -1;
+  private logBytes = 0;
+  private readonly temps = new Set<string>();
+  private safeDirs = new Set<string>();
+  /** Changes applied by continuous sessions (for tests and statistics). */
+  applied = 0;
+
+  constructor(private readonly opts: ContinuousTargetOptions) {
+    this.root = path.resolve(opts.root);
+  }
+
+  async start(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    await mkdir(this.opts.stateDir, { recursive: true });
+    const log = path.join(this.opts.stateDir, 'inflight.log');
+    let text = '';
+    try {
+      text = readFileSync(log, 'utf8');
+    } catch (err) {
+      if (errCode(err) !== 'ENOENT') throw err;
+    }
+    for (const t of text.split('\n')) if (t && TEMP_RE.test(path.basename(t))) await rm(t, { force: true });
+    this.logFd = openSync(log, 'w');
+    this.loop = this.acceptLoop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.current?.channel.destroy();
+    await this.current?.done;
+    await this.opts.server.close();
+    if (this.logFd >= 0) closeSync(this.logFd);
+    this.logFd = -1;
+  }
+
+  private async acceptLoop(): Promise<void> {
+    let next = this.opts.server.accept();
+    while (!this.stopped) {
+      const channel = await Promise.race([next, sleep(200).then(() => undefined)]);
+      if (!channel) continue;
+      next = this.opts.server.accept();
+      if (this.stopped) {
+        channel.destroy();
+        break;
+      }
+      const prev = this.current;
+      if (prev) {
+        prev.channel.destroy();
+        await prev.done;
+      }
+      this.current = { channel, done: this.serve(channel).catch((err: unknown) => this.opts.onError?.(err as Error)) };
+    }
+  }
+
+  private async serve(channel: Channel): Promise<void> {
+    const first = await channel.receive();
+    if (!first) return;
+    channel.unshift(first);
+    if (!first.corrupt && first.type === MSG.ROUND) {
+      await applyMirror({ root: this.root, channel, orphansDir: this.opts.orphansDir });
+      return;
+    }
+    await this.continuous(channel);
+  }
+
+  private abs(rel: string): string {
+    return rel ? path.join(this.root, ...rel.split('/')) : this.root;
+  }
+
+  /** Whether every ancestor of `rel` is a real directory (never follow a symlink out of the root). */
+  private async ancestorsSafe(rel: string, create: boolean): Promise<boolean> {
+    const parts = rel.split('/');
+    let sofar = '';
+    for (let i = 0; i < parts.length - 1; i++) {
+      sofar = sofar ? `${sofar}/${parts[i]}` : parts[i]!;
+      if (this.safeDirs.has(sofar)) continue;
+      let st: Stats | undefined;
+      try {
+        st = await lstat(this.abs(sofar));
+      } catch (err) {
+        if (errCode(err) !== 'ENOENT') throw err;
+      }
+      if (!st?.isDirectory()) {
+        if (!create) return false;
+        if (st) await rm(this.abs(sofar), { force: true });
+        await mkdir(this.abs(sofar), { mode: 0o700 });
+      }
+      this.safeDirs.add(sofar);
+    }
+    return true;
+  }
+
+  private logTemp(tmp: string): void {
+    this.temps.add(tmp);
+    const b = Buffer.from(tmp + '\n');
+    writeSync(this.logFd, b);
+    this.logBytes += b.length;
+  }
+
+  private tempDone(tmp: string): void {
+    this.temps.delete(tmp);
+    if (this.temps.size === 0 && this.logBytes > 64 * 1024) {
+      ftruncateSync(this.logFd, 0);
+      this.logBytes = 0;
+    }
+  }
+
+  private tempName(rel: string): string {
+    return path.join(path.dirname(this.abs(rel)), `.tandem-${tempSeq++}-${process.pid.toString(16)}.tmp`);
+  }
+
+  private async continuous(channel: Channel): Promise<void> {
+    channel.socket.setNoDelay(true);
+    this.safeDirs = new Set();
+    let cur: { fid: number; path: string; size: number; delta: boolean; poisoned: boolean; tmp?: string; fh?: FileHandle } | undefined;
+    const discard = async () => {
+      const c = cur;
+      cur = undefined;
+      if (!c) return;
+      await c.fh?.close().catch(() => undefined);
+      if (c.tmp) {
+        await rm(c.tmp, { force: true });
+        this.tempDone(c.tmp);
+      }
+    };
+    const ack = async (fid: number, ok: boolean, error?: string) => {
+      if (ok) this.applied++;
+      await channel.send(MSG.ACK, error ? { fid, ok, error } : { fid, ok });
+    };
+    const openTemp = async (): Promise<FileHandle> => {
+      const c = cur!;
+      if (c.fh) return c.fh;
+      await this.ancestorsSafe(c.path, true);
+      c.tmp = this.tempName(c.path);
+      this.logTemp(c.tmp);
+      c.fh = await open(c.tmp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o600);
+      await c.fh.truncate(c.size);
+      return c.fh;
+    };
+    const guarded = async (fid: number, rel: string, fn: () => Promise<void>) => {
+      try {
+        await fn();
+        await ack(fid, true);
+      } catch (err) {
+        if (err instanceof ChannelError) throw err;
+        await ack(fid, false, `${rel}: ${(err as Error).message}`);
+      }
+    };
+    try {
+      for (;;) {
+        const m = await channel.receive();
+        if (!m) return;
+        if (m.corrupt) {
+          if (cur) {
+            cur.poisoned = true;
+            continue;
+          }
+          throw new ChannelError('a control frame from the source failed its CRC; session aborted');
+        }
+        switch (m.type) {
+          case MSG.HELLO:
+            helloSchema.parse(m.header);
+            await channel.send(MSG.HELLO_OK, { version: PROTOCOL_VERSION });
+            break;
+          case MSG.PROBE: {
+            const { path: rel } = probeSchema.parse(m.header);
+            const { header, body } = await this.probe(rel);
+            await channel.send(MSG.PROBE_REPLY, header, body);
+            break;
+          }
+          case MSG.FILE_BEGIN: {
+            const b = fileBeginSchema.parse(m.header);
+            if (cur) {
+              const fid = cur.fid;
+              await discard();
+              await ack(fid, false, 'incomplete (a frame was lost)');
+            }
+            cur = { ...b, poisoned: false };
+            break;
+          }
+          case MSG.DATA: {
+            const d = dataSchema.parse(m.header);
+            if (!cur || cur.fid !== d.fid || cur.poisoned) break;
+            if (d.off + m.body.length > cur.size) {
+              cur.poisoned = true;
+              break;
+            }
+            if (isZero(m.body)) break;
+            const fh = await openTemp();
+            await fh.write(m.body, 0, m.body.length, d.off);
+            break;
+          }
+          case MSG.FILE_ABORT: {
+            const { fid } = fidSchema.parse(m.header);
+            if (cur?.fid === fid) await discard();
+            break;
+          }
+          case MSG.FILE_END: {
+            const end = fileEndSchema.parse(m.header);
+            const c = cur;
+            if (!c || c.fid !== end.fid || c.poisoned || c.path !== end.path || c.size !== end.size) {
+              const stale = c && c.fid !== end.fid ? c.fid : undefined;
+              await discard();
+              if (stale !== undefined) await ack(stale, false, 'incomplete (a frame was lost)');
+              await ack(end.fid, false, 'a frame failed its integrity check');
+              break;
+            }
+            try {
+              await this.finishFile(c, end, openTemp);
+              if (c.tmp) this.tempDone(c.tmp);
+              c.tmp = undefined;
+              cur = undefined;
+              await ack(end.fid, true);
+            } catch (err) {
+              if (err instanceof ChannelError) throw err;
+              await discard();
+              await ack(end.fid, false, `${end.path}: ${(err as Error).message}`);
+            }
+            break;
+          }
+          case MSG.DELETE: {
+            const d = deleteSchema.parse(m.header);
+            await guarded(d.fid, d.path, async () => {
+              if (!(await this.ancestorsSafe(d.path, false))) return;
+              await rm(this.abs(d.path), { recursive: true, force: true });
+              this.forgetDirs(d.path);
+            });
+            break;
+          }
+          case MSG.DIR: {
+            const { fid, entry } = entryChangeSchema.parse(m.header);
+            await guarded(fid, entry.path, async () => {
+              await this.ancestorsSafe(entry.path, true);
+              const p = this.abs(entry.path);
+              const st = await lstat(p).catch(() => undefined);
+              if (st && !st.isDirectory()) await rm(p, { force: true });
+              if (!st?.isDirectory()) await mkdir(p, { mode: 0o700 });
+              await applyMeta(p, entry);
+            });
+            break;
+          }
+          case MSG.SYMLINK: {
+            const { fid, entry } = entryChangeSchema.parse(m.header);
+            await guarded(fid, entry.path, async () => {
+              await this.ancestorsSafe(entry.path, true);
+              const p = this.abs(entry.path);
+              const st = await lstat(p).catch(() => undefined);
+              if (st?.isDirectory()) {
+                await rm(p, { recursive: true, force: true });
+                this.forgetDirs(entry.path);
+              }
+              const tmp = this.tempName(entry.path);
+              await symlink(entry.target ?? '', tmp);
+              await rename(tmp, p);
+              await applyMeta(p, entry);
+            });
+            break;
+          }
+          case MSG.META: {
+            const { fid, entry } = entryChangeSchema.parse(m.header);
+            await guarded(fid, entry.path, async () => {
+              if (!(await this.ancestorsSafe(entry.path, false))) throw new Error('parent is not a directory');
+              await applyMeta(this.abs(entry.path), entry);
+            });
+            break;
+          }
+          case MSG.ERROR:
+            throw new ChannelError(`source: ${String(m.header.message)}`);
+          default:
+            throw new ChannelError(`unexpected message ${m.type} from the source`);
+        }
+      }
+    } catch (err) {
+      await channel.send(MSG.ERROR, { message: (err as Error).message }).catch(() => undefined);
+      throw err;
+    } finally {
+      await discard();
+      channel.destroy();
+    }
+  }
+
+  private forgetDirs(rel: string): void {
+    for (const d of this.safeDirs) if (d === rel || d.startsWith(rel + '/')) this.safeDirs.delete(d);
+  }
+
+  private async probe(rel: string): Promise<{ header: Record<string, unknown>; body?: Buffer }> {
+    if (rel && !(await this.ancestorsSafe(rel, false))) return { header: { path: rel } };
+    const p = this.abs(rel);
+    let st: Stats;
+    try {
+      st = await lstat(p);
+    } catch (err) {
+      if (errCode(err) === 'ENOENT' || errCode(err) === 'ENOTDIR') return { header: { path: rel } };
+      throw err;
+    }
+    const target = st.isSymbolicLink() ? await readlink(p) : undefined;
+    const e = entryFromStats(rel || '.', st, target);
+    if (!e) return { header: { path: rel } };
+    const { path: _p, ...entry } = e;
+    if (e.type === 'file') {
+      try {
+        const sig = await signFile(p);
+        return { header: { path: rel, entry, sigSize: sig.size }, body: sig.hashes };
+      } catch {
+        return { header: { path: rel, entry } };
+      }
+    }
+    if (e.type === 'dir') {
+      const children: string[] = [];
+      for (const d of await readdir(p, { withFileTypes: true })) {
+        if (TEMP_RE.test(d.name)) continue;
+        const t = d.isDirectory() ? 'd' : d.isSymbolicLink() ? 'l' : d.isFile() ? 'f' : undefined;
+        if (t) children.push(`${t}:${d.name}`);
+      }
+      return { header: { path: rel, entry, children } };
+    }
+    return { header: { path: rel, entry } };
+  }
+
+  private async finishFile(
+    c: { path: string; size: number; delta: boolean; tmp?: string; fh?: FileHandle },
+    end: z.infer<typeof fileEndSchema>,
+    openTemp: () => Promise<FileHandle>,
+  ): Promise<void> {
+    await this.ancestorsSafe(c.path, true);
+    const dest = this.abs(c.path);
+    const existing = await lstat(dest).catch(() => undefined);
+    const fh = await openTemp();
+    if (c.delta && existing?.isFile()) await copyUnchanged(dest, c.size, fh, end.changed ?? []);
+    await fh.chown(end.uid, end.gid);
+    await fh.chmod(end.mode);
+    await fh.utimes(end.mtimeMs / 1000, end.mtimeMs / 1000);
+    await fh.close();
+    c.fh = undefined;
+    if (existing?.isDirectory()) {
+      await rm(dest, { recursive: true, force: true });
+      this.forgetDirs(c.path);
+    }
+    await rename(c.tmp!, dest);
+  }
+}
+
+/** Delta apply: copies the blocks the source did not send from the current file into the temp. */
+async function copyUnchanged(dest: string, size: number, fh: FileHandle, changed: number[]): Promise<void> {
+  const skip = new Set(changed);
+  const old = await open(dest, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const oldSize = (await old.stat()).size;
+    const n = Math.min(blockCount(size), blockCount(oldSize));
+    const buf = Buffer.allocUnsafe(BLOCK_SIZE);
+    for (let i = 0; i < n; i++) {
+      if (skip.has(i)) continue;
+      const len = Math.min(BLOCK_SIZE, size - i * BLOCK_SIZE);
+      const { bytesRead } = await old.read(buf, 0, len, i * BLOCK_SIZE);
+      if (bytesRead !== len) throw new Error('the target file changed under the replication');
+      const block = buf.subarray(0, len);
+      if (!isZero(block)) await fh.write(block, 0, len, i * BLOCK_SIZE);
+    }
+  } finally {
+    await old.close();
+  }
+}
+
+async function applyMeta(p: string, e: Pick<Entry, 'type' | 'mode' | 'uid' | 'gid' | 'mtimeMs'> | ManifestEntry): Promise<void> {
+  const t = e.mtimeMs / 1000;
+  if (e.type === 'symlink') {
+    await lchown(p, e.uid, e.gid);
+    await lutimes(p, t, t);
+    return;
+  }
+  await chown(p, e.uid, e.gid);
+  await chmod(p, e.mode);
+  await utimes(p, t, t);
+}
