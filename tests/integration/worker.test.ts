@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { QueueEvents, type Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrismaClient, type Db } from '@tandem/db';
-import { createTenant, ownerDb } from '@tandem/db/testing';
+import { createServer, createTenant, ownerDb } from '@tandem/db/testing';
 import { loginAttemptRetentionMs } from '../../apps/worker/src/jobs/maintenance';
 import {
   maintenanceQueue,
@@ -112,10 +112,10 @@ describe('the maintenance worker', () => {
     await scheduleMaintenance(queue);
     await scheduleMaintenance(queue);
     const schedulers = await queue.getJobSchedulers();
-    expect(schedulers.map((s) => s.key).sort()).toEqual(['mark-stale-agents-offline', 'prune-login-attempts']);
+    const names = ['mark-stale-agents-offline', 'prune-login-attempts', 'roll-up-replication-samples'];
+    expect(schedulers.map((s) => s.key).sort()).toEqual(names);
     expect(schedulers.find((s) => s.key === 'prune-login-attempts')).toMatchObject({ every: 3600_000 });
-    await queue.removeJobScheduler('prune-login-attempts');
-    await queue.removeJobScheduler('mark-stale-agents-offline');
+    for (const name of names) await queue.removeJobScheduler(name);
   });
 
   it('marks online agents that went silent offline, in every tenant', async () => {
@@ -133,5 +133,46 @@ describe('the maintenance worker', () => {
     expect(res.ok).toBe(true);
     expect((await ownerDb().agent.findUniqueOrThrow({ where: { id: staleA.id } })).status).toBe('offline');
     expect((await ownerDb().agent.findUniqueOrThrow({ where: { id: freshB.id } })).status).toBe('online');
+  });
+
+  it('rolls old replication samples up per minute and drops the oldest, keeping recent ones raw', async () => {
+    const t = await createTenant();
+    const target = await createServer(t.customerX);
+    const pair = await ownerDb().protectionPair.create({
+      data: {
+        organizationId: t.org.id,
+        customerId: t.customerX.id,
+        name: 'rollup',
+        sourceServerId: t.serverX.id,
+        targetServerId: target.id,
+        application: 'file_server',
+      },
+    });
+    const minute = new Date(Math.floor((Date.now() - 2 * 86_400_000) / 60_000) * 60_000);
+    const sample = (at: Date, lagSeconds: number, queueBytes: number) => ({
+      organizationId: t.org.id,
+      customerId: t.customerX.id,
+      pairId: pair.id,
+      at,
+      lagSeconds,
+      queueBytes: BigInt(queueBytes),
+      throughputBps: 1000,
+    });
+    await ownerDb().replicationSample.createMany({
+      data: [
+        sample(new Date(minute.getTime() + 5_000), 1, 100),
+        sample(new Date(minute.getTime() + 25_000), 7, 200),
+        sample(new Date(minute.getTime() + 45_000), 2, 300),
+        sample(new Date(Date.now() - 40 * 86_400_000), 9, 1), // past the 30 days
+        sample(new Date(), 0.5, 50), // recent: stays raw
+      ],
+    });
+    const job = await queue.add('roll-up-replication-samples', { task: 'roll-up-replication-samples' });
+    expect((await outcome(job)).ok).toBe(true);
+    const rows = await ownerDb().replicationSample.findMany({ where: { pairId: pair.id }, orderBy: { at: 'asc' } });
+    expect(rows.map((r) => ({ at: r.at.getTime(), res: r.resolutionSeconds, lag: r.lagSeconds, queue: Number(r.queueBytes) }))).toEqual([
+      { at: minute.getTime(), res: 60, lag: 7, queue: 300 },
+      { at: rows[1]!.at.getTime(), res: 0, lag: 0.5, queue: 50 },
+    ]);
   });
 });

@@ -17,7 +17,17 @@ import {
   type GatewayMessageType,
 } from '@tandem/protocol';
 import type { GatewayEnv } from './env.ts';
-import { enroll, EnrollmentError, findAgentByCredential, markOffline, markOnline, storeFacts, touchLastSeen, type AgentIdentity } from './store.ts';
+import {
+  enroll,
+  EnrollmentError,
+  findAgentByCredential,
+  markOffline,
+  markOnline,
+  storeFacts,
+  storeReplicationSample,
+  touchLastSeen,
+  type AgentIdentity,
+} from './store.ts';
 
 const enrollBody = z.strictObject({
   token: z.string().min(20).max(200),
@@ -40,6 +50,8 @@ interface Session {
   reported: number;
   /** hello arrived (its processing may still be running). */
   helloReceived: boolean;
+  /** When each pair's last replication sample was accepted. */
+  lastSampleAt: Map<string, number>;
 }
 
 export interface Gateway {
@@ -175,7 +187,7 @@ export async function startGateway(env: GatewayEnv): Promise<Gateway> {
 
     const previous = sessions.get(agent.id);
     if (previous) previous.ws.close(closeCodes.replaced, 'Replaced by a newer connection');
-    const s: Session = { agent, ws, ready: false, lastSeen: Date.now(), lastLocationRefresh: 0, rejected: 0, reported: 0, helloReceived: false };
+    const s: Session = { agent, ws, ready: false, lastSeen: Date.now(), lastLocationRefresh: 0, rejected: 0, reported: 0, helloReceived: false, lastSampleAt: new Map() };
     sessions.set(agent.id, s);
     let alive = true;
     ws.on('pong', () => {
@@ -274,6 +286,15 @@ export async function startGateway(env: GatewayEnv): Promise<Gateway> {
           return reject(s, 'facts_rejected', 'facts could not be stored (text with NUL characters or invalid Unicode?)', m.id);
         }
         return;
+      case 'replication.stats': {
+        // At most one sample per pair per second: a runaway agent cannot flood the table.
+        const last = s.lastSampleAt.get(m.payload.pairId) ?? 0;
+        if (Date.now() - last < 1000) return reject(s, 'too_frequent', 'at most one replication sample per pair per second', m.id);
+        s.lastSampleAt.set(m.payload.pairId, Date.now());
+        const outcome = await storeReplicationSample(s.agent, m.payload);
+        if (outcome === 'not_your_pair') return reject(s, 'not_your_pair', 'this agent is not the source of that pair', m.id);
+        return;
+      }
       case 'command.ack':
         reply(m.payload.commandId, { stage: 'ack' });
         return;

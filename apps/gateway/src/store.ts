@@ -84,6 +84,32 @@ export async function storeFacts(agent: AgentIdentity, facts: Facts) {
   });
 }
 
+/**
+ * Stores a replication sample from a pair's source agent. Only the source server's own agent may
+ * report for a pair: the pair is looked up inside the agent's tenant, so another tenant's pair id
+ * is simply not found.
+ */
+export async function storeReplicationSample(agent: AgentIdentity, s: AgentPayload<'replication.stats'>): Promise<'stored' | 'not_your_pair'> {
+  return withTenant(scopeOf(agent), async (db) => {
+    const pair = await db.protectionPair.findUnique({ where: { id: s.pairId }, select: { sourceServerId: true, customerId: true } });
+    if (!pair || pair.sourceServerId !== agent.serverId) return 'not_your_pair';
+    await db.replicationSample.create({
+      data: {
+        organizationId: agent.organizationId,
+        customerId: pair.customerId,
+        pairId: s.pairId,
+        at: new Date(s.at),
+        lagSeconds: s.lagSeconds,
+        mirrorBytesLeft: BigInt(s.mirrorBytesLeft),
+        mirrorFilesLeft: s.mirrorFilesLeft,
+        queueBytes: BigInt(s.queueBytes),
+        throughputBps: s.throughputBps,
+      },
+    });
+    return 'stored';
+  });
+}
+
 export class EnrollmentError extends Error {
   constructor(
     readonly status: number,

@@ -1,7 +1,7 @@
 import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { z } from 'zod';
 import type { Db } from '@tandem/db';
-import { markStaleAgentsOffline, pruneLoginAttempts } from './jobs/maintenance.ts';
+import { markStaleAgentsOffline, pruneLoginAttempts, rollUpReplicationSamples } from './jobs/maintenance.ts';
 
 export const maintenanceQueueName = 'tandem-maintenance';
 
@@ -9,6 +9,7 @@ export const maintenanceQueueName = 'tandem-maintenance';
 const maintenanceJob = z.discriminatedUnion('task', [
   z.object({ task: z.literal('prune-login-attempts') }),
   z.object({ task: z.literal('mark-stale-agents-offline') }),
+  z.object({ task: z.literal('roll-up-replication-samples') }),
 ]);
 export type MaintenanceJob = z.infer<typeof maintenanceJob>;
 
@@ -50,6 +51,8 @@ export function startMaintenanceWorker(
           return { pruned: await pruneLoginAttempts(db, now()) };
         case 'mark-stale-agents-offline':
           return { markedOffline: await markStaleAgentsOffline(db) };
+        case 'roll-up-replication-samples':
+          return { rolledUp: await rollUpReplicationSamples(db) };
       }
     },
     { connection, concurrency: 1, prefix: opts.prefix },
@@ -60,4 +63,5 @@ export function startMaintenanceWorker(
 export async function scheduleMaintenance(queue: Queue<MaintenanceJob>) {
   await queue.upsertJobScheduler('prune-login-attempts', { every: 3600_000 }, { data: { task: 'prune-login-attempts' } });
   await queue.upsertJobScheduler('mark-stale-agents-offline', { every: 30_000 }, { data: { task: 'mark-stale-agents-offline' } });
+  await queue.upsertJobScheduler('roll-up-replication-samples', { every: 600_000 }, { data: { task: 'roll-up-replication-samples' } });
 }

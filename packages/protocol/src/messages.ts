@@ -20,6 +20,17 @@ export const agentMessages = {
   heartbeat: z.strictObject({ seq: z.number().int().nonnegative(), sentAt: z.number() }),
   facts: z.strictObject({ facts: factsSchema }),
   'command.ack': z.strictObject({ commandId }),
+  /** Replication statistics of one pair, from its source agent every few seconds. */
+  'replication.stats': z.strictObject({
+    pairId: z.uuid(),
+    at: z.number().int().positive(),
+    mirrorBytesLeft: z.number().int().nonnegative(),
+    mirrorFilesLeft: z.number().int().nonnegative(),
+    queueBytes: z.number().int().nonnegative(),
+    throughputBps: z.number().nonnegative(),
+    /** Age of the oldest change not yet applied on the target (the pair's RPO); null: unknown. */
+    lagSeconds: z.number().nonnegative().nullable(),
+  }),
   'command.result': z.discriminatedUnion('ok', [
     z.strictObject({ commandId, ok: z.literal(true), result: z.unknown() }),
     z.strictObject({ commandId, ok: z.literal(false), error: errorBody }),

@@ -24,7 +24,7 @@ import path from 'node:path';
 import { type z } from 'zod';
 import { BLOCK_SIZE, blockCount, isZero, signFile } from './blocks.ts';
 import { type Channel, ChannelError } from './channel.ts';
-import { walk } from './manifest.ts';
+import { inScope, isTempName, walk, walkPaths } from './manifest.ts';
 import {
   dataSchema,
   type entrySchema,
@@ -38,7 +38,6 @@ import {
   roundSchema,
 } from './protocol.ts';
 
-const TEMP_RE = /^\.tandem-\d+-[0-9a-f]+\.tmp$/;
 /** Modification times closer than this (ms) are equal: they go through a double in seconds. */
 export const MTIME_TOLERANCE_MS = 0.005;
 
@@ -81,7 +80,7 @@ export async function applyMirror(opts: ApplyOptions): Promise<ApplyResult> {
   await mkdir(root, { recursive: true });
   const result: ApplyResult = { rounds: 0, filesApplied: 0, filesRejected: 0, crcErrors: 0, orphans: 0, errors: [] };
   let state: 'idle' | 'manifest' | 'files' = 'idle';
-  let round = { round: 0, mode: 'full' as string, orphans: 'keep' as OrphanPolicy, force: new Set<string>(), delta: false };
+  let round = { round: 0, mode: 'full' as string, orphans: 'keep' as OrphanPolicy, force: new Set<string>(), delta: false, scope: undefined as string[] | undefined };
   let entries: Entry[] = [];
   let sourcePaths = new Map<string, Entry>();
   let safeDirs = new Set<string>();
@@ -207,12 +206,11 @@ export async function applyMirror(opts: ApplyOptions): Promise<ApplyResult> {
 
   async function computeNeeds(): Promise<void> {
     const stale: string[] = [];
-    const mine = await walk(root, {
-      ignore: (rel, name) => {
-        if (TEMP_RE.test(name)) stale.push(rel);
-        return TEMP_RE.test(name);
-      },
-    });
+    const ignore = (rel: string, name: string) => {
+      if (isTempName(name)) stale.push(rel);
+      return isTempName(name);
+    };
+    const mine = round.scope ? await walkPaths(root, round.scope, { ignore }) : await walk(root, { ignore });
     for (const rel of stale) await rm(abs(rel), { force: true });
     const have = new Map(mine.entries.map((e) => [e.path, e]));
     safeDirs = new Set();
@@ -255,10 +253,12 @@ export async function applyMirror(opts: ApplyOptions): Promise<ApplyResult> {
 
   async function endRound(): Promise<number> {
     let orphans = 0;
-    const mine = await walk(root, { ignore: (_rel, name) => TEMP_RE.test(name) });
+    const ignore = (_rel: string, name: string) => isTempName(name);
+    const mine = round.scope ? await walkPaths(root, round.scope, { ignore }) : await walk(root, { ignore });
     const orphanDirs = new Set<string>();
     for (const e of mine.entries) {
       if (sourcePaths.get(e.path)?.type === e.type) continue;
+      if (round.scope && !inScope(round.scope, e.path)) continue; // a scoped round judges only its scope
       const parent = e.path.includes('/') ? e.path.slice(0, e.path.lastIndexOf('/')) : '';
       const under = orphanDirs.has(parent);
       if (e.type === 'dir') orphanDirs.add(e.path);
@@ -298,7 +298,7 @@ export async function applyMirror(opts: ApplyOptions): Promise<ApplyResult> {
       switch (m.type) {
         case MSG.ROUND: {
           const r = roundSchema.parse(m.header);
-          round = { round: r.round, mode: r.mode, orphans: r.orphans, force: new Set(r.force), delta: r.delta ?? false };
+          round = { round: r.round, mode: r.mode, orphans: r.orphans, force: new Set(r.force), delta: r.delta ?? false, scope: r.scope };
           result.rounds = r.round;
           entries = [];
           state = 'manifest';

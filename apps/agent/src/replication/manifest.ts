@@ -32,7 +32,13 @@ export interface WalkOptions {
   rules?: readonly ReplicationRule[];
   /** Names (relative paths) the walk must not report, e.g. the target's temp files. */
   ignore?: (relPath: string, name: string) => boolean;
+  /** Walk only below this directory (relative to the root; entries stay relative to the root). */
+  under?: string;
 }
+
+/** Temp files the appliers create beside a destination (`.tandem-<n>-<pid hex>.tmp`): never replicated, hashed or compared. */
+export const TEMP_NAME_RE = /^\.tandem-\d+-[0-9a-f]+\.tmp$/;
+export const isTempName = (name: string): boolean => TEMP_NAME_RE.test(name);
 
 export interface Manifest {
   entries: ManifestEntry[];
@@ -105,8 +111,97 @@ export async function walk(root: string, opts: WalkOptions = {}): Promise<Manife
       if (entry.type === 'dir' && !prunable(rules, s.rel)) await visit(s.rel);
     }
   }
-  await visit('');
+  await visit(opts.under ?? '');
   return { entries, skipped };
+}
+
+/** Orders paths parents-first, siblings by name (the order walk() produces). */
+export function comparePaths(a: string, b: string): number {
+  const pa = a.split('/');
+  const pb = b.split('/');
+  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+    const c = byName(pa[i]!, pb[i]!);
+    if (c) return c;
+  }
+  return pa.length - pb.length;
+}
+
+/** Reduces a list of paths to the top-most ones (a path under another listed path is covered by it), sorted. */
+export function normalizeScope(paths: readonly string[]): string[] {
+  const sorted = [...new Set(paths)].sort(comparePaths);
+  const out: string[] = [];
+  for (const p of sorted) {
+    const last = out.at(-1);
+    if (last !== undefined && (p === last || p.startsWith(last + '/'))) continue;
+    out.push(p);
+  }
+  return out;
+}
+
+/** Whether `rel` is one of the scope's paths or below one. */
+export function inScope(scope: readonly string[], rel: string): boolean {
+  return scope.some((s) => rel === s || rel.startsWith(s + '/'));
+}
+
+export interface ScopedWalkOptions extends Omit<WalkOptions, 'under'> {
+  /** Also report the existing ancestor directories of each scope path (so a receiver can recreate them with their metadata). */
+  ancestors?: boolean;
+}
+
+/**
+ * A manifest restricted to some paths: each path that exists (and every entry below it, when it is
+ * a directory), in walk() order. Paths that do not exist, or sit below something that is not a
+ * directory, are simply absent. Rules apply as in walk().
+ */
+export async function walkPaths(root: string, paths: readonly string[], opts: ScopedWalkOptions = {}): Promise<Manifest> {
+  const rules = opts.rules ?? [];
+  const out = new Map<string, ManifestEntry>();
+  const skipped: Manifest['skipped'] = [];
+  for (const p of normalizeScope(paths)) {
+    if (!isSafeRelPath(p)) {
+      skipped.push({ path: p, reason: 'unsafe path' });
+      continue;
+    }
+    const parts = p.split('/');
+    let reachable = true;
+    for (let i = 1; i < parts.length; i++) {
+      const a = parts.slice(0, i).join('/');
+      let st: Stats;
+      try {
+        st = await lstat(path.join(root, ...parts.slice(0, i)));
+      } catch {
+        reachable = false;
+        break;
+      }
+      if (!st.isDirectory()) {
+        reachable = false;
+        break;
+      }
+      if (opts.ancestors && !out.has(a) && matches(rules, a)) out.set(a, entryFromStats(a, st)!);
+    }
+    if (!reachable || opts.ignore?.(p, parts.at(-1)!)) continue;
+    const abs = path.join(root, ...parts);
+    let st: Stats;
+    try {
+      st = await lstat(abs);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') skipped.push({ path: p, reason: code ?? String(err) });
+      continue;
+    }
+    const entry = entryFromStats(p, st, st.isSymbolicLink() ? await readlink(abs).catch(() => undefined) : undefined);
+    if (!entry) {
+      skipped.push({ path: p, reason: 'not a file, directory or symlink' });
+      continue;
+    }
+    if (matches(rules, p)) out.set(p, entry);
+    if (entry.type === 'dir' && !prunable(rules, p)) {
+      const sub = await walk(root, { rules, ignore: opts.ignore, under: p });
+      for (const e of sub.entries) out.set(e.path, e);
+      skipped.push(...sub.skipped);
+    }
+  }
+  return { entries: [...out.values()].sort((a, b) => comparePaths(a.path, b.path)), skipped };
 }
 
 /** Rejects paths a peer must never make us touch: absolute, `..`, empty components, NUL. */

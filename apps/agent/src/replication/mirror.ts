@@ -27,7 +27,7 @@ import path from 'node:path';
 import { type z } from 'zod';
 import { BLOCK_SIZE, blockDiffers, hashBlock, forEachBlock, isZero, type Signature } from './blocks.ts';
 import { type Channel, ChannelError, type Message } from './channel.ts';
-import { type ManifestEntry, walk } from './manifest.ts';
+import { isTempName, type ManifestEntry, normalizeScope, walk, walkPaths } from './manifest.ts';
 import { ackSchema, errorSchema, MSG, type MirrorMode, needSchema, type OrphanPolicy, PROTOCOL_VERSION, roundDoneSchema } from './protocol.ts';
 import { type ReplicationRule } from './set.ts';
 
@@ -54,6 +54,12 @@ export interface MirrorOptions {
    * target's copy (as in checksum mode) instead of whole. Used by continuous replication's resume.
    */
   delta?: boolean;
+  /**
+   * Only these paths (relative to the root) and what lies below them: the manifest carries just
+   * those plus their ancestor directories, and the target looks for orphans only there. Used by
+   * verify's re-send. Unset = the whole root.
+   */
+  scope?: readonly string[];
   /** Rounds before giving up on a tree that keeps changing; default 5. */
   maxRounds?: number;
   onProgress?: (p: MirrorProgress) => void;
@@ -163,12 +169,23 @@ export async function mirror(opts: MirrorOptions): Promise<MirrorResult> {
   };
   let retry = new Set<string>();
   let fid = 0;
+  const scope = opts.scope ? normalizeScope(opts.scope) : undefined;
   try {
     for (let round = 1; round <= maxRounds; round++) {
       result.rounds = round;
       const mode: MirrorMode = round === 1 ? opts.mode : 'differences';
-      const { entries } = await walk(opts.root, { rules: opts.rules });
-      await channel.send(MSG.ROUND, { version: PROTOCOL_VERSION, round, mode, orphans: opts.orphans, force: [...retry], ...(opts.delta ? { delta: true } : {}) });
+      // The applier's temp files never travel (they matter when this root is itself a target: A→B→C).
+      const ignore = (_rel: string, name: string) => isTempName(name);
+      const { entries } = scope ? await walkPaths(opts.root, scope, { rules: opts.rules, ignore, ancestors: true }) : await walk(opts.root, { rules: opts.rules, ignore });
+      await channel.send(MSG.ROUND, {
+        version: PROTOCOL_VERSION,
+        round,
+        mode,
+        orphans: opts.orphans,
+        force: [...retry],
+        ...(opts.delta ? { delta: true } : {}),
+        ...(scope ? { scope } : {}),
+      });
       for (let i = 0; i < entries.length; i += MANIFEST_CHUNK) {
         await channel.send(MSG.MANIFEST, { entries: entries.slice(i, i + MANIFEST_CHUNK) });
       }

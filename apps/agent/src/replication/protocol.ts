@@ -3,6 +3,7 @@
 // to send well-formed paths or numbers.
 import { z } from 'zod';
 import { isSafeRelPath } from './manifest.ts';
+import { replicationRuleSchema } from './set.ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -55,6 +56,13 @@ export const MSG = {
   SYMLINK: 22,
   /** S→T {fid, entry}: content is equal, apply mode/owner/mtime */
   META: 23,
+  // Verify (verify.ts): S asks, T walks and hashes its copy and streams it back.
+  /** S→T {version, rules?, paths?}: describe your copy (or only these paths) with content digests */
+  VERIFY: 24,
+  /** T→S a chunk of the target's description: {entries[]} (files carry `digest`) */
+  VERIFY_ENTRIES: 25,
+  /** T→S {count, skipped[]} */
+  VERIFY_END: 26,
 } as const;
 
 export const mirrorModeSchema = z.enum(['full', 'checksum', 'differences']);
@@ -85,6 +93,11 @@ export const roundSchema = z.object({
   force: z.array(relPath),
   /** differences mode: for a file that differs and exists on the target, send only changed blocks. */
   delta: z.boolean().optional(),
+  /**
+   * Restricts the round to these paths and what lies below them (verify's re-send): the manifest
+   * holds only those (plus their ancestor directories), and orphans are looked for only there.
+   */
+  scope: z.array(relPath).max(50_000).optional(),
 });
 export const manifestChunkSchema = z.object({ entries: z.array(entrySchema) });
 export const needSchema = z.object({ path: relPath, sig: z.object({ size: uint, blockSize: uint }).optional() });
@@ -118,3 +131,13 @@ export const probeReplySchema = z.object({
 });
 export const deleteSchema = z.object({ fid: uint, path: relPath });
 export const entryChangeSchema = z.object({ fid: uint, entry: entrySchema });
+
+// Verify headers.
+export const verifySchema = z.object({
+  version: z.literal(PROTOCOL_VERSION),
+  rules: z.array(replicationRuleSchema).max(10_000).optional(),
+  paths: z.array(relPath).max(50_000).optional(),
+});
+export const verifyEntrySchema = entrySchema.extend({ digest: z.string().regex(/^[0-9a-f]{64}$/).optional() });
+export const verifyEntriesSchema = z.object({ entries: z.array(verifyEntrySchema) });
+export const verifyEndSchema = z.object({ count: uint, skipped: z.array(z.object({ path: z.string(), reason: z.string() })) });

@@ -12,6 +12,16 @@ export async function markStaleAgentsOffline(db: Db): Promise<number> {
   return rows[0]?.n ?? 0;
 }
 
+/** Raw replication samples are kept for a day, then rolled up per minute; nothing past 30 days. */
+export const replicationSampleRetention = { rawHours: 24, keepDays: 30 };
+
+export async function rollUpReplicationSamples(db: Db): Promise<number> {
+  const { rawHours, keepDays } = replicationSampleRetention;
+  const rows = await db.$queryRaw<{ n: number }[]>`
+    SELECT rollup_replication_samples(make_interval(hours => ${rawHours}), make_interval(days => ${keepDays})) AS n`;
+  return rows[0]?.n ?? 0;
+}
+
 export async function pruneLoginAttempts(db: Db, now: Date): Promise<number> {
   const { count } = await db.loginAttempt.deleteMany({
     where: { createdAt: { lt: new Date(now.getTime() - loginAttemptRetentionMs) } },
