@@ -2,7 +2,7 @@
 // the local servers. Benchmarks arrive with the issues that set their goals.
 import fs from 'node:fs';
 import path from 'node:path';
-import { ensureNpmPackages, log, root, serversUp, tandemEnv, tsx } from './lib.mjs';
+import { ensureAptPackages, ensureNpmPackages, log, root, serversUp, tandemEnv, tsx } from './lib.mjs';
 
 const wanted = process.argv[2];
 const benchDir = path.join(root, 'bench');
@@ -19,6 +19,8 @@ if (selected.length === 0) {
   log('no benchmarks yet');
   process.exit(0);
 }
+// rsync: the peer the replication benchmark is compared against.
+ensureAptPackages(['rsync']);
 ensureNpmPackages();
 const servers = await serversUp({ database: 'tandem_bench' });
 const { prepareDatabase } = await import('./database.mjs');

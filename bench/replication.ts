@@ -1,0 +1,445 @@
+// Replication benchmark (`npm run bench -- replication`): Tandem's replication engine against a real
+// rsync in the same run, both over loopback (Tandem: TLS-PSK data channel from a source in this
+// process to a target agent process; rsync: client → `rsync --daemon` on 127.0.0.1).
+//   1. Full mirror of a ~2 GiB mixed tree (BENCH_TREE_MIB) to a fresh target, beside `cp -a` as the
+//      machine's physical limit.
+//   2. A 1 GiB file (BENCH_DELTA_MIB) with 1 % of its 128 KiB blocks rewritten at random: Tandem's
+//      checksum mode against rsync's delta transfer, both to a target holding the old version.
+//   3. Continuous replication lag while a writer produces ~20 MB/s of mixed changes for ~20 s
+//      (BENCH_LAG_SECONDS), measured end to end by polling the target for each change.
+// Writes bench/results/replication.json. Everything it starts it stops, and its temp dir goes with
+// it, on failure too. Data is generated deterministically; the page cache is warm for both sides
+// (`sync` before each timed run so write-back of the previous run does not land in the next).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, cpSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { BLOCK_SIZE, signFile } from '../apps/agent/src/replication/blocks.ts';
+import { connect } from '../apps/agent/src/replication/channel.ts';
+import { walk } from '../apps/agent/src/replication/manifest.ts';
+import { mirror, type MirrorMode, type MirrorResult } from '../apps/agent/src/replication/mirror.ts';
+import { type AgentMessage, type AgentRole, type DriverMessage, PAIR_ID, type StatsSample } from './replication/ipc.ts';
+import { measureLag, seedContinuous } from './replication/lag.ts';
+import { rsyncVersion, runRsync, startDaemon, type RsyncDaemon, type RsyncRun } from './replication/rsync.ts';
+import { buildMixedTree, changeBlocks, MiB, writeContent } from './replication/tree.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
+const TREE_MIB = Number(process.env.BENCH_TREE_MIB ?? 2048);
+const DELTA_MIB = Number(process.env.BENCH_DELTA_MIB ?? 1024);
+const DELTA_REPS = Number(process.env.BENCH_DELTA_REPS ?? 3);
+const LAG_SECONDS = Number(process.env.BENCH_LAG_SECONDS ?? 20);
+const DEADLINE_MS = Number(process.env.BENCH_DEADLINE_MS ?? 600_000);
+for (const [k, v] of Object.entries({ TREE_MIB, DELTA_MIB, DELTA_REPS, LAG_SECONDS })) {
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`BENCH_${k} must be a positive number`);
+}
+
+const started = Date.now();
+const say = (msg: string) => console.log(`[bench:replication +${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}`);
+const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
+const mibps = (bytes: number, ms: number) => round(bytes / MiB / (ms / 1000), 1);
+
+// ---------------------------------------------------------------------------------------------
+// Clean-up: every child process and the temp dir, whatever happens.
+
+const work = mkdtempSync(path.join(os.tmpdir(), 'tandem-bench-repl-'));
+const children = new Set<ChildProcess>();
+let daemon: RsyncDaemon | undefined;
+let cleaned = false;
+
+function cleanupSync(): void {
+  if (cleaned) return;
+  cleaned = true;
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  if (daemon && daemon.child.exitCode === null) daemon.child.kill('SIGKILL');
+  rmSync(work, { recursive: true, force: true });
+}
+process.on('exit', cleanupSync);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    say(`${sig}: cleaning up`);
+    cleanupSync();
+    process.exit(130);
+  });
+}
+const watchdog = setTimeout(() => {
+  console.error(`[bench:replication] deadline of ${DEADLINE_MS / 1000} s passed: aborting`);
+  cleanupSync();
+  process.exit(1);
+}, DEADLINE_MS);
+watchdog.unref();
+
+// ---------------------------------------------------------------------------------------------
+// Agents in their own processes
+
+interface Agent {
+  child: ChildProcess;
+  port: number;
+  next: (type: AgentMessage['type']) => Promise<AgentMessage>;
+  onStats: (fn: (s: StatsSample) => void) => void;
+  stop: () => Promise<AgentMessage | undefined>;
+}
+
+async function startAgent(cfg: AgentRole): Promise<Agent> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/replication/agent.ts')], {
+    cwd: root,
+    env: { ...process.env, BENCH_AGENT: JSON.stringify(cfg) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  children.add(child);
+  const inbox: AgentMessage[] = [];
+  const waiters: { type: AgentMessage['type']; resolve: (m: AgentMessage) => void; reject: (e: Error) => void }[] = [];
+  let statsFn: ((s: StatsSample) => void) | undefined;
+  let exited: Error | undefined;
+  child.on('message', (m: AgentMessage) => {
+    if (m.type === 'stats') return statsFn?.(m.sample);
+    if (m.type === 'fatal') console.error(`[bench:replication] ${cfg.role} failed: ${m.error}`);
+    const i = waiters.findIndex((w) => w.type === m.type);
+    if (i >= 0) waiters.splice(i, 1)[0]!.resolve(m);
+    else inbox.push(m);
+  });
+  child.once('exit', (code, signal) => {
+    children.delete(child);
+    exited = new Error(`${cfg.role} agent exited (${code ?? signal})`);
+    for (const w of waiters.splice(0)) w.reject(exited);
+  });
+  const next = (type: AgentMessage['type']) => {
+    const i = inbox.findIndex((m) => m.type === type);
+    if (i >= 0) return Promise.resolve(inbox.splice(i, 1)[0]!);
+    if (exited) return Promise.reject(exited);
+    return new Promise<AgentMessage>((resolve, reject) => waiters.push({ type, resolve, reject }));
+  };
+  const ready = await next('ready');
+  return {
+    child,
+    port: ready.type === 'ready' ? (ready.port ?? 0) : 0,
+    next,
+    onStats: (fn) => (statsFn = fn),
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return undefined;
+      const stopped = cfg.role === 'continuous-source' ? next('stopped').catch(() => undefined) : Promise.resolve(undefined);
+      const exit = new Promise<void>((r) => child.once('exit', () => r()));
+      const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      child.send({ type: 'stop' } satisfies DriverMessage);
+      const m = await stopped;
+      await exit;
+      clearTimeout(kill);
+      return m;
+    },
+  };
+}
+
+/** One mirror session: source here, target in `agent`; timed from connect to both ends done. */
+async function tandemMirror(agent: Agent, key: Buffer, src: string, mode: MirrorMode): Promise<{ ms: number; source: MirrorResult; target: AgentMessage }> {
+  const t0 = performance.now();
+  const targetDone = agent.next('done').then((m) => ({ m, t: performance.now() }));
+  const channel = await connect({ host: '127.0.0.1', port: agent.port, pairId: PAIR_ID, key });
+  const source = await mirror({ root: src, channel, mode, orphans: 'keep' });
+  const tSource = performance.now();
+  const { m: target, t: tTarget } = await targetDone;
+  if (target.type === 'done' && target.error) throw new Error(`target: ${target.error}`);
+  if (!source.converged || source.errors.length) throw new Error(`mirror did not converge: ${JSON.stringify(source.errors.slice(0, 5))}`);
+  return { ms: Math.max(tSource, tTarget) - t0, source, target };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+function sh(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr || r.error?.message}`);
+  return r.stdout;
+}
+const syncDisks = () => sh('sync', []);
+
+function timed(fn: () => void): number {
+  const t0 = performance.now();
+  fn();
+  return performance.now() - t0;
+}
+
+function machine(): string {
+  const cpus = os.cpus();
+  return `${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${cpus.length} cores, ${round(os.totalmem() / 1024 ** 3, 1)} GiB RAM`;
+}
+
+function percentile(values: number[], p: number): number {
+  if (!values.length) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+const median = (v: number[]) => percentile(v, 50);
+
+/** Content and metadata equality of two trees, cheaply: type, size, mode, owner, mtime, link text. */
+async function sameTree(a: string, b: string): Promise<string[]> {
+  const [ma, mb] = await Promise.all([walk(a), walk(b)]);
+  const other = new Map(mb.entries.map((e) => [e.path, e]));
+  const diffs: string[] = [];
+  for (const e of ma.entries) {
+    const o = other.get(e.path);
+    other.delete(e.path);
+    if (!o) diffs.push(`missing ${e.path}`);
+    else if (o.type !== e.type || o.size !== e.size || o.mode !== e.mode || o.uid !== e.uid || o.gid !== e.gid || o.target !== e.target) diffs.push(`differs ${e.path}`);
+    else if (e.type === 'file' && Math.abs(o.mtimeMs - e.mtimeMs) >= 0.005) diffs.push(`mtime ${e.path}`);
+  }
+  for (const p of other.keys()) diffs.push(`extra ${p}`);
+  return diffs;
+}
+
+function sha256File(file: string): string {
+  const h = createHash('sha256');
+  const fd = openSync(file, 'r');
+  const buf = Buffer.allocUnsafe(8 * MiB);
+  try {
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (!n) break;
+      h.update(buf.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest('hex');
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const metrics: Record<string, number> = {};
+const goals: Record<string, string> = {};
+const notes: string[] = [];
+const details: Record<string, unknown> = {};
+
+async function fullMirror(): Promise<void> {
+  const src = path.join(work, 'tree');
+  say(`generating a ${TREE_MIB} MiB mixed tree`);
+  let tree: ReturnType<typeof buildMixedTree> | undefined;
+  const genMs = timed(() => (tree = buildMixedTree(src, TREE_MIB)));
+  const t = tree!;
+  details.tree = { ...t, mib: round(t.bytes / MiB, 1), generate_ms: Math.round(genMs) };
+  say(`tree: ${t.files} files (${t.small.files} small, ${t.medium.files} medium, ${t.large.files} large), ${t.dirs} dirs, ${round(t.bytes / MiB)} MiB in ${round(genMs / 1000, 1)} s`);
+
+  syncDisks();
+  const cpDst = path.join(work, 'cp-copy');
+  const cpMs = timed(() => sh('cp', ['-a', src, cpDst]));
+  rmSync(cpDst, { recursive: true, force: true });
+  metrics.cp_mib_per_s = mibps(t.bytes, cpMs);
+  say(`cp -a: ${round(cpMs / 1000)} s (${metrics.cp_mib_per_s} MiB/s)`);
+
+  syncDisks();
+  const rs = await runRsync(['-a', `${src}/`, daemon!.url('full/')], children);
+  const rsDiff = await sameTree(src, path.join(work, 'rsync', 'full'));
+  if (rsDiff.length) throw new Error(`rsync's copy differs: ${rsDiff.slice(0, 5).join(', ')}`);
+  say(`rsync -a: ${round(rs.ms / 1000)} s (${mibps(t.bytes, rs.ms)} MiB/s), verified`);
+  rmSync(path.join(work, 'rsync', 'full'), { recursive: true, force: true });
+
+  const key = randomBytes(32);
+  const dst = path.join(work, 'tandem-full');
+  const agent = await startAgent({ role: 'mirror-target', root: dst, key: key.toString('hex') });
+  let run;
+  try {
+    syncDisks();
+    run = await tandemMirror(agent, key, src, 'full');
+  } finally {
+    await agent.stop();
+  }
+  const diff = await sameTree(src, dst);
+  if (diff.length) throw new Error(`Tandem's copy differs: ${diff.slice(0, 5).join(', ')}`);
+  say(`tandem full mirror: ${round(run.ms / 1000)} s (${mibps(t.bytes, run.ms)} MiB/s), verified`);
+  rmSync(dst, { recursive: true, force: true });
+
+  metrics.mirror_mib_per_s = mibps(t.bytes, run.ms);
+  metrics.mirror_ratio_vs_rsync = round(run.ms / rs.ms, 3);
+  goals.mirror_ratio_vs_rsync = '<= 1.0';
+  details.full_mirror = {
+    tandem_ms: Math.round(run.ms),
+    rsync_ms: Math.round(rs.ms),
+    cp_ms: Math.round(cpMs),
+    rsync_mib_per_s: mibps(t.bytes, rs.ms),
+    tandem_rounds: run.source.rounds,
+    tandem_files_sent: run.source.filesSent,
+    tandem_wire_bytes: run.source.wireBytesSent + run.source.wireBytesReceived,
+    rsync_wire_bytes: rs.sent + rs.received,
+  };
+  rmSync(src, { recursive: true, force: true });
+}
+
+async function delta(): Promise<void> {
+  const size = DELTA_MIB * MiB;
+  const old = path.join(work, 'delta-old.bin');
+  const srcDir = path.join(work, 'delta-src');
+  const srcFile = path.join(srcDir, 'big.bin');
+  say(`generating a ${DELTA_MIB} MiB file and a copy with 1 % of its ${BLOCK_SIZE / 1024} KiB blocks rewritten`);
+  writeContent(old, size, 'delta', 1);
+  utimesSync(old, 1_700_000_000, 1_700_000_000);
+  mkdirSync(srcDir);
+  cpSync(old, srcFile);
+  const changed = changeBlocks(srcFile, size, BLOCK_SIZE, 0.01);
+  utimesSync(srcFile, 1_700_100_000, 1_700_100_000);
+  const want = sha256File(srcFile);
+
+  const key = randomBytes(32);
+  const tDir = path.join(work, 'tandem-delta');
+  const rDir = path.join(work, 'rsync', 'delta');
+  mkdirSync(tDir);
+  mkdirSync(rDir, { recursive: true });
+  const agent = await startAgent({ role: 'mirror-target', root: tDir, key: key.toString('hex') });
+  const tandem: { ms: number; wire: number; content: number }[] = [];
+  const rsync: RsyncRun[] = [];
+  try {
+    for (let rep = 0; rep < DELTA_REPS; rep++) {
+      // Both targets start from the old version each time (cp -p keeps its mtime, so both tools see a changed file).
+      sh('cp', ['-p', old, path.join(tDir, 'big.bin')]);
+      sh('cp', ['-p', old, path.join(rDir, 'big.bin')]);
+      syncDisks();
+      const run = await tandemMirror(agent, key, srcDir, 'checksum');
+      tandem.push({ ms: run.ms, wire: run.source.wireBytesSent + run.source.wireBytesReceived, content: run.source.contentBytesSent });
+      syncDisks();
+      rsync.push(await runRsync(['-a', srcFile, daemon!.url('delta/')], children));
+      say(`delta rep ${rep + 1}/${DELTA_REPS}: tandem ${round(run.ms)} ms, ${tandem.at(-1)!.wire} B on the wire; rsync ${round(rsync.at(-1)!.ms)} ms, ${rsync.at(-1)!.sent + rsync.at(-1)!.received} B`);
+    }
+  } finally {
+    await agent.stop();
+  }
+  if (sha256File(path.join(tDir, 'big.bin')) !== want) throw new Error("Tandem's delta result differs from the source");
+  if (sha256File(path.join(rDir, 'big.bin')) !== want) throw new Error("rsync's delta result differs from the source");
+  // What the target spends computing its signature inside every session (the engine has no way to
+  // be handed a cached one).
+  const t0 = performance.now();
+  await signFile(old);
+  const sign = performance.now() - t0;
+
+  const tMs = median(tandem.map((r) => r.ms));
+  const rMs = median(rsync.map((r) => r.ms));
+  const last = tandem.at(-1)!;
+  const lastR = rsync.at(-1)!;
+  metrics.delta_wire_ratio = round(last.wire / changed.bytes, 3);
+  metrics.delta_time_ratio_vs_rsync = round(tMs / rMs, 3);
+  goals.delta_wire_ratio = '<= 1.2';
+  goals.delta_time_ratio_vs_rsync = '<= 0.5';
+  details.delta = {
+    file_mib: DELTA_MIB,
+    block_kib: BLOCK_SIZE / 1024,
+    blocks_changed: changed.blocks.length,
+    changed_bytes: changed.bytes,
+    reps: DELTA_REPS,
+    tandem_ms: tandem.map((r) => Math.round(r.ms)),
+    rsync_ms: rsync.map((r) => Math.round(r.ms)),
+    tandem_wire_bytes: last.wire,
+    tandem_content_bytes: last.content,
+    rsync_wire_bytes: lastR.sent + lastR.received,
+    rsync_wire_over_changed: round((lastR.sent + lastR.received) / changed.bytes, 3),
+    rsync_literal_bytes: lastR.literal,
+    target_signature_ms: Math.round(sign),
+  };
+  notes.push(
+    `delta: ${changed.blocks.length} random ${BLOCK_SIZE / 1024} KiB blocks (1 % of the engine's blocks, block-aligned) of a ${DELTA_MIB} MiB file rewritten; changed bytes = ${changed.bytes}. Tandem = mirror in checksum mode, rsync = \`rsync -a\` (delta algorithm, no --whole-file) to the daemon; both targets hold the old version with an older mtime. Times are medians of ${DELTA_REPS} runs.`,
+    `delta_wire_ratio: Tandem's data-channel frame counters, both directions (file data + the target's block signature + headers), excluding TLS record overhead; rsync's --stats total bytes sent+received are in details for comparison.`,
+    `delta_time_ratio_vs_rsync_with_cached_signatures is not reported: applyMirror computes the target's block signature (signFile, a full read + sha256 of the old file) inside the session and has no way to be given a cached one. details.delta.target_signature_ms is that cost measured alone on the same warm file.`,
+  );
+}
+
+async function continuous(): Promise<void> {
+  const src = path.join(work, 'cont-src');
+  const dst = path.join(work, 'cont-dst');
+  say('continuous: seeding the source tree');
+  const seed = seedContinuous(src);
+  const key = randomBytes(32);
+  const target = await startAgent({ role: 'continuous-target', root: dst, stateDir: path.join(work, 'cont-state-target'), key: key.toString('hex') });
+  let source: Agent | undefined;
+  const samples: StatsSample[] = [];
+  try {
+    source = await startAgent({ role: 'continuous-source', root: src, stateDir: path.join(work, 'cont-state-source'), key: key.toString('hex'), port: target.port });
+    let caughtUp: () => void = () => undefined;
+    const ready = new Promise<void>((r) => (caughtUp = r));
+    source.onStats((s) => {
+      samples.push(s);
+      if (s.phase === 'continuous' && s.lag === 0 && s.queueFiles === 0) caughtUp();
+    });
+    const t0 = performance.now();
+    const timeout = new Promise<never>((_r, reject) => setTimeout(() => reject(new Error('continuous: the initial mirror did not finish in 120 s')), 120_000).unref());
+    await Promise.race([ready, timeout]);
+    const mirrorMs = performance.now() - t0;
+    say(`continuous: initial mirror of ${round(seed.bytes / MiB)} MiB done in ${round(mirrorMs / 1000, 1)} s; writing for ${LAG_SECONDS} s`);
+    const from = Date.now();
+    const lag = await measureLag(src, dst, seed, { durationMs: LAG_SECONDS * 1000, settleMs: 30_000 });
+    const to = Date.now();
+    const stopped = await source.stop();
+    source = undefined;
+    const during = samples.filter((s) => s.t >= from && s.t <= to);
+    const p = (v: number[], q: number) => round(percentile(v, q), 1);
+    metrics.lag_p50_ms = p(lag.lags, 50);
+    metrics.lag_p99_ms = p(lag.lags, 99);
+    goals.lag_p99_ms = '<= 1000';
+    details.continuous = {
+      write_mb_per_s: round(lag.bytesWritten / 1e6 / lag.writeSeconds, 1),
+      write_seconds: round(lag.writeSeconds, 1),
+      changes: lag.ops,
+      unresolved_changes: lag.unresolved,
+      writer_late_ticks: lag.lateTicks,
+      lag_max_ms: p(lag.lags, 100),
+      lag_by_kind_ms: Object.fromEntries(Object.entries(lag.byKind).map(([k, v]) => [k, { n: v.length, p50: p(v, 50), p99: p(v, 99), max: p(v, 100) }])),
+      self_reported_lag_ms: { samples: during.length, p50: p(during.map((s) => s.lag * 1000), 50), p99: p(during.map((s) => s.lag * 1000), 99), max: p(during.map((s) => s.lag * 1000), 100) },
+      seed_mib: round(seed.bytes / MiB, 1),
+      initial_mirror_ms: Math.round(mirrorMs),
+      source_errors: stopped?.type === 'stopped' ? stopped.errors.slice(0, 10) : [],
+    };
+    notes.push(
+      `continuous: ContinuousSource and ContinuousTarget (continuous.ts) in two agent processes over the TLS data channel on loopback, seeded with ${round(seed.bytes / MiB)} MiB (2000 small files, 20 × 1 MiB, a 128 MiB database file, 4 logs). For ${LAG_SECONDS} s a writer does, every 100 ms: 4 small creates (1–64 KiB), 1 overwrite of a 0.75–1.75 MiB file, 5 in-place 128 KiB writes into the database file, a 16 KiB log append; every 500 ms a rename and a delete; every second a new directory with 2 files. Lag per change = first time the target shows it (polled every 5 ms: the change's unique token at its offset, or the path gone) − the time its write returned; a later change to the same path showing up settles the earlier ones. Changes still missing 30 s after the writer stopped count with their age then. The engine's own lag statistic (oldest unacknowledged change, sampled every 100 ms) is in details.`,
+    );
+  } finally {
+    await source?.stop();
+    await target.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const version = rsyncVersion();
+  if (!version) throw new Error('rsync is not installed (Debian: apt-get install -y rsync)');
+  details.rsync = version;
+  details.sizes = { tree_mib: TREE_MIB, delta_mib: DELTA_MIB, lag_seconds: LAG_SECONDS };
+  say(`work dir ${work}; ${version}; ${machine()}`);
+  mkdirSync(path.join(work, 'rsync'));
+  daemon = await startDaemon(work, path.join(work, 'rsync'));
+  try {
+    await fullMirror();
+    await delta();
+    await continuous();
+  } finally {
+    await daemon.stop();
+  }
+  notes.unshift(
+    `full mirror: Tandem = mirror() in full mode (compression off) from this process to a target agent process over TLS on 127.0.0.1, timed from connect until both ends finished; rsync = \`rsync -a src/ rsync://127.0.0.1:PORT/bench/full/\` to \`rsync --daemon\` (no compression), timed from spawn to exit. Both to a fresh target, page cache warm, \`sync\` before each run; both copies checked (type, size, mode, owner, mtime, link text). cp_mib_per_s = \`cp -a\` of the same tree on the same disk (the physical limit); mirror_mib_per_s = the tree's bytes ÷ Tandem's time.`,
+  );
+  const result = { area: 'replication', date: new Date().toISOString(), machine: machine(), metrics, goals, notes, details };
+  const out = path.join(root, 'bench/results/replication.json');
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+
+  const rows = Object.entries(metrics).map(([k, v]) => {
+    const goal = goals[k];
+    let verdict = '';
+    if (goal) {
+      const [op, num] = goal.split(' ');
+      const ok = op === '<=' ? v <= Number(num) : v >= Number(num);
+      verdict = ok ? 'met' : 'MISSED';
+    }
+    return [k, String(v), goal ?? '', verdict];
+  });
+  const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length), ['metric', 'value', 'goal', ''][i]!.length));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(w[i]!)).join('  ');
+  console.log(`\n${line(['metric', 'value', 'goal', ''])}\n${line(w.map((n) => '-'.repeat(n)))}`);
+  for (const r of rows) console.log(line(r));
+  console.log(`\nwrote ${path.relative(root, out)} (${round((Date.now() - started) / 1000, 1)} s)`);
+}
+
+main()
+  .catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    cleanupSync();
+    clearTimeout(watchdog);
+  });
