@@ -17,6 +17,102 @@ const hookName = z
   .max(128)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'Hook names may use letters, digits, . _ - and must not start with a dot');
 
+// ---- file replication ----
+
+/** Absolute on either platform: `/srv/data`, `\\share\\x`, `C:\\data`, `C:/data`. */
+const absolutePath = (message = 'must be an absolute path') =>
+  z
+    .string()
+    .min(1)
+    .max(4096)
+    .refine((p) => /^([/\\]|[A-Za-z]:[/\\])/.test(p), message)
+    .refine((p) => !p.includes('\0'), 'paths cannot contain NUL');
+
+/** One include/exclude rule of a replication set (semantics in apps/agent/src/replication/set.ts). */
+export const replicationRuleSchema = z.object({
+  pattern: z
+    .string()
+    .min(1, 'a rule needs a pattern')
+    .max(1024)
+    .refine((p) => !p.startsWith('/'), 'rule patterns are relative to the root (no leading /)')
+    .refine((p) => !p.includes('\0'), 'rule patterns cannot contain NUL')
+    .refine((p) => !p.split('/').includes('..'), 'rule patterns cannot contain ..'),
+  include: z.boolean(),
+  recursive: z.boolean(),
+});
+
+/** What a file pair protects: absolute roots on the source plus rules (last match wins). */
+export const replicationSetSchema = z.object({
+  roots: z
+    .array(absolutePath('each root must be an absolute path'))
+    .min(1, 'a replication set needs at least one root')
+    .max(64),
+  rules: z.array(replicationRuleSchema).max(1000).default([]),
+});
+
+const hostSchema = z.string().min(1).max(255);
+const portSchema = z.number().int().min(1).max(65_535);
+/** Port 0 lets the target pick a free port (tests); the source always names one. */
+const listenPortSchema = z.number().int().min(0).max(65_535);
+/** The default data-channel port the target listens on. */
+export const DEFAULT_REPLICATION_PORT = 6320;
+
+/**
+ * Starts (or, for a pair already running with other arguments, restarts) one side of a file pair.
+ * Both agents get the same arguments except `role`; the control plane sends it to the target
+ * first (it must listen before the source connects; the source retries anyway).
+ * - `key`: the per-pair 32-byte pre-shared key of the data channel (TLS-PSK), base64.
+ * - `source.roots`: absolute directories on the source. The target keeps each root under
+ *   `targetRoot` at the root's own path: `/srv/data` → `<targetRoot>/srv/data`; a Windows root
+ *   `C:\data` → `<targetRoot>/C/data`; a UNC root `\\host\share\x` → `<targetRoot>/UNC/host/share/x`.
+ * - `listen` (role target): where the target accepts the source (default all interfaces, 6320);
+ *   `connect` (role source): the target's route address.
+ * - `mode`: how the initial mirror compares (later resumes always use `differences` + block deltas).
+ * - `bandwidthLimitBps`: wire bytes per second for the whole pair (shared out between its roots).
+ * The agent persists the arguments (mode 0600, they hold the key) and resumes the pair after a restart.
+ */
+export const replicationStartArgsSchema = z
+  .strictObject({
+    pairId: z.uuid(),
+    role: z.enum(['source', 'target']),
+    /** 32 bytes in base64 are 43 characters and one "=". */
+    key: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'the key is 32 bytes in base64'),
+    source: replicationSetSchema,
+    targetRoot: absolutePath(),
+    listen: z.strictObject({ host: hostSchema.optional(), port: listenPortSchema.default(DEFAULT_REPLICATION_PORT) }).optional(),
+    connect: z.strictObject({ host: hostSchema, port: portSchema.default(DEFAULT_REPLICATION_PORT) }).optional(),
+    mode: z.enum(['full', 'checksum', 'differences']).default('checksum'),
+    orphans: z.enum(['keep', 'delete', 'move-aside']).default('delete'),
+    compression: z.enum(['off', 'fast', 'best']).default('off'),
+    bandwidthLimitBps: z.number().int().positive().optional(),
+  })
+  .refine((a) => a.role !== 'source' || a.connect, { message: 'a source needs "connect" (the target\'s address)', path: ['connect'] });
+export type ReplicationStartArgs = z.infer<typeof replicationStartArgsSchema>;
+
+export const replicationStatusSchema = z.strictObject({
+  pairId: z.uuid(),
+  /** Whether this agent runs the pair at all. */
+  running: z.boolean(),
+  role: z.enum(['source', 'target']).nullable(),
+  /** source: starting | mirror | continuous | disconnected (worst of its roots); target: listening. */
+  state: z.enum(['not-running', 'starting', 'mirror', 'continuous', 'disconnected', 'listening']),
+  connected: z.boolean(),
+  at: z.number().int(),
+  mirrorBytesLeft: z.number().int().nonnegative(),
+  mirrorFilesLeft: z.number().int().nonnegative(),
+  queueBytes: z.number().int().nonnegative(),
+  queueFiles: z.number().int().nonnegative(),
+  throughputBps: z.number().nonnegative(),
+  /** Seconds since the oldest change not yet applied on the target; null before the mirror completed (or on a target). */
+  lagSeconds: z.number().nonnegative().nullable(),
+  /** Target: the port it listens on. */
+  port: z.number().int().nullable(),
+  /** Target: changes applied by continuous sessions since the agent started. */
+  changesApplied: z.number().int().nonnegative(),
+  errors: z.array(z.string().max(2000)).max(50),
+});
+export type ReplicationStatus = z.infer<typeof replicationStatusSchema>;
+
 export const actionArgs = {
   'service.start': z.strictObject({ name: serviceName }),
   'service.stop': z.strictObject({ name: serviceName }),
@@ -31,6 +127,9 @@ export const actionArgs = {
   }),
   'facts.collect': z.strictObject({}),
   'credential.rotate': z.strictObject({ credential: z.string().min(32).max(256) }),
+  'replication.start': replicationStartArgsSchema,
+  'replication.stop': z.strictObject({ pairId: z.uuid() }),
+  'replication.status': z.strictObject({ pairId: z.uuid() }),
 } as const;
 export type ActionName = keyof typeof actionArgs;
 export const actionNames = Object.keys(actionArgs) as ActionName[];
@@ -66,6 +165,9 @@ export const actionResults = {
   'hook.run': hookRunResultSchema,
   'facts.collect': z.strictObject({ collectedAt: z.string() }),
   'credential.rotate': z.strictObject({ saved: z.literal(true) }),
+  'replication.start': z.strictObject({ started: z.literal(true), port: z.number().int().nullable() }),
+  'replication.stop': z.strictObject({ stopped: z.boolean() }),
+  'replication.status': replicationStatusSchema,
 } as const satisfies Record<ActionName, z.ZodType>;
 export type ActionResult<A extends ActionName> = z.infer<(typeof actionResults)[A]>;
 

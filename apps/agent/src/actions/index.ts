@@ -1,6 +1,7 @@
 // runAction: validates an action's arguments against the protocol, carries it out, and validates
-// its result. facts.collect and credential.rotate belong to the agent runtime.
+// its result. facts.collect, credential.rotate and replication.* belong to the agent runtime.
 import { actionArgs, actionResults, type ActionArgs, type ActionName } from '@tandem/protocol';
+import { type z } from 'zod';
 import type { CommandRunner } from '../exec.ts';
 import { defaultIO } from '../facts/io.ts';
 import { runHook, writeHook } from './hooks.ts';
@@ -26,13 +27,25 @@ function describeIssues(issues: Issue[]): string {
     .join('; ');
 }
 
+/** Actions the agent runtime carries out itself (they need its connection, config or sessions). */
+export const runtimeActions = ['facts.collect', 'credential.rotate', 'replication.start', 'replication.stop', 'replication.status'] as const;
+type RuntimeAction = (typeof runtimeActions)[number];
+const isRuntimeAction = (a: ActionName): a is RuntimeAction => (runtimeActions as readonly string[]).includes(a);
+
 function isActionName(action: string): action is ActionName {
   return Object.hasOwn(actionArgs, action);
 }
 
+/** Validates a command's arguments against the protocol (readable messages, like runAction's). */
+export function parseActionArgs<A extends ActionName>(action: A, rawArgs: unknown): z.infer<(typeof actionArgs)[A]> {
+  const parsed = actionArgs[action].safeParse(rawArgs ?? {});
+  if (!parsed.success) throw new Error(`Invalid arguments for ${action}: ${describeIssues(parsed.error.issues)}`);
+  return parsed.data as z.infer<(typeof actionArgs)[A]>;
+}
+
 export async function runAction(action: ActionName | (string & {}), rawArgs: unknown, ctx: ActionContext): Promise<unknown> {
   if (!isActionName(action)) throw new Error(`unknown action "${action}"`);
-  if (action === 'facts.collect' || action === 'credential.rotate') throw new Error('handled by the agent runtime');
+  if (isRuntimeAction(action)) throw new Error('handled by the agent runtime');
   const parsed = actionArgs[action].safeParse(rawArgs ?? {});
   if (!parsed.success) throw new Error(`Invalid arguments for ${action}: ${describeIssues(parsed.error.issues)}`);
   const result = await execute(action, parsed.data, ctx);
@@ -40,7 +53,7 @@ export async function runAction(action: ActionName | (string & {}), rawArgs: unk
 }
 
 async function execute(
-  action: Exclude<ActionName, 'facts.collect' | 'credential.rotate'>,
+  action: Exclude<ActionName, RuntimeAction>,
   args: unknown,
   ctx: ActionContext,
 ): Promise<unknown> {

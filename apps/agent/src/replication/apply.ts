@@ -16,6 +16,9 @@
 //   `<parent of root>/.tandem-orphans/<root name>-<timestamp>/` (or `orphansDir`), keeping their
 //   relative paths. A type conflict (a directory where the source has a file, or the reverse) is
 //   resolved by removing the target's entry whatever the policy.
+// - A round may carry a `scope` (verify's re-send): then only those paths and what lies below them
+//   are compared, and orphans are looked for only there.
+// - `onApplied` reports every path changed (for an onward pair when this root is itself a source).
 // - Durability: files are not fsync'ed one by one (that would make a mirror of small files crawl);
 //   the next round or a checksum pass after a crash repairs anything lost in the page cache.
 import { constants, type Stats } from 'node:fs';
@@ -47,6 +50,8 @@ export interface ApplyOptions {
   channel: Channel;
   /** Where move-aside puts orphans; default `<dirname(root)>/.tandem-orphans/<basename(root)>-<timestamp>`. */
   orphansDir?: string;
+  /** Called with each path this session changed (see ContinuousTargetOptions.onApplied). */
+  onApplied?: (relPath: string) => void;
 }
 
 export interface ApplyResult {
@@ -229,6 +234,7 @@ export async function applyMirror(opts: ApplyOptions): Promise<ApplyResult> {
           await rename(tmp, p);
         }
         await applyMeta(p, e).catch((err: unknown) => result.errors.push(`${e.path}: ${(err as Error).message}`));
+        opts.onApplied?.(e.path);
         continue;
       }
       if (e.type !== 'file') continue;
@@ -237,6 +243,7 @@ export async function applyMirror(opts: ApplyOptions): Promise<ApplyResult> {
       if (!needed) {
         if (cur && (cur.mode !== e.mode || cur.uid !== e.uid || cur.gid !== e.gid)) {
           await applyMeta(p, e).catch((err: unknown) => result.errors.push(`${e.path}: ${(err as Error).message}`));
+          opts.onApplied?.(e.path);
         }
         continue;
       }
@@ -265,6 +272,7 @@ export async function applyMirror(opts: ApplyOptions): Promise<ApplyResult> {
       if (under) continue;
       if (sourcePaths.has(e.path)) continue; // type mismatch being resolved by the round; not an orphan
       orphans++;
+      if (round.orphans !== 'keep') opts.onApplied?.(e.path);
       if (round.orphans === 'delete') await rm(abs(e.path), { recursive: true, force: true });
       else if (round.orphans === 'move-aside') {
         const dest = path.join(orphansDir, ...e.path.split('/'));
@@ -278,7 +286,10 @@ export async function applyMirror(opts: ApplyOptions): Promise<ApplyResult> {
     }
     // Directory metadata last, deepest first.
     const dirs = entries.filter((e) => e.type === 'dir').sort((a, b) => b.path.split('/').length - a.path.split('/').length);
-    for (const d of dirs) await applyMeta(abs(d.path), d).catch((err: unknown) => result.errors.push(`${d.path}: ${(err as Error).message}`));
+    for (const d of dirs) {
+      await applyMeta(abs(d.path), d).catch((err: unknown) => result.errors.push(`${d.path}: ${(err as Error).message}`));
+      opts.onApplied?.(d.path);
+    }
     return orphans;
   }
 
@@ -355,6 +366,7 @@ export async function applyMirror(opts: ApplyOptions): Promise<ApplyResult> {
           }
           try {
             await finishFile(c, end);
+            opts.onApplied?.(c.path);
             await ack(end.fid, true);
           } catch (err) {
             await discard(c);

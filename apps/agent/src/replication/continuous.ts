@@ -42,6 +42,13 @@
 // - Reconnect (channel cut, target restart, CRC failure of a control frame): changes sent but not
 //   acknowledged go back to the head of the queue in their order and are probed again. The target
 //   keeps no position of its own: every change is idempotent and the probe is the check.
+// - DIRECTORY ATTRIBUTES: Node 20's recursive watcher on Linux reports no event when a directory's
+//   own mode, owner or mtime changes (chmod/chown/utimes on the directory; it only reports new
+//   children). So the source keeps the attributes of every directory of the set as last seen
+//   (recorded before the mirror, and whenever a directory is processed) and sweeps them every
+//   `dirSweepMs` (default 1 s, at most 5000 lstat per sweep, continuing where the last one
+//   stopped): a directory whose attributes moved is queued. This matters most when the root is
+//   itself a target (A→B→C), whose applier stamps directory metadata after the children.
 // - Statistics every `statsIntervalMs` (default 2 s) through `onStats`: mirror files/bytes left,
 //   queue files/bytes (bytes = size of the queued files when queued), throughput (content bytes/s
 //   over the interval), lag (seconds since the oldest change not yet acknowledged by the target,
@@ -68,7 +75,7 @@ import path from 'node:path';
 import { type z } from 'zod';
 import { BLOCK_SIZE, blockCount, blockDiffers, forEachBlock, hashBlock, isZero, signFile, type Signature } from './blocks.ts';
 import { type Channel, ChannelError, type ChannelServer, type Message } from './channel.ts';
-import { entryFromStats, type ManifestEntry } from './manifest.ts';
+import { entryFromStats, isTempName, type ManifestEntry, walk } from './manifest.ts';
 import { applyMirror, mirror, type MirrorProgress } from './mirror.ts';
 import {
   ackSchema,
@@ -89,6 +96,7 @@ import {
   PROTOCOL_VERSION,
 } from './protocol.ts';
 import { matches, type ReplicationRule } from './set.ts';
+import { type Difference, serveVerify, verify, type VerifyResult } from './verify.ts';
 
 export interface ReplicationStats {
   phase: 'starting' | 'mirror' | 'continuous' | 'disconnected' | 'stopped';
@@ -121,6 +129,8 @@ export interface ContinuousSourceOptions {
   orphans?: OrphanPolicy;
   coalesceMs?: number;
   statsIntervalMs?: number;
+  /** Directory-attribute sweep interval (see the header); default 1000 ms, 0 disables. */
+  dirSweepMs?: number;
   onStats?: (s: ReplicationStats) => void;
   /** Reconnect back-off: first delay, doubled up to 2 s; default 100 ms. */
   retryMs?: number;
@@ -163,6 +173,11 @@ export class ContinuousSource {
   private readonly window = new Map<string, { kind: Kind; since: number }>();
   private windowTimer: NodeJS.Timeout | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private sweeping = false;
+  private sweepCursor = 0;
+  /** Directory → `mode:uid:gid:mtimeMs` as last seen (see DIRECTORY ATTRIBUTES). */
+  private readonly dirAttrs = new Map<string, string>();
   private watcher: FSWatcher | undefined;
   private journalFd = -1;
   private journalBytes = 0;
@@ -204,6 +219,13 @@ export class ContinuousSource {
     this.needResync = this.mirrored; // we were down: something may have changed unwatched
     this.startWatcher();
     this.statsTimer = setInterval(() => this.emitStats(), this.opts.statsIntervalMs ?? 2000);
+    const sweepMs = this.opts.dirSweepMs ?? 1000;
+    if (sweepMs > 0) {
+      // Before the mirror walks: a change between this walk and the mirror's is then seen as a change.
+      const { entries } = await walk(this.opts.root, { rules: this.rules, ignore: (_r, name) => isTempName(name) });
+      for (const e of entries) if (e.type === 'dir' && !this.dirAttrs.has(e.path)) this.dirAttrs.set(e.path, dirKey(e));
+      this.sweepTimer = setInterval(() => void this.sweepDirs(), sweepMs);
+    }
     this.loop = this.run();
   }
 
@@ -212,12 +234,90 @@ export class ContinuousSource {
     this.watcher?.close();
     clearTimeout(this.windowTimer);
     clearInterval(this.statsTimer);
+    clearInterval(this.sweepTimer);
     this.channel?.destroy();
     this.poke();
     await this.loop;
     this.state.phase = 'stopped';
     if (this.journalFd >= 0) closeSync(this.journalFd);
     this.journalFd = -1;
+  }
+
+  /**
+   * Verify on demand (verify.ts) over a channel of its own, alongside the running session: compares
+   * the whole root (or `paths`) with the target's copy. Meaningful when lag is 0.
+   */
+  async verify(paths?: readonly string[]): Promise<VerifyResult> {
+    const channel = await this.opts.connect();
+    return verify({ channel, root: this.opts.root, rules: this.rules, paths });
+  }
+
+  /**
+   * Re-sends exactly these paths (e.g. verify's `differing`): each is queued as a change, so the
+   * continuous engine probes the target and sends the differing blocks, the metadata, the directory
+   * or the deletion. Returns how many paths were queued; lag returns to 0 once they are applied.
+   */
+  resend(paths: readonly (string | Difference)[]): number {
+    const lines: JournalLine[] = [];
+    const now = Date.now();
+    let n = 0;
+    for (const p of paths) {
+      const rel = typeof p === 'string' ? p : p.path;
+      if (!rel || !matches(this.rules, rel)) continue;
+      // 'meta': a directory's listing is reconciled (children missing or extra on the target are
+      // queued) without re-probing every child; differing children are listed by verify themselves.
+      this.enqueue(rel, 'meta', now, 0, lines);
+      n++;
+    }
+    this.writeJournal(lines);
+    this.poke();
+    return n;
+  }
+
+  /** Queues the directories whose attributes changed since last seen (bounded work per call). */
+  private async sweepDirs(): Promise<void> {
+    if (this.sweeping || this.stopped) return;
+    this.sweeping = true;
+    try {
+      const all = [...this.dirAttrs.keys()];
+      if (this.sweepCursor >= all.length) this.sweepCursor = 0;
+      const batch = all.slice(this.sweepCursor, this.sweepCursor + 5000);
+      this.sweepCursor += batch.length;
+      const lines: JournalLine[] = [];
+      const now = Date.now();
+      for (const rel of batch) {
+        let st: Stats;
+        try {
+          st = await lstat(path.join(this.opts.root, ...rel.split('/')));
+        } catch {
+          this.dirAttrs.delete(rel); // gone: the watcher reported the removal
+          continue;
+        }
+        if (!st.isDirectory()) {
+          this.dirAttrs.delete(rel);
+          continue;
+        }
+        const key = dirKey({ mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtimeMs: st.mtimeMs });
+        if (this.dirAttrs.get(rel) === key) continue;
+        this.dirAttrs.set(rel, key);
+        if (!this.queue.has(rel)) this.put(rel, 'meta', now, 0, lines);
+      }
+      if (lines.length) {
+        this.writeJournal(lines);
+        this.poke();
+      }
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
+  /**
+   * A hint that a path changed, from someone who knows better than the watcher (the applier of a
+   * pair whose target is this root: A→B→C). Goes through the same coalescing window, rules and
+   * temp-file filter as a watcher event.
+   */
+  notifyChanged(relPath: string): void {
+    if (!this.stopped) this.onEvent(relPath.split('/').join(path.sep));
   }
 
   /** Current statistics (also pushed through onStats). */
@@ -293,6 +393,9 @@ export class ContinuousSource {
   private onEvent(name: string): void {
     const rel = name.split(path.sep).join('/');
     if (!rel || rel.startsWith('../') || !matches(this.rules, rel)) return;
+    // An applier's temp file (this root is also the target of another pair, A→B→C): never sent
+    // onward; the rename that completes it is an event on the real name.
+    if (isTempName(rel.slice(rel.lastIndexOf('/') + 1))) return;
     const now = Date.now();
     const w = this.window.get(rel);
     // An event on a directory itself means created/renamed in/chmod: treat every path as "full";
@@ -593,6 +696,10 @@ export class ContinuousSource {
     let target: string | undefined;
     if (st?.isSymbolicLink()) target = await readlink(abs).catch(() => undefined);
     const mine = st ? entryFromStats(c.path, st, target) : undefined;
+    if (c.path) {
+      if (mine?.type === 'dir') this.dirAttrs.set(c.path, dirKey(mine));
+      else this.dirAttrs.delete(c.path);
+    }
     if (!mine) {
       if (theirs && c.path) await send(MSG.DELETE, { fid: c.seq, path: c.path });
       else this.complete(c, lines);
@@ -630,7 +737,7 @@ export class ContinuousSource {
     let queued = false;
     const mineTypes = new Map<string, string>();
     for (const n of names) {
-      if (n.includes('\uFFFD') || !matches(this.rules, rel(n))) continue;
+      if (n.includes('\uFFFD') || isTempName(n) || !matches(this.rules, rel(n))) continue;
       let t = '?';
       try {
         const s = await lstat(path.join(abs, n));
@@ -647,7 +754,7 @@ export class ContinuousSource {
       }
     }
     for (const n of theirs.keys()) {
-      if (mineTypes.has(n) || !matches(this.rules, rel(n))) continue;
+      if (mineTypes.has(n) || isTempName(n) || !matches(this.rules, rel(n))) continue;
       this.put(rel(n), 'full', c.since, 0, lines);
       queued = true;
     }
@@ -707,6 +814,10 @@ export class ContinuousSource {
   }
 }
 
+function dirKey(e: { mode: number; uid: number; gid: number; mtimeMs: number }): string {
+  return `${e.mode}:${e.uid}:${e.gid}:${e.mtimeMs}`;
+}
+
 function fstatSafe(p: string): Stats | undefined {
   try {
     return lstatSync(p);
@@ -728,6 +839,13 @@ export interface ContinuousTargetOptions {
   stateDir: string;
   orphansDir?: string;
   onError?: (err: Error) => void;
+  /**
+   * Called with each path this target changed (files, directories, symlinks, metadata, deletions),
+   * by mirror and continuous sessions. MULTI-POINT (A→B→C): B's agent wires it to the onward pair's
+   * `ContinuousSource.notifyChanged`, because Node 20's recursive watcher misses some of what an
+   * applier does (attribute changes on a file that was replaced by rename, directory attributes).
+   */
+  onApplied?: (relPath: string) => void;
 }
 
 type Entry = z.infer<typeof entrySchema>;
@@ -740,6 +858,9 @@ export class ContinuousTarget {
   private readonly root: string;
   private stopped = false;
   private current: { channel: Channel; done: Promise<void> } | undefined;
+  /** Channels whose first message has not arrived yet, and verify sessions (they run beside the replication session). */
+  private readonly pending = new Set<Channel>();
+  private readonly sideSessions = new Set<Promise<void>>();
   private loop: Promise<void> | undefined;
   private logFd = -1;
   private logBytes = 0;
@@ -769,8 +890,10 @@ export class ContinuousTarget {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const c of this.pending) c.destroy();
     this.current?.channel.destroy();
     await this.current?.done;
+    await Promise.all(this.sideSessions);
     await this.opts.server.close();
     if (this.logFd >= 0) closeSync(this.logFd);
     this.logFd = -1;
@@ -786,13 +909,51 @@ export class ContinuousTarget {
         channel.destroy();
         break;
       }
-      const prev = this.current;
-      if (prev) {
-        prev.channel.destroy();
-        await prev.done;
-      }
-      this.current = { channel, done: this.serve(channel).catch((err: unknown) => this.opts.onError?.(err as Error)) };
+      void this.dispatch(channel);
     }
+  }
+
+  /**
+   * Looks at a new channel's first message: a VERIFY session runs beside the replication session
+   * (it only reads); a mirror or continuous session replaces the previous one (one source per pair).
+   */
+  private async dispatch(channel: Channel): Promise<void> {
+    this.pending.add(channel);
+    let first: Message | null;
+    try {
+      first = await channel.receive();
+    } catch {
+      first = null;
+    } finally {
+      this.pending.delete(channel);
+    }
+    if (!first || this.stopped) {
+      channel.destroy();
+      return;
+    }
+    channel.unshift(first);
+    if (!first.corrupt && first.type === MSG.VERIFY) {
+      const done = serveVerify({ channel, root: this.root }).then(
+        () => undefined,
+        (err: unknown) => this.opts.onError?.(err as Error),
+      );
+      this.sideSessions.add(done);
+      await done;
+      this.sideSessions.delete(done);
+      return;
+    }
+    const prev = this.current;
+    const entry = {
+      channel,
+      done: (async () => {
+        if (prev) {
+          prev.channel.destroy();
+          await prev.done;
+        }
+        await this.serve(channel);
+      })().catch((err: unknown) => this.opts.onError?.(err as Error)),
+    };
+    this.current = entry;
   }
 
   private async serve(channel: Channel): Promise<void> {
@@ -800,7 +961,7 @@ export class ContinuousTarget {
     if (!first) return;
     channel.unshift(first);
     if (!first.corrupt && first.type === MSG.ROUND) {
-      await applyMirror({ root: this.root, channel, orphansDir: this.opts.orphansDir });
+      await applyMirror({ root: this.root, channel, orphansDir: this.opts.orphansDir, onApplied: this.opts.onApplied });
       return;
     }
     await this.continuous(channel);
@@ -883,6 +1044,7 @@ export class ContinuousTarget {
     const guarded = async (fid: number, rel: string, fn: () => Promise<void>) => {
       try {
         await fn();
+        this.opts.onApplied?.(rel);
         await ack(fid, true);
       } catch (err) {
         if (err instanceof ChannelError) throw err;
@@ -953,6 +1115,7 @@ export class ContinuousTarget {
               if (c.tmp) this.tempDone(c.tmp);
               c.tmp = undefined;
               cur = undefined;
+              this.opts.onApplied?.(end.path);
               await ack(end.fid, true);
             } catch (err) {
               if (err instanceof ChannelError) throw err;

@@ -14,31 +14,11 @@
 // - The LAST matching rule wins; a path no rule matches is included.
 import { lstatSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import { replicationRuleSchema, replicationSetSchema } from '@tandem/protocol';
+import { type z } from 'zod';
 
-export const replicationRuleSchema = z.object({
-  pattern: z
-    .string()
-    .min(1, 'a rule needs a pattern')
-    .max(1024)
-    .refine((p) => !p.startsWith('/'), 'rule patterns are relative to the root (no leading /)')
-    .refine((p) => !p.includes('\0'), 'rule patterns cannot contain NUL')
-    .refine((p) => !p.split('/').includes('..'), 'rule patterns cannot contain ..'),
-  include: z.boolean(),
-  recursive: z.boolean(),
-});
-
-export const replicationSetSchema = z.object({
-  roots: z
-    .array(
-      z
-        .string()
-        .min(1)
-        .refine((r) => path.posix.isAbsolute(r) || path.win32.isAbsolute(r), 'each root must be an absolute path'),
-    )
-    .min(1, 'a replication set needs at least one root'),
-  rules: z.array(replicationRuleSchema).default([]),
-});
+// The schemas live in the protocol package: the control plane sends sets in `replication.start`.
+export { replicationRuleSchema, replicationSetSchema };
 
 export type ReplicationRule = z.infer<typeof replicationRuleSchema>;
 export type ReplicationSet = z.infer<typeof replicationSetSchema>;

@@ -1,10 +1,12 @@
 // The agent's side of the connection: connects outbound, says hello, heartbeats, reports facts,
 // runs commands, and reconnects with jittered exponential backoff whenever the link breaks.
 import os from 'node:os';
+import path from 'node:path';
 import WebSocket from 'ws';
 import { z } from 'zod';
 import {
   actionNames,
+  actionResults,
   agentMessages,
   closeCodes,
   encodeFrame,
@@ -15,9 +17,10 @@ import {
   type AgentMessageType,
   type GatewayPayload,
 } from '@tandem/protocol';
-import { runAction } from '../actions/index.ts';
+import { parseActionArgs, runAction } from '../actions/index.ts';
 import { writeSecretFile, writeStatus, type AgentConfig, type AgentStatus } from '../config.ts';
 import { collectFacts } from '../facts/index.ts';
+import { ReplicationManager } from '../replication/manager.ts';
 import { AGENT_VERSION } from '../version.ts';
 
 export const capabilities = ['facts', ...actionNames];
@@ -53,11 +56,14 @@ export class AgentRuntime {
   private clockOffsetMs: number | null = null;
   private readonly commands = new Map<string, Promise<CommandOutcome>>();
   private status: AgentStatus;
+  /** File-replication sessions: they outlive gateway connections (only statistics need one). */
+  readonly replication: ReplicationManager;
 
   constructor(
     private config: AgentConfig,
     private readonly configPath: string,
   ) {
+    this.replication = new ReplicationManager({ dir: path.join(path.dirname(configPath), 'replication'), log });
     this.status = {
       state: 'starting',
       since: new Date().toISOString(),
@@ -81,6 +87,8 @@ export class AgentRuntime {
   }
 
   async run(): Promise<void> {
+    // Pairs started before the agent stopped resume at once, connected to Tandem or not.
+    await this.replication.resume().catch((err: unknown) => log('could not resume replication pairs', { error: String(err) }));
     while (!this.stopped) {
       const connectedFor = await this.connectOnce();
       if (this.stopped) break;
@@ -90,6 +98,7 @@ export class AgentRuntime {
       log('reconnecting', { inMs: delay });
       await new Promise((r) => setTimeout(r, delay));
     }
+    await this.replication.shutdown();
     this.saveStatus({ state: 'stopped' });
   }
 
@@ -170,6 +179,7 @@ export class AgentRuntime {
             // A first heartbeat at once: its answer measures the clock offset the facts report.
             factsDue = true;
             send('heartbeat', { seq: seq++, sentAt: Date.now() });
+            this.replication.setSink((stats) => send('replication.stats', stats));
             return;
           }
           case 'heartbeat.ack': {
@@ -194,6 +204,8 @@ export class AgentRuntime {
         this.saveStatus({ lastError: err.message });
       });
       ws.on('close', (code, reasonBuf) => {
+        // Statistics while disconnected are dropped (the next sample reports the current state).
+        if (this.ws === ws) this.replication.setSink(null);
         clearInterval(heartbeat);
         clearInterval(factsTimer);
         clearInterval(watchdog);
@@ -244,6 +256,12 @@ export class AgentRuntime {
             writeSecretFile(this.configPath, this.config);
             return { saved: true };
           }
+          case 'replication.start':
+            return actionResults['replication.start'].parse(await this.replication.start(parseActionArgs('replication.start', cmd.args)));
+          case 'replication.stop':
+            return actionResults['replication.stop'].parse(await this.replication.stop(parseActionArgs('replication.stop', cmd.args).pairId));
+          case 'replication.status':
+            return actionResults['replication.status'].parse(this.replication.status(parseActionArgs('replication.status', cmd.args).pairId));
           default:
             return runAction(cmd.action, cmd.args, { hooksDir: this.config.hooksDir });
         }

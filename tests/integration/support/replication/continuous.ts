@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, chmodSync, existsSync, mkdirSync, openSync, closeSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { connect, listen, type ChannelOptions } from '../../../../apps/agent/src/replication/channel.ts';
-import { ContinuousSource, ContinuousTarget, type ContinuousSourceOptions, type ReplicationStats } from '../../../../apps/agent/src/replication/continuous.ts';
+import { ContinuousSource, ContinuousTarget, type ContinuousSourceOptions, type ContinuousTargetOptions, type ReplicationStats } from '../../../../apps/agent/src/replication/continuous.ts';
 import { diffManifests, hashManifest } from './tree.ts';
 
 export const PAIR = 'pair-c';
@@ -21,17 +21,18 @@ export async function startPair(
   src: string,
   dst: string,
   stateDir: string,
-  opts: Partial<ContinuousSourceOptions> & { channel?: ChannelOptions } = {},
+  opts: Partial<ContinuousSourceOptions> & { channel?: ChannelOptions; pairId?: string; target?: Partial<ContinuousTargetOptions> } = {},
 ): Promise<InProcessPair> {
   const key = randomBytes(32);
-  const server = await listen({ host: '127.0.0.1', port: 0, keyFor: (id) => (id === PAIR ? key : undefined) });
-  const target = new ContinuousTarget({ root: dst, server, stateDir: path.join(stateDir, 'target') });
+  const pairId = opts.pairId ?? PAIR;
+  const server = await listen({ host: '127.0.0.1', port: 0, keyFor: (id) => (id === pairId ? key : undefined) });
+  const target = new ContinuousTarget({ root: dst, server, stateDir: path.join(stateDir, 'target'), ...opts.target });
   await target.start();
   const samples: ReplicationStats[] = [];
   const source = new ContinuousSource({
     root: src,
     stateDir: path.join(stateDir, 'source'),
-    connect: () => connect({ host: '127.0.0.1', port: server.port, pairId: PAIR, key, ...opts.channel }),
+    connect: () => connect({ host: '127.0.0.1', port: server.port, pairId, key, ...opts.channel }),
     statsIntervalMs: 200,
     onStats: (s) => samples.push(s),
     ...opts,

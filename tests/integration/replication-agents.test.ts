@@ -1,0 +1,223 @@
+// File replication driven end to end through the control path, with real processes: one gateway,
+// two bundled tandem-agent processes on this machine (a "source" and a "target" server), commands
+// sent through Redis (AgentBus) exactly as the worker would. The target listens on a loopback port,
+// the source connects, mirrors and replicates continuously; its statistics arrive in PostgreSQL as
+// ReplicationSample rows. Restarting the source agent resumes the pair by itself (persisted start
+// arguments), and so does the target agent after a kill -9; replication.stop ends both sides
+// and the samples stop.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentBus } from '@tandem/agent-bus';
+import { createTenant, ownerDb, type Tenant } from '@tandem/db/testing';
+import type { ReplicationStatus } from '@tandem/protocol';
+import { agentCli, enrollmentToken, freePort, startAgent, startGateway, tempDir, waitFor, type AgentHandle, type GatewayHandle } from './support/agents';
+import { sleep, startWriter } from './support/replication/continuous';
+import { diffManifests, hashManifest } from './support/replication/tree';
+
+const repo = path.resolve(import.meta.dirname, '../..');
+const running: { stop: () => Promise<void> }[] = [];
+const cleanup: string[] = [];
+let bus: AgentBus;
+let gw: GatewayHandle;
+let t: Tenant;
+
+interface Enrolled {
+  dir: string;
+  agentId: string;
+  serverId: string;
+  handle: AgentHandle;
+}
+
+async function enrolAndRun(label: string): Promise<Enrolled> {
+  const dir = tempDir(label);
+  cleanup.push(dir);
+  const configPath = path.join(dir, 'agent.json');
+  const token = await enrollmentToken(t.customerX);
+  const res = await agentCli(['enroll', '--url', gw.url, `--token=${token}`, '--config', configPath, '--hooks-dir', path.join(dir, 'hooks'), '--hostname', `repl-${label}-${crypto.randomUUID().slice(0, 6)}`]);
+  expect(res.output).toContain('Enrolled as agent');
+  const config = JSON.parse(fs.readFileSync(configPath, 'utf8')) as { agentId: string; serverId: string };
+  const handle = run(dir);
+  return { dir, agentId: config.agentId, serverId: config.serverId, handle };
+}
+
+function run(dir: string): AgentHandle {
+  const h = startAgent(dir);
+  running.push(h);
+  return h;
+}
+
+/** Waits until the trees' hash manifests are equal; returns the last difference ([] = equal). */
+async function waitEqual(src: string, dst: string, ms: number): Promise<string[]> {
+  const end = Date.now() + ms;
+  let diff: string[] = ['not compared'];
+  while (Date.now() < end) {
+    try {
+      diff = diffManifests(await hashManifest(src), await hashManifest(dst));
+      if (diff.length === 0) return diff;
+    } catch (err) {
+      // A file renamed or deleted between the walk and its hashing (the target is still applying).
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      diff = [`changing: ${(err as Error).message}`];
+    }
+    await sleep(250);
+  }
+  return diff;
+}
+
+/** Whether nothing listens on the loopback port any more. */
+const refused = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+  });
+
+const online = (agentId: string) => waitFor(`agent ${agentId} online`, async () => (await bus.locate(agentId)) !== null);
+
+function writeFiles(root: string, prefix: string, n: number): void {
+  fs.mkdirSync(path.join(root, prefix, 'nested dir', 'ünïcødé'), { recursive: true });
+  for (let i = 0; i < n; i++) {
+    const rel = i % 3 === 0 ? path.join(prefix, 'nested dir', 'ünïcødé', `f${i}.bin`) : path.join(prefix, `file ${i}.txt`);
+    fs.writeFileSync(path.join(root, rel), i % 3 === 0 ? randomBytes(10_000 + i * 100) : `${prefix} ${i}\n`.repeat(1 + i));
+  }
+}
+
+beforeAll(async () => {
+  // The test runs the bundle: always rebuild it from the current sources (about a second).
+  execFileSync(process.execPath, [path.join(repo, 'apps/agent/build.mjs')], { cwd: repo, stdio: 'inherit' });
+  bus = new AgentBus(process.env.REDIS_URL!);
+  t = await createTenant();
+  gw = await startGateway();
+  running.push(gw);
+}, 60_000);
+
+afterAll(async () => {
+  for (const p of running.reverse()) await p.stop();
+  bus?.close();
+  for (const d of cleanup) fs.rmSync(d, { recursive: true, force: true });
+});
+
+describe('file replication between two real agents', () => {
+  it('starts a pair through the control path, converges, reports samples, resumes after a restart, stops', { timeout: 180_000 }, async () => {
+    const source = await enrolAndRun('source');
+    const target = await enrolAndRun('target');
+    await online(source.agentId);
+    await online(target.agentId);
+    const pair = await ownerDb().protectionPair.create({
+      data: {
+        organizationId: t.org.id,
+        customerId: t.customerX.id,
+        name: `files-${crypto.randomUUID().slice(0, 8)}`,
+        sourceServerId: source.serverId,
+        targetServerId: target.serverId,
+        application: 'file_server',
+      },
+    });
+    const data = tempDir('repl-data');
+    cleanup.push(data);
+    const src = path.join(data, 'source', 'share');
+    const targetRoot = path.join(data, 'replica');
+    const dst = path.join(targetRoot, src); // the target keeps each source root at its own path under targetRoot
+    writeFiles(src, 'initial', 30);
+    fs.mkdirSync(path.join(src, 'empty dir'));
+    fs.symlinkSync('initial', path.join(src, 'link'));
+
+    const port = await freePort();
+    const key = randomBytes(32).toString('base64');
+    const common = { pairId: pair.id, key, source: { roots: [src], rules: [{ pattern: '**/*.tmp', include: false, recursive: false }] }, targetRoot, mode: 'checksum' as const, orphans: 'delete' as const };
+    const dump = () => `--- source agent ---\n${source.handle.output().slice(-4000)}\n--- target agent ---\n${target.handle.output().slice(-4000)}`;
+    const status = async (agentId: string) => (await bus.send(agentId, 'replication.status', { pairId: pair.id })) as ReplicationStatus;
+    const samples = () => ownerDb().replicationSample.findMany({ where: { pairId: pair.id }, orderBy: { at: 'asc' } });
+
+    try {
+      // Target first (it must listen), then the source.
+      expect(await bus.send(target.agentId, 'replication.start', { ...common, role: 'target', listen: { host: '127.0.0.1', port } })).toEqual({ started: true, port });
+      expect(await bus.send(source.agentId, 'replication.start', { ...common, role: 'source', connect: { host: '127.0.0.1', port } })).toEqual({ started: true, port: null });
+      // The start arguments are persisted for resume, readable by the agent only (they hold the key).
+      for (const a of [source, target]) {
+        const file = path.join(a.dir, 'replication', pair.id, 'pair.json');
+        expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+        expect(fs.statSync(path.dirname(file)).mode & 0o777).toBe(0o700);
+      }
+      // A bad start is refused with a readable reason and changes nothing.
+      await expect(bus.send(source.agentId, 'replication.start', { ...common, role: 'source', source: { roots: [path.join(data, 'nope')], rules: [] }, connect: { host: '127.0.0.1', port } })).rejects.toThrow(/does not exist/);
+      expect(await waitEqual(src, dst, 30_000), dump()).toEqual([]);
+
+      // Continuous: more files, a modification, a deletion, an excluded file.
+      writeFiles(src, 'later', 12);
+      fs.appendFileSync(path.join(src, 'initial', 'file 1.txt'), 'appended\n');
+      fs.rmSync(path.join(src, 'initial', 'file 2.txt'));
+      fs.writeFileSync(path.join(src, 'scratch.tmp'), 'not replicated');
+      await sleep(500);
+      fs.rmSync(path.join(src, 'scratch.tmp')); // hashManifest has no rules: compare without it
+      expect(await waitEqual(src, dst, 20_000), dump()).toEqual([]);
+
+      // Samples in PostgreSQL, through the gateway, from the source agent; lag back to 0.
+      const caughtUp = await waitFor('a sample with lag 0', async () => (await samples()).find((s) => s.lagSeconds === 0), 20_000);
+      expect(caughtUp.mirrorFilesLeft).toBe(0);
+      const src1 = await status(source.agentId);
+      expect(src1).toMatchObject({ running: true, role: 'source', state: 'continuous', connected: true, lagSeconds: 0, queueFiles: 0 });
+      const tgt1 = await status(target.agentId);
+      expect(tgt1).toMatchObject({ running: true, role: 'target', state: 'listening', port });
+      expect(tgt1.changesApplied).toBeGreaterThan(0);
+      // Starting again with the same arguments is a no-op (no restart, no new mirror).
+      expect(await bus.send(source.agentId, 'replication.start', { ...common, role: 'source', connect: { host: '127.0.0.1', port } })).toEqual({ started: true, port: null });
+
+      // Restart the source agent while files keep changing: it resumes the pair by itself.
+      const writer = startWriter(src, { pauseMs: 10 });
+      await sleep(500);
+      await source.handle.stop();
+      await sleep(1000); // changes while nobody watches
+      const restartedAt = new Date();
+      source.handle = run(source.dir);
+      await online(source.agentId);
+      await sleep(1500);
+      const ops = await writer.stop();
+      expect(ops).toBeGreaterThan(50);
+      expect(await waitEqual(src, dst, 30_000), dump()).toEqual([]);
+      expect(source.handle.output()).toContain('replication pair resumed');
+      const after = await waitFor('a sample with lag 0 after the restart', async () => (await samples()).find((s) => s.at >= restartedAt && s.lagSeconds === 0), 20_000);
+      expect(after.queueBytes).toBe(0n);
+      const src2 = await status(source.agentId);
+      expect(src2).toMatchObject({ running: true, state: 'continuous', lagSeconds: 0 });
+
+      // kill -9 the target agent while files change: it listens again by itself; the source reconnects.
+      const writer2 = startWriter(src, { pauseMs: 10, seed: 10_000 });
+      await sleep(300);
+      await target.handle.stop('SIGKILL');
+      await sleep(1000);
+      target.handle = run(target.dir);
+      await online(target.agentId);
+      await sleep(1000);
+      await writer2.stop();
+      expect(await waitEqual(src, dst, 30_000), dump()).toEqual([]);
+      expect(target.handle.output()).toContain('replication pair resumed');
+
+      // Stop both sides: the sessions end, the samples stop, the arguments are forgotten.
+      expect(await bus.send(source.agentId, 'replication.stop', { pairId: pair.id })).toEqual({ stopped: true });
+      expect(await bus.send(target.agentId, 'replication.stop', { pairId: pair.id })).toEqual({ stopped: true });
+      expect(await bus.send(target.agentId, 'replication.stop', { pairId: pair.id })).toEqual({ stopped: false });
+      expect(await status(source.agentId)).toMatchObject({ running: false, state: 'not-running' });
+      expect(await status(target.agentId)).toMatchObject({ running: false, state: 'not-running' });
+      for (const a of [source, target]) expect(fs.existsSync(path.join(a.dir, 'replication', pair.id, 'pair.json'))).toBe(false);
+      await sleep(1000); // a sample already on its way may still land
+      const count = (await samples()).length;
+      fs.writeFileSync(path.join(src, 'after-stop.txt'), 'not replicated');
+      await sleep(4500); // more than one statistics interval (3 s)
+      expect((await samples()).length).toBe(count);
+      expect(fs.existsSync(path.join(dst, 'after-stop.txt'))).toBe(false);
+      // The data port is closed.
+      expect(await refused(port)).toBe(true);
+    } catch (err) {
+      console.log(dump());
+      throw err;
+    }
+  });
+});
