@@ -4,7 +4,7 @@
 // only staff may), and with ids that do not exist at all (NOT_FOUND).
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { addCustomerMember, createInvitation, createTenant, ownerDb, type Tenant } from '@tandem/db/testing';
+import { addCustomerMember, createInvitation, createServer, createTenant, ownerDb, type Tenant } from '@tandem/db/testing';
 import { allProcedurePaths, callerFor, expectCode, procedureAt, procedureDef, tenantSnapshot, uniqueEmail } from './helpers';
 
 /** The ids a call can name. */
@@ -15,6 +15,7 @@ interface Ids {
   customerMembershipId: string;
   invitationId: string;
   serverId: string;
+  pairId: string;
 }
 
 interface IdCase {
@@ -68,6 +69,9 @@ const idCases: IdCase[] = [
   { path: 'server.refreshFacts', input: (i) => ({ serverId: i.serverId }), customerUserGets: 'FORBIDDEN' },
   { path: 'agent.revoke', input: (i) => ({ serverId: i.serverId }), customerUserGets: 'FORBIDDEN' },
   { path: 'agent.rotate', input: (i) => ({ serverId: i.serverId }), customerUserGets: 'FORBIDDEN' },
+  { path: 'pair.list', input: (i) => ({ customerId: i.customerId }), customerUserGets: 'NOT_FOUND' },
+  { path: 'pair.get', input: (i) => ({ pairId: i.pairId }), customerUserGets: 'NOT_FOUND' },
+  { path: 'pair.history', input: (i) => ({ pairId: i.pairId, window: 'day' }), customerUserGets: 'NOT_FOUND' },
 ];
 
 /** Procedures that name no record by id (tokens and filters aside); checked below. */
@@ -120,6 +124,16 @@ const procedureIdFields = (path: string) => [...new Set(procedureDef(path).input
 
 let a: Tenant;
 let b: Tenant;
+
+/** A protection pair between two servers of the customer, with one replication sample. */
+async function pairOf(t: Tenant, customer: { id: string; organizationId: string }) {
+  const [source, target] = [await createServer(customer), await createServer(customer)];
+  const pair = await ownerDb().protectionPair.create({
+    data: { organizationId: t.org.id, customerId: customer.id, name: `pair-${randomUUID().slice(0, 6)}`, sourceServerId: source.id, targetServerId: target.id, application: 'file_server' },
+  });
+  await ownerDb().replicationSample.create({ data: { organizationId: t.org.id, customerId: customer.id, pairId: pair.id, lagSeconds: 1 } });
+  return pair;
+}
 let bIds: Ids;
 let yIds: Ids;
 
@@ -132,6 +146,7 @@ beforeAll(async () => {
     customerMembershipId: b.customerMembership.id,
     invitationId: b.invitation.id,
     serverId: b.serverX.id,
+    pairId: (await pairOf(b, b.customerX)).id,
   };
   const { invitation: yInvitation } = await createInvitation({ organizationId: a.org.id, customerId: a.customerY.id });
   yIds = {
@@ -141,6 +156,7 @@ beforeAll(async () => {
     customerMembershipId: a.customerYMembership.id,
     invitationId: yInvitation.id,
     serverId: a.serverY.id,
+    pairId: (await pairOf(a, a.customerY)).id,
   };
   // Servers with live-looking agents, so revoke/rotate would have something to change.
   for (const [t, server] of [
@@ -182,7 +198,12 @@ describe('an owner of organization A naming organization B’s records', () => {
     const get = await callerFor(b.owner.id).customer.get({ customerId: b.customerX.id });
     expect(get.id).toBe(b.customerX.id);
     const servers = await callerFor(b.owner.id).server.list({ customerId: b.customerX.id });
-    expect(servers.map((s) => s.id)).toEqual([b.serverX.id]);
+    expect(servers.map((s) => s.id)).toContain(b.serverX.id);
+    const pair = await callerFor(b.owner.id).pair.get({ pairId: bIds.pairId });
+    expect(pair.latest?.lagSeconds).toBe(1);
+    const history = await callerFor(b.owner.id).pair.history({ pairId: bIds.pairId, window: 'hour' });
+    expect(history.points).toHaveLength(1);
+    expect(history.points[0]!.lagSeconds).toBe(1);
   });
 
   it('cannot switch into B with a forged workspace cookie: the key is ignored', async () => {
@@ -248,6 +269,7 @@ describe('ids that do not exist', () => {
     customerMembershipId: randomUUID(),
     invitationId: randomUUID(),
     serverId: randomUUID(),
+    pairId: randomUUID(),
   };
 
   it.each(idCases)('$path → NOT_FOUND for an owner', async ({ path, input }) => {

@@ -5,6 +5,7 @@ import { auditRouter } from './audit/router';
 import { customerRouter } from './customer/router';
 import { invitationRouter } from './invitation/router';
 import { memberRouter } from './member/router';
+import { pairRouter } from './pair/router';
 import { serverRouter } from './server/router';
 import { workspaceRouter } from './workspace/router';
 
@@ -15,6 +16,7 @@ export const appRouter = createRouter({
   customer: customerRouter,
   invitation: invitationRouter,
   member: memberRouter,
+  pair: pairRouter,
   server: serverRouter,
   workspace: workspaceRouter,
 });

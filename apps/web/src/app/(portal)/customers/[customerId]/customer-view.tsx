@@ -8,6 +8,7 @@ import { orgRoleAtLeast, type OrgRole } from '@tandem/engine';
 import { AddServer } from '@/components/add-server';
 import { Coverage } from '@/components/coverage';
 import { InviteForm } from '@/components/invite-form';
+import { Pairs } from '@/components/pairs';
 import { timeAgo } from '@/lib/time';
 import { Badge, Button, Card, ErrorBanner, Field, Input, PageHeader, Textarea, tableStyles as t } from '@/components/ui';
 import { describeError, useTRPC } from '@/trpc/client';
@@ -84,6 +85,7 @@ export function CustomerView({ customerId, staffRole }: { customerId: string; st
           </div>
         )}
       </Card>
+      <Pairs customerId={customerId} />
       <Coverage customerId={customerId} />
       {canEdit && (
         <Card className="mb-4">

@@ -6,20 +6,12 @@ import { useState, type ReactNode } from 'react';
 import { orgRoleAtLeast, type OrgRole } from '@tandem/engine';
 import type { ApplicationFacts, Facts } from '@tandem/protocol';
 import { Badge, Button, Card, ErrorBanner, Input, PageHeader, tableStyles as t } from '@/components/ui';
+import { bytes } from '@/lib/format';
 import { timeAgo } from '@/lib/time';
 import { describeError, useTRPC } from '@/trpc/client';
 
 const agentTone = { online: 'green', offline: 'red', pending: 'amber', revoked: 'slate', none: 'slate' } as const;
 
-function bytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
-}
 
 function Section<T>({ title, section, children }: { title: string; section: { status: 'ok'; data: T } | { status: 'unknown'; reason: string }; children: (data: T) => ReactNode }) {
   return (

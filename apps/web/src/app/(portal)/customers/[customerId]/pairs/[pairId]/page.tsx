@@ -1,0 +1,12 @@
+import { notFound } from 'next/navigation';
+import { idSchema } from '@tandem/engine';
+import { requireActor } from '@/lib/session';
+import { PairView } from './pair-view';
+
+export default async function PairPage({ params }: { params: Promise<{ customerId: string; pairId: string }> }) {
+  const { customerId, pairId } = await params;
+  const actor = await requireActor();
+  if (!idSchema.safeParse(customerId).success || !idSchema.safeParse(pairId).success) notFound();
+  if (actor.kind === 'customer' && actor.customerId !== customerId) notFound();
+  return <PairView pairId={pairId} />;
+}

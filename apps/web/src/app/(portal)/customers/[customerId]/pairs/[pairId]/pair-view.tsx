@@ -1,0 +1,130 @@
+'use client';
+
+import Link from 'next/link';
+import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { Badge, Button, Card, ErrorBanner, PageHeader } from '@/components/ui';
+import { bytes, duration } from '@/lib/format';
+import { timeAgo } from '@/lib/time';
+import { describeError, useTRPC } from '@/trpc/client';
+
+export function PairView({ pairId }: { pairId: string }) {
+  const trpc = useTRPC();
+  const [span, setSpan] = useState<'hour' | 'day'>('hour');
+  const pair = useQuery({ ...trpc.pair.get.queryOptions({ pairId }), refetchInterval: 3_000 });
+  const history = useQuery({ ...trpc.pair.history.queryOptions({ pairId, window: span }), refetchInterval: span === 'hour' ? 15_000 : 60_000 });
+
+  if (pair.error) return <ErrorBanner message={describeError(pair.error).message} />;
+  if (!pair.data) return <p className="text-sm text-slate-500">Loading…</p>;
+  const p = pair.data;
+  const l = p.latest;
+  const total = p.mirrorBytesTotal ?? 0;
+  const done = l && total > 0 ? Math.min(1, 1 - l.mirrorBytesLeft / total) : l ? 1 : 0;
+  const eta = l && l.mirrorBytesLeft > 0 && l.throughputBps > 0 ? l.mirrorBytesLeft / l.throughputBps : null;
+  return (
+    <>
+      <p className="mb-2 text-sm">
+        <Link href={`/customers/${p.customerId}`} className="text-sky-700 hover:underline dark:text-sky-400">
+          ← {p.customerName}
+        </Link>
+      </p>
+      <PageHeader
+        title={p.name}
+        description={`${p.source.hostname} → ${p.target.hostname} · ${p.application.replaceAll('_', ' ')} · ${p.replicationMethod.replaceAll('_', ' ')}`}
+        actions={<Badge tone={p.status === 'protected' ? 'green' : 'sky'}>{p.status.replaceAll('_', ' ')}</Badge>}
+      />
+      <Card className="mb-4">
+        <h2 className="mb-2 text-lg font-semibold">Replication</h2>
+        {!l ? (
+          <p className="text-sm text-slate-500">No statistics yet: the source agent reports them every few seconds once replication runs.</p>
+        ) : (
+          <div className="space-y-3 text-sm">
+            <div>
+              <div className="mb-1 flex justify-between">
+                <span>Initial mirror</span>
+                <span>
+                  {l.mirrorBytesLeft === 0 ? 'complete' : `${bytes(l.mirrorBytesLeft)} and ${l.mirrorFilesLeft} files left${eta ? `, about ${duration(eta)}` : ''}`}
+                </span>
+              </div>
+              <div
+                className="h-3 w-full overflow-hidden rounded bg-slate-200 dark:bg-slate-800"
+                role="progressbar"
+                aria-label="Mirror progress"
+                aria-valuemin={0}
+                aria-valuemax={100}
+                aria-valuenow={Math.round(done * 100)}
+              >
+                <div className="h-full bg-sky-600" style={{ width: `${Math.round(done * 100)}%` }} />
+              </div>
+            </div>
+            <dl className="grid grid-cols-2 gap-3 sm:grid-cols-4">
+              <Stat label="Lag now (RPO)" value={l.lagSeconds === null ? 'unknown' : duration(l.lagSeconds)} />
+              <Stat label="Queue" value={bytes(l.queueBytes)} />
+              <Stat label="Throughput" value={`${bytes(l.throughputBps)}/s`} />
+              <Stat label="Reported" value={timeAgo(l.at)} />
+            </dl>
+          </div>
+        )}
+      </Card>
+      <Card>
+        <div className="mb-2 flex items-center justify-between">
+          <h2 className="text-lg font-semibold">Lag</h2>
+          <div className="flex gap-1" role="group" aria-label="Chart window">
+            <Button variant={span === 'hour' ? 'primary' : 'secondary'} onClick={() => setSpan('hour')} aria-pressed={span === 'hour'}>
+              Last hour
+            </Button>
+            <Button variant={span === 'day' ? 'primary' : 'secondary'} onClick={() => setSpan('day')} aria-pressed={span === 'day'}>
+              Last day
+            </Button>
+          </div>
+        </div>
+        {history.data && <LagChart from={history.data.from} to={history.data.to} points={history.data.points} />}
+      </Card>
+    </>
+  );
+}
+
+function Stat({ label, value }: { label: string; value: string }) {
+  return (
+    <div>
+      <dt className="text-xs text-slate-500 dark:text-slate-400">{label}</dt>
+      <dd className="text-base font-medium">{value}</dd>
+    </div>
+  );
+}
+
+/** Worst lag per bucket as an SVG line; gaps where nothing was reported. */
+function LagChart({ from, to, points }: { from: string; to: string; points: { at: string; lagSeconds: number | null }[] }) {
+  const w = 720;
+  const h = 180;
+  const pad = 32;
+  const t0 = new Date(from).getTime();
+  const t1 = new Date(to).getTime();
+  const max = Math.max(1, ...points.map((p) => p.lagSeconds ?? 0));
+  const x = (at: string) => pad + ((new Date(at).getTime() - t0) / (t1 - t0)) * (w - pad - 8);
+  const y = (lag: number) => h - pad - (lag / max) * (h - pad - 8);
+  const path = points
+    .filter((p) => p.lagSeconds !== null)
+    .map((p, i) => `${i === 0 ? 'M' : 'L'}${x(p.at).toFixed(1)},${y(p.lagSeconds!).toFixed(1)}`)
+    .join(' ');
+  if (points.length === 0) return <p className="text-sm text-slate-500">No samples in this window.</p>;
+  return (
+    <svg viewBox={`0 0 ${w} ${h}`} className="w-full text-sky-600" role="img" aria-label={`Lag over time; highest ${duration(max)}`} data-testid="lag-chart">
+      <line x1={pad} y1={h - pad} x2={w - 8} y2={h - pad} className="stroke-slate-300 dark:stroke-slate-700" />
+      <line x1={pad} y1={8} x2={pad} y2={h - pad} className="stroke-slate-300 dark:stroke-slate-700" />
+      <text x={4} y={14} className="fill-slate-500 text-[10px]">
+        {duration(max)}
+      </text>
+      <text x={4} y={h - pad} className="fill-slate-500 text-[10px]">
+        0
+      </text>
+      <text x={pad} y={h - 10} className="fill-slate-500 text-[10px]">
+        {new Date(from).toLocaleTimeString()}
+      </text>
+      <text x={w - 70} y={h - 10} className="fill-slate-500 text-[10px]">
+        {new Date(to).toLocaleTimeString()}
+      </text>
+      <path d={path} fill="none" stroke="currentColor" strokeWidth={2} />
+    </svg>
+  );
+}
