@@ -72,6 +72,8 @@ const idCases: IdCase[] = [
   { path: 'pair.list', input: (i) => ({ customerId: i.customerId }), customerUserGets: 'NOT_FOUND' },
   { path: 'pair.get', input: (i) => ({ pairId: i.pairId }), customerUserGets: 'NOT_FOUND' },
   { path: 'pair.history', input: (i) => ({ pairId: i.pairId, window: 'day' }), customerUserGets: 'NOT_FOUND' },
+  { path: 'pair.verify', input: (i) => ({ pairId: i.pairId }), customerUserGets: 'FORBIDDEN' },
+  { path: 'pair.resend', input: (i) => ({ pairId: i.pairId, items: [{ root: '/srv', path: 'x' }] }), customerUserGets: 'FORBIDDEN' },
 ];
 
 /** Procedures that name no record by id (tokens and filters aside); checked below. */

@@ -1,5 +1,5 @@
 import { notFound } from 'next/navigation';
-import { idSchema } from '@tandem/engine';
+import { idSchema, orgRoleAtLeast } from '@tandem/engine';
 import { requireActor } from '@/lib/session';
 import { PairView } from './pair-view';
 
@@ -8,5 +8,6 @@ export default async function PairPage({ params }: { params: Promise<{ customerI
   const actor = await requireActor();
   if (!idSchema.safeParse(customerId).success || !idSchema.safeParse(pairId).success) notFound();
   if (actor.kind === 'customer' && actor.customerId !== customerId) notFound();
-  return <PairView pairId={pairId} />;
+  const canOperate = actor.kind === 'staff' && orgRoleAtLeast(actor.role, 'operator');
+  return <PairView pairId={pairId} canOperate={canOperate} />;
 }

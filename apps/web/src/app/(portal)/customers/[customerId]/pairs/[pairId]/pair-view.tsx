@@ -1,14 +1,14 @@
 'use client';
 
 import Link from 'next/link';
-import { useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Badge, Button, Card, ErrorBanner, PageHeader } from '@/components/ui';
 import { bytes, duration } from '@/lib/format';
 import { timeAgo } from '@/lib/time';
 import { describeError, useTRPC } from '@/trpc/client';
 
-export function PairView({ pairId }: { pairId: string }) {
+export function PairView({ pairId, canOperate }: { pairId: string; canOperate: boolean }) {
   const trpc = useTRPC();
   const [span, setSpan] = useState<'hour' | 'day'>('hour');
   const pair = useQuery({ ...trpc.pair.get.queryOptions({ pairId }), refetchInterval: 3_000 });
@@ -66,6 +66,7 @@ export function PairView({ pairId }: { pairId: string }) {
           </div>
         )}
       </Card>
+      {canOperate && <VerifyCard pairId={pairId} />}
       <Card>
         <div className="mb-2 flex items-center justify-between">
           <h2 className="text-lg font-semibold">Lag</h2>
@@ -126,5 +127,50 @@ function LagChart({ from, to, points }: { from: string; to: string; points: { at
       </text>
       <path d={path} fill="none" stroke="currentColor" strokeWidth={2} />
     </svg>
+  );
+}
+
+/** Verify on demand: compare both sides now, list what differs, and send those files again. */
+function VerifyCard({ pairId }: { pairId: string }) {
+  const trpc = useTRPC();
+  const verify = useMutation(trpc.pair.verify.mutationOptions());
+  const resend = useMutation(trpc.pair.resend.mutationOptions());
+  const error = verify.error ?? resend.error;
+  const r = verify.data;
+  return (
+    <Card className="mb-4">
+      <div className="mb-2 flex flex-wrap items-center justify-between gap-2">
+        <h2 className="text-lg font-semibold">Verify</h2>
+        <Button variant="secondary" onClick={() => verify.mutate({ pairId })} disabled={verify.isPending}>
+          {verify.isPending ? 'Verifying…' : 'Verify now'}
+        </Button>
+      </div>
+      <p className="mb-2 text-sm text-slate-600 dark:text-slate-400">Compares the source’s and the target’s files by content hash and lists any that differ.</p>
+      <ErrorBanner message={error ? describeError(error).message : null} />
+      {r && (
+        <div className="space-y-2 text-sm" data-testid="verify-result">
+          <p>
+            {r.checkedFiles} files ({bytes(r.checkedBytes)}) checked:{' '}
+            {r.differing.length === 0 ? 'source and target are identical.' : `${r.differing.length}${r.truncated ? '+' : ''} differ.`}
+          </p>
+          {r.differing.length > 0 && (
+            <>
+              <ul className="max-h-64 overflow-y-auto font-mono text-xs">
+                {r.differing.map((d) => (
+                  <li key={`${d.root}/${d.path}`}>
+                    {d.kind}: {d.root}/{d.path}
+                    {d.detail ? ` (${d.detail})` : ''}
+                  </li>
+                ))}
+              </ul>
+              <Button onClick={() => resend.mutate({ pairId, items: r.differing.map((d) => ({ root: d.root, path: d.path })) })} disabled={resend.isPending}>
+                Re-send {r.differing.length} file(s)
+              </Button>
+              {resend.data && <p className="text-emerald-700 dark:text-emerald-300">{resend.data.queued} file(s) queued for sending.</p>}
+            </>
+          )}
+        </div>
+      )}
+    </Card>
   );
 }

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { CommandError } from '@tandem/agent-bus';
+import type { TenantTx } from '@tandem/db';
+import { AppError, idSchema, notFound } from '@tandem/engine';
+import { actionResults } from '@tandem/protocol';
+import { audit } from '../../services/audit';
+import { agentBus } from '../../services/agents';
+import { orgProcedure } from '../../trpc';
+
+/** The pair and its source agent, which runs verification and re-sends. */
+async function sourceAgentOf(db: TenantTx, pairId: string) {
+  const pair = await db.protectionPair.findUnique({ where: { id: pairId }, include: { source: { include: { agent: true } } } });
+  if (!pair) throw notFound('Protection pair');
+  const agent = pair.source.agent;
+  if (!agent || agent.status !== 'online') throw new AppError('CONFLICT', `The agent on ${pair.source.hostname} is not online`);
+  return { pair, agentId: agent.id };
+}
+
+function agentFailure(err: unknown): never {
+  if (err instanceof CommandError) throw new AppError('CONFLICT', `The source agent could not do it: ${err.message}`);
+  throw err;
+}
+
+/** Compares source and target content now and lists what differs. */
+export const verifyPair = orgProcedure('operator')
+  .input(z.object({ pairId: idSchema }))
+  .output(actionResults['replication.verify'])
+  .mutation(async ({ ctx, input }) => {
+    const { pair, agentId } = await sourceAgentOf(ctx.db, input.pairId);
+    // Kept inside the procedure's 20 s transaction; large sets need a background operation.
+    const raw = await agentBus().send(agentId, 'replication.verify', { pairId: pair.id }, { timeoutMs: 14_000 }).catch(agentFailure);
+    const result = actionResults['replication.verify'].parse(raw);
+    await audit(ctx.db, ctx.actor, {
+      action: 'pair.verify',
+      targetType: 'ProtectionPair',
+      targetId: pair.id,
+      customerId: pair.customerId,
+      summary: `Verified "${pair.name}": ${result.checkedFiles} files checked, ${result.differing.length}${result.truncated ? '+' : ''} differing`,
+    });
+    return result;
+  });
+
+/** Sends the given files again (after a verify found them differing). */
+export const resendPair = orgProcedure('operator')
+  .input(z.object({ pairId: idSchema, items: z.array(z.object({ root: z.string().min(1).max(4096), path: z.string().min(1).max(4096) })).min(1).max(10_000) }))
+  .output(actionResults['replication.resend'])
+  .mutation(async ({ ctx, input }) => {
+    const { pair, agentId } = await sourceAgentOf(ctx.db, input.pairId);
+    const raw = await agentBus().send(agentId, 'replication.resend', { pairId: pair.id, items: input.items }, { timeoutMs: 14_000 }).catch(agentFailure);
+    const result = actionResults['replication.resend'].parse(raw);
+    await audit(ctx.db, ctx.actor, {
+      action: 'pair.resend',
+      targetType: 'ProtectionPair',
+      targetId: pair.id,
+      customerId: pair.customerId,
+      summary: `Re-sent ${result.queued} file(s) of "${pair.name}"`,
+    });
+    return result;
+  });
