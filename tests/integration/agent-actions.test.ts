@@ -266,6 +266,9 @@ describe('actions the runtime handles', () => {
     await expect(runAction('credential.rotate', { credential: 'x'.repeat(40) }, ctx)).rejects.toThrow(
       'handled by the agent runtime',
     );
+    for (const action of ['replication.verify', 'replication.resend'] as const) {
+      await expect(runAction(action, { pairId: crypto.randomUUID(), items: [] }, ctx)).rejects.toThrow('handled by the agent runtime');
+    }
     await expect(runAction('disk.format', {}, ctx)).rejects.toThrow(/unknown action/);
   });
 });

@@ -113,6 +113,49 @@ export const replicationStatusSchema = z.strictObject({
 });
 export type ReplicationStatus = z.infer<typeof replicationStatusSchema>;
 
+/** A path relative to a replication root, `/`-separated (as verify reports it). */
+const replicationRelPath = z.string().min(1).max(4096).refine((p) => !p.includes('\0'), 'paths cannot contain NUL');
+
+/**
+ * `replication.verify` (SOURCE agent of a running pair only): compares every root (or only `paths`
+ * and what lies below them, relative to each root) with the target's copy, content and metadata,
+ * over the pair's data channel. Nothing is written. Meaningful when lag is 0 (changes still queued
+ * show up as differences). `differing` holds at most MAX_VERIFY_DIFFERING entries (`truncated`).
+ */
+export const replicationVerifyArgsSchema = z.strictObject({
+  pairId: z.uuid(),
+  paths: z.array(replicationRelPath).max(10_000).optional(),
+});
+export const MAX_VERIFY_DIFFERING = 1000;
+export const replicationDifferenceSchema = z.strictObject({
+  /** The source root the path belongs to. */
+  root: z.string(),
+  /** Relative to the root, `/`-separated. */
+  path: z.string(),
+  kind: z.enum(['missing', 'extra', 'content', 'metadata']),
+  detail: z.string().nullable(),
+});
+export type ReplicationDifference = z.infer<typeof replicationDifferenceSchema>;
+export const replicationVerifyResultSchema = z.strictObject({
+  checkedFiles: z.number().int().nonnegative(),
+  checkedBytes: z.number().nonnegative(),
+  differing: z.array(replicationDifferenceSchema).max(MAX_VERIFY_DIFFERING),
+  /** More differences than `differing` holds. */
+  truncated: z.boolean(),
+});
+export type ReplicationVerifyResult = z.infer<typeof replicationVerifyResultSchema>;
+
+/**
+ * `replication.resend` (SOURCE agent of a running pair only): queues these paths (e.g. verify's
+ * `differing`) into the continuous engine, which probes the target and sends what differs
+ * (blocks, metadata, a missing directory, a deletion). `queued`: how many were accepted (paths
+ * outside the replication set are skipped).
+ */
+export const replicationResendArgsSchema = z.strictObject({
+  pairId: z.uuid(),
+  items: z.array(z.strictObject({ root: z.string().min(1).max(4096), path: replicationRelPath })).max(10_000),
+});
+
 export const actionArgs = {
   'service.start': z.strictObject({ name: serviceName }),
   'service.stop': z.strictObject({ name: serviceName }),
@@ -130,6 +173,8 @@ export const actionArgs = {
   'replication.start': replicationStartArgsSchema,
   'replication.stop': z.strictObject({ pairId: z.uuid() }),
   'replication.status': z.strictObject({ pairId: z.uuid() }),
+  'replication.verify': replicationVerifyArgsSchema,
+  'replication.resend': replicationResendArgsSchema,
 } as const;
 export type ActionName = keyof typeof actionArgs;
 export const actionNames = Object.keys(actionArgs) as ActionName[];
@@ -168,6 +213,8 @@ export const actionResults = {
   'replication.start': z.strictObject({ started: z.literal(true), port: z.number().int().nullable() }),
   'replication.stop': z.strictObject({ stopped: z.boolean() }),
   'replication.status': replicationStatusSchema,
+  'replication.verify': replicationVerifyResultSchema,
+  'replication.resend': z.strictObject({ queued: z.number().int().nonnegative() }),
 } as const satisfies Record<ActionName, z.ZodType>;
 export type ActionResult<A extends ActionName> = z.infer<(typeof actionResults)[A]>;
 

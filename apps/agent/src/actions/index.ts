@@ -28,7 +28,15 @@ function describeIssues(issues: Issue[]): string {
 }
 
 /** Actions the agent runtime carries out itself (they need its connection, config or sessions). */
-export const runtimeActions = ['facts.collect', 'credential.rotate', 'replication.start', 'replication.stop', 'replication.status'] as const;
+export const runtimeActions = [
+  'facts.collect',
+  'credential.rotate',
+  'replication.start',
+  'replication.stop',
+  'replication.status',
+  'replication.verify',
+  'replication.resend',
+] as const;
 type RuntimeAction = (typeof runtimeActions)[number];
 const isRuntimeAction = (a: ActionName): a is RuntimeAction => (runtimeActions as readonly string[]).includes(a);
 

@@ -18,6 +18,9 @@
 //   that cannot start (root missing, port busy) is retried every RETRY_MS. `replication.stop`
 //   removes pair.json but keeps the journal, so starting the pair again resumes with a differences
 //   pass instead of a full mirror. The replica itself is never deleted by stop.
+// - `replication.verify | resend` (source agent only, running pair): verify compares each root with
+//   the target's copy over a channel of its own (verify.ts), resend queues paths into the root's
+//   continuous engine. Differences are reported with the source root they belong to.
 // - Statistics: every STATS_INTERVAL_MS the runtime's sink receives one `replication.stats` payload
 //   per SOURCE pair (only the source's agent may report a pair).
 import { createHash } from 'node:crypto';
@@ -28,7 +31,10 @@ import {
   DEFAULT_REPLICATION_PORT,
   replicationStartArgsSchema,
   type ReplicationStartArgs,
+  MAX_VERIFY_DIFFERING,
+  type ReplicationDifference,
   type ReplicationStatus,
+  type ReplicationVerifyResult,
 } from '@tandem/protocol';
 import { connect, listen, ChannelServer, type Channel } from './channel.ts';
 import { ContinuousSource, ContinuousTarget } from './continuous.ts';
@@ -367,6 +373,58 @@ export class ReplicationManager {
       lagSeconds: s.sources.every((r) => r.caughtUp) ? Math.max(0, ...stats.map(({ st }) => st.lag)) : null,
       errors: errors.slice(-50).map((e) => e.slice(0, 2000)),
     };
+  }
+
+  /** The running SOURCE session of a pair, or a readable refusal. */
+  private sourceSession(pairId: string, what: string): PairSession {
+    const s = this.sessions.get(pairId);
+    if (!s) throw new Error(`replication pair ${pairId} is not running on this agent`);
+    if (s.args.role !== 'source') throw new Error(`${what} runs on the pair's source agent; this agent is its target`);
+    return s;
+  }
+
+  /** Verify on demand: every root (or only `paths`, relative to each root) against the target's copy. */
+  async verify(pairId: string, paths?: readonly string[]): Promise<ReplicationVerifyResult> {
+    const s = this.sourceSession(pairId, 'replication.verify');
+    const out: ReplicationVerifyResult = { checkedFiles: 0, checkedBytes: 0, differing: [], truncated: false };
+    // One root after the other: verify hashes every file on both sides.
+    for (const r of [...s.sources]) {
+      let res;
+      try {
+        res = await r.source.verify(paths);
+      } catch (err) {
+        throw new Error(`verify of ${r.root} failed: ${(err as Error).message}`, { cause: err });
+      }
+      out.checkedFiles += res.checkedFiles;
+      out.checkedBytes += res.checkedBytes;
+      for (const d of res.differing) {
+        if (out.differing.length >= MAX_VERIFY_DIFFERING) {
+          out.truncated = true;
+          break;
+        }
+        out.differing.push({ root: r.root, path: d.path, kind: d.kind, detail: d.detail || null } satisfies ReplicationDifference);
+      }
+      if (res.skipped.length) this.opts.log('replication verify skipped entries', { pairId, root: r.root, count: res.skipped.length, first: res.skipped.slice(0, 5) });
+    }
+    this.opts.log('replication verify done', { pairId, checkedFiles: out.checkedFiles, differing: out.differing.length, truncated: out.truncated });
+    return out;
+  }
+
+  /** Queues these paths (per source root) for re-sending by the continuous engine. */
+  resend(pairId: string, items: readonly { root: string; path: string }[]): { queued: number } {
+    const s = this.sourceSession(pairId, 'replication.resend');
+    const byRoot = new Map<SourceRoot, string[]>();
+    for (const item of items) {
+      const r = s.sources.find((x) => x.root === item.root);
+      if (!r) throw new Error(`${item.root} is not a root of replication pair ${pairId}`);
+      const list = byRoot.get(r) ?? [];
+      list.push(item.path);
+      byRoot.set(r, list);
+    }
+    let queued = 0;
+    for (const [r, list] of byRoot) queued += r.source.resend(list);
+    this.opts.log('replication resend queued', { pairId, requested: items.length, queued });
+    return { queued };
   }
 
   /** Runs every statistics interval: throughput, then one payload per source pair to the sink. */

@@ -262,6 +262,14 @@ export class AgentRuntime {
             return actionResults['replication.stop'].parse(await this.replication.stop(parseActionArgs('replication.stop', cmd.args).pairId));
           case 'replication.status':
             return actionResults['replication.status'].parse(this.replication.status(parseActionArgs('replication.status', cmd.args).pairId));
+          case 'replication.verify': {
+            const { pairId, paths } = parseActionArgs('replication.verify', cmd.args);
+            return actionResults['replication.verify'].parse(await this.replication.verify(pairId, paths));
+          }
+          case 'replication.resend': {
+            const { pairId, items } = parseActionArgs('replication.resend', cmd.args);
+            return actionResults['replication.resend'].parse(this.replication.resend(pairId, items));
+          }
           default:
             return runAction(cmd.action, cmd.args, { hooksDir: this.config.hooksDir });
         }

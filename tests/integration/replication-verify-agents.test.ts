@@ -1,0 +1,193 @@
+// Verify on demand and re-send, end to end through the control path with real processes (same setup
+// as replication-agents.test.ts: one gateway, two bundled tandem-agent processes, commands through
+// Redis with AgentBus). After the pair converges, the replica is damaged behind the source's back
+// (one file's content changed, another deleted, directly on the target): `replication.verify` on the
+// source agent reports exactly those two, `replication.resend` repairs them, and a second verify
+// reports nothing. The commands are refused on the target agent and for a pair that is not running.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentBus } from '@tandem/agent-bus';
+import { createTenant, ownerDb, type Tenant } from '@tandem/db/testing';
+import type { ActionResult, ReplicationStatus } from '@tandem/protocol';
+import { agentCli, enrollmentToken, freePort, startAgent, startGateway, tempDir, waitFor, type AgentHandle, type GatewayHandle } from './support/agents';
+import { sleep } from './support/replication/continuous';
+import { diffManifests, hashManifest } from './support/replication/tree';
+
+const repo = path.resolve(import.meta.dirname, '../..');
+const running: { stop: () => Promise<void> }[] = [];
+const cleanup: string[] = [];
+let bus: AgentBus;
+let gw: GatewayHandle;
+let t: Tenant;
+
+interface Enrolled {
+  dir: string;
+  agentId: string;
+  serverId: string;
+  handle: AgentHandle;
+}
+
+async function enrolAndRun(label: string): Promise<Enrolled> {
+  const dir = tempDir(label);
+  cleanup.push(dir);
+  const configPath = path.join(dir, 'agent.json');
+  const token = await enrollmentToken(t.customerX);
+  const res = await agentCli(['enroll', '--url', gw.url, `--token=${token}`, '--config', configPath, '--hooks-dir', path.join(dir, 'hooks'), '--hostname', `verify-${label}-${crypto.randomUUID().slice(0, 6)}`]);
+  expect(res.output).toContain('Enrolled as agent');
+  const config = JSON.parse(fs.readFileSync(configPath, 'utf8')) as { agentId: string; serverId: string };
+  const handle = startAgent(dir);
+  running.push(handle);
+  return { dir, agentId: config.agentId, serverId: config.serverId, handle };
+}
+
+/** Waits until the trees' hash manifests are equal; returns the last difference ([] = equal). */
+async function waitEqual(src: string, dst: string, ms: number): Promise<string[]> {
+  const end = Date.now() + ms;
+  let diff: string[] = ['not compared'];
+  while (Date.now() < end) {
+    try {
+      diff = diffManifests(await hashManifest(src), await hashManifest(dst));
+      if (diff.length === 0) return diff;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      diff = [`changing: ${(err as Error).message}`];
+    }
+    await sleep(250);
+  }
+  return diff;
+}
+
+const online = (agentId: string) => waitFor(`agent ${agentId} online`, async () => (await bus.locate(agentId)) !== null);
+
+function writeFiles(root: string, prefix: string, n: number): void {
+  fs.mkdirSync(path.join(root, prefix, 'nested dir', 'ünïcødé'), { recursive: true });
+  for (let i = 0; i < n; i++) {
+    const rel = i % 3 === 0 ? path.join(prefix, 'nested dir', 'ünïcødé', `f${i}.bin`) : path.join(prefix, `file ${i}.txt`);
+    fs.writeFileSync(path.join(root, rel), i % 3 === 0 ? randomBytes(10_000 + i * 100) : `${prefix} ${i}\n`.repeat(1 + i));
+  }
+}
+
+/** Runs fn on a directory's entries and puts its times back (the damage is to the files only). */
+function keepingDirTimes(dir: string, fn: () => void): void {
+  const st = fs.statSync(dir);
+  fn();
+  fs.utimesSync(dir, st.atimeMs / 1000, st.mtimeMs / 1000);
+}
+
+beforeAll(async () => {
+  // The test runs the bundle: always rebuild it from the current sources (about a second).
+  execFileSync(process.execPath, [path.join(repo, 'apps/agent/build.mjs')], { cwd: repo, stdio: 'inherit' });
+  bus = new AgentBus(process.env.REDIS_URL!);
+  t = await createTenant();
+  gw = await startGateway();
+  running.push(gw);
+}, 60_000);
+
+afterAll(async () => {
+  for (const p of running.reverse()) await p.stop();
+  bus?.close();
+  for (const d of cleanup) fs.rmSync(d, { recursive: true, force: true });
+});
+
+describe('replication.verify and replication.resend between two real agents', () => {
+  it('finds a damaged and a deleted file on the target, re-sends them, verifies clean', { timeout: 180_000 }, async () => {
+    const source = await enrolAndRun('source');
+    const target = await enrolAndRun('target');
+    await online(source.agentId);
+    await online(target.agentId);
+    const pair = await ownerDb().protectionPair.create({
+      data: {
+        organizationId: t.org.id,
+        customerId: t.customerX.id,
+        name: `verify-${crypto.randomUUID().slice(0, 8)}`,
+        sourceServerId: source.serverId,
+        targetServerId: target.serverId,
+        application: 'file_server',
+      },
+    });
+    const data = tempDir('verify-data');
+    cleanup.push(data);
+    const src = path.join(data, 'source', 'share');
+    const targetRoot = path.join(data, 'replica');
+    const dst = path.join(targetRoot, src);
+    writeFiles(src, 'initial', 30);
+    fs.mkdirSync(path.join(src, 'empty dir'));
+    fs.symlinkSync('initial', path.join(src, 'link'));
+
+    const port = await freePort();
+    const key = randomBytes(32).toString('base64');
+    const common = { pairId: pair.id, key, source: { roots: [src], rules: [] }, targetRoot, mode: 'checksum' as const, orphans: 'delete' as const };
+    const dump = () => `--- source agent ---\n${source.handle.output().slice(-4000)}\n--- target agent ---\n${target.handle.output().slice(-4000)}`;
+    const status = async (agentId: string) => (await bus.send(agentId, 'replication.status', { pairId: pair.id })) as ReplicationStatus;
+    const verify = async (paths?: string[]) => (await bus.send(source.agentId, 'replication.verify', { pairId: pair.id, ...(paths ? { paths } : {}) })) as ActionResult<'replication.verify'>;
+    const caughtUp = () =>
+      waitFor('the source caught up (lag 0, empty queue)', async () => {
+        const s = await status(source.agentId);
+        return s.state === 'continuous' && s.lagSeconds === 0 && s.queueFiles === 0 && s;
+      }, 30_000);
+
+    try {
+      // Not running anywhere yet: refused with a readable reason.
+      await expect(verify()).rejects.toThrow(/not running on this agent/);
+      await expect(bus.send(source.agentId, 'replication.resend', { pairId: pair.id, items: [] })).rejects.toThrow(/not running on this agent/);
+
+      expect(await bus.send(target.agentId, 'replication.start', { ...common, role: 'target', listen: { host: '127.0.0.1', port } })).toEqual({ started: true, port });
+      expect(await bus.send(source.agentId, 'replication.start', { ...common, role: 'source', connect: { host: '127.0.0.1', port } })).toEqual({ started: true, port: null });
+      expect(await waitEqual(src, dst, 30_000), dump()).toEqual([]);
+      await caughtUp();
+
+      // Only the source agent verifies and re-sends.
+      await expect(bus.send(target.agentId, 'replication.verify', { pairId: pair.id })).rejects.toThrow(/source agent/);
+      await expect(bus.send(target.agentId, 'replication.resend', { pairId: pair.id, items: [{ root: src, path: 'initial/file 1.txt' }] })).rejects.toThrow(/source agent/);
+
+      // Converged: verify finds nothing, and hashed every file.
+      const clean = await verify();
+      expect(clean.differing, dump()).toEqual([]);
+      expect(clean.truncated).toBe(false);
+      expect(clean.checkedFiles).toBe(30);
+      expect(clean.checkedBytes).toBeGreaterThan(100_000);
+
+      // Damage the replica directly on the target (the source sees nothing of it).
+      const changed = 'initial/file 4.txt';
+      const deleted = 'initial/nested dir/ünïcødé/f3.bin';
+      fs.writeFileSync(path.join(dst, ...changed.split('/')), 'tampered on the target\n');
+      keepingDirTimes(path.join(dst, ...path.dirname(deleted).split('/')), () => fs.rmSync(path.join(dst, ...deleted.split('/'))));
+      await sleep(500);
+
+      const found = await verify();
+      expect(found.truncated).toBe(false);
+      expect(found.checkedFiles).toBe(30);
+      expect(found.differing.map(({ root, path: p, kind }) => ({ root, path: p, kind })), dump()).toEqual([
+        { root: src, path: changed, kind: 'content' },
+        { root: src, path: deleted, kind: 'missing' },
+      ]);
+      for (const d of found.differing) expect(typeof d.detail).toBe('string');
+      // Scoped to a path: only what lies there.
+      const scoped = await verify(['initial/nested dir']);
+      expect(scoped.differing.map((d) => [d.path, d.kind])).toEqual([[deleted, 'missing']]);
+      expect(scoped.checkedFiles).toBe(10);
+
+      // Re-send exactly what differs; a root the pair does not have is refused.
+      await expect(bus.send(source.agentId, 'replication.resend', { pairId: pair.id, items: [{ root: path.join(data, 'other'), path: changed }] })).rejects.toThrow(/not a root/);
+      const items = found.differing.map(({ root, path: p }) => ({ root, path: p }));
+      expect(await bus.send(source.agentId, 'replication.resend', { pairId: pair.id, items })).toEqual({ queued: 2 });
+      expect(await waitEqual(src, dst, 30_000), dump()).toEqual([]);
+      await caughtUp();
+
+      const after = await verify();
+      expect(after.differing, dump()).toEqual([]);
+      expect(after).toMatchObject({ checkedFiles: 30, truncated: false });
+      expect(diffManifests(await hashManifest(src), await hashManifest(dst))).toEqual([]);
+
+      expect(await bus.send(source.agentId, 'replication.stop', { pairId: pair.id })).toEqual({ stopped: true });
+      expect(await bus.send(target.agentId, 'replication.stop', { pairId: pair.id })).toEqual({ stopped: true });
+      await expect(verify()).rejects.toThrow(/not running on this agent/);
+    } catch (err) {
+      console.log(dump());
+      throw err;
+    }
+  });
+});
