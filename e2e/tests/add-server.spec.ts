@@ -49,7 +49,10 @@ test('Add server: paste the command, the server appears online with its facts an
     const coverage = page.getByTestId('coverage-table');
     await expect(coverage.getByRole('row', { name: new RegExp(`${hostname}.*PostgreSQL.*not protected`) }).first()).toBeVisible({ timeout: 20_000 });
   } finally {
+    // The agent writes its status file until it exits: remove its directory only after that.
+    const exited = new Promise((resolve) => agent.once('exit', resolve));
     agent.kill('SIGTERM');
-    fs.rmSync(dir, { recursive: true, force: true });
+    await exited;
+    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   }
 });

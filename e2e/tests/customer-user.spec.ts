@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { demoLogin, signIn, signOut, unique } from './helpers';
+import { demoLogin, open, signIn, signOut, unique } from './helpers';
 
 test('owner creates a customer, invites a customer user, who then sees only that customer', async ({ page }) => {
   const id = unique();
@@ -28,7 +28,7 @@ test('owner creates a customer, invites a customer user, who then sees only that
   await signOut(page);
 
   // Accept the invitation as a new person.
-  await page.goto(new URL(link).pathname);
+  await open(page, new URL(link).pathname);
   await expect(page.getByText(`invites you to follow ${customerName}`)).toBeVisible();
   await page.getByLabel('Your name').fill('Casey Globex');
   await page.getByLabel('Choose a password').fill('a long enough password');
@@ -60,7 +60,7 @@ test('owner creates a customer, invites a customer user, who then sees only that
   await expect(page.getByText(/could not be found|404/i).first()).toBeVisible();
 
   // Their audit trail shows their own customer's events only.
-  await page.goto('/audit');
+  await open(page, '/audit');
   const rows = page.getByTestId('audit-table').locator('tbody tr');
   await expect(rows.first()).toBeVisible();
   await expect(page.getByTestId('audit-table')).toContainText(`${inviteeEmail} joined customer "${customerName}"`);

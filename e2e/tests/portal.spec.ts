@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { demoLogin, signIn, unique } from './helpers';
+import { demoLogin, open, signIn, unique } from './helpers';
 
 test('signed-out visitors are sent to sign-in; a wrong password is refused', async ({ page }) => {
   await page.goto('/customers');
@@ -29,7 +29,7 @@ test('owner edits and deletes a customer with confirmation, and the audit page r
   await expect(page).toHaveURL(/\/customers$/);
   await expect(page.getByRole('link', { name })).toHaveCount(0);
 
-  await page.goto('/audit');
+  await open(page, '/audit');
   await page.getByLabel('Action').selectOption('customer.delete');
   await expect(page.getByTestId('audit-table')).toContainText(`Deleted customer "${name}"`);
   await expect(page.getByTestId('audit-table')).not.toContainText('Created customer');

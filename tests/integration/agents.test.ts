@@ -185,6 +185,10 @@ describe('agents and gateways (real processes)', () => {
     expect((await agentRow(a.agentId)).status).toBe('revoked');
     const status = await agentCli(['status', '--config', a.configPath]);
     expect(status.output).toMatch(/last error:\s+4403: Credential revoked/);
+    // Refused, it waits to retry; a service stop ends that wait instead of sitting it out.
+    await a.stop();
+    expect(a.child.signalCode).not.toBe('SIGKILL');
+    expect(a.output()).not.toContain('Error');
   });
 
   it('rotates a credential: the agent keeps working, the old credential is refused', async () => {

@@ -52,6 +52,7 @@ type CommandOutcome = { ok: true; result: unknown } | { ok: false; error: { code
 export class AgentRuntime {
   private ws: WebSocket | null = null;
   private stopped = false;
+  private wakeFromBackoff: (() => void) | null = null;
   private attempt = 0;
   private clockOffsetMs: number | null = null;
   private readonly commands = new Map<string, Promise<CommandOutcome>>();
@@ -96,7 +97,15 @@ export class AgentRuntime {
       if (connectedFor > 30_000) this.attempt = 0;
       const delay = backoffDelay(this.attempt++);
       log('reconnecting', { inMs: delay });
-      await new Promise((r) => setTimeout(r, delay));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        // stop() ends the wait at once: a service stop never waits out the backoff.
+        this.wakeFromBackoff = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakeFromBackoff = null;
     }
     await this.replication.shutdown();
     this.saveStatus({ state: 'stopped' });
@@ -104,6 +113,7 @@ export class AgentRuntime {
 
   stop() {
     this.stopped = true;
+    this.wakeFromBackoff?.();
     this.ws?.close(1000, 'Agent stopping');
   }
 
