@@ -5,68 +5,18 @@
 // ReplicationSample rows. Restarting the source agent resumes the pair by itself (persisted start
 // arguments), and so does the target agent after a kill -9; replication.stop ends both sides
 // and the samples stop.
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentBus } from '@tandem/agent-bus';
-import { createTenant, ownerDb, type Tenant } from '@tandem/db/testing';
+import { ownerDb } from '@tandem/db/testing';
 import type { ReplicationStatus } from '@tandem/protocol';
-import { agentCli, enrollmentToken, freePort, startAgent, startGateway, tempDir, waitFor, type AgentHandle, type GatewayHandle } from './support/agents';
+import { freePort, tempDir, waitFor } from './support/agents';
 import { sleep, startWriter } from './support/replication/continuous';
-import { diffManifests, hashManifest } from './support/replication/tree';
+import { ReplicationHarness, waitEqual, writeFiles } from './support/replication/agents';
 
-const repo = path.resolve(import.meta.dirname, '../..');
-const running: { stop: () => Promise<void> }[] = [];
-const cleanup: string[] = [];
-let bus: AgentBus;
-let gw: GatewayHandle;
-let t: Tenant;
-
-interface Enrolled {
-  dir: string;
-  agentId: string;
-  serverId: string;
-  handle: AgentHandle;
-}
-
-async function enrolAndRun(label: string): Promise<Enrolled> {
-  const dir = tempDir(label);
-  cleanup.push(dir);
-  const configPath = path.join(dir, 'agent.json');
-  const token = await enrollmentToken(t.customerX);
-  const res = await agentCli(['enroll', '--url', gw.url, `--token=${token}`, '--config', configPath, '--hooks-dir', path.join(dir, 'hooks'), '--hostname', `repl-${label}-${crypto.randomUUID().slice(0, 6)}`]);
-  expect(res.output).toContain('Enrolled as agent');
-  const config = JSON.parse(fs.readFileSync(configPath, 'utf8')) as { agentId: string; serverId: string };
-  const handle = run(dir);
-  return { dir, agentId: config.agentId, serverId: config.serverId, handle };
-}
-
-function run(dir: string): AgentHandle {
-  const h = startAgent(dir);
-  running.push(h);
-  return h;
-}
-
-/** Waits until the trees' hash manifests are equal; returns the last difference ([] = equal). */
-async function waitEqual(src: string, dst: string, ms: number): Promise<string[]> {
-  const end = Date.now() + ms;
-  let diff: string[] = ['not compared'];
-  while (Date.now() < end) {
-    try {
-      diff = diffManifests(await hashManifest(src), await hashManifest(dst));
-      if (diff.length === 0) return diff;
-    } catch (err) {
-      // A file renamed or deleted between the walk and its hashing (the target is still applying).
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      diff = [`changing: ${(err as Error).message}`];
-    }
-    await sleep(250);
-  }
-  return diff;
-}
+const h = new ReplicationHarness('repl');
 
 /** Whether nothing listens on the loopback port any more. */
 const refused = (port: number) =>
@@ -79,41 +29,19 @@ const refused = (port: number) =>
     s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
   });
 
-const online = (agentId: string) => waitFor(`agent ${agentId} online`, async () => (await bus.locate(agentId)) !== null);
-
-function writeFiles(root: string, prefix: string, n: number): void {
-  fs.mkdirSync(path.join(root, prefix, 'nested dir', 'ünïcødé'), { recursive: true });
-  for (let i = 0; i < n; i++) {
-    const rel = i % 3 === 0 ? path.join(prefix, 'nested dir', 'ünïcødé', `f${i}.bin`) : path.join(prefix, `file ${i}.txt`);
-    fs.writeFileSync(path.join(root, rel), i % 3 === 0 ? randomBytes(10_000 + i * 100) : `${prefix} ${i}\n`.repeat(1 + i));
-  }
-}
-
-beforeAll(async () => {
-  // The test runs the bundle: always rebuild it from the current sources (about a second).
-  execFileSync(process.execPath, [path.join(repo, 'apps/agent/build.mjs')], { cwd: repo, stdio: 'inherit' });
-  bus = new AgentBus(process.env.REDIS_URL!);
-  t = await createTenant();
-  gw = await startGateway();
-  running.push(gw);
-}, 60_000);
-
-afterAll(async () => {
-  for (const p of running.reverse()) await p.stop();
-  bus?.close();
-  for (const d of cleanup) fs.rmSync(d, { recursive: true, force: true });
-});
+beforeAll(() => h.setup(), 60_000);
+afterAll(() => h.teardown());
 
 describe('file replication between two real agents', () => {
   it('starts a pair through the control path, converges, reports samples, resumes after a restart, stops', { timeout: 180_000 }, async () => {
-    const source = await enrolAndRun('source');
-    const target = await enrolAndRun('target');
-    await online(source.agentId);
-    await online(target.agentId);
+    const source = await h.enrolAndRun('source');
+    const target = await h.enrolAndRun('target');
+    await h.online(source.agentId);
+    await h.online(target.agentId);
     const pair = await ownerDb().protectionPair.create({
       data: {
-        organizationId: t.org.id,
-        customerId: t.customerX.id,
+        organizationId: h.t.org.id,
+        customerId: h.t.customerX.id,
         name: `files-${crypto.randomUUID().slice(0, 8)}`,
         sourceServerId: source.serverId,
         targetServerId: target.serverId,
@@ -121,7 +49,7 @@ describe('file replication between two real agents', () => {
       },
     });
     const data = tempDir('repl-data');
-    cleanup.push(data);
+    h.cleanup.push(data);
     const src = path.join(data, 'source', 'share');
     const targetRoot = path.join(data, 'replica');
     const dst = path.join(targetRoot, src); // the target keeps each source root at its own path under targetRoot
@@ -133,13 +61,13 @@ describe('file replication between two real agents', () => {
     const key = randomBytes(32).toString('base64');
     const common = { pairId: pair.id, key, source: { roots: [src], rules: [{ pattern: '**/*.tmp', include: false, recursive: false }] }, targetRoot, mode: 'checksum' as const, orphans: 'delete' as const };
     const dump = () => `--- source agent ---\n${source.handle.output().slice(-4000)}\n--- target agent ---\n${target.handle.output().slice(-4000)}`;
-    const status = async (agentId: string) => (await bus.send(agentId, 'replication.status', { pairId: pair.id })) as ReplicationStatus;
+    const status = async (agentId: string) => (await h.bus.send(agentId, 'replication.status', { pairId: pair.id })) as ReplicationStatus;
     const samples = () => ownerDb().replicationSample.findMany({ where: { pairId: pair.id }, orderBy: { at: 'asc' } });
 
     try {
       // Target first (it must listen), then the source.
-      expect(await bus.send(target.agentId, 'replication.start', { ...common, role: 'target', listen: { host: '127.0.0.1', port } })).toEqual({ started: true, port });
-      expect(await bus.send(source.agentId, 'replication.start', { ...common, role: 'source', connect: { host: '127.0.0.1', port } })).toEqual({ started: true, port: null });
+      expect(await h.bus.send(target.agentId, 'replication.start', { ...common, role: 'target', listen: { host: '127.0.0.1', port } })).toEqual({ started: true, port });
+      expect(await h.bus.send(source.agentId, 'replication.start', { ...common, role: 'source', connect: { host: '127.0.0.1', port } })).toEqual({ started: true, port: null });
       // The start arguments are persisted for resume, readable by the agent only (they hold the key).
       for (const a of [source, target]) {
         const file = path.join(a.dir, 'replication', pair.id, 'pair.json');
@@ -147,7 +75,7 @@ describe('file replication between two real agents', () => {
         expect(fs.statSync(path.dirname(file)).mode & 0o777).toBe(0o700);
       }
       // A bad start is refused with a readable reason and changes nothing.
-      await expect(bus.send(source.agentId, 'replication.start', { ...common, role: 'source', source: { roots: [path.join(data, 'nope')], rules: [] }, connect: { host: '127.0.0.1', port } })).rejects.toThrow(/does not exist/);
+      await expect(h.bus.send(source.agentId, 'replication.start', { ...common, role: 'source', source: { roots: [path.join(data, 'nope')], rules: [] }, connect: { host: '127.0.0.1', port } })).rejects.toThrow(/does not exist/);
       expect(await waitEqual(src, dst, 30_000), dump()).toEqual([]);
 
       // Continuous: more files, a modification, a deletion, an excluded file.
@@ -168,7 +96,7 @@ describe('file replication between two real agents', () => {
       expect(tgt1).toMatchObject({ running: true, role: 'target', state: 'listening', port });
       expect(tgt1.changesApplied).toBeGreaterThan(0);
       // Starting again with the same arguments is a no-op (no restart, no new mirror).
-      expect(await bus.send(source.agentId, 'replication.start', { ...common, role: 'source', connect: { host: '127.0.0.1', port } })).toEqual({ started: true, port: null });
+      expect(await h.bus.send(source.agentId, 'replication.start', { ...common, role: 'source', connect: { host: '127.0.0.1', port } })).toEqual({ started: true, port: null });
 
       // Restart the source agent while files keep changing: it resumes the pair by itself.
       const writer = startWriter(src, { pauseMs: 10 });
@@ -176,8 +104,8 @@ describe('file replication between two real agents', () => {
       await source.handle.stop();
       await sleep(1000); // changes while nobody watches
       const restartedAt = new Date();
-      source.handle = run(source.dir);
-      await online(source.agentId);
+      source.handle = h.run(source.dir);
+      await h.online(source.agentId);
       await sleep(1500);
       const ops = await writer.stop();
       expect(ops).toBeGreaterThan(50);
@@ -193,17 +121,17 @@ describe('file replication between two real agents', () => {
       await sleep(300);
       await target.handle.stop('SIGKILL');
       await sleep(1000);
-      target.handle = run(target.dir);
-      await online(target.agentId);
+      target.handle = h.run(target.dir);
+      await h.online(target.agentId);
       await sleep(1000);
       await writer2.stop();
       expect(await waitEqual(src, dst, 30_000), dump()).toEqual([]);
       expect(target.handle.output()).toContain('replication pair resumed');
 
       // Stop both sides: the sessions end, the samples stop, the arguments are forgotten.
-      expect(await bus.send(source.agentId, 'replication.stop', { pairId: pair.id })).toEqual({ stopped: true });
-      expect(await bus.send(target.agentId, 'replication.stop', { pairId: pair.id })).toEqual({ stopped: true });
-      expect(await bus.send(target.agentId, 'replication.stop', { pairId: pair.id })).toEqual({ stopped: false });
+      expect(await h.bus.send(source.agentId, 'replication.stop', { pairId: pair.id })).toEqual({ stopped: true });
+      expect(await h.bus.send(target.agentId, 'replication.stop', { pairId: pair.id })).toEqual({ stopped: true });
+      expect(await h.bus.send(target.agentId, 'replication.stop', { pairId: pair.id })).toEqual({ stopped: false });
       expect(await status(source.agentId)).toMatchObject({ running: false, state: 'not-running' });
       expect(await status(target.agentId)).toMatchObject({ running: false, state: 'not-running' });
       for (const a of [source, target]) expect(fs.existsSync(path.join(a.dir, 'replication', pair.id, 'pair.json'))).toBe(false);

@@ -4,71 +4,18 @@
 // (one file's content changed, another deleted, directly on the target): `replication.verify` on the
 // source agent reports exactly those two, `replication.resend` repairs them, and a second verify
 // reports nothing. The commands are refused on the target agent and for a pair that is not running.
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentBus } from '@tandem/agent-bus';
-import { createTenant, ownerDb, type Tenant } from '@tandem/db/testing';
+import { ownerDb } from '@tandem/db/testing';
 import type { ActionResult, ReplicationStatus } from '@tandem/protocol';
-import { agentCli, enrollmentToken, freePort, startAgent, startGateway, tempDir, waitFor, type AgentHandle, type GatewayHandle } from './support/agents';
+import { freePort, tempDir, waitFor } from './support/agents';
 import { sleep } from './support/replication/continuous';
+import { ReplicationHarness, waitEqual, writeFiles } from './support/replication/agents';
 import { diffManifests, hashManifest } from './support/replication/tree';
 
-const repo = path.resolve(import.meta.dirname, '../..');
-const running: { stop: () => Promise<void> }[] = [];
-const cleanup: string[] = [];
-let bus: AgentBus;
-let gw: GatewayHandle;
-let t: Tenant;
-
-interface Enrolled {
-  dir: string;
-  agentId: string;
-  serverId: string;
-  handle: AgentHandle;
-}
-
-async function enrolAndRun(label: string): Promise<Enrolled> {
-  const dir = tempDir(label);
-  cleanup.push(dir);
-  const configPath = path.join(dir, 'agent.json');
-  const token = await enrollmentToken(t.customerX);
-  const res = await agentCli(['enroll', '--url', gw.url, `--token=${token}`, '--config', configPath, '--hooks-dir', path.join(dir, 'hooks'), '--hostname', `verify-${label}-${crypto.randomUUID().slice(0, 6)}`]);
-  expect(res.output).toContain('Enrolled as agent');
-  const config = JSON.parse(fs.readFileSync(configPath, 'utf8')) as { agentId: string; serverId: string };
-  const handle = startAgent(dir);
-  running.push(handle);
-  return { dir, agentId: config.agentId, serverId: config.serverId, handle };
-}
-
-/** Waits until the trees' hash manifests are equal; returns the last difference ([] = equal). */
-async function waitEqual(src: string, dst: string, ms: number): Promise<string[]> {
-  const end = Date.now() + ms;
-  let diff: string[] = ['not compared'];
-  while (Date.now() < end) {
-    try {
-      diff = diffManifests(await hashManifest(src), await hashManifest(dst));
-      if (diff.length === 0) return diff;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      diff = [`changing: ${(err as Error).message}`];
-    }
-    await sleep(250);
-  }
-  return diff;
-}
-
-const online = (agentId: string) => waitFor(`agent ${agentId} online`, async () => (await bus.locate(agentId)) !== null);
-
-function writeFiles(root: string, prefix: string, n: number): void {
-  fs.mkdirSync(path.join(root, prefix, 'nested dir', 'ünïcødé'), { recursive: true });
-  for (let i = 0; i < n; i++) {
-    const rel = i % 3 === 0 ? path.join(prefix, 'nested dir', 'ünïcødé', `f${i}.bin`) : path.join(prefix, `file ${i}.txt`);
-    fs.writeFileSync(path.join(root, rel), i % 3 === 0 ? randomBytes(10_000 + i * 100) : `${prefix} ${i}\n`.repeat(1 + i));
-  }
-}
+const h = new ReplicationHarness('verify');
 
 /** Runs fn on a directory's entries and puts its times back (the damage is to the files only). */
 function keepingDirTimes(dir: string, fn: () => void): void {
@@ -77,31 +24,19 @@ function keepingDirTimes(dir: string, fn: () => void): void {
   fs.utimesSync(dir, st.atimeMs / 1000, st.mtimeMs / 1000);
 }
 
-beforeAll(async () => {
-  // The test runs the bundle: always rebuild it from the current sources (about a second).
-  execFileSync(process.execPath, [path.join(repo, 'apps/agent/build.mjs')], { cwd: repo, stdio: 'inherit' });
-  bus = new AgentBus(process.env.REDIS_URL!);
-  t = await createTenant();
-  gw = await startGateway();
-  running.push(gw);
-}, 60_000);
-
-afterAll(async () => {
-  for (const p of running.reverse()) await p.stop();
-  bus?.close();
-  for (const d of cleanup) fs.rmSync(d, { recursive: true, force: true });
-});
+beforeAll(() => h.setup(), 60_000);
+afterAll(() => h.teardown());
 
 describe('replication.verify and replication.resend between two real agents', () => {
   it('finds a damaged and a deleted file on the target, re-sends them, verifies clean', { timeout: 180_000 }, async () => {
-    const source = await enrolAndRun('source');
-    const target = await enrolAndRun('target');
-    await online(source.agentId);
-    await online(target.agentId);
+    const source = await h.enrolAndRun('source');
+    const target = await h.enrolAndRun('target');
+    await h.online(source.agentId);
+    await h.online(target.agentId);
     const pair = await ownerDb().protectionPair.create({
       data: {
-        organizationId: t.org.id,
-        customerId: t.customerX.id,
+        organizationId: h.t.org.id,
+        customerId: h.t.customerX.id,
         name: `verify-${crypto.randomUUID().slice(0, 8)}`,
         sourceServerId: source.serverId,
         targetServerId: target.serverId,
@@ -109,7 +44,7 @@ describe('replication.verify and replication.resend between two real agents', ()
       },
     });
     const data = tempDir('verify-data');
-    cleanup.push(data);
+    h.cleanup.push(data);
     const src = path.join(data, 'source', 'share');
     const targetRoot = path.join(data, 'replica');
     const dst = path.join(targetRoot, src);
@@ -121,8 +56,8 @@ describe('replication.verify and replication.resend between two real agents', ()
     const key = randomBytes(32).toString('base64');
     const common = { pairId: pair.id, key, source: { roots: [src], rules: [] }, targetRoot, mode: 'checksum' as const, orphans: 'delete' as const };
     const dump = () => `--- source agent ---\n${source.handle.output().slice(-4000)}\n--- target agent ---\n${target.handle.output().slice(-4000)}`;
-    const status = async (agentId: string) => (await bus.send(agentId, 'replication.status', { pairId: pair.id })) as ReplicationStatus;
-    const verify = async (paths?: string[]) => (await bus.send(source.agentId, 'replication.verify', { pairId: pair.id, ...(paths ? { paths } : {}) })) as ActionResult<'replication.verify'>;
+    const status = async (agentId: string) => (await h.bus.send(agentId, 'replication.status', { pairId: pair.id })) as ReplicationStatus;
+    const verify = async (paths?: string[]) => (await h.bus.send(source.agentId, 'replication.verify', { pairId: pair.id, ...(paths ? { paths } : {}) })) as ActionResult<'replication.verify'>;
     const caughtUp = () =>
       waitFor('the source caught up (lag 0, empty queue)', async () => {
         const s = await status(source.agentId);
@@ -132,16 +67,16 @@ describe('replication.verify and replication.resend between two real agents', ()
     try {
       // Not running anywhere yet: refused with a readable reason.
       await expect(verify()).rejects.toThrow(/not running on this agent/);
-      await expect(bus.send(source.agentId, 'replication.resend', { pairId: pair.id, items: [] })).rejects.toThrow(/not running on this agent/);
+      await expect(h.bus.send(source.agentId, 'replication.resend', { pairId: pair.id, items: [] })).rejects.toThrow(/not running on this agent/);
 
-      expect(await bus.send(target.agentId, 'replication.start', { ...common, role: 'target', listen: { host: '127.0.0.1', port } })).toEqual({ started: true, port });
-      expect(await bus.send(source.agentId, 'replication.start', { ...common, role: 'source', connect: { host: '127.0.0.1', port } })).toEqual({ started: true, port: null });
+      expect(await h.bus.send(target.agentId, 'replication.start', { ...common, role: 'target', listen: { host: '127.0.0.1', port } })).toEqual({ started: true, port });
+      expect(await h.bus.send(source.agentId, 'replication.start', { ...common, role: 'source', connect: { host: '127.0.0.1', port } })).toEqual({ started: true, port: null });
       expect(await waitEqual(src, dst, 30_000), dump()).toEqual([]);
       await caughtUp();
 
       // Only the source agent verifies and re-sends.
-      await expect(bus.send(target.agentId, 'replication.verify', { pairId: pair.id })).rejects.toThrow(/source agent/);
-      await expect(bus.send(target.agentId, 'replication.resend', { pairId: pair.id, items: [{ root: src, path: 'initial/file 1.txt' }] })).rejects.toThrow(/source agent/);
+      await expect(h.bus.send(target.agentId, 'replication.verify', { pairId: pair.id })).rejects.toThrow(/source agent/);
+      await expect(h.bus.send(target.agentId, 'replication.resend', { pairId: pair.id, items: [{ root: src, path: 'initial/file 1.txt' }] })).rejects.toThrow(/source agent/);
 
       // Converged: verify finds nothing, and hashed every file.
       const clean = await verify();
@@ -171,9 +106,9 @@ describe('replication.verify and replication.resend between two real agents', ()
       expect(scoped.checkedFiles).toBe(10);
 
       // Re-send exactly what differs; a root the pair does not have is refused.
-      await expect(bus.send(source.agentId, 'replication.resend', { pairId: pair.id, items: [{ root: path.join(data, 'other'), path: changed }] })).rejects.toThrow(/not a root/);
+      await expect(h.bus.send(source.agentId, 'replication.resend', { pairId: pair.id, items: [{ root: path.join(data, 'other'), path: changed }] })).rejects.toThrow(/not a root/);
       const items = found.differing.map(({ root, path: p }) => ({ root, path: p }));
-      expect(await bus.send(source.agentId, 'replication.resend', { pairId: pair.id, items })).toEqual({ queued: 2 });
+      expect(await h.bus.send(source.agentId, 'replication.resend', { pairId: pair.id, items })).toEqual({ queued: 2 });
       expect(await waitEqual(src, dst, 30_000), dump()).toEqual([]);
       await caughtUp();
 
@@ -182,8 +117,8 @@ describe('replication.verify and replication.resend between two real agents', ()
       expect(after).toMatchObject({ checkedFiles: 30, truncated: false });
       expect(diffManifests(await hashManifest(src), await hashManifest(dst))).toEqual([]);
 
-      expect(await bus.send(source.agentId, 'replication.stop', { pairId: pair.id })).toEqual({ stopped: true });
-      expect(await bus.send(target.agentId, 'replication.stop', { pairId: pair.id })).toEqual({ stopped: true });
+      expect(await h.bus.send(source.agentId, 'replication.stop', { pairId: pair.id })).toEqual({ stopped: true });
+      expect(await h.bus.send(target.agentId, 'replication.stop', { pairId: pair.id })).toEqual({ stopped: true });
       await expect(verify()).rejects.toThrow(/not running on this agent/);
     } catch (err) {
       console.log(dump());
