@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ownerDb } from '@tandem/db/testing';
 import type { ReplicationStatus } from '@tandem/protocol';
-import { freePort, tempDir, waitFor } from './support/agents';
+import { freePort, waitFor } from './support/agents';
 import { sleep, startWriter } from './support/replication/continuous';
 import { ReplicationHarness, waitEqual, writeFiles } from './support/replication/agents';
 
@@ -34,25 +34,7 @@ afterAll(() => h.teardown());
 
 describe('file replication between two real agents', () => {
   it('starts a pair through the control path, converges, reports samples, resumes after a restart, stops', { timeout: 180_000 }, async () => {
-    const source = await h.enrolAndRun('source');
-    const target = await h.enrolAndRun('target');
-    await h.online(source.agentId);
-    await h.online(target.agentId);
-    const pair = await ownerDb().protectionPair.create({
-      data: {
-        organizationId: h.t.org.id,
-        customerId: h.t.customerX.id,
-        name: `files-${crypto.randomUUID().slice(0, 8)}`,
-        sourceServerId: source.serverId,
-        targetServerId: target.serverId,
-        application: 'file_server',
-      },
-    });
-    const data = tempDir('repl-data');
-    h.cleanup.push(data);
-    const src = path.join(data, 'source', 'share');
-    const targetRoot = path.join(data, 'replica');
-    const dst = path.join(targetRoot, src); // the target keeps each source root at its own path under targetRoot
+    const { source, target, pair, src, targetRoot, dst } = await h.twoAgentPair();
     writeFiles(src, 'initial', 30);
     fs.mkdirSync(path.join(src, 'empty dir'));
     fs.symlinkSync('initial', path.join(src, 'link'));
@@ -75,7 +57,7 @@ describe('file replication between two real agents', () => {
         expect(fs.statSync(path.dirname(file)).mode & 0o777).toBe(0o700);
       }
       // A bad start is refused with a readable reason and changes nothing.
-      await expect(h.bus.send(source.agentId, 'replication.start', { ...common, role: 'source', source: { roots: [path.join(data, 'nope')], rules: [] }, connect: { host: '127.0.0.1', port } })).rejects.toThrow(/does not exist/);
+      await expect(h.bus.send(source.agentId, 'replication.start', { ...common, role: 'source', source: { roots: [path.join(path.dirname(targetRoot), 'nope')], rules: [] }, connect: { host: '127.0.0.1', port } })).rejects.toThrow(/does not exist/);
       expect(await waitEqual(src, dst, 30_000), dump()).toEqual([]);
 
       // Continuous: more files, a modification, a deletion, an excluded file.

@@ -8,9 +8,8 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ownerDb } from '@tandem/db/testing';
 import type { ActionResult, ReplicationStatus } from '@tandem/protocol';
-import { freePort, tempDir, waitFor } from './support/agents';
+import { freePort, waitFor } from './support/agents';
 import { sleep } from './support/replication/continuous';
 import { ReplicationHarness, waitEqual, writeFiles } from './support/replication/agents';
 import { diffManifests, hashManifest } from './support/replication/tree';
@@ -29,25 +28,7 @@ afterAll(() => h.teardown());
 
 describe('replication.verify and replication.resend between two real agents', () => {
   it('finds a damaged and a deleted file on the target, re-sends them, verifies clean', { timeout: 180_000 }, async () => {
-    const source = await h.enrolAndRun('source');
-    const target = await h.enrolAndRun('target');
-    await h.online(source.agentId);
-    await h.online(target.agentId);
-    const pair = await ownerDb().protectionPair.create({
-      data: {
-        organizationId: h.t.org.id,
-        customerId: h.t.customerX.id,
-        name: `verify-${crypto.randomUUID().slice(0, 8)}`,
-        sourceServerId: source.serverId,
-        targetServerId: target.serverId,
-        application: 'file_server',
-      },
-    });
-    const data = tempDir('verify-data');
-    h.cleanup.push(data);
-    const src = path.join(data, 'source', 'share');
-    const targetRoot = path.join(data, 'replica');
-    const dst = path.join(targetRoot, src);
+    const { source, target, pair, src, targetRoot, dst } = await h.twoAgentPair();
     writeFiles(src, 'initial', 30);
     fs.mkdirSync(path.join(src, 'empty dir'));
     fs.symlinkSync('initial', path.join(src, 'link'));
@@ -106,7 +87,7 @@ describe('replication.verify and replication.resend between two real agents', ()
       expect(scoped.checkedFiles).toBe(10);
 
       // Re-send exactly what differs; a root the pair does not have is refused.
-      await expect(h.bus.send(source.agentId, 'replication.resend', { pairId: pair.id, items: [{ root: path.join(data, 'other'), path: changed }] })).rejects.toThrow(/not a root/);
+      await expect(h.bus.send(source.agentId, 'replication.resend', { pairId: pair.id, items: [{ root: path.join(path.dirname(targetRoot), 'other'), path: changed }] })).rejects.toThrow(/not a root/);
       const items = found.differing.map(({ root, path: p }) => ({ root, path: p }));
       expect(await h.bus.send(source.agentId, 'replication.resend', { pairId: pair.id, items })).toEqual({ queued: 2 });
       expect(await waitEqual(src, dst, 30_000), dump()).toEqual([]);

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { AgentBus } from '@tandem/agent-bus';
-import { createTenant, type Tenant } from '@tandem/db/testing';
+import { createTenant, ownerDb, type Tenant } from '@tandem/db/testing';
 import { agentCli, enrollmentToken, startAgent, startGateway, tempDir, waitFor, type AgentHandle, type GatewayHandle } from '../agents';
 import { sleep } from './continuous';
 import { diffManifests, hashManifest } from './tree';
@@ -66,6 +66,33 @@ export class ReplicationHarness {
 
   online(agentId: string) {
     return waitFor(`agent ${agentId} online`, async () => (await this.bus.locate(agentId)) !== null);
+  }
+
+  /**
+   * Two online agents, a ProtectionPair between their servers, and the directories: `src` on the
+   * source, `targetRoot` given to the target, `dst` where the replica of `src` appears.
+   */
+  async twoAgentPair() {
+    const source = await this.enrolAndRun('source');
+    const target = await this.enrolAndRun('target');
+    await this.online(source.agentId);
+    await this.online(target.agentId);
+    const pair = await ownerDb().protectionPair.create({
+      data: {
+        organizationId: this.t.org.id,
+        customerId: this.t.customerX.id,
+        name: `${this.label}-${crypto.randomUUID().slice(0, 8)}`,
+        sourceServerId: source.serverId,
+        targetServerId: target.serverId,
+        application: 'file_server',
+      },
+    });
+    const data = tempDir(`${this.label}-data`);
+    this.cleanup.push(data);
+    const src = path.join(data, 'source', 'share');
+    const targetRoot = path.join(data, 'replica');
+    // The target keeps each source root at its own path under targetRoot.
+    return { source, target, pair, src, targetRoot, dst: path.join(targetRoot, src) };
   }
 }
 
