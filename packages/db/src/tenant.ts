@@ -16,7 +16,7 @@ export interface TenantScope {
 /** Models whose rows belong to exactly one customer (customerId required). */
 export const customerOwnedModels = new Set([
   'CustomerMembership', 'Server', 'Agent', 'EnrollmentToken', 'ProtectionPair', 'ValidationRun', 'Finding',
-  'Operation', 'OperationStep', 'Approval', 'ReplicationSample',
+  'Operation', 'OperationStep', 'Approval', 'ReplicationSample', 'PairEvent', 'PairMonitor',
 ]);
 /** Models with an optional customerId: customer users see only their own customer's rows. */
 export const customerOptionalModels = new Set(['Invitation', 'Credential', 'AlertRule', 'AuditEvent']);

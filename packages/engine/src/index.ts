@@ -2,3 +2,4 @@
 export * from './errors.ts';
 export * from './roles.ts';
 export * from './validation.ts';
+export * from './pair/index.ts';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { absolutePathSchema, replicationRuleSchema, replicationSetSchema } from '@tandem/engine';
 
 // Actions the control plane can ask an agent to carry out. Each has validated arguments, a
 // timeout, and a typed result. (Collectors and executors live in apps/agent.)
@@ -19,36 +20,8 @@ const hookName = z
 
 // ---- file replication ----
 
-/** Absolute on either platform: `/srv/data`, `\\share\\x`, `C:\\data`, `C:/data`. */
-const absolutePath = (message = 'must be an absolute path') =>
-  z
-    .string()
-    .min(1)
-    .max(4096)
-    .refine((p) => /^([/\\]|[A-Za-z]:[/\\])/.test(p), message)
-    .refine((p) => !p.includes('\0'), 'paths cannot contain NUL');
-
-/** One include/exclude rule of a replication set (semantics in apps/agent/src/replication/set.ts). */
-export const replicationRuleSchema = z.object({
-  pattern: z
-    .string()
-    .min(1, 'a rule needs a pattern')
-    .max(1024)
-    .refine((p) => !p.startsWith('/'), 'rule patterns are relative to the root (no leading /)')
-    .refine((p) => !p.includes('\0'), 'rule patterns cannot contain NUL')
-    .refine((p) => !p.split('/').includes('..'), 'rule patterns cannot contain ..'),
-  include: z.boolean(),
-  recursive: z.boolean(),
-});
-
-/** What a file pair protects: absolute roots on the source plus rules (last match wins). */
-export const replicationSetSchema = z.object({
-  roots: z
-    .array(absolutePath('each root must be an absolute path'))
-    .min(1, 'a replication set needs at least one root')
-    .max(64),
-  rules: z.array(replicationRuleSchema).max(1000).default([]),
-});
+const absolutePath = absolutePathSchema;
+export { replicationRuleSchema, replicationSetSchema };
 
 const hostSchema = z.string().min(1).max(255);
 const portSchema = z.number().int().min(1).max(65_535);
@@ -156,6 +129,57 @@ export const replicationResendArgsSchema = z.strictObject({
   items: z.array(z.strictObject({ root: z.string().min(1).max(4096), path: replicationRelPath })).max(10_000),
 });
 
+/**
+ * `replication.check-set` (source agent): whether each root of a replication set exists and is a
+ * directory, before enabling protection.
+ */
+export const replicationCheckSetResultSchema = z.strictObject({
+  roots: z.array(z.strictObject({ root: z.string(), exists: z.boolean(), directory: z.boolean(), error: z.string().max(2000).nullable() })).max(64),
+});
+
+// ---- failure monitor ----
+
+/** The source agent answers probes; the target agent sends them and reports what it sees. */
+export const monitorStartArgsSchema = z
+  .strictObject({
+    pairId: z.uuid(),
+    role: z.enum(['source', 'target']),
+    /** The pair's key, base64 (probes and answers are HMAC-signed with it). */
+    key: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'the key is 32 bytes in base64'),
+    method: z.enum(['agent', 'icmp']).default('agent'),
+    /** Source: the UDP port to answer on (0 = any free port, for tests). Target: the port to probe. */
+    port: listenPortSchema,
+    /** Target only: the source addresses to probe. */
+    addresses: z.array(hostSchema).max(16).default([]),
+    intervalMs: z.number().int().min(100).max(3_600_000).default(5000),
+    missed: z.number().int().min(1).max(100).default(5),
+    trigger: z.enum(['all', 'any']).default('all'),
+  })
+  .refine((a) => a.role === 'source' || a.addresses.length > 0, { message: 'a target needs addresses to probe', path: ['addresses'] })
+  .refine((a) => a.role === 'source' || a.port > 0, { message: 'a target needs the port to probe', path: ['port'] });
+export type MonitorStartArgs = z.infer<typeof monitorStartArgsSchema>;
+
+export const monitorAddressStateSchema = z.strictObject({
+  address: z.string().max(255),
+  reachable: z.boolean(),
+  /** Probes in a row without an answer. */
+  missed: z.number().int().nonnegative(),
+  lastOkAt: z.number().int().nullable(),
+});
+export type MonitorAddressState = z.infer<typeof monitorAddressStateSchema>;
+
+export const monitorStatusSchema = z.strictObject({
+  pairId: z.uuid(),
+  running: z.boolean(),
+  role: z.enum(['source', 'target']).nullable(),
+  /** Source: the UDP port it answers on. */
+  port: z.number().int().nullable(),
+  /** Target: ok while the trigger condition is not met, lost once it is. */
+  state: z.enum(['ok', 'lost']).nullable(),
+  addresses: z.array(monitorAddressStateSchema).max(16),
+});
+export type MonitorStatus = z.infer<typeof monitorStatusSchema>;
+
 export const actionArgs = {
   'service.start': z.strictObject({ name: serviceName }),
   'service.stop': z.strictObject({ name: serviceName }),
@@ -175,6 +199,10 @@ export const actionArgs = {
   'replication.status': z.strictObject({ pairId: z.uuid() }),
   'replication.verify': replicationVerifyArgsSchema,
   'replication.resend': replicationResendArgsSchema,
+  'replication.check-set': z.strictObject({ source: replicationSetSchema }),
+  'monitor.start': monitorStartArgsSchema,
+  'monitor.stop': z.strictObject({ pairId: z.uuid() }),
+  'monitor.status': z.strictObject({ pairId: z.uuid() }),
 } as const;
 export type ActionName = keyof typeof actionArgs;
 export const actionNames = Object.keys(actionArgs) as ActionName[];
@@ -215,6 +243,10 @@ export const actionResults = {
   'replication.status': replicationStatusSchema,
   'replication.verify': replicationVerifyResultSchema,
   'replication.resend': z.strictObject({ queued: z.number().int().nonnegative() }),
+  'replication.check-set': replicationCheckSetResultSchema,
+  'monitor.start': z.strictObject({ started: z.literal(true), port: z.number().int().nullable() }),
+  'monitor.stop': z.strictObject({ stopped: z.boolean() }),
+  'monitor.status': monitorStatusSchema,
 } as const satisfies Record<ActionName, z.ZodType>;
 export type ActionResult<A extends ActionName> = z.infer<(typeof actionResults)[A]>;
 

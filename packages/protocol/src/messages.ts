@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { actionNames, MAX_COMMAND_TIMEOUT_MS } from './actions.ts';
+import { actionNames, MAX_COMMAND_TIMEOUT_MS, monitorAddressStateSchema } from './actions.ts';
 import { envelopeSchema, MAX_FRAME_BYTES, type Envelope } from './envelope.ts';
 import { factsSchema } from './facts.ts';
 
@@ -30,6 +30,18 @@ export const agentMessages = {
     throughputBps: z.number().nonnegative(),
     /** Age of the oldest change not yet applied on the target (the pair's RPO); null: unknown. */
     lagSeconds: z.number().nonnegative().nullable(),
+  }),
+  /**
+   * The target agent's view of a pair's source: sent when the state changes and at least every
+   * probe interval while it runs (the control plane stops believing a stale view).
+   */
+  'monitor.report': z.strictObject({
+    pairId: z.uuid(),
+    at: z.number().int().positive(),
+    state: z.enum(['ok', 'lost']),
+    /** When the trigger condition was first met (state lost). */
+    lostSince: z.number().int().positive().nullable(),
+    addresses: z.array(monitorAddressStateSchema).max(16),
   }),
   'command.result': z.discriminatedUnion('ok', [
     z.strictObject({ commandId, ok: z.literal(true), result: z.unknown() }),

@@ -1,0 +1,6 @@
+export * from './replication-set.ts';
+export * from './settings.ts';
+export * from './defaults.ts';
+export * from './status.ts';
+export * from './plans.ts';
+export * from './detection.ts';

@@ -1,0 +1,214 @@
+import { z } from 'zod';
+import { replicationSetSchema } from './replication-set.ts';
+
+// A protection pair's configuration: what the wizard edits and what enabling protection turns
+// into agent commands. Stored as JSON on the pair and parsed with these schemas on every read
+// and write, so a stored value that no longer fits is noticed, never half-used.
+
+export const applications = ['file_server', 'generic_service', 'postgresql', 'mariadb', 'sql_server', 'exchange', 'sharepoint'] as const;
+export const applicationSchema = z.enum(applications, { error: 'Choose an application' });
+export type Application = z.infer<typeof applicationSchema>;
+
+export const applicationLabels: Record<Application, string> = {
+  file_server: 'File server',
+  generic_service: 'Generic service',
+  postgresql: 'PostgreSQL',
+  mariadb: 'MariaDB / MySQL',
+  sql_server: 'SQL Server',
+  exchange: 'Exchange',
+  sharepoint: 'SharePoint',
+};
+
+export const replicationMethods = ['file', 'postgresql_streaming', 'mariadb_replication', 'sql_log_shipping'] as const;
+export type ReplicationMethod = (typeof replicationMethods)[number];
+
+/** How each application's data travels: databases use their own replication, never raw files. */
+export const replicationMethodFor: Record<Application, ReplicationMethod> = {
+  file_server: 'file',
+  generic_service: 'file',
+  postgresql: 'postgresql_streaming',
+  mariadb: 'mariadb_replication',
+  sql_server: 'sql_log_shipping',
+  exchange: 'file',
+  sharepoint: 'file',
+};
+
+/** Methods the agents can run today; enabling a pair with another method is refused with this reason. */
+export const methodSupport: Record<ReplicationMethod, string | null> = {
+  file: null,
+  postgresql_streaming: 'PostgreSQL streaming pairs cannot be enabled from the portal yet: the agent actions exist, the enable runbook for them does not.',
+  mariadb_replication: 'MariaDB replication is not built yet.',
+  sql_log_shipping: 'SQL Server log shipping is not built yet.',
+};
+
+const host = z
+  .string()
+  .trim()
+  .min(1, 'Enter an address')
+  .max(255)
+  .regex(/^[A-Za-z0-9.:_-]+$/, 'Use an IP address or a host name (letters, digits, . : - _)');
+const serviceName = z
+  .string()
+  .trim()
+  .min(1, 'A service needs a name')
+  .max(256)
+  .regex(/^[A-Za-z0-9@._:+$\- ]+$/, 'Service names may use letters, digits, spaces and @ . _ : + - $');
+const port = (what: string) => z.number({ error: `${what} must be a number` }).int(`${what} must be a whole number`).min(1, `${what} must be 1–65535`).max(65_535, `${what} must be 1–65535`);
+
+export const DEFAULT_DATA_PORT = 6320;
+export const DEFAULT_MONITOR_PORT = 6321;
+
+export const monitorSettingsSchema = z.object({
+  /** agent: the target agent sends signed UDP probes that the source agent answers; icmp: plain ping. */
+  method: z.enum(['agent', 'icmp']).default('agent'),
+  /** Source addresses the target probes. */
+  addresses: z.array(host).min(1, 'Monitor at least one source address').max(16),
+  /** UDP port the source agent answers probes on (method agent). */
+  port: port('The monitor port').default(DEFAULT_MONITOR_PORT),
+  intervalSeconds: z.number().int('Whole seconds only').min(1, 'The interval is at least 1 second').max(3600, 'The interval is at most an hour').default(5),
+  missed: z.number().int('A whole number of probes').min(1, 'Allow at least 1 missed probe').max(100, 'At most 100 missed probes').default(5),
+  /** all: the source is lost when every address stops answering; any: when one does. */
+  trigger: z.enum(['all', 'any']).default('all'),
+  /** both: the target and the control plane must agree; target-only: for sites the control plane cannot see. */
+  observers: z.enum(['both', 'target-only']).default('both'),
+});
+export type MonitorSettings = z.infer<typeof monitorSettingsSchema>;
+
+export const failoverSettingsSchema = z.object({
+  enabled: z.boolean().default(true),
+  /** dns: repoint DNS records at the target; identity: the target takes over the source's name and addresses. */
+  type: z.enum(['dns', 'identity']).default('dns'),
+  /** Started on the target in this order at failover. */
+  services: z.array(serviceName).max(100).default([]),
+  /** Further services to start after the application's own (anti-virus, add-ons). */
+  extraServices: z.array(serviceName).max(100).default([]),
+  /** Cluster resources to bring online (when the source is clustered). */
+  clusterResources: z.array(z.string().trim().min(1).max(256)).max(100).default([]),
+  monitor: monitorSettingsSchema,
+  /** On by default: a detected failure waits for a person to approve the failover. */
+  manualIntervention: z.boolean().default(true),
+});
+export type FailoverSettings = z.infer<typeof failoverSettingsSchema>;
+
+export const connectionSettingsSchema = z.object({
+  /** The target address the source sends replication to. */
+  route: host,
+  port: port('The data port').default(DEFAULT_DATA_PORT),
+  mirror: z.enum(['checksum', 'full', 'differences']).default('checksum'),
+  compression: z.enum(['off', 'fast', 'best']).default('off'),
+  /** Kilobits per second on the wire; null: no limit. */
+  bandwidthLimitKbps: z.number().int('Whole kbit/s only').min(64, 'A limit below 64 kbit/s would never finish a mirror').max(100_000_000).nullable().default(null),
+  orphans: z.enum(['keep', 'delete', 'move-aside']).default('delete'),
+  /** Where the copy lives on the target: "/" keeps the source's own paths. */
+  targetRoot: z
+    .string()
+    .trim()
+    .min(1, 'Enter a directory on the target')
+    .max(4096)
+    .refine((p) => /^([/\\]|[A-Za-z]:[/\\])/.test(p), 'The target directory must be an absolute path'),
+});
+export type ConnectionSettings = z.infer<typeof connectionSettingsSchema>;
+
+export const dnsSettingsSchema = z.object({
+  servers: z.array(host).max(8).default([]),
+  zone: z
+    .string()
+    .trim()
+    .max(253)
+    .regex(/^$|^([A-Za-z0-9-]+\.)*[A-Za-z0-9-]+\.?$/, 'Enter a zone name such as corp.example.com')
+    .default(''),
+  /** Each monitored source address and the target address that replaces it in DNS. */
+  addressMap: z.array(z.object({ source: host, target: host })).max(16).default([]),
+  ttlSeconds: z.number().int().min(0, 'The TTL cannot be negative').max(86_400, 'The TTL is at most a day (86400 s)').default(300),
+  /** A stored credential (TSIG key or domain account) allowed to update the zone. */
+  credentialId: z.uuid({ error: 'Choose a credential' }).nullable().default(null),
+});
+export type DnsSettings = z.infer<typeof dnsSettingsSchema>;
+
+const hookScript = z.string().max(64 * 1024, 'A hook script is at most 64 KiB').nullable().default(null);
+export const hooksSchema = z.object({
+  beforeFailover: hookScript,
+  afterFailover: hookScript,
+  beforeFailback: hookScript,
+  afterFailback: hookScript,
+  beforeRestore: hookScript,
+  afterRestore: hookScript,
+});
+export type Hooks = z.infer<typeof hooksSchema>;
+export const hookLabels: Record<keyof Hooks, string> = {
+  beforeFailover: 'Before failover',
+  afterFailover: 'After failover',
+  beforeFailback: 'Before failback',
+  afterFailback: 'After failback',
+  beforeRestore: 'Before restore',
+  afterRestore: 'After restore',
+};
+
+export const pairNameSchema = z.string().trim().min(1, 'Give the pair a name').max(120, 'Keep the name under 120 characters');
+
+/** Everything the wizard sets; cross-field rules live here so every caller gets them. */
+export const pairSettingsSchema = z
+  .object({
+    name: pairNameSchema,
+    application: applicationSchema,
+    /** File pairs only; native methods replicate the database itself. */
+    replicationSet: replicationSetSchema.nullable(),
+    failover: failoverSettingsSchema,
+    connection: connectionSettingsSchema,
+    dns: dnsSettingsSchema,
+    hooks: hooksSchema,
+  })
+  .superRefine((s, ctx) => {
+    if (s.failover.enabled && s.failover.type === 'dns') {
+      if (s.dns.servers.length === 0) ctx.addIssue({ code: 'custom', path: ['dns', 'servers'], message: 'DNS failover needs at least one DNS server to update' });
+      if (!s.dns.zone) ctx.addIssue({ code: 'custom', path: ['dns', 'zone'], message: 'DNS failover needs the zone that holds the source’s records' });
+      if (s.dns.addressMap.length === 0) ctx.addIssue({ code: 'custom', path: ['dns', 'addressMap'], message: 'Map at least one source address to a target address' });
+    }
+    const targets = s.dns.addressMap.map((m) => m.target);
+    if (new Set(targets).size !== targets.length) {
+      ctx.addIssue({ code: 'custom', path: ['dns', 'addressMap'], message: 'Each source address needs its own target address' });
+    }
+    if (new Set(s.failover.monitor.addresses).size !== s.failover.monitor.addresses.length) {
+      ctx.addIssue({ code: 'custom', path: ['failover', 'monitor', 'addresses'], message: 'Each monitored address may appear only once' });
+    }
+    if (s.connection.port === s.failover.monitor.port && s.failover.monitor.method === 'agent') {
+      ctx.addIssue({ code: 'custom', path: ['failover', 'monitor', 'port'], message: 'The monitor port must differ from the data port' });
+    }
+    if (replicationMethodFor[s.application] === 'file' && !s.replicationSet) {
+      ctx.addIssue({ code: 'custom', path: ['replicationSet', 'roots'], message: 'Choose at least one directory to protect' });
+    }
+  });
+export type PairSettings = z.infer<typeof pairSettingsSchema>;
+export type PairSettingsInput = z.input<typeof pairSettingsSchema>;
+
+/** Help text for every field of the wizard, in one place so the words stay consistent. */
+export const settingsHelp = {
+  name: 'A short name your team will recognise, e.g. "Main file server".',
+  failoverEnabled: 'When off, Tandem replicates and watches the source but never offers a failover.',
+  failoverType: 'DNS repoints the source’s DNS records at the target; clients follow once their cache expires (keep the TTL low). Identity moves the source’s name and addresses to the target itself.',
+  services: 'Started on the target, top to bottom, when it takes over. The application’s usual services are filled in; reorder or add your own.',
+  extraServices: 'Anything else that must run on the target after a failover, such as anti-virus or an add-on service.',
+  clusterResources: 'The source is a cluster member: these resources are brought online on the target side.',
+  monitorMethod: 'Agent: the target’s agent sends signed UDP probes that the source’s agent answers (works where ICMP is blocked). ICMP: plain ping.',
+  monitorAddresses: 'Source addresses the target checks. Use addresses clients actually reach the source on.',
+  monitorPort: 'UDP port the source agent answers probes on.',
+  interval: 'How often the target checks each address.',
+  missed: 'How many checks in a row may fail before the address counts as lost. Interval × missed is how long a failure takes to notice (5 s × 5 = 25 s).',
+  trigger: 'All: the source counts as lost only when every monitored address is down (safer). Any: one lost address is enough.',
+  observers: 'Both (recommended): the control plane must also have lost the source’s agent, so a broken link between the two sites alone never triggers. Target only: for sites the control plane cannot see; a network split can then look like a failure.',
+  manualIntervention: 'On: a detected failure waits for a person to approve the failover. Off: the pair is marked for automatic failover.',
+  route: 'The target address the source sends replication to. Pick the address on the network you want replication traffic on.',
+  dataPort: 'TCP port the target agent listens on for the source (default 6320).',
+  mirror: 'Checksum compares block hashes and sends only blocks that differ (best when the target already holds an old copy). Full sends everything. Differences skips files whose size and modification time match.',
+  compression: 'Fast or best trade CPU for bandwidth; leave off on a LAN.',
+  bandwidthLimit: 'Caps replication on the wire, in kbit/s. Empty: no limit.',
+  orphans: 'Files on the target that no longer exist on the source: delete them, keep them, or move them aside into a folder.',
+  targetRoot: 'Where the copy lives on the target. "/" keeps the source’s own paths, so applications find their data after a failover.',
+  replicationSet: 'Directories on the source to protect, plus optional rules. Rules are patterns relative to each directory; the last matching rule wins.',
+  dnsServers: 'DNS servers Tandem updates at failover (RFC 2136 dynamic update).',
+  zone: 'The zone that holds the source’s records.',
+  addressMap: 'Each monitored source address and the target address that replaces it in DNS.',
+  ttl: 'TTL Tandem sets on the source’s records so clients notice a failover quickly. 300 seconds or less is recommended.',
+  credential: 'A stored credential allowed to update the zone (a TSIG key for BIND).',
+  hooks: 'Optional scripts the agent runs around failover, failback and restore. A non-zero exit stops the operation.',
+} as const;
