@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { log, root, run } from './lib.mjs';
 
-const sourceRoots = ['apps/web/src', 'apps/web/next.config.ts', 'packages/db/src', 'packages/db/generated', 'packages/engine/src', 'packages/security/src', 'package-lock.json'];
+const sourceRoots = ['apps/web/src', 'apps/web/next.config.ts', 'packages/db/src', 'packages/db/generated', 'packages/engine/src', 'packages/security/src', 'packages/protocol/src', 'packages/agent-bus/src', 'packages/jobs/src', 'package-lock.json'];
 
 function fingerprint() {
   let newest = 0;

@@ -9,6 +9,8 @@ const schema = z.object({
   REDIS_URL: z.string().startsWith('redis://', 'REDIS_URL must be a redis:// URL'),
   /** Where agents connect (the gateway), as shown in the enrol command. */
   TANDEM_GATEWAY_URL: z.url().default('http://127.0.0.1:3001'),
+  /** BullMQ key prefix shared with the worker (tests use their own). */
+  TANDEM_QUEUE_PREFIX: z.string().min(1).optional(),
 });
 
 let cached: z.infer<typeof schema> | undefined;

@@ -81,18 +81,26 @@ export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
 const tenantProcedure = authedProcedure.use(async ({ ctx, next }) => {
   const actor = await resolveActor(ctx.userId, ctx.workspaceKey);
   if (!actor) throw forbidden('Your account has no access to any organization or customer');
-  return withTenant(
+  // Work that must only see committed rows (handing an operation to the worker) waits here.
+  const committed: (() => Promise<void>)[] = [];
+  const afterCommit = (fn: () => Promise<void>) => void committed.push(fn);
+  const result = await withTenant(
     {
       organizationId: actor.organizationId,
       userId: actor.userId,
       customerId: actor.kind === 'customer' ? actor.customerId : null,
     },
     async (db) => {
-      const result = await next({ ctx: { ...ctx, actor, db } });
+      const result = await next({ ctx: { ...ctx, actor, db, afterCommit } });
       if (!result.ok) throw result.error;
       return result;
     },
   );
+  for (const fn of committed) {
+    // The change is saved; a failure here is logged, and the worker's sweep catches up.
+    await fn().catch((err: unknown) => console.error('[trpc] after-commit task failed', err));
+  }
+  return result;
 });
 
 /** MSP staff of the active organization with at least `minRole`. Customer users: FORBIDDEN. */

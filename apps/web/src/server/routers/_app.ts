@@ -3,6 +3,7 @@ import { accountRouter } from './account/router';
 import { agentRouter } from './agent/router';
 import { auditRouter } from './audit/router';
 import { customerRouter } from './customer/router';
+import { dashboardRouter } from './dashboard/router';
 import { invitationRouter } from './invitation/router';
 import { memberRouter } from './member/router';
 import { pairRouter } from './pair/router';
@@ -14,6 +15,7 @@ export const appRouter = createRouter({
   agent: agentRouter,
   audit: auditRouter,
   customer: customerRouter,
+  dashboard: dashboardRouter,
   invitation: invitationRouter,
   member: memberRouter,
   pair: pairRouter,

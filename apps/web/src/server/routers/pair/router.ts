@@ -1,7 +1,26 @@
 import { createRouter } from '../../trpc';
+import { pairEvents, pairOperations, pairSettings } from './activity';
 import { getPair } from './get';
 import { pairHistory } from './history';
 import { listPairs } from './list';
+import { disablePair, enablePair, setPairMonitoring } from './protection';
+import { createPair, updatePair } from './save';
 import { resendPair, verifyPair } from './verify';
+import { pairWizard } from './wizard';
 
-export const pairRouter = createRouter({ list: listPairs, get: getPair, history: pairHistory, verify: verifyPair, resend: resendPair });
+export const pairRouter = createRouter({
+  list: listPairs,
+  get: getPair,
+  history: pairHistory,
+  verify: verifyPair,
+  resend: resendPair,
+  wizard: pairWizard,
+  create: createPair,
+  update: updatePair,
+  enable: enablePair,
+  disable: disablePair,
+  setMonitoring: setPairMonitoring,
+  events: pairEvents,
+  operations: pairOperations,
+  settings: pairSettings,
+});

@@ -1,0 +1,4 @@
+import { createRouter } from '../../trpc';
+import { dashboardSummary } from './summary';
+
+export const dashboardRouter = createRouter({ summary: dashboardSummary });

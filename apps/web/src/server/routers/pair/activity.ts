@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { idSchema, notFound } from '@tandem/engine';
+import { storedSettings } from '../../services/pairs';
+import { memberProcedure, orgProcedure } from '../../trpc';
+
+const pairInput = z.object({ pairId: idSchema });
+
+/** The pair's history: configuration, operations, status changes and detections with evidence. */
+export const pairEvents = memberProcedure
+  .input(pairInput.extend({ limit: z.number().int().min(1).max(200).default(50) }))
+  .query(async ({ ctx, input }) => {
+    const pair = await ctx.db.protectionPair.findUnique({ where: { id: input.pairId }, select: { id: true } });
+    if (!pair) throw notFound('Protection pair');
+    const events = await ctx.db.pairEvent.findMany({ where: { pairId: pair.id }, orderBy: [{ at: 'desc' }, { id: 'desc' }], take: input.limit });
+    return events.map((e) => ({ id: e.id, at: e.at.toISOString(), kind: e.kind, severity: e.severity, message: e.message, evidence: e.evidence as Record<string, unknown> | null }));
+  });
+
+/** Recent operations of the pair with their steps (the newest first). */
+export const pairOperations = memberProcedure
+  .input(pairInput.extend({ limit: z.number().int().min(1).max(50).default(10) }))
+  .query(async ({ ctx, input }) => {
+    const pair = await ctx.db.protectionPair.findUnique({ where: { id: input.pairId }, select: { id: true } });
+    if (!pair) throw notFound('Protection pair');
+    const ops = await ctx.db.operation.findMany({
+      where: { pairId: pair.id },
+      orderBy: { createdAt: 'desc' },
+      take: input.limit,
+      include: { steps: { orderBy: { position: 'asc' } } },
+    });
+    return ops.map((o) => ({
+      id: o.id,
+      kind: o.kind,
+      status: o.status,
+      error: o.error,
+      createdAt: o.createdAt.toISOString(),
+      startedAt: o.startedAt?.toISOString() ?? null,
+      finishedAt: o.finishedAt?.toISOString() ?? null,
+      steps: o.steps.map((s) => ({
+        position: s.position,
+        kind: s.kind,
+        description: s.description,
+        status: s.status,
+        error: s.error,
+        startedAt: s.startedAt?.toISOString() ?? null,
+        finishedAt: s.finishedAt?.toISOString() ?? null,
+      })),
+    }));
+  });
+
+/** The pair's stored configuration (for the edit form) and its monitor's current view. MSP staff only: hooks may hold internals. */
+export const pairSettings = orgProcedure('viewer').input(pairInput).query(async ({ ctx, input }) => {
+  const pair = await ctx.db.protectionPair.findUnique({ where: { id: input.pairId }, include: { monitor: true, source: { select: { id: true } }, target: { select: { id: true } } } });
+  if (!pair) throw notFound('Protection pair');
+  const m = pair.monitor;
+  return {
+    sourceServerId: pair.source.id,
+    targetServerId: pair.target.id,
+    settings: storedSettings(pair),
+    enabledAt: pair.enabledAt?.toISOString() ?? null,
+    autoFailoverMarked: pair.autoFailoverMarked,
+    monitor: m
+      ? {
+          targetState: m.targetState,
+          targetReportAt: m.targetReportAt?.toISOString() ?? null,
+          targetLostSince: m.targetLostSince?.toISOString() ?? null,
+          addresses: (m.targetEvidence ?? []) as { address: string; reachable: boolean; missed: number; lastOkAt: number | null }[],
+          verdict: m.verdict,
+        }
+      : null,
+  };
+});

@@ -1,0 +1,165 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { CommandError } from '@tandem/agent-bus';
+import type { TenantTx } from '@tandem/db';
+import { AppError, idSchema, methodSupport, notFound, pairStatusInfo, planDisable, planEnable, type PairStatus, type PlannedStep } from '@tandem/engine';
+import { sealSecret, openSecret } from '@tandem/security';
+import { agentBus } from '../../services/agents';
+import { audit } from '../../services/audit';
+import { startOperation } from '../../services/operations';
+import { pairEvent, storedSettings } from '../../services/pairs';
+import { orgProcedure } from '../../trpc';
+
+/** The sealed key is bound to its pair: a ciphertext copied to another pair does not open. */
+export const pairKeyContext = (pairId: string) => `pair:${pairId}:key`;
+
+async function loadPair(db: TenantTx, pairId: string) {
+  const pair = await db.protectionPair.findUnique({
+    where: { id: pairId },
+    include: { source: { include: { agent: true } }, target: { include: { agent: true } } },
+  });
+  if (!pair) throw notFound('Protection pair');
+  return pair;
+}
+
+async function refuseIfBusy(db: TenantTx, pairId: string) {
+  const running = await db.operation.findFirst({ where: { pairId, status: { in: ['pending', 'running', 'awaiting_approval'] } } });
+  if (running) throw new AppError('CONFLICT', `Another operation (${running.kind}) is still running on this pair; wait for it to finish`);
+}
+
+async function createOperation(db: TenantTx, pair: { id: string; organizationId: string; customerId: string }, kind: 'enable' | 'disable', requestedById: string, steps: PlannedStep[]) {
+  return db.operation.create({
+    data: {
+      organizationId: pair.organizationId,
+      customerId: pair.customerId,
+      pairId: pair.id,
+      kind,
+      requestedById,
+      steps: {
+        create: steps.map((s, i) => ({
+          organizationId: pair.organizationId,
+          customerId: pair.customerId,
+          position: i,
+          kind: s.kind,
+          description: s.description,
+          params: { ...s.params, optional: 'optional' in s ? s.optional : false },
+        })),
+      },
+    },
+  });
+}
+
+const operationOutput = z.object({ operationId: z.string() });
+
+/**
+ * Enables protection: an Operation the worker runs step by step (check the agents and the set,
+ * open the data channel, start the mirror, start the failure monitor). The pair becomes
+ * mirroring, then protected once the initial mirror finishes.
+ */
+export const enablePair = orgProcedure('operator')
+  .input(z.object({ pairId: idSchema, monitoring: z.boolean().default(true) }))
+  .output(operationOutput)
+  .mutation(async ({ ctx, input }) => {
+    const pair = await loadPair(ctx.db, input.pairId);
+    const status = pair.status as PairStatus;
+    if (status !== 'unprotected' && status !== 'validated') {
+      throw new AppError('CONFLICT', `The pair is already ${pairStatusInfo[status].label.toLowerCase()}`);
+    }
+    const unsupported = methodSupport[pair.replicationMethod];
+    if (unsupported) throw new AppError('CONFLICT', unsupported);
+    const settings = storedSettings(pair);
+    if (!settings) throw new AppError('CONFLICT', 'The pair has no complete configuration yet: edit it first');
+    await refuseIfBusy(ctx.db, pair.id);
+
+    // One key per pair for the data channel and the monitor; kept across disable/enable.
+    if (!pair.pairKeyEnc) {
+      await ctx.db.protectionPair.update({ where: { id: pair.id }, data: { pairKeyEnc: sealSecret(randomBytes(32).toString('base64'), pairKeyContext(pair.id)) } });
+    }
+    const steps = planEnable({
+      sourceHostname: pair.source.hostname,
+      targetHostname: pair.target.hostname,
+      route: settings.connection.route,
+      port: settings.connection.port,
+      monitoring: input.monitoring,
+    });
+    const op = await createOperation(ctx.db, pair, 'enable', ctx.actor.userId, steps);
+    await pairEvent(ctx.db, pair, { kind: 'operation', message: `${ctx.actor.label} started enabling protection${input.monitoring ? '' : ' (without failure monitoring)'}` });
+    await audit(ctx.db, ctx.actor, { action: 'pair.enable', targetType: 'ProtectionPair', targetId: pair.id, customerId: pair.customerId, summary: `Enabled protection of "${pair.name}"` });
+    ctx.afterCommit(() => startOperation({ operationId: op.id, organizationId: pair.organizationId, customerId: pair.customerId }));
+    return { operationId: op.id };
+  });
+
+/** Disables protection: stops replication and the monitor on both agents; the configuration stays. */
+export const disablePair = orgProcedure('operator')
+  .input(z.object({ pairId: idSchema }))
+  .output(operationOutput)
+  .mutation(async ({ ctx, input }) => {
+    const pair = await loadPair(ctx.db, input.pairId);
+    const status = pair.status as PairStatus;
+    if (status !== 'mirroring' && status !== 'protected' && status !== 'failover_pending') {
+      throw new AppError('CONFLICT', `Protection can only be disabled while mirroring or protected; the pair is ${pairStatusInfo[status].label.toLowerCase()}`);
+    }
+    await refuseIfBusy(ctx.db, pair.id);
+    const op = await createOperation(ctx.db, pair, 'disable', ctx.actor.userId, planDisable({ sourceHostname: pair.source.hostname, targetHostname: pair.target.hostname }));
+    await pairEvent(ctx.db, pair, { kind: 'operation', message: `${ctx.actor.label} started disabling protection` });
+    await audit(ctx.db, ctx.actor, { action: 'pair.disable', targetType: 'ProtectionPair', targetId: pair.id, customerId: pair.customerId, summary: `Disabled protection of "${pair.name}"` });
+    ctx.afterCommit(() => startOperation({ operationId: op.id, organizationId: pair.organizationId, customerId: pair.customerId }));
+    return { operationId: op.id };
+  });
+
+/**
+ * Turns failure monitoring on or off while replication keeps running. Both agents are told at
+ * once; if one cannot be reached the change is refused and nothing is saved.
+ */
+export const setPairMonitoring = orgProcedure('operator')
+  .input(z.object({ pairId: idSchema, enabled: z.boolean() }))
+  .output(z.object({ monitoringStatus: z.string() }))
+  .mutation(async ({ ctx, input }) => {
+    const pair = await loadPair(ctx.db, input.pairId);
+    const status = pair.status as PairStatus;
+    if (status !== 'mirroring' && status !== 'protected' && status !== 'failover_pending') {
+      throw new AppError('CONFLICT', 'Monitoring runs only while protection is enabled');
+    }
+    const settings = storedSettings(pair);
+    if (!settings || !pair.pairKeyEnc) throw new AppError('CONFLICT', 'The pair has no complete configuration');
+    if (input.enabled === (pair.monitoringStatus !== 'off')) return { monitoringStatus: pair.monitoringStatus };
+    const sourceAgent = pair.source.agent;
+    const targetAgent = pair.target.agent;
+    const m = settings.failover.monitor;
+    try {
+      if (input.enabled) {
+        if (!sourceAgent || sourceAgent.status !== 'online' || !targetAgent || targetAgent.status !== 'online') {
+          throw new AppError('CONFLICT', 'Both agents must be online to start monitoring');
+        }
+        const key = openSecret(pair.pairKeyEnc, pairKeyContext(pair.id));
+        await agentBus().send(sourceAgent.id, 'monitor.start', { pairId: pair.id, role: 'source', key, method: m.method, port: m.port }, { timeoutMs: 8_000 });
+        await agentBus().send(
+          targetAgent.id,
+          'monitor.start',
+          { pairId: pair.id, role: 'target', key, method: m.method, port: m.port, addresses: m.addresses, intervalMs: m.intervalSeconds * 1000, missed: m.missed, trigger: m.trigger },
+          { timeoutMs: 8_000 },
+        );
+      } else {
+        // Stopping is best effort on an agent that is gone: it forgets the monitor when told, and
+        // a stale report from it no longer counts once monitoring is off.
+        for (const agent of [targetAgent, sourceAgent]) {
+          if (agent?.status === 'online') await agentBus().send(agent.id, 'monitor.stop', { pairId: pair.id }, { timeoutMs: 8_000 }).catch(() => undefined);
+        }
+      }
+    } catch (err) {
+      if (err instanceof CommandError) throw new AppError('CONFLICT', `An agent could not do it: ${err.message}`);
+      throw err;
+    }
+    const monitoringStatus = input.enabled ? 'watching' : 'off';
+    await ctx.db.protectionPair.update({ where: { id: pair.id }, data: { monitoringStatus, ...(input.enabled ? {} : { autoFailoverMarked: false }) } });
+    await ctx.db.pairMonitor.deleteMany({ where: { pairId: pair.id } });
+    await pairEvent(ctx.db, pair, { kind: 'monitor', message: `${ctx.actor.label} turned failure monitoring ${input.enabled ? 'on' : 'off'}` });
+    await audit(ctx.db, ctx.actor, {
+      action: input.enabled ? 'pair.monitoring.enable' : 'pair.monitoring.disable',
+      targetType: 'ProtectionPair',
+      targetId: pair.id,
+      customerId: pair.customerId,
+      summary: `Turned failure monitoring of "${pair.name}" ${input.enabled ? 'on' : 'off'}`,
+    });
+    return { monitoringStatus };
+  });

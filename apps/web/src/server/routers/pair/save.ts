@@ -1,0 +1,133 @@
+import { z } from 'zod';
+import { CommandError } from '@tandem/agent-bus';
+import type { TenantTx } from '@tandem/db';
+import {
+  AppError,
+  applicationChoices,
+  applicationLabels,
+  idSchema,
+  isConfigurable,
+  notFound,
+  pairSettingsSchema,
+  pairStatusInfo,
+  replicationMethodFor,
+  targetCompatibility,
+  type PairSettings,
+  type PairStatus,
+} from '@tandem/engine';
+import { actionResults } from '@tandem/protocol';
+import { agentBus } from '../../services/agents';
+import { audit } from '../../services/audit';
+import { checkCredential, pairEvent, serverView, settingsColumns, storedSettings } from '../../services/pairs';
+import { customerProcedure, orgProcedure } from '../../trpc';
+
+const serverWithAgent = { agent: { select: { id: true, status: true } } } as const;
+
+/** Checks the source, target and settings together; throws a clear BAD_REQUEST naming the field. */
+async function checkPair(db: TenantTx, customerId: string, sourceServerId: string, targetServerId: string, settings: PairSettings) {
+  const [source, target] = await Promise.all([
+    db.server.findUnique({ where: { id: sourceServerId }, include: serverWithAgent }),
+    db.server.findUnique({ where: { id: targetServerId }, include: serverWithAgent }),
+  ]);
+  if (!source || source.customerId !== customerId) throw new AppError('NOT_FOUND', 'Source server not found');
+  if (!target || target.customerId !== customerId) throw new AppError('NOT_FOUND', 'Target server not found');
+  const sv = serverView(source);
+  const app = applicationChoices(sv).find((a) => a.application === settings.application);
+  if (!app?.available) {
+    throw new AppError('BAD_REQUEST', `${applicationLabels[settings.application]} cannot be protected on ${source.hostname}: ${app?.detail ?? 'not found'}`, {
+      application: app?.detail ?? 'Not available on this source',
+    });
+  }
+  const compat = targetCompatibility(sv, serverView(target), settings.application);
+  if (!compat.ok) throw new AppError('BAD_REQUEST', `${target.hostname} cannot be the target: ${compat.reason}`, { targetServerId: compat.reason });
+  await checkCredential(db, customerId, settings.dns.credentialId);
+  await checkRootsOnSource(source.agent, source.hostname, settings);
+  return { source, target };
+}
+
+/**
+ * Asks the source agent, when it is online, whether the directories exist, so a typo is caught
+ * in the wizard. (Enabling checks again; an offline source is checked then.)
+ */
+async function checkRootsOnSource(agent: { id: string; status: string } | null, hostname: string, settings: PairSettings) {
+  if (!settings.replicationSet || !agent || agent.status !== 'online') return;
+  let raw: unknown;
+  try {
+    raw = await agentBus().send(agent.id, 'replication.check-set', { source: settings.replicationSet }, { timeoutMs: 8_000 });
+  } catch (err) {
+    if (err instanceof CommandError) return; // unreachable now: the enable step checks again
+    throw err;
+  }
+  const result = actionResults['replication.check-set'].parse(raw);
+  const missing = result.roots.filter((r) => !r.exists || !r.directory);
+  if (missing.length) {
+    const what = missing.map((r) => `${r.root} (${r.exists ? 'not a directory' : 'does not exist'})`).join(', ');
+    throw new AppError('BAD_REQUEST', `On ${hostname}: ${what}`, { 'replicationSet.roots': `Not a directory on ${hostname}: ${missing.map((r) => r.root).join(', ')}` });
+  }
+}
+
+export const createPairInput = z.object({
+  sourceServerId: idSchema,
+  targetServerId: idSchema,
+  settings: pairSettingsSchema,
+});
+
+/** Saves a new pair (unprotected); enabling protection is a separate step. */
+export const createPair = customerProcedure({ staff: 'operator' })
+  .input(createPairInput)
+  .output(z.object({ id: z.string() }))
+  .mutation(async ({ ctx, input }) => {
+    const { source, target } = await checkPair(ctx.db, ctx.customer.id, input.sourceServerId, input.targetServerId, input.settings);
+    const pair = await ctx.db.protectionPair.create({
+      data: {
+        organizationId: ctx.customer.organizationId,
+        customerId: ctx.customer.id,
+        sourceServerId: source.id,
+        targetServerId: target.id,
+        replicationMethod: replicationMethodFor[input.settings.application],
+        ...settingsColumns(input.settings),
+      },
+    });
+    await pairEvent(ctx.db, pair, { kind: 'configuration', message: `Created by ${ctx.actor.label}: ${source.hostname} → ${target.hostname}` });
+    await audit(ctx.db, ctx.actor, {
+      action: 'pair.create',
+      targetType: 'ProtectionPair',
+      targetId: pair.id,
+      customerId: ctx.customer.id,
+      summary: `Created protection pair "${pair.name}" (${source.hostname} → ${target.hostname}, ${applicationLabels[input.settings.application]})`,
+    });
+    return { id: pair.id };
+  });
+
+/** Changes a pair's settings; only while protection is disabled, so agents never run a half-old configuration. */
+export const updatePair = orgProcedure('operator')
+  .input(z.object({ pairId: idSchema, settings: pairSettingsSchema }))
+  .output(z.object({ id: z.string() }))
+  .mutation(async ({ ctx, input }) => {
+    const pair = await ctx.db.protectionPair.findUnique({ where: { id: input.pairId } });
+    if (!pair) throw notFound('Protection pair');
+    if (!isConfigurable(pair.status as PairStatus)) {
+      throw new AppError('CONFLICT', `The pair is ${pairStatusInfo[pair.status as PairStatus].label.toLowerCase()}: disable protection before changing its configuration`);
+    }
+    if (input.settings.application !== pair.application) {
+      throw new AppError('BAD_REQUEST', 'The application of a pair cannot change; create a new pair instead', { application: 'Fixed for this pair' });
+    }
+    await checkPair(ctx.db, pair.customerId, pair.sourceServerId, pair.targetServerId, input.settings);
+    const before = storedSettings(pair);
+    await ctx.db.protectionPair.update({ where: { id: pair.id }, data: settingsColumns(input.settings) });
+    const changed = before ? changedSections(before, input.settings) : ['all'];
+    await pairEvent(ctx.db, pair, { kind: 'configuration', message: `Configuration changed by ${ctx.actor.label}${changed.length ? `: ${changed.join(', ')}` : ' (no differences)'}` });
+    await audit(ctx.db, ctx.actor, {
+      action: 'pair.update',
+      targetType: 'ProtectionPair',
+      targetId: pair.id,
+      customerId: pair.customerId,
+      summary: `Changed the configuration of "${input.settings.name}"${changed.length ? ` (${changed.join(', ')})` : ''}`,
+    });
+    return { id: pair.id };
+  });
+
+function changedSections(a: PairSettings, b: PairSettings): string[] {
+  const sections: (keyof PairSettings)[] = ['name', 'replicationSet', 'failover', 'connection', 'dns', 'hooks'];
+  return sections.filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+}

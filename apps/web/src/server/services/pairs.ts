@@ -1,0 +1,116 @@
+// Reading and writing a pair's configuration, and what the wizard knows about servers.
+import type { TenantTx } from '@tandem/db';
+import {
+  AppError,
+  connectionSettingsSchema,
+  dnsSettingsSchema,
+  failoverSettingsSchema,
+  hooksSchema,
+  replicationSetSchema,
+  type DiscoveredApplication,
+  type PairSettings,
+  type ServerView,
+} from '@tandem/engine';
+import { factsSchema } from '@tandem/protocol';
+
+interface ServerRow {
+  id: string;
+  hostname: string;
+  osFamily: 'linux' | 'windows';
+  addresses: string[];
+  facts: unknown;
+  agent: { status: 'pending' | 'online' | 'offline' | 'revoked' } | null;
+}
+
+/** The engine's view of a server, reduced from its stored facts. */
+export function serverView(s: ServerRow): ServerView {
+  const facts = s.facts ? factsSchema.safeParse(s.facts) : null;
+  const f = facts?.success ? facts.data : null;
+  const applications: DiscoveredApplication[] | null =
+    f?.applications.status === 'ok'
+      ? f.applications.data.flatMap((a): DiscoveredApplication[] => {
+          switch (a.kind) {
+            case 'file_server':
+              return [{ kind: 'file_server', shares: a.shares }];
+            case 'postgresql':
+              return [{ kind: 'postgresql', version: a.version, dataDirectory: a.dataDirectory }];
+            case 'mariadb':
+              return [{ kind: 'mariadb', flavor: a.flavor, version: a.version, dataDirectory: a.dataDirectory }];
+            case 'sql_server':
+              return [{ kind: 'sql_server', instance: a.instance, version: a.version }];
+            case 'exchange':
+              return [{ kind: 'exchange', version: a.version, databases: a.databases }];
+          }
+        })
+      : null;
+  const cluster = f?.cluster.status === 'ok' ? f.cluster.data : null;
+  return {
+    id: s.id,
+    hostname: s.hostname,
+    osFamily: s.osFamily,
+    addresses: s.addresses,
+    agentStatus: s.agent?.status ?? null,
+    applications,
+    clusterResources: cluster ? cluster.resources.map((r) => r.id) : null,
+  };
+}
+
+interface PairRow {
+  name: string;
+  application: PairSettings['application'];
+  replicationSet: unknown;
+  failoverSettings: unknown;
+  connectionSettings: unknown;
+  dnsSettings: unknown;
+  hooks: unknown;
+}
+
+/** A stored pair's settings, parsed; a pair created before it was configured has none. */
+export function storedSettings(p: PairRow): PairSettings | null {
+  const failover = failoverSettingsSchema.safeParse(p.failoverSettings);
+  const connection = connectionSettingsSchema.safeParse(p.connectionSettings);
+  if (!failover.success || !connection.success) return null;
+  const set = p.replicationSet && Object.keys(p.replicationSet).length ? replicationSetSchema.safeParse(p.replicationSet) : null;
+  return {
+    name: p.name,
+    application: p.application,
+    replicationSet: set?.success ? set.data : null,
+    failover: failover.data,
+    connection: connection.data,
+    dns: dnsSettingsSchema.parse(p.dnsSettings ?? {}),
+    hooks: hooksSchema.parse(p.hooks ?? {}),
+  };
+}
+
+/** The columns a pair's settings are stored in. */
+export function settingsColumns(s: PairSettings) {
+  return {
+    name: s.name,
+    application: s.application,
+    replicationSet: (s.replicationSet ?? {}) as object,
+    failoverSettings: s.failover as object,
+    connectionSettings: s.connection as object,
+    dnsSettings: s.dns as object,
+    hooks: s.hooks as object,
+  };
+}
+
+/** A DNS credential named in the settings must belong to this customer or the whole organization. */
+export async function checkCredential(db: TenantTx, customerId: string, credentialId: string | null) {
+  if (!credentialId) return;
+  const c = await db.credential.findUnique({ where: { id: credentialId } });
+  if (!c || (c.customerId !== null && c.customerId !== customerId)) {
+    throw new AppError('BAD_REQUEST', 'That credential does not exist', { 'dns.credentialId': 'Choose one of the listed credentials' });
+  }
+}
+
+/** Writes a pair event (the pair page's history). */
+export async function pairEvent(
+  db: TenantTx,
+  pair: { id: string; organizationId: string; customerId: string },
+  e: { kind: 'configuration' | 'operation' | 'status' | 'detection' | 'monitor'; severity?: 'info' | 'warning' | 'error'; message: string; evidence?: object },
+) {
+  await db.pairEvent.create({
+    data: { organizationId: pair.organizationId, customerId: pair.customerId, pairId: pair.id, kind: e.kind, severity: e.severity ?? 'info', message: e.message, evidence: e.evidence as never },
+  });
+}
