@@ -456,7 +456,17 @@ describe('every mutation writes exactly one audit event', () => {
   /** Mutations that deliberately write no audit event. */
   const unaudited = ['account.totpBegin']; // stages a secret; nothing changes until totpEnable
   /** Mutations that need a live agent: their audit events are checked in agents.test.ts. */
-  const auditedWithLiveAgents = ['agent.rotate', 'server.refreshFacts', 'pair.verify', 'pair.resend']; // pair.*: pair-verify.test.ts
+  const auditedWithLiveAgents = [
+    'agent.rotate',
+    'server.refreshFacts',
+    'pair.verify', // pair-verify.test.ts
+    'pair.resend', // pair-verify.test.ts
+    'pair.create', // pair-protection.test.ts, from here on
+    'pair.update',
+    'pair.enable',
+    'pair.disable',
+    'pair.setMonitoring',
+  ];
 
   it('the table covers every mutation of the router', () => {
     const mutations = allProcedurePaths().filter((p) => procedureDef(p).type === 'mutation');

@@ -3,6 +3,10 @@ import { z } from 'zod';
 const schema = z.object({
   APP_DATABASE_URL: z.string().startsWith('postgresql://', 'APP_DATABASE_URL must be a postgresql:// URL'),
   REDIS_URL: z.string().startsWith('redis://', 'REDIS_URL must be a redis:// URL'),
+  /** Opens pair keys sealed by the web app (same key). */
+  TANDEM_ENCRYPTION_KEY: z.string().min(40, 'TANDEM_ENCRYPTION_KEY must be 32 bytes, base64'),
+  /** BullMQ key prefix shared with the web app (tests use their own). */
+  TANDEM_QUEUE_PREFIX: z.string().min(1).optional(),
 });
 
 export function workerEnv() {

@@ -1,30 +1,63 @@
-// The worker process: runs background jobs from BullMQ queues. Later issues add validation,
-// fixes and operations; today it runs the maintenance queue.
+// The worker process: maintenance, operations (enable/disable protection, later failover) and
+// the failure-detection sweep, each on its own BullMQ queue.
+import { AgentBus } from '@tandem/agent-bus';
 import { appDb } from '@tandem/db';
 import { workerEnv } from './env.ts';
-import { maintenanceQueue, redisConnection, scheduleMaintenance, startMaintenanceWorker } from './queues.ts';
+import {
+  detectionQueue,
+  enqueueOperation,
+  maintenanceQueue,
+  operationsQueue,
+  redisConnection,
+  scheduleDetection,
+  scheduleMaintenance,
+  startDetectionWorker,
+  startMaintenanceWorker,
+  startOperationsWorker,
+  unfinishedOperations,
+} from './queues.ts';
 
 const env = workerEnv();
 const connection = redisConnection(env.REDIS_URL);
+const prefix = env.TANDEM_QUEUE_PREFIX;
 const db = appDb();
-const queue = maintenanceQueue(connection);
-await scheduleMaintenance(queue);
-const worker = startMaintenanceWorker(connection, db);
-worker.on('completed', (job, result) => {
+const bus = new AgentBus(env.REDIS_URL);
+
+const maintenance = maintenanceQueue(connection, { prefix });
+await scheduleMaintenance(maintenance);
+const maintenanceWorker = startMaintenanceWorker(connection, db, { prefix });
+maintenanceWorker.on('completed', (job, result) => {
   if (job.name !== 'mark-stale-agents-offline' || (result as { markedOffline?: number }).markedOffline) {
     console.log(`[worker] ${job.name} done`, JSON.stringify(result));
   }
 });
-worker.on('failed', (job, err) => console.error(`[worker] ${job?.name ?? 'job'} failed: ${err.message}`));
-await worker.waitUntilReady();
-console.log('[worker] ready: queues', worker.name);
+
+const detection = detectionQueue(connection, { prefix });
+await scheduleDetection(detection);
+const detectionWorker = startDetectionWorker(connection, db, { prefix });
+detectionWorker.on('completed', (_job, result) => {
+  if ((result as { changed: number }).changed) console.log('[worker] detection', JSON.stringify(result));
+});
+
+const operations = operationsQueue(connection, { prefix });
+const operationsWorker = startOperationsWorker(connection, db, bus, { prefix });
+operationsWorker.on('completed', (job, result) => console.log(`[worker] operation ${job.data.operationId} ${JSON.stringify(result)}`));
+
+const workers = [maintenanceWorker, detectionWorker, operationsWorker];
+for (const w of workers) w.on('failed', (job, err) => console.error(`[worker] ${w.name} ${job?.name ?? 'job'} failed: ${err.message}`));
+await Promise.all(workers.map((w) => w.waitUntilReady()));
+
+// Operations a previous worker left unfinished continue now (their finished steps are skipped).
+for (const job of await unfinishedOperations(db)) await enqueueOperation(operations, job);
+console.log('[worker] ready: queues', workers.map((w) => w.name).join(', '));
 
 let stopping = false;
 async function shutdown() {
   if (stopping) return;
   stopping = true;
-  await worker.close();
-  await queue.close();
+  await Promise.all(workers.map((w) => w.close()));
+  await Promise.all([maintenance.close(), detection.close(), operations.close()]);
+  bus.close();
   await db.$disconnect();
   process.exit(0);
 }

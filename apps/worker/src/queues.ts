@@ -1,7 +1,13 @@
 import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { z } from 'zod';
+import type { AgentBus } from '@tandem/agent-bus';
 import type { Db } from '@tandem/db';
+import { operationJobSchema, operationsQueueName, type OperationJob, type QueueOptions } from '@tandem/jobs';
+import { sweepDetection } from './detection/sweep.ts';
 import { markStaleAgentsOffline, pruneLoginAttempts, rollUpReplicationSamples } from './jobs/maintenance.ts';
+import { runOperation } from './operations/run-operation.ts';
+
+export { redisConnection, operationsQueue, enqueueOperation, type QueueOptions } from '@tandem/jobs';
 
 export const maintenanceQueueName = 'tandem-maintenance';
 
@@ -12,23 +18,6 @@ const maintenanceJob = z.discriminatedUnion('task', [
   z.object({ task: z.literal('roll-up-replication-samples') }),
 ]);
 export type MaintenanceJob = z.infer<typeof maintenanceJob>;
-
-export function redisConnection(url: string): ConnectionOptions {
-  const u = new URL(url);
-  return {
-    host: u.hostname,
-    port: Number(u.port || 6379),
-    db: Number(u.pathname.slice(1) || 0),
-    password: u.password ? decodeURIComponent(u.password) : undefined,
-    // BullMQ workers block on Redis; they must not give up on a slow reply.
-    maxRetriesPerRequest: null,
-  };
-}
-
-/** `prefix` keeps a queue's keys apart from others on the same Redis (tests use their own). */
-export interface QueueOptions {
-  prefix?: string;
-}
 
 export function maintenanceQueue(connection: ConnectionOptions, opts: QueueOptions = {}) {
   return new Queue<MaintenanceJob>(maintenanceQueueName, { connection, prefix: opts.prefix });
@@ -64,4 +53,42 @@ export async function scheduleMaintenance(queue: Queue<MaintenanceJob>) {
   await queue.upsertJobScheduler('prune-login-attempts', { every: 3600_000 }, { data: { task: 'prune-login-attempts' } });
   await queue.upsertJobScheduler('mark-stale-agents-offline', { every: 30_000 }, { data: { task: 'mark-stale-agents-offline' } });
   await queue.upsertJobScheduler('roll-up-replication-samples', { every: 600_000 }, { data: { task: 'roll-up-replication-samples' } });
+}
+
+/**
+ * Operations (enable, disable, …): several may run at once, one job per operation (the job id is
+ * the operation id, so one operation never runs twice at the same time).
+ */
+export function startOperationsWorker(connection: ConnectionOptions, db: Db, bus: AgentBus, opts: QueueOptions & { concurrency?: number } = {}) {
+  return new Worker<OperationJob>(
+    operationsQueueName,
+    async (job: Job<OperationJob>) => {
+      const parsed = operationJobSchema.safeParse(job.data);
+      if (!parsed.success) throw new Error(`Malformed operation job: ${z.prettifyError(parsed.error)}`);
+      return runOperation({ db, bus }, parsed.data);
+    },
+    { connection, concurrency: opts.concurrency ?? 8, prefix: opts.prefix },
+  );
+}
+
+/** Operations left pending or running by a stopped worker, in every tenant (queued again at start-up). */
+export async function unfinishedOperations(db: Db): Promise<OperationJob[]> {
+  return db.$queryRaw<OperationJob[]>`SELECT id AS "operationId", "organizationId", "customerId" FROM unfinished_operations()`;
+}
+
+export const detectionQueueName = 'tandem-detection';
+export const DETECTION_INTERVAL_MS = 2_000;
+
+/** Failure detection runs on its own queue so slow maintenance never delays it. */
+export function detectionQueue(connection: ConnectionOptions, opts: QueueOptions = {}) {
+  return new Queue<{ task: 'sweep' }>(detectionQueueName, { connection, prefix: opts.prefix });
+}
+
+export async function scheduleDetection(queue: Queue<{ task: 'sweep' }>, everyMs = DETECTION_INTERVAL_MS) {
+  await queue.upsertJobScheduler('sweep-detection', { every: everyMs }, { data: { task: 'sweep' }, opts: { removeOnComplete: true, removeOnFail: 100 } });
+}
+
+export function startDetectionWorker(connection: ConnectionOptions, db: Db, opts: QueueOptions & { now?: () => Date } = {}) {
+  const now = opts.now ?? (() => new Date());
+  return new Worker<{ task: 'sweep' }>(detectionQueueName, async () => sweepDetection(db, now()), { connection, concurrency: 1, prefix: opts.prefix });
 }

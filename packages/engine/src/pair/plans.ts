@@ -51,3 +51,6 @@ export function planDisable(p: Pick<PlanInput, 'sourceHostname' | 'targetHostnam
     { kind: 'pair.set-state', description: 'Mark the pair as unprotected (its configuration is kept)', params: { status: 'unprotected', monitoringStatus: 'off' } },
   ];
 }
+
+/** The AES-GCM context that binds a sealed pair key to its pair (a copied ciphertext does not open). */
+export const pairKeyContext = (pairId: string) => `pair:${pairId}:key`;

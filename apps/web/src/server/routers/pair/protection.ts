@@ -2,16 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { CommandError } from '@tandem/agent-bus';
 import type { TenantTx } from '@tandem/db';
-import { AppError, idSchema, methodSupport, notFound, pairStatusInfo, planDisable, planEnable, type PairStatus, type PlannedStep } from '@tandem/engine';
+import { AppError, idSchema, methodSupport, notFound, pairKeyContext, pairStatusInfo, planDisable, planEnable, type PairStatus, type PlannedStep } from '@tandem/engine';
 import { sealSecret, openSecret } from '@tandem/security';
 import { agentBus } from '../../services/agents';
 import { audit } from '../../services/audit';
 import { startOperation } from '../../services/operations';
 import { pairEvent, storedSettings } from '../../services/pairs';
 import { orgProcedure } from '../../trpc';
-
-/** The sealed key is bound to its pair: a ciphertext copied to another pair does not open. */
-export const pairKeyContext = (pairId: string) => `pair:${pairId}:key`;
 
 async function loadPair(db: TenantTx, pairId: string) {
   const pair = await db.protectionPair.findUnique({

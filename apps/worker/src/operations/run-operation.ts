@@ -1,0 +1,112 @@
+// Runs one Operation: its steps in order, each recorded before and after it runs, so a crash
+// leaves an honest record and a restart continues where it stopped (steps are idempotent).
+import type { AgentBus } from '@tandem/agent-bus';
+import { withTenant, type Db, type TenantTx } from '@tandem/db';
+import { failoverSettingsSchema, connectionSettingsSchema, dnsSettingsSchema, hooksSchema, replicationSetSchema, type PairSettings, type StepKind } from '@tandem/engine';
+import type { OperationJob } from '@tandem/jobs';
+import { StepError, stepExecutors, type LoadedPair, type StepContext } from './steps.ts';
+
+export interface OperationDeps {
+  db: Db;
+  bus: AgentBus;
+  now?: () => Date;
+}
+
+const finished = new Set(['succeeded', 'failed', 'cancelled']);
+const operationLabel: Record<string, string> = { enable: 'Enabling protection', disable: 'Disabling protection' };
+
+function settingsOf(p: { name: string; application: PairSettings['application']; replicationSet: unknown; failoverSettings: unknown; connectionSettings: unknown; dnsSettings: unknown; hooks: unknown }): PairSettings {
+  const set = p.replicationSet && Object.keys(p.replicationSet).length ? replicationSetSchema.parse(p.replicationSet) : null;
+  return {
+    name: p.name,
+    application: p.application,
+    replicationSet: set,
+    failover: failoverSettingsSchema.parse(p.failoverSettings),
+    connection: connectionSettingsSchema.parse(p.connectionSettings),
+    dns: dnsSettingsSchema.parse(p.dnsSettings ?? {}),
+    hooks: hooksSchema.parse(p.hooks ?? {}),
+  };
+}
+
+export async function runOperation(deps: OperationDeps, job: OperationJob): Promise<{ status: string }> {
+  const now = deps.now ?? (() => new Date());
+  const scope = { organizationId: job.organizationId, customerId: job.customerId, userId: null };
+  const tx = <T>(fn: (db: TenantTx) => Promise<T>) => withTenant(scope, fn, deps.db);
+
+  const op = await tx((db) => db.operation.findUnique({ where: { id: job.operationId }, include: { steps: { orderBy: { position: 'asc' } } } }));
+  if (!op) throw new Error(`Operation ${job.operationId} not found in this tenant`);
+  if (finished.has(op.status)) return { status: op.status };
+  if (!op.pairId) throw new Error(`Operation ${op.id} has no pair`);
+
+  const row = await tx((db) =>
+    db.protectionPair.findUnique({
+      where: { id: op.pairId! },
+      include: {
+        source: { select: { hostname: true, agent: { select: { id: true, status: true, capabilities: true, lastSeenAt: true } } } },
+        target: { select: { hostname: true, agent: { select: { id: true, status: true, capabilities: true, lastSeenAt: true } } } },
+      },
+    }),
+  );
+  if (!row) throw new Error(`Pair of operation ${op.id} not found`);
+  const pair: LoadedPair = row;
+  const event = (severity: 'info' | 'warning' | 'error', message: string) =>
+    tx((db) => db.pairEvent.create({ data: { organizationId: pair.organizationId, customerId: pair.customerId, pairId: pair.id, kind: 'operation', severity, message } }));
+
+  let settings: PairSettings;
+  try {
+    settings = settingsOf(row);
+  } catch (err) {
+    await tx((db) => db.operation.update({ where: { id: op.id }, data: { status: 'failed', error: 'The stored configuration is not valid; edit the pair', finishedAt: now() } }));
+    await event('error', `${operationLabel[op.kind] ?? op.kind} failed: the stored configuration is not valid (${String(err).slice(0, 300)})`);
+    return { status: 'failed' };
+  }
+
+  await tx((db) => db.operation.update({ where: { id: op.id }, data: { status: 'running', startedAt: op.startedAt ?? now() } }));
+  const ctx: StepContext = { pair, settings, bus: deps.bus, tx, now };
+  const skipped: string[] = [];
+
+  for (const step of op.steps) {
+    if (step.status === 'succeeded' || step.status === 'skipped') continue;
+    const params = step.params as Record<string, unknown>;
+    await tx((db) => db.operationStep.update({ where: { id: step.id }, data: { status: 'running', startedAt: now(), error: null } }));
+    try {
+      const executor = stepExecutors[step.kind as StepKind];
+      if (!executor) throw new StepError(`Unknown step kind "${step.kind}"`);
+      const output = await executor(ctx, params);
+      await tx((db) => db.operationStep.update({ where: { id: step.id }, data: { status: 'succeeded', output: (output ?? {}) as object, finishedAt: now() } }));
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (!(err instanceof StepError)) console.error(`[worker] step ${step.kind} of operation ${op.id} crashed`, err);
+      if (params.optional === true) {
+        skipped.push(`${step.description}: ${message}`);
+        await tx((db) => db.operationStep.update({ where: { id: step.id }, data: { status: 'skipped', error: message, finishedAt: now() } }));
+        continue;
+      }
+      await tx(async (db) => {
+        await db.operationStep.update({ where: { id: step.id }, data: { status: 'failed', error: message, finishedAt: now() } });
+        await db.operationStep.updateMany({ where: { operationId: op.id, status: 'pending' }, data: { status: 'skipped' } });
+        await db.operation.update({ where: { id: op.id }, data: { status: 'failed', error: `${step.description}: ${message}`, finishedAt: now() } });
+      });
+      if (op.kind === 'enable') await undoEnable(ctx);
+      await event('error', `${operationLabel[op.kind] ?? op.kind} failed at "${step.description}": ${message}`);
+      return { status: 'failed' };
+    }
+  }
+
+  await tx((db) => db.operation.update({ where: { id: op.id }, data: { status: 'succeeded', finishedAt: now() } }));
+  if (skipped.length) {
+    await event('warning', `${operationLabel[op.kind] ?? op.kind} finished, but some agents could not be reached: ${skipped.join('; ')}. They stop the pair when they are told again.`);
+  } else {
+    await event('info', op.kind === 'enable' ? 'Protection enabled: the initial mirror is running' : `${operationLabel[op.kind] ?? op.kind} finished`);
+  }
+  return { status: 'succeeded' };
+}
+
+/** A failed enable leaves nothing running: both agents are asked to stop (best effort). */
+async function undoEnable(ctx: StepContext) {
+  for (const side of ['source', 'target'] as const) {
+    for (const kind of ['monitor.stop', 'replication.stop'] as const) {
+      await stepExecutors[kind](ctx, { side }).catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,140 @@
+// What each kind of operation step does. The engine decides the steps (data); this file is the
+// I/O that carries them out through the agents and the database.
+import type { AgentBus } from '@tandem/agent-bus';
+import type { TenantTx } from '@tandem/db';
+import { openSecret } from '@tandem/security';
+import { pairKeyContext, type PairSettings, type Side, type StepKind } from '@tandem/engine';
+import { actionResults, type ActionName } from '@tandem/protocol';
+
+export interface LoadedPair {
+  id: string;
+  organizationId: string;
+  customerId: string;
+  name: string;
+  pairKeyEnc: string | null;
+  source: { hostname: string; agent: AgentRow | null };
+  target: { hostname: string; agent: AgentRow | null };
+}
+interface AgentRow {
+  id: string;
+  status: string;
+  capabilities: string[];
+  lastSeenAt: Date | null;
+}
+
+export interface StepContext {
+  pair: LoadedPair;
+  settings: PairSettings;
+  bus: AgentBus;
+  /** Runs database work in the operation's tenant, in a short transaction of its own. */
+  tx: <T>(fn: (db: TenantTx) => Promise<T>) => Promise<T>;
+  now: () => Date;
+}
+
+export class StepError extends Error {}
+
+const sideOf = (ctx: StepContext, side: Side) => (side === 'source' ? ctx.pair.source : ctx.pair.target);
+
+function onlineAgent(ctx: StepContext, side: Side): AgentRow {
+  const server = sideOf(ctx, side);
+  const agent = server.agent;
+  if (!agent) throw new StepError(`${server.hostname} has no agent`);
+  if (agent.status !== 'online') {
+    const seen = agent.lastSeenAt ? ` (last seen ${agent.lastSeenAt.toISOString()})` : '';
+    throw new StepError(`The agent on ${server.hostname} is ${agent.status}${seen}`);
+  }
+  return agent;
+}
+
+function pairKey(ctx: StepContext): string {
+  if (!ctx.pair.pairKeyEnc) throw new StepError('The pair has no key; enable protection again');
+  return openSecret(ctx.pair.pairKeyEnc, pairKeyContext(ctx.pair.id));
+}
+
+async function command<A extends ActionName>(ctx: StepContext, side: Side, action: A, args: Parameters<AgentBus['send']>[2], timeoutMs = 30_000) {
+  const agent = onlineAgent(ctx, side);
+  try {
+    const raw = await ctx.bus.send(agent.id, action, args as never, { timeoutMs });
+    return actionResults[action].parse(raw) as unknown;
+  } catch (err) {
+    throw new StepError(`${sideOf(ctx, side).hostname}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function replicationArgs(ctx: StepContext, side: Side) {
+  const { connection } = ctx.settings;
+  const set = ctx.settings.replicationSet;
+  if (!set) throw new StepError('This pair has no replication set');
+  return {
+    pairId: ctx.pair.id,
+    role: side,
+    key: pairKey(ctx),
+    source: set,
+    targetRoot: connection.targetRoot,
+    mode: connection.mirror,
+    orphans: connection.orphans,
+    compression: connection.compression,
+    ...(connection.bandwidthLimitKbps ? { bandwidthLimitBps: Math.floor((connection.bandwidthLimitKbps * 1000) / 8) } : {}),
+    // The target listens on the route address; the source connects to it.
+    ...(side === 'target' ? { listen: { host: connection.route, port: connection.port } } : { connect: { host: connection.route, port: connection.port } }),
+  };
+}
+
+function monitorArgs(ctx: StepContext, side: Side) {
+  const m = ctx.settings.failover.monitor;
+  return {
+    pairId: ctx.pair.id,
+    role: side,
+    key: pairKey(ctx),
+    method: m.method,
+    port: m.port,
+    ...(side === 'target' ? { addresses: m.addresses, intervalMs: m.intervalSeconds * 1000, missed: m.missed, trigger: m.trigger } : {}),
+  };
+}
+
+type Params = Record<string, unknown> & { side?: Side; sides?: Side[]; status?: string; monitoringStatus?: string };
+
+export const stepExecutors: Record<StepKind, (ctx: StepContext, params: Params) => Promise<unknown>> = {
+  'agents.check': async (ctx, params) => {
+    const out: Record<string, unknown> = {};
+    for (const side of params.sides ?? ['source', 'target']) {
+      const agent = onlineAgent(ctx, side);
+      if (!agent.capabilities.includes('replication.start')) throw new StepError(`The agent on ${sideOf(ctx, side).hostname} is too old to replicate; update it`);
+      out[side] = { agentId: agent.id };
+    }
+    return out;
+  },
+
+  'replication.check-set': async (ctx) => {
+    const set = ctx.settings.replicationSet;
+    if (!set) throw new StepError('This pair has no replication set');
+    const result = (await command(ctx, 'source', 'replication.check-set', { source: set })) as { roots: { root: string; exists: boolean; directory: boolean }[] };
+    const bad = result.roots.filter((r) => !r.exists || !r.directory);
+    if (bad.length) throw new StepError(`Not a directory on ${ctx.pair.source.hostname}: ${bad.map((r) => `${r.root} (${r.exists ? 'not a directory' : 'missing'})`).join(', ')}`);
+    return result;
+  },
+
+  'replication.start': (ctx, params) => command(ctx, params.side!, 'replication.start', replicationArgs(ctx, params.side!)),
+  'replication.stop': (ctx, params) => command(ctx, params.side!, 'replication.stop', { pairId: ctx.pair.id }, 15_000),
+  'monitor.start': (ctx, params) => command(ctx, params.side!, 'monitor.start', monitorArgs(ctx, params.side!)),
+  'monitor.stop': (ctx, params) => command(ctx, params.side!, 'monitor.stop', { pairId: ctx.pair.id }, 15_000),
+
+  'pair.set-state': async (ctx, params) => {
+    const status = params.status as 'mirroring' | 'unprotected' | undefined;
+    const monitoringStatus = params.monitoringStatus as 'watching' | 'off' | undefined;
+    await ctx.tx(async (db) => {
+      await db.protectionPair.update({
+        where: { id: ctx.pair.id },
+        data: {
+          ...(status ? { status } : {}),
+          ...(monitoringStatus ? { monitoringStatus } : {}),
+          ...(status === 'mirroring' ? { enabledAt: ctx.now() } : {}),
+          ...(status === 'unprotected' ? { autoFailoverMarked: false } : {}),
+        },
+      });
+      // A fresh start for the observers: nothing from an earlier run counts.
+      await db.pairMonitor.deleteMany({ where: { pairId: ctx.pair.id } });
+    });
+    return { status: status ?? null, monitoringStatus: monitoringStatus ?? null };
+  },
+};
