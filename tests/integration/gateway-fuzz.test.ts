@@ -94,7 +94,15 @@ const unknownTypes = [
   'x'.repeat(64),
 ];
 
-const validTypes = ['hello', 'heartbeat', 'facts', 'command.ack', 'command.result', 'error'] as const;
+const validTypes = ['hello', 'heartbeat', 'facts', 'command.ack', 'command.result', 'error', 'monitor.report'] as const;
+
+const monitorReport = {
+  pairId: '6f1c2a4e-8b3d-4c5e-9f70-1a2b3c4d5e6f',
+  at: Date.UTC(2026, 0, 1),
+  state: 'lost',
+  lostSince: Date.UTC(2026, 0, 1) - 5000,
+  addresses: [{ address: '10.0.0.5', reachable: false, missed: 5, lastOkAt: null }],
+};
 
 const hello = {
   protocolVersion: PROTOCOL_VERSION,
@@ -285,6 +293,22 @@ function frameFor(r: Rng, category: string): Frame {
           () => ({ commandId: r.uuid(), ok: true, result: 1, error: { code: 'c', message: 'm' } }),
           () => ({ commandId: 'not-a-command', ok: true, result: null }),
           () => ({ ok: true, result: null }),
+        ],
+        'monitor.report': [
+          () => ({ ...monitorReport, pairId: r.ascii(36) }),
+          () => ({ ...monitorReport, state: r.pick(['down', 'OK', '', null, 1]) }),
+          () => ({ ...monitorReport, at: r.pick([0, -1, 1.5, 'now']) }),
+          () => ({ ...monitorReport, lostSince: r.pick([0, -5, '2026-01-01']) }),
+          () => ({ ...monitorReport, addresses: Array(17).fill(monitorReport.addresses[0]) }),
+          () => ({ ...monitorReport, addresses: [{ ...monitorReport.addresses[0], missed: -1 }] }),
+          () => ({ ...monitorReport, addresses: [{ ...monitorReport.addresses[0], address: 'a'.repeat(256) }] }),
+          () => ({ ...monitorReport, addresses: [{ address: '10.0.0.5' }] }),
+          () => ({ ...monitorReport, addresses: 'all' }),
+          () => ({ ...monitorReport, organizationId: r.uuid() }),
+          () => {
+            const { state: _s, ...rest } = monitorReport;
+            return rest;
+          },
         ],
         error: [
           () => ({ code: 'c'.repeat(65), message: 'm' }),

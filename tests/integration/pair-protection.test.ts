@@ -4,7 +4,6 @@
 // a cut between target and source alone never makes the pair failover-pending; stopping the
 // source agent does, after about interval × missed; disable stops everything and keeps the
 // configuration. Invalid settings are refused with field messages and change nothing.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -24,6 +23,7 @@ import {
 import { callerFor, expectCode } from './helpers';
 import { agentBundle, agentCli, enrollmentToken, freePort, tempDir, waitFor } from './support/agents';
 import { spawnAgentWithExports } from './support/file-shares';
+import { dropOnLoopback, type Cut } from './support/firewall';
 import { ReplicationHarness, waitEqual, writeFiles } from './support/replication/agents';
 
 const prefix = `tandem-test-${process.pid}-${Date.now().toString(36)}`;
@@ -44,7 +44,6 @@ let targetRoot: string;
 let pairId: string;
 let dataPort: number;
 let monitorPort: number;
-const nftTable = `tandem_test_${process.pid}`;
 
 /** A real file server as far as the agent can tell: its export list names `share`. */
 function runSource() {
@@ -62,18 +61,12 @@ async function stopSource(signal: NodeJS.Signals = 'SIGTERM') {
 }
 
 /** Drops every packet between the target and the source (monitor probes and data channel); the gateway link stays. */
+let cut: Cut | undefined;
 function cutLink() {
-  execFileSync('nft', ['-f', '-'], {
-    input: `table inet ${nftTable} {
-      chain input { type filter hook input priority 0; policy accept;
-        udp dport ${monitorPort} drop
-        tcp dport ${dataPort} drop
-      }
-    }\n`,
-  });
+  cut = dropOnLoopback('protect', [`udp dport ${monitorPort} drop`, `tcp dport ${dataPort} drop`]);
 }
 function restoreLink() {
-  execFileSync('nft', ['delete', 'table', 'inet', nftTable], { stdio: 'ignore' });
+  cut?.restore();
 }
 
 const pair = () => ownerDb().protectionPair.findUniqueOrThrow({ where: { id: pairId } });
@@ -118,11 +111,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  try {
-    restoreLink();
-  } catch {
-    // not cut
-  }
+  restoreLink();
   await stopSource('SIGKILL');
   await Promise.all(workers.map((w) => w.close()));
   await detection?.obliterate({ force: true });

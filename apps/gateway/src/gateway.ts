@@ -24,6 +24,7 @@ import {
   markOffline,
   markOnline,
   storeFacts,
+  storeMonitorReport,
   storeReplicationSample,
   touchLastSeen,
   type AgentIdentity,
@@ -52,7 +53,24 @@ interface Session {
   helloReceived: boolean;
   /** When each pair's last replication sample was accepted. */
   lastSampleAt: Map<string, number>;
+  /** Per pair: what the last monitor report wrote, and the writes of the current second. */
+  monitorWrites: Map<string, MonitorWriteState>;
 }
+
+interface MonitorWriteState {
+  /** When the last report was handled (written or refused), and its state + lostSince. */
+  lastAt: number;
+  written: string | null;
+  windowStart: number;
+  windowWrites: number;
+}
+
+/** A report that changes nothing is written at most once a second per pair (the agent sends one per interval). */
+const MONITOR_WRITE_EVERY_MS = 1000;
+/** State changes are written at once, but a pair flapping faster than this per second is refused. */
+const MONITOR_CHANGES_PER_SECOND = 5;
+/** Pairs remembered per connection (a hostile agent naming random pairs must not grow it forever). */
+const MONITOR_PAIRS_REMEMBERED = 1000;
 
 export interface Gateway {
   port: number;
@@ -187,7 +205,7 @@ export async function startGateway(env: GatewayEnv): Promise<Gateway> {
 
     const previous = sessions.get(agent.id);
     if (previous) previous.ws.close(closeCodes.replaced, 'Replaced by a newer connection');
-    const s: Session = { agent, ws, ready: false, lastSeen: Date.now(), lastLocationRefresh: 0, rejected: 0, reported: 0, helloReceived: false, lastSampleAt: new Map() };
+    const s: Session = { agent, ws, ready: false, lastSeen: Date.now(), lastLocationRefresh: 0, rejected: 0, reported: 0, helloReceived: false, lastSampleAt: new Map(), monitorWrites: new Map() };
     sessions.set(agent.id, s);
     let alive = true;
     ws.on('pong', () => {
@@ -293,6 +311,31 @@ export async function startGateway(env: GatewayEnv): Promise<Gateway> {
         s.lastSampleAt.set(m.payload.pairId, Date.now());
         const outcome = await storeReplicationSample(s.agent, m.payload);
         if (outcome === 'not_your_pair') return reject(s, 'not_your_pair', 'this agent is not the source of that pair', m.id);
+        return;
+      }
+      case 'monitor.report': {
+        const now = Date.now();
+        const r = m.payload;
+        const change = `${r.state}:${r.lostSince ?? ''}`;
+        let w = s.monitorWrites.get(r.pairId);
+        if (!w) {
+          if (s.monitorWrites.size >= MONITOR_PAIRS_REMEMBERED) s.monitorWrites.clear();
+          w = { lastAt: 0, written: null, windowStart: now, windowWrites: 0 };
+          s.monitorWrites.set(r.pairId, w);
+        }
+        const changed = change !== w.written;
+        // Nothing new and written less than a second ago: coalesced (the next one carries it).
+        if (!changed && now - w.lastAt < MONITOR_WRITE_EVERY_MS) return;
+        if (now - w.windowStart >= 1000) {
+          w.windowStart = now;
+          w.windowWrites = 0;
+        }
+        if (++w.windowWrites > MONITOR_CHANGES_PER_SECOND) return reject(s, 'too_frequent', 'too many monitor reports for one pair in one second', m.id);
+        w.lastAt = now;
+        // Remembered for refusals too: the same refused report is not looked up again within the second.
+        w.written = change;
+        const outcome = await storeMonitorReport(s.agent, r);
+        if (outcome === 'not_your_pair') return reject(s, 'not_your_pair', 'this agent is not the target of that pair', m.id);
         return;
       }
       case 'command.ack':

@@ -106,8 +106,51 @@ export async function storeReplicationSample(agent: AgentIdentity, s: AgentPaylo
         throughputBps: s.throughputBps,
       },
     });
+    // The first sample with nothing left to mirror and a lag (the source reports lag only once
+    // its initial mirror is complete) turns a mirroring pair into a protected one.
+    if (s.lagSeconds !== null && s.mirrorBytesLeft === 0 && s.mirrorFilesLeft === 0) {
+      const { count } = await db.protectionPair.updateMany({ where: { id: s.pairId, status: 'mirroring' }, data: { status: 'protected' } });
+      if (count > 0) {
+        await db.pairEvent.create({
+          data: { organizationId: agent.organizationId, customerId: pair.customerId, pairId: s.pairId, kind: 'status', message: 'Initial mirror finished: the pair is protected' },
+        });
+      }
+    }
     return 'stored';
   });
+}
+
+/**
+ * Stores a pair's target view (monitor.report). Only the TARGET server's own agent may report for
+ * a pair (looked up inside the agent's tenant, so another tenant's pair id is simply not found).
+ * Times are the control plane's: targetReportAt is now, and the agent's lostSince / lastOkAt are
+ * moved onto this clock by their age at the report's `at` (the two clocks may disagree; the age
+ * is what the agent really knows).
+ */
+export async function storeMonitorReport(agent: AgentIdentity, r: AgentPayload<'monitor.report'>): Promise<'stored' | 'not_your_pair'> {
+  const now = Date.now();
+  const onOurClock = (t: number | null) => (t === null ? null : new Date(now - Math.max(0, r.at - t)));
+  const evidence = r.addresses.map((a) => ({ ...a, lastOkAt: onOurClock(a.lastOkAt)?.getTime() ?? null }));
+  const lostSince = r.state === 'lost' ? (onOurClock(r.lostSince) ?? new Date(now)) : null;
+  const attempt = () =>
+    withTenant(scopeOf(agent), async (db) => {
+      const pair = await db.protectionPair.findUnique({ where: { id: r.pairId }, select: { targetServerId: true, organizationId: true, customerId: true } });
+      if (!pair || pair.targetServerId !== agent.serverId) return 'not_your_pair' as const;
+      const fields = { targetState: r.state, targetReportAt: new Date(now), targetLostSince: lostSince, targetEvidence: evidence };
+      await db.pairMonitor.upsert({
+        where: { pairId: r.pairId },
+        create: { pairId: r.pairId, organizationId: pair.organizationId, customerId: pair.customerId, ...fields },
+        update: fields,
+      });
+      return 'stored' as const;
+    });
+  try {
+    return await attempt();
+  } catch (err) {
+    // The worker may create the row (its verdict) between our look-up and insert: then update it.
+    if ((err as { code?: string }).code === 'P2002') return attempt();
+    throw err;
+  }
 }
 
 export class EnrollmentError extends Error {

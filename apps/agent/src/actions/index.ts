@@ -1,9 +1,11 @@
 // runAction: validates an action's arguments against the protocol, carries it out, and validates
-// its result. facts.collect, credential.rotate and replication.* belong to the agent runtime.
+// its result. facts.collect, credential.rotate, replication.* (but check-set) and monitor.* belong
+// to the agent runtime.
 import { actionArgs, actionResults, type ActionArgs, type ActionName } from '@tandem/protocol';
 import { type z } from 'zod';
 import type { CommandRunner } from '../exec.ts';
 import { defaultIO } from '../facts/io.ts';
+import { checkReplicationSet } from './check-set.ts';
 import { runHook, writeHook } from './hooks.ts';
 import { serviceAction, type ServiceVerb } from './services.ts';
 
@@ -36,6 +38,9 @@ export const runtimeActions = [
   'replication.status',
   'replication.verify',
   'replication.resend',
+  'monitor.start',
+  'monitor.stop',
+  'monitor.status',
 ] as const;
 type RuntimeAction = (typeof runtimeActions)[number];
 const isRuntimeAction = (a: ActionName): a is RuntimeAction => (runtimeActions as readonly string[]).includes(a);
@@ -86,6 +91,10 @@ async function execute(
     case 'hook.run': {
       const { name, args: hookArgs, timeoutMs } = args as ActionArgs<'hook.run'>;
       return runHook(ctx.hooksDir, name, hookArgs, timeoutMs, platform);
+    }
+    case 'replication.check-set': {
+      const { source } = args as ActionArgs<'replication.check-set'>;
+      return checkReplicationSet(source.roots);
     }
   }
 }

@@ -20,6 +20,7 @@ import {
 import { parseActionArgs, runAction } from '../actions/index.ts';
 import { writeSecretFile, writeStatus, type AgentConfig, type AgentStatus } from '../config.ts';
 import { collectFacts } from '../facts/index.ts';
+import { MonitorManager } from '../monitor/manager.ts';
 import { ReplicationManager } from '../replication/manager.ts';
 import { AGENT_VERSION } from '../version.ts';
 
@@ -59,12 +60,15 @@ export class AgentRuntime {
   private status: AgentStatus;
   /** File-replication sessions: they outlive gateway connections (only statistics need one). */
   readonly replication: ReplicationManager;
+  /** Failure monitors: keep probing (or answering) while disconnected; only reports need a connection. */
+  readonly monitor: MonitorManager;
 
   constructor(
     private config: AgentConfig,
     private readonly configPath: string,
   ) {
     this.replication = new ReplicationManager({ dir: path.join(path.dirname(configPath), 'replication'), log });
+    this.monitor = new MonitorManager({ dir: path.join(path.dirname(configPath), 'monitor'), log });
     this.status = {
       state: 'starting',
       since: new Date().toISOString(),
@@ -90,6 +94,7 @@ export class AgentRuntime {
   async run(): Promise<void> {
     // Pairs started before the agent stopped resume at once, connected to Tandem or not.
     await this.replication.resume().catch((err: unknown) => log('could not resume replication pairs', { error: String(err) }));
+    await this.monitor.resume().catch((err: unknown) => log('could not resume monitors', { error: String(err) }));
     while (!this.stopped) {
       const connectedFor = await this.connectOnce();
       if (this.stopped) break;
@@ -108,6 +113,7 @@ export class AgentRuntime {
       this.wakeFromBackoff = null;
     }
     await this.replication.shutdown();
+    await this.monitor.shutdown();
     this.saveStatus({ state: 'stopped' });
   }
 
@@ -190,6 +196,7 @@ export class AgentRuntime {
             factsDue = true;
             send('heartbeat', { seq: seq++, sentAt: Date.now() });
             this.replication.setSink((stats) => send('replication.stats', stats));
+            this.monitor.setSink((report) => send('monitor.report', report));
             return;
           }
           case 'heartbeat.ack': {
@@ -215,7 +222,10 @@ export class AgentRuntime {
       });
       ws.on('close', (code, reasonBuf) => {
         // Statistics while disconnected are dropped (the next sample reports the current state).
-        if (this.ws === ws) this.replication.setSink(null);
+        if (this.ws === ws) {
+          this.replication.setSink(null);
+          this.monitor.setSink(null);
+        }
         clearInterval(heartbeat);
         clearInterval(factsTimer);
         clearInterval(watchdog);
@@ -280,6 +290,12 @@ export class AgentRuntime {
             const { pairId, items } = parseActionArgs('replication.resend', cmd.args);
             return actionResults['replication.resend'].parse(this.replication.resend(pairId, items));
           }
+          case 'monitor.start':
+            return actionResults['monitor.start'].parse(await this.monitor.start(parseActionArgs('monitor.start', cmd.args)));
+          case 'monitor.stop':
+            return actionResults['monitor.stop'].parse(await this.monitor.stop(parseActionArgs('monitor.stop', cmd.args).pairId));
+          case 'monitor.status':
+            return actionResults['monitor.status'].parse(this.monitor.status(parseActionArgs('monitor.status', cmd.args).pairId));
           default:
             return runAction(cmd.action, cmd.args, { hooksDir: this.config.hooksDir });
         }
