@@ -28,6 +28,8 @@ import { ReplicationHarness, waitEqual, writeFiles } from './support/replication
 
 const prefix = `tandem-test-${process.pid}-${Date.now().toString(36)}`;
 process.env.TANDEM_QUEUE_PREFIX = prefix;
+// The gateway stops a switched-off pair on an agent after this grace (15 s in production).
+process.env.LEFTOVER_GRACE_MS = '1000';
 
 const h = new ReplicationHarness('protect');
 const connection = redisConnection(process.env.REDIS_URL!);
@@ -295,4 +297,40 @@ describe('protecting a file server', () => {
     expect(audit.map((e) => e.action)).toEqual(['pair.create', 'pair.enable', 'pair.monitoring.disable', 'pair.monitoring.enable', 'pair.disable', 'pair.update']);
     expect(audit.every((e) => e.actorId === h.t.operator.id)).toBe(true);
   }, 90_000);
+
+  it('an agent that was offline while protection was disabled is told to stop when it returns', async () => {
+    const caller = callerFor(h.t.operator.id);
+    const { operationId: enableId } = await caller.pair.enable({ pairId });
+    await waitFor('enabled again', async () => (await ownerDb().operation.findUniqueOrThrow({ where: { id: enableId } })).status === 'succeeded', 60_000);
+    await waitFor('protected again', async () => (await pair()).status === 'protected', 60_000);
+
+    await stopSource('SIGKILL');
+    await waitFor('source agent offline', async () => (await ownerDb().agent.findUniqueOrThrow({ where: { id: sourceAgentId } })).status === 'offline');
+    const { operationId } = await caller.pair.disable({ pairId });
+    const op = await waitFor('disable finished', async () => {
+      const o = await ownerDb().operation.findUniqueOrThrow({ where: { id: operationId }, include: { steps: { orderBy: { position: 'asc' } } } });
+      return o.status === 'succeeded' || o.status === 'failed' ? o : null;
+    }, 60_000);
+    expect(op.status).toBe('succeeded');
+    // The source's steps could not reach it; the target's and the state change could.
+    expect(op.steps.map((s) => s.status)).toEqual(['succeeded', 'skipped', 'skipped', 'succeeded', 'succeeded']);
+    expect(op.steps[1]!.error).toMatch(/is offline/);
+    const warning = await ownerDb().pairEvent.findFirstOrThrow({ where: { pairId, kind: 'operation' }, orderBy: { at: 'desc' } });
+    expect(warning).toMatchObject({ severity: 'warning', message: expect.stringMatching(/could not be reached/) });
+
+    // The source comes back and resumes the pair it persisted; the gateway sees statistics of a
+    // disabled pair and stops it.
+    runSource();
+    await h.online(sourceAgentId);
+    await waitFor(
+      'the returning source stopped replicating',
+      async () => {
+        const status = actionResults['replication.status'].parse(await h.bus.send(sourceAgentId, 'replication.status', { pairId }));
+        const monitor = actionResults['monitor.status'].parse(await h.bus.send(sourceAgentId, 'monitor.status', { pairId }));
+        return !status.running && !monitor.running;
+      },
+      30_000,
+    );
+    expect(await pair()).toMatchObject({ status: 'unprotected', monitoringStatus: 'off' });
+  }, 150_000);
 });

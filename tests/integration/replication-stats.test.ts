@@ -46,7 +46,8 @@ beforeAll(async () => {
   const target = await createServer(t.customerX);
   targetServerId = target.id;
   const pair = await ownerDb().protectionPair.create({
-    data: { organizationId: t.org.id, customerId: t.customerX.id, name: 'stats', sourceServerId: t.serverX.id, targetServerId: target.id, application: 'file_server' },
+    // Protected: the gateway stores samples only of pairs whose protection is enabled.
+    data: { organizationId: t.org.id, customerId: t.customerX.id, name: 'stats', sourceServerId: t.serverX.id, targetServerId: target.id, application: 'file_server', status: 'protected' },
   });
   pairId = pair.id;
 });

@@ -9,6 +9,8 @@ const schema = z.object({
   GATEWAY_ID: z.string().min(1).max(64).default(() => `gw-${randomUUID().slice(0, 8)}`),
   /** Agents heartbeat at this interval; a socket silent for two intervals is dead. */
   HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(200).max(120_000).default(5_000),
+  /** How long a pair switched off in the control plane may keep reporting before the gateway stops it on the agent. */
+  LEFTOVER_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(15_000),
 });
 
 export type GatewayEnv = z.infer<typeof schema>;

@@ -1,5 +1,6 @@
 // The gateway: holds agents' outbound WebSockets, authenticates them, keeps their status, and
 // relays commands from Redis to them and their answers back.
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { Redis } from 'ioredis';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -55,6 +56,8 @@ interface Session {
   lastSampleAt: Map<string, number>;
   /** Per pair: what the last monitor report wrote, and the writes of the current second. */
   monitorWrites: Map<string, MonitorWriteState>;
+  /** Per pair and action: since when the agent runs something the control plane has switched off. */
+  leftovers: Map<string, number>;
 }
 
 interface MonitorWriteState {
@@ -205,7 +208,7 @@ export async function startGateway(env: GatewayEnv): Promise<Gateway> {
 
     const previous = sessions.get(agent.id);
     if (previous) previous.ws.close(closeCodes.replaced, 'Replaced by a newer connection');
-    const s: Session = { agent, ws, ready: false, lastSeen: Date.now(), lastLocationRefresh: 0, rejected: 0, reported: 0, helloReceived: false, lastSampleAt: new Map(), monitorWrites: new Map() };
+    const s: Session = { agent, ws, ready: false, lastSeen: Date.now(), lastLocationRefresh: 0, rejected: 0, reported: 0, helloReceived: false, lastSampleAt: new Map(), monitorWrites: new Map(), leftovers: new Map() };
     sessions.set(agent.id, s);
     let alive = true;
     ws.on('pong', () => {
@@ -244,6 +247,27 @@ export async function startGateway(env: GatewayEnv): Promise<Gateway> {
       }
       log('agent disconnected', { agentId: agent.id, code, reason: reason.toString() });
     });
+  }
+
+  /**
+   * An agent that was offline when protection or monitoring was switched off still runs the pair
+   * when it returns (it persists pairs). Once the state has been seen off for a while (not just
+   * in the moment an operation switches it), the gateway tells the agent to stop. The result
+   * needs no listener: the agent's answer is logged like any other.
+   */
+  function stopLeftover(s: Session, pairId: string, action: 'replication.stop' | 'monitor.stop') {
+    const key = `${pairId}:${action}`;
+    const since = s.leftovers.get(key);
+    const now = Date.now();
+    if (since === undefined) {
+      if (s.leftovers.size > MONITOR_PAIRS_REMEMBERED) s.leftovers.clear();
+      s.leftovers.set(key, now);
+      return;
+    }
+    if (now - since < env.LEFTOVER_GRACE_MS) return;
+    s.leftovers.set(key, now); // again after another grace period, should the stop be lost
+    log('stopping a pair the control plane has switched off', { agentId: s.agent.id, pairId, action });
+    send(s, 'command', { commandId: randomUUID(), action, args: { pairId }, timeoutMs: 15_000 });
   }
 
   function reject(s: Session, code: string, message: string, offendingId?: string) {
@@ -311,6 +335,10 @@ export async function startGateway(env: GatewayEnv): Promise<Gateway> {
         s.lastSampleAt.set(m.payload.pairId, Date.now());
         const outcome = await storeReplicationSample(s.agent, m.payload);
         if (outcome === 'not_your_pair') return reject(s, 'not_your_pair', 'this agent is not the source of that pair', m.id);
+        if (outcome === 'not_enabled') {
+          stopLeftover(s, m.payload.pairId, 'replication.stop');
+          stopLeftover(s, m.payload.pairId, 'monitor.stop');
+        }
         return;
       }
       case 'monitor.report': {
@@ -336,6 +364,7 @@ export async function startGateway(env: GatewayEnv): Promise<Gateway> {
         w.written = change;
         const outcome = await storeMonitorReport(s.agent, r);
         if (outcome === 'not_your_pair') return reject(s, 'not_your_pair', 'this agent is not the target of that pair', m.id);
+        if (outcome === 'not_monitored') stopLeftover(s, r.pairId, 'monitor.stop');
         return;
       }
       case 'command.ack':

@@ -1,7 +1,7 @@
 // The gateway's database work. The tenant always comes from the agent's credential (or the
 // enrolment token), never from anything the agent says.
 import { randomUUID } from 'node:crypto';
-import { appDb, withTenant, type TenantScope } from '@tandem/db';
+import { appDb, withTenant, type TenantScope, type TenantTx } from '@tandem/db';
 import type { AgentPayload, Facts } from '@tandem/protocol';
 import { randomToken, sha256Hex } from '@tandem/security';
 
@@ -89,10 +89,20 @@ export async function storeFacts(agent: AgentIdentity, facts: Facts) {
  * report for a pair: the pair is looked up inside the agent's tenant, so another tenant's pair id
  * is simply not found.
  */
-export async function storeReplicationSample(agent: AgentIdentity, s: AgentPayload<'replication.stats'>): Promise<'stored' | 'not_your_pair'> {
+/** Whether an operation (enable, disable, …) is under way: until it ends, the pair's state is in flux. */
+async function operationInFlight(db: TenantTx, pairId: string) {
+  return (await db.operation.count({ where: { pairId, status: { in: ['pending', 'running'] } } })) > 0;
+}
+
+/**
+ * `not_enabled`: protection of the pair is disabled (the agent was offline when it was disabled,
+ * or the pair was deleted and recreated); the gateway tells the agent to stop.
+ */
+export async function storeReplicationSample(agent: AgentIdentity, s: AgentPayload<'replication.stats'>): Promise<'stored' | 'not_your_pair' | 'not_enabled'> {
   return withTenant(scopeOf(agent), async (db) => {
-    const pair = await db.protectionPair.findUnique({ where: { id: s.pairId }, select: { sourceServerId: true, customerId: true } });
+    const pair = await db.protectionPair.findUnique({ where: { id: s.pairId }, select: { sourceServerId: true, customerId: true, status: true } });
     if (!pair || pair.sourceServerId !== agent.serverId) return 'not_your_pair';
+    if ((pair.status === 'unprotected' || pair.status === 'validated') && !(await operationInFlight(db, s.pairId))) return 'not_enabled';
     await db.replicationSample.create({
       data: {
         organizationId: agent.organizationId,
@@ -127,15 +137,17 @@ export async function storeReplicationSample(agent: AgentIdentity, s: AgentPaylo
  * moved onto this clock by their age at the report's `at` (the two clocks may disagree; the age
  * is what the agent really knows).
  */
-export async function storeMonitorReport(agent: AgentIdentity, r: AgentPayload<'monitor.report'>): Promise<'stored' | 'not_your_pair'> {
+/** `not_monitored`: monitoring of the pair is off; the gateway tells the agent to stop probing. */
+export async function storeMonitorReport(agent: AgentIdentity, r: AgentPayload<'monitor.report'>): Promise<'stored' | 'not_your_pair' | 'not_monitored'> {
   const now = Date.now();
   const onOurClock = (t: number | null) => (t === null ? null : new Date(now - Math.max(0, r.at - t)));
   const evidence = r.addresses.map((a) => ({ ...a, lastOkAt: onOurClock(a.lastOkAt)?.getTime() ?? null }));
   const lostSince = r.state === 'lost' ? (onOurClock(r.lostSince) ?? new Date(now)) : null;
   const attempt = () =>
     withTenant(scopeOf(agent), async (db) => {
-      const pair = await db.protectionPair.findUnique({ where: { id: r.pairId }, select: { targetServerId: true, organizationId: true, customerId: true } });
+      const pair = await db.protectionPair.findUnique({ where: { id: r.pairId }, select: { targetServerId: true, organizationId: true, customerId: true, monitoringStatus: true } });
       if (!pair || pair.targetServerId !== agent.serverId) return 'not_your_pair' as const;
+      if (pair.monitoringStatus === 'off' && !(await operationInFlight(db, r.pairId))) return 'not_monitored' as const;
       const fields = { targetState: r.state, targetReportAt: new Date(now), targetLostSince: lostSince, targetEvidence: evidence };
       await db.pairMonitor.upsert({
         where: { pairId: r.pairId },

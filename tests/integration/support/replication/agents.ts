@@ -85,6 +85,9 @@ export class ReplicationHarness {
         sourceServerId: source.serverId,
         targetServerId: target.serverId,
         application: 'file_server',
+        // These tests start replication on the agents directly; in the control plane's eyes the
+        // pair is enabled (a disabled pair that reports is stopped by the gateway).
+        status: 'mirroring',
       },
     });
     const data = tempDir(`${this.label}-data`);
