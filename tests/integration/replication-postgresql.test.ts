@@ -18,12 +18,9 @@ import {
   scramVerifier,
 } from '../../apps/agent/src/replication/postgresql/index.ts';
 import { ClusterRoot, filesContaining, freePort, waitFor, type TempCluster } from './support/postgresql/cluster.ts';
+import { REPL_USER as USER, SLOT_TO_A as SLOT_A, SLOT_TO_B as SLOT_B, passwordFragment, standbyOf, trickyPassword } from './support/postgresql/pair.ts';
 
-const USER = 'tandem_repl';
-// Quotes, backslash, colon, space and a non-ASCII letter: every escaping layer is exercised.
-const PASSWORD = `s3cr'et\\pa:ss wörd-${process.pid}`;
-const SLOT_B = 'tandem_to_b';
-const SLOT_A = 'tandem_to_a';
+const PASSWORD = trickyPassword('s3cr');
 
 const roots = new ClusterRoot();
 let A: TempCluster;
@@ -120,15 +117,7 @@ describe('PostgreSQL streaming replication (two real clusters on loopback)', () 
   });
 
   it('cloneTarget: the old target is moved aside, the new one is a streaming hot standby', async () => {
-    const res = await cloneTarget({
-      dataDir: B.dataDir,
-      port: B.port,
-      socketDir: B.socketDir,
-      source: { host: '127.0.0.1', port: A.port },
-      replicationUser: USER,
-      password: PASSWORD,
-      slotName: SLOT_B,
-    });
+    const res = await cloneTarget({ ...standbyOf(B, A, PASSWORD, SLOT_B), port: B.port });
     expect(res).toMatchObject({ inRecovery: true, streaming: true, stoppedPreviousServer: true, port: B.port });
     expect(res.movedAsideTo).toMatch(new RegExp(`^${B.dataDir}\\.tandem-old-\\d{8}T\\d{6}Z$`));
     expect(existsSync(path.join(res.movedAsideTo!, 'PG_VERSION'))).toBe(true);
@@ -182,14 +171,7 @@ describe('PostgreSQL streaming replication (two real clusters on loopback)', () 
   it('rewindOrReclone: the old primary is rewound into a standby of the new primary', async () => {
     // Split brain: the old primary took a write after the promotion; the rewind discards it.
     A.psql(`INSERT INTO t VALUES (9999, 'lost on A')`);
-    const res = await rewindOrReclone({
-      dataDir: A.dataDir,
-      socketDir: A.socketDir,
-      source: { host: '127.0.0.1', port: B.port },
-      replicationUser: USER,
-      password: PASSWORD,
-      slotName: SLOT_A,
-    });
+    const res = await rewindOrReclone(standbyOf(A, B, PASSWORD, SLOT_A));
     expect(res).toMatchObject({ method: 'rewind', rewindSkipped: null, rewindError: null, inRecovery: true, streaming: true, stoppedPreviousServer: true, port: A.port, slotCreated: true });
     expect(A.psql('SELECT pg_is_in_recovery()')).toBe('t');
     expect(count(A, 'id = 9999')).toBe(0);
@@ -240,7 +222,7 @@ describe('PostgreSQL streaming replication (two real clusters on loopback)', () 
 
   it('the password is only in postgresql.auto.conf (0600); no password file is left behind', () => {
     // A fragment no escaping layer changes (conf files double quotes and backslashes).
-    const hits = filesContaining(roots.root, `pa:ss wörd-${process.pid}`);
+    const hits = filesContaining(roots.root, passwordFragment());
     expect(hits.length).toBeGreaterThan(0);
     for (const f of hits) {
       expect(path.basename(f), f).toBe('postgresql.auto.conf');

@@ -1,5 +1,18 @@
 import { z } from 'zod';
 import { absolutePathSchema, replicationRuleSchema, replicationSetSchema } from '@tandem/engine';
+import {
+  PG_STANDBY_OVERHEAD_MS,
+  pgCloneStandbyArgsSchema,
+  pgCloneStandbyResultSchema,
+  pgPrepareSourceArgsSchema,
+  pgPrepareSourceResultSchema,
+  pgPromoteArgsSchema,
+  pgPromoteResultSchema,
+  pgReplicationStatusSchema,
+  pgRewindOrRecloneArgsSchema,
+  pgRewindOrRecloneResultSchema,
+  pgStatusArgsSchema,
+} from './postgresql.ts';
 
 // Actions the control plane can ask an agent to carry out. Each has validated arguments, a
 // timeout, and a typed result. (Collectors and executors live in apps/agent.)
@@ -203,6 +216,15 @@ export const actionArgs = {
   'monitor.start': monitorStartArgsSchema,
   'monitor.stop': z.strictObject({ pairId: z.uuid() }),
   'monitor.status': z.strictObject({ pairId: z.uuid() }),
+  // PostgreSQL streaming replication (postgresql.ts). Send these with the command timeout
+  // postgresqlCommandTimeoutMs(action, args) gives: AgentBus.send otherwise waits only
+  // DEFAULT_COMMAND_TIMEOUT_MS (30 s), and when a command times out the agent answers "timed
+  // out" while the operation itself goes on to its own end.
+  'postgresql.prepare-source': pgPrepareSourceArgsSchema,
+  'postgresql.clone-standby': pgCloneStandbyArgsSchema,
+  'postgresql.status': pgStatusArgsSchema,
+  'postgresql.promote': pgPromoteArgsSchema,
+  'postgresql.rewind-or-reclone': pgRewindOrRecloneArgsSchema,
 } as const;
 export type ActionName = keyof typeof actionArgs;
 export const actionNames = Object.keys(actionArgs) as ActionName[];
@@ -247,9 +269,51 @@ export const actionResults = {
   'monitor.start': z.strictObject({ started: z.literal(true), port: z.number().int().nullable() }),
   'monitor.stop': z.strictObject({ stopped: z.boolean() }),
   'monitor.status': monitorStatusSchema,
+  'postgresql.prepare-source': pgPrepareSourceResultSchema,
+  'postgresql.clone-standby': pgCloneStandbyResultSchema,
+  'postgresql.status': pgReplicationStatusSchema,
+  'postgresql.promote': pgPromoteResultSchema,
+  'postgresql.rewind-or-reclone': pgRewindOrRecloneResultSchema,
 } as const satisfies Record<ActionName, z.ZodType>;
 export type ActionResult<A extends ActionName> = z.infer<(typeof actionResults)[A]>;
 
 /** Default and largest timeouts for a command, in milliseconds. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;
 export const MAX_COMMAND_TIMEOUT_MS = 3_600_000;
+
+type PostgresqlAction = Extract<ActionName, `postgresql.${string}`>;
+
+/**
+ * The command timeout (AgentBus.send's `timeoutMs`) a postgresql.* action needs, from its
+ * arguments (as given to send: defaults are applied here), at most MAX_COMMAND_TIMEOUT_MS:
+ * - status: 60 s (finding the instance and one query, 30 s each at most);
+ * - prepare-source: 5 min (a few psql calls, and with allowRestart a `pg_ctl restart`, ≤ 140 s);
+ * - promote: 3 × timeoutMs + 60 s (pg_promote's wait, leaving recovery, CHECKPOINT);
+ * - clone-standby: timeoutMs (pg_basebackup; default and maximum 50 min) + waitForStreamingMs
+ *   + 5 min (stop, start): with the defaults 55.5 min;
+ * - rewind-or-reclone: like clone-standby (plus the slot and a CHECKPOINT); in mode auto a failed
+ *   pg_rewind is followed by a base backup, both bounded by timeoutMs, so the worst case may
+ *   exceed the 1 h a command can last: the result is then lost (the agent finishes the work),
+ *   give a smaller timeoutMs when that matters (≤ 20 min keeps auto inside one command).
+ */
+export function postgresqlCommandTimeoutMs<A extends PostgresqlAction>(action: A, args: z.input<(typeof actionArgs)[A]>): number {
+  const clamp = (ms: number) => Math.min(MAX_COMMAND_TIMEOUT_MS, ms);
+  const parsed = actionArgs[action].safeParse(args);
+  // Invalid arguments are refused before they are sent (AgentBus.send); any timeout will do.
+  if (!parsed.success) return DEFAULT_COMMAND_TIMEOUT_MS;
+  const a = parsed.data as { timeoutMs?: number; waitForStreamingMs?: number; mode?: string };
+  switch (action) {
+    case 'postgresql.status':
+      return 60_000;
+    case 'postgresql.prepare-source':
+      return 5 * 60_000;
+    case 'postgresql.promote':
+      return clamp(3 * a.timeoutMs! + 60_000);
+    case 'postgresql.clone-standby':
+      return clamp(a.timeoutMs! + a.waitForStreamingMs! + PG_STANDBY_OVERHEAD_MS);
+    case 'postgresql.rewind-or-reclone':
+      // + the slot (≤ 60 s) and a CHECKPOINT on the new primary (≤ 120 s); in mode auto a
+      // pg_rewind then a base backup, with a second stop and start.
+      return clamp((a.mode === 'auto' ? 2 : 1) * (a.timeoutMs! + PG_STANDBY_OVERHEAD_MS) + a.waitForStreamingMs! + 3 * 60_000);
+  }
+}

@@ -3,3 +3,4 @@ export * from './actions.ts';
 export * from './envelope.ts';
 export * from './facts.ts';
 export * from './messages.ts';
+export * from './postgresql.ts';

@@ -5,6 +5,7 @@ import { actionArgs, actionResults, type ActionArgs, type ActionName } from '@ta
 import { type z } from 'zod';
 import type { CommandRunner } from '../exec.ts';
 import { defaultIO } from '../facts/io.ts';
+import { runPostgresqlAction } from '../replication/postgresql/actions.ts';
 import { checkReplicationSet } from './check-set.ts';
 import { runHook, writeHook } from './hooks.ts';
 import { serviceAction, type ServiceVerb } from './services.ts';
@@ -96,5 +97,11 @@ async function execute(
       const { source } = args as ActionArgs<'replication.check-set'>;
       return checkReplicationSet(source.roots);
     }
+    case 'postgresql.prepare-source':
+    case 'postgresql.clone-standby':
+    case 'postgresql.status':
+    case 'postgresql.promote':
+    case 'postgresql.rewind-or-reclone':
+      return runPostgresqlAction(action, args, { run: ctx.run });
   }
 }

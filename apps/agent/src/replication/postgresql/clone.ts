@@ -4,7 +4,9 @@
 //    point cannot be renamed: that is an error (move its contents yourself).
 // 2. `pg_basebackup -R -X stream -S <slot> -c fast` as the owner (the directory's, else osUser)
 //    into a fresh 0700 directory, the password through a private .pgpass removed afterwards. On
-//    failure the partial copy is removed and the old directory put back (not restarted).
+//    failure the partial copy is removed and the old directory put back (not restarted). It is
+//    bounded by timeoutMs (default and at most 50 min, so the whole clone ends inside one agent
+//    command of at most 1 h: see postgresqlCommandTimeoutMs in the protocol).
 // 3. Standby configuration: standby.signal, and in postgresql.auto.conf (0600) primary_conninfo
 //    (written by us, with application_name = the slot name), primary_slot_name, hot_standby=on,
 //    port, and unix_socket_directories / listen_addresses when given. The rest of the configuration
@@ -17,29 +19,25 @@
 // must be free on this host); a cluster managed by systemd is started outside its unit.
 import { mkdir, readdir, rename, rm, chown, chmod } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import { pgCloneStandbyArgsSchema, type PgCloneStandbyArgs, type PgCloneStandbyResult, type PgStandbyStartResult } from '@tandem/protocol';
+import { type z } from 'zod';
 import {
   PostgresReplicationError,
-  absolutePath,
   bin,
   conninfo,
   dataDirOwner,
   defaultLogFile,
-  endpointSchema,
   exists,
   findBinDir,
   isLoopback,
   parseInput,
-  pgName,
   pollUntil,
-  portNumber,
   psql,
   readPostmasterOpts,
   resolveInstance,
   runAsOk,
   runnerOf,
   runningPostmaster,
-  secret,
   startServer,
   stopServer,
   timestampSuffix,
@@ -52,48 +50,10 @@ import {
   type PgContext,
 } from './common.ts';
 
-export const standbyOptionsShape = {
-  /** The local data directory that becomes the standby. */
-  dataDir: absolutePath,
-  /** Port the standby listens on. */
-  port: portNumber,
-  socketDir: absolutePath.optional(),
-  listenAddresses: z.string().regex(/^[A-Za-z0-9.:*, _-]*$/).max(512).optional(),
-  /** OS user that owns a new data directory (an existing one keeps its owner). */
-  osUser: z.string().regex(/^[a-z_][a-z0-9_.-]{0,31}$/).default('postgres'),
-  binDir: absolutePath.optional(),
-  /** The primary to stream from. */
-  source: endpointSchema,
-  replicationUser: pgName,
-  password: secret.optional(),
-  slotName: pgName,
-  sslmode: z.enum(['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full']).default('prefer'),
-  /** postgres arguments to start with instead of the old server's (postmaster.opts). */
-  startOptions: z.array(z.string().max(4096).refine((s) => !/[\0\r\n]/.test(s))).max(64).optional(),
-  logFile: absolutePath.optional(),
-  waitForStreamingMs: z.number().int().min(0).max(3_600_000).default(30_000),
-  /** Bound on pg_basebackup itself. */
-  timeoutMs: z.number().int().min(1_000).max(7 * 24 * 3_600_000).default(24 * 3_600_000),
-};
-
-export const cloneTargetInputSchema = z.strictObject(standbyOptionsShape);
-export type CloneTargetInput = z.input<typeof cloneTargetInputSchema>;
-type StandbyArgs = z.output<typeof cloneTargetInputSchema>;
-
-export interface StandbyStartResult {
-  dataDir: string;
-  port: number;
-  inRecovery: boolean;
-  streaming: boolean;
-  logFile: string;
-  warnings: string[];
-}
-
-export interface CloneTargetResult extends StandbyStartResult {
-  movedAsideTo: string | null;
-  stoppedPreviousServer: boolean;
-  durationMs: number;
-}
+export type CloneTargetInput = PgCloneStandbyArgs;
+type StandbyArgs = z.output<typeof pgCloneStandbyArgsSchema>;
+export type StandbyStartResult = PgStandbyStartResult;
+export type CloneTargetResult = PgCloneStandbyResult;
 
 /** The primary_conninfo Tandem writes (the password only when given). */
 export function primaryConninfo(a: Pick<StandbyArgs, 'source' | 'replicationUser' | 'password' | 'slotName' | 'sslmode'>): string {
@@ -143,7 +103,7 @@ export async function configureAndStartStandby(a: StandbyArgs, owner: OsUser, ba
 }
 
 export async function cloneTarget(input: CloneTargetInput, ctx?: PgContext): Promise<CloneTargetResult> {
-  const a = parseInput(cloneTargetInputSchema, input, 'cloneTarget');
+  const a = parseInput(pgCloneStandbyArgsSchema, input, 'cloneTarget');
   return cloneParsed(a, ctx);
 }
 

@@ -1,5 +1,5 @@
 // Shared plumbing for PostgreSQL streaming replication (Linux, the agent runs as root):
-// - input schemas (names are restricted to what needs no quoting anywhere: SQL, pg_hba.conf, conninfo),
+// - input validation (the schemas are the protocol's; names need no quoting anywhere: SQL, pg_hba.conf, conninfo),
 // - finding a running instance (its data directory, port, socket directory, owner and binaries),
 // - running psql / pg_ctl / pg_basebackup / pg_rewind as the data directory's owner through the
 //   agent's CommandRunner (argument vectors, never a shell string; SQL goes in on stdin so it never
@@ -10,9 +10,9 @@
 //   so it never appears in a statement the server could log. Error messages are redacted.
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { chmod, chown, lstat, mkdir, mkdtemp, readFile, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { pgInstanceSchema, PgInstanceSpec } from '@tandem/protocol';
 import { z } from 'zod';
 import { runCommand, type CommandResult, type CommandRunner } from '../../exec.ts';
 
@@ -36,49 +36,9 @@ export interface PgContext {
 export const runnerOf = (ctx: PgContext | undefined): CommandRunner => ctx?.run ?? runCommand;
 
 // ---------------------------------------------------------------------------------------------
-// Input schemas
+// Input (the schemas are the protocol's: packages/protocol/src/postgresql.ts)
 
-/** Role and slot names: what PostgreSQL allows for slots, and needs no quoting in pg_hba.conf. */
-export const pgName = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'use 1-63 lowercase letters, digits and underscores (not starting with a digit)');
-
-export const absolutePath = z
-  .string()
-  .min(2, 'must be an absolute path')
-  .max(4096)
-  .refine((p) => path.posix.isAbsolute(p), 'must be an absolute path')
-  .refine((p) => !/[\0\r\n]/.test(p), 'cannot contain NUL or line breaks')
-  .transform((p) => path.posix.normalize(p).replace(/(.)\/+$/, '$1'))
-  .refine((p) => p !== '/', 'cannot be /');
-
-export const portNumber = z.number().int().min(1).max(65535);
-
-export const hostName = z
-  .string()
-  .min(1)
-  .max(253)
-  .regex(/^[A-Za-z0-9._:%-]+$/, 'must be a host name or an IP address');
-
-export const secret = z
-  .string()
-  .min(1, 'cannot be empty')
-  .max(1024)
-  .refine((p) => !/[\0\r\n]/.test(p), 'cannot contain NUL or line breaks');
-
-export const endpointSchema = z.strictObject({ host: hostName, port: portNumber });
-
-/** A local instance: its data directory (running instances are found through postmaster.pid), or its port and socket directory. */
-export const instanceSchema = z
-  .strictObject({
-    dataDir: absolutePath.optional(),
-    port: portNumber.optional(),
-    socketDir: absolutePath.optional(),
-    /** Directory holding psql, pg_ctl…; default: the running postmaster's, else by PG_VERSION. */
-    binDir: absolutePath.optional(),
-    /** Database role psql connects as over the socket (peer/trust); default: the owner's OS user name. */
-    dbUser: pgName.optional(),
-  })
-  .refine((i) => i.dataDir !== undefined || (i.port !== undefined && i.socketDir !== undefined), 'give dataDir, or port and socketDir');
-export type InstanceSpec = z.input<typeof instanceSchema>;
+export type InstanceSpec = PgInstanceSpec;
 
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
   const r = schema.safeParse(input);
@@ -357,7 +317,8 @@ export async function runAs(ctx: PgContext | undefined, owner: OsUser, cmd: stri
 export async function runAsOk(ctx: PgContext | undefined, owner: OsUser, cmd: string, args: string[], opts: RunAsOptions = {}): Promise<CommandResult> {
   const r = await runAs(ctx, owner, cmd, args, opts);
   if (r.code !== 0) {
-    const detail = redact((r.stderr.trim() || r.stdout.trim()).slice(-1500), opts.secrets ?? []);
+    // Redacted before it is cut, so no part of a secret is left at the cut.
+    const detail = redact(r.stderr.trim() || r.stdout.trim(), opts.secrets ?? []).slice(-1500);
     throw new PostgresReplicationError(`${path.basename(cmd)} failed (exit ${r.code}): ${detail}`, 'command-failed');
   }
   return r;
@@ -401,7 +362,7 @@ export interface Instance {
 }
 
 /** Finds a running instance from its data directory or its port and socket directory. */
-export async function resolveInstance(spec: z.output<typeof instanceSchema>, ctx?: PgContext): Promise<Instance> {
+export async function resolveInstance(spec: z.output<typeof pgInstanceSchema>, ctx?: PgContext): Promise<Instance> {
   const run = runnerOf(ctx);
   if (spec.dataDir !== undefined) {
     if (!(await exists(path.join(spec.dataDir, 'PG_VERSION')))) throw new PostgresReplicationError(`${spec.dataDir} is not a PostgreSQL data directory`, 'invalid-input');
@@ -427,10 +388,16 @@ export async function resolveInstance(spec: z.output<typeof instanceSchema>, ctx
 }
 
 /** Runs SQL (on stdin) with psql over the socket as the owner; returns the unaligned, tuples-only output. */
-export async function psql(inst: Instance, sql: string, ctx?: PgContext, opts: { timeoutMs?: number; database?: string } = {}): Promise<string> {
+export async function psql(
+  inst: Instance,
+  sql: string,
+  ctx?: PgContext,
+  opts: { timeoutMs?: number; database?: string; /** Redacted from error messages (psql may quote the statement). */ secrets?: (string | undefined)[] } = {},
+): Promise<string> {
   const args = ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-h', inst.socketDir, '-p', String(inst.port), '-U', inst.dbUser, '-d', opts.database ?? 'postgres', '-f', '-'];
-  const r = await runAs(ctx, inst.owner, bin(inst.binDir, 'psql'), args, { input: `SET standard_conforming_strings = on;\n${sql};\n`, timeoutMs: opts.timeoutMs ?? 30_000 });
-  if (r.code !== 0) throw new PostgresReplicationError(`psql on port ${inst.port} failed (exit ${r.code}): ${r.stderr.trim().slice(-1500)}`, 'command-failed');
+  const secrets = opts.secrets ?? [];
+  const r = await runAs(ctx, inst.owner, bin(inst.binDir, 'psql'), args, { input: `SET standard_conforming_strings = on;\n${sql};\n`, timeoutMs: opts.timeoutMs ?? 30_000, secrets });
+  if (r.code !== 0) throw new PostgresReplicationError(`psql on port ${inst.port} failed (exit ${r.code}): ${redact(r.stderr.trim(), secrets).slice(-1500)}`, 'command-failed');
   return r.stdout;
 }
 
@@ -540,4 +507,3 @@ export function timestampSuffix(d = new Date()): string {
   return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 }
 
-export { isIP };

@@ -23,8 +23,16 @@
 //    mode 'reclone' skips pg_rewind.
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
-import { assertNotSource, cloneParsed, configureAndStartStandby, standbyOptionsShape, type StandbyStartResult } from './clone.ts';
+import {
+  pgPromoteArgsSchema,
+  pgRewindOrRecloneArgsSchema,
+  type PgPromoteArgs,
+  type PgPromoteResult,
+  type PgRewindOrRecloneArgs,
+  type PgRewindOrRecloneResult,
+} from '@tandem/protocol';
+import { type z } from 'zod';
+import { assertNotSource, cloneParsed, configureAndStartStandby } from './clone.ts';
 import {
   PostgresReplicationError,
   bin,
@@ -32,9 +40,7 @@ import {
   dataDirOwner,
   exists,
   findBinDir,
-  instanceSchema,
   parseInput,
-  pgName,
   pollUntil,
   portInOptions,
   psql,
@@ -45,7 +51,6 @@ import {
   runAsOk,
   runnerOf,
   runningPostmaster,
-  secret,
   stopServer,
   withPassFile,
   writeOwnedFile,
@@ -56,20 +61,13 @@ import {
 // ---------------------------------------------------------------------------------------------
 // promote
 
-export const promoteInputSchema = z.strictObject({ instance: instanceSchema, timeoutMs: z.number().int().min(1_000).max(3_600_000).default(60_000) });
-export type PromoteInput = z.input<typeof promoteInputSchema>;
-
-export interface PromoteResult {
-  promoted: boolean;
-  alreadyPrimary: boolean;
-  timeline: number | null;
-  durationMs: number;
-}
+export type PromoteInput = PgPromoteArgs;
+export type PromoteResult = PgPromoteResult;
 
 const TIMELINE_SQL = `SELECT ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int`;
 
 export async function promote(input: PromoteInput, ctx?: PgContext): Promise<PromoteResult> {
-  const a = parseInput(promoteInputSchema, input, 'promote');
+  const a = parseInput(pgPromoteArgsSchema, input, 'promote');
   const started = Date.now();
   const inst = await resolveInstance(a.instance, ctx);
   if ((await psql(inst, 'SELECT pg_is_in_recovery()', ctx)).trim() !== 't') {
@@ -114,27 +112,8 @@ export function rewindCapability(controldata: string): RewindCapability {
 // ---------------------------------------------------------------------------------------------
 // rewindOrReclone
 
-export const rewindOrRecloneInputSchema = z.strictObject({
-  ...standbyOptionsShape,
-  /** Default: the port the old primary ran on (postmaster.pid / postmaster.opts). */
-  port: standbyOptionsShape.port.optional(),
-  mode: z.enum(['auto', 'rewind', 'reclone']).default('auto'),
-  createSlot: z.boolean().default(true),
-  /** Role pg_rewind connects as (database postgres); default the replication role. */
-  rewindUser: pgName.optional(),
-  rewindPassword: secret.optional(),
-});
-export type RewindOrRecloneInput = z.input<typeof rewindOrRecloneInputSchema>;
-
-export interface RewindOrRecloneResult extends StandbyStartResult {
-  method: 'rewind' | 'reclone';
-  rewindSkipped: string | null;
-  rewindError: string | null;
-  stoppedPreviousServer: boolean;
-  movedAsideTo: string | null;
-  slotCreated: boolean | null;
-  durationMs: number;
-}
+export type RewindOrRecloneInput = PgRewindOrRecloneArgs;
+export type RewindOrRecloneResult = PgRewindOrRecloneResult;
 
 const OWN_CONFIG = ['postgresql.conf', 'postgresql.auto.conf', 'pg_hba.conf', 'pg_ident.conf'];
 
@@ -152,7 +131,7 @@ async function restoreConfig(dataDir: string, owner: OsUser, saved: { name: stri
   for (const f of saved) await writeOwnedFile(path.join(dataDir, f.name), f.content, owner, f.mode);
 }
 
-async function createSlotRemotely(a: z.output<typeof rewindOrRecloneInputSchema>, owner: OsUser, binDir: string | null, ctx?: PgContext): Promise<void> {
+async function createSlotRemotely(a: z.output<typeof pgRewindOrRecloneArgsSchema>, owner: OsUser, binDir: string | null, ctx?: PgContext): Promise<void> {
   await withPassFile(owner, { host: a.source.host, port: a.source.port, user: a.replicationUser, password: a.password }, (env) =>
     runAsOk(
       ctx,
@@ -165,7 +144,7 @@ async function createSlotRemotely(a: z.output<typeof rewindOrRecloneInputSchema>
 }
 
 export async function rewindOrReclone(input: RewindOrRecloneInput, ctx?: PgContext): Promise<RewindOrRecloneResult> {
-  const a = parseInput(rewindOrRecloneInputSchema, input, 'rewindOrReclone');
+  const a = parseInput(pgRewindOrRecloneArgsSchema, input, 'rewindOrReclone');
   const started = Date.now();
   const run = runnerOf(ctx);
   if (!(await exists(path.join(a.dataDir, 'PG_VERSION')))) throw new PostgresReplicationError(`${a.dataDir} is not a PostgreSQL data directory`, 'invalid-input');

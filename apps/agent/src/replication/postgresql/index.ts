@@ -1,19 +1,20 @@
 // PostgreSQL streaming replication, agent side: prepare the source, clone the target into a hot
 // standby, report lag on either side, promote, and rewind (or re-clone) a former primary.
-// Each function validates its input with zod and throws PostgresReplicationError (with a code) on failure.
+// Each function validates its input with the protocol's zod schema (packages/protocol/src/postgresql.ts)
+// and throws PostgresReplicationError (with a code) on failure. actions.ts runs them as the agent's
+// postgresql.* actions.
 export { PostgresReplicationError, scramVerifier, type InstanceSpec, type PgContext, type PgErrorCode } from './common.ts';
-export { prepareSource, prepareSourceInputSchema, type PrepareSourceInput, type PrepareSourceResult } from './source.ts';
-export { cloneTarget, cloneTargetInputSchema, type CloneTargetInput, type CloneTargetResult } from './clone.ts';
-export { replicationStatus, replicationStatusInputSchema, type ReplicationStatus, type ReplicationStatusInput } from './status.ts';
+export { prepareSource, type PrepareSourceInput, type PrepareSourceResult } from './source.ts';
+export { cloneTarget, type CloneTargetInput, type CloneTargetResult } from './clone.ts';
+export { replicationStatus, type ReplicationStatus, type ReplicationStatusInput } from './status.ts';
 export {
   promote,
-  promoteInputSchema,
   rewindCapability,
   rewindOrReclone,
-  rewindOrRecloneInputSchema,
   type PromoteInput,
   type PromoteResult,
   type RewindCapability,
   type RewindOrRecloneInput,
   type RewindOrRecloneResult,
 } from './failover.ts';
+export { runPostgresqlAction, type PostgresqlActionName } from './actions.ts';

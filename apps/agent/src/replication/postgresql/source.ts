@@ -23,24 +23,19 @@
 // Restarting under systemd: pg_ctl restarts the postmaster outside the unit; on such hosts prefer
 // leaving allowRestart off and restarting through the service manager (the agent's service actions).
 import { readFile, stat } from 'node:fs/promises';
-import { z } from 'zod';
+import { pgPrepareSourceArgsSchema, type PgPrepareSourceArgs, type PgPrepareSourceResult, type PgSettingChange } from '@tandem/protocol';
 import {
   PostgresReplicationError,
-  absolutePath,
   bin,
   defaultLogFile,
   prepareLogFile,
-  isIP,
   isLoopback,
   parseInput,
-  pgName,
-  portNumber,
   psql,
   queryJson,
   resolveInstance,
   runAsOk,
   scramVerifier,
-  secret,
   sqlIdent,
   sqlLiteral,
   verifierMatches,
@@ -49,71 +44,9 @@ import {
   type PgContext,
 } from './common.ts';
 
-const cidr = z
-  .string()
-  .max(64)
-  .transform((s, c) => {
-    const [addr, bits, ...rest] = s.split('/');
-    const family = isIP(addr ?? '');
-    const max = family === 6 ? 128 : 32;
-    const n = bits === undefined ? max : /^\d{1,3}$/.test(bits) ? Number(bits) : NaN;
-    if (!family || rest.length > 0 || !(n >= 0 && n <= max)) {
-      c.addIssue({ code: 'custom', message: 'must be an IP address or CIDR (e.g. 10.0.0.5 or 10.0.0.0/24)' });
-      return z.NEVER;
-    }
-    return `${addr}/${n}`;
-  });
-
-export const prepareSourceInputSchema = z
-  .strictObject({
-    dataDir: absolutePath.optional(),
-    port: portNumber.optional(),
-    socketDir: absolutePath.optional(),
-    binDir: absolutePath.optional(),
-    dbUser: pgName.optional(),
-    replicationUser: pgName,
-    password: secret.optional(),
-    slotName: pgName,
-    /** The standby's address as the source sees it (IP or CIDR). */
-    targetAddress: cidr,
-    authMethod: z.enum(['scram-sha-256', 'md5']).default('scram-sha-256'),
-    allowRewind: z.boolean().default(true),
-    walLogHints: z.boolean().default(false),
-    allowRestart: z.boolean().default(false),
-    /** wal_keep_size in MB (reload only): WAL kept for pg_rewind after a failover. Unchanged when absent. */
-    walKeepSizeMB: z.number().int().min(0).max(1_048_576).optional(),
-  })
-  .refine((i) => i.dataDir !== undefined || (i.port !== undefined && i.socketDir !== undefined), 'give dataDir, or port and socketDir');
-export type PrepareSourceInput = z.input<typeof prepareSourceInputSchema>;
-
-export interface SettingChange {
-  name: string;
-  from: string;
-  to: string;
-  /** Takes effect only after a restart (else at the reload prepareSource does). */
-  needsRestart: boolean;
-}
-
-export interface PrepareSourceResult {
-  dataDir: string;
-  port: number;
-  version: string;
-  inRecovery: boolean;
-  role: { name: string; created: boolean; altered: boolean; passwordChanged: boolean };
-  slot: { name: string; created: boolean } | null;
-  settings: Record<string, string>;
-  /** Written with ALTER SYSTEM; they take effect at the next restart. */
-  changedSettings: SettingChange[];
-  restartRequired: boolean;
-  restarted: boolean;
-  hba: { file: string; changed: boolean; lines: string[] };
-  rewindGrants: boolean;
-  /** pg_rewind can later be used on this instance (data checksums or wal_log_hints on, as running). */
-  rewindCapable: boolean;
-  /** Replication can start now (settings in effect and slot present). */
-  ready: boolean;
-  warnings: string[];
-}
+export type PrepareSourceInput = PgPrepareSourceArgs;
+export type SettingChange = PgSettingChange;
+export type PrepareSourceResult = PgPrepareSourceResult;
 
 const REWIND_FUNCTIONS = [
   'pg_catalog.pg_ls_dir(text, boolean, boolean)',
@@ -205,7 +138,7 @@ async function restartServer(inst: Instance, ctx?: PgContext): Promise<void> {
 }
 
 export async function prepareSource(input: PrepareSourceInput, ctx?: PgContext): Promise<PrepareSourceResult> {
-  const args = parseInput(prepareSourceInputSchema, input, 'prepareSource');
+  const args = parseInput(pgPrepareSourceArgsSchema, input, 'prepareSource');
   const warnings: string[] = [];
   let inst = await resolveInstance(args, ctx);
   let st = await queryJson<SourceState>(inst, stateQuery(args.replicationUser, args.slotName), ctx);
@@ -218,14 +151,14 @@ export async function prepareSource(input: PrepareSourceInput, ctx?: PgContext):
   const ident = sqlIdent(args.replicationUser);
   if (st.role === null) {
     if (inRecovery) throw new PostgresReplicationError(`role ${args.replicationUser} does not exist and this instance is a standby: prepare the primary first`, 'unsupported');
-    await psql(inst, `CREATE ROLE ${ident} WITH LOGIN REPLICATION${pw}`, ctx);
+    await psql(inst, `CREATE ROLE ${ident} WITH LOGIN REPLICATION${pw}`, ctx, { secrets: [verifier ?? undefined] });
     role.created = true;
     role.passwordChanged = verifier !== null;
   } else {
     const needAttrs = !st.role.rolcanlogin || !st.role.rolreplication;
     if (needAttrs || verifier) {
       if (inRecovery) throw new PostgresReplicationError(`role ${args.replicationUser} needs LOGIN REPLICATION or a new password, and this instance is a standby: change it on the primary`, 'unsupported');
-      await psql(inst, `ALTER ROLE ${ident} WITH LOGIN REPLICATION${pw}`, ctx);
+      await psql(inst, `ALTER ROLE ${ident} WITH LOGIN REPLICATION${pw}`, ctx, { secrets: [verifier ?? undefined] });
       role.altered = needAttrs;
       role.passwordChanged = verifier !== null;
     }

@@ -11,59 +11,13 @@
 // once a standby is idle and caught up, so NULL with 0 bytes behind is reported as 0, and NULL with
 // bytes behind as null (unknown).
 // conninfo (which may hold a password) is never read.
-import { z } from 'zod';
-import { instanceSchema, parseInput, queryJson, resolveInstance, type PgContext } from './common.ts';
+import { pgStatusArgsSchema, type PgReplicationStatus, type PgSlotStatus, type PgStandbyConnection, type PgStatusArgs } from '@tandem/protocol';
+import { parseInput, queryJson, resolveInstance, type PgContext } from './common.ts';
 
-export const replicationStatusInputSchema = z.strictObject({ instance: instanceSchema });
-export type ReplicationStatusInput = z.input<typeof replicationStatusInputSchema>;
-
-export interface StandbyConnection {
-  pid: number;
-  user: string | null;
-  applicationName: string;
-  clientAddr: string | null;
-  state: string;
-  syncState: string;
-  sentLsn: string | null;
-  writeLsn: string | null;
-  flushLsn: string | null;
-  replayLsn: string | null;
-  lagBytes: number | null;
-  writeLagSeconds: number | null;
-  flushLagSeconds: number | null;
-  replayLagSeconds: number | null;
-  /** replay_lag, or 0 when it is NULL and the standby has replayed everything. */
-  lagSeconds: number | null;
-}
-
-export interface SlotStatus {
-  name: string;
-  active: boolean;
-  restartLsn: string | null;
-  retainedBytes: number | null;
-  walStatus: string | null;
-}
-
-export interface ReplicationStatus {
-  role: 'primary' | 'standby';
-  dataDir: string;
-  port: number;
-  version: string;
-  checkedAt: string;
-  timeline: number | null;
-  /** Standbys streaming from this server (on a standby: cascading ones). */
-  standbys: StandbyConnection[];
-  slots: SlotStatus[];
-  primary: { currentLsn: string } | null;
-  standby: {
-    receiveLsn: string | null;
-    replayLsn: string | null;
-    lastReplayTimestamp: string | null;
-    lagBytes: number | null;
-    lagSeconds: number | null;
-    receiver: { status: string; senderHost: string | null; senderPort: number | null; slotName: string | null; latestEndLsn: string | null; latestEndTime: string | null } | null;
-  } | null;
-}
+export type ReplicationStatusInput = PgStatusArgs;
+export type StandbyConnection = PgStandbyConnection;
+export type SlotStatus = PgSlotStatus;
+export type ReplicationStatus = PgReplicationStatus;
 
 const QUERY = `SELECT json_build_object(
   'version', current_setting('server_version'),
@@ -135,7 +89,7 @@ interface Raw {
 const num = (v: number | string | null | undefined): number | null => (v === null || v === undefined ? null : Number(v));
 
 export async function replicationStatus(input: ReplicationStatusInput, ctx?: PgContext): Promise<ReplicationStatus> {
-  const { instance } = parseInput(replicationStatusInputSchema, input, 'replicationStatus');
+  const { instance } = parseInput(pgStatusArgsSchema, input, 'replicationStatus');
   const inst = await resolveInstance(instance, ctx);
   const r = await queryJson<Raw>(inst, QUERY, ctx);
   const standbys: StandbyConnection[] = r.standbys.map((s) => {
