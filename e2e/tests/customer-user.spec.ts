@@ -7,6 +7,8 @@ test('owner creates a customer, invites a customer user, who then sees only that
   const inviteeEmail = `ciso-${id}@globex.test`;
 
   await signIn(page, demoLogin.email, demoLogin.password);
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Customers' }).click();
   await expect(page).toHaveURL(/\/customers$/);
   await expect(page.getByRole('link', { name: 'Northwind Traders' })).toBeVisible();
 
@@ -39,12 +41,15 @@ test('owner creates a customer, invites a customer user, who then sees only that
   await expect(page.getByRole('heading', { name: customerName, exact: true })).toBeVisible();
   const nav = page.getByRole('navigation', { name: 'Main' });
   await expect(nav.getByRole('link', { name: 'Customers' })).toHaveCount(0);
+  await expect(nav.getByRole('link', { name: 'Dashboard' })).toHaveCount(0);
   await expect(nav.getByRole('link', { name: 'Users' })).toHaveCount(0);
 
   // The MSP pages send them back to their customer.
   await page.goto('/customers');
   await expect(page).toHaveURL(customerUrl);
   await page.goto('/users');
+  await expect(page).toHaveURL(customerUrl);
+  await page.goto('/dashboard');
   await expect(page).toHaveURL(customerUrl);
 
   // The API gives them only their own customer.

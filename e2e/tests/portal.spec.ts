@@ -11,6 +11,7 @@ test('signed-out visitors are sent to sign-in; a wrong password is refused', asy
 test('owner edits and deletes a customer with confirmation, and the audit page records it', async ({ page }) => {
   const name = `Initech ${unique()}`;
   await signIn(page, demoLogin.email, demoLogin.password);
+  await open(page, '/customers');
   await page.getByRole('button', { name: 'New customer' }).click();
   await page.getByLabel('Name').fill(name);
   await page.getByRole('button', { name: 'Create customer' }).click();
@@ -37,6 +38,7 @@ test('owner edits and deletes a customer with confirmation, and the audit page r
 
 test('invalid customer input shows a clear message and creates nothing', async ({ page }) => {
   await signIn(page, demoLogin.email, demoLogin.password);
+  await open(page, '/customers');
   await page.getByRole('button', { name: 'New customer' }).click();
   await page.getByLabel('Name').fill('X');
   await page.getByRole('button', { name: 'Create customer' }).click();

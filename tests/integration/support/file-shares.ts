@@ -16,8 +16,9 @@ export function spawnAgentWithExports(bundle: string, configPath: string, export
     `printf '%s' "$TANDEM_TEST_EXPORTS" > ${MOUNT_POINT}/tandem-test.exports`,
     'exec "$0" "$@"',
   ].join('\n');
-  // --kill-child: if unshare dies, the agent goes with it.
-  return spawn('unshare', ['--mount', '--propagation', 'private', '--kill-child', '--', 'sh', '-c', script, process.execPath, bundle, 'run', '--config', configPath], {
+  // No --fork: unshare and sh exec into the agent, so the child's pid is the agent's and signals
+  // (SIGTERM for a clean stop) reach it directly.
+  return spawn('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, process.execPath, bundle, 'run', '--config', configPath], {
     env: { ...env, TANDEM_TEST_EXPORTS: exportsText },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -13,6 +13,7 @@ export async function Shell({ actor, children }: { actor: Actor; children: React
   const nav =
     actor.kind === 'staff'
       ? [
+          { href: '/dashboard', label: 'Dashboard' },
           { href: '/customers', label: 'Customers' },
           { href: '/users', label: 'Users' },
           { href: '/audit', label: 'Audit' },

@@ -21,6 +21,7 @@ export async function requireStaff() {
   return actor;
 }
 
+/** Where `/` leads: MSP staff land on the dashboard, a customer user on their own customer. */
 export function homeOf(actor: Actor): string {
-  return actor.kind === 'customer' ? `/customers/${actor.customerId}` : '/customers';
+  return actor.kind === 'customer' ? `/customers/${actor.customerId}` : '/dashboard';
 }

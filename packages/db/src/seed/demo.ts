@@ -36,6 +36,61 @@ const customers = [
   },
 ] as const;
 
+/**
+ * Two protection pairs so the MSP dashboard shows real numbers: Northwind's ERP files protected
+ * with a few seconds of lag, and Fabrikam's document store waiting for a failover decision, its
+ * source agent offline. They use servers of their own, so the other demo servers stay free for
+ * trying the protection wizard. No agent stands behind them: the ERP servers have none (never
+ * connected) and the document store's source agent was last seen ten minutes ago (a seeded
+ * "online" agent would only be marked offline by the worker's sweep).
+ */
+async function seedDashboardPairs(db: SeedDb, organizationId: string) {
+  const now = Date.now();
+  const pairs = [
+    {
+      customer: 'Northwind Traders',
+      name: 'ERP files',
+      source: { hostname: 'nw-erp01', osFamily: 'windows', osVersion: 'Windows Server 2022', addresses: ['10.10.1.30'] },
+      target: { hostname: 'nw-erp01-dr', osFamily: 'windows', osVersion: 'Windows Server 2022', addresses: ['10.10.2.30'] },
+      status: 'protected',
+      sourceAgent: null,
+      lag: (i: number) => 2 + (i % 3),
+    },
+    {
+      customer: 'Fabrikam Legal',
+      name: 'Document store',
+      source: { hostname: 'fl-docs', osFamily: 'linux', osVersion: 'Ubuntu 24.04', addresses: ['10.30.1.12'] },
+      target: { hostname: 'fl-docs-dr', osFamily: 'linux', osVersion: 'Ubuntu 24.04', addresses: ['10.31.1.12'] },
+      status: 'failover_pending',
+      sourceAgent: 'offline',
+      lag: (i: number) => 5 + i * 5,
+    },
+  ] as const;
+  for (const p of pairs) {
+    const customer = await db.customer.findFirstOrThrow({ where: { organizationId, name: p.customer } });
+    const scope = { organizationId, customerId: customer.id };
+    const source = await db.server.create({ data: { ...p.source, addresses: [...p.source.addresses], ...scope } });
+    const target = await db.server.create({ data: { ...p.target, addresses: [...p.target.addresses], ...scope } });
+    if (p.sourceAgent) {
+      await db.agent.create({ data: { ...scope, serverId: source.id, status: p.sourceAgent, lastSeenAt: new Date(now - 10 * 60_000) } });
+    }
+    const pair = await db.protectionPair.create({
+      data: { ...scope, name: p.name, sourceServerId: source.id, targetServerId: target.id, application: 'file_server', status: p.status, enabledAt: new Date(now - 86_400_000) },
+    });
+    // Twenty samples over the last ten minutes, the newest last.
+    await db.replicationSample.createMany({
+      data: Array.from({ length: 20 }, (_, i) => ({
+        ...scope,
+        pairId: pair.id,
+        at: new Date(now - (19 - i) * 30_000),
+        lagSeconds: p.lag(i),
+        queueBytes: BigInt(i * 4096),
+        throughputBps: 2 ** 20,
+      })),
+    });
+  }
+}
+
 async function main() {
   const url = process.env.DATABASE_URL;
   if (!url) throw new Error('DATABASE_URL is not set');
@@ -60,6 +115,8 @@ async function main() {
         data: c.servers.map((s) => ({ ...s, addresses: [...s.addresses], organizationId: org.id, customerId: customer.id })),
       });
     }
+    await seedDashboardPairs(db, org.id);
+    await seedWizardServers(db, org.id);
     // A second, small organization so the organization switcher has somewhere to go.
     const sandbox = await db.organization.create({ data: { name: 'Sandbox MSP', slug: 'sandbox-msp' } });
     await db.orgMembership.create({ data: { organizationId: sandbox.id, userId: owner.id, role: 'admin' } });
@@ -80,6 +137,104 @@ async function main() {
     console.log(`seeded "Demo MSP" with ${customers.length} customers`);
   } finally {
     await db.$disconnect();
+  }
+}
+
+// ── Wizard demo servers ─────────────────────────────────────────────────────────────────────
+// Servers whose agents have enrolled and reported facts, so the new-protection wizard has real
+// choices without running agents: a Linux file server and its Linux standby at Contoso Dental,
+// and a Windows server there that the wizard greys out as a target (different OS). The agents are
+// seeded "offline" (seen a minute ago): nothing is connected for them, and the portal says so.
+type SeedDb = ReturnType<typeof createPrismaClient>;
+
+function wizardFacts(
+  hostname: string,
+  osFamily: 'linux' | 'windows',
+  address: string,
+  shares: { protocol: 'smb' | 'nfs'; name: string; path: string }[],
+) {
+  const section = <T>(data: T) => ({ status: 'ok' as const, data });
+  return {
+    collectedAt: new Date().toISOString(),
+    agent: { version: '0.0.0-demo', protocolVersion: 1, capabilities: [] },
+    host: section({
+      hostname,
+      fqdn: `${hostname}.contoso-dental.test`,
+      osFamily,
+      osName: osFamily === 'linux' ? 'Debian GNU/Linux 12 (bookworm)' : 'Windows Server 2022 Standard',
+      osVersion: osFamily === 'linux' ? '12' : '10.0.20348',
+      kernel: osFamily === 'linux' ? '6.1.0-demo' : '10.0.20348',
+      cpuCount: 4,
+      memoryBytes: 8 * 2 ** 30,
+      uptimeSeconds: 86_400,
+      clockOffsetMs: null,
+    }),
+    network: section({
+      interfaces: [
+        {
+          name: osFamily === 'linux' ? 'eth0' : 'Ethernet',
+          mac: null,
+          addresses: [{ address, prefix: 24, family: 'ipv4' as const }],
+        },
+      ],
+      defaultGateway: null,
+      dnsResolvers: [],
+    }),
+    volumes: section([
+      {
+        mountPoint: osFamily === 'linux' ? '/' : 'C:',
+        device: null,
+        fileSystem: osFamily === 'linux' ? 'ext4' : 'NTFS',
+        sizeBytes: 100 * 2 ** 30,
+        freeBytes: 60 * 2 ** 30,
+      },
+    ]),
+    services: section({ manager: osFamily === 'linux' ? ('systemd' as const) : ('windows-scm' as const), services: [] }),
+    applications: section(shares.length ? [{ kind: 'file_server' as const, shares }] : []),
+    cluster: section(null),
+  };
+}
+
+async function seedWizardServers(db: SeedDb, organizationId: string) {
+  const customer = await db.customer.findFirst({ where: { organizationId, name: 'Contoso Dental' } });
+  if (!customer) return;
+  const servers = [
+    {
+      hostname: 'cd-files01',
+      osFamily: 'linux' as const,
+      osVersion: 'Debian 12',
+      address: '10.20.1.20',
+      shares: [{ protocol: 'smb' as const, name: 'practice', path: '/srv/practice' }],
+    },
+    { hostname: 'cd-files02', osFamily: 'linux' as const, osVersion: 'Debian 12', address: '10.20.2.20', shares: [] },
+    { hostname: 'cd-win01', osFamily: 'windows' as const, osVersion: 'Windows Server 2022', address: '10.20.1.30', shares: [] },
+  ];
+  const seen = new Date(Date.now() - 60_000);
+  for (const s of servers) {
+    const server = await db.server.create({
+      data: {
+        organizationId,
+        customerId: customer.id,
+        hostname: s.hostname,
+        osFamily: s.osFamily,
+        osVersion: s.osVersion,
+        addresses: [s.address],
+        facts: wizardFacts(s.hostname, s.osFamily, s.address, s.shares),
+        factsAt: seen,
+      },
+    });
+    await db.agent.create({
+      data: {
+        organizationId,
+        customerId: customer.id,
+        serverId: server.id,
+        version: '0.0.0-demo',
+        protocolVersion: 1,
+        capabilities: [],
+        status: 'offline',
+        lastSeenAt: seen,
+      },
+    });
   }
 }
 

@@ -20,6 +20,10 @@ export interface ServerView {
   applications: DiscoveredApplication[] | null;
   /** Cluster resources when the server is a cluster member, else null. */
   clusterResources: string[] | null;
+  /** The fully qualified name the server reports (its domain is the likely DNS zone). */
+  fqdn?: string | null;
+  /** The DNS servers the server itself uses (likely the ones to update at failover). */
+  dnsResolvers?: string[];
 }
 
 export interface ApplicationChoice {
@@ -160,6 +164,13 @@ export function defaultReplicationSet(application: Application, source: ServerVi
   return null;
 }
 
+/** "fs01.corp.example.com" → "corp.example.com"; nothing for a bare name. */
+export function zoneOf(fqdn: string | null): string {
+  if (!fqdn) return '';
+  const dot = fqdn.replace(/\.$/, '').indexOf('.');
+  return dot > 0 ? fqdn.replace(/\.$/, '').slice(dot + 1) : '';
+}
+
 /** The wizard's starting point for a source/target/application: every field filled sensibly. */
 export function defaultPairSettings(application: Application, source: ServerView, target: ServerView): PairSettings {
   const sourceAddresses = usableAddresses(source.addresses);
@@ -188,8 +199,9 @@ export function defaultPairSettings(application: Application, source: ServerView
       targetRoot: target.osFamily === 'windows' ? 'C:\\Tandem' : '/',
     },
     dns: {
-      servers: [],
-      zone: '',
+      // The source's own resolvers and domain are the usual place its records live.
+      servers: (source.dnsResolvers ?? []).filter((a) => !isLoopback(a)).slice(0, 8),
+      zone: zoneOf(source.fqdn ?? null),
       addressMap: monitored.map((s, i) => ({ source: s, target: targetAddresses[i] ?? targetAddresses[0] ?? '' })).filter((m) => m.target),
       ttlSeconds: 300,
       credentialId: null,

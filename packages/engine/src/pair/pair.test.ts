@@ -43,9 +43,13 @@ describe('wizard defaults', () => {
     expect(s.failover.monitor).toMatchObject({ method: 'agent', addresses: ['10.0.0.5'], intervalSeconds: 5, missed: 5, trigger: 'all', observers: 'both' });
     expect(s.connection).toMatchObject({ route: '10.0.0.6', port: 6320, mirror: 'checksum', compression: 'off', bandwidthLimitKbps: null, targetRoot: '/' });
     expect(s.dns).toMatchObject({ addressMap: [{ source: '10.0.0.5', target: '10.0.0.6' }], ttlSeconds: 300 });
-    // Only the DNS zone and server are left for the operator (failover type DNS needs them).
+    // Without resolvers or a domain, only the DNS zone and server are left for the operator.
     const issues = pairSettingsSchema.safeParse(s).error?.issues.map((i) => i.path.join('.'));
     expect(issues).toEqual(['dns.servers', 'dns.zone']);
+    // With them, the source's own resolvers (not loopback ones) and its domain are proposed.
+    const known = defaultPairSettings('file_server', linux({ fqdn: 'fs01.corp.example.', dnsResolvers: ['127.0.0.53', '10.0.0.2'] }), linux({ id: 't', addresses: ['10.0.0.6'] }));
+    expect(known.dns).toMatchObject({ servers: ['10.0.0.2'], zone: 'corp.example' });
+    expect(pairSettingsSchema.safeParse(known).success).toBe(true);
   });
 
   it('keeps routable addresses first and drops nested roots', () => {

@@ -52,6 +52,8 @@ export function serverView(s: ServerRow): ServerView {
     agentStatus: s.agent?.status ?? null,
     applications,
     clusterResources: cluster ? cluster.resources.map((r) => r.id) : null,
+    fqdn: f?.host.status === 'ok' ? f.host.data.fqdn : null,
+    dnsResolvers: f?.network.status === 'ok' ? f.network.data.dnsResolvers : [],
   };
 }
 

@@ -85,7 +85,7 @@ export function CustomerView({ customerId, staffRole }: { customerId: string; st
           </div>
         )}
       </Card>
-      <Pairs customerId={customerId} />
+      <Pairs customerId={customerId} canOperate={canEdit} />
       <Coverage customerId={customerId} />
       {canEdit && (
         <Card className="mb-4">

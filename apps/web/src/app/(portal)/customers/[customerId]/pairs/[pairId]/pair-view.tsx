@@ -1,22 +1,55 @@
 'use client';
 
 import Link from 'next/link';
-import { useMutation, useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { Badge, Button, Card, ErrorBanner, PageHeader } from '@/components/ui';
+import {
+  applicationLabels,
+  monitoringStatusInfo,
+  pairStatusInfo,
+  type Application,
+  type MonitoringStatus,
+  type PairStatus,
+} from '@tandem/engine';
+import { MonitoringBadge, PairStatusBadge } from '@/components/status-badge';
+import { Button, Card, ErrorBanner, PageHeader } from '@/components/ui';
 import { bytes, duration } from '@/lib/format';
 import { timeAgo } from '@/lib/time';
 import { describeError, useTRPC } from '@/trpc/client';
+import { activeOperationStatuses, EventsCard, MonitorCard, OperationsCard } from './pair-activity';
+import { ProtectionControls } from './pair-controls';
 
-export function PairView({ pairId, canOperate }: { pairId: string; canOperate: boolean }) {
+/** Statuses in which things change by the second: the page polls faster. */
+const fastStatuses = ['mirroring', 'failing_over', 'restoring', 'failing_back'];
+
+export function PairView({ pairId, canOperate, isStaff }: { pairId: string; canOperate: boolean; isStaff: boolean }) {
   const trpc = useTRPC();
+  const qc = useQueryClient();
   const [span, setSpan] = useState<'hour' | 'day'>('hour');
-  const pair = useQuery({ ...trpc.pair.get.queryOptions({ pairId }), refetchInterval: 3_000 });
-  const history = useQuery({ ...trpc.pair.history.queryOptions({ pairId, window: span }), refetchInterval: span === 'hour' ? 15_000 : 60_000 });
+  // Live without reloading: every 2 s while an operation runs or the pair is mirroring, else 5 s.
+  const interval = () => {
+    const ops = qc.getQueryData(trpc.pair.operations.queryKey({ pairId }));
+    const current = qc.getQueryData(trpc.pair.get.queryKey({ pairId }));
+    const running = ops?.some((o) => activeOperationStatuses.includes(o.status)) ?? false;
+    return running || (current && fastStatuses.includes(current.status)) ? 2_000 : 5_000;
+  };
+  const pair = useQuery({ ...trpc.pair.get.queryOptions({ pairId }), refetchInterval: interval });
+  const operations = useQuery({ ...trpc.pair.operations.queryOptions({ pairId }), refetchInterval: interval });
+  const events = useQuery({ ...trpc.pair.events.queryOptions({ pairId }), refetchInterval: interval });
+  // Stored settings and the monitor's view are for MSP staff only (hooks may hold internals).
+  const settings = useQuery({ ...trpc.pair.settings.queryOptions({ pairId }), enabled: isStaff, refetchInterval: interval });
+  const history = useQuery({
+    ...trpc.pair.history.queryOptions({ pairId, window: span }),
+    refetchInterval: span === 'hour' ? 15_000 : 60_000,
+  });
 
   if (pair.error) return <ErrorBanner message={describeError(pair.error).message} />;
   if (!pair.data) return <p className="text-sm text-slate-500">Loading…</p>;
   const p = pair.data;
+  const busy = operations.data?.some((o) => activeOperationStatuses.includes(o.status)) ?? false;
+  const statusInfo = pairStatusInfo[p.status as PairStatus];
+  const monitoringInfo = monitoringStatusInfo[p.monitoringStatus as MonitoringStatus];
+  const cfg = settings.data;
   const l = p.latest;
   const total = p.mirrorBytesTotal ?? 0;
   const done = l && total > 0 ? Math.min(1, 1 - l.mirrorBytesLeft / total) : l ? 1 : 0;
@@ -30,20 +63,70 @@ export function PairView({ pairId, canOperate }: { pairId: string; canOperate: b
       </p>
       <PageHeader
         title={p.name}
-        description={`${p.source.hostname} → ${p.target.hostname} · ${p.application.replaceAll('_', ' ')} · ${p.replicationMethod.replaceAll('_', ' ')}`}
-        actions={<Badge tone={p.status === 'protected' ? 'green' : 'sky'}>{p.status.replaceAll('_', ' ')}</Badge>}
+        description={`${p.source.hostname} → ${p.target.hostname} · ${applicationLabels[p.application as Application] ?? p.application} · ${p.replicationMethod.replaceAll('_', ' ')}`}
       />
+      <Card className="mb-4">
+        <div className="flex flex-wrap items-center gap-2" data-testid="pair-status">
+          <PairStatusBadge status={p.status} />
+          <MonitoringBadge status={p.monitoringStatus} />
+        </div>
+        <p className="mt-2 text-sm">
+          {statusInfo?.description ?? ''}
+          {monitoringInfo && <span className="text-slate-600 dark:text-slate-400"> {monitoringInfo.description}</span>}
+        </p>
+        {p.status === 'failover_pending' && (
+          <div
+            role="alert"
+            className="mt-3 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-900 dark:border-red-800 dark:bg-red-950 dark:text-red-100"
+          >
+            <p>
+              The failure monitor decided that {p.source.hostname} is lost: the detection event below shows which observers agreed
+              and which addresses stopped answering.
+              {cfg?.settings &&
+                !cfg.autoFailoverMarked &&
+                (cfg.settings.failover.manualIntervention
+                  ? ' Manual intervention is on, so nothing moves until a person decides.'
+                  : '')}
+            </p>
+          </div>
+        )}
+        {cfg?.autoFailoverMarked && (
+          <div
+            role="status"
+            data-testid="auto-failover-marked"
+            className="mt-3 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-100"
+          >
+            Marked for automatic failover — the failover runbook is not available yet, so the pair stays pending.
+          </div>
+        )}
+      </Card>
+      {canOperate && (
+        <ProtectionControls
+          pairId={pairId}
+          customerId={p.customerId}
+          status={p.status}
+          monitoringStatus={p.monitoringStatus}
+          replicationMethod={p.replicationMethod}
+          enabledAt={cfg?.enabledAt ?? null}
+          hasSettings={cfg ? cfg.settings !== null : true}
+          busy={busy}
+        />
+      )}
       <Card className="mb-4">
         <h2 className="mb-2 text-lg font-semibold">Replication</h2>
         {!l ? (
-          <p className="text-sm text-slate-500">No statistics yet: the source agent reports them every few seconds once replication runs.</p>
+          <p className="text-sm text-slate-500">
+            No statistics yet: the source agent reports them every few seconds once replication runs.
+          </p>
         ) : (
           <div className="space-y-3 text-sm">
             <div>
               <div className="mb-1 flex justify-between">
                 <span>Initial mirror</span>
                 <span>
-                  {l.mirrorBytesLeft === 0 ? 'complete' : `${bytes(l.mirrorBytesLeft)} and ${l.mirrorFilesLeft} files left${eta ? `, about ${duration(eta)}` : ''}`}
+                  {l.mirrorBytesLeft === 0
+                    ? 'complete'
+                    : `${bytes(l.mirrorBytesLeft)} and ${l.mirrorFilesLeft} files left${eta ? `, about ${duration(eta)}` : ''}`}
                 </span>
               </div>
               <div
@@ -66,21 +149,32 @@ export function PairView({ pairId, canOperate }: { pairId: string; canOperate: b
           </div>
         )}
       </Card>
+      <OperationsCard operations={operations.data} />
+      {isStaff && cfg && <MonitorCard monitor={cfg.monitor} monitoringStatus={p.monitoringStatus} />}
       {canOperate && <VerifyCard pairId={pairId} />}
-      <Card>
+      <Card className="mb-4">
         <div className="mb-2 flex items-center justify-between">
           <h2 className="text-lg font-semibold">Lag</h2>
           <div className="flex gap-1" role="group" aria-label="Chart window">
-            <Button variant={span === 'hour' ? 'primary' : 'secondary'} onClick={() => setSpan('hour')} aria-pressed={span === 'hour'}>
+            <Button
+              variant={span === 'hour' ? 'primary' : 'secondary'}
+              onClick={() => setSpan('hour')}
+              aria-pressed={span === 'hour'}
+            >
               Last hour
             </Button>
-            <Button variant={span === 'day' ? 'primary' : 'secondary'} onClick={() => setSpan('day')} aria-pressed={span === 'day'}>
+            <Button
+              variant={span === 'day' ? 'primary' : 'secondary'}
+              onClick={() => setSpan('day')}
+              aria-pressed={span === 'day'}
+            >
               Last day
             </Button>
           </div>
         </div>
         {history.data && <LagChart from={history.data.from} to={history.data.to} points={history.data.points} />}
       </Card>
+      <EventsCard events={events.data} />
     </>
   );
 }
@@ -110,7 +204,13 @@ function LagChart({ from, to, points }: { from: string; to: string; points: { at
     .join(' ');
   if (points.length === 0) return <p className="text-sm text-slate-500">No samples in this window.</p>;
   return (
-    <svg viewBox={`0 0 ${w} ${h}`} className="w-full text-sky-600" role="img" aria-label={`Lag over time; highest ${duration(max)}`} data-testid="lag-chart">
+    <svg
+      viewBox={`0 0 ${w} ${h}`}
+      className="w-full text-sky-600"
+      role="img"
+      aria-label={`Lag over time; highest ${duration(max)}`}
+      data-testid="lag-chart"
+    >
       <line x1={pad} y1={h - pad} x2={w - 8} y2={h - pad} className="stroke-slate-300 dark:stroke-slate-700" />
       <line x1={pad} y1={8} x2={pad} y2={h - pad} className="stroke-slate-300 dark:stroke-slate-700" />
       <text x={4} y={14} className="fill-slate-500 text-[10px]">
@@ -145,13 +245,17 @@ function VerifyCard({ pairId }: { pairId: string }) {
           {verify.isPending ? 'Verifying…' : 'Verify now'}
         </Button>
       </div>
-      <p className="mb-2 text-sm text-slate-600 dark:text-slate-400">Compares the source’s and the target’s files by content hash and lists any that differ.</p>
+      <p className="mb-2 text-sm text-slate-600 dark:text-slate-400">
+        Compares the source’s and the target’s files by content hash and lists any that differ.
+      </p>
       <ErrorBanner message={error ? describeError(error).message : null} />
       {r && (
         <div className="space-y-2 text-sm" data-testid="verify-result">
           <p>
             {r.checkedFiles} files ({bytes(r.checkedBytes)}) checked:{' '}
-            {r.differing.length === 0 ? 'source and target are identical.' : `${r.differing.length}${r.truncated ? '+' : ''} differ.`}
+            {r.differing.length === 0
+              ? 'source and target are identical.'
+              : `${r.differing.length}${r.truncated ? '+' : ''} differ.`}
           </p>
           {r.differing.length > 0 && (
             <>
@@ -163,10 +267,15 @@ function VerifyCard({ pairId }: { pairId: string }) {
                   </li>
                 ))}
               </ul>
-              <Button onClick={() => resend.mutate({ pairId, items: r.differing.map((d) => ({ root: d.root, path: d.path })) })} disabled={resend.isPending}>
+              <Button
+                onClick={() => resend.mutate({ pairId, items: r.differing.map((d) => ({ root: d.root, path: d.path })) })}
+                disabled={resend.isPending}
+              >
                 Re-send {r.differing.length} file(s)
               </Button>
-              {resend.data && <p className="text-emerald-700 dark:text-emerald-300">{resend.data.queued} file(s) queued for sending.</p>}
+              {resend.data && (
+                <p className="text-emerald-700 dark:text-emerald-300">{resend.data.queued} file(s) queued for sending.</p>
+              )}
             </>
           )}
         </div>
