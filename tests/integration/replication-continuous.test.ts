@@ -2,7 +2,9 @@
 // process over real TLS on loopback: a writer creates, modifies (append and in-place), renames
 // (files and directories), deletes, chmods and touches files, including nested directories and
 // Unicode names, for a few seconds. Once it stops, lag returns to 0 within seconds and the target's
-// hash manifest (content and metadata, directory mtimes included) equals the source's.
+// hash manifest (content and metadata, directory mtimes included) equals the source's. The watcher
+// (one watch per directory) keeps following a file after it was replaced by rename, and the files
+// of a directory after it was renamed or created with content already in it.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, openSync, closeSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -82,6 +84,42 @@ describe('continuous replication', () => {
       const sent = pair.source.stats().contentBytesSent - before;
       expect(sent).toBeGreaterThanOrEqual(3 * BLOCK_SIZE);
       expect(sent).toBeLessThan(3 * BLOCK_SIZE + 2 * BLOCK_SIZE + 1000); // 3 blocks + shrinks.bin + the renamed file
+    } finally {
+      await pair.stop();
+    }
+  });
+
+  it('edits after a rename-replace, and inside renamed or freshly created directories, are replicated', async () => {
+    const src = path.join(dir, 'rr-src');
+    const dst = path.join(dir, 'rr-dst');
+    mkdirSync(path.join(src, 'conf/deep'), { recursive: true });
+    writeFileSync(path.join(src, 'conf/app.ini'), 'version 1\n');
+    writeFileSync(path.join(src, 'conf/deep/x.txt'), 'x');
+    const pair = await startPair(src, dst, path.join(dir, 'rr-state'));
+    try {
+      expect(await waitFor(() => pair.source.stats().phase === 'continuous', 10_000)).toBe(true);
+      const { appendFileSync, renameSync } = await import('node:fs');
+      // An editor's save: write a temp file, rename it over the original.
+      writeFileSync(path.join(src, 'conf/app.ini.new'), 'version 2\n');
+      renameSync(path.join(src, 'conf/app.ini.new'), path.join(src, 'conf/app.ini'));
+      expect(await waitEqual(src, dst, 10_000)).toEqual([]);
+      // Then edits in place of the file that replaced it (a new inode), several times.
+      for (let i = 0; i < 3; i++) {
+        appendFileSync(path.join(src, 'conf/app.ini'), `edit ${i}\n`);
+        expect(await waitEqual(src, dst, 10_000)).toEqual([]);
+      }
+      // A renamed directory: later edits under its new name.
+      renameSync(path.join(src, 'conf/deep'), path.join(src, 'conf/moved'));
+      expect(await waitEqual(src, dst, 10_000)).toEqual([]);
+      appendFileSync(path.join(src, 'conf/moved/x.txt'), ' more');
+      expect(await waitEqual(src, dst, 10_000)).toEqual([]);
+      // A directory tree created in one go, then edited.
+      mkdirSync(path.join(src, 'fresh/a/b'), { recursive: true });
+      writeFileSync(path.join(src, 'fresh/a/b/new.txt'), 'new');
+      expect(await waitEqual(src, dst, 10_000)).toEqual([]);
+      appendFileSync(path.join(src, 'fresh/a/b/new.txt'), ' and edited');
+      expect(await waitEqual(src, dst, 10_000)).toEqual([]);
+      expect(pair.source.stats().errors.filter((e) => !e.startsWith('session'))).toEqual([]);
     } finally {
       await pair.stop();
     }

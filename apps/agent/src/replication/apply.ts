@@ -1,13 +1,11 @@
 // The initial mirror, target side: applies what the source sends to the target's copy of a root.
 // Guarantees:
-// - A reader never sees a half-written file: content goes into `.tandem-<n>.tmp` beside the
-//   destination (same directory, so same filesystem) and is renamed over it only when complete,
-//   intact (every frame passed its CRC) and stamped with its final mode, owner and mtime.
-// - Sparse files stay sparse: the temp file is sized with ftruncate and only non-zero blocks are
-//   written, so blocks the source sent as zeros (or skipped) remain holes. In checksum mode the
-//   unchanged blocks are copied from the current file the same way (zero blocks skipped). Node has
-//   no SEEK_DATA/SEEK_HOLE, so a hole is detected by content (an all-zero 128 KiB block), which also
-//   turns explicit zero blocks into holes — same content, fewer blocks.
+// - File content (FILE_BEGIN/DATA/FILE_END, FILE_WHOLE) is applied by receive.ts, shared with the
+//   continuous target: a reader never sees a half-written file (temp beside the destination,
+//   renamed when complete, intact and stamped), sparse files stay sparse, deltas build on the
+//   current file, several files are applied at once.
+// - Checksum mode: the block signature of a file the target already holds comes from the
+//   signature cache when it is still valid for that exact file (signatures.ts), else it is read.
 // - Paths from the peer are validated (relative, no `..`), and every ancestor of a path we write is
 //   checked to be a real directory (a symlink there is replaced), so nothing is written outside the root.
 // - Ownership is set before the mode (chown clears setuid/setgid), mtime last; directory metadata
@@ -21,11 +19,11 @@
 // - `onApplied` reports every path changed (for an onward pair when this root is itself a source).
 // - Durability: files are not fsync'ed one by one (that would make a mirror of small files crawl);
 //   the next round or a checksum pass after a crash repairs anything lost in the page cache.
-import { constants, type Stats } from 'node:fs';
-import { chmod, chown, lchown, lstat, lutimes, mkdir, open, readlink, rename, rm, symlink, type FileHandle, utimes } from 'node:fs/promises';
+import { type Stats } from 'node:fs';
+import { lstat, mkdir, readlink, rename, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { type z } from 'zod';
-import { BLOCK_SIZE, blockCount, isZero, signFile } from './blocks.ts';
+import { signFile } from './blocks.ts';
 import { type Channel, ChannelError } from './channel.ts';
 import { inScope, isTempName, walk, walkPaths } from './manifest.ts';
 import {
@@ -34,12 +32,15 @@ import {
   fidSchema,
   fileBeginSchema,
   fileEndSchema,
+  fileWholeSchema,
   manifestChunkSchema,
   MSG,
   type OrphanPolicy,
   roundEndSchema,
   roundSchema,
 } from './protocol.ts';
+import { applyMeta, FileReceiver } from './receive.ts';
+import { type SignatureCache } from './signatures.ts';
 
 /** Modification times closer than this (ms) are equal: they go through a double in seconds. */
 export const MTIME_TOLERANCE_MS = 0.005;
@@ -52,6 +53,8 @@ export interface ApplyOptions {
   orphansDir?: string;
   /** Called with each path this session changed (see ContinuousTargetOptions.onApplied). */
   onApplied?: (relPath: string) => void;
+  /** Block signatures remembered across sessions (checksum mode and deltas read less). */
+  signatures?: SignatureCache;
 }
 
 export interface ApplyResult {
@@ -63,20 +66,11 @@ export interface ApplyResult {
   errors: string[];
 }
 
-interface Current {
-  fid: number;
-  path: string;
-  size: number;
-  delta: boolean;
-  poisoned: boolean;
-  tmp?: string;
-  fh?: FileHandle;
-}
-
 type Entry = z.infer<typeof entrySchema>;
 
 const sameTime = (a: number, b: number) => Math.abs(a - b) < MTIME_TOLERANCE_MS;
 const code = (err: unknown) => (err as NodeJS.ErrnoException).code;
+let tempSeq = 0;
 
 /** Serves one mirror session on the target; resolves when the source says goodbye. */
 export async function applyMirror(opts: ApplyOptions): Promise<ApplyResult> {
@@ -89,13 +83,12 @@ export async function applyMirror(opts: ApplyOptions): Promise<ApplyResult> {
   let entries: Entry[] = [];
   let sourcePaths = new Map<string, Entry>();
   let safeDirs = new Set<string>();
-  let current: Current | undefined;
-  let tempSeq = 0;
   let lastEnded = 0;
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const orphansDir = opts.orphansDir ?? path.join(path.dirname(root), '.tandem-orphans', `${path.basename(root)}-${stamp}`);
 
   const abs = (rel: string) => path.join(root, ...rel.split('/'));
+  const tempPath = (rel: string) => path.join(path.dirname(abs(rel)), `.tandem-${tempSeq++}-${process.pid.toString(16)}.tmp`);
 
   /** Makes every ancestor of `rel` a real directory (creating, or replacing a non-directory). */
   async function ensureParents(rel: string): Promise<void> {
@@ -120,94 +113,31 @@ export async function applyMirror(opts: ApplyOptions): Promise<ApplyResult> {
       await rm(p, { force: true });
       st = undefined;
     }
-    if (!st) await mkdir(p, { mode: 0o700 });
+    if (!st) {
+      // Files are applied concurrently: another one may have just created it.
+      await mkdir(p, { mode: 0o700 }).catch(async (err: unknown) => {
+        if (code(err) !== 'EEXIST' || !(await lstat(p)).isDirectory()) throw err;
+      });
+    }
     safeDirs.add(rel);
   }
 
-  async function applyMeta(p: string, e: { type?: string; mode: number; uid: number; gid: number; mtimeMs: number }): Promise<void> {
-    const t = e.mtimeMs / 1000;
-    if (e.type === 'symlink') {
-      await lchown(p, e.uid, e.gid);
-      await lutimes(p, t, t);
-      return;
-    }
-    await chown(p, e.uid, e.gid);
-    await chmod(p, e.mode);
-    await utimes(p, t, t);
-  }
-
-  async function discard(c: Current | undefined): Promise<void> {
-    if (!c) return;
-    await c.fh?.close().catch(() => undefined);
-    if (c.tmp) await rm(c.tmp, { force: true });
-  }
-
-  async function ack(fid: number, ok: boolean, error?: string): Promise<void> {
-    if (ok) result.filesApplied++;
-    else result.filesRejected++;
-    await channel.send(MSG.ACK, error ? { fid, ok, error } : { fid, ok });
-  }
-
-  async function openTemp(c: Current): Promise<FileHandle> {
-    if (c.fh) return c.fh;
-    await ensureParents(c.path);
-    const dir = path.dirname(abs(c.path));
-    c.tmp = path.join(dir, `.tandem-${tempSeq++}-${process.pid.toString(16)}.tmp`);
-    c.fh = await open(c.tmp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o600);
-    await c.fh.truncate(c.size);
-    return c.fh;
-  }
-
-  /** Checksum mode: copies the blocks the source did not send from the current file into the temp. */
-  async function copyUnchanged(c: Current, fh: FileHandle, changed: number[]): Promise<void> {
-    const skip = new Set(changed);
-    let old: FileHandle;
-    try {
-      old = await open(abs(c.path), constants.O_RDONLY | constants.O_NOFOLLOW);
-    } catch (err) {
-      if (changed.length >= blockCount(c.size)) return;
-      throw err;
-    }
-    try {
-      const oldSize = (await old.stat()).size;
-      const n = Math.min(blockCount(c.size), blockCount(oldSize));
-      const buf = Buffer.allocUnsafe(BLOCK_SIZE);
-      for (let i = 0; i < n; i++) {
-        if (skip.has(i)) continue;
-        const len = Math.min(BLOCK_SIZE, c.size - i * BLOCK_SIZE);
-        const { bytesRead } = await old.read(buf, 0, len, i * BLOCK_SIZE);
-        if (bytesRead !== len) throw new Error('the target file changed under the mirror');
-        const block = buf.subarray(0, len);
-        if (!isZero(block)) await fh.write(block, 0, len, i * BLOCK_SIZE);
+  const receiver = new FileReceiver({
+    root,
+    ensureParents,
+    tempPath,
+    signatures: opts.signatures,
+    onResult: async (fid, rel, r) => {
+      if (r.ok) {
+        result.filesApplied++;
+        opts.onApplied?.(rel);
+      } else {
+        result.filesRejected++;
+        if (r.local) result.errors.push(r.error);
       }
-    } finally {
-      await old.close();
-    }
-  }
-
-  async function finishFile(c: Current, end: z.infer<typeof fileEndSchema>): Promise<void> {
-    const dest = abs(c.path);
-    let existing: Stats | undefined;
-    try {
-      existing = await lstat(dest);
-    } catch (err) {
-      if (code(err) !== 'ENOENT') throw err;
-    }
-    if (c.delta && end.changed?.length === 0 && existing?.isFile() && existing.size === end.size) {
-      await applyMeta(dest, end); // identical content: metadata only, in place
-      return;
-    }
-    const fh = await openTemp(c);
-    if (c.delta && existing?.isFile()) await copyUnchanged(c, fh, end.changed ?? []);
-    await fh.chown(end.uid, end.gid);
-    await fh.chmod(end.mode);
-    await fh.utimes(end.mtimeMs / 1000, end.mtimeMs / 1000);
-    await fh.close();
-    c.fh = undefined;
-    if (existing?.isDirectory()) await rm(dest, { recursive: true, force: true });
-    await rename(c.tmp!, dest);
-    c.tmp = undefined;
-  }
+      await channel.send(MSG.ACK, r.ok ? { fid, ok: true } : { fid, ok: false, error: r.error }).catch(() => undefined);
+    },
+  });
 
   async function computeNeeds(): Promise<void> {
     const stale: string[] = [];
@@ -229,7 +159,7 @@ export async function applyMirror(opts: ApplyOptions): Promise<ApplyResult> {
         await ensureParents(e.path);
         if (!cur || cur.type !== 'symlink' || (await readlink(p)) !== e.target) {
           if (cur?.type === 'dir') await rm(p, { recursive: true, force: true });
-          const tmp = path.join(path.dirname(p), `.tandem-${tempSeq++}-${process.pid.toString(16)}.tmp`);
+          const tmp = tempPath(e.path);
           await symlink(e.target ?? '', tmp);
           await rename(tmp, p);
         }
@@ -249,8 +179,10 @@ export async function applyMirror(opts: ApplyOptions): Promise<ApplyResult> {
       }
       count++;
       if ((round.mode === 'checksum' || round.delta) && cur?.type === 'file') {
-        const sig = await signFile(p);
-        await channel.send(MSG.NEED, { path: e.path, sig: { size: sig.size, blockSize: sig.blockSize } }, sig.hashes);
+        const st = await lstat(p).catch(() => undefined);
+        const sig = st?.isFile() ? await (opts.signatures ? opts.signatures.sign(p, st) : signFile(p)) : undefined;
+        if (sig) await channel.send(MSG.NEED, { path: e.path, sig: { size: sig.size, blockSize: sig.blockSize } }, sig.hashes);
+        else await channel.send(MSG.NEED, { path: e.path });
       } else {
         await channel.send(MSG.NEED, { path: e.path });
       }
@@ -301,7 +233,7 @@ export async function applyMirror(opts: ApplyOptions): Promise<ApplyResult> {
         result.crcErrors++;
         await channel.send(MSG.CORRUPT, {});
         if (state === 'files') {
-          if (current) current.poisoned = true;
+          receiver.poisonOpen();
           continue;
         }
         throw new ChannelError('a control frame from the source failed its CRC; session aborted');
@@ -325,64 +257,28 @@ export async function applyMirror(opts: ApplyOptions): Promise<ApplyResult> {
           await computeNeeds();
           state = 'files';
           break;
-        case MSG.FILE_BEGIN: {
-          const b = fileBeginSchema.parse(m.header);
-          if (current) {
-            await discard(current);
-            await ack(current.fid, false, 'incomplete (a frame was lost)');
-          }
-          current = { ...b, poisoned: false };
+        case MSG.FILE_BEGIN:
+          await receiver.begin(fileBeginSchema.parse(m.header));
           break;
-        }
         case MSG.DATA: {
           const d = dataSchema.parse(m.header);
-          if (!current || current.fid !== d.fid || current.poisoned) break;
-          if (d.off + m.body.length > current.size) {
-            current.poisoned = true;
-            break;
-          }
-          if (isZero(m.body)) break;
-          const fh = await openTemp(current);
-          await fh.write(m.body, 0, m.body.length, d.off);
+          await receiver.data(d.fid, d.off, m.body);
           break;
         }
-        case MSG.FILE_ABORT: {
-          const { fid } = fidSchema.parse(m.header);
-          if (current?.fid === fid) {
-            await discard(current);
-            current = undefined;
-          }
+        case MSG.FILE_ABORT:
+          receiver.abort(fidSchema.parse(m.header).fid);
           break;
-        }
-        case MSG.FILE_END: {
-          const end = fileEndSchema.parse(m.header);
-          const c = current;
-          current = undefined;
-          if (!c || c.fid !== end.fid || c.poisoned || c.path !== end.path || c.size !== end.size) {
-            await discard(c);
-            if (c && c.fid !== end.fid) await ack(c.fid, false, 'incomplete (a frame was lost)');
-            await ack(end.fid, false, 'a frame failed its integrity check');
-            break;
-          }
-          try {
-            await finishFile(c, end);
-            opts.onApplied?.(c.path);
-            await ack(end.fid, true);
-          } catch (err) {
-            await discard(c);
-            result.errors.push(`${c.path}: ${(err as Error).message}`);
-            await ack(end.fid, false, (err as Error).message);
-          }
+        case MSG.FILE_END:
+          receiver.end(fileEndSchema.parse(m.header));
           break;
-        }
+        case MSG.FILE_WHOLE:
+          await receiver.whole(fileWholeSchema.parse(m.header), m.body);
+          break;
         case MSG.ROUND_END: {
           const { round: r } = roundEndSchema.parse(m.header);
           if (r <= lastEnded) break; // a re-sent ROUND_END
-          if (current) {
-            await discard(current);
-            await ack(current.fid, false, 'incomplete (a frame was lost)');
-            current = undefined;
-          }
+          receiver.abandonOpen('incomplete (a frame was lost)');
+          await receiver.idle();
           const before = result.errors.length;
           const orphans = await endRound();
           result.orphans += orphans;
@@ -392,6 +288,7 @@ export async function applyMirror(opts: ApplyOptions): Promise<ApplyResult> {
           break;
         }
         case MSG.BYE:
+          await receiver.dispose();
           await channel.close();
           return result;
         case MSG.ERROR:
@@ -401,10 +298,9 @@ export async function applyMirror(opts: ApplyOptions): Promise<ApplyResult> {
       }
     }
   } catch (err) {
-    await discard(current);
+    await receiver.dispose();
     await channel.send(MSG.ERROR, { message: (err as Error).message }).catch(() => undefined);
     channel.destroy(err instanceof Error ? err : undefined);
     throw err;
   }
 }
-

@@ -31,6 +31,8 @@ export const PAIR_KEY_BYTES = 32;
 export const MAX_FRAME = 16 * 1024 * 1024;
 const COMPRESSED = 0x80;
 const QUEUE_HIGH = 64;
+/** Bytes the socket may buffer before send() waits for it to drain. */
+const SEND_BUFFER = 4 * 1024 * 1024;
 
 export type Compression = 'off' | 'fast' | 'best';
 
@@ -107,6 +109,7 @@ export class Channel {
   private waiter: { resolve: (m: Message | null) => void; reject: (e: Error) => void } | undefined;
   private ended = false;
   private failure: Error | undefined;
+  private corked = false;
 
   constructor(
     readonly socket: tls.TLSSocket,
@@ -132,27 +135,53 @@ export class Channel {
   private async sendNow(type: number, header: Record<string, unknown>, body?: Buffer): Promise<void> {
     if (this.failure) throw this.failure;
     if (this.socket.destroyed) throw new ChannelError('data channel closed');
-    let payload = encodePayload(header, body);
     let t = type & 0x7f;
-    if (this.level !== undefined && payload.length > 64) {
-      const z = await deflateRaw(payload, { level: this.level });
-      if (z.length < payload.length) {
-        payload = z;
-        t |= COMPRESSED;
-      }
+    let frame: Buffer;
+    let payloadLength: number;
+    const json = Buffer.from(JSON.stringify(header));
+    const bodyLength = body?.length ?? 0;
+    let compressed: Buffer | undefined;
+    if (this.level !== undefined && 4 + json.length + bodyLength > 64) {
+      const plain = encodePayload(header, body);
+      const z = await deflateRaw(plain, { level: this.level });
+      compressed = z.length < plain.length ? z : plain;
+      if (z.length < plain.length) t |= COMPRESSED;
     }
-    if (payload.length + 1 > MAX_FRAME) throw new ChannelError(`frame of ${payload.length} bytes exceeds the limit`);
-    const frame = Buffer.allocUnsafe(4 + 1 + payload.length + 4);
-    frame.writeUInt32BE(1 + payload.length, 0);
+    if (compressed) {
+      payloadLength = compressed.length;
+      if (payloadLength + 1 > MAX_FRAME) throw new ChannelError(`frame of ${payloadLength} bytes exceeds the limit`);
+      frame = Buffer.allocUnsafe(4 + 1 + payloadLength + 4);
+      compressed.copy(frame, 5);
+    } else {
+      // One allocation, one copy of the body: [len][type][json len][json][body][crc].
+      payloadLength = 4 + json.length + bodyLength;
+      if (payloadLength + 1 > MAX_FRAME) throw new ChannelError(`frame of ${payloadLength} bytes exceeds the limit`);
+      frame = Buffer.allocUnsafe(4 + 1 + payloadLength + 4);
+      frame.writeUInt32BE(json.length, 5);
+      json.copy(frame, 9);
+      if (body) body.copy(frame, 9 + json.length);
+    }
+    frame.writeUInt32BE(1 + payloadLength, 0);
     frame[4] = t;
-    payload.copy(frame, 5);
-    frame.writeUInt32BE(zlib.crc32(frame.subarray(4, 5 + payload.length)), 5 + payload.length);
+    frame.writeUInt32BE(zlib.crc32(frame.subarray(4, 5 + payloadLength)), 5 + payloadLength);
     const seq = this.seq++;
-    if (this.opts.corruptOutgoing?.({ type: type & 0x7f, seq, header })) frame[5 + Math.floor(payload.length / 2)]! ^= 0x5a;
+    if (this.opts.corruptOutgoing?.({ type: type & 0x7f, seq, header })) frame[5 + Math.floor(payloadLength / 2)]! ^= 0x5a;
     if (this.bucket) await this.bucket.take(frame.length);
     this.stats.wireBytesSent += frame.length;
     this.stats.framesSent++;
-    if (!this.socket.write(frame)) {
+    // Frames sent in the same turn of the event loop (acks, small files) go out in one TLS record
+    // and one syscall instead of one each.
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      setImmediate(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
+    // Wait for 'drain' only once a few MiB are buffered: waiting whenever write() returns false
+    // (above 16 KiB) would send one frame per event-loop turn and stall the pipeline.
+    if (!this.socket.write(frame) && this.socket.writableLength > SEND_BUFFER) {
       const socket = this.socket;
       await new Promise<void>((resolve, reject) => {
         const cleanup = () => {
@@ -274,8 +303,8 @@ export class Channel {
       this.deliver({ corrupt: true, type: t & 0x7f });
       return;
     }
-    // Copy out of the (possibly shared) receive buffer so the message owns its bytes.
-    let payload = Buffer.from(body.subarray(1));
+    // The socket hands out a fresh buffer per read, so the message may keep a view of it (no copy).
+    let payload = body.subarray(1);
     if (t & COMPRESSED) payload = zlib.inflateRawSync(payload, { maxOutputLength: MAX_FRAME });
     const { header, body: bin } = decodePayload(payload);
     this.deliver({ corrupt: false, type: t & 0x7f, header, body: bin });

@@ -2,8 +2,9 @@
 // change to the target over the same kind of data channel (TLS-PSK, CRC frames; see channel.ts).
 //
 // SOURCE
-// - Watcher: `fs.watch(root, { recursive: true })` (Node 20 on Linux: one inotify watch per
-//   directory). Events only say "something happened at this path"; they are coalesced per path for
+// - Watcher: one non-recursive `fs.watch` per directory (watcher.ts; Node 20's recursive mode on
+//   Linux loses a file once it was replaced by rename). Events only say "something happened at this
+//   path"; they are coalesced per path for
 //   `coalesceMs` (default 100 ms), filtered by the set's rules, then queued. Replication is
 //   STATE-BASED: when a queued path is processed the source looks at what the path is NOW (file,
 //   directory, symlink or absent) and makes the target's path equal to it, so lost, duplicated or
@@ -17,11 +18,18 @@
 // - Renames are sent as delete (old path) + create (new path): simple and always correct; a renamed
 //   big file is re-sent in full (the target has nothing at the new path to diff against).
 // - Modified files: the source PROBES the target for the path and gets its block signature back
-//   (the checksum machinery of blocks.ts, computed by the target on demand; no signature cache to go
-//   stale on either side), then sends only the blocks that differ, the new size and the metadata.
-//   Equal content with other metadata sends META only; equal everything sends nothing. Probes are
-//   one round trip per changed path, in queue order; a reply also proves every earlier change was
-//   applied, so the target view used for each decision is current.
+//   (blocks.ts; the target answers from its signature cache when it is valid for that exact file —
+//   same inode, size, mtime and ctime, see signatures.ts — else reads the file), then sends only the
+//   blocks that differ, the new size and the metadata. Equal content with other metadata sends META
+//   only; equal everything sends nothing. A small file the target does not have travels in one
+//   FILE_WHOLE frame. The target answers a probe once the changes it already received for related
+//   paths are applied, so the view used for each decision is current.
+// - No head-of-line blocking: WORKERS changes are handled at once (never two on related paths: the
+//   same path, or one below the other), probes carry an id and are answered out of order, and the
+//   target applies unrelated changes concurrently (receive.ts). A file that changes while it is read
+//   is not waited for: the blocks as read are sent (a consistent-enough snapshot: each block as it
+//   was at some moment of the read) and the file is queued again, so a file written all the time
+//   reaches the target at the pace it can be read and converges once it pauses.
 // - Queue and journal: the queue is a map path → {seq, kind, since, bytes}. Every queued change is
 //   appended to `<stateDir>/journal.jsonl` (`{"op":"add","seq","path","kind","t"}`), every change the
 //   target acknowledged as `{"op":"ack","seq"}`; `{"op":"mirrored"}` records that the initial mirror
@@ -38,13 +46,13 @@
 //   those that may have been in flight — is processed with a probe, i.e. a checksum pass restricted
 //   to them. If the initial mirror had never completed it is re-run in `differences` mode (files
 //   land by rename with the source's mtime, so what already arrived is skipped).
-// - The same differences pass runs when Node's recursive watcher fails (it is re-created first).
+// - The same differences pass runs when a directory watch fails (the watchers are re-created first).
 // - Reconnect (channel cut, target restart, CRC failure of a control frame): changes sent but not
 //   acknowledged go back to the head of the queue in their order and are probed again. The target
 //   keeps no position of its own: every change is idempotent and the probe is the check.
-// - DIRECTORY ATTRIBUTES: Node 20's recursive watcher on Linux reports no event when a directory's
-//   own mode, owner or mtime changes (chmod/chown/utimes on the directory; it only reports new
-//   children). So the source keeps the attributes of every directory of the set as last seen
+// - DIRECTORY ATTRIBUTES: the parent's watch reports a directory's attribute changes, but not the
+//   root's own, nor anything lost while a watch was being re-created. So the source also keeps the
+//   attributes of every directory of the set as last seen
 //   (recorded before the mirror, and whenever a directory is processed) and sweeps them every
 //   `dirSweepMs` (default 1 s, at most 5000 lstat per sweep, continuing where the last one
 //   stopped): a directory whose attributes moved is queued. This matters most when the root is
@@ -59,8 +67,9 @@
 //   starting with HELLO is continuous. A new session replaces the previous one (one source per pair).
 // - CONSISTENCY: per-file atomic. File content goes to a temp file beside the destination and is
 //   renamed over it once complete, CRC-intact and stamped with mode/owner/mtime, so a reader sees
-//   the old or the new file, never a mix. Metadata-only changes are applied in place. Changes are
-//   applied in the order the source processes them, but there is NO cross-file ordering or snapshot
+//   the old or the new file, never a mix (receive.ts, shared with the mirror applier). Metadata-only
+//   changes are applied in place. Changes to related paths are applied in the order they arrive,
+//   unrelated ones concurrently; there is NO cross-file ordering or snapshot
 //   guarantee relative to the order the application wrote them (coalescing reorders), and a
 //   directory may briefly hold a new file before an older change to another file arrives.
 // - Temp files are logged in `<stateDir>/inflight.log` before they are created; a restarted target
@@ -68,25 +77,25 @@
 //   source's restart rule re-checks sizes and mtimes).
 // - A change that fails on the target is acknowledged with an error; the source retries it up to 5
 //   times, then drops it and reports the error.
-import { closeSync, constants, type FSWatcher, ftruncateSync, lstatSync, openSync, readFileSync, renameSync, type Stats, watch, writeFileSync, writeSync } from 'node:fs';
-import { chmod, chown, lchown, lstat, lutimes, mkdir, open, readdir, readlink, rename, rm, symlink, type FileHandle, utimes } from 'node:fs/promises';
+import { closeSync, constants, ftruncateSync, lstatSync, openSync, readFileSync, renameSync, type Stats, writeFileSync, writeSync } from 'node:fs';
+import { lstat, mkdir, open, readdir, readlink, rename, rm, symlink, type FileHandle } from 'node:fs/promises';
 import { randomInt } from 'node:crypto';
 import path from 'node:path';
 import { type z } from 'zod';
-import { BLOCK_SIZE, blockCount, blockDiffers, forEachBlock, hashBlock, isZero, signFile, type Signature } from './blocks.ts';
+import { BLOCK_SIZE, type Signature } from './blocks.ts';
 import { type Channel, ChannelError, type ChannelServer, type Message } from './channel.ts';
-import { entryFromStats, isTempName, type ManifestEntry, walk } from './manifest.ts';
-import { applyMirror, mirror, type MirrorProgress } from './mirror.ts';
+import { entryFromStats, isTempName, walk } from './manifest.ts';
+import { applyMirror, mirror, type MirrorProgress, readSmall, streamBlocks, WHOLE_MAX } from './mirror.ts';
 import {
   ackSchema,
   dataSchema,
   deleteSchema,
   entryChangeSchema,
-  type entrySchema,
   errorSchema,
   fidSchema,
   fileBeginSchema,
   fileEndSchema,
+  fileWholeSchema,
   helloSchema,
   type MirrorMode,
   MSG,
@@ -95,8 +104,11 @@ import {
   probeSchema,
   PROTOCOL_VERSION,
 } from './protocol.ts';
-import { matches, type ReplicationRule } from './set.ts';
+import { applyMeta, FileReceiver } from './receive.ts';
+import { matches, prunable, type ReplicationRule } from './set.ts';
+import { SignatureCache } from './signatures.ts';
 import { type Difference, serveVerify, verify, type VerifyResult } from './verify.ts';
+import { TreeWatcher } from './watcher.ts';
 
 export interface ReplicationStats {
   phase: 'starting' | 'mirror' | 'continuous' | 'disconnected' | 'stopped';
@@ -151,6 +163,10 @@ interface Change {
 const JOURNAL = 'journal.jsonl';
 const COMPACT_AT = 4 * 1024 * 1024;
 const MAX_ATTEMPTS = 5;
+/** Changes the source handles at once. */
+const WORKERS = 4;
+
+type Probe = (rel: string) => Promise<Message & { corrupt: false }>;
 const MTIME_TOLERANCE_MS = 0.005;
 
 type JournalLine =
@@ -178,7 +194,7 @@ export class ContinuousSource {
   private sweepCursor = 0;
   /** Directory → `mode:uid:gid:mtimeMs` as last seen (see DIRECTORY ATTRIBUTES). */
   private readonly dirAttrs = new Map<string, string>();
-  private watcher: FSWatcher | undefined;
+  private watcher: TreeWatcher | undefined;
   private journalFd = -1;
   private journalBytes = 0;
   private nextSeq = 1;
@@ -187,11 +203,13 @@ export class ContinuousSource {
   private needResync = false;
   private stopped = false;
   private channel: Channel | undefined;
-  private wake: (() => void) | undefined;
+  private readonly wakers: (() => void)[] = [];
   private loop: Promise<void> | undefined;
   private lastStatsAt = performance.now();
   private lastStatsBytes = 0;
   private mirrorProgress: MirrorProgress | undefined;
+  /** Our own block signatures (signatures.ts): an unchanged file is not read again to be compared. */
+  private readonly signatures: SignatureCache;
   readonly state: ReplicationStats = {
     phase: 'starting',
     connected: false,
@@ -210,12 +228,14 @@ export class ContinuousSource {
   constructor(private readonly opts: ContinuousSourceOptions) {
     this.rules = opts.rules ?? [];
     this.coalesceMs = opts.coalesceMs ?? 100;
+    this.signatures = new SignatureCache(path.join(opts.stateDir, 'signatures.json'));
   }
 
   /** Loads the journal, starts watching and replicating; resolves once the watcher is running. */
   async start(): Promise<void> {
     await mkdir(this.opts.stateDir, { recursive: true });
     this.loadJournal();
+    await this.signatures.load();
     this.needResync = this.mirrored; // we were down: something may have changed unwatched
     this.startWatcher();
     this.statsTimer = setInterval(() => this.emitStats(), this.opts.statsIntervalMs ?? 2000);
@@ -238,6 +258,7 @@ export class ContinuousSource {
     this.channel?.destroy();
     this.poke();
     await this.loop;
+    await this.signatures.flush();
     this.state.phase = 'stopped';
     if (this.journalFd >= 0) closeSync(this.journalFd);
     this.journalFd = -1;
@@ -317,7 +338,7 @@ export class ContinuousSource {
    * temp-file filter as a watcher event.
    */
   notifyChanged(relPath: string): void {
-    if (!this.stopped) this.onEvent(relPath.split('/').join(path.sep));
+    if (!this.stopped) this.onEvent(relPath);
   }
 
   /** Current statistics (also pushed through onStats). */
@@ -360,38 +381,39 @@ export class ContinuousSource {
   // ---- watcher and queue ----
 
   /**
-   * Node's recursive watcher can fail (e.g. ENOENT scanning a directory that vanished right after it
-   * appeared, or no inotify watches left): then it is re-created and, since events may have been
-   * lost meanwhile, the current session is ended so the run loop does a differences pass first.
+   * One watch per directory (watcher.ts). A watch can fail (e.g. no inotify watches left): then the
+   * watchers are re-created and, since events may have been lost meanwhile, the current session is
+   * ended so the run loop does a differences pass first.
    */
   private startWatcher(): void {
     if (this.stopped) return;
-    const w = watch(this.opts.root, { recursive: true }, (_event, name) => {
-      if (typeof name === 'string') this.onEvent(name);
+    const w = new TreeWatcher(this.opts.root, {
+      onChange: (rel) => this.onEvent(rel),
+      skipDir: (rel) => prunable(this.rules, rel),
+      onError: (err) => {
+        if (this.watcher !== w) return;
+        this.note(`watcher: ${err.message}; re-watching and rescanning`);
+        w.close();
+        this.watcher = undefined;
+        this.needResync = true;
+        this.channel?.destroy();
+        this.poke();
+        const retry = () => {
+          try {
+            this.startWatcher();
+          } catch (e) {
+            this.note(`watcher: ${(e as Error).message}`);
+            setTimeout(retry, 500);
+          }
+        };
+        setTimeout(retry, 10);
+      },
     });
     this.watcher = w;
-    w.on('error', (err: Error) => {
-      if (this.watcher !== w) return;
-      this.note(`watcher: ${err.message}; re-watching and rescanning`);
-      w.close();
-      this.watcher = undefined;
-      this.needResync = true;
-      this.channel?.destroy();
-      this.poke();
-      const retry = () => {
-        try {
-          this.startWatcher();
-        } catch (e) {
-          this.note(`watcher: ${(e as Error).message}`);
-          setTimeout(retry, 500);
-        }
-      };
-      setTimeout(retry, 10);
-    });
+    w.start();
   }
 
-  private onEvent(name: string): void {
-    const rel = name.split(path.sep).join('/');
+  private onEvent(rel: string): void {
     if (!rel || rel.startsWith('../') || !matches(this.rules, rel)) return;
     // An applier's temp file (this root is also the target of another pair, A→B→C): never sent
     // onward; the rename that completes it is an event on the real name.
@@ -446,9 +468,7 @@ export class ContinuousSource {
   }
 
   private poke(): void {
-    const w = this.wake;
-    this.wake = undefined;
-    w?.();
+    for (const w of this.wakers.splice(0)) w();
   }
 
   private complete(c: Change, lines: JournalLine[]): void {
@@ -562,6 +582,7 @@ export class ContinuousSource {
             mode: first ? (this.opts.mode ?? 'full') : 'differences',
             orphans: this.opts.orphans ?? 'delete',
             delta: !first,
+            signatures: this.signatures,
             onProgress: (p) => (this.mirrorProgress = p),
           });
           this.state.contentBytesSent += res.contentBytesSent;
@@ -598,11 +619,15 @@ export class ContinuousSource {
   }
 
   private async session(channel: Channel): Promise<void> {
-    const replies: { resolve: (m: Message & { corrupt: false }) => void; reject: (e: Error) => void }[] = [];
+    const probes = new Map<number, { resolve: (m: Message & { corrupt: false }) => void; reject: (e: Error) => void }>();
+    let hello: { resolve: (m: Message & { corrupt: false }) => void; reject: (e: Error) => void } | undefined;
+    let nextRid = 1;
     let failure: Error | undefined;
     const failAll = (err: Error) => {
       failure ??= err;
-      for (const r of replies.splice(0)) r.reject(failure);
+      for (const r of probes.values()) r.reject(failure);
+      probes.clear();
+      hello?.reject(failure);
       this.poke();
     };
     const pump = (async () => {
@@ -612,49 +637,94 @@ export class ContinuousSource {
         if (m.corrupt) throw new ChannelError('a frame from the target failed its CRC');
         if (m.type === MSG.ACK) this.onAck(ackSchema.parse(m.header));
         else if (m.type === MSG.ERROR) throw new ChannelError(`target: ${errorSchema.parse(m.header).message}`);
-        else {
-          const r = replies.shift();
-          if (!r) throw new ChannelError(`unexpected message ${m.type} from the target`);
+        else if (m.type === MSG.PROBE_REPLY) {
+          const rid = probeReplySchema.parse(m.header).rid ?? -1;
+          const r = probes.get(rid);
+          if (!r) throw new ChannelError('a probe reply nobody asked for');
+          probes.delete(rid);
           r.resolve(m);
-        }
+        } else if (m.type === MSG.HELLO_OK && hello) {
+          hello.resolve(m);
+          hello = undefined;
+        } else throw new ChannelError(`unexpected message ${m.type} from the target`);
       }
     })().catch((err: unknown) => failAll(err instanceof Error ? err : new Error(String(err))));
-    const request = (type: number, header: Record<string, unknown>): Promise<Message & { corrupt: false }> => {
+    const probe: Probe = (rel) => {
       if (failure) return Promise.reject(failure);
-      const p = new Promise<Message & { corrupt: false }>((resolve, reject) => replies.push({ resolve, reject }));
-      channel.send(type, header).catch((err: unknown) => failAll(err as Error));
+      const rid = nextRid++;
+      const p = new Promise<Message & { corrupt: false }>((resolve, reject) => probes.set(rid, { resolve, reject }));
+      channel.send(MSG.PROBE, { path: rel, rid }).catch((err: unknown) => failAll(err as Error));
       return p;
     };
     // Probes are small request/reply round trips: Nagle + delayed ACK would add ~40 ms to each.
     channel.socket.setNoDelay(true);
     try {
-      const hello = await request(MSG.HELLO, { version: PROTOCOL_VERSION });
-      if (hello.type !== MSG.HELLO_OK) throw new ChannelError(`expected HELLO_OK, got ${hello.type}`);
-      while (!this.stopped && !failure) {
-        const next = this.queue.values().next();
-        if (next.done) {
-          await new Promise<void>((r) => (this.wake = r));
-          continue;
+      const ok = new Promise<Message & { corrupt: false }>((resolve, reject) => (hello = { resolve, reject }));
+      await channel.send(MSG.HELLO, { version: PROTOCOL_VERSION });
+      await ok;
+      // Several workers, so a big or busy file does not hold up the changes queued behind it. Two
+      // workers never handle related paths (the same path, or one below the other) at once, which
+      // keeps a directory's metadata after its children's changes.
+      const busy = new Set<string>();
+      const worker = async () => {
+        while (!this.stopped && !failure) {
+          const c = this.takeNext(busy);
+          if (!c) {
+            await new Promise<void>((r) => this.wakers.push(r));
+            continue;
+          }
+          busy.add(c.path);
+          this.queue.delete(c.path);
+          this.inflight.set(c.seq, c);
+          try {
+            await this.process(channel, c, probe);
+          } catch (err) {
+            if (err instanceof ChannelError || failure) {
+              failAll(err as Error);
+              break;
+            }
+            // A local problem with this path (unreadable, vanished mid-walk): report it, drop the change.
+            this.note(`${c.path || '.'}: ${(err as Error).message}`);
+            const lines: JournalLine[] = [];
+            this.complete(c, lines);
+            this.writeJournal(lines);
+          } finally {
+            busy.delete(c.path);
+            this.poke();
+          }
         }
-        const c = next.value;
-        this.queue.delete(c.path);
-        this.inflight.set(c.seq, c);
-        try {
-          await this.process(channel, c, request);
-        } catch (err) {
-          if (err instanceof ChannelError || failure) throw err;
-          // A local problem with this path (unreadable, vanished mid-walk): report it, drop the change.
-          this.note(`${c.path || '.'}: ${(err as Error).message}`);
-          const lines: JournalLine[] = [];
-          this.complete(c, lines);
-          this.writeJournal(lines);
-        }
-      }
+      };
+      await Promise.all(Array.from({ length: WORKERS }, worker));
       if (failure) throw failure;
     } finally {
       channel.destroy();
       await pump;
     }
+  }
+
+  /**
+   * The first queued change whose path is not related to one being handled, and not below a
+   * directory queued before it that has to wait: otherwise a file changed all the time would keep
+   * overtaking its directory's metadata, which would never be sent.
+   */
+  private takeNext(busy: Set<string>): Change | undefined {
+    if (!busy.size) return this.queue.values().next().value;
+    const related = (a: string, b: string) => a === b || a === '' || b === '' || a.startsWith(b + '/') || b.startsWith(a + '/');
+    const under = (p: string, dir: string) => dir === '' || p.startsWith(dir + '/');
+    const waiting: string[] = [];
+    for (const c of this.queue.values()) {
+      let free = true;
+      for (const b of busy) {
+        if (related(b, c.path)) {
+          free = false;
+          break;
+        }
+      }
+      if (free && waiting.some((w) => under(c.path, w))) free = false;
+      if (free) return c;
+      if (c.kind === 'meta' || c.path === '') waiting.push(c.path);
+    }
+    return undefined;
   }
 
   private onAck(a: z.infer<typeof ackSchema>): void {
@@ -675,7 +745,7 @@ export class ContinuousSource {
   private async process(
     channel: Channel,
     c: Change,
-    request: (type: number, header: Record<string, unknown>) => Promise<Message & { corrupt: false }>,
+    ask: Probe,
   ): Promise<void> {
     const lines: JournalLine[] = [];
     const abs = c.path ? path.join(this.opts.root, ...c.path.split('/')) : this.opts.root;
@@ -685,7 +755,7 @@ export class ContinuousSource {
     } catch (err) {
       if (errCode(err) !== 'ENOENT' && errCode(err) !== 'ENOTDIR') throw err;
     }
-    const reply = await request(MSG.PROBE, { path: c.path });
+    const reply = await ask(c.path);
     if (reply.type !== MSG.PROBE_REPLY) throw new ChannelError(`expected PROBE_REPLY, got ${reply.type}`);
     const probe = probeReplySchema.parse(reply.header);
     if (probe.path !== c.path) throw new ChannelError('probe reply for another path');
@@ -713,12 +783,17 @@ export class ContinuousSource {
     } else {
       const sig: Signature | undefined =
         theirs?.type === 'file' && probe.sigSize !== undefined ? { blockSize: BLOCK_SIZE, size: probe.sigSize, hashes: reply.body } : undefined;
-      const outcome = await this.sendFile(channel, c, abs, sig, theirs);
+      const readStart = Date.now();
+      const outcome = await this.sendFile(channel, c, abs, sig, theirs, mine.size);
       if (outcome === 'equal') this.complete(c, lines);
       else if (outcome === 'retry') {
         this.inflight.delete(c.seq);
         lines.push({ op: 'ack', seq: c.seq });
         if (!this.queue.has(c.path)) this.enqueue(c.path, c.kind, c.since, c.attempts, lines, false);
+      } else if (outcome === 'snapshot') {
+        // It changed while we read it: what was sent is a mix of versions. Send it again (what was
+        // written after the read started may be missing); the ACK completes this change.
+        this.put(c.path, c.kind, readStart, 0, lines);
       }
     }
     this.writeJournal(lines);
@@ -762,52 +837,77 @@ export class ContinuousSource {
     if (queued && c.path) this.put(c.path, 'meta', c.since, 0, lines);
   }
 
+  /**
+   * Sends a file: whole in one frame when small and new to the target, else the blocks that differ
+   * from the target's signature. A file that changes while it is read is NOT waited for: the
+   * blocks as read are sent (each one as it was at some moment of the read) and the caller queues
+   * the file again ('snapshot'), so a file that is written all the time still reaches the target
+   * at the pace it can be read, and converges once it pauses.
+   */
   private async sendFile(
     channel: Channel,
     c: Change,
     abs: string,
     sig: Signature | undefined,
     theirs: { size: number; mode: number; uid: number; gid: number; mtimeMs: number } | undefined,
-  ): Promise<'sent' | 'equal' | 'retry'> {
+    sizeHint: number,
+  ): Promise<'sent' | 'equal' | 'retry' | 'snapshot'> {
+    if (!sig && sizeHint <= WHOLE_MAX) {
+      const small = await readSmall(abs);
+      if (!small || small.read !== small.st0.size || small.st0.size > WHOLE_MAX) return 'retry';
+      const { st0, st1, data } = small;
+      this.state.contentBytesSent += st0.size;
+      const meta = { mode: st0.mode & 0o7777, uid: st0.uid, gid: st0.gid, mtimeMs: st0.mtimeMs };
+      await channel.send(MSG.FILE_WHOLE, { fid: c.seq, path: c.path, size: st0.size, ...meta }, data);
+      const moved = st1.size !== st0.size || st1.mtimeMs !== st0.mtimeMs || st1.ctimeMs !== st0.ctimeMs;
+      return moved ? 'snapshot' : 'sent';
+    }
     let fh: FileHandle;
     try {
       fh = await open(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
     } catch {
       return 'retry'; // gone or replaced since the lstat: look again
     }
+    let begun = false;
     try {
       const st0 = await fh.stat();
       if (!st0.isFile()) return 'retry';
+      const meta = { mode: st0.mode & 0o7777, uid: st0.uid, gid: st0.gid, mtimeMs: st0.mtimeMs };
+      const moved = (st1: Stats) => st1.size !== st0.size || st1.mtimeMs !== st0.mtimeMs || st1.ctimeMs !== st0.ctimeMs;
       const delta = !!sig;
-      const changed: number[] = [];
-      let begun = false;
-      const begin = async () => {
-        if (begun) return;
-        begun = true;
-        await channel.send(MSG.FILE_BEGIN, { fid: c.seq, path: c.path, size: st0.size, delta });
-      };
-      const read = await forEachBlock(fh, st0.size, async (i, block) => {
-        if (delta && !blockDiffers(sig, i, hashBlock(block), block.length)) return;
-        if (delta) changed.push(i);
-        await begin();
-        if (isZero(block)) return;
-        this.state.contentBytesSent += block.length;
-        await channel.send(MSG.DATA, { fid: c.seq, off: i * BLOCK_SIZE }, Buffer.from(block));
-      });
+      const { changed, read, hashes } = await streamBlocks(
+        fh,
+        st0,
+        sig,
+        this.signatures.get(abs, st0),
+        async (buf, off) => {
+          if (!begun) {
+            begun = true;
+            await channel.send(MSG.FILE_BEGIN, { fid: c.seq, path: c.path, size: st0.size, delta });
+          }
+          this.state.contentBytesSent += buf.length;
+          await channel.send(MSG.DATA, { fid: c.seq, off }, buf);
+        },
+      );
       const st1 = await fh.stat();
-      if (read !== st0.size || st1.size !== st0.size || st1.mtimeMs !== st0.mtimeMs || st1.ctimeMs !== st0.ctimeMs) {
+      if (read !== st0.size) {
         if (begun) await channel.send(MSG.FILE_ABORT, { fid: c.seq });
         return 'retry';
       }
-      const meta = { mode: st0.mode & 0o7777, uid: st0.uid, gid: st0.gid, mtimeMs: st0.mtimeMs };
-      if (!begun && sig && sig.size === st0.size && theirs) {
+      if (moved(st1)) {
+        if (!begun && !changed.length) return 'retry';
+      } else if (hashes) this.signatures.set(abs, st0, hashes);
+      if (!begun && !changed.length && sig && sig.size === st0.size && theirs) {
         if (sameMeta(theirs, meta, true)) return 'equal';
         await channel.send(MSG.META, { fid: c.seq, entry: { path: c.path, type: 'file', size: st0.size, ...meta } });
         return 'sent';
       }
-      await begin();
+      if (!begun) {
+        begun = true;
+        await channel.send(MSG.FILE_BEGIN, { fid: c.seq, path: c.path, size: st0.size, delta });
+      }
       await channel.send(MSG.FILE_END, { fid: c.seq, path: c.path, size: st0.size, ...meta, ...(delta ? { changed } : {}) });
-      return 'sent';
+      return moved(st1) ? 'snapshot' : 'sent';
     } finally {
       await fh.close();
     }
@@ -842,13 +942,12 @@ export interface ContinuousTargetOptions {
   /**
    * Called with each path this target changed (files, directories, symlinks, metadata, deletions),
    * by mirror and continuous sessions. MULTI-POINT (A→B→C): B's agent wires it to the onward pair's
-   * `ContinuousSource.notifyChanged`, because Node 20's recursive watcher misses some of what an
-   * applier does (attribute changes on a file that was replaced by rename, directory attributes).
+   * `ContinuousSource.notifyChanged`: a hint as soon as the change lands, before the watcher (and
+   * for what a watcher can miss, e.g. while a directory watch is being re-created).
    */
   onApplied?: (relPath: string) => void;
 }
 
-type Entry = z.infer<typeof entrySchema>;
 
 let tempSeq = 1_000_000_000 + randomInt(1_000_000_000);
 const TEMP_RE = /^\.tandem-\d+-[0-9a-f]+\.tmp$/;
@@ -866,11 +965,14 @@ export class ContinuousTarget {
   private logBytes = 0;
   private readonly temps = new Set<string>();
   private safeDirs = new Set<string>();
+  /** Block signatures of the files it holds, kept across sessions and restarts (signatures.ts). */
+  private readonly signatures: SignatureCache;
   /** Changes applied by continuous sessions (for tests and statistics). */
   applied = 0;
 
   constructor(private readonly opts: ContinuousTargetOptions) {
     this.root = path.resolve(opts.root);
+    this.signatures = new SignatureCache(path.join(opts.stateDir, 'signatures.json'));
   }
 
   async start(): Promise<void> {
@@ -885,6 +987,7 @@ export class ContinuousTarget {
     }
     for (const t of text.split('\n')) if (t && TEMP_RE.test(path.basename(t))) await rm(t, { force: true });
     this.logFd = openSync(log, 'w');
+    await this.signatures.load();
     this.loop = this.acceptLoop();
   }
 
@@ -895,6 +998,7 @@ export class ContinuousTarget {
     await this.current?.done;
     await Promise.all(this.sideSessions);
     await this.opts.server.close();
+    await this.signatures.flush();
     if (this.logFd >= 0) closeSync(this.logFd);
     this.logFd = -1;
   }
@@ -961,7 +1065,7 @@ export class ContinuousTarget {
     if (!first) return;
     channel.unshift(first);
     if (!first.corrupt && first.type === MSG.ROUND) {
-      await applyMirror({ root: this.root, channel, orphansDir: this.opts.orphansDir, onApplied: this.opts.onApplied });
+      await applyMirror({ root: this.root, channel, orphansDir: this.opts.orphansDir, onApplied: this.opts.onApplied, signatures: this.signatures });
       return;
     }
     await this.continuous(channel);
@@ -987,7 +1091,10 @@ export class ContinuousTarget {
       if (!st?.isDirectory()) {
         if (!create) return false;
         if (st) await rm(this.abs(sofar), { force: true });
-        await mkdir(this.abs(sofar), { mode: 0o700 });
+        // Changes are applied concurrently: another one may have just created it.
+        await mkdir(this.abs(sofar), { mode: 0o700 }).catch(async (err: unknown) => {
+          if (errCode(err) !== 'EEXIST' || !(await lstat(this.abs(sofar))).isDirectory()) throw err;
+        });
       }
       this.safeDirs.add(sofar);
     }
@@ -1016,48 +1123,45 @@ export class ContinuousTarget {
   private async continuous(channel: Channel): Promise<void> {
     channel.socket.setNoDelay(true);
     this.safeDirs = new Set();
-    let cur: { fid: number; path: string; size: number; delta: boolean; poisoned: boolean; tmp?: string; fh?: FileHandle } | undefined;
-    const discard = async () => {
-      const c = cur;
-      cur = undefined;
-      if (!c) return;
-      await c.fh?.close().catch(() => undefined);
-      if (c.tmp) {
-        await rm(c.tmp, { force: true });
-        this.tempDone(c.tmp);
-      }
-    };
     const ack = async (fid: number, ok: boolean, error?: string) => {
       if (ok) this.applied++;
-      await channel.send(MSG.ACK, error ? { fid, ok, error } : { fid, ok });
+      await channel.send(MSG.ACK, error ? { fid, ok, error } : { fid, ok }).catch(() => undefined);
     };
-    const openTemp = async (): Promise<FileHandle> => {
-      const c = cur!;
-      if (c.fh) return c.fh;
-      await this.ancestorsSafe(c.path, true);
-      c.tmp = this.tempName(c.path);
-      this.logTemp(c.tmp);
-      c.fh = await open(c.tmp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o600);
-      await c.fh.truncate(c.size);
-      return c.fh;
-    };
-    const guarded = async (fid: number, rel: string, fn: () => Promise<void>) => {
-      try {
-        await fn();
-        this.opts.onApplied?.(rel);
-        await ack(fid, true);
-      } catch (err) {
-        if (err instanceof ChannelError) throw err;
-        await ack(fid, false, `${rel}: ${(err as Error).message}`);
-      }
-    };
+    // File content is applied by the module the mirror applier uses too (receive.ts); changes to
+    // unrelated paths proceed at once, changes to related paths (same path, or one below the other)
+    // in the order they arrived.
+    const receiver = new FileReceiver({
+      root: this.root,
+      ensureParents: (rel) => this.ancestorsSafe(rel, true).then(() => undefined),
+      tempPath: (rel) => this.tempName(rel),
+      onTemp: (tmp) => this.logTemp(tmp),
+      onTempDone: (tmp) => this.tempDone(tmp),
+      onDirReplaced: (rel) => this.forgetDirs(rel),
+      signatures: this.signatures,
+      onResult: async (fid, rel, r) => {
+        if (r.ok) this.opts.onApplied?.(rel);
+        await ack(fid, r.ok, r.ok ? undefined : r.error);
+      },
+    });
+    /** A change other than file content, ordered after related changes, answered with ACK. */
+    const change = (fid: number, rel: string, fn: () => Promise<void>) =>
+      receiver.run(rel, async () => {
+        try {
+          await fn();
+          this.opts.onApplied?.(rel);
+          await ack(fid, true);
+        } catch (err) {
+          await ack(fid, false, `${rel}: ${(err as Error).message}`);
+        }
+      });
     try {
       for (;;) {
         const m = await channel.receive();
         if (!m) return;
         if (m.corrupt) {
-          if (cur) {
-            cur.poisoned = true;
+          // Only a file's frames can be lost without losing the session: its FILE_END is then answered with an error.
+          if (m.type === MSG.DATA && receiver.hasOpen()) {
+            receiver.poisonOpen();
             continue;
           }
           throw new ChannelError('a control frame from the source failed its CRC; session aborted');
@@ -1068,65 +1172,36 @@ export class ContinuousTarget {
             await channel.send(MSG.HELLO_OK, { version: PROTOCOL_VERSION });
             break;
           case MSG.PROBE: {
-            const { path: rel } = probeSchema.parse(m.header);
-            const { header, body } = await this.probe(rel);
-            await channel.send(MSG.PROBE_REPLY, header, body);
+            const { path: rel, rid } = probeSchema.parse(m.header);
+            await receiver.run(rel, async () => {
+              const { header, body } = await this.probe(rel).catch((err: unknown) => {
+                channel.destroy(err as Error);
+                throw err;
+              });
+              await channel.send(MSG.PROBE_REPLY, rid === undefined ? header : { ...header, rid }, body).catch(() => undefined);
+            });
             break;
           }
-          case MSG.FILE_BEGIN: {
-            const b = fileBeginSchema.parse(m.header);
-            if (cur) {
-              const fid = cur.fid;
-              await discard();
-              await ack(fid, false, 'incomplete (a frame was lost)');
-            }
-            cur = { ...b, poisoned: false };
+          case MSG.FILE_BEGIN:
+            await receiver.begin(fileBeginSchema.parse(m.header));
             break;
-          }
           case MSG.DATA: {
             const d = dataSchema.parse(m.header);
-            if (!cur || cur.fid !== d.fid || cur.poisoned) break;
-            if (d.off + m.body.length > cur.size) {
-              cur.poisoned = true;
-              break;
-            }
-            if (isZero(m.body)) break;
-            const fh = await openTemp();
-            await fh.write(m.body, 0, m.body.length, d.off);
+            await receiver.data(d.fid, d.off, m.body);
             break;
           }
-          case MSG.FILE_ABORT: {
-            const { fid } = fidSchema.parse(m.header);
-            if (cur?.fid === fid) await discard();
+          case MSG.FILE_ABORT:
+            receiver.abort(fidSchema.parse(m.header).fid);
             break;
-          }
-          case MSG.FILE_END: {
-            const end = fileEndSchema.parse(m.header);
-            const c = cur;
-            if (!c || c.fid !== end.fid || c.poisoned || c.path !== end.path || c.size !== end.size) {
-              const stale = c && c.fid !== end.fid ? c.fid : undefined;
-              await discard();
-              if (stale !== undefined) await ack(stale, false, 'incomplete (a frame was lost)');
-              await ack(end.fid, false, 'a frame failed its integrity check');
-              break;
-            }
-            try {
-              await this.finishFile(c, end, openTemp);
-              if (c.tmp) this.tempDone(c.tmp);
-              c.tmp = undefined;
-              cur = undefined;
-              this.opts.onApplied?.(end.path);
-              await ack(end.fid, true);
-            } catch (err) {
-              if (err instanceof ChannelError) throw err;
-              await discard();
-              await ack(end.fid, false, `${end.path}: ${(err as Error).message}`);
-            }
+          case MSG.FILE_END:
+            receiver.end(fileEndSchema.parse(m.header));
             break;
-          }
+          case MSG.FILE_WHOLE:
+            await receiver.whole(fileWholeSchema.parse(m.header), m.body);
+            break;
           case MSG.DELETE: {
             const d = deleteSchema.parse(m.header);
-            await guarded(d.fid, d.path, async () => {
+            await change(d.fid, d.path, async () => {
               if (!(await this.ancestorsSafe(d.path, false))) return;
               await rm(this.abs(d.path), { recursive: true, force: true });
               this.forgetDirs(d.path);
@@ -1135,19 +1210,23 @@ export class ContinuousTarget {
           }
           case MSG.DIR: {
             const { fid, entry } = entryChangeSchema.parse(m.header);
-            await guarded(fid, entry.path, async () => {
+            await change(fid, entry.path, async () => {
               await this.ancestorsSafe(entry.path, true);
               const p = this.abs(entry.path);
               const st = await lstat(p).catch(() => undefined);
               if (st && !st.isDirectory()) await rm(p, { force: true });
-              if (!st?.isDirectory()) await mkdir(p, { mode: 0o700 });
+              if (!st?.isDirectory()) {
+                await mkdir(p, { mode: 0o700 }).catch(async (err: unknown) => {
+                  if (errCode(err) !== 'EEXIST' || !(await lstat(p)).isDirectory()) throw err;
+                });
+              }
               await applyMeta(p, entry);
             });
             break;
           }
           case MSG.SYMLINK: {
             const { fid, entry } = entryChangeSchema.parse(m.header);
-            await guarded(fid, entry.path, async () => {
+            await change(fid, entry.path, async () => {
               await this.ancestorsSafe(entry.path, true);
               const p = this.abs(entry.path);
               const st = await lstat(p).catch(() => undefined);
@@ -1164,7 +1243,7 @@ export class ContinuousTarget {
           }
           case MSG.META: {
             const { fid, entry } = entryChangeSchema.parse(m.header);
-            await guarded(fid, entry.path, async () => {
+            await change(fid, entry.path, async () => {
               if (!(await this.ancestorsSafe(entry.path, false))) throw new Error('parent is not a directory');
               await applyMeta(this.abs(entry.path), entry);
             });
@@ -1180,8 +1259,8 @@ export class ContinuousTarget {
       await channel.send(MSG.ERROR, { message: (err as Error).message }).catch(() => undefined);
       throw err;
     } finally {
-      await discard();
       channel.destroy();
+      await receiver.dispose();
     }
   }
 
@@ -1205,7 +1284,7 @@ export class ContinuousTarget {
     const { path: _p, ...entry } = e;
     if (e.type === 'file') {
       try {
-        const sig = await signFile(p);
+        const sig = await this.signatures.sign(p, st);
         return { header: { path: rel, entry, sigSize: sig.size }, body: sig.hashes };
       } catch {
         return { header: { path: rel, entry } };
@@ -1222,59 +1301,4 @@ export class ContinuousTarget {
     }
     return { header: { path: rel, entry } };
   }
-
-  private async finishFile(
-    c: { path: string; size: number; delta: boolean; tmp?: string; fh?: FileHandle },
-    end: z.infer<typeof fileEndSchema>,
-    openTemp: () => Promise<FileHandle>,
-  ): Promise<void> {
-    await this.ancestorsSafe(c.path, true);
-    const dest = this.abs(c.path);
-    const existing = await lstat(dest).catch(() => undefined);
-    const fh = await openTemp();
-    if (c.delta && existing?.isFile()) await copyUnchanged(dest, c.size, fh, end.changed ?? []);
-    await fh.chown(end.uid, end.gid);
-    await fh.chmod(end.mode);
-    await fh.utimes(end.mtimeMs / 1000, end.mtimeMs / 1000);
-    await fh.close();
-    c.fh = undefined;
-    if (existing?.isDirectory()) {
-      await rm(dest, { recursive: true, force: true });
-      this.forgetDirs(c.path);
-    }
-    await rename(c.tmp!, dest);
-  }
-}
-
-/** Delta apply: copies the blocks the source did not send from the current file into the temp. */
-async function copyUnchanged(dest: string, size: number, fh: FileHandle, changed: number[]): Promise<void> {
-  const skip = new Set(changed);
-  const old = await open(dest, constants.O_RDONLY | constants.O_NOFOLLOW);
-  try {
-    const oldSize = (await old.stat()).size;
-    const n = Math.min(blockCount(size), blockCount(oldSize));
-    const buf = Buffer.allocUnsafe(BLOCK_SIZE);
-    for (let i = 0; i < n; i++) {
-      if (skip.has(i)) continue;
-      const len = Math.min(BLOCK_SIZE, size - i * BLOCK_SIZE);
-      const { bytesRead } = await old.read(buf, 0, len, i * BLOCK_SIZE);
-      if (bytesRead !== len) throw new Error('the target file changed under the replication');
-      const block = buf.subarray(0, len);
-      if (!isZero(block)) await fh.write(block, 0, len, i * BLOCK_SIZE);
-    }
-  } finally {
-    await old.close();
-  }
-}
-
-async function applyMeta(p: string, e: Pick<Entry, 'type' | 'mode' | 'uid' | 'gid' | 'mtimeMs'> | ManifestEntry): Promise<void> {
-  const t = e.mtimeMs / 1000;
-  if (e.type === 'symlink') {
-    await lchown(p, e.uid, e.gid);
-    await lutimes(p, t, t);
-    return;
-  }
-  await chown(p, e.uid, e.gid);
-  await chmod(p, e.mode);
-  await utimes(p, t, t);
 }

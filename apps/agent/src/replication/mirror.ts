@@ -4,10 +4,14 @@
 //   2. T compares with its own walk and answers which files it needs (in checksum mode with its
 //      block signature when it already holds the file); dirs, symlinks and metadata-only changes it
 //      applies itself from the manifest.
-//   3. S sends each needed file: whole (full/differences; all-zero blocks are skipped so holes stay
-//      holes) or only the blocks whose hashes differ (checksum) with the new size.
-//   4. T applies each file into a temp file beside the destination and renames it (see apply.ts),
-//      acknowledges each file, handles orphans and directory metadata, and ends the round.
+//   3. S sends the needed files, several at once (their frames interleave, each carries its fid):
+//      a small file whole in one FILE_WHOLE frame; a bigger one in DATA frames of up to 1 MiB, all
+//      of it (all-zero blocks are skipped so holes stay holes) or only the blocks whose hashes
+//      differ (checksum) with the new size. With a cached signature of an unchanged file
+//      (signatures.ts) only the differing blocks are read.
+//   4. T applies each file into a temp file beside the destination and renames it (receive.ts),
+//      acknowledges each file (acks are not waited for: they are counted at the end of the round),
+//      handles orphans and directory metadata, and ends the round.
 // CONSISTENCY RULE for files that change during the mirror: S fstat()s the open file before and
 // after reading it; if size, mtime or ctime moved, it tells T to discard that copy (FILE_ABORT) and
 // retries the file next round. After every round S re-walks the source and runs another round in
@@ -21,15 +25,16 @@
 // Hard links are copied as separate files (each name gets its own inode on the target); extended
 // attributes and ACLs are not copied (Node has no xattr API); atime is not preserved. The root
 // directory's own metadata is not changed.
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import path from 'node:path';
 import { type z } from 'zod';
-import { BLOCK_SIZE, blockDiffers, hashBlock, forEachBlock, isZero, type Signature } from './blocks.ts';
+import { BLOCK_SIZE, blockCount, blockDiffers, diffSignatures, HASH_BYTES, hashBlock, isZero, type Signature } from './blocks.ts';
 import { type Channel, ChannelError, type Message } from './channel.ts';
 import { isTempName, type ManifestEntry, normalizeScope, walk, walkPaths } from './manifest.ts';
 import { ackSchema, errorSchema, MSG, type MirrorMode, needSchema, type OrphanPolicy, PROTOCOL_VERSION, roundDoneSchema } from './protocol.ts';
 import { type ReplicationRule } from './set.ts';
+import { type SignatureCache } from './signatures.ts';
 
 export { applyMirror, type ApplyOptions, type ApplyResult } from './apply.ts';
 export type { MirrorMode, OrphanPolicy } from './protocol.ts';
@@ -63,6 +68,8 @@ export interface MirrorOptions {
   /** Rounds before giving up on a tree that keeps changing; default 5. */
   maxRounds?: number;
   onProgress?: (p: MirrorProgress) => void;
+  /** Our own block signatures remembered across sessions: an unchanged file is not read to be compared. */
+  signatures?: SignatureCache;
   /** Test hook, awaited after each file is fully read (before its end-of-file check). */
   afterRead?: (relPath: string) => void | Promise<void>;
 }
@@ -147,6 +154,12 @@ class Inbox {
 }
 
 const MANIFEST_CHUNK = 2000;
+/** Files read and sent at once. */
+const SENDERS = 8;
+/** Files up to this size travel in one FILE_WHOLE frame (when sent whole). */
+export const WHOLE_MAX = 1024 * 1024;
+/** Bytes read per call, and the largest DATA frame. */
+const READ_CHUNK = 1024 * 1024;
 const PROGRESS_EVERY = 8 * 1024 * 1024;
 
 /** Runs a mirror session from the source side; resolves when the target acknowledged the last round. */
@@ -206,27 +219,35 @@ export async function mirror(opts: MirrorOptions): Promise<MirrorResult> {
       opts.onProgress?.({ ...progress });
       const nextRetry = new Set<string>();
       const sentFids = new Map<number, string>();
-      for (const need of needs) {
-        const entry = byPath.get(need.path);
-        const before = progress.bytesDone;
-        if (entry?.type === 'file') {
-          const id = fid++;
-          const outcome = await sendFile(opts, entry, need, id, result, (n) => {
-            progress.bytesDone += n;
-            progress.bytesLeft = Math.max(0, progress.bytesLeft - n);
-            if (Math.floor(progress.bytesDone / PROGRESS_EVERY) !== Math.floor((progress.bytesDone - n) / PROGRESS_EVERY)) opts.onProgress?.({ ...progress });
-          });
-          if (outcome === 'sent') sentFids.set(id, need.path);
-          else if (outcome === 'changed') {
-            result.filesAborted++;
-            nextRetry.add(need.path);
-          } else if (outcome !== 'gone') nextRetry.add(need.path);
+      // Several files in flight: while one waits for the disk, another is on the wire (their frames
+      // interleave; each carries its fid).
+      let next = 0;
+      const worker = async () => {
+        while (next < needs.length) {
+          const need = needs[next++]!;
+          const entry = byPath.get(need.path);
+          let done = 0;
+          if (entry?.type === 'file') {
+            const id = fid++;
+            const outcome = await sendFile(opts, entry, need, id, result, (n) => {
+              done += n;
+              progress.bytesDone += n;
+              progress.bytesLeft = Math.max(0, progress.bytesLeft - n);
+              if (Math.floor(progress.bytesDone / PROGRESS_EVERY) !== Math.floor((progress.bytesDone - n) / PROGRESS_EVERY)) opts.onProgress?.({ ...progress });
+            });
+            if (outcome === 'sent') sentFids.set(id, need.path);
+            else if (outcome === 'changed') {
+              result.filesAborted++;
+              nextRetry.add(need.path);
+            } else if (outcome !== 'gone') nextRetry.add(need.path);
+          }
+          progress.bytesLeft = Math.max(0, progress.bytesLeft - ((entry?.size ?? 0) - done));
+          progress.filesDone++;
+          progress.filesLeft--;
+          opts.onProgress?.({ ...progress });
         }
-        progress.bytesLeft = Math.max(0, progress.bytesLeft - ((entry?.size ?? 0) - (progress.bytesDone - before)));
-        progress.filesDone++;
-        progress.filesLeft--;
-        opts.onProgress?.({ ...progress });
-      }
+      };
+      await Promise.all(Array.from({ length: SENDERS }, worker));
       // End the round; if the target reports a corrupted frame after our ROUND_END, that may have
       // been the ROUND_END itself, so send it again (the target ignores duplicates).
       const done = inbox.wait(MSG.ROUND_DONE);
@@ -272,6 +293,48 @@ export async function mirror(opts: MirrorOptions): Promise<MirrorResult> {
 
 type SendOutcome = 'sent' | 'changed' | 'gone' | 'error';
 
+/** Reads up to `buf.length` bytes at `pos`; fewer only at end of file. */
+async function readAt(fh: FileHandle, buf: Buffer, pos: number): Promise<number> {
+  let got = 0;
+  while (got < buf.length) {
+    const { bytesRead } = await fh.read(buf, got, buf.length - got, pos + got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return got;
+}
+
+const moved = (a: Stats, b: Stats) => a.size !== b.size || a.mtimeMs !== b.mtimeMs || a.ctimeMs !== b.ctimeMs;
+
+/**
+ * Reads a small file with synchronous calls (each a few microseconds from the page cache, far less
+ * than a thread-pool round trip; the file is at most WHOLE_MAX), one byte more than its size to
+ * notice growth. Undefined when it is gone or not a file. `st1` is taken after `afterRead`.
+ */
+export async function readSmall(abs: string, afterRead?: () => void | Promise<void>): Promise<{ st0: Stats; st1: Stats; data: Buffer; read: number } | undefined> {
+  let fd: number;
+  try {
+    fd = openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch {
+    return undefined;
+  }
+  try {
+    const st0 = fstatSync(fd);
+    if (!st0.isFile()) return undefined;
+    const buf = Buffer.allocUnsafe(st0.size + 1);
+    let read = 0;
+    while (read < buf.length) {
+      const n = readSync(fd, buf, read, buf.length - read, read);
+      if (!n) break;
+      read += n;
+    }
+    await afterRead?.();
+    return { st0, st1: fstatSync(fd), data: buf.subarray(0, Math.min(read, st0.size)), read };
+  } finally {
+    closeSync(fd);
+  }
+}
+
 async function sendFile(
   opts: MirrorOptions,
   entry: ManifestEntry,
@@ -281,50 +344,141 @@ async function sendFile(
   onBytes: (n: number) => void,
 ): Promise<SendOutcome> {
   const { channel } = opts;
+  const abs = path.join(opts.root, entry.path);
+  if (!need.sig && entry.size <= WHOLE_MAX) {
+    // Small file: one frame, no per-file round trips.
+    const small = await readSmall(abs, () => opts.afterRead?.(entry.path)).catch((err: unknown) => {
+      result.errors.push(`${entry.path}: ${(err as Error).message}`);
+      return null;
+    });
+    if (small === null) return 'error';
+    if (!small) return 'gone';
+    const { st0, st1, data, read } = small;
+    onBytes(data.length);
+    if (read !== st0.size || moved(st0, st1) || st0.size > WHOLE_MAX) return 'changed';
+    result.contentBytesSent += st0.size;
+    await channel.send(MSG.FILE_WHOLE, { fid, path: entry.path, size: st0.size, mode: st0.mode & 0o7777, uid: st0.uid, gid: st0.gid, mtimeMs: st0.mtimeMs }, data);
+    return 'sent';
+  }
   let fh;
   try {
-    fh = await open(path.join(opts.root, entry.path), constants.O_RDONLY | constants.O_NOFOLLOW);
+    fh = await open(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch {
     return 'gone'; // deleted or replaced by a non-file since the walk; the next round's walk settles it
   }
+  let begun = false;
   try {
     const st0 = await fh.stat();
     if (!st0.isFile()) return 'gone';
-    const sig: Signature | undefined = need.sig && need.hashes ? { blockSize: need.sig.blockSize, size: need.sig.size, hashes: need.hashes } : undefined;
-    const delta = !!sig;
+    const theirs: Signature | undefined = need.sig && need.hashes ? { blockSize: need.sig.blockSize, size: need.sig.size, hashes: need.hashes } : undefined;
+    const meta = { fid, path: entry.path, size: st0.size, mode: st0.mode & 0o7777, uid: st0.uid, gid: st0.gid, mtimeMs: st0.mtimeMs };
+    const delta = !!theirs;
     await channel.send(MSG.FILE_BEGIN, { fid, path: entry.path, size: st0.size, delta });
-    const changed: number[] = [];
-    const read = await forEachBlock(fh, st0.size, async (i, block) => {
-      onBytes(block.length);
-      if (delta && !blockDiffers(sig, i, hashBlock(block), block.length)) return;
-      if (delta) changed.push(i);
-      if (isZero(block)) return; // a hole on the target: its temp file is pre-sized and never written here
-      result.contentBytesSent += block.length;
-      await channel.send(MSG.DATA, { fid, off: i * BLOCK_SIZE }, Buffer.from(block));
-    });
+    begun = true;
+    const sendData = async (buf: Buffer, off: number) => {
+      result.contentBytesSent += buf.length;
+      await channel.send(MSG.DATA, { fid, off }, buf);
+    };
+    const { changed, read, hashes } = await streamBlocks(fh, st0, theirs, opts.signatures?.get(abs, st0), sendData, onBytes);
     await opts.afterRead?.(entry.path);
     const st1 = await fh.stat();
-    if (read !== st0.size || st1.size !== st0.size || st1.mtimeMs !== st0.mtimeMs || st1.ctimeMs !== st0.ctimeMs) {
+    if (read !== st0.size || moved(st0, st1)) {
       await channel.send(MSG.FILE_ABORT, { fid });
       return 'changed';
     }
-    await channel.send(MSG.FILE_END, {
-      fid,
-      path: entry.path,
-      size: st0.size,
-      mode: st0.mode & 0o7777,
-      uid: st0.uid,
-      gid: st0.gid,
-      mtimeMs: st0.mtimeMs,
-      ...(delta ? { changed } : {}),
-    });
+    if (hashes) opts.signatures?.set(abs, st0, hashes);
+    await channel.send(MSG.FILE_END, { ...meta, ...(delta ? { changed } : {}) });
     return 'sent';
   } catch (err) {
     if (err instanceof ChannelError) throw err;
     result.errors.push(`${entry.path}: ${(err as Error).message}`);
-    await channel.send(MSG.FILE_ABORT, { fid });
+    if (begun) await channel.send(MSG.FILE_ABORT, { fid });
     return 'error';
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * Sends a file's content (through `send`, one call per DATA frame of up to READ_CHUNK): all of it (all-zero blocks left out, so
+ * holes stay holes), or with `theirs` only the blocks whose hashes differ. When our own signature
+ * of this exact file is cached, only the differing blocks are read at all. Returns the changed
+ * block indices, the bytes read (= the size unless the file shrank), and the file's hashes when
+ * they were computed (for the cache).
+ */
+export async function streamBlocks(
+  fh: FileHandle,
+  st0: Stats,
+  theirs: Signature | undefined,
+  ours: Signature | undefined,
+  send: (buf: Buffer, off: number) => Promise<void>,
+  onBytes: (n: number) => void = () => undefined,
+): Promise<{ changed: number[]; read: number; hashes?: Buffer }> {
+  const size = st0.size;
+  const count = blockCount(size);
+  const changed: number[] = [];
+  if (theirs && ours && ours.size === size) {
+    const want = diffSignatures(ours, theirs);
+    onBytes(size);
+    for (let k = 0; k < want.length; ) {
+      // A run of consecutive changed blocks, read in one call.
+      let end = k + 1;
+      while (end < want.length && want[end] === want[end - 1]! + 1 && end - k < READ_CHUNK / BLOCK_SIZE) end++;
+      const first = want[k]!;
+      const off = first * BLOCK_SIZE;
+      const len = Math.min(size, (want[end - 1]! + 1) * BLOCK_SIZE) - off;
+      const buf = Buffer.allocUnsafe(len);
+      const got = await readAt(fh, buf, off);
+      if (got !== len) return { changed, read: off + got };
+      for (let i = first; i <= want[end - 1]!; i++) changed.push(i);
+      await sendRuns(buf, off, () => true, send);
+      k = end;
+    }
+    return { changed, read: size };
+  }
+  const hashes = theirs ? Buffer.allocUnsafe(count * HASH_BYTES) : undefined;
+  let read = 0;
+  while (read < size) {
+    const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, size - read));
+    const got = await readAt(fh, buf, read);
+    if (got === 0) break; // the file shrank under us; the caller's re-stat notices
+    const chunk = buf.subarray(0, got);
+    const base = read;
+    onBytes(got);
+    read += got;
+    await sendRuns(
+      chunk,
+      base,
+      (block, index) => {
+        if (!theirs) return true;
+        const h = hashBlock(block);
+        h.copy(hashes!, index * HASH_BYTES);
+        if (!blockDiffers(theirs, index, h, block.length)) return false;
+        changed.push(index);
+        return true;
+      },
+      send,
+    );
+    if (got < buf.length) break;
+  }
+  return { changed, read, hashes: read === size ? hashes : undefined };
+}
+
+/**
+ * Sends the blocks of `chunk` (at file offset `off`, block-aligned) that `wanted` selects, as runs
+ * of consecutive non-zero blocks (views of the chunk: no copy). Zero blocks are selected but not
+ * sent: the target's temp is sized with holes.
+ */
+async function sendRuns(chunk: Buffer, off: number, wanted: (block: Buffer, index: number) => boolean, send: (buf: Buffer, off: number) => Promise<void>): Promise<void> {
+  let run = -1;
+  for (let p = 0; p < chunk.length; p += BLOCK_SIZE) {
+    const block = chunk.subarray(p, p + BLOCK_SIZE);
+    const take = wanted(block, (off + p) / BLOCK_SIZE) && !isZero(block);
+    if (take && run < 0) run = p;
+    if (!take && run >= 0) {
+      await send(chunk.subarray(run, p), off + run);
+      run = -1;
+    }
+  }
+  if (run >= 0) await send(chunk.subarray(run), off + run);
 }

@@ -39,7 +39,7 @@ export const MSG = {
   /** T→S a frame failed its CRC (informational; lets S re-send a lost ROUND_END) */
   CORRUPT: 15,
   // Continuous replication (continuous.ts): one change per message, identified by its sequence
-  // number in `fid`; the target answers each with ACK.
+  // number in `fid`; the target answers each with ACK (not necessarily in order).
   /** S→T opens a continuous session: {version} */
   HELLO: 16,
   /** T→S {version} */
@@ -63,6 +63,8 @@ export const MSG = {
   VERIFY_ENTRIES: 25,
   /** T→S {count, skipped[]} */
   VERIFY_END: 26,
+  /** S→T a whole small file in one frame: {fid, path, size, mode, uid, gid, mtimeMs} + body = its content */
+  FILE_WHOLE: 27,
 } as const;
 
 export const mirrorModeSchema = z.enum(['full', 'checksum', 'differences']);
@@ -113,6 +115,7 @@ export const fileEndSchema = z.object({
   mtimeMs: z.number().finite(),
   changed: z.array(uint).optional(),
 });
+export const fileWholeSchema = fileEndSchema.omit({ changed: true });
 export const fidSchema = z.object({ fid: uint });
 export const ackSchema = z.object({ fid: uint, ok: z.boolean(), error: z.string().optional() });
 export const roundEndSchema = z.object({ round: uint });
@@ -121,9 +124,11 @@ export const errorSchema = z.object({ message: z.string() });
 
 // Continuous replication headers.
 export const helloSchema = z.object({ version: z.literal(PROTOCOL_VERSION) });
-export const probeSchema = z.object({ path: z.union([z.literal(''), relPath]) });
+/** `rid` matches a reply to its probe: probes of unrelated paths are answered out of order. */
+export const probeSchema = z.object({ path: z.union([z.literal(''), relPath]), rid: uint.optional() });
 export const probeReplySchema = z.object({
   path: z.union([z.literal(''), relPath]),
+  rid: uint.optional(),
   entry: entrySchema.omit({ path: true }).optional(),
   sigSize: uint.optional(),
   /** Directory listing, each name prefixed with its type: `f:`, `d:`, `l:` (temp files left out). */

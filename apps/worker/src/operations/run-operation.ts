@@ -73,7 +73,7 @@ export async function runOperation(deps: OperationDeps, job: OperationJob): Prom
       const executor = stepExecutors[step.kind as StepKind];
       if (!executor) throw new StepError(`Unknown step kind "${step.kind}"`);
       const output = await executor(ctx, params);
-      await tx((db) => db.operationStep.update({ where: { id: step.id }, data: { status: 'succeeded', output: (output ?? {}) as object, finishedAt: now() } }));
+      await tx((db) => db.operationStep.update({ where: { id: step.id }, data: { status: 'succeeded', output: (output ?? {}), finishedAt: now() } }));
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       if (!(err instanceof StepError)) console.error(`[worker] step ${step.kind} of operation ${op.id} crashed`, err);

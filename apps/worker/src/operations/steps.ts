@@ -95,14 +95,14 @@ function monitorArgs(ctx: StepContext, side: Side) {
 type Params = Record<string, unknown> & { side?: Side; sides?: Side[]; status?: string; monitoringStatus?: string };
 
 export const stepExecutors: Record<StepKind, (ctx: StepContext, params: Params) => Promise<unknown>> = {
-  'agents.check': async (ctx, params) => {
+  'agents.check': (ctx, params) => {
     const out: Record<string, unknown> = {};
     for (const side of params.sides ?? ['source', 'target']) {
       const agent = onlineAgent(ctx, side);
       if (!agent.capabilities.includes('replication.start')) throw new StepError(`The agent on ${sideOf(ctx, side).hostname} is too old to replicate; update it`);
       out[side] = { agentId: agent.id };
     }
-    return out;
+    return Promise.resolve(out);
   },
 
   'replication.check-set': async (ctx) => {

@@ -76,8 +76,8 @@ export function targetCompatibility(source: ServerView, candidate: ServerView, a
   if (application === 'postgresql') {
     const missing = needs('postgresql', 'PostgreSQL');
     if (missing) return missing;
-    const s = majorOf(source.applications?.find((a) => a.kind === 'postgresql')?.version as string | undefined);
-    const t = majorOf(apps?.find((a) => a.kind === 'postgresql')?.version as string | undefined);
+    const s = majorOf(source.applications?.find((a) => a.kind === 'postgresql')?.version);
+    const t = majorOf(apps?.find((a) => a.kind === 'postgresql')?.version);
     if (s && t && s !== t) return { ok: false, reason: `PostgreSQL ${t} here, ${s} on the source: a standby needs the same major version` };
   }
   if (application === 'mariadb') {

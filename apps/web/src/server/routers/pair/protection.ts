@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { CommandError } from '@tandem/agent-bus';
 import type { TenantTx } from '@tandem/db';
-import { AppError, idSchema, methodSupport, notFound, pairKeyContext, pairStatusInfo, planDisable, planEnable, type PairStatus, type PlannedStep } from '@tandem/engine';
+import { AppError, idSchema, methodSupport, notFound, pairKeyContext, pairStatusInfo, planDisable, planEnable, type PlannedStep } from '@tandem/engine';
 import { sealSecret, openSecret } from '@tandem/security';
 import { agentBus } from '../../services/agents';
 import { audit } from '../../services/audit';
@@ -58,7 +58,7 @@ export const enablePair = orgProcedure('operator')
   .output(operationOutput)
   .mutation(async ({ ctx, input }) => {
     const pair = await loadPair(ctx.db, input.pairId);
-    const status = pair.status as PairStatus;
+    const status = pair.status;
     if (status !== 'unprotected' && status !== 'validated') {
       throw new AppError('CONFLICT', `The pair is already ${pairStatusInfo[status].label.toLowerCase()}`);
     }
@@ -92,7 +92,7 @@ export const disablePair = orgProcedure('operator')
   .output(operationOutput)
   .mutation(async ({ ctx, input }) => {
     const pair = await loadPair(ctx.db, input.pairId);
-    const status = pair.status as PairStatus;
+    const status = pair.status;
     if (status !== 'mirroring' && status !== 'protected' && status !== 'failover_pending') {
       throw new AppError('CONFLICT', `Protection can only be disabled while mirroring or protected; the pair is ${pairStatusInfo[status].label.toLowerCase()}`);
     }
@@ -113,7 +113,7 @@ export const setPairMonitoring = orgProcedure('operator')
   .output(z.object({ monitoringStatus: z.string() }))
   .mutation(async ({ ctx, input }) => {
     const pair = await loadPair(ctx.db, input.pairId);
-    const status = pair.status as PairStatus;
+    const status = pair.status;
     if (status !== 'mirroring' && status !== 'protected' && status !== 'failover_pending') {
       throw new AppError('CONFLICT', 'Monitoring runs only while protection is enabled');
     }

@@ -13,7 +13,6 @@ import {
   replicationMethodFor,
   targetCompatibility,
   type PairSettings,
-  type PairStatus,
 } from '@tandem/engine';
 import { actionResults } from '@tandem/protocol';
 import { agentBus } from '../../services/agents';
@@ -106,8 +105,8 @@ export const updatePair = orgProcedure('operator')
   .mutation(async ({ ctx, input }) => {
     const pair = await ctx.db.protectionPair.findUnique({ where: { id: input.pairId } });
     if (!pair) throw notFound('Protection pair');
-    if (!isConfigurable(pair.status as PairStatus)) {
-      throw new AppError('CONFLICT', `The pair is ${pairStatusInfo[pair.status as PairStatus].label.toLowerCase()}: disable protection before changing its configuration`);
+    if (!isConfigurable(pair.status)) {
+      throw new AppError('CONFLICT', `The pair is ${pairStatusInfo[pair.status].label.toLowerCase()}: disable protection before changing its configuration`);
     }
     if (input.settings.application !== pair.application) {
       throw new AppError('BAD_REQUEST', 'The application of a pair cannot change; create a new pair instead', { application: 'Fixed for this pair' });

@@ -12,17 +12,6 @@ import {
 import { serverView } from '../../services/pairs';
 import { customerProcedure } from '../../trpc';
 
-const serverOption = z.object({
-  id: z.string(),
-  hostname: z.string(),
-  osFamily: z.string(),
-  agentStatus: z.string().nullable(),
-  /** Can be chosen; otherwise `reason` says why it is greyed out. */
-  ok: z.boolean(),
-  reason: z.string().nullable(),
-  addresses: z.array(z.string()),
-});
-
 export const pairWizardInput = z.object({
   sourceServerId: idSchema.optional(),
   application: applicationSchema.optional(),
