@@ -74,6 +74,8 @@ beforeAll(async () => {
   source = p.source;
   target = p.target;
   pairId = p.pair.id;
+  // Monitoring on, as enabling protection leaves it: the gateway ignores reports of unmonitored pairs.
+  await ownerDb().protectionPair.update({ where: { id: pairId }, data: { monitoringStatus: 'watching' } });
 }, 120_000);
 afterAll(async () => {
   await relay?.stop();
