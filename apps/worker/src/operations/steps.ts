@@ -2,9 +2,10 @@
 // I/O that carries them out through the agents and the database.
 import type { AgentBus } from '@tandem/agent-bus';
 import type { TenantTx } from '@tandem/db';
+import { createHmac } from 'node:crypto';
 import { openSecret } from '@tandem/security';
 import { pairKeyContext, type PairSettings, type Side, type StepKind } from '@tandem/engine';
-import { actionResults, type ActionName } from '@tandem/protocol';
+import { actionResults, postgresqlCommandTimeoutMs, type ActionName } from '@tandem/protocol';
 
 export interface LoadedPair {
   id: string;
@@ -59,6 +60,20 @@ async function command<A extends ActionName>(ctx: StepContext, side: Side, actio
   } catch (err) {
     throw new StepError(`${sideOf(ctx, side).hostname}: ${err instanceof Error ? err.message : String(err)}`);
   }
+}
+
+/** The replication role of a PostgreSQL pair and its password, derived from the pair key (never stored apart). */
+export const PG_REPLICATION_USER = 'tandem_replication';
+function pgPassword(ctx: StepContext): string {
+  return createHmac('sha256', Buffer.from(pairKey(ctx), 'base64')).update('postgresql-replication').digest('base64url');
+}
+/** One slot per pair on the source, named after it. */
+export const pgSlotName = (pairId: string) => `tandem_${pairId.replace(/-/g, '').slice(0, 24)}`;
+
+function databaseLink(ctx: StepContext) {
+  const db = ctx.settings.connection.database;
+  if (!db) throw new StepError('This pair does not say which PostgreSQL instances to use; edit its configuration');
+  return db;
 }
 
 function replicationArgs(ctx: StepContext, side: Side) {
@@ -116,6 +131,49 @@ export const stepExecutors: Record<StepKind, (ctx: StepContext, params: Params) 
 
   'replication.start': (ctx, params) => command(ctx, params.side!, 'replication.start', replicationArgs(ctx, params.side!)),
   'replication.stop': (ctx, params) => command(ctx, params.side!, 'replication.stop', { pairId: ctx.pair.id }, 15_000),
+  'postgresql.prepare-source': async (ctx) => {
+    const db = databaseLink(ctx);
+    const args = {
+      dataDir: db.sourceDataDir,
+      replicationUser: PG_REPLICATION_USER,
+      password: pgPassword(ctx),
+      slotName: pgSlotName(ctx.pair.id),
+      targetAddress: ctx.settings.connection.route,
+      allowRestart: db.allowSourceRestart,
+      allowRewind: true,
+    };
+    const result = (await command(ctx, 'source', 'postgresql.prepare-source', args, postgresqlCommandTimeoutMs('postgresql.prepare-source', args))) as {
+      ready: boolean;
+      restartRequired: boolean;
+      changedSettings: { name: string; to: string; needsRestart: boolean }[];
+      warnings: string[];
+    };
+    if (!result.ready) {
+      const pending = result.changedSettings.filter((c) => c.needsRestart).map((c) => `${c.name} = ${c.to}`);
+      throw new StepError(
+        result.restartRequired
+          ? `PostgreSQL on ${ctx.pair.source.hostname} must restart for ${pending.join(', ') || 'its new replication settings'}: restart it, or allow Tandem to restart it in the pair's connection settings, then enable again`
+          : `PostgreSQL on ${ctx.pair.source.hostname} is not ready for replication${result.warnings.length ? `: ${result.warnings.join('; ')}` : ''}`,
+      );
+    }
+    return result;
+  },
+
+  'postgresql.clone-standby': async (ctx) => {
+    const db = databaseLink(ctx);
+    const args = {
+      dataDir: db.targetDataDir,
+      port: db.targetPort,
+      source: { host: db.sourceAddress, port: db.sourcePort },
+      replicationUser: PG_REPLICATION_USER,
+      password: pgPassword(ctx),
+      slotName: pgSlotName(ctx.pair.id),
+    };
+    const result = (await command(ctx, 'target', 'postgresql.clone-standby', args, postgresqlCommandTimeoutMs('postgresql.clone-standby', args))) as { streaming: boolean; movedAsideTo: string | null };
+    if (!result.streaming) throw new StepError(`The standby on ${ctx.pair.target.hostname} started but is not streaming from ${db.sourceAddress}:${db.sourcePort}`);
+    return result;
+  },
+
   'monitor.start': (ctx, params) => command(ctx, params.side!, 'monitor.start', monitorArgs(ctx, params.side!)),
   'monitor.stop': (ctx, params) => command(ctx, params.side!, 'monitor.stop', { pairId: ctx.pair.id }, 15_000),
 

@@ -5,7 +5,7 @@ import { DEFAULT_DATA_PORT, DEFAULT_MONITOR_PORT, applicationLabels, type Applic
 
 export type DiscoveredApplication =
   | { kind: 'file_server'; shares: { protocol: 'smb' | 'nfs'; name: string; path: string }[] }
-  | { kind: 'postgresql'; version: string | null; dataDirectory: string }
+  | { kind: 'postgresql'; version: string | null; dataDirectory: string; port?: number | null; running?: boolean }
   | { kind: 'mariadb'; flavor: 'mariadb' | 'mysql'; version: string | null; dataDirectory: string }
   | { kind: 'sql_server'; instance: string; version: string | null }
   | { kind: 'exchange'; version: string | null; databases: { name: string; edbPath: string | null; logPath: string | null }[] };
@@ -171,6 +171,34 @@ export function zoneOf(fqdn: string | null): string {
   return dot > 0 ? fqdn.replace(/\.$/, '').slice(dot + 1) : '';
 }
 
+/** The PostgreSQL instances a server reports (running ones first). */
+export function postgresInstances(server: ServerView) {
+  return (server.applications ?? [])
+    .filter((a): a is Extract<DiscoveredApplication, { kind: 'postgresql' }> => a.kind === 'postgresql')
+    .sort((a, b) => Number(b.running ?? true) - Number(a.running ?? true));
+}
+
+/**
+ * Source and target instances for a PostgreSQL pair: the source's first running instance, and a
+ * target instance of the same major version that is not that very instance (two servers can be
+ * one machine in a lab).
+ */
+export function defaultDatabaseLink(source: ServerView, target: ServerView): PairSettings['connection']['database'] {
+  const src = postgresInstances(source)[0];
+  if (!src) return null;
+  const candidates = postgresInstances(target).filter((t) => majorOf(t.version) === majorOf(src.version) || !t.version || !src.version);
+  const dst = candidates.find((t) => t.dataDirectory !== src.dataDirectory) ?? candidates[0];
+  if (!dst) return null;
+  return {
+    sourceDataDir: src.dataDirectory,
+    sourcePort: src.port ?? 5432,
+    targetDataDir: dst.dataDirectory,
+    targetPort: dst.port ?? 5432,
+    sourceAddress: usableAddresses(source.addresses)[0] ?? source.hostname,
+    allowSourceRestart: false,
+  };
+}
+
 /** The wizard's starting point for a source/target/application: every field filled sensibly. */
 export function defaultPairSettings(application: Application, source: ServerView, target: ServerView): PairSettings {
   const sourceAddresses = usableAddresses(source.addresses);
@@ -197,6 +225,7 @@ export function defaultPairSettings(application: Application, source: ServerView
       bandwidthLimitKbps: null,
       orphans: 'delete',
       targetRoot: target.osFamily === 'windows' ? 'C:\\Tandem' : '/',
+      database: application === 'postgresql' ? defaultDatabaseLink(source, target) : null,
     },
     dns: {
       // The source's own resolvers and domain are the usual place its records live.

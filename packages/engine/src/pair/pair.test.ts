@@ -85,7 +85,7 @@ describe('settings validation', () => {
 
 describe('plans', () => {
   it('enable: checks, data channel target first, mirror, monitor, then mirroring', () => {
-    const steps = planEnable({ sourceHostname: 'a', targetHostname: 'b', route: '10.0.0.6', port: 6320, monitoring: true });
+    const steps = planEnable({ method: 'file', sourceHostname: 'a', targetHostname: 'b', route: '10.0.0.6', port: 6320, monitoring: true });
     expect(steps.map((s) => `${s.kind}${'side' in s.params ? `:${s.params.side}` : ''}`)).toEqual([
       'agents.check',
       'replication.check-set',
@@ -96,7 +96,13 @@ describe('plans', () => {
       'pair.set-state',
     ]);
     expect(steps.at(-1)?.params).toEqual({ status: 'mirroring', monitoringStatus: 'watching' });
-    expect(planEnable({ sourceHostname: 'a', targetHostname: 'b', route: 'r', port: 1, monitoring: false }).some((s) => s.kind === 'monitor.start')).toBe(false);
+    expect(planEnable({ method: 'file', sourceHostname: 'a', targetHostname: 'b', route: 'r', port: 1, monitoring: false }).some((s) => s.kind === 'monitor.start')).toBe(false);
+  });
+
+  it('enable a PostgreSQL pair: prepare the source, clone the standby, monitor, then protected', () => {
+    const steps = planEnable({ method: 'postgresql_streaming', sourceHostname: 'a', targetHostname: 'b', route: '10.0.0.6', port: 6320, monitoring: true });
+    expect(steps.map((s) => s.kind)).toEqual(['agents.check', 'postgresql.prepare-source', 'postgresql.clone-standby', 'monitor.start', 'monitor.start', 'pair.set-state']);
+    expect(steps.at(-1)?.params).toEqual({ status: 'protected', monitoringStatus: 'watching' });
   });
 
   it('disable: every agent step is optional, the state change is not', () => {

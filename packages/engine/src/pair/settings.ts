@@ -36,7 +36,7 @@ export const replicationMethodFor: Record<Application, ReplicationMethod> = {
 /** Methods the agents can run today; enabling a pair with another method is refused with this reason. */
 export const methodSupport: Record<ReplicationMethod, string | null> = {
   file: null,
-  postgresql_streaming: 'PostgreSQL streaming pairs cannot be enabled from the portal yet: the agent actions exist, the enable runbook for them does not.',
+  postgresql_streaming: null,
   mariadb_replication: 'MariaDB replication is not built yet.',
   sql_log_shipping: 'SQL Server log shipping is not built yet.',
 };
@@ -90,6 +90,31 @@ export const failoverSettingsSchema = z.object({
 });
 export type FailoverSettings = z.infer<typeof failoverSettingsSchema>;
 
+const posixPath = (what: string) =>
+  z
+    .string()
+    .trim()
+    .min(2, `${what} must be an absolute path`)
+    .max(4096)
+    .refine((p) => p.startsWith('/'), `${what} must be an absolute path`);
+const isIp = (s: string) => z.ipv4().safeParse(s).success || z.ipv6().safeParse(s).success;
+
+/**
+ * Database pairs (PostgreSQL streaming): which instance on each side, and how the standby reaches
+ * the source. The target instance's data directory is moved aside (kept) and replaced by a copy.
+ */
+export const databaseLinkSchema = z.object({
+  sourceDataDir: posixPath('The source data directory'),
+  sourcePort: port('The source database port'),
+  targetDataDir: posixPath('The target data directory'),
+  targetPort: port('The target database port'),
+  /** The source address the standby connects to. */
+  sourceAddress: host,
+  /** Restart the source database when a replication setting needs it (wal_level, max_wal_senders…). */
+  allowSourceRestart: z.boolean().default(false),
+});
+export type DatabaseLink = z.infer<typeof databaseLinkSchema>;
+
 export const connectionSettingsSchema = z.object({
   /** The target address the source sends replication to. */
   route: host,
@@ -106,6 +131,8 @@ export const connectionSettingsSchema = z.object({
     .min(1, 'Enter a directory on the target')
     .max(4096)
     .refine((p) => /^([/\\]|[A-Za-z]:[/\\])/.test(p), 'The target directory must be an absolute path'),
+  /** Database pairs only. */
+  database: databaseLinkSchema.nullable().default(null),
 });
 export type ConnectionSettings = z.infer<typeof connectionSettingsSchema>;
 
@@ -174,6 +201,18 @@ export const pairSettingsSchema = z
     if (s.connection.port === s.failover.monitor.port && s.failover.monitor.method === 'agent') {
       ctx.addIssue({ code: 'custom', path: ['failover', 'monitor', 'port'], message: 'The monitor port must differ from the data port' });
     }
+    if (replicationMethodFor[s.application] === 'postgresql_streaming') {
+      const db = s.connection.database;
+      if (!db) {
+        ctx.addIssue({ code: 'custom', path: ['connection', 'database'], message: 'Choose the PostgreSQL instance on each side' });
+      } else {
+        if (db.sourceDataDir === db.targetDataDir && db.sourcePort === db.targetPort) {
+          ctx.addIssue({ code: 'custom', path: ['connection', 'database', 'targetDataDir'], message: 'The target instance must differ from the source instance' });
+        }
+        if (!isIp(db.sourceAddress)) ctx.addIssue({ code: 'custom', path: ['connection', 'database', 'sourceAddress'], message: 'Use the source’s IP address (PostgreSQL’s access rules need one)' });
+      }
+      if (!isIp(s.connection.route)) ctx.addIssue({ code: 'custom', path: ['connection', 'route'], message: 'Use the target’s IP address: the source allows replication from it' });
+    }
     if (replicationMethodFor[s.application] === 'file' && !s.replicationSet) {
       ctx.addIssue({ code: 'custom', path: ['replicationSet', 'roots'], message: 'Choose at least one directory to protect' });
     }
@@ -210,5 +249,9 @@ export const settingsHelp = {
   addressMap: 'Each monitored source address and the target address that replaces it in DNS.',
   ttl: 'TTL Tandem sets on the source’s records so clients notice a failover quickly. 300 seconds or less is recommended.',
   credential: 'A stored credential allowed to update the zone (a TSIG key for BIND).',
+  sourceInstance: 'The PostgreSQL instance to protect.',
+  targetInstance: 'The instance that becomes a streaming standby of the source. Its data directory is moved aside (kept, never deleted) and replaced by a copy of the source.',
+  sourceAddress: 'The source address the standby connects to for streaming replication.',
+  allowSourceRestart: 'Streaming replication may need settings (wal_level, max_wal_senders) that take effect only after a restart. On: Tandem restarts PostgreSQL on the source when needed. Off: enabling stops and says what to restart.',
   hooks: 'Optional scripts the agent runs around failover, failback and restore. A non-zero exit stops the operation.',
 } as const;

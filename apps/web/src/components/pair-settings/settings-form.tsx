@@ -19,6 +19,13 @@ import {
 } from './form-bits';
 import { errorAt, type FieldMessages } from './validation';
 
+export interface PostgresInstanceOption {
+  dataDirectory: string;
+  port: number | null;
+  version: string | null;
+  running: boolean;
+}
+
 export interface CredentialOption {
   id: string;
   name: string;
@@ -42,6 +49,7 @@ export function PairSettingsForm({
   credentials,
   sourceHostname,
   targetHostname,
+  postgres,
 }: {
   value: PairSettings;
   onChange: (next: PairSettings) => void;
@@ -51,6 +59,8 @@ export function PairSettingsForm({
   credentials: CredentialOption[];
   sourceHostname: string;
   targetHostname: string;
+  /** PostgreSQL pairs: the instances each side reports. */
+  postgres?: { source: PostgresInstanceOption[]; target: PostgresInstanceOption[] } | null;
 }) {
   const s = value;
   const err = (path: string) => errorAt(errors, path);
@@ -256,90 +266,103 @@ export function PairSettingsForm({
           onChange={(route) => setConnection({ route })}
           error={err('connection.route')}
         />
-        <Row>
-          <NumberField
-            id={`${P}-data-port`}
-            label="Data port (TCP)"
-            help={settingsHelp.dataPort}
-            value={s.connection.port}
-            onChange={(port) => setConnection({ port })}
-            error={err('connection.port')}
+        {method === 'postgresql_streaming' && (
+          <DatabaseFields
+            value={s.connection.database}
+            onChange={(database) => setConnection({ database })}
+            instances={postgres ?? { source: [], target: [] }}
+            sourceAddresses={sourceAddresses}
+            err={err}
           />
-          <Field
-            id={`${P}-bandwidth`}
-            label="Bandwidth limit (kbit/s)"
-            help={settingsHelp.bandwidthLimit}
-            error={err('connection.bandwidthLimitKbps')}
-          >
-            <Input
-              id={`${P}-bandwidth`}
-              inputMode="numeric"
-              placeholder="No limit"
-              value={
-                s.connection.bandwidthLimitKbps === null
-                  ? ''
-                  : Number.isNaN(s.connection.bandwidthLimitKbps)
-                    ? ''
-                    : String(s.connection.bandwidthLimitKbps)
-              }
-              onChange={(e) =>
-                setConnection({ bandwidthLimitKbps: e.target.value.trim() === '' ? null : Number(e.target.value) })
-              }
-              aria-invalid={!!err('connection.bandwidthLimitKbps')}
-            />
-          </Field>
-        </Row>
-        <Row>
-          <Field id={`${P}-mirror`} label="Mirror type" help={settingsHelp.mirror}>
-            <Select
-              id={`${P}-mirror`}
-              value={s.connection.mirror}
-              onChange={(e) => setConnection({ mirror: e.target.value as Connection['mirror'] })}
-            >
-              <option value="checksum">Checksum (send differing blocks)</option>
-              <option value="full">Full (send everything)</option>
-              <option value="differences">Differences (skip unchanged files)</option>
-            </Select>
-          </Field>
-          <Field id={`${P}-compression`} label="Compression" help={settingsHelp.compression}>
-            <Select
-              id={`${P}-compression`}
-              value={s.connection.compression}
-              onChange={(e) => setConnection({ compression: e.target.value as Connection['compression'] })}
-            >
-              <option value="off">Off</option>
-              <option value="fast">Fast</option>
-              <option value="best">Best</option>
-            </Select>
-          </Field>
-        </Row>
-        <Row>
-          <Field id={`${P}-orphans`} label="Orphaned files on the target" help={settingsHelp.orphans}>
-            <Select
-              id={`${P}-orphans`}
-              value={s.connection.orphans}
-              onChange={(e) => setConnection({ orphans: e.target.value as Connection['orphans'] })}
-            >
-              <option value="delete">Delete them</option>
-              <option value="keep">Keep them</option>
-              <option value="move-aside">Move them aside</option>
-            </Select>
-          </Field>
-          <Field
-            id={`${P}-target-root`}
-            label="Target directory"
-            help={settingsHelp.targetRoot}
-            error={err('connection.targetRoot')}
-          >
-            <Input
-              id={`${P}-target-root`}
-              className="font-mono"
-              value={s.connection.targetRoot}
-              onChange={(e) => setConnection({ targetRoot: e.target.value })}
-              aria-invalid={!!err('connection.targetRoot')}
-            />
-          </Field>
-        </Row>
+        )}
+        {method === 'file' && (
+          <>
+            <Row>
+              <NumberField
+                id={`${P}-data-port`}
+                label="Data port (TCP)"
+                help={settingsHelp.dataPort}
+                value={s.connection.port}
+                onChange={(port) => setConnection({ port })}
+                error={err('connection.port')}
+              />
+              <Field
+                id={`${P}-bandwidth`}
+                label="Bandwidth limit (kbit/s)"
+                help={settingsHelp.bandwidthLimit}
+                error={err('connection.bandwidthLimitKbps')}
+              >
+                <Input
+                  id={`${P}-bandwidth`}
+                  inputMode="numeric"
+                  placeholder="No limit"
+                  value={
+                    s.connection.bandwidthLimitKbps === null
+                      ? ''
+                      : Number.isNaN(s.connection.bandwidthLimitKbps)
+                        ? ''
+                        : String(s.connection.bandwidthLimitKbps)
+                  }
+                  onChange={(e) =>
+                    setConnection({ bandwidthLimitKbps: e.target.value.trim() === '' ? null : Number(e.target.value) })
+                  }
+                  aria-invalid={!!err('connection.bandwidthLimitKbps')}
+                />
+              </Field>
+            </Row>
+            <Row>
+              <Field id={`${P}-mirror`} label="Mirror type" help={settingsHelp.mirror}>
+                <Select
+                  id={`${P}-mirror`}
+                  value={s.connection.mirror}
+                  onChange={(e) => setConnection({ mirror: e.target.value as Connection['mirror'] })}
+                >
+                  <option value="checksum">Checksum (send differing blocks)</option>
+                  <option value="full">Full (send everything)</option>
+                  <option value="differences">Differences (skip unchanged files)</option>
+                </Select>
+              </Field>
+              <Field id={`${P}-compression`} label="Compression" help={settingsHelp.compression}>
+                <Select
+                  id={`${P}-compression`}
+                  value={s.connection.compression}
+                  onChange={(e) => setConnection({ compression: e.target.value as Connection['compression'] })}
+                >
+                  <option value="off">Off</option>
+                  <option value="fast">Fast</option>
+                  <option value="best">Best</option>
+                </Select>
+              </Field>
+            </Row>
+            <Row>
+              <Field id={`${P}-orphans`} label="Orphaned files on the target" help={settingsHelp.orphans}>
+                <Select
+                  id={`${P}-orphans`}
+                  value={s.connection.orphans}
+                  onChange={(e) => setConnection({ orphans: e.target.value as Connection['orphans'] })}
+                >
+                  <option value="delete">Delete them</option>
+                  <option value="keep">Keep them</option>
+                  <option value="move-aside">Move them aside</option>
+                </Select>
+              </Field>
+              <Field
+                id={`${P}-target-root`}
+                label="Target directory"
+                help={settingsHelp.targetRoot}
+                error={err('connection.targetRoot')}
+              >
+                <Input
+                  id={`${P}-target-root`}
+                  className="font-mono"
+                  value={s.connection.targetRoot}
+                  onChange={(e) => setConnection({ targetRoot: e.target.value })}
+                  aria-invalid={!!err('connection.targetRoot')}
+                />
+              </Field>
+            </Row>
+          </>
+        )}
       </Section>
 
       {showReplicationSet && (
@@ -723,5 +746,107 @@ function HooksSection({ hooks, onChange, errors }: { hooks: Hooks; onChange: (h:
         </div>
       </details>
     </section>
+  );
+}
+
+const instanceLabel = (i: PostgresInstanceOption) =>
+  `PostgreSQL ${i.version ?? '?'} · ${i.dataDirectory}${i.port ? ` · port ${i.port}` : ''}${i.running ? '' : ' (stopped)'}`;
+
+/** Database pairs: which instance on each side, and the source address the standby connects to. */
+function DatabaseFields({
+  value,
+  onChange,
+  instances,
+  sourceAddresses,
+  err,
+}: {
+  value: Connection['database'];
+  onChange: (v: Connection['database']) => void;
+  instances: { source: PostgresInstanceOption[]; target: PostgresInstanceOption[] };
+  sourceAddresses: string[];
+  err: (path: string) => string | undefined;
+}) {
+  const v = value ?? {
+    sourceDataDir: instances.source[0]?.dataDirectory ?? '',
+    sourcePort: instances.source[0]?.port ?? 5432,
+    targetDataDir: instances.target[0]?.dataDirectory ?? '',
+    targetPort: instances.target[0]?.port ?? 5432,
+    sourceAddress: sourceAddresses[0] ?? '',
+    allowSourceRestart: false,
+  };
+  const set = (patch: Partial<NonNullable<Connection['database']>>) => onChange({ ...v, ...patch });
+  const pick = (list: PostgresInstanceOption[], dir: string) => list.find((i) => i.dataDirectory === dir);
+  return (
+    <div className="space-y-4" data-testid="database-fields">
+      <Row>
+        <Field
+          id={`${P}-pg-source`}
+          label="Source instance"
+          help={settingsHelp.sourceInstance}
+          error={err('connection.database.sourceDataDir') ?? err('connection.database')}
+        >
+          <Select
+            id={`${P}-pg-source`}
+            value={v.sourceDataDir}
+            onChange={(e) =>
+              set({ sourceDataDir: e.target.value, sourcePort: pick(instances.source, e.target.value)?.port ?? v.sourcePort })
+            }
+          >
+            {instances.source.map((i) => (
+              <option key={i.dataDirectory} value={i.dataDirectory}>
+                {instanceLabel(i)}
+              </option>
+            ))}
+          </Select>
+        </Field>
+        <Field
+          id={`${P}-pg-target`}
+          label="Target instance"
+          help={settingsHelp.targetInstance}
+          error={err('connection.database.targetDataDir')}
+        >
+          <Select
+            id={`${P}-pg-target`}
+            value={v.targetDataDir}
+            onChange={(e) =>
+              set({ targetDataDir: e.target.value, targetPort: pick(instances.target, e.target.value)?.port ?? v.targetPort })
+            }
+          >
+            {instances.target.map((i) => (
+              <option key={i.dataDirectory} value={i.dataDirectory}>
+                {instanceLabel(i)}
+              </option>
+            ))}
+          </Select>
+        </Field>
+      </Row>
+      <Field
+        id={`${P}-pg-source-address`}
+        label="Source address for the standby"
+        help={settingsHelp.sourceAddress}
+        error={err('connection.database.sourceAddress')}
+      >
+        <Input
+          id={`${P}-pg-source-address`}
+          className="font-mono"
+          list={`${P}-pg-source-addresses`}
+          value={v.sourceAddress}
+          onChange={(e) => set({ sourceAddress: e.target.value })}
+          aria-invalid={!!err('connection.database.sourceAddress')}
+        />
+        <datalist id={`${P}-pg-source-addresses`}>
+          {sourceAddresses.map((a) => (
+            <option key={a} value={a} />
+          ))}
+        </datalist>
+      </Field>
+      <CheckboxField
+        id={`${P}-pg-restart`}
+        label="Tandem may restart PostgreSQL on the source"
+        help={settingsHelp.allowSourceRestart}
+        checked={v.allowSourceRestart}
+        onChange={(allowSourceRestart) => set({ allowSourceRestart })}
+      />
+    </div>
   );
 }

@@ -33,7 +33,7 @@ export function serverView(s: ServerRow): ServerView {
             case 'file_server':
               return [{ kind: 'file_server', shares: a.shares }];
             case 'postgresql':
-              return [{ kind: 'postgresql', version: a.version, dataDirectory: a.dataDirectory }];
+              return [{ kind: 'postgresql', version: a.version, dataDirectory: a.dataDirectory, port: a.port, running: a.running }];
             case 'mariadb':
               return [{ kind: 'mariadb', flavor: a.flavor, version: a.version, dataDirectory: a.dataDirectory }];
             case 'sql_server':

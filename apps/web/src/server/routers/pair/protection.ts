@@ -73,6 +73,7 @@ export const enablePair = orgProcedure('operator')
       await ctx.db.protectionPair.update({ where: { id: pair.id }, data: { pairKeyEnc: sealSecret(randomBytes(32).toString('base64'), pairKeyContext(pair.id)) } });
     }
     const steps = planEnable({
+      method: pair.replicationMethod,
       sourceHostname: pair.source.hostname,
       targetHostname: pair.target.hostname,
       route: settings.connection.route,

@@ -10,6 +10,7 @@ import {
   notFound,
   pairSettingsSchema,
   pairStatusInfo,
+  postgresInstances,
   replicationMethodFor,
   targetCompatibility,
   type PairSettings,
@@ -39,6 +40,15 @@ async function checkPair(db: TenantTx, customerId: string, sourceServerId: strin
   }
   const compat = targetCompatibility(sv, serverView(target), settings.application);
   if (!compat.ok) throw new AppError('BAD_REQUEST', `${target.hostname} cannot be the target: ${compat.reason}`, { targetServerId: compat.reason });
+  const link = settings.connection.database;
+  if (settings.application === 'postgresql' && link) {
+    if (!postgresInstances(sv).some((i) => i.dataDirectory === link.sourceDataDir)) {
+      throw new AppError('BAD_REQUEST', `${source.hostname} reports no PostgreSQL instance in ${link.sourceDataDir}`, { 'connection.database.sourceDataDir': 'Choose one of the instances the source reports' });
+    }
+    if (!postgresInstances(serverView(target)).some((i) => i.dataDirectory === link.targetDataDir)) {
+      throw new AppError('BAD_REQUEST', `${target.hostname} reports no PostgreSQL instance in ${link.targetDataDir}`, { 'connection.database.targetDataDir': 'Choose one of the instances the target reports' });
+    }
+  }
   await checkCredential(db, customerId, settings.dns.credentialId);
   await checkRootsOnSource(source.agent, source.hostname, settings);
   return { source, target };

@@ -5,6 +5,7 @@ import {
   defaultPairSettings,
   idSchema,
   notFound,
+  postgresInstances,
   targetCompatibility,
   usableAddresses,
   type PairSettings,
@@ -72,8 +73,11 @@ export const pairWizard = customerProcedure({ staff: 'operator' })
     if (input.targetServerId && !target) throw notFound('Server');
     const defaults: PairSettings | null = source && application && target ? defaultPairSettings(application, source, target) : null;
 
+    // Database pairs choose an instance on each side.
+    const instancesOf = (v: typeof source) => (v ? postgresInstances(v).map((i) => ({ dataDirectory: i.dataDirectory, port: i.port ?? null, version: i.version, running: i.running ?? true })) : []);
     return {
       customerName: ctx.customer.name,
+      postgres: application === 'postgresql' ? { source: instancesOf(source), target: instancesOf(target) } : null,
       sources,
       applications,
       targets,

@@ -245,6 +245,7 @@ export function WizardView({ customerId }: { customerId: string }) {
             credentials={d.credentials}
             sourceHostname={source.hostname}
             targetHostname={target.hostname}
+            postgres={d.postgres}
           />
           <SettingsProblems errors={errors} />
         </>

@@ -5,6 +5,7 @@ import { useRouter } from 'next/navigation';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { isConfigurable, pairStatusInfo, type Application, type PairSettings, type PairStatus } from '@tandem/engine';
+import type { ComponentProps } from 'react';
 import { PairSettingsForm } from '@/components/pair-settings/settings-form';
 import { SettingsProblems } from '@/components/pair-settings/problems';
 import { settingsErrorOf, validateSettings, type FieldMessages } from '@/components/pair-settings/validation';
@@ -75,6 +76,7 @@ export function EditView({ customerId, pairId }: { customerId: string; pairId: s
           sourceAddresses={source?.addresses ?? []}
           targetAddresses={target?.addresses ?? []}
           credentials={choices.data.credentials}
+          postgres={choices.data.postgres}
         />
       )}
     </>
@@ -91,6 +93,7 @@ function EditForm({
   sourceAddresses,
   targetAddresses,
   credentials,
+  postgres,
 }: {
   pairId: string;
   back: string;
@@ -101,6 +104,7 @@ function EditForm({
   sourceAddresses: string[];
   targetAddresses: string[];
   credentials: { id: string; name: string; kind: string; scope: string }[];
+  postgres: ComponentProps<typeof PairSettingsForm>['postgres'];
 }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
@@ -157,6 +161,7 @@ function EditForm({
         credentials={credentials}
         sourceHostname={sourceHostname}
         targetHostname={targetHostname}
+        postgres={postgres}
       />
       <SettingsProblems errors={errors} />
       <ErrorBanner message={problem} />
