@@ -5,14 +5,14 @@
 // rows written on the source appear on the standby.
 import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
-import type { Worker } from 'bullmq';
+import type { Queue, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrismaClient, type Db } from '@tandem/db';
 import { ownerDb } from '@tandem/db/testing';
 import { pairKeyContext } from '@tandem/engine';
 import { factsSchema } from '@tandem/protocol';
 import { openSecret } from '@tandem/security';
-import { redisConnection, startOperationsWorker } from '../../apps/worker/src/queues';
+import { detectionQueue, redisConnection, scheduleDetection, startDetectionWorker, startOperationsWorker, type WatchJob } from '../../apps/worker/src/queues';
 import { callerFor, expectCode } from './helpers';
 import { freePort, waitFor } from './support/agents';
 import { ClusterRoot, type TempCluster } from './support/postgresql/cluster';
@@ -24,7 +24,8 @@ process.env.TANDEM_QUEUE_PREFIX = prefix;
 const h = new ReplicationHarness('pgpair');
 const roots = new ClusterRoot();
 let db: Db;
-let worker: Worker | undefined;
+let workers: Worker[] = [];
+let watch: Queue<WatchJob> | undefined;
 let A: TempCluster;
 let B: TempCluster;
 let source: Enrolled;
@@ -40,8 +41,11 @@ async function reports(serverId: string, dataDir: string) {
 beforeAll(async () => {
   await h.setup();
   db = createPrismaClient(process.env.APP_DATABASE_URL!, { max: 2 });
-  worker = startOperationsWorker(redisConnection(process.env.REDIS_URL!), db, h.bus, { prefix });
-  await worker.waitUntilReady();
+  const connection = redisConnection(process.env.REDIS_URL!);
+  watch = detectionQueue(connection, { prefix });
+  await scheduleDetection(watch, 1_000, 1_000);
+  workers = [startOperationsWorker(connection, db, h.bus, { prefix }), startDetectionWorker(connection, db, { prefix, bus: h.bus })];
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
   [A, B] = await Promise.all([roots.create('src'), roots.create('dst')]);
   A.psql('CREATE TABLE orders (id int PRIMARY KEY, item text)');
   A.psql("INSERT INTO orders VALUES (1, 'before protection')");
@@ -54,7 +58,9 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await worker?.close();
+  await Promise.all(workers.map((w) => w.close()));
+  await watch?.obliterate({ force: true });
+  await watch?.close();
   roots.stopAll();
   await h.teardown();
   await db?.$disconnect();
@@ -124,5 +130,10 @@ describe('protecting a PostgreSQL server', () => {
     await waitFor('the row on the standby', () => B.psql('SELECT count(*) FROM orders') === '2', 30_000);
     const clone = op.steps[2]!.output as { movedAsideTo: string | null };
     expect(clone.movedAsideTo && fs.existsSync(clone.movedAsideTo)).toBe(true);
+
+    // The standby's lag becomes replication samples, as a file pair's statistics do.
+    const sample = await waitFor('a lag sample from the standby', () => ownerDb().replicationSample.findFirst({ where: { pairId, lagSeconds: { not: null } } }), 20_000);
+    expect(sample.lagSeconds).toBeGreaterThanOrEqual(0);
+    expect((await caller.pair.get({ pairId })).latest?.lagSeconds).not.toBeNull();
   }, 240_000);
 });

@@ -19,6 +19,7 @@ import {
   scheduleDetection,
   startDetectionWorker,
   startOperationsWorker,
+  type WatchJob,
 } from '../../apps/worker/src/queues';
 import { callerFor, expectCode } from './helpers';
 import { agentBundle, agentCli, enrollmentToken, freePort, tempDir, waitFor } from './support/agents';
@@ -35,7 +36,7 @@ const h = new ReplicationHarness('protect');
 const connection = redisConnection(process.env.REDIS_URL!);
 let db: Db;
 let workers: Worker[] = [];
-let detection: Queue<{ task: 'sweep' }>;
+let detection: Queue<WatchJob>;
 let sourceChild: ChildProcess | undefined;
 let sourceConfig: string;
 let sourceAgentId: string;

@@ -34,9 +34,10 @@ maintenanceWorker.on('completed', (job, result) => {
 
 const detection = detectionQueue(connection, { prefix });
 await scheduleDetection(detection);
-const detectionWorker = startDetectionWorker(connection, db, { prefix });
-detectionWorker.on('completed', (_job, result) => {
-  if ((result as { changed: number }).changed) console.log('[worker] detection', JSON.stringify(result));
+const detectionWorker = startDetectionWorker(connection, db, { prefix, bus });
+detectionWorker.on('completed', (job, result) => {
+  const r = result as { changed?: number; failed?: number };
+  if (r.changed || r.failed) console.log(`[worker] ${job.data.task}`, JSON.stringify(result));
 });
 
 const operations = operationsQueue(connection, { prefix });

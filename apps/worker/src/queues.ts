@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AgentBus } from '@tandem/agent-bus';
 import type { Db } from '@tandem/db';
 import { operationJobSchema, operationsQueueName, type OperationJob, type QueueOptions } from '@tandem/jobs';
+import { sampleNativeReplication } from './detection/native-samples.ts';
 import { sweepDetection } from './detection/sweep.ts';
 import { markStaleAgentsOffline, pruneLoginAttempts, rollUpReplicationSamples } from './jobs/maintenance.ts';
 import { runOperation } from './operations/run-operation.ts';
@@ -78,17 +79,47 @@ export async function unfinishedOperations(db: Db): Promise<OperationJob[]> {
 
 export const detectionQueueName = 'tandem-detection';
 export const DETECTION_INTERVAL_MS = 2_000;
+export const NATIVE_SAMPLE_INTERVAL_MS = 5_000;
 
-/** Failure detection runs on its own queue so slow maintenance never delays it. */
+/** What the watch queue does: the failure-detection sweep, and sampling natively replicated pairs. */
+const watchJob = z.object({ task: z.enum(['sweep', 'sample-native']) });
+export type WatchJob = z.infer<typeof watchJob>;
+
+/** Watching runs on its own queue so slow maintenance never delays it. */
 export function detectionQueue(connection: ConnectionOptions, opts: QueueOptions = {}) {
-  return new Queue<{ task: 'sweep' }>(detectionQueueName, { connection, prefix: opts.prefix });
+  return new Queue<WatchJob>(detectionQueueName, { connection, prefix: opts.prefix });
 }
 
-export async function scheduleDetection(queue: Queue<{ task: 'sweep' }>, everyMs = DETECTION_INTERVAL_MS) {
-  await queue.upsertJobScheduler('sweep-detection', { every: everyMs }, { data: { task: 'sweep' }, opts: { removeOnComplete: true, removeOnFail: 100 } });
+export async function scheduleDetection(queue: Queue<WatchJob>, everyMs = DETECTION_INTERVAL_MS, sampleEveryMs = NATIVE_SAMPLE_INTERVAL_MS) {
+  const opts = { removeOnComplete: true, removeOnFail: 100 };
+  await queue.upsertJobScheduler('sweep-detection', { every: everyMs }, { data: { task: 'sweep' }, opts });
+  await queue.upsertJobScheduler('sample-native', { every: sampleEveryMs }, { data: { task: 'sample-native' }, opts });
 }
 
-export function startDetectionWorker(connection: ConnectionOptions, db: Db, opts: QueueOptions & { now?: () => Date } = {}) {
+/** Without a bus (tests of the sweep alone) native pairs are not sampled. */
+export function startDetectionWorker(connection: ConnectionOptions, db: Db, opts: QueueOptions & { now?: () => Date; bus?: AgentBus } = {}) {
   const now = opts.now ?? (() => new Date());
-  return new Worker<{ task: 'sweep' }>(detectionQueueName, async () => sweepDetection(db, now()), { connection, concurrency: 1, prefix: opts.prefix });
+  // A task still running when its next turn comes is not started twice (the turn is skipped).
+  const running = new Set<WatchJob['task']>();
+  const once = async <T>(task: WatchJob['task'], fn: () => Promise<T>): Promise<T | { skipped: true }> => {
+    if (running.has(task)) return { skipped: true };
+    running.add(task);
+    try {
+      return await fn();
+    } finally {
+      running.delete(task);
+    }
+  };
+  return new Worker<WatchJob>(
+    detectionQueueName,
+    async (job: Job<WatchJob>) => {
+      const parsed = watchJob.safeParse(job.data);
+      if (!parsed.success) throw new Error(`Malformed watch job: ${z.prettifyError(parsed.error)}`);
+      const bus = opts.bus;
+      if (parsed.data.task === 'sample-native') return bus ? once('sample-native', () => sampleNativeReplication(db, bus, now)) : { sampled: 0, failed: 0 };
+      return once('sweep', () => sweepDetection(db, now()));
+    },
+    // Two at once: a slow agent answer while sampling never holds up the detection sweep.
+    { connection, concurrency: 2, prefix: opts.prefix },
+  );
 }
