@@ -151,7 +151,10 @@ export function PairView({ pairId, canOperate, isStaff }: { pairId: string; canO
       </Card>
       <OperationsCard operations={operations.data} />
       {isStaff && cfg && <MonitorCard monitor={cfg.monitor} monitoringStatus={p.monitoringStatus} />}
-      {canOperate && <VerifyCard pairId={pairId} />}
+      {/* Verify compares files: only file pairs that are replicating have two sides to compare. */}
+      {canOperate && p.replicationMethod === 'file' && ['mirroring', 'protected', 'failover_pending'].includes(p.status) && (
+        <VerifyCard pairId={pairId} />
+      )}
       <Card className="mb-4">
         <div className="mb-2 flex items-center justify-between">
           <h2 className="text-lg font-semibold">Lag</h2>
