@@ -1,12 +1,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { expect, test } from '@playwright/test';
 import { spawnAgentWithExports } from '../../tests/integration/support/file-shares';
+import { freePort } from '../../tests/integration/support/ports';
 import { demoLogin, hydrated, signIn, unique } from './helpers';
 
 // Protecting a file server from the browser with two real agents on this machine: the source
@@ -16,17 +16,6 @@ import { demoLogin, hydrated, signIn, unique } from './helpers';
 
 const bundle = process.env.TANDEM_AGENT_BUNDLE ?? path.resolve(import.meta.dirname, '../../apps/agent/dist/tandem-agent.mjs');
 const gatewayUrl = process.env.TANDEM_GATEWAY_URL ?? 'http://127.0.0.1:3101';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function stop(child: ChildProcess | undefined) {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;

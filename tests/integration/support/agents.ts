@@ -2,25 +2,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ownerDb, type Tenant } from '@tandem/db/testing';
 import { randomToken, sha256Hex } from '@tandem/security';
+import { freePort } from './ports';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 export const agentBundle = process.env.TANDEM_AGENT_BUNDLE ?? path.join(root, 'apps/agent/dist/tandem-agent.mjs');
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
