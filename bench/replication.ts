@@ -37,6 +37,8 @@ for (const [k, v] of Object.entries({ TREE_MIB, DELTA_MIB, DELTA_REPS, LAG_SECON
 }
 
 const started = Date.now();
+/** Hash worker threads the engine uses in each process (see hashpool.ts). */
+const hashThreads = () => (process.env.TANDEM_HASH_THREADS ? Number(process.env.TANDEM_HASH_THREADS) : Math.min(8, os.availableParallelism()));
 const say = (msg: string) => console.log(`[bench:replication +${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}`);
 const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
 const mibps = (bytes: number, ms: number) => round(bytes / MiB / (ms / 1000), 1);
@@ -223,7 +225,6 @@ async function fullMirror(): Promise<void> {
   syncDisks();
   const cpDst = path.join(work, 'cp-copy');
   const cpMs = timed(() => sh('cp', ['-a', src, cpDst]));
-  rmSync(cpDst, { recursive: true, force: true });
   metrics.cp_mib_per_s = mibps(t.bytes, cpMs);
   say(`cp -a: ${round(cpMs / 1000)} s (${metrics.cp_mib_per_s} MiB/s)`);
 
@@ -232,7 +233,6 @@ async function fullMirror(): Promise<void> {
   const rsDiff = await sameTree(src, path.join(work, 'rsync', 'full'));
   if (rsDiff.length) throw new Error(`rsync's copy differs: ${rsDiff.slice(0, 5).join(', ')}`);
   say(`rsync -a: ${round(rs.ms / 1000)} s (${mibps(t.bytes, rs.ms)} MiB/s), verified`);
-  rmSync(path.join(work, 'rsync', 'full'), { recursive: true, force: true });
 
   const key = randomBytes(32);
   const dst = path.join(work, 'tandem-full');
@@ -247,7 +247,11 @@ async function fullMirror(): Promise<void> {
   const diff = await sameTree(src, dst);
   if (diff.length) throw new Error(`Tandem's copy differs: ${diff.slice(0, 5).join(', ')}`);
   say(`tandem full mirror: ${round(run.ms / 1000)} s (${mibps(t.bytes, run.ms)} MiB/s), verified`);
-  rmSync(dst, { recursive: true, force: true });
+  // The copies are deleted only now, after all three runs: deleting ~16,000 files just before a run
+  // slows the file creations of that run (ext4 without a journal skips recently deleted inodes one
+  // by one when allocating: measured ~0.3–0.8 ms per create right after a delete of the tree,
+  // against ~0.1 ms otherwise), which penalised whichever tool ran after a deletion.
+  for (const d of [cpDst, path.join(work, 'rsync', 'full'), dst]) rmSync(d, { recursive: true, force: true });
 
   metrics.mirror_mib_per_s = mibps(t.bytes, run.ms);
   metrics.mirror_ratio_vs_rsync = round(run.ms / rs.ms, 3);
@@ -344,7 +348,7 @@ async function delta(): Promise<void> {
     target_signature_ms: Math.round(sign),
   };
   notes.push(
-    `delta: ${changed.blocks.length} random ${BLOCK_SIZE / 1024} KiB blocks (1 % of the engine's blocks, block-aligned) of a ${DELTA_MIB} MiB file rewritten in place; changed bytes = ${changed.bytes}. Tandem = mirror in checksum mode, rsync = \`rsync -a\` (delta algorithm, no --whole-file) to the daemon; both targets hold the old version with an older mtime. Tandem's target got the old version through Tandem (untimed full copy + checksum pass, and between reps an untimed checksum pass back to the old version), so it holds that file's block signature, as a target in steady-state replication does (the issue's "both sides already hold hashes"); rsync keeps no such state and its target is a fresh \`cp -p\` of the old version. The source file changed, so the source reads and hashes it once whatever it cached. Both sides write the new version to a temp file and rename it (rsync's default, Tandem's only mode). Times are medians of ${DELTA_REPS} runs.`,
+    `delta: ${changed.blocks.length} random ${BLOCK_SIZE / 1024} KiB blocks (1 % of the engine's blocks, block-aligned) of a ${DELTA_MIB} MiB file rewritten in place; changed bytes = ${changed.bytes}. Tandem = mirror in checksum mode, rsync = \`rsync -a\` (delta algorithm, no --whole-file) to the daemon; both targets hold the old version with an older mtime. Tandem's target got the old version through Tandem (untimed full copy + checksum pass, and between reps an untimed checksum pass back to the old version), so it holds that file's block signature, as a target in steady-state replication does (the issue's "both sides already hold hashes"); rsync keeps no such state and its target is a fresh \`cp -p\` of the old version. The source file changed, so the source reads and hashes it once whatever it cached. Both sides write the new version to a temp file and rename it (rsync's default, Tandem's only mode). Tandem hashes on ${hashThreads()} worker thread(s) per process (hashpool.ts); its time runs until both ends finished, which includes the target freeing the replaced 1 GiB file (held open across the rename and closed after the acknowledgement; the target's session end waits for it). Times are medians of ${DELTA_REPS} runs. On a shared 2-core machine single runs vary by ±50 %: compare runs made at the same time, and repeat the part (BENCH_ONLY=delta) when the spread is obvious.`,
     `delta_wire_ratio: Tandem's data-channel frame counters, both directions (file data + the target's block signature + headers), excluding TLS record overhead; rsync's --stats total bytes sent+received are in details for comparison.`,
     `details.delta.target_signature_ms: what the target would spend reading and hashing its copy without a cached signature (signFile on the same warm file, measured alone).`,
   );
@@ -422,7 +426,7 @@ async function main(): Promise<void> {
     await daemon.stop();
   }
   notes.unshift(
-    `full mirror: Tandem = mirror() in full mode (compression off) from this process to a target agent process over TLS on 127.0.0.1, timed from connect until both ends finished; rsync = \`rsync -a src/ rsync://127.0.0.1:PORT/bench/full/\` to \`rsync --daemon\` (no compression), timed from spawn to exit. Both to a fresh target, page cache warm, \`sync\` before each run; both copies checked (type, size, mode, owner, mtime, link text). cp_mib_per_s = \`cp -a\` of the same tree on the same disk (the physical limit); mirror_mib_per_s = the tree's bytes ÷ Tandem's time.`,
+    `full mirror: Tandem = mirror() in full mode (compression off) from this process to a target agent process over TLS on 127.0.0.1, timed from connect until both ends finished; rsync = \`rsync -a src/ rsync://127.0.0.1:PORT/bench/full/\` to \`rsync --daemon\` (no compression), timed from spawn to exit. Both to a fresh target, page cache warm, \`sync\` before each run; both copies checked (type, size, mode, owner, mtime, link text). The cp, rsync and Tandem copies are all deleted after the three runs, not between them: on ext4 without a journal, creating files right after ~16,000 were deleted is several times slower (the inode allocator steps over recently deleted inodes), which used to penalise whichever tool ran after a deletion. cp_mib_per_s = \`cp -a\` of the same tree on the same disk (the physical limit); mirror_mib_per_s = the tree's bytes ÷ Tandem's time.`,
   );
   const result = { area: 'replication', date: new Date().toISOString(), machine: machine(), metrics, goals, notes, details };
   const out = path.join(root, 'bench/results/replication.json');

@@ -3,12 +3,13 @@
 // foreign ownership, mtimes) must arrive with identical content and metadata in every mode; the
 // checksum mode sends only changed blocks; differences mode sends nothing for an unchanged tree;
 // orphans follow the policy.
-import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdtempSync, openSync, closeSync, rmSync, statSync, writeFileSync, writeSync, mkdirSync, readdirSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, statSync, writeFileSync, writeSync, mkdirSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BLOCK_SIZE } from '../../apps/agent/src/replication/blocks.ts';
+import { BLOCK_SIZE, signFile } from '../../apps/agent/src/replication/blocks.ts';
+import { POOL_MIN_BYTES } from '../../apps/agent/src/replication/hashpool.ts';
 import { buildTree, diffManifests, GiB, hashManifest, type HashEntry, runMirror } from './support/replication/tree.ts';
 
 let dir: string;
@@ -47,6 +48,21 @@ describe('initial mirror', () => {
       expect(readdirSync(path.dirname(path.join(dst, 'plain.txt'))).some((n) => n.endsWith('.tmp'))).toBe(false);
     });
   }
+
+  it('hashes a big file on the worker pool exactly as block by block (zero blocks, partial last block)', async () => {
+    const file = path.join(dir, 'pool.bin');
+    const size = POOL_MIN_BYTES + 37 * BLOCK_SIZE + 4321;
+    const data = randomBytes(size);
+    data.fill(0, 5 * BLOCK_SIZE, 9 * BLOCK_SIZE); // all-zero blocks take the shortcut
+    writeFileSync(file, data);
+    const sig = await signFile(file);
+    const want: Buffer[] = [];
+    const bytes = readFileSync(file);
+    for (let o = 0; o < size; o += BLOCK_SIZE) want.push(createHash('sha256').update(bytes.subarray(o, o + BLOCK_SIZE)).digest());
+    expect(sig.size).toBe(size);
+    expect(sig.hashes.equals(Buffer.concat(want))).toBe(true);
+    rmSync(file);
+  });
 
   it('checksum mode sends only the changed blocks (1 %), truncation and extension included', async () => {
     const dst = path.join(dir, 'target-delta');

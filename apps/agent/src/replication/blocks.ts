@@ -4,8 +4,10 @@
 // databases, VM images and documents change in place far more often than they shift by insertions,
 // and both sides can hash independently in one sequential read. All-zero blocks are recognised with
 // a memcmp and get a precomputed hash, so a mostly-sparse 1 GiB file costs a read, not a hash.
+// Big files are hashed in parallel block ranges on a few worker threads (hashpool.ts).
 import { createHash } from 'node:crypto';
-import { type FileHandle, open } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import { hashedRanges } from './hashpool.ts';
 
 export const BLOCK_SIZE = 128 * 1024;
 export const HASH_BYTES = 32;
@@ -35,38 +37,21 @@ export function blockCount(size: number, blockSize = BLOCK_SIZE): number {
   return Math.ceil(size / blockSize);
 }
 
-/** Reads every block of an open file, calling `fn` with a buffer that is reused after it returns. */
-export async function forEachBlock(fh: FileHandle, size: number, fn: (index: number, block: Buffer) => void | Promise<void>): Promise<number> {
-  const buf = Buffer.allocUnsafe(BLOCK_SIZE);
-  let read = 0;
-  for (let i = 0; read < size; i++) {
-    const want = Math.min(BLOCK_SIZE, size - read);
-    let got = 0;
-    while (got < want) {
-      const { bytesRead } = await fh.read(buf, got, want - got, read + got);
-      if (bytesRead === 0) break; // the file shrank under us; the caller's re-stat notices
-      got += bytesRead;
-    }
-    if (got === 0) break;
-    await fn(i, buf.subarray(0, got));
-    read += got;
-    if (got < want) break;
-  }
-  return read;
-}
-
-/** Signature of a file (its size as read; a concurrent writer is the caller's business). */
+/**
+ * Signature of a file (its size as read; a concurrent writer is the caller's business). Big files
+ * are hashed on the worker pool in parallel ranges (hashpool.ts), small ones on this thread.
+ */
 export async function signFile(file: string): Promise<Signature> {
   const fh = await open(file, 'r');
   try {
     const { size } = await fh.stat();
     const hashes = Buffer.alloc(blockCount(size) * HASH_BYTES);
-    let n = 0;
-    const read = await forEachBlock(fh, size, (i, block) => {
-      hashBlock(block).copy(hashes, i * HASH_BYTES);
-      n = i + 1;
-    });
-    return { blockSize: BLOCK_SIZE, size: read, hashes: hashes.subarray(0, n * HASH_BYTES) };
+    let read = 0;
+    for await (const r of hashedRanges(fh, size, false)) {
+      r.hashes.copy(hashes, (r.pos / BLOCK_SIZE) * HASH_BYTES);
+      read = r.pos + r.read;
+    }
+    return { blockSize: BLOCK_SIZE, size: read, hashes: hashes.subarray(0, blockCount(read) * HASH_BYTES) };
   } finally {
     await fh.close();
   }

@@ -23,7 +23,11 @@
 //   blocks that differ, the new size and the metadata. Equal content with other metadata sends META
 //   only; equal everything sends nothing. A small file the target does not have travels in one
 //   FILE_WHOLE frame. The target answers a probe once the changes it already received for related
-//   paths are applied, so the view used for each decision is current.
+//   paths are applied, so the view used for each decision is current. A big file (>= 8 MiB) whose
+//   size or mtime differs from the target's announces its delta (FILE_BEGIN) before it is hashed, so
+//   the target copies its current file into the temp while the source reads; big files are hashed
+//   on the worker pool in parallel ranges and changed blocks leave as each range is hashed
+//   (hashpool.ts).
 // - No head-of-line blocking: WORKERS changes are handled at once (never two on related paths: the
 //   same path, or one below the other), probes carry an id and are answered out of order, and the
 //   target applies unrelated changes concurrently (receive.ts). A file that changes while it is read
@@ -165,6 +169,9 @@ const COMPACT_AT = 4 * 1024 * 1024;
 const MAX_ATTEMPTS = 5;
 /** Changes the source handles at once. */
 const WORKERS = 4;
+
+/** Files at least this big announce a probable delta before they are hashed (see sendFile). */
+const EAGER_BEGIN_BYTES = 8 * 1024 * 1024;
 
 type Probe = (rel: string) => Promise<Message & { corrupt: false }>;
 const MTIME_TOLERANCE_MS = 0.005;
@@ -875,11 +882,20 @@ export class ContinuousSource {
       const meta = { mode: st0.mode & 0o7777, uid: st0.uid, gid: st0.gid, mtimeMs: st0.mtimeMs };
       const moved = (st1: Stats) => st1.size !== st0.size || st1.mtimeMs !== st0.mtimeMs || st1.ctimeMs !== st0.ctimeMs;
       const delta = !!sig;
+      const ours = this.signatures.get(abs, st0);
+      if (sig && theirs && !ours && st0.size >= EAGER_BEGIN_BYTES && (theirs.size !== st0.size || Math.abs(theirs.mtimeMs - st0.mtimeMs) >= MTIME_TOLERANCE_MS)) {
+        // A big file whose size or mtime moved has most likely changed: let the target start
+        // copying its current file into the temp now, while we read and hash (a delta needs the
+        // copy whatever blocks changed). If nothing did, FILE_END with no changed block makes the
+        // target drop the copy and apply the metadata only.
+        begun = true;
+        await channel.send(MSG.FILE_BEGIN, { fid: c.seq, path: c.path, size: st0.size, delta });
+      }
       const { changed, read, hashes } = await streamBlocks(
         fh,
         st0,
         sig,
-        this.signatures.get(abs, st0),
+        ours,
         async (buf, off) => {
           if (!begun) {
             begun = true;

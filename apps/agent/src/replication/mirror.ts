@@ -29,8 +29,9 @@ import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 
 import { type FileHandle, open } from 'node:fs/promises';
 import path from 'node:path';
 import { type z } from 'zod';
-import { BLOCK_SIZE, blockCount, blockDiffers, diffSignatures, HASH_BYTES, hashBlock, isZero, type Signature } from './blocks.ts';
+import { BLOCK_SIZE, blockCount, blockDiffers, diffSignatures, HASH_BYTES, isZero, type Signature } from './blocks.ts';
 import { type Channel, ChannelError, type Message } from './channel.ts';
+import { hashedRanges } from './hashpool.ts';
 import { isTempName, type ManifestEntry, normalizeScope, walk, walkPaths } from './manifest.ts';
 import { ackSchema, errorSchema, MSG, type MirrorMode, needSchema, type OrphanPolicy, PROTOCOL_VERSION, roundDoneSchema } from './protocol.ts';
 import { type ReplicationRule } from './set.ts';
@@ -436,37 +437,51 @@ export async function streamBlocks(
     }
     return { changed, read: size };
   }
-  const hashes = theirs ? Buffer.allocUnsafe(count * HASH_BYTES) : undefined;
+  if (theirs) {
+    // Hash every block (in parallel ranges on the worker pool for a big file, see hashpool.ts) and
+    // send the ones that differ as each range comes in, in file order: the first changed block
+    // leaves while later ranges are still being read. The bytes sent are the bytes hashed.
+    const hashes = Buffer.allocUnsafe(count * HASH_BYTES);
+    let read = 0;
+    for await (const r of hashedRanges(fh, size, true)) {
+      onBytes(r.read);
+      read = r.pos + r.read;
+      r.hashes.copy(hashes, (r.pos / BLOCK_SIZE) * HASH_BYTES);
+      const first = r.pos / BLOCK_SIZE;
+      await sendRuns(
+        r.data!,
+        r.pos,
+        (block, index) => {
+          const k = index - first;
+          if (!blockDiffers(theirs, index, r.hashes.subarray(k * HASH_BYTES, (k + 1) * HASH_BYTES), block.length)) return false;
+          changed.push(index);
+          return true;
+        },
+        send,
+      );
+    }
+    return { changed, read, hashes: read === size ? hashes : undefined };
+  }
   let read = 0;
+  // One buffer for the whole file: send() copies the bytes into its frame before it resolves.
+  const whole = Buffer.allocUnsafe(Math.min(READ_CHUNK, size));
   while (read < size) {
-    const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, size - read));
+    const buf = whole.subarray(0, Math.min(READ_CHUNK, size - read));
     const got = await readAt(fh, buf, read);
     if (got === 0) break; // the file shrank under us; the caller's re-stat notices
     const chunk = buf.subarray(0, got);
     const base = read;
     onBytes(got);
     read += got;
-    await sendRuns(
-      chunk,
-      base,
-      (block, index) => {
-        if (!theirs) return true;
-        const h = hashBlock(block);
-        h.copy(hashes!, index * HASH_BYTES);
-        if (!blockDiffers(theirs, index, h, block.length)) return false;
-        changed.push(index);
-        return true;
-      },
-      send,
-    );
+    await sendRuns(chunk, base, () => true, send);
     if (got < buf.length) break;
   }
-  return { changed, read, hashes: read === size ? hashes : undefined };
+  return { changed, read };
 }
 
 /**
  * Sends the blocks of `chunk` (at file offset `off`, block-aligned) that `wanted` selects, as runs
- * of consecutive non-zero blocks (views of the chunk: no copy). Zero blocks are selected but not
+ * of consecutive non-zero blocks of at most READ_CHUNK (views of the chunk: no copy). Zero blocks are selected but not
  * sent: the target's temp is sized with holes.
  */
 async function sendRuns(chunk: Buffer, off: number, wanted: (block: Buffer, index: number) => boolean, send: (buf: Buffer, off: number) => Promise<void>): Promise<void> {
@@ -474,11 +489,11 @@ async function sendRuns(chunk: Buffer, off: number, wanted: (block: Buffer, inde
   for (let p = 0; p < chunk.length; p += BLOCK_SIZE) {
     const block = chunk.subarray(p, p + BLOCK_SIZE);
     const take = wanted(block, (off + p) / BLOCK_SIZE) && !isZero(block);
-    if (take && run < 0) run = p;
-    if (!take && run >= 0) {
+    if ((!take || p - run >= READ_CHUNK) && run >= 0) {
       await send(chunk.subarray(run, p), off + run);
       run = -1;
     }
+    if (take && run < 0) run = p;
   }
   if (run >= 0) await send(chunk.subarray(run), off + run);
 }
