@@ -609,11 +609,12 @@ async function open(credential: string) {
 
 beforeAll(async () => {
   // The CPU-heavy part first: once agents are connected, this process must stay responsive
-  // (the gateway drops a socket that misses a ping for one 500 ms interval).
+  // (the gateway drops a socket that misses a ping for one interval: 3 s leaves room when other
+  // test files load both cores).
   hostilePlan = plan(SEED, HOSTILE_FRAMES, true);
   silentPlan = plan(SEED + 1, SILENT_FRAMES, false);
   tenant = await createTenant();
-  gw = await startGateway({ heartbeatMs: 500 });
+  gw = await startGateway({ heartbeatMs: 3000 });
   good = await open((await newAgent()).credential);
   await sayHello(good);
   beats = heartbeater(good);
