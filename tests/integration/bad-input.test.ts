@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { addOrgMember, createOrganization, createTenant, createUser, ownerDb, type Tenant } from '@tandem/db/testing';
+import type { PairSettings } from '@tandem/engine';
 import { totpCode } from '@tandem/security';
 import {
   allProcedurePaths,
@@ -15,6 +16,7 @@ import {
   uniqueEmail,
   type HttpErrorBody,
 } from './helpers';
+import { validPairSettings } from './support/pair-settings';
 
 let t: Tenant;
 let other: Tenant;
@@ -34,7 +36,49 @@ interface BadCase {
 
 const email = () => uniqueEmail('bad-input');
 
+/** Valid settings with one part replaced (the pair procedures check the whole object). */
+const settingsWith = (patch: (s: PairSettings) => PairSettings) => patch(validPairSettings());
+
 const badCases: BadCase[] = [
+  // pair.create: the wizard's settings, field by field
+  {
+    name: 'monitor interval of 0',
+    path: 'pair.create',
+    input: () => ({ customerId: t.customerX.id, sourceServerId: t.serverX.id, targetServerId: t.serverX.id, settings: settingsWith((s) => ({ ...s, failover: { ...s.failover, monitor: { ...s.failover.monitor, intervalSeconds: 0 } } })) }),
+    field: 'settings.failover.monitor.intervalSeconds',
+    message: /at least 1 second/,
+  },
+  {
+    name: 'DNS failover without a zone',
+    path: 'pair.create',
+    input: () => ({ customerId: t.customerX.id, sourceServerId: t.serverX.id, targetServerId: t.serverX.id, settings: settingsWith((s) => ({ ...s, failover: { ...s.failover, enabled: true }, dns: { ...s.dns, servers: ['10.0.0.2'], addressMap: [{ source: '10.0.0.5', target: '10.0.0.6' }] } })) }),
+    field: 'settings.dns.zone',
+    message: /needs the zone/,
+  },
+  {
+    name: 'a relative directory to protect',
+    path: 'pair.create',
+    input: () => ({ customerId: t.customerX.id, sourceServerId: t.serverX.id, targetServerId: t.serverX.id, settings: settingsWith((s) => ({ ...s, replicationSet: { roots: ['srv/data'], rules: [] } })) }),
+    field: 'settings.replicationSet.roots.0',
+    message: /absolute path/,
+  },
+  {
+    name: 'a route with spaces',
+    path: 'pair.create',
+    input: () => ({ customerId: t.customerX.id, sourceServerId: t.serverX.id, targetServerId: t.serverX.id, settings: settingsWith((s) => ({ ...s, connection: { ...s.connection, route: 'my server' } })) }),
+    field: 'settings.connection.route',
+    message: /IP address or a host name/,
+  },
+  {
+    name: 'the same port for data and monitor',
+    path: 'pair.create',
+    input: () => ({ customerId: t.customerX.id, sourceServerId: t.serverX.id, targetServerId: t.serverX.id, settings: settingsWith((s) => ({ ...s, connection: { ...s.connection, port: 6321 } })) }),
+    field: 'settings.failover.monitor.port',
+    message: /must differ from the data port/,
+  },
+  { name: 'a pair id that is not an id', path: 'pair.enable', input: () => ({ pairId: 'nope' }), field: 'pairId', message: /Not a valid id/ },
+  { name: 'monitoring switched with a string', path: 'pair.setMonitoring', input: () => ({ pairId: randomUUID(), enabled: 'yes' }), field: 'enabled', message: /expected boolean/ },
+
   // customer.create
   {
     name: 'name of the wrong type',

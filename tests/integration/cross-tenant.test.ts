@@ -5,8 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { addCustomerMember, createInvitation, createServer, createTenant, ownerDb, type Tenant } from '@tandem/db/testing';
-import type { PairSettings } from '@tandem/engine';
 import { allProcedurePaths, callerFor, expectCode, procedureAt, procedureDef, tenantSnapshot, uniqueEmail } from './helpers';
+import { validPairSettings } from './support/pair-settings';
 
 /** The ids a call can name. */
 interface Ids {
@@ -78,10 +78,10 @@ const idCases: IdCase[] = [
   { path: 'pair.wizard', input: (i) => ({ customerId: i.customerId, sourceServerId: i.serverId }), customerUserGets: 'FORBIDDEN' },
   {
     path: 'pair.create',
-    input: (i) => ({ customerId: i.customerId, sourceServerId: i.serverId, targetServerId: i.serverId, settings: validSettings() }),
+    input: (i) => ({ customerId: i.customerId, sourceServerId: i.serverId, targetServerId: i.serverId, settings: validPairSettings() }),
     customerUserGets: 'FORBIDDEN',
   },
-  { path: 'pair.update', input: (i) => ({ pairId: i.pairId, settings: validSettings() }), customerUserGets: 'FORBIDDEN' },
+  { path: 'pair.update', input: (i) => ({ pairId: i.pairId, settings: validPairSettings() }), customerUserGets: 'FORBIDDEN' },
   { path: 'pair.enable', input: (i) => ({ pairId: i.pairId }), customerUserGets: 'FORBIDDEN' },
   { path: 'pair.disable', input: (i) => ({ pairId: i.pairId }), customerUserGets: 'FORBIDDEN' },
   { path: 'pair.setMonitoring', input: (i) => ({ pairId: i.pairId, enabled: true }), customerUserGets: 'FORBIDDEN' },
@@ -90,26 +90,6 @@ const idCases: IdCase[] = [
   { path: 'pair.settings', input: (i) => ({ pairId: i.pairId }), customerUserGets: 'FORBIDDEN' },
 ];
 
-/** Settings that pass validation, so a refusal can only come from the ids. */
-function validSettings(): PairSettings {
-  return {
-    name: 'Cross-tenant probe',
-    application: 'file_server',
-    replicationSet: { roots: ['/srv/data'], rules: [] },
-    failover: {
-      enabled: false,
-      type: 'dns',
-      services: ['smbd'],
-      extraServices: [],
-      clusterResources: [],
-      monitor: { method: 'agent', addresses: ['10.0.0.5'], port: 6321, intervalSeconds: 5, missed: 5, trigger: 'all', observers: 'both' },
-      manualIntervention: true,
-    },
-    connection: { route: '10.0.0.6', port: 6320, mirror: 'checksum', compression: 'off', bandwidthLimitKbps: null, orphans: 'delete', targetRoot: '/', database: null },
-    dns: { servers: [], zone: '', addressMap: [], ttlSeconds: 300, credentialId: null },
-    hooks: { beforeFailover: null, afterFailover: null, beforeFailback: null, afterFailback: null, beforeRestore: null, afterRestore: null },
-  };
-}
 
 /** Procedures that name no record by id (tokens and filters aside); checked below. */
 const noIdProcedures = [

@@ -1,0 +1,22 @@
+// A complete, valid set of pair settings for tests that need one to reach the check they test.
+import type { PairSettings } from '@tandem/engine';
+
+export function validPairSettings(): PairSettings {
+  return {
+    name: 'Test pair',
+    application: 'file_server',
+    replicationSet: { roots: ['/srv/data'], rules: [] },
+    failover: {
+      enabled: false,
+      type: 'dns',
+      services: ['smbd'],
+      extraServices: [],
+      clusterResources: [],
+      monitor: { method: 'agent', addresses: ['10.0.0.5'], port: 6321, intervalSeconds: 5, missed: 5, trigger: 'all', observers: 'both' },
+      manualIntervention: true,
+    },
+    connection: { route: '10.0.0.6', port: 6320, mirror: 'checksum', compression: 'off', bandwidthLimitKbps: null, orphans: 'delete', targetRoot: '/', database: null },
+    dns: { servers: [], zone: '', addressMap: [], ttlSeconds: 300, credentialId: null },
+    hooks: { beforeFailover: null, afterFailover: null, beforeFailback: null, afterFailback: null, beforeRestore: null, afterRestore: null },
+  };
+}
