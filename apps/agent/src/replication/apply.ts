@@ -27,12 +27,7 @@ import { signFile } from './blocks.ts';
 import { type Channel, ChannelError } from './channel.ts';
 import { inScope, isTempName, walk, walkPaths } from './manifest.ts';
 import {
-  dataSchema,
   type entrySchema,
-  fidSchema,
-  fileBeginSchema,
-  fileEndSchema,
-  fileWholeSchema,
   manifestChunkSchema,
   MSG,
   type OrphanPolicy,
@@ -258,21 +253,11 @@ export async function applyMirror(opts: ApplyOptions): Promise<ApplyResult> {
           state = 'files';
           break;
         case MSG.FILE_BEGIN:
-          await receiver.begin(fileBeginSchema.parse(m.header));
-          break;
-        case MSG.DATA: {
-          const d = dataSchema.parse(m.header);
-          await receiver.data(d.fid, d.off, m.body);
-          break;
-        }
+        case MSG.DATA:
         case MSG.FILE_ABORT:
-          receiver.abort(fidSchema.parse(m.header).fid);
-          break;
         case MSG.FILE_END:
-          receiver.end(fileEndSchema.parse(m.header));
-          break;
         case MSG.FILE_WHOLE:
-          await receiver.whole(fileWholeSchema.parse(m.header), m.body);
+          await receiver.handleFileFrame(m);
           break;
         case MSG.ROUND_END: {
           const { round: r } = roundEndSchema.parse(m.header);

@@ -92,14 +92,9 @@ import { entryFromStats, isTempName, walk } from './manifest.ts';
 import { applyMirror, mirror, type MirrorProgress, readSmall, streamBlocks, WHOLE_MAX } from './mirror.ts';
 import {
   ackSchema,
-  dataSchema,
   deleteSchema,
   entryChangeSchema,
   errorSchema,
-  fidSchema,
-  fileBeginSchema,
-  fileEndSchema,
-  fileWholeSchema,
   helloSchema,
   type MirrorMode,
   MSG,
@@ -1199,21 +1194,11 @@ export class ContinuousTarget {
             break;
           }
           case MSG.FILE_BEGIN:
-            await receiver.begin(fileBeginSchema.parse(m.header));
-            break;
-          case MSG.DATA: {
-            const d = dataSchema.parse(m.header);
-            await receiver.data(d.fid, d.off, m.body);
-            break;
-          }
+          case MSG.DATA:
           case MSG.FILE_ABORT:
-            receiver.abort(fidSchema.parse(m.header).fid);
-            break;
           case MSG.FILE_END:
-            receiver.end(fileEndSchema.parse(m.header));
-            break;
           case MSG.FILE_WHOLE:
-            await receiver.whole(fileWholeSchema.parse(m.header), m.body);
+            await receiver.handleFileFrame(m);
             break;
           case MSG.DELETE: {
             const d = deleteSchema.parse(m.header);

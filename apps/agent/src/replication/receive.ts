@@ -31,7 +31,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { type z } from 'zod';
 import { BLOCK_SIZE, blockCount, HASH_BYTES, hashBlock, isZero, type Signature } from './blocks.ts';
-import { type fileBeginSchema, type fileEndSchema, type fileWholeSchema } from './protocol.ts';
+import { dataSchema, fidSchema, fileBeginSchema, fileEndSchema, fileWholeSchema, MSG } from './protocol.ts';
 import { type SignatureCache } from './signatures.ts';
 
 /** Files applied at once; more wait (which back-pressures the channel). */
@@ -211,6 +211,34 @@ export class FileReceiver {
   /** Resolves when nothing is in progress. */
   async idle(): Promise<void> {
     while (this.active.size) await Promise.all([...this.active.values()].map((a) => a.done));
+  }
+
+  /**
+   * Handles a frame that carries a file's data (begin, data, abort, end, whole); false for any
+   * other frame, which the caller handles. The mirror and continuous targets share this.
+   */
+  async handleFileFrame(m: { type: number; header: Record<string, unknown>; body: Buffer }): Promise<boolean> {
+    switch (m.type) {
+      case MSG.FILE_BEGIN:
+        await this.begin(fileBeginSchema.parse(m.header));
+        return true;
+      case MSG.DATA: {
+        const d = dataSchema.parse(m.header);
+        await this.data(d.fid, d.off, m.body);
+        return true;
+      }
+      case MSG.FILE_ABORT:
+        this.abort(fidSchema.parse(m.header).fid);
+        return true;
+      case MSG.FILE_END:
+        this.end(fileEndSchema.parse(m.header));
+        return true;
+      case MSG.FILE_WHOLE:
+        await this.whole(fileWholeSchema.parse(m.header), m.body);
+        return true;
+      default:
+        return false;
+    }
   }
 
   async begin(b: Begin): Promise<void> {
