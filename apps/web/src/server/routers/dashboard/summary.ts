@@ -33,17 +33,10 @@ export type DashboardCustomer = z.infer<typeof dashboardCustomerOutput>;
 export const dashboardSummaryOutput = z.object({
   attentionLagSeconds: z.number(),
   customers: z.array(dashboardCustomerOutput),
-  totals: z.object({
+  /** The same counts over all customers; needsAttention counts customers. */
+  totals: dashboardCustomerOutput.omit({ id: true, name: true, needsAttention: true }).extend({
     customers: z.number().int(),
     needsAttention: z.number().int(),
-    servers: z.number().int(),
-    pairs: z.number().int(),
-    byStatus: byStatusOutput,
-    worstLagSeconds: z.number().nullable(),
-    pending: z.number().int(),
-    agentsOnline: z.number().int(),
-    agentsOffline: z.number().int(),
-    neverConnected: z.number().int(),
   }),
 });
 export type DashboardSummary = z.infer<typeof dashboardSummaryOutput>;
