@@ -179,13 +179,6 @@ export function ListEditor({
   emptyText?: string;
   mono?: boolean;
 }) {
-  const [draft, setDraft] = useState('');
-  const add = () => {
-    const v = draft.trim();
-    if (!v) return;
-    onChange([...items, v]);
-    setDraft('');
-  };
   const move = (i: number, d: -1 | 1) => {
     const next = [...items];
     const [it] = next.splice(i, 1);
@@ -229,32 +222,15 @@ export function ListEditor({
           ))}
         </ListTag>
       )}
-      <div className="flex gap-2">
-        <Input
-          id={id}
-          aria-label={`${addLabel}: ${label}`}
-          value={draft}
-          placeholder={placeholder}
-          className={mono ? 'font-mono' : undefined}
-          onChange={(e) => setDraft(e.target.value)}
-          onKeyDown={(e) => {
-            if (e.key === 'Enter') {
-              e.preventDefault();
-              add();
-            }
-          }}
-        />
-        <Button
-          type="button"
-          variant="secondary"
-          className="shrink-0 whitespace-nowrap"
-          onClick={add}
-          disabled={!draft.trim()}
-          aria-label={`${addLabel} to ${label}`}
-        >
-          {addLabel}
-        </Button>
-      </div>
+      <DraftInput
+        id={id}
+        inputLabel={`${addLabel}: ${label}`}
+        buttonLabel={`${addLabel} to ${label}`}
+        buttonText={addLabel}
+        placeholder={placeholder}
+        mono={mono}
+        onAdd={(v) => onChange([...items, v])}
+      />
       {help && !error && <HelpText>{help}</HelpText>}
       <FieldError message={error} />
     </div>
@@ -304,15 +280,8 @@ export function AddressChooser({
   onChange: (v: string[]) => void;
   error?: string;
 }) {
-  const [draft, setDraft] = useState('');
   const extra = value.filter((a) => !known.includes(a));
   const toggle = (a: string, on: boolean) => onChange(on ? [...value, a] : value.filter((x) => x !== a));
-  const add = () => {
-    const v = draft.trim();
-    if (!v) return;
-    if (!value.includes(v)) onChange([...value, v]);
-    setDraft('');
-  };
   return (
     <fieldset className="space-y-1.5">
       <legend className="mb-1 text-sm font-medium">{label}</legend>
@@ -332,32 +301,17 @@ export function AddressChooser({
           <span className="text-sm text-slate-500">The source reported no addresses; type one below.</span>
         )}
       </div>
-      <div className="flex gap-2">
-        <Input
-          id={id}
-          aria-label={`Another address: ${label}`}
-          placeholder="Another address"
-          className="font-mono"
-          value={draft}
-          onChange={(e) => setDraft(e.target.value)}
-          onKeyDown={(e) => {
-            if (e.key === 'Enter') {
-              e.preventDefault();
-              add();
-            }
-          }}
-        />
-        <Button
-          type="button"
-          variant="secondary"
-          className="shrink-0"
-          onClick={add}
-          disabled={!draft.trim()}
-          aria-label={`Add address to ${label}`}
-        >
-          Add
-        </Button>
-      </div>
+      <DraftInput
+        id={id}
+        inputLabel={`Another address: ${label}`}
+        buttonLabel={`Add address to ${label}`}
+        buttonText="Add"
+        placeholder="Another address"
+        mono
+        onAdd={(v) => {
+          if (!value.includes(v)) onChange([...value, v]);
+        }}
+      />
       {help && !error && <HelpText>{help}</HelpText>}
       <FieldError message={error} />
     </fieldset>
@@ -367,4 +321,59 @@ export function AddressChooser({
 /** Two-column row on wide screens, one column on phones. */
 export function Row({ children }: { children: ReactNode }) {
   return <div className="grid gap-4 sm:grid-cols-2">{children}</div>;
+}
+
+/** A text field with an Add button (Enter adds too); the trimmed text goes to `onAdd`. */
+function DraftInput({
+  id,
+  inputLabel,
+  buttonLabel,
+  buttonText,
+  placeholder,
+  mono,
+  onAdd,
+}: {
+  id: string;
+  inputLabel: string;
+  buttonLabel: string;
+  buttonText: string;
+  placeholder?: string;
+  mono?: boolean;
+  onAdd: (value: string) => void;
+}) {
+  const [draft, setDraft] = useState('');
+  const add = () => {
+    const v = draft.trim();
+    if (!v) return;
+    onAdd(v);
+    setDraft('');
+  };
+  return (
+    <div className="flex gap-2">
+      <Input
+        id={id}
+        aria-label={inputLabel}
+        value={draft}
+        placeholder={placeholder}
+        className={mono ? 'font-mono' : undefined}
+        onChange={(e) => setDraft(e.target.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter') {
+            e.preventDefault();
+            add();
+          }
+        }}
+      />
+      <Button
+        type="button"
+        variant="secondary"
+        className="shrink-0 whitespace-nowrap"
+        onClick={add}
+        disabled={!draft.trim()}
+        aria-label={buttonLabel}
+      >
+        {buttonText}
+      </Button>
+    </div>
+  );
 }
