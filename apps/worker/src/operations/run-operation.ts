@@ -2,7 +2,7 @@
 // leaves an honest record and a restart continues where it stopped (steps are idempotent).
 import type { AgentBus } from '@tandem/agent-bus';
 import { withTenant, type Db, type TenantTx } from '@tandem/db';
-import { failoverSettingsSchema, connectionSettingsSchema, dnsSettingsSchema, hooksSchema, replicationSetSchema, type PairSettings, type StepKind } from '@tandem/engine';
+import { settingsFromColumns, type PairSettings, type StepKind } from '@tandem/engine';
 import type { OperationJob } from '@tandem/jobs';
 import { StepError, stepExecutors, type LoadedPair, type StepContext } from './steps.ts';
 
@@ -14,19 +14,6 @@ export interface OperationDeps {
 
 const finished = new Set(['succeeded', 'failed', 'cancelled']);
 const operationLabel: Record<string, string> = { enable: 'Enabling protection', disable: 'Disabling protection' };
-
-function settingsOf(p: { name: string; application: PairSettings['application']; replicationSet: unknown; failoverSettings: unknown; connectionSettings: unknown; dnsSettings: unknown; hooks: unknown }): PairSettings {
-  const set = p.replicationSet && Object.keys(p.replicationSet).length ? replicationSetSchema.parse(p.replicationSet) : null;
-  return {
-    name: p.name,
-    application: p.application,
-    replicationSet: set,
-    failover: failoverSettingsSchema.parse(p.failoverSettings),
-    connection: connectionSettingsSchema.parse(p.connectionSettings),
-    dns: dnsSettingsSchema.parse(p.dnsSettings ?? {}),
-    hooks: hooksSchema.parse(p.hooks ?? {}),
-  };
-}
 
 export async function runOperation(deps: OperationDeps, job: OperationJob): Promise<{ status: string }> {
   const now = deps.now ?? (() => new Date());
@@ -54,7 +41,7 @@ export async function runOperation(deps: OperationDeps, job: OperationJob): Prom
 
   let settings: PairSettings;
   try {
-    settings = settingsOf(row);
+    settings = settingsFromColumns(row);
   } catch (err) {
     await tx((db) => db.operation.update({ where: { id: op.id }, data: { status: 'failed', error: 'The stored configuration is not valid; edit the pair', finishedAt: now() } }));
     await event('error', `${operationLabel[op.kind] ?? op.kind} failed: the stored configuration is not valid (${String(err).slice(0, 300)})`);

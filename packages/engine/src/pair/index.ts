@@ -4,3 +4,4 @@ export * from './defaults.ts';
 export * from './status.ts';
 export * from './plans.ts';
 export * from './detection.ts';
+export * from './stored.ts';

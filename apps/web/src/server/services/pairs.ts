@@ -1,16 +1,6 @@
 // Reading and writing a pair's configuration, and what the wizard knows about servers.
 import type { TenantTx } from '@tandem/db';
-import {
-  AppError,
-  connectionSettingsSchema,
-  dnsSettingsSchema,
-  failoverSettingsSchema,
-  hooksSchema,
-  replicationSetSchema,
-  type DiscoveredApplication,
-  type PairSettings,
-  type ServerView,
-} from '@tandem/engine';
+import { AppError, settingsFromColumns, type DiscoveredApplication, type PairSettings, type ServerView, type StoredPairColumns } from '@tandem/engine';
 import { factsSchema } from '@tandem/protocol';
 
 interface ServerRow {
@@ -57,44 +47,13 @@ export function serverView(s: ServerRow): ServerView {
   };
 }
 
-interface PairRow {
-  name: string;
-  application: PairSettings['application'];
-  replicationSet: unknown;
-  failoverSettings: unknown;
-  connectionSettings: unknown;
-  dnsSettings: unknown;
-  hooks: unknown;
-}
-
-/** A stored pair's settings, parsed; a pair created before it was configured has none. */
-export function storedSettings(p: PairRow): PairSettings | null {
-  const failover = failoverSettingsSchema.safeParse(p.failoverSettings);
-  const connection = connectionSettingsSchema.safeParse(p.connectionSettings);
-  if (!failover.success || !connection.success) return null;
-  const set = p.replicationSet && Object.keys(p.replicationSet).length ? replicationSetSchema.safeParse(p.replicationSet) : null;
-  return {
-    name: p.name,
-    application: p.application,
-    replicationSet: set?.success ? set.data : null,
-    failover: failover.data,
-    connection: connection.data,
-    dns: dnsSettingsSchema.parse(p.dnsSettings ?? {}),
-    hooks: hooksSchema.parse(p.hooks ?? {}),
-  };
-}
-
-/** The columns a pair's settings are stored in. */
-export function settingsColumns(s: PairSettings) {
-  return {
-    name: s.name,
-    application: s.application,
-    replicationSet: (s.replicationSet ?? {}) as object,
-    failoverSettings: s.failover as object,
-    connectionSettings: s.connection as object,
-    dnsSettings: s.dns as object,
-    hooks: s.hooks as object,
-  };
+/** A stored pair's settings, parsed; null when it was never fully configured (or no longer fits). */
+export function storedSettings(p: StoredPairColumns): PairSettings | null {
+  try {
+    return settingsFromColumns(p);
+  } catch {
+    return null;
+  }
 }
 
 /** A DNS credential named in the settings must belong to this customer or the whole organization. */

@@ -12,13 +12,14 @@ import {
   pairStatusInfo,
   postgresInstances,
   replicationMethodFor,
+  settingsToColumns,
   targetCompatibility,
   type PairSettings,
 } from '@tandem/engine';
 import { actionResults } from '@tandem/protocol';
 import { agentBus } from '../../services/agents';
 import { audit } from '../../services/audit';
-import { checkCredential, pairEvent, serverView, settingsColumns, storedSettings } from '../../services/pairs';
+import { checkCredential, pairEvent, serverView, storedSettings } from '../../services/pairs';
 import { customerProcedure, orgProcedure } from '../../trpc';
 
 const serverWithAgent = { agent: { select: { id: true, status: true } } } as const;
@@ -94,7 +95,7 @@ export const createPair = customerProcedure({ staff: 'operator' })
         sourceServerId: source.id,
         targetServerId: target.id,
         replicationMethod: replicationMethodFor[input.settings.application],
-        ...settingsColumns(input.settings),
+        ...settingsToColumns(input.settings),
       },
     });
     await pairEvent(ctx.db, pair, { kind: 'configuration', message: `Created by ${ctx.actor.label}: ${source.hostname} → ${target.hostname}` });
@@ -123,7 +124,7 @@ export const updatePair = orgProcedure('operator')
     }
     await checkPair(ctx.db, pair.customerId, pair.sourceServerId, pair.targetServerId, input.settings);
     const before = storedSettings(pair);
-    await ctx.db.protectionPair.update({ where: { id: pair.id }, data: settingsColumns(input.settings) });
+    await ctx.db.protectionPair.update({ where: { id: pair.id }, data: settingsToColumns(input.settings) });
     const changed = before ? changedSections(before, input.settings) : ['all'];
     await pairEvent(ctx.db, pair, { kind: 'configuration', message: `Configuration changed by ${ctx.actor.label}${changed.length ? `: ${changed.join(', ')}` : ' (no differences)'}` });
     await audit(ctx.db, ctx.actor, {
