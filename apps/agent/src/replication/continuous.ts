@@ -826,7 +826,13 @@ export class ContinuousSource {
       mineTypes.set(n, t);
       const full = c.kind === 'full' || !theyHaveDir;
       if (full || theirs.get(n) !== t) {
-        if (!this.queue.has(rel(n))) this.put(rel(n), 'full', c.since, 0, lines);
+        // A child already queued as 'meta' (as the parent of a change below it) must become
+        // 'full' too. Otherwise the "everything below" walk stops there: the target may already
+        // hold that directory and deeper ones, created by ancestorsSafe (mode 0o700, mtime of the
+        // moment) for a deeper change that overtook them, so a 'meta' pass sees matching types,
+        // queues nothing below, and those directories never get their metadata (nor their
+        // missing entries).
+        if (this.queue.get(rel(n))?.kind !== 'full') this.put(rel(n), 'full', c.since, 0, lines);
         queued = true;
       }
     }
