@@ -6,7 +6,7 @@ const nodeAndInfra = ['node:*', 'fs', 'path', 'crypto', 'child_process', 'net', 
 
 export default tseslint.config(
   {
-    ignores: ['**/node_modules/**', '**/.next*/**', 'packages/db/generated/**', '.data/**', '**/*.mjs', '**/*.cjs', 'eslint.config.js', 'apps/web/next-env.d.ts'],
+    ignores: ['**/node_modules/**', '**/.next*/**', 'packages/db/generated/**', '.data/**', '.exp/**', '**/*.mjs', '**/*.cjs', 'eslint.config.js', 'apps/web/next-env.d.ts'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,

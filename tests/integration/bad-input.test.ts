@@ -76,6 +76,26 @@ const badCases: BadCase[] = [
     field: 'settings.failover.monitor.port',
     message: /must differ from the data port/,
   },
+  {
+    name: 'a data route that does not exist',
+    path: 'pair.create',
+    input: () => ({ customerId: t.customerX.id, sourceServerId: t.serverX.id, targetServerId: t.serverX.id, settings: settingsWith((s) => ({ ...s, connection: { ...s.connection, routeMode: 'tunnel' as never } })) }),
+    field: 'settings.connection.routeMode',
+    message: /Choose direct or relay/,
+  },
+  {
+    name: 'the relay for a database pair',
+    path: 'pair.create',
+    input: () => ({ customerId: t.customerX.id, sourceServerId: t.serverX.id, targetServerId: t.serverX.id, settings: settingsWith((s) => ({
+        ...s,
+        application: 'postgresql',
+        replicationSet: null,
+        connection: { ...s.connection, routeMode: 'relay', database: { sourceDataDir: '/var/lib/postgresql/16/main', sourcePort: 5432, targetDataDir: '/srv/pg', targetPort: 5433, sourceAddress: '10.0.0.5', allowSourceRestart: false } },
+      })),
+    }),
+    field: 'settings.connection.routeMode',
+    message: /relay carries file replication only/,
+  },
   { name: 'a pair id that is not an id', path: 'pair.enable', input: () => ({ pairId: 'nope' }), field: 'pairId', message: /Not a valid id/ },
   { name: 'monitoring switched with a string', path: 'pair.setMonitoring', input: () => ({ pairId: randomUUID(), enabled: 'yes' }), field: 'enabled', message: /expected boolean/ },
 

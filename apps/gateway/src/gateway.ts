@@ -1,5 +1,6 @@
 // The gateway: holds agents' outbound WebSockets, authenticates them, keeps their status, and
-// relays commands from Redis to them and their answers back.
+// relays commands from Redis to them and their answers back. On RELAY_PATH it also joins the
+// replication data channels of pairs whose agents cannot reach each other (relay.ts).
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { Redis } from 'ioredis';
@@ -13,11 +14,13 @@ import {
   gatewayMessages,
   MAX_FRAME_BYTES,
   parseFrame,
+  RELAY_PATH,
   SUPPORTED_PROTOCOL_VERSIONS,
   TRANSPORT_MAX_FRAME_BYTES,
   type GatewayMessageType,
 } from '@tandem/protocol';
 import type { GatewayEnv } from './env.ts';
+import { createRelayHub } from './relay.ts';
 import {
   enroll,
   EnrollmentError,
@@ -81,6 +84,15 @@ export interface Gateway {
   sessions: Map<string, Session>;
 }
 
+/** The path of a request target (null when it cannot be parsed). */
+function pathOf(url: string | undefined): string | null {
+  try {
+    return new URL(url ?? '/', 'http://gateway').pathname;
+  } catch {
+    return null;
+  }
+}
+
 const log = (msg: string, extra?: Record<string, unknown>) =>
   console.log(`[gateway] ${msg}${extra ? ' ' + JSON.stringify(extra) : ''}`);
 
@@ -121,6 +133,7 @@ export async function startGateway(env: GatewayEnv): Promise<Gateway> {
     const s = sessions.get(o.agentId);
     if (o.kind === 'disconnect') {
       s?.ws.close(o.code, o.reason);
+      relay.disconnectAgent(o.agentId, o.code, o.reason);
       return;
     }
     if (!s?.ready) {
@@ -137,13 +150,14 @@ export async function startGateway(env: GatewayEnv): Promise<Gateway> {
 
   const server = http.createServer((req, res) => void handleHttp(req, res));
   const wss = new WebSocketServer({ noServer: true, maxPayload: TRANSPORT_MAX_FRAME_BYTES });
+  const relay = createRelayHub({ waitMs: env.RELAY_WAIT_MS, idleMs: env.RELAY_IDLE_MS, maxPerPair: env.RELAY_MAX_PER_PAIR, pingMs: env.RELAY_PING_MS, log });
 
   async function handleHttp(req: http.IncomingMessage, res: http.ServerResponse) {
     const json = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    if (req.method === 'GET' && req.url === '/health') return json(200, { ok: true, gatewayId: env.GATEWAY_ID, agents: sessions.size });
+    if (req.method === 'GET' && req.url === '/health') return json(200, { ok: true, gatewayId: env.GATEWAY_ID, agents: sessions.size, relay: relay.stats() });
     if (req.method === 'POST' && req.url === '/enroll') {
       let body = '';
       for await (const chunk of req) {
@@ -172,6 +186,10 @@ export async function startGateway(env: GatewayEnv): Promise<Gateway> {
   }
 
   server.on('upgrade', (req, socket, head) => {
+    if (pathOf(req.url) === RELAY_PATH) {
+      relay.handleUpgrade(req, socket, head);
+      return;
+    }
     if (!req.url?.startsWith('/agent')) {
       socket.destroy();
       return;
@@ -412,7 +430,7 @@ export async function startGateway(env: GatewayEnv): Promise<Gateway> {
     async close() {
       clearInterval(flusher);
       for (const s of sessions.values()) s.ws.close(closeCodes.shuttingDown, 'Gateway shutting down');
-      await new Promise((r) => setTimeout(r, 100));
+      await relay.close();
       wss.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       sub.disconnect();

@@ -130,6 +130,26 @@ export async function storeReplicationSample(agent: AgentIdentity, s: AgentPaylo
   });
 }
 
+export type RelayAccess = 'ok' | 'not_your_pair' | 'not_enabled' | 'not_relay';
+
+/**
+ * Whether this agent may open a relay for `pairId` as `role`: the pair is looked up inside the
+ * agent's own tenant (another tenant's pair is simply not found), the agent's server must be
+ * that side of it, the pair must be set to the relay route, and its protection enabled (or an
+ * operation on it under way: enabling starts replication before the pair is marked mirroring).
+ */
+export async function relayAccess(agent: AgentIdentity, pairId: string, role: 'source' | 'target'): Promise<RelayAccess> {
+  return withTenant(scopeOf(agent), async (db) => {
+    const pair = await db.protectionPair.findUnique({ where: { id: pairId }, select: { sourceServerId: true, targetServerId: true, status: true, connectionSettings: true } });
+    if (!pair) return 'not_your_pair';
+    if ((role === 'source' ? pair.sourceServerId : pair.targetServerId) !== agent.serverId) return 'not_your_pair';
+    const settings = pair.connectionSettings as Record<string, unknown> | null;
+    if (settings?.routeMode !== 'relay') return 'not_relay';
+    if ((pair.status === 'unprotected' || pair.status === 'validated') && !(await operationInFlight(db, pairId))) return 'not_enabled';
+    return 'ok';
+  });
+}
+
 /**
  * Stores a pair's target view (monitor.report). Only the TARGET server's own agent may report for
  * a pair (looked up inside the agent's tenant, so another tenant's pair id is simply not found).

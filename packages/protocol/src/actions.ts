@@ -51,8 +51,11 @@ export const DEFAULT_REPLICATION_PORT = 6320;
  * - `source.roots`: absolute directories on the source. The target keeps each root under
  *   `targetRoot` at the root's own path: `/srv/data` → `<targetRoot>/srv/data`; a Windows root
  *   `C:\data` → `<targetRoot>/C/data`; a UNC root `\\host\share\x` → `<targetRoot>/UNC/host/share/x`.
- * - `listen` (role target): where the target accepts the source (default all interfaces, 6320);
- *   `connect` (role source): the target's route address.
+ * - `route`: `direct` (default): the target listens and the source connects to it. `relay`: both
+ *   agents dial the gateway's relay (RELAY_PATH, relay.ts) instead, for sites that cannot reach
+ *   each other; the TLS-PSK session still runs agent to agent inside it.
+ * - `listen` (role target, route direct): where the target accepts the source (default all
+ *   interfaces, 6320); `connect` (role source, route direct): the target's route address.
  * - `mode`: how the initial mirror compares (later resumes always use `differences` + block deltas).
  * - `bandwidthLimitBps`: wire bytes per second for the whole pair (shared out between its roots).
  * The agent persists the arguments (mode 0600, they hold the key) and resumes the pair after a restart.
@@ -65,6 +68,7 @@ export const replicationStartArgsSchema = z
     key: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'the key is 32 bytes in base64'),
     source: replicationSetSchema,
     targetRoot: absolutePath(),
+    route: z.enum(['direct', 'relay']).default('direct'),
     listen: z.strictObject({ host: hostSchema.optional(), port: listenPortSchema.default(DEFAULT_REPLICATION_PORT) }).optional(),
     connect: z.strictObject({ host: hostSchema, port: portSchema.default(DEFAULT_REPLICATION_PORT) }).optional(),
     mode: z.enum(['full', 'checksum', 'differences']).default('checksum'),
@@ -72,7 +76,7 @@ export const replicationStartArgsSchema = z
     compression: z.enum(['off', 'fast', 'best']).default('off'),
     bandwidthLimitBps: z.number().int().positive().optional(),
   })
-  .refine((a) => a.role !== 'source' || a.connect, { message: 'a source needs "connect" (the target\'s address)', path: ['connect'] });
+  .refine((a) => a.role !== 'source' || a.route === 'relay' || a.connect, { message: 'a source needs "connect" (the target\'s address) unless the route is "relay"', path: ['connect'] });
 export type ReplicationStartArgs = z.infer<typeof replicationStartArgsSchema>;
 
 export const replicationStatusSchema = z.strictObject({

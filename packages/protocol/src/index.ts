@@ -4,3 +4,4 @@ export * from './envelope.ts';
 export * from './facts.ts';
 export * from './messages.ts';
 export * from './postgresql.ts';
+export * from './relay.ts';

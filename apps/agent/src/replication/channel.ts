@@ -18,7 +18,8 @@
 // - Back-pressure: send() resolves only once socket.write() accepted the frame or 'drain' fired;
 //   the receiver pauses the socket while its queue of undelivered frames is long.
 // - Bandwidth limit: a token bucket on wire bytes sent, in bytes per second.
-// A relay through the gateway (agents that cannot reach each other) is not built yet.
+// Agents that cannot reach each other run the same TLS session through the gateway's relay
+// (relay.ts); a Channel only needs a TLSSocket, whatever carries it.
 import { once } from 'node:events';
 import tls from 'node:tls';
 import { promisify } from 'node:util';
@@ -311,7 +312,8 @@ export class Channel {
   }
 }
 
-function tlsBase() {
+/** TLS settings of both ends of a data channel (also used over the relay, relay.ts). */
+export function tlsBase() {
   return { ciphers: PSK_CIPHER, minVersion: 'TLSv1.2' as const, maxVersion: 'TLSv1.2' as const };
 }
 

@@ -6,9 +6,12 @@
 // - TARGET role: the pair's roots are served on a data-channel listener (`listen`, default port
 //   6320). Listeners are shared: several pairs (and the several roots of one pair) can use the same
 //   host:port; each TLS-PSK identity routes to its own ContinuousTarget. Source root R lands at
-//   `targetRoot + R` (see targetPathFor).
+//   `targetRoot + R` (see targetPathFor). With route `relay` nothing listens: each root keeps a
+//   socket waiting at the gateway's relay instead (relay.ts RelayServer).
 // - SOURCE role: one ContinuousSource per root (initial mirror, then continuous replication with
 //   journal and resume; continuous.ts). The bandwidth limit is split evenly between the roots.
+//   With route `relay` each connection goes through the gateway's relay (relay.ts
+//   connectViaRelay); a dropped relay is a dropped connection, retried like a direct one.
 // - One channel identity per root: `<pairId>:<12 hex of sha256(root)>`, authenticated with the pair's
 //   key. Both sides derive it from the same root path, so the order of the roots does not matter and
 //   a root the target does not know is refused at the handshake.
@@ -37,6 +40,7 @@ import {
   type ReplicationVerifyResult,
 } from '@tandem/protocol';
 import { connect, listen, ChannelServer, type Channel } from './channel.ts';
+import { connectViaRelay, RelayServer, type RelayEndpoint } from './relay.ts';
 import { ContinuousSource, ContinuousTarget } from './continuous.ts';
 import { validateSet, type ReplicationRule } from './set.ts';
 import { writeSecretFile } from '../config.ts';
@@ -186,6 +190,8 @@ export interface ReplicationManagerOptions {
   dir: string;
   log: Log;
   statsIntervalMs?: number;
+  /** The gateway's relay and this agent's credential, for pairs with route `relay`. */
+  relay?: () => RelayEndpoint;
 }
 
 export class ReplicationManager {
@@ -467,11 +473,18 @@ export class ReplicationManager {
     return l;
   }
 
+  private relayEndpoint(): () => RelayEndpoint {
+    const relay = this.opts.relay;
+    if (!relay) throw new Error('this agent has no gateway relay configured; the pair needs route "direct"');
+    return relay;
+  }
+
   private async startTarget(args: ReplicationStartArgs, dir: string): Promise<PairSession> {
     const key = Buffer.from(args.key, 'base64');
     // Map every root first: a root that cannot be mapped fails the start before anything listens.
     const roots = args.source.roots.map((root) => ({ root, identity: identityFor(args.pairId, root), dest: targetPathFor(args.targetRoot, root) }));
-    const listener = await this.listener(args.listen?.host, args.listen?.port ?? DEFAULT_REPLICATION_PORT);
+    const relay = args.route === 'relay' ? this.relayEndpoint() : null;
+    const listener = relay ? null : await this.listener(args.listen?.host, args.listen?.port ?? DEFAULT_REPLICATION_PORT);
     const targets: ContinuousTarget[] = [];
     const targetErrors: string[] = [];
     const session: PairSession = {
@@ -480,7 +493,7 @@ export class ReplicationManager {
       startedAt: Date.now(),
       sources: [],
       targets,
-      port: listener.server.port,
+      port: listener ? listener.server.port : null,
       targetErrors,
       lastBytes: 0,
       lastAt: performance.now(),
@@ -491,15 +504,27 @@ export class ReplicationManager {
     };
     try {
       for (const { root, identity, dest } of roots) {
-        const server = listener.add(identity, key);
+        const noteError = (err: Error) => {
+          targetErrors.push(`${root}: ${err.message}`);
+          if (targetErrors.length > 50) targetErrors.shift();
+        };
+        const server = listener
+          ? listener.add(identity, key)
+          : new RelayServer({
+              endpoint: relay!,
+              pairId: args.pairId,
+              identity,
+              key,
+              onError: (err) => {
+                noteError(err);
+                this.opts.log('replication relay problem', { pairId: args.pairId, root, error: err.message.slice(0, 300) });
+              },
+            }).start();
         const target = new ContinuousTarget({
           root: dest,
           server,
           stateDir: path.join(dir, 'target', identity.slice(-12)),
-          onError: (err) => {
-            targetErrors.push(`${root}: ${err.message}`);
-            if (targetErrors.length > 50) targetErrors.shift();
-          },
+          onError: noteError,
         });
         try {
           await target.start();
@@ -519,7 +544,9 @@ export class ReplicationManager {
   private async startSource(args: ReplicationStartArgs, dir: string): Promise<PairSession> {
     precheck(args);
     const key = Buffer.from(args.key, 'base64');
-    const to = args.connect!;
+    const relay = args.route === 'relay' ? this.relayEndpoint() : null;
+    const to = args.connect;
+    if (!relay && !to) throw new Error('a source with route "direct" needs "connect"');
     const sources: SourceRoot[] = [];
     const session: PairSession = {
       args,
@@ -548,15 +575,25 @@ export class ReplicationManager {
           mode: args.mode,
           orphans: args.orphans,
           connect: () =>
-            connect({
-              host: to.host,
-              port: to.port,
-              pairId: identity,
-              key,
-              compression: args.compression,
-              bandwidthLimit: limit,
-              timeoutMs: 10_000,
-            }),
+            relay
+              ? connectViaRelay({
+                  endpoint: relay(),
+                  pairId: args.pairId,
+                  identity,
+                  key,
+                  compression: args.compression,
+                  bandwidthLimit: limit,
+                  timeoutMs: 10_000,
+                })
+              : connect({
+                  host: to!.host,
+                  port: to!.port,
+                  pairId: identity,
+                  key,
+                  compression: args.compression,
+                  bandwidthLimit: limit,
+                  timeoutMs: 10_000,
+                }),
         });
         await source.start();
         sources.push({ root, source, caughtUp: false });

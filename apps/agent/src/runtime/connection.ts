@@ -13,6 +13,7 @@ import {
   gatewayMessages,
   parseFrame,
   PROTOCOL_VERSION,
+  RELAY_CAPABILITY,
   TRANSPORT_MAX_FRAME_BYTES,
   type AgentMessageType,
   type GatewayPayload,
@@ -22,9 +23,10 @@ import { writeSecretFile, writeStatus, type AgentConfig, type AgentStatus } from
 import { collectFacts } from '../facts/index.ts';
 import { MonitorManager } from '../monitor/manager.ts';
 import { ReplicationManager } from '../replication/manager.ts';
+import { relayUrlOf } from '../replication/relay.ts';
 import { AGENT_VERSION } from '../version.ts';
 
-export const capabilities = ['facts', ...actionNames];
+export const capabilities = ['facts', ...actionNames, RELAY_CAPABILITY];
 
 /** How often facts are refreshed without being asked. */
 const FACTS_INTERVAL_MS = 15 * 60_000;
@@ -67,7 +69,12 @@ export class AgentRuntime {
     private config: AgentConfig,
     private readonly configPath: string,
   ) {
-    this.replication = new ReplicationManager({ dir: path.join(path.dirname(configPath), 'replication'), log });
+    this.replication = new ReplicationManager({
+      dir: path.join(path.dirname(configPath), 'replication'),
+      log,
+      // Read at every relay connection: a rotated credential is used from then on.
+      relay: () => ({ url: relayUrlOf(this.config.url), credential: this.config.credential }),
+    });
     this.monitor = new MonitorManager({ dir: path.join(path.dirname(configPath), 'monitor'), log });
     this.status = {
       state: 'starting',

@@ -5,7 +5,7 @@ import type { TenantTx } from '@tandem/db';
 import { createHmac } from 'node:crypto';
 import { openSecret } from '@tandem/security';
 import { pairKeyContext, type PairSettings, type Side, type StepKind } from '@tandem/engine';
-import { actionResults, postgresqlCommandTimeoutMs, type ActionName } from '@tandem/protocol';
+import { actionResults, postgresqlCommandTimeoutMs, RELAY_CAPABILITY, type ActionName } from '@tandem/protocol';
 
 export interface LoadedPair {
   id: string;
@@ -90,8 +90,14 @@ function replicationArgs(ctx: StepContext, side: Side) {
     orphans: connection.orphans,
     compression: connection.compression,
     ...(connection.bandwidthLimitKbps ? { bandwidthLimitBps: Math.floor((connection.bandwidthLimitKbps * 1000) / 8) } : {}),
-    // The target listens on the route address; the source connects to it.
-    ...(side === 'target' ? { listen: { host: connection.route, port: connection.port } } : { connect: { host: connection.route, port: connection.port } }),
+    route: connection.routeMode,
+    // Direct: the target listens on the route address and the source connects to it. Relay: both
+    // dial the gateway they already use, so neither needs an address of the other.
+    ...(connection.routeMode === 'relay'
+      ? {}
+      : side === 'target'
+        ? { listen: { host: connection.route, port: connection.port } }
+        : { connect: { host: connection.route, port: connection.port } }),
   };
 }
 
@@ -115,6 +121,9 @@ export const stepExecutors: Record<StepKind, (ctx: StepContext, params: Params) 
     for (const side of params.sides ?? ['source', 'target']) {
       const agent = onlineAgent(ctx, side);
       if (!agent.capabilities.includes('replication.start')) throw new StepError(`The agent on ${sideOf(ctx, side).hostname} is too old to replicate; update it`);
+      if (ctx.settings.connection.routeMode === 'relay' && !agent.capabilities.includes(RELAY_CAPABILITY)) {
+        throw new StepError(`The agent on ${sideOf(ctx, side).hostname} is too old to replicate through the gateway relay; update it or choose a direct route`);
+      }
       out[side] = { agentId: agent.id };
     }
     return Promise.resolve(out);

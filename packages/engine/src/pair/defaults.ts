@@ -219,6 +219,7 @@ export function defaultPairSettings(application: Application, source: ServerView
     },
     connection: {
       route: targetAddresses[0] ?? target.hostname,
+      routeMode: 'direct',
       port: DEFAULT_DATA_PORT,
       mirror: 'checksum',
       compression: 'off',

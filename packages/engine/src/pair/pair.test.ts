@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { applicationChoices, defaultPairSettings, outermostRoots, targetCompatibility, usableAddresses, type ServerView } from './defaults.ts';
 import { evaluateDetection, type DetectionInput } from './detection.ts';
 import { planDisable, planEnable } from './plans.ts';
-import { pairSettingsSchema, type PairSettings } from './settings.ts';
+import { pairSettingsSchema, settingsHelp, type PairSettings } from './settings.ts';
+import { settingsFromColumns, settingsToColumns } from './stored.ts';
 
 const linux = (over: Partial<ServerView> = {}): ServerView => ({
   id: 'src',
@@ -80,6 +81,63 @@ describe('settings validation', () => {
     ]);
     // Failover off: DNS details are not required.
     expect(messages({ ...b, failover: { ...b.failover, enabled: false }, dns: { ...b.dns, zone: '', servers: [], addressMap: [] } })).toBeUndefined();
+  });
+});
+
+describe('route mode (direct or relay through the gateway)', () => {
+  const file = (): PairSettings => ({ ...defaultPairSettings('file_server', linux(), linux({ id: 't', addresses: ['10.0.0.6'] })), failover: { ...defaultPairSettings('file_server', linux(), linux()).failover, enabled: false } });
+  const messages = (s: unknown) => pairSettingsSchema.safeParse(s).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+
+  it('defaults to direct, in the wizard and for settings stored before the mode existed', () => {
+    expect(file().connection.routeMode).toBe('direct');
+    const columns = settingsToColumns(file());
+    const { routeMode: _dropped, ...older } = columns.connectionSettings as PairSettings['connection'];
+    const read = settingsFromColumns({ ...columns, connectionSettings: older });
+    expect(read.connection.routeMode).toBe('direct');
+    expect(pairSettingsSchema.parse({ ...file(), connection: older }).connection.routeMode).toBe('direct');
+  });
+
+  it('a file pair may use the relay; the choice is stored and read back', () => {
+    const relay = { ...file(), connection: { ...file().connection, routeMode: 'relay' as const } };
+    expect(messages(relay)).toBeUndefined();
+    expect(settingsFromColumns(settingsToColumns(relay)).connection.routeMode).toBe('relay');
+  });
+
+  it('refuses anything but direct or relay, with a message on the field', () => {
+    expect(messages({ ...file(), connection: { ...file().connection, routeMode: 'tunnel' } })).toEqual(['connection.routeMode: Choose direct or relay']);
+    expect(messages({ ...file(), connection: { ...file().connection, routeMode: null } })).toEqual(['connection.routeMode: Choose direct or relay']);
+  });
+
+  it('the relay carries file replication only', () => {
+    const pg = defaultPairSettings(
+      'postgresql',
+      linux({ applications: [{ kind: 'postgresql', version: '16.2', dataDirectory: '/var/lib/postgresql/16/main', port: 5432 }] }),
+      linux({ id: 't', addresses: ['10.0.0.6'], applications: [{ kind: 'postgresql', version: '16.1', dataDirectory: '/srv/pg', port: 5433 }] }),
+    );
+    const direct = { ...pg, failover: { ...pg.failover, enabled: false } };
+    expect(messages(direct)).toBeUndefined();
+    expect(messages({ ...direct, connection: { ...direct.connection, routeMode: 'relay' } })).toEqual([
+      'connection.routeMode: The relay carries file replication only: database replication needs a direct route to the source',
+    ]);
+  });
+
+  it('through the relay the data port is not opened, so it may equal the monitor port', () => {
+    const same = (routeMode: 'direct' | 'relay') => ({ ...file(), connection: { ...file().connection, routeMode, port: 6321 } });
+    expect(messages(same('direct'))).toEqual(['failover.monitor.port: The monitor port must differ from the data port']);
+    expect(messages(same('relay'))).toBeUndefined();
+  });
+
+  it('explains the choice next to the field', () => {
+    expect(settingsHelp.routeMode).toMatch(/Direct \(default\)/);
+    expect(settingsHelp.routeMode).toMatch(/gateway never holds/);
+    expect(settingsHelp.dataPort).toMatch(/Not used with the relay/);
+  });
+
+  it('the enable plan says the data channel goes through the relay', () => {
+    const steps = planEnable({ method: 'file', sourceHostname: 'a', targetHostname: 'b', route: '10.0.0.6', port: 6320, routeMode: 'relay', monitoring: false });
+    const starts = steps.filter((st) => st.kind === 'replication.start');
+    expect(starts.map((st) => st.description)).toEqual(['Open the data channel on b (through the gateway relay)', 'Connect from a through the gateway relay and start the initial mirror']);
+    expect(planEnable({ method: 'file', sourceHostname: 'a', targetHostname: 'b', route: '10.0.0.6', port: 6320, monitoring: false }).find((st) => st.kind === 'replication.start')?.description).toMatch(/10\.0\.0\.6:6320/);
   });
 });
 

@@ -25,6 +25,8 @@ export interface PlanInput {
   targetHostname: string;
   route: string;
   port: number;
+  /** relay: the data channel goes through the gateway instead of route:port (default direct). */
+  routeMode?: 'direct' | 'relay';
   /** Start the failure monitor too (the default); off enables replication alone. */
   monitoring: boolean;
 }
@@ -41,8 +43,10 @@ export function planEnable(p: PlanInput): PlannedStep[] {
       : [
           check,
           { kind: 'replication.check-set', description: `Check the replication set on ${p.sourceHostname}: every directory exists`, params: {} },
-          { kind: 'replication.start', description: `Open the data channel on ${p.targetHostname} (${p.route}:${p.port})`, params: { side: 'target' } },
-          { kind: 'replication.start', description: `Connect from ${p.sourceHostname} and start the initial mirror`, params: { side: 'source' } },
+          p.routeMode === 'relay'
+            ? { kind: 'replication.start', description: `Open the data channel on ${p.targetHostname} (through the gateway relay)`, params: { side: 'target' } }
+            : { kind: 'replication.start', description: `Open the data channel on ${p.targetHostname} (${p.route}:${p.port})`, params: { side: 'target' } },
+          { kind: 'replication.start', description: `Connect from ${p.sourceHostname}${p.routeMode === 'relay' ? ' through the gateway relay' : ''} and start the initial mirror`, params: { side: 'source' } },
         ];
   if (p.monitoring) {
     steps.push(

@@ -115,9 +115,18 @@ export const databaseLinkSchema = z.object({
 });
 export type DatabaseLink = z.infer<typeof databaseLinkSchema>;
 
+/**
+ * How the data channel travels: direct (the source connects to the target's route address and
+ * data port) or relay (both agents dial the gateway, which splices the two connections; for
+ * sites that cannot reach each other). The channel is TLS-PSK agent to agent either way.
+ */
+export const routeModes = ['direct', 'relay'] as const;
+export type RouteMode = (typeof routeModes)[number];
+
 export const connectionSettingsSchema = z.object({
   /** The target address the source sends replication to. */
   route: host,
+  routeMode: z.enum(routeModes, { error: 'Choose direct or relay' }).default('direct'),
   port: port('The data port').default(DEFAULT_DATA_PORT),
   mirror: z.enum(['checksum', 'full', 'differences']).default('checksum'),
   compression: z.enum(['off', 'fast', 'best']).default('off'),
@@ -198,7 +207,8 @@ export const pairSettingsSchema = z
     if (new Set(s.failover.monitor.addresses).size !== s.failover.monitor.addresses.length) {
       ctx.addIssue({ code: 'custom', path: ['failover', 'monitor', 'addresses'], message: 'Each monitored address may appear only once' });
     }
-    if (s.connection.port === s.failover.monitor.port && s.failover.monitor.method === 'agent') {
+    // The data port is only opened on a direct route.
+    if (s.connection.routeMode === 'direct' && s.connection.port === s.failover.monitor.port && s.failover.monitor.method === 'agent') {
       ctx.addIssue({ code: 'custom', path: ['failover', 'monitor', 'port'], message: 'The monitor port must differ from the data port' });
     }
     if (replicationMethodFor[s.application] === 'postgresql_streaming') {
@@ -212,6 +222,9 @@ export const pairSettingsSchema = z
         if (!isIp(db.sourceAddress)) ctx.addIssue({ code: 'custom', path: ['connection', 'database', 'sourceAddress'], message: 'Use the source’s IP address (PostgreSQL’s access rules need one)' });
       }
       if (!isIp(s.connection.route)) ctx.addIssue({ code: 'custom', path: ['connection', 'route'], message: 'Use the target’s IP address: the source allows replication from it' });
+    }
+    if (s.connection.routeMode === 'relay' && replicationMethodFor[s.application] !== 'file') {
+      ctx.addIssue({ code: 'custom', path: ['connection', 'routeMode'], message: 'The relay carries file replication only: database replication needs a direct route to the source' });
     }
     if (replicationMethodFor[s.application] === 'file' && !s.replicationSet) {
       ctx.addIssue({ code: 'custom', path: ['replicationSet', 'roots'], message: 'Choose at least one directory to protect' });
@@ -237,7 +250,9 @@ export const settingsHelp = {
   observers: 'Both (recommended): the control plane must also have lost the source’s agent, so a broken link between the two sites alone never triggers. Target only: for sites the control plane cannot see; a network split can then look like a failure.',
   manualIntervention: 'On: a detected failure waits for a person to approve the failover. Off: the pair is marked for automatic failover.',
   route: 'The target address the source sends replication to. Pick the address on the network you want replication traffic on.',
-  dataPort: 'TCP port the target agent listens on for the source (default 6320).',
+  routeMode:
+    'Direct (default): the source connects to the target’s route address and data port; the fastest path, but the target must be reachable from the source. Relay: both agents connect out to the Tandem gateway, which joins the two connections, for sites that cannot reach each other (NAT, firewalls). Data stays encrypted end to end with the pair’s key, which the gateway never holds; it costs gateway bandwidth and some speed. File replication only.',
+  dataPort: 'TCP port the target agent listens on for the source (default 6320). Not used with the relay.',
   mirror: 'Checksum compares block hashes and sends only blocks that differ (best when the target already holds an old copy). Full sends everything. Differences skips files whose size and modification time match.',
   compression: 'Fast or best trade CPU for bandwidth; leave off on a LAN.',
   bandwidthLimit: 'Caps replication on the wire, in kbit/s. Empty: no limit.',

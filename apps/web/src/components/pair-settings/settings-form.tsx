@@ -70,6 +70,8 @@ export function PairSettingsForm({
   const setDns = (patch: Partial<Dns>) => onChange({ ...s, dns: { ...s.dns, ...patch } });
 
   const method = replicationMethodFor[s.application];
+  /** File pairs through the gateway relay: the target's address and data port are not used. */
+  const relayed = method === 'file' && s.connection.routeMode === 'relay';
   const showReplicationSet = !(s.replicationSet === null && method !== 'file');
   const showDns = s.failover.type === 'dns';
   const m = s.failover.monitor;
@@ -260,12 +262,39 @@ export function PairSettingsForm({
       </Section>
 
       <Section title="Connection" description={`How replication travels from ${sourceHostname} to ${targetHostname}.`}>
-        <RouteField
-          value={s.connection.route}
-          known={targetAddresses}
-          onChange={(route) => setConnection({ route })}
-          error={err('connection.route')}
-        />
+        {method === 'file' && (
+          <RadioField
+            name={`${P}-route-mode`}
+            legend="Data route"
+            help={settingsHelp.routeMode}
+            value={s.connection.routeMode}
+            options={[
+              { value: 'direct', label: 'Direct', hint: `${sourceHostname} connects to ${targetHostname}` },
+              { value: 'relay', label: 'Relay through Tandem', hint: 'for sites that cannot reach each other' },
+            ]}
+            onChange={(routeMode) => setConnection({ routeMode })}
+            error={err('connection.routeMode')}
+          />
+        )}
+        {relayed ? (
+          <div>
+            <p data-testid="relay-note" className="text-sm text-slate-600 dark:text-slate-300">
+              Both agents connect out to the Tandem gateway, which joins their connections; no address or port of {targetHostname}{' '}
+              needs to be reachable from {sourceHostname}. The data stays encrypted with the pair’s own key all the way.
+            </p>
+            {/* The route address is kept for the direct route; a bad one is still reported here. */}
+            <FieldError
+              message={err('connection.route') && `Route address (switch to Direct to change it): ${err('connection.route')}`}
+            />
+          </div>
+        ) : (
+          <RouteField
+            value={s.connection.route}
+            known={targetAddresses}
+            onChange={(route) => setConnection({ route })}
+            error={err('connection.route')}
+          />
+        )}
         {method === 'postgresql_streaming' && (
           <DatabaseFields
             value={s.connection.database}
@@ -278,14 +307,16 @@ export function PairSettingsForm({
         {method === 'file' && (
           <>
             <Row>
-              <NumberField
-                id={`${P}-data-port`}
-                label="Data port (TCP)"
-                help={settingsHelp.dataPort}
-                value={s.connection.port}
-                onChange={(port) => setConnection({ port })}
-                error={err('connection.port')}
-              />
+              {!relayed && (
+                <NumberField
+                  id={`${P}-data-port`}
+                  label="Data port (TCP)"
+                  help={settingsHelp.dataPort}
+                  value={s.connection.port}
+                  onChange={(port) => setConnection({ port })}
+                  error={err('connection.port')}
+                />
+              )}
               <Field
                 id={`${P}-bandwidth`}
                 label="Bandwidth limit (kbit/s)"

@@ -45,6 +45,7 @@ export const fieldNames: Record<string, string> = {
   'failover.monitor.intervalSeconds': 'Monitor interval',
   'failover.monitor.missed': 'Missed probes',
   'connection.route': 'Replication route',
+  'connection.routeMode': 'Data route',
   'connection.port': 'Data port',
   'connection.bandwidthLimitKbps': 'Bandwidth limit',
   'connection.targetRoot': 'Target directory',

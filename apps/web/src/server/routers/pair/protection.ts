@@ -78,6 +78,7 @@ export const enablePair = orgProcedure('operator')
       targetHostname: pair.target.hostname,
       route: settings.connection.route,
       port: settings.connection.port,
+      routeMode: settings.connection.routeMode,
       monitoring: input.monitoring,
     });
     const op = await createOperation(ctx.db, pair, 'enable', ctx.actor.userId, steps);

@@ -505,7 +505,7 @@ function Review({
     ],
     [
       'Connection',
-      `${c.route}:${c.port}, ${c.mirror} mirror, compression ${c.compression}, ${c.bandwidthLimitKbps ? `limit ${c.bandwidthLimitKbps} kbit/s` : 'no bandwidth limit'}, orphans: ${c.orphans}`,
+      `${c.routeMode === 'relay' ? 'through the Tandem gateway relay' : `${c.route}:${c.port}`}, ${c.mirror} mirror, compression ${c.compression}, ${c.bandwidthLimitKbps ? `limit ${c.bandwidthLimitKbps} kbit/s` : 'no bandwidth limit'}, orphans: ${c.orphans}`,
     ],
     ['Target directory', c.targetRoot],
   ];
