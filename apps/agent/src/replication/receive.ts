@@ -15,8 +15,8 @@
 // - A replaced big file (>= 8 MiB) is held open across the rename and closed after the
 //   acknowledgement: freeing its pages and extents (~0.3 s/GiB) is then not on the path of the next
 //   change to that file; dispose() waits for it.
-// - Small files (FILE_WHOLE): the create and the rename run on the thread pool (they can take
-//   hundreds of microseconds), the writes and metadata calls synchronously.
+// - Small files (FILE_WHOLE) are written whole by a dedicated writer thread (writer.ts), so the
+//   event loop keeps decrypting and parsing frames while inodes are created.
 // - Several files are applied at once (their frames may interleave; each carries its fid), so
 //   small files do not wait for each other's fs round trips. Operations on related paths (the same
 //   path, or one below the other) run in arrival order: `run()` lets the caller order its own
@@ -33,6 +33,7 @@ import { type z } from 'zod';
 import { BLOCK_SIZE, blockCount, HASH_BYTES, hashBlock, isZero, type Signature } from './blocks.ts';
 import { dataSchema, fidSchema, fileBeginSchema, fileEndSchema, fileWholeSchema, MSG } from './protocol.ts';
 import { type SignatureCache } from './signatures.ts';
+import { writerAvailable, writeWholeFile, WriterError } from './writer.ts';
 
 /** Files applied at once; more wait (which back-pressures the channel). */
 const MAX_ACTIVE = 16;
@@ -319,38 +320,50 @@ export class FileReceiver {
   }
 
   /**
-   * A small file in one go. Creating it (inode allocation, the directory's lock) and renaming it
-   * over its destination run on the thread pool: they can take hundreds of microseconds (e.g. ext4
-   * without a journal scans past recently deleted inodes), and other files' frames keep being
-   * received meanwhile. The rest is synchronous: a few microseconds each in the page cache, less
-   * than a thread-pool round trip, and the file is at most a frame.
+   * A small file in one go, on the writer thread (writer.ts) when there is one, else inline:
+   * creating it (inode allocation, the directory's lock) and renaming it over its destination on
+   * the thread pool (they can take hundreds of microseconds, and other files' frames keep being
+   * received meanwhile), the rest synchronously (a few microseconds each in the page cache).
    */
   private async writeWhole(f: Incoming, w: Whole, body: Buffer): Promise<void> {
     await this.opts.ensureParents(f.path);
     f.tmp = this.opts.tempPath(f.path);
     this.opts.onTemp?.(f.tmp);
-    const fd = await openFd(f.tmp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o600);
-    try {
-      let end = 0;
-      for (const [a, b] of nonZeroRuns(body, 0)) {
-        for (let done = a; done < b; ) done += writeSync(fd, body, done, b - done, done);
-        end = b;
-      }
-      if (end < w.size) ftruncateSync(fd, w.size); // trailing zero blocks: a hole
-      fchownSync(fd, w.uid, w.gid);
-      fchmodSync(fd, w.mode);
-      futimesSync(fd, w.mtimeMs / 1000, w.mtimeMs / 1000);
-    } finally {
-      closeSync(fd);
-    }
     const dest = this.abs(f.path);
-    try {
-      await rename(f.tmp, dest);
-    } catch (err) {
-      if (code(err) !== 'EISDIR' && code(err) !== 'ENOTEMPTY' && code(err) !== 'EEXIST') throw err;
-      await rm(dest, { recursive: true, force: true }); // a directory where the source has a file
-      this.opts.onDirReplaced?.(f.path);
-      await rename(f.tmp, dest);
+    let renamed = false;
+    if (writerAvailable()) {
+      try {
+        await writeWholeFile({ tmp: f.tmp, dest, body, size: w.size, uid: w.uid, gid: w.gid, mode: w.mode, mtimeMs: w.mtimeMs });
+        renamed = true;
+      } catch (err) {
+        // Only a refused rename is finished here (a directory at the destination); anything else fails the file.
+        if (!(err instanceof WriterError && err.atRename)) throw err;
+      }
+    } else {
+      const fd = await openFd(f.tmp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o600);
+      try {
+        let end = 0;
+        for (const [a, b] of nonZeroRuns(body, 0)) {
+          for (let done = a; done < b; ) done += writeSync(fd, body, done, b - done, done);
+          end = b;
+        }
+        if (end < w.size) ftruncateSync(fd, w.size); // trailing zero blocks: a hole
+        fchownSync(fd, w.uid, w.gid);
+        fchmodSync(fd, w.mode);
+        futimesSync(fd, w.mtimeMs / 1000, w.mtimeMs / 1000);
+      } finally {
+        closeSync(fd);
+      }
+    }
+    if (!renamed) {
+      try {
+        await rename(f.tmp, dest);
+      } catch (err) {
+        if (code(err) !== 'EISDIR' && code(err) !== 'ENOTEMPTY' && code(err) !== 'EEXIST') throw err;
+        await rm(dest, { recursive: true, force: true }); // a directory where the source has a file
+        this.opts.onDirReplaced?.(f.path);
+        await rename(f.tmp, dest);
+      }
     }
     this.opts.onTempDone?.(f.tmp);
     f.tmp = undefined;
