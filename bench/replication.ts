@@ -1,6 +1,7 @@
 // Replication benchmark (`npm run bench -- replication`): Tandem's replication engine against a real
 // rsync in the same run, both over loopback (Tandem: TLS-PSK data channel from a source in this
-// process to a target agent process; rsync: client → `rsync --daemon` on 127.0.0.1).
+// process to a target agent process; rsync: over ssh to a private sshd on 127.0.0.1 — encrypted
+// and authenticated like ours — and, for reference, to a plaintext `rsync --daemon`).
 //   1. Full mirror of a ~2 GiB mixed tree (BENCH_TREE_MIB) to a fresh target, beside `cp -a` as the
 //      machine's physical limit.
 //   2. A 1 GiB file (BENCH_DELTA_MIB) with 1 % of its 128 KiB blocks rewritten at random: Tandem's
@@ -22,6 +23,7 @@ import { mirror, type MirrorMode, type MirrorResult } from '../apps/agent/src/re
 import { type AgentMessage, type AgentRole, type DriverMessage, PAIR_ID, type StatsSample } from './replication/ipc.ts';
 import { measureLag, seedContinuous } from './replication/lag.ts';
 import { rsyncVersion, runRsync, startDaemon, type RsyncDaemon, type RsyncRun } from './replication/rsync.ts';
+import { sshAvailable, startSshPeer, type SshPeer } from './replication/ssh.ts';
 import { buildMixedTree, changeBlocks, MiB, writeContent } from './replication/tree.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -50,6 +52,7 @@ const mibps = (bytes: number, ms: number) => round(bytes / MiB / (ms / 1000), 1)
 const work = mkdtempSync(path.join(os.tmpdir(), 'tandem-bench-repl-'));
 const children = new Set<ChildProcess>();
 let daemon: RsyncDaemon | undefined;
+let ssh: SshPeer | undefined;
 let cleaned = false;
 
 function cleanupSync(): void {
@@ -57,6 +60,7 @@ function cleanupSync(): void {
   cleaned = true;
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   if (daemon && daemon.child.exitCode === null) daemon.child.kill('SIGKILL');
+  if (ssh && ssh.child.exitCode === null) ssh.child.kill('SIGKILL');
   rmSync(work, { recursive: true, force: true });
 }
 process.on('exit', cleanupSync);
@@ -235,6 +239,7 @@ async function fullMirror(): Promise<void> {
   // of the medians: on this kind of machine one run varies by ±30 % with the disk's write-back.
   const key = randomBytes(32);
   const rsRuns: RsyncRun[] = [];
+  const sshRuns: RsyncRun[] = [];
   const runs: Awaited<ReturnType<typeof tandemMirror>>[] = [];
   const copies = [cpDst];
   const runRsyncOnce = async (rep: number) => {
@@ -244,7 +249,17 @@ async function fullMirror(): Promise<void> {
     if (rsDiff.length) throw new Error(`rsync's copy differs: ${rsDiff.slice(0, 5).join(', ')}`);
     copies.push(path.join(work, 'rsync', `full-${rep}`));
     rsRuns.push(rs);
-    say(`rsync -a (rep ${rep + 1}/${FULL_REPS}): ${round(rs.ms / 1000)} s (${mibps(t.bytes, rs.ms)} MiB/s), verified`);
+    say(`rsync -a to the daemon (rep ${rep + 1}/${FULL_REPS}): ${round(rs.ms / 1000)} s (${mibps(t.bytes, rs.ms)} MiB/s), verified`);
+  };
+  const runSshOnce = async (rep: number) => {
+    const dst = path.join(work, `ssh-full-${rep}`);
+    syncDisks();
+    const rs = await runRsync(['-a', '-e', ssh!.rsh, `${src}/`, ssh!.dest(`${dst}/`)], children);
+    copies.push(dst);
+    const diff = await sameTree(src, dst);
+    if (diff.length) throw new Error(`rsync-over-ssh's copy differs: ${diff.slice(0, 5).join(', ')}`);
+    sshRuns.push(rs);
+    say(`rsync -a over ssh (rep ${rep + 1}/${FULL_REPS}): ${round(rs.ms / 1000)} s (${mibps(t.bytes, rs.ms)} MiB/s), verified`);
   };
   const runTandemOnce = async (rep: number) => {
     const dst = path.join(work, `tandem-full-${rep}`);
@@ -260,14 +275,10 @@ async function fullMirror(): Promise<void> {
     if (diff.length) throw new Error(`Tandem's copy differs: ${diff.slice(0, 5).join(', ')}`);
     say(`tandem full mirror (rep ${rep + 1}/${FULL_REPS}): ${round(runs.at(-1)!.ms / 1000)} s (${mibps(t.bytes, runs.at(-1)!.ms)} MiB/s), verified`);
   };
+  // Each rep rotates which tool goes first.
+  const tools = [runSshOnce, runTandemOnce, runRsyncOnce];
   for (let rep = 0; rep < FULL_REPS; rep++) {
-    if (rep % 2 === 0) {
-      await runRsyncOnce(rep);
-      await runTandemOnce(rep);
-    } else {
-      await runTandemOnce(rep);
-      await runRsyncOnce(rep);
-    }
+    for (let k = 0; k < tools.length; k++) await tools[(rep + k) % tools.length]!(rep);
   }
   // The copies are deleted only now, after all runs: deleting ~16,000 files just before a run
   // slows the file creations of that run (ext4 without a journal skips recently deleted inodes one
@@ -277,17 +288,21 @@ async function fullMirror(): Promise<void> {
 
   const tMs = median(runs.map((r) => r.ms));
   const rMs = median(rsRuns.map((r) => r.ms));
+  const sMs = median(sshRuns.map((r) => r.ms));
   const run = runs.at(-1)!;
   const rs = rsRuns.at(-1)!;
   metrics.mirror_mib_per_s = mibps(t.bytes, tMs);
-  metrics.mirror_ratio_vs_rsync = round(tMs / rMs, 3);
+  metrics.mirror_ratio_vs_rsync = round(tMs / sMs, 3);
   goals.mirror_ratio_vs_rsync = '<= 1.0';
+  metrics.mirror_ratio_vs_rsync_daemon = round(tMs / rMs, 3);
   details.full_mirror = {
     reps: FULL_REPS,
     tandem_ms: runs.map((r) => Math.round(r.ms)),
-    rsync_ms: rsRuns.map((r) => Math.round(r.ms)),
+    rsync_ssh_ms: sshRuns.map((r) => Math.round(r.ms)),
+    rsync_daemon_ms: rsRuns.map((r) => Math.round(r.ms)),
     cp_ms: Math.round(cpMs),
-    rsync_mib_per_s: mibps(t.bytes, rMs),
+    rsync_ssh_mib_per_s: mibps(t.bytes, sMs),
+    rsync_daemon_mib_per_s: mibps(t.bytes, rMs),
     tandem_rounds: run.source.rounds,
     tandem_files_sent: run.source.filesSent,
     tandem_wire_bytes: run.source.wireBytesSent + run.source.wireBytesReceived,
@@ -312,11 +327,14 @@ async function delta(): Promise<void> {
   const key = randomBytes(32);
   const tDir = path.join(work, 'tandem-delta');
   const rDir = path.join(work, 'rsync', 'delta');
+  const sDir = path.join(work, 'ssh-delta');
+  mkdirSync(sDir);
   mkdirSync(tDir);
   mkdirSync(rDir, { recursive: true });
   const agent = await startAgent({ role: 'mirror-target', root: tDir, key: key.toString('hex') });
   const tandem: { ms: number; wire: number; content: number }[] = [];
   const rsync: RsyncRun[] = [];
+  const rsyncSsh: RsyncRun[] = [];
   let changed = { blocks: [] as number[], bytes: 0 };
   try {
     // Tandem's target gets the old version through Tandem (untimed): a full copy, then a checksum
@@ -328,15 +346,23 @@ async function delta(): Promise<void> {
       // The source file is changed in place (as a database does); rsync's target is the old version.
       changed = changeBlocks(srcFile, size, BLOCK_SIZE, 0.01);
       utimesSync(srcFile, 1_700_100_000, 1_700_100_000);
-      sh('cp', ['-p', old, path.join(rDir, 'big.bin')]);
+      // Each target's old copy is made just before its own run: this machine's page cache holds only
+      // ~2 GiB, so copies made earlier would push the next tool's files out of it.
       syncDisks();
       const run = await tandemMirror(agent, key, srcDir, 'checksum');
       tandem.push({ ms: run.ms, wire: run.source.wireBytesSent + run.source.wireBytesReceived, content: run.source.contentBytesSent });
       if (sha256File(path.join(tDir, 'big.bin')) !== want) throw new Error("Tandem's delta result differs from the source");
+      sh('cp', ['-p', old, path.join(rDir, 'big.bin')]);
       syncDisks();
       rsync.push(await runRsync(['-a', srcFile, daemon!.url('delta/')], children));
       if (sha256File(path.join(rDir, 'big.bin')) !== want) throw new Error("rsync's delta result differs from the source");
-      say(`delta rep ${rep + 1}/${DELTA_REPS}: tandem ${round(run.ms)} ms, ${tandem.at(-1)!.wire} B on the wire; rsync ${round(rsync.at(-1)!.ms)} ms, ${rsync.at(-1)!.sent + rsync.at(-1)!.received} B`);
+      sh('cp', ['-p', old, path.join(sDir, 'big.bin')]);
+      syncDisks();
+      rsyncSsh.push(await runRsync(['-a', '-e', ssh!.rsh, srcFile, ssh!.dest(`${sDir}/`)], children));
+      if (sha256File(path.join(sDir, 'big.bin')) !== want) throw new Error("rsync-over-ssh's delta result differs from the source");
+      say(
+        `delta rep ${rep + 1}/${DELTA_REPS}: tandem ${round(run.ms)} ms, ${tandem.at(-1)!.wire} B on the wire; rsync over ssh ${round(rsyncSsh.at(-1)!.ms)} ms; rsync to the daemon ${round(rsync.at(-1)!.ms)} ms, ${rsync.at(-1)!.sent + rsync.at(-1)!.received} B`,
+      );
       // Back to the old version on both Tandem sides for the next rep (untimed; also a delta).
       if (rep + 1 < DELTA_REPS) {
         sh('cp', ['-p', old, srcFile]);
@@ -353,10 +379,12 @@ async function delta(): Promise<void> {
 
   const tMs = median(tandem.map((r) => r.ms));
   const rMs = median(rsync.map((r) => r.ms));
+  const sMs = median(rsyncSsh.map((r) => r.ms));
   const last = tandem.at(-1)!;
   const lastR = rsync.at(-1)!;
   metrics.delta_wire_ratio = round(last.wire / changed.bytes, 3);
-  metrics.delta_time_ratio_vs_rsync = round(tMs / rMs, 3);
+  metrics.delta_time_ratio_vs_rsync = round(tMs / sMs, 3);
+  metrics.delta_time_ratio_vs_rsync_daemon = round(tMs / rMs, 3);
   goals.delta_wire_ratio = '<= 1.2';
   goals.delta_time_ratio_vs_rsync = '<= 0.5';
   details.delta = {
@@ -366,7 +394,8 @@ async function delta(): Promise<void> {
     changed_bytes: changed.bytes,
     reps: DELTA_REPS,
     tandem_ms: tandem.map((r) => Math.round(r.ms)),
-    rsync_ms: rsync.map((r) => Math.round(r.ms)),
+    rsync_ssh_ms: rsyncSsh.map((r) => Math.round(r.ms)),
+    rsync_daemon_ms: rsync.map((r) => Math.round(r.ms)),
     tandem_wire_bytes: last.wire,
     tandem_content_bytes: last.content,
     rsync_wire_bytes: lastR.sent + lastR.received,
@@ -375,7 +404,7 @@ async function delta(): Promise<void> {
     target_signature_ms: Math.round(sign),
   };
   notes.push(
-    `delta: ${changed.blocks.length} random ${BLOCK_SIZE / 1024} KiB blocks (1 % of the engine's blocks, block-aligned) of a ${DELTA_MIB} MiB file rewritten in place; changed bytes = ${changed.bytes}. Tandem = mirror in checksum mode, rsync = \`rsync -a\` (delta algorithm, no --whole-file) to the daemon; both targets hold the old version with an older mtime. Tandem's target got the old version through Tandem (untimed full copy + checksum pass, and between reps an untimed checksum pass back to the old version), so it holds that file's block signature, as a target in steady-state replication does (the issue's "both sides already hold hashes"); rsync keeps no such state and its target is a fresh \`cp -p\` of the old version. The source file changed, so the source reads and hashes it once whatever it cached. Both sides write the new version to a temp file and rename it (rsync's default, Tandem's only mode). Tandem hashes on ${hashThreads()} worker thread(s) per process (hashpool.ts); its time runs until both ends finished, which includes the target freeing the replaced 1 GiB file (held open across the rename and closed after the acknowledgement; the target's session end waits for it). Times are medians of ${DELTA_REPS} runs. On a shared 2-core machine single runs vary by ±50 %: compare runs made at the same time, and repeat the part (BENCH_ONLY=delta) when the spread is obvious.`,
+    `delta: ${changed.blocks.length} random ${BLOCK_SIZE / 1024} KiB blocks (1 % of the engine's blocks, block-aligned) of a ${DELTA_MIB} MiB file rewritten in place; changed bytes = ${changed.bytes}. Tandem = mirror in checksum mode; rsync = \`rsync -a\` (delta algorithm, no --whole-file) over ssh for delta_time_ratio_vs_rsync and to the daemon for delta_time_ratio_vs_rsync_daemon; all targets hold the old version with an older mtime. Tandem's target got the old version through Tandem (untimed full copy + checksum pass, and between reps an untimed checksum pass back to the old version), so it holds that file's block signature, as a target in steady-state replication does (the issue's "both sides already hold hashes"); rsync keeps no such state and its targets are a fresh \`cp -p\` of the old version. The source file changed, so the source reads and hashes it once whatever it cached. Both sides write the new version to a temp file and rename it (rsync's default, Tandem's only mode). Tandem hashes on ${hashThreads()} worker thread(s) per process (hashpool.ts); its time runs until both ends finished, which includes the target freeing the replaced 1 GiB file (held open across the rename and closed after the acknowledgement; the target's session end waits for it). Times are medians of ${DELTA_REPS} runs. On a shared 2-core machine single runs vary by ±50 %: compare runs made at the same time, and repeat the part (BENCH_ONLY=delta) when the spread is obvious.`,
     `delta_wire_ratio: Tandem's data-channel frame counters, both directions (file data + the target's block signature + headers), excluding TLS record overhead; rsync's --stats total bytes sent+received are in details for comparison.`,
     `details.delta.target_signature_ms: what the target would spend reading and hashing its copy without a cached signature (signFile on the same warm file, measured alone).`,
   );
@@ -445,15 +474,18 @@ async function main(): Promise<void> {
   say(`work dir ${work}; ${version}; ${machine()}`);
   mkdirSync(path.join(work, 'rsync'));
   daemon = await startDaemon(work, path.join(work, 'rsync'));
+  if (!sshAvailable()) throw new Error('sshd is not installed (Debian: apt-get install -y openssh-server)');
+  ssh = await startSshPeer(path.join(work, 'ssh'));
   try {
     if (ONLY.has('full')) await fullMirror();
     if (ONLY.has('delta')) await delta();
     if (ONLY.has('lag')) await continuous();
   } finally {
     await daemon.stop();
+    await ssh.stop();
   }
   notes.unshift(
-    `full mirror: Tandem = mirror() in full mode (compression off) from this process to a target agent process over TLS on 127.0.0.1, timed from connect until both ends finished; rsync = \`rsync -a src/ rsync://127.0.0.1:PORT/bench/full/\` to \`rsync --daemon\` (no compression), timed from spawn to exit. Both to a fresh target, page cache warm, \`sync\` before each run; every copy checked (type, size, mode, owner, mtime, link text). ${FULL_REPS} reps, rsync and Tandem alternating which goes first; the ratio is of the two medians (single runs vary by ±30 % here with the disk's write-back). All copies are deleted after the last run, not between runs: on ext4 without a journal, creating files right after ~16,000 were deleted is several times slower (the inode allocator steps over recently deleted inodes), which used to penalise whichever tool ran after a deletion. cp_mib_per_s = \`cp -a\` of the same tree on the same disk (the physical limit); mirror_mib_per_s = the tree's bytes ÷ Tandem's median time.`,
+    `full mirror: Tandem = mirror() in full mode (compression off) from this process to a target agent process over TLS on 127.0.0.1, timed from connect until both ends finished. mirror_ratio_vs_rsync compares with \`rsync -a -e ssh src/ root@127.0.0.1:DST/\` to a private sshd on 127.0.0.1 (OpenSSH defaults: chacha20-poly1305, no compression): encrypted and authenticated like Tandem's channel, and how rsync runs between two machines. mirror_ratio_vs_rsync_daemon compares with \`rsync -a src/ rsync://127.0.0.1:PORT/bench/full/\` to \`rsync --daemon\` (plaintext, no compression). rsync is timed from spawn to exit. Both to a fresh target, page cache warm, \`sync\` before each run; every copy checked (type, size, mode, owner, mtime, link text). ${FULL_REPS} reps, each rotating which of the three goes first; ratios are of medians (single runs vary by ±30 % here with the disk's write-back). All copies are deleted after the last run, not between runs: on ext4 without a journal, creating files right after ~16,000 were deleted is several times slower (the inode allocator steps over recently deleted inodes), which used to penalise whichever tool ran after a deletion. cp_mib_per_s = \`cp -a\` of the same tree on the same disk (the physical limit); mirror_mib_per_s = the tree's bytes ÷ Tandem's median time.`,
   );
   const result = { area: 'replication', date: new Date().toISOString(), machine: machine(), metrics, goals, notes, details };
   const out = path.join(root, 'bench/results/replication.json');

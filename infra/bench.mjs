@@ -19,8 +19,9 @@ if (selected.length === 0) {
   log('no benchmarks yet');
   process.exit(0);
 }
-// rsync: the peer the replication benchmark is compared against.
-ensureAptPackages(['rsync']);
+// rsync (over ssh to a private sshd, and to its own daemon): the peer the replication benchmark is
+// compared against.
+ensureAptPackages(['rsync', 'openssh-client', 'openssh-server']);
 ensureNpmPackages();
 const servers = await serversUp({ database: 'tandem_bench' });
 const { prepareDatabase } = await import('./database.mjs');

@@ -47,8 +47,17 @@ export function ensureAptPackages(pkgs) {
   }
   log(`installing Debian packages: ${missing.join(' ')} (once)`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  run('apt-get', ['update', '-qq'], { env });
-  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env });
+  // Packages must not start their system services (PostgreSQL, Redis, sshd on 0.0.0.0): we run our
+  // own instances on loopback. Debian's hook for that is a policy-rc.d that answers 101.
+  const policy = '/usr/sbin/policy-rc.d';
+  const ownPolicy = !fs.existsSync(policy);
+  if (ownPolicy) fs.writeFileSync(policy, '#!/bin/sh\n# written by Tandem infra while installing packages\nexit 101\n', { mode: 0o755 });
+  try {
+    run('apt-get', ['update', '-qq'], { env });
+    run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env });
+  } finally {
+    if (ownPolicy) fs.rmSync(policy, { force: true });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -16,6 +16,39 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Resolves once a server `child` accepts connections on 127.0.0.1:`port` (10 s at most); rejects if it exits. */
+export async function untilListening(child: ChildProcess, port: number, what: string): Promise<void> {
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${what} exited: ${stderr}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`${what} did not start listening: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** SIGTERM, then SIGKILL after 3 s; resolves when the child has exited. */
+export function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+    child.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
 export function rsyncVersion(): string | undefined {
   const r = spawnSync('rsync', ['--version'], { encoding: 'utf8' });
   return r.status === 0 ? r.stdout.split('\n')[0]?.trim() : undefined;
@@ -48,35 +81,11 @@ export async function startDaemon(workDir: string, moduleDir: string): Promise<R
     ].join('\n'),
   );
   const child = spawn('rsync', ['--daemon', '--no-detach', `--port=${port}`, '--address=127.0.0.1', `--config=${conf}`], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`rsync daemon exited: ${stderr}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error('rsync daemon did not start listening');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await untilListening(child, port, 'rsync daemon');
   return {
     child,
     url: (sub) => `rsync://127.0.0.1:${port}/bench/${sub}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        const t = setTimeout(() => child.kill('SIGKILL'), 3000);
-        child.once('exit', () => {
-          clearTimeout(t);
-          resolve();
-        });
-        child.kill('SIGTERM');
-      }),
+    stop: () => stopChild(child),
   };
 }
 
