@@ -108,4 +108,29 @@ describe('data channel', () => {
     expect(run.ms).toBeGreaterThanOrEqual((run.source.wireBytesSent / limit) * 1000 * 0.8);
     expect(run.ms).toBeLessThan(5000);
   });
+
+  it('keepalive frames travel on a quiet channel and are never delivered to the protocol', async () => {
+    const key = randomBytes(32);
+    const server = await listen({ host: '127.0.0.1', port: 0, keyFor: () => key, keepaliveMs: 40 });
+    const accepted = server.accept();
+    const source = await connect({ host: '127.0.0.1', port: server.port, pairId: 'pair-k', key, keepaliveMs: 40 });
+    const target = await accepted;
+    try {
+      let delivered: unknown;
+      void target.receive().then((m) => (delivered = m));
+      await new Promise((r) => setTimeout(r, 400));
+      // Both sides kept the connection busy, and nothing reached the layer above.
+      expect(target.stats.framesReceived).toBeGreaterThanOrEqual(3);
+      expect(source.stats.framesReceived).toBeGreaterThanOrEqual(3);
+      expect(delivered).toBeUndefined();
+      // A real message still arrives, intact, after the keepalives.
+      await source.send(MSG.ERROR, { message: 'hello after keepalives' });
+      await new Promise((r) => setTimeout(r, 50));
+      expect(delivered).toMatchObject({ corrupt: false, type: MSG.ERROR, header: { message: 'hello after keepalives' } });
+    } finally {
+      source.destroy();
+      target.destroy();
+      await server.close();
+    }
+  });
 });

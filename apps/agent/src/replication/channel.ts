@@ -31,6 +31,8 @@ export const PAIR_KEY_BYTES = 32;
 /** Largest frame accepted (type + payload): a block plus headroom for headers/signatures. */
 export const MAX_FRAME = 16 * 1024 * 1024;
 const COMPRESSED = 0x80;
+/** Frame type of a keepalive: sent by the channel itself when asked to, dropped by the receiving channel. */
+export const KEEPALIVE = 0x7f;
 const QUEUE_HIGH = 64;
 /** Bytes the socket may buffer before send() waits for it to drain. */
 const SEND_BUFFER = 4 * 1024 * 1024;
@@ -41,6 +43,11 @@ export interface ChannelOptions {
   compression?: Compression;
   /** Bytes per second on the wire, sending direction; unset or 0 = unlimited. */
   bandwidthLimit?: number;
+  /**
+   * Send a keepalive frame when nothing was sent for this long (off when unset). For paths that cut
+   * quiet connections, such as the gateway relay's idle limit; the peer's channel drops them.
+   */
+  keepaliveMs?: number;
   /** Test hook: return true to flip a byte of this outgoing frame AFTER its CRC was computed. */
   corruptOutgoing?: (info: { type: number; seq: number; header: Record<string, unknown> }) => boolean;
 }
@@ -111,6 +118,8 @@ export class Channel {
   private ended = false;
   private failure: Error | undefined;
   private corked = false;
+  private lastSent = performance.now();
+  private keepalive: NodeJS.Timeout | undefined;
 
   constructor(
     readonly socket: tls.TLSSocket,
@@ -122,7 +131,17 @@ export class Channel {
     this.bucket = opts.bandwidthLimit ? new TokenBucket(opts.bandwidthLimit) : undefined;
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.finish());
-    socket.on('close', () => this.finish());
+    socket.on('close', () => {
+      clearInterval(this.keepalive);
+      this.finish();
+    });
+    const every = opts.keepaliveMs;
+    if (every && every > 0) {
+      this.keepalive = setInterval(() => {
+        if (performance.now() - this.lastSent >= every && !this.failure && !this.socket.destroyed) this.send(KEEPALIVE, {}).catch(() => undefined);
+      }, Math.max(10, Math.floor(every / 2)));
+      this.keepalive.unref();
+    }
     socket.on('error', (err: Error) => this.fail(new ChannelError(`data channel: ${err.message}`)));
   }
 
@@ -170,6 +189,7 @@ export class Channel {
     if (this.bucket) await this.bucket.take(frame.length);
     this.stats.wireBytesSent += frame.length;
     this.stats.framesSent++;
+    this.lastSent = performance.now();
     // Frames sent in the same turn of the event loop (acks, small files) go out in one TLS record
     // and one syscall instead of one each.
     if (!this.corked) {
@@ -304,6 +324,7 @@ export class Channel {
       this.deliver({ corrupt: true, type: t & 0x7f });
       return;
     }
+    if ((t & 0x7f) === KEEPALIVE) return;
     // The socket hands out a fresh buffer per read, so the message may keep a view of it (no copy).
     let payload = body.subarray(1);
     if (t & COMPRESSED) payload = zlib.inflateRawSync(payload, { maxOutputLength: MAX_FRAME });

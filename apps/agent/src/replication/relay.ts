@@ -44,6 +44,11 @@ export interface RelayEndpoint {
 const MESSAGE_BYTES = 256 * 1024;
 const PING_MS = Number(process.env.TANDEM_AGENT_RELAY_PING_MS ?? 15_000);
 const RETRY_MAX_MS = 5_000;
+/**
+ * A relayed channel sends a keepalive frame after this long without traffic, so the gateway's idle
+ * limit (RELAY_IDLE_MS, 15 min by default) only ends joins whose agents are gone, not quiet pairs.
+ */
+export const RELAY_KEEPALIVE_MS = Number(process.env.TANDEM_AGENT_RELAY_KEEPALIVE_MS ?? 60_000);
 const HANDSHAKE_MS = 10_000;
 
 /** The relay URL beside a gateway URL: `http://gw:3001` → `ws://gw:3001/relay`. */
@@ -272,7 +277,7 @@ export async function connectViaRelay(opts: RelayConnectOptions): Promise<Channe
   } finally {
     clearTimeout(timer);
   }
-  return new Channel(socket, opts.identity, opts);
+  return new Channel(socket, opts.identity, { keepaliveMs: RELAY_KEEPALIVE_MS, ...opts });
 }
 
 export interface RelayServerOptions extends ChannelOptions {
@@ -389,7 +394,7 @@ export class RelayServer extends ChannelServer {
       done();
       socket.off('error', onError);
       if (this.closed) return void socket.destroy();
-      const channel = new Channel(socket, this.ropts.identity, this.ropts);
+      const channel = new Channel(socket, this.ropts.identity, { keepaliveMs: RELAY_KEEPALIVE_MS, ...this.ropts });
       this.open.add(channel);
       socket.once('close', () => this.open.delete(channel));
       this.offer(channel);
