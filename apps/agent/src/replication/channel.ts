@@ -36,6 +36,31 @@ export const KEEPALIVE = 0x7f;
 const QUEUE_HIGH = 64;
 /** Bytes the socket may buffer before send() waits for it to drain. */
 const SEND_BUFFER = 4 * 1024 * 1024;
+/** Frames at least this big are built in recycled buffers (see FramePool). */
+const POOLED_MIN = 64 * 1024;
+/** Recycled buffers kept per size class. */
+const POOL_PER_CLASS = 8;
+
+/**
+ * Recycled frame buffers, by power-of-two size class. Why: a mirror sends gigabytes in ~1 MiB
+ * frames, and a fresh ArrayBuffer per frame makes V8 run a full mark of the heap every few dozen
+ * MiB of external memory. A buffer returns to the pool in the socket write's callback, which runs
+ * only after TLS has consumed (encrypted) the bytes, so a buffer is never reused under a pending write.
+ */
+class FramePool {
+  private readonly classes = new Map<number, Buffer[]>();
+  take(size: number): Buffer {
+    const cap = Math.max(POOLED_MIN, 2 ** Math.ceil(Math.log2(size)));
+    const buf = this.classes.get(cap)?.pop() ?? Buffer.allocUnsafeSlow(cap);
+    return buf.subarray(0, size);
+  }
+  give(frame: Buffer): void {
+    const whole = Buffer.from(frame.buffer, frame.byteOffset, frame.buffer.byteLength - frame.byteOffset);
+    let list = this.classes.get(whole.length);
+    if (!list) this.classes.set(whole.length, (list = []));
+    if (list.length < POOL_PER_CLASS) list.push(whole);
+  }
+}
 
 export type Compression = 'off' | 'fast' | 'best';
 
@@ -119,6 +144,7 @@ export class Channel {
   private failure: Error | undefined;
   private corked = false;
   private lastSent = performance.now();
+  private readonly pool = new FramePool();
   private keepalive: NodeJS.Timeout | undefined;
 
   constructor(
@@ -158,6 +184,7 @@ export class Channel {
     let t = type & 0x7f;
     let frame: Buffer;
     let payloadLength: number;
+    let pooled = false;
     const json = Buffer.from(JSON.stringify(header));
     const bodyLength = body?.length ?? 0;
     let compressed: Buffer | undefined;
@@ -173,10 +200,12 @@ export class Channel {
       frame = Buffer.allocUnsafe(4 + 1 + payloadLength + 4);
       compressed.copy(frame, 5);
     } else {
-      // One allocation, one copy of the body: [len][type][json len][json][body][crc].
+      // One (recycled, for big frames) buffer, one copy of the body: [len][type][json len][json][body][crc].
       payloadLength = 4 + json.length + bodyLength;
       if (payloadLength + 1 > MAX_FRAME) throw new ChannelError(`frame of ${payloadLength} bytes exceeds the limit`);
-      frame = Buffer.allocUnsafe(4 + 1 + payloadLength + 4);
+      const size = 4 + 1 + payloadLength + 4;
+      frame = size >= POOLED_MIN ? this.pool.take(size) : Buffer.allocUnsafe(size);
+      pooled = size >= POOLED_MIN;
       frame.writeUInt32BE(json.length, 5);
       json.copy(frame, 9);
       if (body) body.copy(frame, 9 + json.length);
@@ -202,7 +231,8 @@ export class Channel {
     }
     // Wait for 'drain' only once a few MiB are buffered: waiting whenever write() returns false
     // (above 16 KiB) would send one frame per event-loop turn and stall the pipeline.
-    if (!this.socket.write(frame) && this.socket.writableLength > SEND_BUFFER) {
+    const written = pooled ? this.socket.write(frame, () => this.pool.give(frame)) : this.socket.write(frame);
+    if (!written && this.socket.writableLength > SEND_BUFFER) {
       const socket = this.socket;
       await new Promise<void>((resolve, reject) => {
         const cleanup = () => {

@@ -224,13 +224,16 @@ export async function mirror(opts: MirrorOptions): Promise<MirrorResult> {
       // interleave; each carries its fid).
       let next = 0;
       const worker = async () => {
+        // This lane's buffer for small files: sendFile has handed the bytes to the channel (which
+        // copies them into its frame) before it returns, so the next file may reuse it.
+        const scratch = Buffer.allocUnsafeSlow(WHOLE_MAX + 1);
         while (next < needs.length) {
           const need = needs[next++]!;
           const entry = byPath.get(need.path);
           let done = 0;
           if (entry?.type === 'file') {
             const id = fid++;
-            const outcome = await sendFile(opts, entry, need, id, result, (n) => {
+            const outcome = await sendFile(opts, entry, need, id, result, scratch, (n) => {
               done += n;
               progress.bytesDone += n;
               progress.bytesLeft = Math.max(0, progress.bytesLeft - n);
@@ -312,7 +315,12 @@ const moved = (a: Stats, b: Stats) => a.size !== b.size || a.mtimeMs !== b.mtime
  * than a thread-pool round trip; the file is at most WHOLE_MAX), one byte more than its size to
  * notice growth. Undefined when it is gone or not a file. `st1` is taken after `afterRead`.
  */
-export async function readSmall(abs: string, afterRead?: () => void | Promise<void>): Promise<{ st0: Stats; st1: Stats; data: Buffer; read: number } | undefined> {
+export async function readSmall(
+  abs: string,
+  afterRead?: () => void | Promise<void>,
+  /** Read into this when it is big enough (the caller must be done with `data` before reusing it). */
+  scratch?: Buffer,
+): Promise<{ st0: Stats; st1: Stats; data: Buffer; read: number } | undefined> {
   let fd: number;
   try {
     fd = openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -322,7 +330,7 @@ export async function readSmall(abs: string, afterRead?: () => void | Promise<vo
   try {
     const st0 = fstatSync(fd);
     if (!st0.isFile()) return undefined;
-    const buf = Buffer.allocUnsafe(st0.size + 1);
+    const buf = scratch && scratch.length >= st0.size + 1 ? scratch.subarray(0, st0.size + 1) : Buffer.allocUnsafe(st0.size + 1);
     let read = 0;
     while (read < buf.length) {
       const n = readSync(fd, buf, read, buf.length - read, read);
@@ -342,13 +350,14 @@ async function sendFile(
   need: Need,
   fid: number,
   result: MirrorResult,
+  scratch: Buffer,
   onBytes: (n: number) => void,
 ): Promise<SendOutcome> {
   const { channel } = opts;
   const abs = path.join(opts.root, entry.path);
   if (!need.sig && entry.size <= WHOLE_MAX) {
     // Small file: one frame, no per-file round trips.
-    const small = await readSmall(abs, () => opts.afterRead?.(entry.path)).catch((err: unknown) => {
+    const small = await readSmall(abs, () => opts.afterRead?.(entry.path), scratch).catch((err: unknown) => {
       result.errors.push(`${entry.path}: ${(err as Error).message}`);
       return null;
     });

@@ -26,7 +26,7 @@ const ZERO = Buffer.alloc(BLOCK);
 parentPort.on('message', (t) => {
   let fd = -1;
   try {
-    const body = Buffer.from(t.body);
+    const body = Buffer.from(t.body, 0, t.len);
     fd = fs.openSync(t.tmp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, 0o600);
     let end = 0;
     for (let p = 0; p < body.length; p += BLOCK) {
@@ -42,10 +42,10 @@ parentPort.on('message', (t) => {
     fs.closeSync(fd);
     fd = -1;
     fs.renameSync(t.tmp, t.dest);
-    parentPort.postMessage({ id: t.id });
+    parentPort.postMessage({ id: t.id, body: t.body }, [t.body]);
   } catch (err) {
     if (fd >= 0) try { fs.closeSync(fd); } catch {}
-    parentPort.postMessage({ id: t.id, error: String(err && err.message), code: err && err.code, renaming: fd < 0 });
+    parentPort.postMessage({ id: t.id, body: t.body, error: String(err && err.message), code: err && err.code, renaming: fd < 0 }, [t.body]);
   }
 });
 `;
@@ -63,6 +63,8 @@ export interface WholeFileTask {
 
 interface Reply {
   id: number;
+  /** The task's buffer, transferred back for reuse. */
+  body?: ArrayBuffer;
   error?: string;
   code?: string;
   renaming?: boolean;
@@ -80,6 +82,22 @@ export class WriterError extends Error {
   }
 }
 
+/**
+ * Transfer buffers come back with each reply and are reused, by power-of-two size class: a fresh
+ * ArrayBuffer per file would make V8 mark its whole heap every few dozen MiB of external memory.
+ */
+const spare = new Map<number, ArrayBuffer[]>();
+const SPARE_PER_CLASS = 32;
+const sizeClass = (n: number) => Math.max(4096, 2 ** Math.ceil(Math.log2(Math.max(1, n))));
+function takeBuffer(n: number): ArrayBuffer {
+  return spare.get(sizeClass(n))?.pop() ?? new ArrayBuffer(sizeClass(n));
+}
+function giveBuffer(ab: ArrayBuffer): void {
+  let list = spare.get(ab.byteLength);
+  if (!list) spare.set(ab.byteLength, (list = []));
+  if (list.length < SPARE_PER_CLASS) list.push(ab);
+}
+
 let worker: Worker | undefined;
 /** TANDEM_WRITER_THREAD=0 writes inline (for comparison and as a way out). */
 let unavailable = process.env.TANDEM_WRITER_THREAD === '0';
@@ -91,6 +109,7 @@ function thread(): Worker | undefined {
   try {
     const w = new Worker(WORKER_SOURCE, { eval: true });
     w.on('message', (r: Reply) => {
+      if (r.body) giveBuffer(r.body);
       const p = pending.get(r.id);
       if (!p) return;
       pending.delete(r.id);
@@ -123,13 +142,13 @@ export function writeWholeFile(t: WholeFileTask): Promise<void> {
   const w = thread();
   if (!w) return Promise.reject(new Error('the file writer thread is not available'));
   const id = nextId++;
-  // A copy into its own ArrayBuffer: the body is a view of a larger socket buffer, and cloning a
-  // view would copy all of that buffer; transferring our copy costs nothing more.
-  const ab = new ArrayBuffer(t.body.length);
+  // A copy into a buffer of our own (recycled): the body is a view of a larger socket buffer, and
+  // cloning a view would copy all of that buffer; transferring our copy costs nothing more.
+  const ab = takeBuffer(t.body.length);
   new Uint8Array(ab).set(t.body);
   return new Promise<void>((resolve, reject) => {
     pending.set(id, { resolve, reject });
     if (pending.size === 1) w.ref();
-    w.postMessage({ id, tmp: t.tmp, dest: t.dest, body: ab, size: t.size, uid: t.uid, gid: t.gid, mode: t.mode, mtimeMs: t.mtimeMs }, [ab]);
+    w.postMessage({ id, tmp: t.tmp, dest: t.dest, body: ab, len: t.body.length, size: t.size, uid: t.uid, gid: t.gid, mode: t.mode, mtimeMs: t.mtimeMs }, [ab]);
   });
 }
