@@ -86,12 +86,18 @@ test('the wizard creates an unprotected pair and refuses invalid settings', asyn
     await page.getByRole('textbox', { name: 'Add DNS server: DNS servers' }).fill('10.20.1.2');
     await page.getByRole('button', { name: 'Add DNS server to DNS servers' }).click();
     await page.getByLabel('DNS zone').fill('contoso-dental.test');
+    // The data route: through the gateway relay, the target's address and data port are not asked for.
+    await page.getByRole('radio', { name: /Relay through Tandem/ }).check();
+    await expect(page.getByTestId('relay-note')).toBeVisible();
+    await expect(page.getByLabel('Replication route (target address)')).toHaveCount(0);
+    await expect(page.getByLabel('Data port (TCP)')).toHaveCount(0);
     await page.getByRole('button', { name: 'Next', exact: true }).click();
 
     // Step 5: review and create.
     await expect(page.getByRole('heading', { name: 'Review' })).toBeVisible();
     await expect(page.getByTestId('review')).toContainText('cd-files01 → cd-files02');
     await expect(page.getByTestId('review')).toContainText('contoso-dental.test');
+    await expect(page.getByTestId('review')).toContainText('through the Tandem gateway relay');
     await page.getByRole('button', { name: 'Create protection' }).click();
 
     // Lands on the new pair's page, unprotected.
@@ -103,6 +109,8 @@ test('the wizard creates an unprotected pair and refuses invalid settings', asyn
     await expect(page.getByRole('link', { name: 'Edit configuration' })).toBeVisible();
     await expect(page.locator('[data-event="configuration"]').first()).toContainText('cd-files01 → cd-files02');
     expect(await pairCount(db, name)).toBe(1);
+    const route = await db.query<{ mode: string }>(`SELECT "connectionSettings"->>'routeMode' AS mode FROM "ProtectionPair" WHERE name = $1`, [name]);
+    expect(route.rows[0]?.mode).toBe('relay');
 
     // The enable dialog offers monitoring, on by default (not started here: no agents).
     await page.getByRole('button', { name: 'Enable protection' }).click();
