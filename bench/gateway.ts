@@ -7,11 +7,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createTenant, ownerDb } from '@tandem/db/testing';
 import { randomToken, sha256Hex } from '@tandem/security';
+import { freePort } from '../tests/integration/support/ports.ts';
 import type { DriverMessage, Progress, Report, SwarmMessage } from './gateway/ipc.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -61,17 +61,6 @@ function stopChild(child: ChildProcess, signal: NodeJS.Signals, graceMs: number)
       resolve();
     });
     child.kill(signal);
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
   });
 }
 

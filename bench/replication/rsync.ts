@@ -4,17 +4,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../../tests/integration/support/ports.ts';
 
 /** Resolves once a server `child` accepts connections on 127.0.0.1:`port` (10 s at most); rejects if it exits. */
 export async function untilListening(child: ChildProcess, port: number, what: string): Promise<void> {

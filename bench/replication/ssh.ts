@@ -5,7 +5,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePort, stopChild, untilListening } from './rsync.ts';
+import { freePort } from '../../tests/integration/support/ports.ts';
+import { stopChild, untilListening } from './rsync.ts';
 
 const SSHD = '/usr/sbin/sshd';
 

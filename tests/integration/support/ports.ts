@@ -1,4 +1,4 @@
-// A free TCP port on loopback (no dependencies: the browser tests use it too).
+// A free TCP port on loopback (no dependencies: the browser tests and the benchmarks use it too).
 import net from 'node:net';
 
 export async function freePort(): Promise<number> {

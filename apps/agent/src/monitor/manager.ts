@@ -22,6 +22,7 @@ import { monitorStartArgsSchema, type MonitorStartArgs, type MonitorStatus } fro
 import { writeSecretFile } from '../config.ts';
 import { TargetMonitor, type MonitorReport } from './prober.ts';
 import { ProbeResponder } from './responder.ts';
+import { KeyedLock } from '../runtime/keyed-lock.ts';
 
 const RETRY_MS = 10_000;
 
@@ -54,7 +55,7 @@ export class MonitorManager {
   private readonly responders = new Map<string, Promise<ProbeResponder>>();
   private readonly retries = new Map<string, NodeJS.Timeout>();
   /** Serialises start/stop of one pair. */
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly locks = new KeyedLock();
   private sink: ReportSink | null = null;
   private shut = false;
 
@@ -111,18 +112,6 @@ export class MonitorManager {
     }
   }
 
-  private locked<T>(pairId: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.locks.get(pairId) ?? Promise.resolve();
-    const next = prev.catch(() => undefined).then(fn);
-    this.locks.set(pairId, next);
-    void next
-      .finally(() => {
-        if (this.locks.get(pairId) === next) this.locks.delete(pairId);
-      })
-      .catch(() => undefined);
-    return next;
-  }
-
   /**
    * Starts one side of a pair's monitor (replacing one running with other arguments).
    * `resumePort`: after a restart, the port the source had bound (for args.port 0).
@@ -130,7 +119,7 @@ export class MonitorManager {
   start(raw: MonitorStartArgs, opts: { resumePort?: number | null } = {}): Promise<{ started: true; port: number | null }> {
     const args = monitorStartArgsSchema.parse(raw);
     const pairId = args.pairId.toLowerCase();
-    return this.locked(pairId, async () => {
+    return this.locks.run(pairId, async () => {
       if (this.shut) throw new Error('the agent is stopping');
       const fingerprint = JSON.stringify(args);
       const running = this.sessions.get(pairId);
@@ -170,7 +159,7 @@ export class MonitorManager {
   /** Stops a pair's monitor and forgets it. */
   stop(rawPairId: string): Promise<{ stopped: boolean }> {
     const pairId = rawPairId.toLowerCase();
-    return this.locked(pairId, async () => {
+    return this.locks.run(pairId, async () => {
       clearTimeout(this.retries.get(pairId));
       const hadRetry = this.retries.delete(pairId);
       const file = this.fileOf(pairId);
@@ -190,7 +179,7 @@ export class MonitorManager {
     this.shut = true;
     for (const t of this.retries.values()) clearTimeout(t);
     this.retries.clear();
-    await Promise.all([...this.locks.values()].map((p) => p.catch(() => undefined)));
+    await this.locks.idle();
     const all = [...this.sessions.values()];
     this.sessions.clear();
     await Promise.all(all.map((s) => s.stop().catch(() => undefined)));

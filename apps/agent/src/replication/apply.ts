@@ -233,6 +233,8 @@ export async function applyMirror(opts: ApplyOptions): Promise<ApplyResult> {
         }
         throw new ChannelError('a control frame from the source failed its CRC; session aborted');
       }
+      // A file's own frames (begin, data, abort, end, whole) go to the shared receiver.
+      if (await receiver.handleFileFrame(m)) continue;
       switch (m.type) {
         case MSG.ROUND: {
           const r = roundSchema.parse(m.header);
@@ -251,13 +253,6 @@ export async function applyMirror(opts: ApplyOptions): Promise<ApplyResult> {
           sourcePaths = new Map(entries.map((e) => [e.path, e]));
           await computeNeeds();
           state = 'files';
-          break;
-        case MSG.FILE_BEGIN:
-        case MSG.DATA:
-        case MSG.FILE_ABORT:
-        case MSG.FILE_END:
-        case MSG.FILE_WHOLE:
-          await receiver.handleFileFrame(m);
           break;
         case MSG.ROUND_END: {
           const { round: r } = roundEndSchema.parse(m.header);

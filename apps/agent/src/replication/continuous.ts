@@ -1183,6 +1183,8 @@ export class ContinuousTarget {
           }
           throw new ChannelError('a control frame from the source failed its CRC; session aborted');
         }
+        // A file's own frames (begin, data, abort, end, whole) go to the shared receiver.
+        if (await receiver.handleFileFrame(m)) continue;
         switch (m.type) {
           case MSG.HELLO:
             helloSchema.parse(m.header);
@@ -1199,13 +1201,6 @@ export class ContinuousTarget {
             });
             break;
           }
-          case MSG.FILE_BEGIN:
-          case MSG.DATA:
-          case MSG.FILE_ABORT:
-          case MSG.FILE_END:
-          case MSG.FILE_WHOLE:
-            await receiver.handleFileFrame(m);
-            break;
           case MSG.DELETE: {
             const d = deleteSchema.parse(m.header);
             await change(d.fid, d.path, async () => {

@@ -44,6 +44,7 @@ import { connectViaRelay, RelayServer, type RelayEndpoint } from './relay.ts';
 import { ContinuousSource, ContinuousTarget } from './continuous.ts';
 import { validateSet, type ReplicationRule } from './set.ts';
 import { writeSecretFile } from '../config.ts';
+import { KeyedLock } from '../runtime/keyed-lock.ts';
 
 export const STATS_INTERVAL_MS = Number(process.env.TANDEM_AGENT_REPLICATION_STATS_MS ?? 3000);
 const RETRY_MS = 10_000;
@@ -199,7 +200,7 @@ export class ReplicationManager {
   private readonly listeners = new Map<string, Promise<SharedListener>>();
   private readonly retries = new Map<string, NodeJS.Timeout>();
   /** Serialises start/stop of one pair. */
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly locks = new KeyedLock();
   private sink: StatsSink | null = null;
   private timer: NodeJS.Timeout | undefined;
   private shut = false;
@@ -249,20 +250,10 @@ export class ReplicationManager {
     }
   }
 
-  private locked<T>(pairId: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.locks.get(pairId) ?? Promise.resolve();
-    const next = prev.catch(() => undefined).then(fn);
-    this.locks.set(pairId, next);
-    void next.finally(() => {
-      if (this.locks.get(pairId) === next) this.locks.delete(pairId);
-    }).catch(() => undefined);
-    return next;
-  }
-
   /** Starts one side of a pair; a pair already running with the same arguments is left alone. */
   start(raw: ReplicationStartArgs, opts: { persist?: boolean } = {}): Promise<{ started: true; port: number | null }> {
     const args = replicationStartArgsSchema.parse(raw);
-    return this.locked(args.pairId, async () => {
+    return this.locks.run(args.pairId, async () => {
       if (this.shut) throw new Error('the agent is stopping');
       const fingerprint = JSON.stringify(args);
       const running = this.sessions.get(args.pairId);
@@ -296,7 +287,7 @@ export class ReplicationManager {
 
   /** Stops a pair and forgets its arguments (the journal and the replica stay). */
   stop(pairId: string): Promise<{ stopped: boolean }> {
-    return this.locked(pairId, async () => {
+    return this.locks.run(pairId, async () => {
       clearTimeout(this.retries.get(pairId));
       const hadRetry = this.retries.delete(pairId);
       const file = path.join(this.opts.dir, pairId, PAIR_FILE);
@@ -316,7 +307,7 @@ export class ReplicationManager {
     clearInterval(this.timer);
     for (const t of this.retries.values()) clearTimeout(t);
     this.retries.clear();
-    await Promise.all([...this.locks.values()].map((p) => p.catch(() => undefined)));
+    await this.locks.idle();
     const all = [...this.sessions.values()];
     this.sessions.clear();
     await Promise.all(all.map((s) => s.stop().catch(() => undefined)));
