@@ -13,13 +13,14 @@
 // (`sync` before each timed run so write-back of the previous run does not land in the next).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, cpSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, mkdirSync, mkdtempSync, openSync, readSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BLOCK_SIZE, signFile } from '../apps/agent/src/replication/blocks.ts';
 import { connect } from '../apps/agent/src/replication/channel.ts';
 import { walk } from '../apps/agent/src/replication/manifest.ts';
 import { mirror, type MirrorMode, type MirrorResult } from '../apps/agent/src/replication/mirror.ts';
+import { SignatureCache } from '../apps/agent/src/replication/signatures.ts';
 import { type AgentMessage, type AgentRole, type DriverMessage, PAIR_ID, type StatsSample } from './replication/ipc.ts';
 import { measureLag, seedContinuous } from './replication/lag.ts';
 import { rsyncVersion, runRsync, startDaemon, type RsyncDaemon, type RsyncRun } from './replication/rsync.ts';
@@ -141,11 +142,11 @@ async function startAgent(cfg: AgentRole): Promise<Agent> {
 }
 
 /** One mirror session: source here, target in `agent`; timed from connect to both ends done. */
-async function tandemMirror(agent: Agent, key: Buffer, src: string, mode: MirrorMode): Promise<{ ms: number; source: MirrorResult; target: AgentMessage }> {
+async function tandemMirror(agent: Agent, key: Buffer, src: string, mode: MirrorMode, signatures?: SignatureCache): Promise<{ ms: number; source: MirrorResult; target: AgentMessage }> {
   const t0 = performance.now();
   const targetDone = agent.next('done').then((m) => ({ m, t: performance.now() }));
   const channel = await connect({ host: '127.0.0.1', port: agent.port, pairId: PAIR_ID, key });
-  const source = await mirror({ root: src, channel, mode, orphans: 'keep' });
+  const source = await mirror({ root: src, channel, mode, orphans: 'keep', signatures });
   const tSource = performance.now();
   const { m: target, t: tTarget } = await targetDone;
   if (target.type === 'done' && target.error) throw new Error(`target: ${target.error}`);
@@ -332,6 +333,17 @@ async function delta(): Promise<void> {
   mkdirSync(tDir);
   mkdirSync(rDir, { recursive: true });
   const agent = await startAgent({ role: 'mirror-target', root: tDir, key: key.toString('hex') });
+  // An rsync target's old version is copied beside and renamed over the previous result, then the
+  // disks are synced: the same steps as on Tandem's side, whose untimed checksum pass back to the
+  // old version ends by freeing its previous result, followed by a sync. So every tool starts its
+  // run the same time after 1 GiB was freed. On a VM that returns freed memory to its host this
+  // matters (see the notes).
+  const oldVersionInto = (dir: string) => {
+    const prep = path.join(dir, '.prep-big.bin');
+    sh('cp', ['-p', old, prep]);
+    renameSync(prep, path.join(dir, 'big.bin'));
+    syncDisks();
+  };
   const tandem: { ms: number; wire: number; content: number }[] = [];
   const rsync: RsyncRun[] = [];
   const rsyncSsh: RsyncRun[] = [];
@@ -339,9 +351,11 @@ async function delta(): Promise<void> {
   try {
     // Tandem's target gets the old version through Tandem (untimed): a full copy, then a checksum
     // pass in which the target computes (and keeps) its signature. Replication in steady state.
+    // The source keeps its own block signatures (with fingerprints) as a replicating source agent does.
+    const sourceSignatures = new SignatureCache();
     sh('cp', ['-p', old, srcFile]);
-    await tandemMirror(agent, key, srcDir, 'full');
-    await tandemMirror(agent, key, srcDir, 'checksum');
+    await tandemMirror(agent, key, srcDir, 'full', sourceSignatures);
+    await tandemMirror(agent, key, srcDir, 'checksum', sourceSignatures);
     for (let rep = 0; rep < DELTA_REPS; rep++) {
       // The source file is changed in place (as a database does); rsync's target is the old version.
       changed = changeBlocks(srcFile, size, BLOCK_SIZE, 0.01);
@@ -349,15 +363,13 @@ async function delta(): Promise<void> {
       // Each target's old copy is made just before its own run: this machine's page cache holds only
       // ~2 GiB, so copies made earlier would push the next tool's files out of it.
       syncDisks();
-      const run = await tandemMirror(agent, key, srcDir, 'checksum');
+      const run = await tandemMirror(agent, key, srcDir, 'checksum', sourceSignatures);
       tandem.push({ ms: run.ms, wire: run.source.wireBytesSent + run.source.wireBytesReceived, content: run.source.contentBytesSent });
       if (sha256File(path.join(tDir, 'big.bin')) !== want) throw new Error("Tandem's delta result differs from the source");
-      sh('cp', ['-p', old, path.join(rDir, 'big.bin')]);
-      syncDisks();
+      oldVersionInto(rDir);
       rsync.push(await runRsync(['-a', srcFile, daemon!.url('delta/')], children));
       if (sha256File(path.join(rDir, 'big.bin')) !== want) throw new Error("rsync's delta result differs from the source");
-      sh('cp', ['-p', old, path.join(sDir, 'big.bin')]);
-      syncDisks();
+      oldVersionInto(sDir);
       rsyncSsh.push(await runRsync(['-a', '-e', ssh!.rsh, srcFile, ssh!.dest(`${sDir}/`)], children));
       if (sha256File(path.join(sDir, 'big.bin')) !== want) throw new Error("rsync-over-ssh's delta result differs from the source");
       say(
@@ -366,7 +378,7 @@ async function delta(): Promise<void> {
       // Back to the old version on both Tandem sides for the next rep (untimed; also a delta).
       if (rep + 1 < DELTA_REPS) {
         sh('cp', ['-p', old, srcFile]);
-        await tandemMirror(agent, key, srcDir, 'checksum');
+        await tandemMirror(agent, key, srcDir, 'checksum', sourceSignatures);
       }
     }
   } finally {

@@ -892,7 +892,7 @@ export class ContinuousSource {
         begun = true;
         await channel.send(MSG.FILE_BEGIN, { fid: c.seq, path: c.path, size: st0.size, delta });
       }
-      const { changed, read, hashes } = await streamBlocks(
+      const { changed, read, hashes, fingerprints } = await streamBlocks(
         fh,
         st0,
         sig,
@@ -905,6 +905,8 @@ export class ContinuousSource {
           this.state.contentBytesSent += buf.length;
           await channel.send(MSG.DATA, { fid: c.seq, off }, buf);
         },
+        undefined,
+        this.signatures.basis(abs, st0),
       );
       const st1 = await fh.stat();
       if (read !== st0.size) {
@@ -913,7 +915,7 @@ export class ContinuousSource {
       }
       if (moved(st1)) {
         if (!begun && !changed.length) return 'retry';
-      } else if (hashes) this.signatures.set(abs, st0, hashes);
+      } else if (hashes) this.signatures.set(abs, st0, hashes, fingerprints);
       if (!begun && !changed.length && sig && sig.size === st0.size && theirs) {
         if (sameMeta(theirs, meta, true)) return 'equal';
         await channel.send(MSG.META, { fid: c.seq, entry: { path: c.path, type: 'file', size: st0.size, ...meta } });

@@ -31,7 +31,7 @@ import path from 'node:path';
 import { type z } from 'zod';
 import { BLOCK_SIZE, blockCount, blockDiffers, diffSignatures, HASH_BYTES, isZero, type Signature } from './blocks.ts';
 import { type Channel, ChannelError, type Message } from './channel.ts';
-import { hashedRanges } from './hashpool.ts';
+import { FINGERPRINT_BYTES, type FingerprintBasis, hashedRanges } from './hashpool.ts';
 import { isTempName, type ManifestEntry, normalizeScope, walk, walkPaths } from './manifest.ts';
 import { ackSchema, errorSchema, MSG, type MirrorMode, needSchema, type OrphanPolicy, PROTOCOL_VERSION, roundDoneSchema } from './protocol.ts';
 import { type ReplicationRule } from './set.ts';
@@ -389,14 +389,14 @@ async function sendFile(
       result.contentBytesSent += buf.length;
       await channel.send(MSG.DATA, { fid, off }, buf);
     };
-    const { changed, read, hashes } = await streamBlocks(fh, st0, theirs, opts.signatures?.get(abs, st0), sendData, onBytes);
+    const { changed, read, hashes, fingerprints } = await streamBlocks(fh, st0, theirs, opts.signatures?.get(abs, st0), sendData, onBytes, opts.signatures?.basis(abs, st0));
     await opts.afterRead?.(entry.path);
     const st1 = await fh.stat();
     if (read !== st0.size || moved(st0, st1)) {
       await channel.send(MSG.FILE_ABORT, { fid });
       return 'changed';
     }
-    if (hashes) opts.signatures?.set(abs, st0, hashes);
+    if (hashes) opts.signatures?.set(abs, st0, hashes, fingerprints);
     await channel.send(MSG.FILE_END, { ...meta, ...(delta ? { changed } : {}) });
     return 'sent';
   } catch (err) {
@@ -412,9 +412,10 @@ async function sendFile(
 /**
  * Sends a file's content (through `send`, one call per DATA frame of up to READ_CHUNK): all of it (all-zero blocks left out, so
  * holes stay holes), or with `theirs` only the blocks whose hashes differ. When our own signature
- * of this exact file is cached, only the differing blocks are read at all. Returns the changed
- * block indices, the bytes read (= the size unless the file shrank), and the file's hashes when
- * they were computed (for the cache).
+ * of this exact file is cached, only the differing blocks are read at all; else `basis` (our
+ * fingerprints of its previous version, hashpool.ts) spares the SHA-256 of unchanged blocks.
+ * Returns the changed block indices, the bytes read (= the size unless the file shrank), and the
+ * file's hashes (and fingerprints) when they were computed (for the cache).
  */
 export async function streamBlocks(
   fh: FileHandle,
@@ -423,7 +424,8 @@ export async function streamBlocks(
   ours: Signature | undefined,
   send: (buf: Buffer, off: number) => Promise<void>,
   onBytes: (n: number) => void = () => undefined,
-): Promise<{ changed: number[]; read: number; hashes?: Buffer }> {
+  basis?: FingerprintBasis,
+): Promise<{ changed: number[]; read: number; hashes?: Buffer; fingerprints?: Buffer }> {
   const size = st0.size;
   const count = blockCount(size);
   const changed: number[] = [];
@@ -451,11 +453,14 @@ export async function streamBlocks(
     // send the ones that differ as each range comes in, in file order: the first changed block
     // leaves while later ranges are still being read. The bytes sent are the bytes hashed.
     const hashes = Buffer.allocUnsafe(count * HASH_BYTES);
+    let fingerprints = basis ? Buffer.allocUnsafe(count * FINGERPRINT_BYTES) : undefined;
     let read = 0;
-    for await (const r of hashedRanges(fh, size, true)) {
+    for await (const r of hashedRanges(fh, size, true, basis)) {
       onBytes(r.read);
       read = r.pos + r.read;
       r.hashes.copy(hashes, (r.pos / BLOCK_SIZE) * HASH_BYTES);
+      if (fingerprints && r.fingerprints) r.fingerprints.copy(fingerprints, (r.pos / BLOCK_SIZE) * FINGERPRINT_BYTES);
+      else fingerprints = undefined; // hashed inline: no fingerprints for this file
       const first = r.pos / BLOCK_SIZE;
       await sendRuns(
         r.data!,
@@ -469,7 +474,7 @@ export async function streamBlocks(
         send,
       );
     }
-    return { changed, read, hashes: read === size ? hashes : undefined };
+    return read === size ? { changed, read, hashes, fingerprints } : { changed, read };
   }
   let read = 0;
   // One buffer for the whole file: send() copies the bytes into its frame before it resolves.

@@ -7,7 +7,8 @@
 //   written. Node has no SEEK_DATA/SEEK_HOLE, so a hole is detected by content, which also turns
 //   explicit zero blocks into holes — same content, fewer blocks.
 // - Deltas (only the blocks that differ travel): as soon as FILE_BEGIN says "delta" the current
-//   file is copied into the temp by the kernel (copy_file_range, no user-space copy), while the
+//   file is copied into the temp by the kernel (a reflink where the filesystem shares extents, as
+//   XFS and btrfs do, so the copy is nearly free; else copy_file_range, no user-space copy), while the
 //   source is still reading and hashing; received blocks overwrite it. A sparse current file is
 //   instead copied block by block at the end, skipping zero blocks, to keep its holes. On Linux the
 //   copy goes into the temp's inode through /proc/self/fd (no name lookup) without COPYFILE_EXCL,
@@ -496,9 +497,9 @@ export class FileReceiver {
       // (auto_da_alloc) closing a truncated file starts its write-back: that happens here, while the
       // source is still hashing, instead of inside the final rename over the old file (~0.3 s/GiB).
       f.fh = await open(f.tmp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o600);
-      await copyFile(dest, `/proc/self/fd/${f.fh.fd}`);
+      await copyFile(dest, `/proc/self/fd/${f.fh.fd}`, constants.COPYFILE_FICLONE);
     } else {
-      await copyFile(dest, f.tmp, constants.COPYFILE_EXCL);
+      await copyFile(dest, f.tmp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
       f.fh = await open(f.tmp, constants.O_WRONLY | constants.O_NOFOLLOW);
     }
     const copied = (await f.fh.stat()).size;
