@@ -142,11 +142,18 @@ async function startAgent(cfg: AgentRole): Promise<Agent> {
 }
 
 /** One mirror session: source here, target in `agent`; timed from connect to both ends done. */
-async function tandemMirror(agent: Agent, key: Buffer, src: string, mode: MirrorMode, signatures?: SignatureCache): Promise<{ ms: number; source: MirrorResult; target: AgentMessage }> {
+async function tandemMirror(
+  agent: Agent,
+  key: Buffer,
+  src: string,
+  mode: MirrorMode,
+  signatures?: SignatureCache,
+  inPlaceMinBytes?: number,
+): Promise<{ ms: number; source: MirrorResult; target: AgentMessage }> {
   const t0 = performance.now();
   const targetDone = agent.next('done').then((m) => ({ m, t: performance.now() }));
   const channel = await connect({ host: '127.0.0.1', port: agent.port, pairId: PAIR_ID, key });
-  const source = await mirror({ root: src, channel, mode, orphans: 'keep', signatures });
+  const source = await mirror({ root: src, channel, mode, orphans: 'keep', signatures, inPlaceMinBytes });
   const tSource = performance.now();
   const { m: target, t: tTarget } = await targetDone;
   if (target.type === 'done' && target.error) throw new Error(`target: ${target.error}`);
@@ -347,6 +354,8 @@ async function delta(): Promise<void> {
   const tandem: { ms: number; wire: number; content: number }[] = [];
   const rsync: RsyncRun[] = [];
   const rsyncSsh: RsyncRun[] = [];
+  const tandemInPlace: number[] = [];
+  const rsyncSshInPlace: RsyncRun[] = [];
   let changed = { blocks: [] as number[], bytes: 0 };
   try {
     // Tandem's target gets the old version through Tandem (untimed): a full copy, then a checksum
@@ -360,8 +369,7 @@ async function delta(): Promise<void> {
       // The source file is changed in place (as a database does); rsync's target is the old version.
       changed = changeBlocks(srcFile, size, BLOCK_SIZE, 0.01);
       utimesSync(srcFile, 1_700_100_000, 1_700_100_000);
-      // Each target's old copy is made just before its own run: this machine's page cache holds only
-      // ~2 GiB, so copies made earlier would push the next tool's files out of it.
+      // Each target's old copy is made just before its own run (see oldVersionInto).
       syncDisks();
       const run = await tandemMirror(agent, key, srcDir, 'checksum', sourceSignatures);
       tandem.push({ ms: run.ms, wire: run.source.wireBytesSent + run.source.wireBytesReceived, content: run.source.contentBytesSent });
@@ -375,6 +383,20 @@ async function delta(): Promise<void> {
       say(
         `delta rep ${rep + 1}/${DELTA_REPS}: tandem ${round(run.ms)} ms, ${tandem.at(-1)!.wire} B on the wire; rsync over ssh ${round(rsyncSsh.at(-1)!.ms)} ms; rsync to the daemon ${round(rsync.at(-1)!.ms)} ms, ${rsync.at(-1)!.sent + rsync.at(-1)!.received} B`,
       );
+      // The same change again with in-place updates (a pair setting for big files), against rsync
+      // --inplace: Tandem's target goes back to the old version first (untimed, also a delta).
+      sh('cp', ['-p', old, srcFile]);
+      await tandemMirror(agent, key, srcDir, 'checksum', sourceSignatures);
+      changeBlocks(srcFile, size, BLOCK_SIZE, 0.01);
+      utimesSync(srcFile, 1_700_100_000, 1_700_100_000);
+      syncDisks();
+      const inPlace = await tandemMirror(agent, key, srcDir, 'checksum', sourceSignatures, size);
+      tandemInPlace.push(inPlace.ms);
+      if (sha256File(path.join(tDir, 'big.bin')) !== want) throw new Error("Tandem's in-place delta result differs from the source");
+      oldVersionInto(sDir);
+      rsyncSshInPlace.push(await runRsync(['-a', '--inplace', '-e', ssh!.rsh, srcFile, ssh!.dest(`${sDir}/`)], children));
+      if (sha256File(path.join(sDir, 'big.bin')) !== want) throw new Error("rsync --inplace's delta result differs from the source");
+      say(`delta rep ${rep + 1}/${DELTA_REPS}, in place: tandem ${round(inPlace.ms)} ms; rsync --inplace over ssh ${round(rsyncSshInPlace.at(-1)!.ms)} ms`);
       // Back to the old version on both Tandem sides for the next rep (untimed; also a delta).
       if (rep + 1 < DELTA_REPS) {
         sh('cp', ['-p', old, srcFile]);
@@ -397,6 +419,10 @@ async function delta(): Promise<void> {
   metrics.delta_wire_ratio = round(last.wire / changed.bytes, 3);
   metrics.delta_time_ratio_vs_rsync = round(tMs / sMs, 3);
   metrics.delta_time_ratio_vs_rsync_daemon = round(tMs / rMs, 3);
+  const tInPlaceMs = median(tandemInPlace);
+  const sInPlaceMs = median(rsyncSshInPlace.map((r) => r.ms));
+  metrics.delta_in_place_time_ratio_vs_rsync_in_place = round(tInPlaceMs / sInPlaceMs, 3);
+  metrics.delta_in_place_time_ratio_vs_rsync = round(tInPlaceMs / sMs, 3);
   goals.delta_wire_ratio = '<= 1.2';
   goals.delta_time_ratio_vs_rsync = '<= 0.5';
   details.delta = {
@@ -408,6 +434,8 @@ async function delta(): Promise<void> {
     tandem_ms: tandem.map((r) => Math.round(r.ms)),
     rsync_ssh_ms: rsyncSsh.map((r) => Math.round(r.ms)),
     rsync_daemon_ms: rsync.map((r) => Math.round(r.ms)),
+    tandem_in_place_ms: tandemInPlace.map((ms) => Math.round(ms)),
+    rsync_ssh_in_place_ms: rsyncSshInPlace.map((r) => Math.round(r.ms)),
     tandem_wire_bytes: last.wire,
     tandem_content_bytes: last.content,
     rsync_wire_bytes: lastR.sent + lastR.received,
@@ -416,8 +444,9 @@ async function delta(): Promise<void> {
     target_signature_ms: Math.round(sign),
   };
   notes.push(
-    `delta: ${changed.blocks.length} random ${BLOCK_SIZE / 1024} KiB blocks (1 % of the engine's blocks, block-aligned) of a ${DELTA_MIB} MiB file rewritten in place; changed bytes = ${changed.bytes}. Tandem = mirror in checksum mode; rsync = \`rsync -a\` (delta algorithm, no --whole-file) over ssh for delta_time_ratio_vs_rsync and to the daemon for delta_time_ratio_vs_rsync_daemon; all targets hold the old version with an older mtime. Tandem's target got the old version through Tandem (untimed full copy + checksum pass, and between reps an untimed checksum pass back to the old version), so it holds that file's block signature, as a target in steady-state replication does (the issue's "both sides already hold hashes"); rsync keeps no such state and its targets are a fresh \`cp -p\` of the old version. The source file changed, so the source reads and hashes it once whatever it cached. Both sides write the new version to a temp file and rename it (rsync's default, Tandem's only mode). Tandem hashes on ${hashThreads()} worker thread(s) per process (hashpool.ts); its time runs until both ends finished, which includes the target freeing the replaced 1 GiB file (held open across the rename and closed after the acknowledgement; the target's session end waits for it). Times are medians of ${DELTA_REPS} runs. On a shared 2-core machine single runs vary by ±50 %: compare runs made at the same time, and repeat the part (BENCH_ONLY=delta) when the spread is obvious.`,
+    `delta: ${changed.blocks.length} random ${BLOCK_SIZE / 1024} KiB blocks (1 % of the engine's blocks, block-aligned) of a ${DELTA_MIB} MiB file rewritten in place; changed bytes = ${changed.bytes}. Tandem = mirror in checksum mode; rsync = \`rsync -a\` (delta algorithm, no --whole-file) over ssh for delta_time_ratio_vs_rsync and to the daemon for delta_time_ratio_vs_rsync_daemon; all targets hold the old version with an older mtime. Tandem's target got the old version through Tandem (untimed full copy + checksum pass, and between reps an untimed checksum pass back to the old version), so it holds that file's block signature, as a target in steady-state replication does (the issue's "both sides already hold hashes"); rsync keeps no such state and its targets are a fresh \`cp -p\` of the old version. The source keeps its own signature cache as a replicating source agent does; the file changed, so the source reads all of it, but with the cached block fingerprints (GMAC) of the previous version it SHA-256-hashes only the blocks whose fingerprint moved. Both sides write the new version to a temp file and rename it (rsync's default, Tandem's default). Before each timed run every tool's target has just had its previous result replaced, followed by a sync: this VM (Firecracker) hands freed memory back to its host at once, and page cache allocated from such memory costs ~3.5 s per GiB against ~0.3 s for memory freed a moment ago, which is most of both tools' time for a 1 GiB new version; the same preparation keeps that luck alike for all. Tandem hashes on ${hashThreads()} worker thread(s) per process (hashpool.ts); its time runs until both ends finished, which includes the target freeing the replaced 1 GiB file (held open across the rename and closed after the acknowledgement; the target's session end waits for it). Times are medians of ${DELTA_REPS} runs. On a shared 2-core machine single runs vary by ±50 %: compare runs made at the same time, and repeat the part (BENCH_ONLY=delta) when the spread is obvious.`,
     `delta_wire_ratio: Tandem's data-channel frame counters, both directions (file data + the target's block signature + headers), excluding TLS record overhead; rsync's --stats total bytes sent+received are in details for comparison.`,
+    `delta_in_place_time_ratio_vs_rsync_in_place: the same change with the pair's in-place updates on (the changed blocks are written into the target's file; no temp copy) against \`rsync -a --inplace\` over ssh, each to a target holding the old version; delta_in_place_time_ratio_vs_rsync is the same Tandem time against default rsync (different guarantees: in place, a reader may see a change half applied). Informational, no goal.`,
     `details.delta.target_signature_ms: what the target would spend reading and hashing its copy without a cached signature (signFile on the same warm file, measured alone).`,
   );
 }

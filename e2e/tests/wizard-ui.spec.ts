@@ -126,6 +126,14 @@ test('the wizard creates an unprotected pair and refuses invalid settings', asyn
     await page.getByRole('button', { name: 'Save configuration' }).click();
     await expect(page.getByText('The TTL cannot be negative').first()).toBeVisible();
     await page.getByLabel('TTL (seconds)').fill('60');
+    // Big files updated in place: the threshold appears with a proposal, a bad one is refused.
+    await expect(page.getByLabel('In place from (MiB)')).toHaveCount(0);
+    await page.getByLabel('Changed files on the target').selectOption('in-place');
+    await expect(page.getByLabel('In place from (MiB)')).toHaveValue('64');
+    await page.getByLabel('In place from (MiB)').fill('0');
+    await page.getByRole('button', { name: 'Save configuration' }).click();
+    await expect(page.getByText('At least 1 MiB').first()).toBeVisible();
+    await page.getByLabel('In place from (MiB)').fill('128');
     await page.getByRole('button', { name: 'Save configuration' }).click();
     await expect(page.getByRole('heading', { name, exact: true })).toBeVisible();
     await expect(page.locator('[data-event="configuration"]').first()).toContainText('Configuration changed');
@@ -134,6 +142,8 @@ test('the wizard creates an unprotected pair and refuses invalid settings', asyn
       [name],
     );
     expect(rows[0]!.ttl).toBe(60);
+    const inPlace = await db.query<{ mib: number }>(`SELECT ("connectionSettings"->>'inPlaceFromMiB')::int AS mib FROM "ProtectionPair" WHERE name = $1`, [name]);
+    expect(inPlace.rows[0]!.mib).toBe(128);
   } finally {
     await db.query(`DELETE FROM "ProtectionPair" WHERE name = $1`, [name]);
     await db.end();

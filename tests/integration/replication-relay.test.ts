@@ -165,7 +165,7 @@ function relaySettings(): PairSettings {
     application: 'generic_service',
     replicationSet: { roots: [src, src2], rules: [] },
     failover: { ...v.failover, enabled: false, services: [], monitor: { ...v.failover.monitor, addresses: ['127.0.0.1'] } },
-    connection: { ...v.connection, route: '127.0.0.1', port: dataPort, routeMode: 'relay', targetRoot },
+    connection: { ...v.connection, route: '127.0.0.1', port: dataPort, routeMode: 'relay', targetRoot, inPlaceFromMiB: 16 },
   };
 }
 
@@ -205,6 +205,11 @@ describe('replication through the gateway relay', () => {
         ['pair.set-state', 'succeeded'],
       ]);
       expect(op.steps[2]!.description).toMatch(/through the gateway relay/);
+      // The pair's other choices reach both agents' start arguments (persisted for resume).
+      for (const a of [source, target]) {
+        const args = JSON.parse(fs.readFileSync(path.join(a.dir, 'replication', pairId, 'pair.json'), 'utf8')) as { inPlaceMinBytes?: number };
+        expect(args.inPlaceMinBytes).toBe(16 * 1024 * 1024);
+      }
 
       try {
         await waitFor('pair protected', async () => (await pair()).status === 'protected', 60_000);

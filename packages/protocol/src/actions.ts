@@ -58,6 +58,9 @@ export const DEFAULT_REPLICATION_PORT = 6320;
  *   interfaces, 6320); `connect` (role source, route direct): the target's route address.
  * - `mode`: how the initial mirror compares (later resumes always use `differences` + block deltas).
  * - `bandwidthLimitBps`: wire bytes per second for the whole pair (shared out between its roots).
+ * - `inPlaceMinBytes`: block deltas of files at least this big are written into the target's file
+ *   itself instead of a copy renamed over it (no full-file copy; a reader of the target may see a
+ *   change half applied). Unset: every file is replaced atomically.
  * The agent persists the arguments (mode 0600, they hold the key) and resumes the pair after a restart.
  */
 export const replicationStartArgsSchema = z
@@ -75,6 +78,7 @@ export const replicationStartArgsSchema = z
     orphans: z.enum(['keep', 'delete', 'move-aside']).default('delete'),
     compression: z.enum(['off', 'fast', 'best']).default('off'),
     bandwidthLimitBps: z.number().int().positive().optional(),
+    inPlaceMinBytes: z.number().int().positive().optional(),
   })
   .refine((a) => a.role !== 'source' || a.route === 'relay' || a.connect, { message: 'a source needs "connect" (the target\'s address) unless the route is "relay"', path: ['connect'] });
 export type ReplicationStartArgs = z.infer<typeof replicationStartArgsSchema>;

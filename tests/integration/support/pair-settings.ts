@@ -15,7 +15,7 @@ export function validPairSettings(): PairSettings {
       monitor: { method: 'agent', addresses: ['10.0.0.5'], port: 6321, intervalSeconds: 5, missed: 5, trigger: 'all', observers: 'both' },
       manualIntervention: true,
     },
-    connection: { route: '10.0.0.6', routeMode: 'direct', port: 6320, mirror: 'checksum', compression: 'off', bandwidthLimitKbps: null, orphans: 'delete', targetRoot: '/', database: null },
+    connection: { route: '10.0.0.6', routeMode: 'direct', port: 6320, mirror: 'checksum', compression: 'off', bandwidthLimitKbps: null, orphans: 'delete', inPlaceFromMiB: null, targetRoot: '/', database: null },
     dns: { servers: [], zone: '', addressMap: [], ttlSeconds: 300, credentialId: null },
     hooks: { beforeFailover: null, afterFailover: null, beforeFailback: null, afterFailback: null, beforeRestore: null, afterRestore: null },
   };

@@ -89,7 +89,7 @@ import { type z } from 'zod';
 import { BLOCK_SIZE, type Signature } from './blocks.ts';
 import { type Channel, ChannelError, type ChannelServer, type Message } from './channel.ts';
 import { entryFromStats, isTempName, walk } from './manifest.ts';
-import { applyMirror, mirror, type MirrorProgress, readSmall, streamBlocks, WHOLE_MAX } from './mirror.ts';
+import { applyMirror, inPlaceFlag, mirror, type MirrorProgress, readSmall, streamBlocks, WHOLE_MAX } from './mirror.ts';
 import {
   ackSchema,
   deleteSchema,
@@ -145,6 +145,8 @@ export interface ContinuousSourceOptions {
   onStats?: (s: ReplicationStats) => void;
   /** Reconnect back-off: first delay, doubled up to 2 s; default 100 ms. */
   retryMs?: number;
+  /** Deltas of files at least this big are applied in place on the target (receive.ts); unset: never. */
+  inPlaceMinBytes?: number;
 }
 
 type Kind = 'full' | 'meta';
@@ -585,6 +587,7 @@ export class ContinuousSource {
             orphans: this.opts.orphans ?? 'delete',
             delta: !first,
             signatures: this.signatures,
+            inPlaceMinBytes: this.opts.inPlaceMinBytes,
             onProgress: (p) => (this.mirrorProgress = p),
           });
           this.state.contentBytesSent += res.contentBytesSent;
@@ -890,7 +893,7 @@ export class ContinuousSource {
         // copy whatever blocks changed). If nothing did, FILE_END with no changed block makes the
         // target drop the copy and apply the metadata only.
         begun = true;
-        await channel.send(MSG.FILE_BEGIN, { fid: c.seq, path: c.path, size: st0.size, delta });
+        await channel.send(MSG.FILE_BEGIN, { fid: c.seq, path: c.path, size: st0.size, delta, ...inPlaceFlag(delta, st0.size, this.opts.inPlaceMinBytes) });
       }
       const { changed, read, hashes, fingerprints } = await streamBlocks(
         fh,
@@ -900,7 +903,7 @@ export class ContinuousSource {
         async (buf, off) => {
           if (!begun) {
             begun = true;
-            await channel.send(MSG.FILE_BEGIN, { fid: c.seq, path: c.path, size: st0.size, delta });
+            await channel.send(MSG.FILE_BEGIN, { fid: c.seq, path: c.path, size: st0.size, delta, ...inPlaceFlag(delta, st0.size, this.opts.inPlaceMinBytes) });
           }
           this.state.contentBytesSent += buf.length;
           await channel.send(MSG.DATA, { fid: c.seq, off }, buf);
@@ -923,7 +926,7 @@ export class ContinuousSource {
       }
       if (!begun) {
         begun = true;
-        await channel.send(MSG.FILE_BEGIN, { fid: c.seq, path: c.path, size: st0.size, delta });
+        await channel.send(MSG.FILE_BEGIN, { fid: c.seq, path: c.path, size: st0.size, delta, ...inPlaceFlag(delta, st0.size, this.opts.inPlaceMinBytes) });
       }
       await channel.send(MSG.FILE_END, { fid: c.seq, path: c.path, size: st0.size, ...meta, ...(delta ? { changed } : {}) });
       return moved(st1) ? 'snapshot' : 'sent';

@@ -565,6 +565,7 @@ export class ReplicationManager {
           stateDir,
           mode: args.mode,
           orphans: args.orphans,
+          inPlaceMinBytes: args.inPlaceMinBytes,
           connect: () =>
             relay
               ? connectViaRelay({

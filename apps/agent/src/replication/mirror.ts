@@ -9,13 +9,15 @@
 //      of it (all-zero blocks are skipped so holes stay holes) or only the blocks whose hashes
 //      differ (checksum) with the new size. With a cached signature of an unchanged file
 //      (signatures.ts) only the differing blocks are read.
-//   4. T applies each file into a temp file beside the destination and renames it (receive.ts),
+//   4. T applies each file into a temp file beside the destination and renames it (receive.ts;
+//      or, for deltas of big files when the pair is set to, writes the changed blocks in place),
 //      acknowledges each file (acks are not waited for: they are counted at the end of the round),
 //      handles orphans and directory metadata, and ends the round.
 // CONSISTENCY RULE for files that change during the mirror: S fstat()s the open file before and
 // after reading it; if size, mtime or ctime moved, it tells T to discard that copy (FILE_ABORT) and
 // retries the file next round. After every round S re-walks the source and runs another round in
-// `differences` mode (plus every file that was aborted or failed its CRC), until a round has
+// `differences` mode (with block deltas when the first was a checksum round; plus every file that
+// was aborted or failed its CRC), until a round has
 // nothing to send — so a file modified after it was sent is caught by the next walk. A tree that
 // never stops changing ends after `maxRounds` with `converged: false` and the unstable paths; the
 // continuous replication that follows a mirror owns those changes.
@@ -71,6 +73,8 @@ export interface MirrorOptions {
   onProgress?: (p: MirrorProgress) => void;
   /** Our own block signatures remembered across sessions: an unchanged file is not read to be compared. */
   signatures?: SignatureCache;
+  /** Deltas of files at least this big are applied in place on the target (receive.ts); unset: never. */
+  inPlaceMinBytes?: number;
   /** Test hook, awaited after each file is fully read (before its end-of-file check). */
   afterRead?: (relPath: string) => void | Promise<void>;
 }
@@ -197,7 +201,8 @@ export async function mirror(opts: MirrorOptions): Promise<MirrorResult> {
         mode,
         orphans: opts.orphans,
         force: [...retry],
-        ...(opts.delta ? { delta: true } : {}),
+        // After a checksum round, files caught changing are re-sent as block deltas too.
+        ...(opts.delta || (round > 1 && opts.mode === 'checksum') ? { delta: true } : {}),
         ...(scope ? { scope } : {}),
       });
       for (let i = 0; i < entries.length; i += MANIFEST_CHUNK) {
@@ -383,7 +388,7 @@ async function sendFile(
     const theirs: Signature | undefined = need.sig && need.hashes ? { blockSize: need.sig.blockSize, size: need.sig.size, hashes: need.hashes } : undefined;
     const meta = { fid, path: entry.path, size: st0.size, mode: st0.mode & 0o7777, uid: st0.uid, gid: st0.gid, mtimeMs: st0.mtimeMs };
     const delta = !!theirs;
-    await channel.send(MSG.FILE_BEGIN, { fid, path: entry.path, size: st0.size, delta });
+    await channel.send(MSG.FILE_BEGIN, { fid, path: entry.path, size: st0.size, delta, ...inPlaceFlag(delta, st0.size, opts.inPlaceMinBytes) });
     begun = true;
     const sendData = async (buf: Buffer, off: number) => {
       result.contentBytesSent += buf.length;
@@ -407,6 +412,11 @@ async function sendFile(
   } finally {
     await fh.close();
   }
+}
+
+/** The FILE_BEGIN flag asking the target to apply a delta in place (see receive.ts). */
+export function inPlaceFlag(delta: boolean, size: number, minBytes: number | undefined): { inPlace?: true } {
+  return delta && minBytes !== undefined && size >= minBytes ? { inPlace: true } : {};
 }
 
 /**

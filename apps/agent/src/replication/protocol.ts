@@ -103,7 +103,8 @@ export const roundSchema = z.object({
 });
 export const manifestChunkSchema = z.object({ entries: z.array(entrySchema) });
 export const needSchema = z.object({ path: relPath, sig: z.object({ size: uint, blockSize: uint }).optional() });
-export const fileBeginSchema = z.object({ fid: uint, path: relPath, size: uint, delta: z.boolean() });
+/** `inPlace` (deltas only): write the changed blocks into the target's file itself (receive.ts). */
+export const fileBeginSchema = z.object({ fid: uint, path: relPath, size: uint, delta: z.boolean(), inPlace: z.boolean().optional() });
 export const dataSchema = z.object({ fid: uint, off: uint });
 export const fileEndSchema = z.object({
   fid: uint,

@@ -13,6 +13,15 @@
 //   instead copied block by block at the end, skipping zero blocks, to keep its holes. On Linux the
 //   copy goes into the temp's inode through /proc/self/fd (no name lookup) without COPYFILE_EXCL,
 //   which on ext4 starts the copy's write-back when it ends instead of inside the final rename.
+// - In place (FILE_BEGIN `inPlace`, a per-pair choice for big files): the changed blocks are written
+//   into the destination file itself, so a delta costs the changed bytes instead of a copy of the
+//   whole file. Trade-off, documented to the user: a reader of the target may see a change half
+//   applied, and an update cut short (abort, CRC failure, crash) leaves the file part new: the
+//   writes have moved its mtime and ctime, so the source's retry, the next differences pass and the
+//   signature cache all see it as changed and send it again. Only a regular, non-sparse file with a
+//   single link is updated in place (anything else takes the copy path): writing through one name of
+//   a hard-linked file would change the others, and zero blocks written in place would fill holes.
+//   Owner, mode and mtime are stamped after the data, as for a temp file.
 // - A replaced big file (>= 8 MiB) is held open across the rename and closed after the
 //   acknowledgement: freeing its pages and extents (~0.3 s/GiB) is then not on the path of the next
 //   change to that file; dispose() waits for it.
@@ -75,7 +84,11 @@ interface Incoming {
   poisoned: boolean;
   tmp?: string;
   fh?: FileHandle;
-  /** The current file was copied whole into the temp (a delta onto a non-sparse file). */
+  /** Asked for by the source; see `updating` for whether it happens. */
+  inPlace?: boolean;
+  /** The delta is written into the destination itself (this inode): fh is the destination, no temp. */
+  updating?: { ino: number };
+  /** The current file was copied whole into the temp (a delta onto a non-sparse file), or is updated in place. */
   copied?: { size: number };
   /** The current file's signature when the delta began (to derive the new one). */
   base?: Signature;
@@ -253,7 +266,7 @@ export class FileReceiver {
     f.track = this.track(b.path, false, prior);
     f.work = prior.then(() => {
       f.ready = true;
-      return this.guard(f, () => (f.delta ? this.prepareDelta(f) : Promise.resolve()));
+      return this.guard(f, () => (!f.delta ? Promise.resolve() : f.inPlace ? this.prepareInPlace(f) : this.prepareDelta(f)));
     });
     this.open.set(b.fid, f);
   }
@@ -475,6 +488,28 @@ export class FileReceiver {
     }
   }
 
+  /** Delta written into the destination itself (see the header), or the copy path when the file does not qualify. */
+  private async prepareInPlace(f: Incoming): Promise<void> {
+    await this.opts.ensureParents(f.path);
+    const dest = this.abs(f.path);
+    const st = await lstat(dest).catch(() => undefined);
+    if (!st?.isFile() || st.nlink !== 1 || st.blocks * 512 < st.size) return this.prepareDelta(f);
+    // O_NONBLOCK: never hang on a FIFO swapped in since the lstat; the fstat below catches any swap.
+    const fh = await open(dest, constants.O_WRONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => undefined);
+    if (!fh) return this.prepareDelta(f);
+    const now = await fh.stat();
+    if (now.ino !== st.ino || !now.isFile() || now.nlink !== 1) {
+      await fh.close();
+      return this.prepareDelta(f);
+    }
+    f.base = this.opts.signatures?.get(dest, st);
+    this.opts.signatures?.delete(dest); // it is about to change
+    f.written = new Map();
+    f.fh = fh;
+    f.updating = { ino: st.ino };
+    f.copied = { size: st.size };
+  }
+
   /** Delta onto a non-sparse current file: copy it into the temp now, while the source is still hashing. */
   private async prepareDelta(f: Incoming): Promise<void> {
     await this.opts.ensureParents(f.path);
@@ -525,6 +560,7 @@ export class FileReceiver {
       if (f.base) this.remember(dest, f.base.hashes, await lstat(dest));
       return;
     }
+    if (f.updating) return this.finishInPlace(f, dest, existing, end, changed);
     const fh = await this.openTemp(f);
     if (f.delta && existing?.isFile()) {
       if (f.copied) await this.zeroUnsent(f, fh, changed);
@@ -558,6 +594,22 @@ export class FileReceiver {
       if (now && written && now.ino === written.ino && now.size === written.size && now.mtimeMs === written.mtimeMs) this.remember(dest, hashes, now);
       else this.opts.signatures?.delete(dest);
     } else this.opts.signatures?.delete(dest);
+  }
+
+  /** Completes an in-place delta: size, the changed blocks the source left out (zeros), metadata. */
+  private async finishInPlace(f: Incoming, dest: string, existing: Stats | undefined, end: Meta & { size: number }, changed: number[]): Promise<void> {
+    const fh = f.fh!;
+    if (existing?.ino !== f.updating!.ino) throw new Error('the target file was replaced during the update');
+    await this.zeroUnsent(f, fh, changed);
+    if ((await fh.stat()).size !== end.size) await fh.truncate(end.size);
+    await fh.chown(end.uid, end.gid);
+    await fh.chmod(end.mode);
+    await fh.utimes(end.mtimeMs / 1000, end.mtimeMs / 1000);
+    const written = await fh.stat();
+    f.fh = undefined;
+    await fh.close();
+    const hashes = this.newHashes(f, end.size, changed);
+    if (hashes) this.remember(dest, hashes, written);
   }
 
   private remember(dest: string, hashes: Buffer, st: Stats): void {

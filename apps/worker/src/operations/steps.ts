@@ -90,6 +90,7 @@ function replicationArgs(ctx: StepContext, side: Side) {
     orphans: connection.orphans,
     compression: connection.compression,
     ...(connection.bandwidthLimitKbps ? { bandwidthLimitBps: Math.floor((connection.bandwidthLimitKbps * 1000) / 8) } : {}),
+    ...(connection.inPlaceFromMiB ? { inPlaceMinBytes: connection.inPlaceFromMiB * 1024 * 1024 } : {}),
     route: connection.routeMode,
     // Direct: the target listens on the route address and the source connects to it. Relay: both
     // dial the gateway they already use, so neither needs an address of the other.

@@ -225,6 +225,7 @@ export function defaultPairSettings(application: Application, source: ServerView
       compression: 'off',
       bandwidthLimitKbps: null,
       orphans: 'delete',
+      inPlaceFromMiB: null,
       targetRoot: target.osFamily === 'windows' ? 'C:\\Tandem' : '/',
       database: application === 'postgresql' ? defaultDatabaseLink(source, target) : null,
     },

@@ -84,6 +84,32 @@ describe('settings validation', () => {
   });
 });
 
+describe('in-place updates of big files', () => {
+  const file = (): PairSettings => ({ ...defaultPairSettings('file_server', linux(), linux({ id: 't', addresses: ['10.0.0.6'] })), failover: { ...defaultPairSettings('file_server', linux(), linux()).failover, enabled: false } });
+  const messages = (s: unknown) => pairSettingsSchema.safeParse(s).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  const withInPlace = (v: unknown) => ({ ...file(), connection: { ...file().connection, inPlaceFromMiB: v } });
+
+  it('are off by default, also for settings stored before the choice existed', () => {
+    expect(file().connection.inPlaceFromMiB).toBeNull();
+    const columns = settingsToColumns(file());
+    const { inPlaceFromMiB: _dropped, ...older } = columns.connectionSettings as PairSettings['connection'];
+    expect(settingsFromColumns({ ...columns, connectionSettings: older }).connection.inPlaceFromMiB).toBeNull();
+  });
+
+  it('store a threshold in MiB and read it back', () => {
+    expect(messages(withInPlace(64))).toBeUndefined();
+    expect(settingsFromColumns(settingsToColumns(withInPlace(64) as PairSettings)).connection.inPlaceFromMiB).toBe(64);
+  });
+
+  it('refuse a threshold that is not a whole number of MiB in range, on the field', () => {
+    expect(messages(withInPlace(0))).toEqual(['connection.inPlaceFromMiB: At least 1 MiB']);
+    expect(messages(withInPlace(1.5))).toEqual(['connection.inPlaceFromMiB: Whole MiB only']);
+    expect(messages(withInPlace(2_000_000))).toEqual(['connection.inPlaceFromMiB: At most 1 TiB (1048576 MiB)']);
+    expect(messages(withInPlace(Number.NaN))).toEqual(['connection.inPlaceFromMiB: Enter a size in MiB']);
+    expect(messages(withInPlace('64'))).toEqual(['connection.inPlaceFromMiB: Enter a size in MiB']);
+  });
+});
+
 describe('route mode (direct or relay through the gateway)', () => {
   const file = (): PairSettings => ({ ...defaultPairSettings('file_server', linux(), linux({ id: 't', addresses: ['10.0.0.6'] })), failover: { ...defaultPairSettings('file_server', linux(), linux()).failover, enabled: false } });
   const messages = (s: unknown) => pairSettingsSchema.safeParse(s).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`);

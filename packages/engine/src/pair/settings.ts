@@ -123,6 +123,9 @@ export type DatabaseLink = z.infer<typeof databaseLinkSchema>;
 export const routeModes = ['direct', 'relay'] as const;
 export type RouteMode = (typeof routeModes)[number];
 
+/** What the form proposes when a user switches big files to in-place updates. */
+export const DEFAULT_IN_PLACE_MIB = 64;
+
 export const connectionSettingsSchema = z.object({
   /** The target address the source sends replication to. */
   route: host,
@@ -133,6 +136,11 @@ export const connectionSettingsSchema = z.object({
   /** Kilobits per second on the wire; null: no limit. */
   bandwidthLimitKbps: z.number().int('Whole kbit/s only').min(64, 'A limit below 64 kbit/s would never finish a mirror').max(100_000_000).nullable().default(null),
   orphans: z.enum(['keep', 'delete', 'move-aside']).default('delete'),
+  /**
+   * Files at least this big (MiB) get their changed blocks written in place on the target instead
+   * of a full copy renamed over the old one; null (default): every file is replaced atomically.
+   */
+  inPlaceFromMiB: z.number({ error: 'Enter a size in MiB' }).int('Whole MiB only').min(1, 'At least 1 MiB').max(1_048_576, 'At most 1 TiB (1048576 MiB)').nullable().default(null),
   /** Where the copy lives on the target: "/" keeps the source's own paths. */
   targetRoot: z
     .string()
@@ -257,6 +265,8 @@ export const settingsHelp = {
   compression: 'Fast or best trade CPU for bandwidth; leave off on a LAN.',
   bandwidthLimit: 'Caps replication on the wire, in kbit/s. Empty: no limit.',
   orphans: 'Files on the target that no longer exist on the source: delete them, keep them, or move them aside into a folder.',
+  inPlace:
+    'Replace whole (default): a changed file is rebuilt beside the old one and swapped in, so anyone reading the target sees the old or the new version, never a mix; a big file costs a full copy on the target for every change. In place: for files from the size you give, only the changed blocks are written into the target’s file. Much less disk work for big files that change often (mailbox files, disk images, logs), but a reader on the target may see a change half applied, and an update cut short is finished by the next pass.',
   targetRoot: 'Where the copy lives on the target. "/" keeps the source’s own paths, so applications find their data after a failover.',
   replicationSet: 'Directories on the source to protect, plus optional rules. Rules are patterns relative to each directory; the last matching rule wins.',
   dnsServers: 'DNS servers Tandem updates at failover (RFC 2136 dynamic update).',

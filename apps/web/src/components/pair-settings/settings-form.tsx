@@ -4,7 +4,7 @@
 // Controlled: the caller owns the PairSettings value and the field messages (client-side
 // pairSettingsSchema checks plus the API's field errors), keyed by path like "dns.zone".
 import { useState } from 'react';
-import { hookLabels, replicationMethodFor, settingsHelp, type Hooks, type PairSettings } from '@tandem/engine';
+import { DEFAULT_IN_PLACE_MIB, hookLabels, replicationMethodFor, settingsHelp, type Hooks, type PairSettings } from '@tandem/engine';
 import { Button, Field, Input, Select, Textarea } from '../ui';
 import {
   AddressChooser,
@@ -391,6 +391,29 @@ export function PairSettingsForm({
                   aria-invalid={!!err('connection.targetRoot')}
                 />
               </Field>
+            </Row>
+            <Row>
+              <Field id={`${P}-updates`} label="Changed files on the target" help={settingsHelp.inPlace}>
+                <Select
+                  id={`${P}-updates`}
+                  value={s.connection.inPlaceFromMiB === null ? 'whole' : 'in-place'}
+                  onChange={(e) => setConnection({ inPlaceFromMiB: e.target.value === 'whole' ? null : DEFAULT_IN_PLACE_MIB })}
+                >
+                  <option value="whole">Replace whole (readers never see a partial update)</option>
+                  <option value="in-place">Update big files in place</option>
+                </Select>
+              </Field>
+              {s.connection.inPlaceFromMiB !== null && (
+                <Field id={`${P}-in-place-from`} label="In place from (MiB)" error={err('connection.inPlaceFromMiB')}>
+                  <Input
+                    id={`${P}-in-place-from`}
+                    inputMode="numeric"
+                    value={Number.isNaN(s.connection.inPlaceFromMiB) ? '' : String(s.connection.inPlaceFromMiB)}
+                    onChange={(e) => setConnection({ inPlaceFromMiB: e.target.value.trim() === '' ? Number.NaN : Number(e.target.value) })}
+                    aria-invalid={!!err('connection.inPlaceFromMiB')}
+                  />
+                </Field>
+              )}
             </Row>
           </>
         )}

@@ -48,6 +48,7 @@ export const fieldNames: Record<string, string> = {
   'connection.routeMode': 'Data route',
   'connection.port': 'Data port',
   'connection.bandwidthLimitKbps': 'Bandwidth limit',
+  'connection.inPlaceFromMiB': 'In place from',
   'connection.targetRoot': 'Target directory',
   'replicationSet.roots': 'Directories to protect',
   'replicationSet.rules': 'Rules',

@@ -505,7 +505,7 @@ function Review({
     ],
     [
       'Connection',
-      `${c.routeMode === 'relay' ? 'through the Tandem gateway relay' : `${c.route}:${c.port}`}, ${c.mirror} mirror, compression ${c.compression}, ${c.bandwidthLimitKbps ? `limit ${c.bandwidthLimitKbps} kbit/s` : 'no bandwidth limit'}, orphans: ${c.orphans}`,
+      `${c.routeMode === 'relay' ? 'through the Tandem gateway relay' : `${c.route}:${c.port}`}, ${c.mirror} mirror, compression ${c.compression}, ${c.bandwidthLimitKbps ? `limit ${c.bandwidthLimitKbps} kbit/s` : 'no bandwidth limit'}, orphans: ${c.orphans}, ${c.inPlaceFromMiB ? `files from ${c.inPlaceFromMiB} MiB updated in place` : 'files replaced whole'}`,
     ],
     ['Target directory', c.targetRoot],
   ];
