@@ -71,7 +71,10 @@
 //   starting with HELLO is continuous. A new session replaces the previous one (one source per pair).
 // - CONSISTENCY: per-file atomic. File content goes to a temp file beside the destination and is
 //   renamed over it once complete, CRC-intact and stamped with mode/owner/mtime, so a reader sees
-//   the old or the new file, never a mix (receive.ts, shared with the mirror applier). Metadata-only
+//   the old or the new file, never a mix (receive.ts, shared with the mirror applier). Exception, by
+//   the pair's choice (`inPlaceMinBytes`): deltas of big files are written into the file in place;
+//   a reader may then see one half applied, and one cut short is redone by the resume/probe rules
+//   below (its writes moved its mtime and ctime). Metadata-only
 //   changes are applied in place. Changes to related paths are applied in the order they arrive,
 //   unrelated ones concurrently; there is NO cross-file ordering or snapshot
 //   guarantee relative to the order the application wrote them (coalescing reorders), and a
