@@ -6,9 +6,10 @@
 //   differences pass with block deltas, not a full re-send);
 // - kill -9 the target, restart it on the same port: trees end equal;
 // - cut the data channel (reset every proxied connection) mid-stream: the source reconnects and
-//   the trees end equal.
+//   the trees end equal;
+// - both of the last two with the big blobs updated in place (no temp file protects them then).
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,7 +26,7 @@ afterAll(() => {
 
 const TREE_BYTES = 16 * 1024 * 1024;
 
-async function setup(name: string) {
+async function setup(name: string, opts: { inPlaceMinBytes?: number } = {}) {
   const src = path.join(dir, `${name}-src`);
   const dst = path.join(dir, `${name}-dst`);
   mkdirSync(path.join(src, 'data/ünï'), { recursive: true });
@@ -35,7 +36,7 @@ async function setup(name: string) {
   const proxy = await startProxy(targetPort);
   const base = { pairId: 'pair-f', keyHex: newPairKey() };
   const targetCfg = { ...base, role: 'target' as const, root: dst, stateDir: path.join(dir, `${name}-tstate`), port: targetPort };
-  const sourceCfg = { ...base, role: 'source' as const, root: src, stateDir: path.join(dir, `${name}-sstate`), port: proxy.port };
+  const sourceCfg = { ...base, role: 'source' as const, root: src, stateDir: path.join(dir, `${name}-sstate`), port: proxy.port, ...opts };
   const agents: { target: Agent; source: Agent } = { target: await spawnAgent(targetCfg), source: await spawnAgent(sourceCfg) };
   const caughtUp = async (ms = 15_000) => {
     const n = agents.source.samples.length;
@@ -104,6 +105,36 @@ describe('faults during continuous replication (real processes)', () => {
       }
       expect(f.agents.source.last()!.reconnects).toBeGreaterThanOrEqual(2);
       expect(noTemps(f.dst)).toEqual([]);
+    } finally {
+      await f.teardown();
+    }
+  });
+
+  it('in-place updates: kill -9 the target, then cut the channel, mid-stream: trees converge, blobs keep their inode', async () => {
+    const f = await setup('inplace', { inPlaceMinBytes: 512 * 1024 });
+    const blobs = ['data/blob 1.bin', 'data/blob 3.bin', 'data/blob 5.bin', 'data/ünï/blob 0.bin', 'data/ünï/blob 2.bin'];
+    const before = blobs.map((b) => statSync(path.join(f.dst, b)));
+    try {
+      for (const fault of ['kill', 'cut'] as const) {
+        const writer = startWriter(f.src, { pauseMs: 4, seed: fault === 'kill' ? 7 : 70_000, keep: 'data' });
+        await sleep(700);
+        if (fault === 'kill') {
+          await f.agents.target.kill9();
+          await sleep(300);
+          await f.restartTarget();
+        } else {
+          expect(f.proxy.cut()).toBeGreaterThanOrEqual(1);
+        }
+        await sleep(300);
+        await writer.stop();
+        expect(await f.caughtUp()).toBe(true);
+        expect(await waitEqual(f.src, f.dst, 5000)).toEqual([]);
+      }
+      // The writer only modifies the blobs in place (never renames or deletes them): on the target
+      // they changed too, and kept their inodes.
+      const after = blobs.map((b) => statSync(path.join(f.dst, b)));
+      expect(after.map((a) => a.ino)).toEqual(before.map((b) => b.ino));
+      expect(after.some((a, i) => a.mtimeMs !== before[i]!.mtimeMs)).toBe(true);
     } finally {
       await f.teardown();
     }

@@ -12,6 +12,8 @@ interface RunnerConfig {
   port: number;
   keyHex: string;
   pairId: string;
+  /** Source: deltas of files at least this big are applied in place on the target. */
+  inPlaceMinBytes?: number;
 }
 
 const cfg = JSON.parse(process.argv[2] ?? '{}') as RunnerConfig;
@@ -30,6 +32,7 @@ if (cfg.role === 'target') {
     connect: () => connect({ host: '127.0.0.1', port: cfg.port, pairId: cfg.pairId, key, timeoutMs: 2000 }),
     statsIntervalMs: 100,
     retryMs: 50,
+    inPlaceMinBytes: cfg.inPlaceMinBytes,
     onStats: (s) => out({ stats: s }),
   });
   await source.start();

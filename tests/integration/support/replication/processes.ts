@@ -20,7 +20,7 @@ export interface Agent {
   stop: () => Promise<void>;
 }
 
-export async function spawnAgent(cfg: { role: 'source' | 'target'; root: string; stateDir: string; port: number; keyHex: string; pairId: string }): Promise<Agent> {
+export async function spawnAgent(cfg: { role: 'source' | 'target'; root: string; stateDir: string; port: number; keyHex: string; pairId: string; inPlaceMinBytes?: number }): Promise<Agent> {
   const child = spawn(process.execPath, ['--import', 'tsx', RUNNER, JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const samples: ReplicationStats[] = [];
   let ready: (() => void) | undefined;
