@@ -30,7 +30,7 @@ import { buildMixedTree, changeBlocks, MiB, writeContent } from './replication/t
 const root = path.resolve(import.meta.dirname, '..');
 const TREE_MIB = Number(process.env.BENCH_TREE_MIB ?? 2048);
 const DELTA_MIB = Number(process.env.BENCH_DELTA_MIB ?? 1024);
-const DELTA_REPS = Number(process.env.BENCH_DELTA_REPS ?? 3);
+const DELTA_REPS = Number(process.env.BENCH_DELTA_REPS ?? 5);
 const FULL_REPS = Number(process.env.BENCH_FULL_REPS ?? 3);
 const LAG_SECONDS = Number(process.env.BENCH_LAG_SECONDS ?? 20);
 const DEADLINE_MS = Number(process.env.BENCH_DEADLINE_MS ?? 600_000);
