@@ -889,30 +889,28 @@ export class ContinuousSource {
       const meta = { mode: st0.mode & 0o7777, uid: st0.uid, gid: st0.gid, mtimeMs: st0.mtimeMs };
       const moved = (st1: Stats) => st1.size !== st0.size || st1.mtimeMs !== st0.mtimeMs || st1.ctimeMs !== st0.ctimeMs;
       const delta = !!sig;
-      const ours = this.signatures.get(abs, st0);
-      if (sig && theirs && !ours && st0.size >= EAGER_BEGIN_BYTES && (theirs.size !== st0.size || Math.abs(theirs.mtimeMs - st0.mtimeMs) >= MTIME_TOLERANCE_MS)) {
+      const own = this.signatures.own(abs, st0);
+      const begin = async () => {
+        begun = true;
+        await channel.send(MSG.FILE_BEGIN, { fid: c.seq, path: c.path, size: st0.size, delta, ...inPlaceFlag(delta, st0.size, this.opts.inPlaceMinBytes) });
+      };
+      if (sig && theirs && !own.exact && st0.size >= EAGER_BEGIN_BYTES && (theirs.size !== st0.size || Math.abs(theirs.mtimeMs - st0.mtimeMs) >= MTIME_TOLERANCE_MS)) {
         // A big file whose size or mtime moved has most likely changed: let the target start
         // copying its current file into the temp now, while we read and hash (a delta needs the
         // copy whatever blocks changed). If nothing did, FILE_END with no changed block makes the
         // target drop the copy and apply the metadata only.
-        begun = true;
-        await channel.send(MSG.FILE_BEGIN, { fid: c.seq, path: c.path, size: st0.size, delta, ...inPlaceFlag(delta, st0.size, this.opts.inPlaceMinBytes) });
+        await begin();
       }
       const { changed, read, hashes, fingerprints } = await streamBlocks(
         fh,
         st0,
         sig,
-        ours,
+        own,
         async (buf, off) => {
-          if (!begun) {
-            begun = true;
-            await channel.send(MSG.FILE_BEGIN, { fid: c.seq, path: c.path, size: st0.size, delta, ...inPlaceFlag(delta, st0.size, this.opts.inPlaceMinBytes) });
-          }
+          if (!begun) await begin();
           this.state.contentBytesSent += buf.length;
           await channel.send(MSG.DATA, { fid: c.seq, off }, buf);
         },
-        undefined,
-        this.signatures.basis(abs, st0),
       );
       const st1 = await fh.stat();
       if (read !== st0.size) {
@@ -927,10 +925,7 @@ export class ContinuousSource {
         await channel.send(MSG.META, { fid: c.seq, entry: { path: c.path, type: 'file', size: st0.size, ...meta } });
         return 'sent';
       }
-      if (!begun) {
-        begun = true;
-        await channel.send(MSG.FILE_BEGIN, { fid: c.seq, path: c.path, size: st0.size, delta, ...inPlaceFlag(delta, st0.size, this.opts.inPlaceMinBytes) });
-      }
+      if (!begun) await begin();
       await channel.send(MSG.FILE_END, { fid: c.seq, path: c.path, size: st0.size, ...meta, ...(delta ? { changed } : {}) });
       return moved(st1) ? 'snapshot' : 'sent';
     } finally {

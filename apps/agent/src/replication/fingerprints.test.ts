@@ -98,11 +98,14 @@ describe('signature cache with fingerprints', () => {
     expect(cache.get(file, st)?.hashes.equals(hashes)).toBe(true);
     const changed = { ...st, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs + 1000, ctimeMs: st.ctimeMs + 1000 };
     expect(cache.get(file, changed)).toBeUndefined();
-    const basis = cache.basis(file, changed);
+    expect(cache.own(file, st).exact?.hashes.equals(hashes)).toBe(true);
+    const { exact, basis } = cache.own(file, changed);
+    expect(exact).toBeUndefined();
     expect(basis.fingerprints?.equals(fps)).toBe(true);
     expect(basis.hashes?.equals(hashes)).toBe(true);
-    expect(cache.basis(file, { ino: st.ino + 1 }).fingerprints).toBeUndefined();
-    expect(cache.basis(file, { ino: st.ino + 1 }).key.equals(basis.key)).toBe(true);
+    const other = cache.own(file, { ...changed, ino: st.ino + 1 });
+    expect(other.basis.fingerprints).toBeUndefined();
+    expect(other.basis.key.equals(basis.key)).toBe(true);
   });
 
   it('persist the key and fingerprints in a file only its owner can read, and ignore a file of the old format', async () => {
@@ -119,8 +122,9 @@ describe('signature cache with fingerprints', () => {
     const b = new SignatureCache(store);
     await b.load();
     expect(b.get(file, st)?.hashes.equals(hashes)).toBe(true);
-    expect(b.basis(file, st).key.equals(a.basis(file, st).key)).toBe(true);
-    expect(b.basis(file, st).fingerprints?.equals(fps)).toBe(true);
+    const moved = { ...st, mtimeMs: st.mtimeMs + 1 };
+    expect(b.own(file, moved).basis.key.equals(a.own(file, moved).basis.key)).toBe(true);
+    expect(b.own(file, moved).basis.fingerprints?.equals(fps)).toBe(true);
 
     writeFileSync(store, JSON.stringify([[file, st.ino, st.size, st.mtimeMs, st.ctimeMs, hashes.toString('base64')]]));
     const c = new SignatureCache(store);

@@ -33,11 +33,11 @@ import path from 'node:path';
 import { type z } from 'zod';
 import { BLOCK_SIZE, blockCount, blockDiffers, diffSignatures, HASH_BYTES, isZero, type Signature } from './blocks.ts';
 import { type Channel, ChannelError, type Message } from './channel.ts';
-import { FINGERPRINT_BYTES, type FingerprintBasis, hashedRanges } from './hashpool.ts';
+import { FINGERPRINT_BYTES, hashedRanges } from './hashpool.ts';
 import { isTempName, type ManifestEntry, normalizeScope, walk, walkPaths } from './manifest.ts';
 import { ackSchema, errorSchema, MSG, type MirrorMode, needSchema, type OrphanPolicy, PROTOCOL_VERSION, roundDoneSchema } from './protocol.ts';
 import { type ReplicationRule } from './set.ts';
-import { type SignatureCache } from './signatures.ts';
+import { type OwnHashes, type SignatureCache } from './signatures.ts';
 
 export { applyMirror, type ApplyOptions, type ApplyResult } from './apply.ts';
 export type { MirrorMode, OrphanPolicy } from './protocol.ts';
@@ -394,7 +394,7 @@ async function sendFile(
       result.contentBytesSent += buf.length;
       await channel.send(MSG.DATA, { fid, off }, buf);
     };
-    const { changed, read, hashes, fingerprints } = await streamBlocks(fh, st0, theirs, opts.signatures?.get(abs, st0), sendData, onBytes, opts.signatures?.basis(abs, st0));
+    const { changed, read, hashes, fingerprints } = await streamBlocks(fh, st0, theirs, opts.signatures?.own(abs, st0), sendData, onBytes);
     await opts.afterRead?.(entry.path);
     const st1 = await fh.stat();
     if (read !== st0.size || moved(st0, st1)) {
@@ -422,22 +422,23 @@ export function inPlaceFlag(delta: boolean, size: number, minBytes: number | und
 /**
  * Sends a file's content (through `send`, one call per DATA frame of up to READ_CHUNK): all of it (all-zero blocks left out, so
  * holes stay holes), or with `theirs` only the blocks whose hashes differ. When our own signature
- * of this exact file is cached, only the differing blocks are read at all; else `basis` (our
- * fingerprints of its previous version, hashpool.ts) spares the SHA-256 of unchanged blocks.
- * Returns the changed block indices, the bytes read (= the size unless the file shrank), and the
+ * of this exact file is cached (`own.exact`), only the differing blocks are read at all; else
+ * `own.basis` (our fingerprints of its previous version, hashpool.ts) spares the SHA-256 of
+ * unchanged blocks. Returns the changed block indices, the bytes read (= the size unless the file shrank), and the
  * file's hashes (and fingerprints) when they were computed (for the cache).
  */
 export async function streamBlocks(
   fh: FileHandle,
   st0: Stats,
   theirs: Signature | undefined,
-  ours: Signature | undefined,
+  own: OwnHashes | undefined,
   send: (buf: Buffer, off: number) => Promise<void>,
   onBytes: (n: number) => void = () => undefined,
-  basis?: FingerprintBasis,
 ): Promise<{ changed: number[]; read: number; hashes?: Buffer; fingerprints?: Buffer }> {
   const size = st0.size;
   const count = blockCount(size);
+  const ours = own?.exact;
+  const basis = own?.basis;
   const changed: number[] = [];
   if (theirs && ours && ours.size === size) {
     const want = diffSignatures(ours, theirs);

@@ -32,6 +32,7 @@ import {
   relayNoticeSchema,
   type RelayHello,
 } from '@tandem/protocol';
+import { WakeableDelay } from '../runtime/wakeable-delay.ts';
 import { Channel, ChannelError, ChannelServer, PAIR_KEY_BYTES, tlsBase, type ChannelOptions } from './channel.ts';
 
 /** Where the relay is and how to authenticate: read again for every socket (credentials rotate). */
@@ -300,7 +301,7 @@ export class RelayServer extends ChannelServer {
   private readonly open = new Set<Channel>();
   private readonly handshakes = new Set<tls.TLSSocket>();
   private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  private readonly backoff = new WakeableDelay();
   private lastError = '';
 
   constructor(private readonly ropts: RelayServerOptions) {
@@ -318,7 +319,7 @@ export class RelayServer extends ChannelServer {
 
   override async close(): Promise<void> {
     this.closed = true;
-    this.wake?.();
+    this.backoff.wake();
     this.waitingSocket?.terminate();
     for (const s of this.handshakes) s.destroy();
     for (const c of this.open) c.destroy();
@@ -363,14 +364,7 @@ export class RelayServer extends ChannelServer {
         if (err instanceof RelayClosed && err.code === relayCloseCodes.timedOut) continue;
         this.report(err as Error);
         const delay = Math.min(RETRY_MAX_MS, 100 * 2 ** attempt++) * (0.5 + Math.random() / 2);
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, delay);
-          this.wake = () => {
-            clearTimeout(t);
-            resolve();
-          };
-        });
-        this.wake = undefined;
+        await this.backoff.wait(delay);
       }
     }
   }

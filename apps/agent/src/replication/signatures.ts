@@ -43,6 +43,12 @@ interface Saved {
 
 type FileStats = Pick<Stats, 'ino' | 'size' | 'mtimeMs' | 'ctimeMs'>;
 
+/** A source's own hashes of a file it is about to read (see own()). */
+export interface OwnHashes {
+  exact?: Signature;
+  basis: FingerprintBasis;
+}
+
 const matchesStats = (e: Entry, st: FileStats) => e.ino === st.ino && e.size === st.size && e.mtimeMs === st.mtimeMs && e.ctimeMs === st.ctimeMs;
 
 export class SignatureCache {
@@ -88,13 +94,15 @@ export class SignatureCache {
   }
 
   /**
-   * What hashing `absPath` (now `st`) can build on: the key, plus the previous version's
-   * fingerprints and hashes when we hold them for this inode (see the header).
+   * What a source reading `absPath` (now `st`) can build on: its signature if still valid for this
+   * exact file, else the fingerprint key plus the previous version's fingerprints and hashes when
+   * we hold them for this inode (see the header).
    */
-  basis(absPath: string, st: Pick<Stats, 'ino'>): FingerprintBasis {
+  own(absPath: string, st: FileStats): OwnHashes {
+    const exact = this.get(absPath, st);
     const e = this.entries.get(absPath);
-    if (!e || e.ino !== st.ino || !e.fingerprints) return { key: this.fingerprintKey };
-    return { key: this.fingerprintKey, fingerprints: e.fingerprints, hashes: e.hashes };
+    if (exact || !e || e.ino !== st.ino || !e.fingerprints) return { exact, basis: { key: this.fingerprintKey } };
+    return { basis: { key: this.fingerprintKey, fingerprints: e.fingerprints, hashes: e.hashes } };
   }
 
   set(absPath: string, st: FileStats, hashes: Buffer, fingerprints?: Buffer): void {

@@ -25,6 +25,7 @@ import { MonitorManager } from '../monitor/manager.ts';
 import { ReplicationManager } from '../replication/manager.ts';
 import { relayUrlOf } from '../replication/relay.ts';
 import { AGENT_VERSION } from '../version.ts';
+import { WakeableDelay } from './wakeable-delay.ts';
 
 export const capabilities = ['facts', ...actionNames, RELAY_CAPABILITY];
 
@@ -55,7 +56,8 @@ type CommandOutcome = { ok: true; result: unknown } | { ok: false; error: { code
 export class AgentRuntime {
   private ws: WebSocket | null = null;
   private stopped = false;
-  private wakeFromBackoff: (() => void) | null = null;
+  /** stop() ends the wait at once: a service stop never waits out the backoff. */
+  private readonly backoff = new WakeableDelay();
   private attempt = 0;
   private clockOffsetMs: number | null = null;
   private readonly commands = new Map<string, Promise<CommandOutcome>>();
@@ -109,15 +111,7 @@ export class AgentRuntime {
       if (connectedFor > 30_000) this.attempt = 0;
       const delay = backoffDelay(this.attempt++);
       log('reconnecting', { inMs: delay });
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay);
-        // stop() ends the wait at once: a service stop never waits out the backoff.
-        this.wakeFromBackoff = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wakeFromBackoff = null;
+      await this.backoff.wait(delay);
     }
     await this.replication.shutdown();
     await this.monitor.shutdown();
@@ -126,7 +120,7 @@ export class AgentRuntime {
 
   stop() {
     this.stopped = true;
-    this.wakeFromBackoff?.();
+    this.backoff.wake();
     this.ws?.close(1000, 'Agent stopping');
   }
 
