@@ -362,13 +362,21 @@ async function delta(): Promise<void> {
     // pass in which the target computes (and keeps) its signature. Replication in steady state.
     // The source keeps its own block signatures (with fingerprints) as a replicating source agent does.
     const sourceSignatures = new SignatureCache();
+    // The source file is changed in place (as a database does), always the same way.
+    const changeSource = () => {
+      changed = changeBlocks(srcFile, size, BLOCK_SIZE, 0.01);
+      utimesSync(srcFile, 1_700_100_000, 1_700_100_000);
+    };
+    // Both Tandem sides back to the old version (untimed; also a delta).
+    const tandemBackToOld = async () => {
+      sh('cp', ['-p', old, srcFile]);
+      await tandemMirror(agent, key, srcDir, 'checksum', sourceSignatures);
+    };
     sh('cp', ['-p', old, srcFile]);
     await tandemMirror(agent, key, srcDir, 'full', sourceSignatures);
     await tandemMirror(agent, key, srcDir, 'checksum', sourceSignatures);
     for (let rep = 0; rep < DELTA_REPS; rep++) {
-      // The source file is changed in place (as a database does); rsync's target is the old version.
-      changed = changeBlocks(srcFile, size, BLOCK_SIZE, 0.01);
-      utimesSync(srcFile, 1_700_100_000, 1_700_100_000);
+      changeSource();
       // Each target's old copy is made just before its own run (see oldVersionInto).
       syncDisks();
       const run = await tandemMirror(agent, key, srcDir, 'checksum', sourceSignatures);
@@ -384,11 +392,9 @@ async function delta(): Promise<void> {
         `delta rep ${rep + 1}/${DELTA_REPS}: tandem ${round(run.ms)} ms, ${tandem.at(-1)!.wire} B on the wire; rsync over ssh ${round(rsyncSsh.at(-1)!.ms)} ms; rsync to the daemon ${round(rsync.at(-1)!.ms)} ms, ${rsync.at(-1)!.sent + rsync.at(-1)!.received} B`,
       );
       // The same change again with in-place updates (a pair setting for big files), against rsync
-      // --inplace: Tandem's target goes back to the old version first (untimed, also a delta).
-      sh('cp', ['-p', old, srcFile]);
-      await tandemMirror(agent, key, srcDir, 'checksum', sourceSignatures);
-      changeBlocks(srcFile, size, BLOCK_SIZE, 0.01);
-      utimesSync(srcFile, 1_700_100_000, 1_700_100_000);
+      // --inplace, from the old version again.
+      await tandemBackToOld();
+      changeSource();
       syncDisks();
       const inPlace = await tandemMirror(agent, key, srcDir, 'checksum', sourceSignatures, size);
       tandemInPlace.push(inPlace.ms);
@@ -397,11 +403,7 @@ async function delta(): Promise<void> {
       rsyncSshInPlace.push(await runRsync(['-a', '--inplace', '-e', ssh!.rsh, srcFile, ssh!.dest(`${sDir}/`)], children));
       if (sha256File(path.join(sDir, 'big.bin')) !== want) throw new Error("rsync --inplace's delta result differs from the source");
       say(`delta rep ${rep + 1}/${DELTA_REPS}, in place: tandem ${round(inPlace.ms)} ms; rsync --inplace over ssh ${round(rsyncSshInPlace.at(-1)!.ms)} ms`);
-      // Back to the old version on both Tandem sides for the next rep (untimed; also a delta).
-      if (rep + 1 < DELTA_REPS) {
-        sh('cp', ['-p', old, srcFile]);
-        await tandemMirror(agent, key, srcDir, 'checksum', sourceSignatures);
-      }
+      if (rep + 1 < DELTA_REPS) await tandemBackToOld();
     }
   } finally {
     await agent.stop();
