@@ -181,7 +181,8 @@ function asUser(user, cmd, args, opts = {}) {
 }
 
 function chownTo(user, dir) {
-  if (isRoot) execFileSync('chown', ['-R', `${user}:`, dir]);
+  // The real directory: `.data/<name>` may be a link to /var/lib/tandem, and chown -R leaves a link's target alone.
+  if (isRoot) execFileSync('chown', ['-R', `${user}:`, fs.realpathSync(dir)]);
 }
 
 /**
@@ -278,15 +279,17 @@ function stopRedis() {
 }
 
 /**
- * Brings PostgreSQL and Redis up (unless DATABASE_URL / REDIS_URL point elsewhere) and returns
- * the connection settings plus a `stop()` that stops exactly what this call started.
+ * Brings PostgreSQL and Redis up (unless DATABASE_URL / REDIS_URL point elsewhere), installing
+ * them first where missing, and returns the connection settings plus a `stop()` that stops
+ * exactly what this call started.
  */
 export async function serversUp({ database, fresh = false }) {
-  const secrets = localSecrets();
-  const started = [];
   let ownerUrl = process.env.DATABASE_URL;
   let appUrl = process.env.APP_DATABASE_URL;
   let redisUrl = process.env.REDIS_URL;
+  ensureAptPackages([...(ownerUrl ? [] : ['postgresql', 'postgresql-client']), ...(redisUrl ? [] : ['redis-server'])]);
+  const secrets = localSecrets();
+  const started = [];
 
   if (!ownerUrl) {
     if (await startPostgres()) {

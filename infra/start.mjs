@@ -3,10 +3,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildAgent, buildWeb } from './build.mjs';
-import { ensureAptPackages, ensureNpmPackages, log, ports, root, serversUp, spawnService, assertPortFree, stopService, tandemEnv, waitForHttp } from './lib.mjs';
+import { ensureNpmPackages, log, ports, root, serversUp, spawnService, assertPortFree, stopService, tandemEnv, waitForHttp } from './lib.mjs';
 
-const usesLocalServers = !process.env.DATABASE_URL || !process.env.REDIS_URL;
-if (usesLocalServers) ensureAptPackages(['postgresql', 'redis-server', 'postgresql-client']);
+// PostgreSQL and Redis are installed by serversUp() where missing.
 ensureNpmPackages();
 
 // Imported after the npm install: nothing here needs npm packages, but keep the order obvious.
