@@ -3,14 +3,17 @@
 // it was live (blocks rewritten in a big file, files added, deleted, renamed, chmod'ed), a checksum
 // restore makes the source equal to the target (hash manifests) sending only the changed blocks;
 // full and differences restores converge too; and the pair's continuous replication, restarted in
-// its original direction afterwards, finds nothing to re-send.
+// its original direction afterwards, finds nothing to re-send. A receiver waiting for its sender
+// gives up at once when stopped.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BLOCK_SIZE } from '../../apps/agent/src/replication/blocks.ts';
+import { listen } from '../../apps/agent/src/replication/channel.ts';
 import { type MirrorProgress } from '../../apps/agent/src/replication/mirror.ts';
+import { receiveRestore } from '../../apps/agent/src/replication/restore.ts';
 import { startPair, waitFor } from './support/replication/continuous.ts';
 import { runRestore } from './support/replication/sessions.ts';
 import { diffManifests, hashManifest, runMirror } from './support/replication/tree.ts';
@@ -100,6 +103,18 @@ describe('restore (target → source)', () => {
       expect(diffManifests(await hashManifest(a), await hashManifest(b))).toEqual([]);
     } finally {
       await pair.stop();
+    }
+  });
+
+  it('a receiver still waiting for its sender gives up at once when stopped', async () => {
+    const server = await listen({ host: '127.0.0.1', port: 0, keyFor: () => undefined });
+    try {
+      const abort = new AbortController();
+      const waiting = receiveRestore({ root: path.join(dir, 'never'), server, signal: abort.signal, acceptTimeoutMs: 60_000 });
+      abort.abort();
+      await expect(waiting).rejects.toThrow(/stopped before the sender connected/);
+    } finally {
+      await server.close();
     }
   });
 });

@@ -83,6 +83,54 @@ export const replicationStartArgsSchema = z
   .refine((a) => a.role !== 'source' || a.route === 'relay' || a.connect, { message: 'a source needs "connect" (the target\'s address) unless the route is "relay"', path: ['connect'] });
 export type ReplicationStartArgs = z.infer<typeof replicationStartArgsSchema>;
 
+/**
+ * `replication.restore` (failback): the pair's data flows back, from the original TARGET's copy to
+ * the original SOURCE, with the mirror engine (same modes, rules, orphan policies and progress).
+ * Both agents get the same arguments except `role`: `receiver` on the pair's source machine (it
+ * listens, so it is sent first) and `sender` on the pair's target machine (it connects to the
+ * receiver's address, `connect`). Direct route only for now. The pair's replication must be
+ * stopped on the agent first (refused otherwise: the source's watcher would send the restored files
+ * straight back). Returns at once; `replication.status` reports the progress and the outcome
+ * (`restore`). A restore cut short (an agent restarted, the connection dropped) ends `failed` and
+ * is run again; in checksum mode the second run sends only what still differs.
+ * - `mode` default `checksum` (the source usually still holds most of the data); `orphans` default
+ *   `delete`: what was deleted on the replica while it was live goes on the source too. Only paths
+ *   the set's rules select are ever touched on the receiver: excluded files stay as they are.
+ */
+export const replicationRestoreArgsSchema = z
+  .strictObject({
+    pairId: z.uuid(),
+    role: z.enum(['receiver', 'sender']),
+    key: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'the key is 32 bytes in base64'),
+    source: replicationSetSchema,
+    targetRoot: absolutePath(),
+    listen: z.strictObject({ host: hostSchema.optional(), port: listenPortSchema.default(DEFAULT_REPLICATION_PORT) }).optional(),
+    connect: z.strictObject({ host: hostSchema, port: portSchema.default(DEFAULT_REPLICATION_PORT) }).optional(),
+    mode: z.enum(['full', 'checksum', 'differences']).default('checksum'),
+    orphans: z.enum(['keep', 'delete', 'move-aside']).default('delete'),
+    compression: z.enum(['off', 'fast', 'best']).default('off'),
+    bandwidthLimitBps: z.number().int().positive().optional(),
+  })
+  .refine((a) => a.role !== 'sender' || a.connect, { message: 'a sender needs "connect" (the receiver\'s address)', path: ['connect'] });
+export type ReplicationRestoreArgs = z.infer<typeof replicationRestoreArgsSchema>;
+
+/** A restore's progress on one agent (see replicationRestoreArgsSchema). */
+export const replicationRestoreStateSchema = z.strictObject({
+  role: z.enum(['receiver', 'sender']),
+  state: z.enum(['running', 'done', 'failed']),
+  startedAt: z.number().int(),
+  finishedAt: z.number().int().nullable(),
+  /** Sender: what is left of the current round, all roots together (0 on the receiver). */
+  bytesLeft: z.number().int().nonnegative(),
+  filesLeft: z.number().int().nonnegative(),
+  /** Sender: content bytes sent; receiver: files written and orphans handled. */
+  bytesSent: z.number().int().nonnegative(),
+  filesApplied: z.number().int().nonnegative(),
+  orphans: z.number().int().nonnegative(),
+  errors: z.array(z.string().max(2000)).max(50),
+});
+export type ReplicationRestoreState = z.infer<typeof replicationRestoreStateSchema>;
+
 export const replicationStatusSchema = z.strictObject({
   pairId: z.uuid(),
   /** Whether this agent runs the pair at all. */
@@ -104,6 +152,8 @@ export const replicationStatusSchema = z.strictObject({
   /** Target: changes applied by continuous sessions since the agent started. */
   changesApplied: z.number().int().nonnegative(),
   errors: z.array(z.string().max(2000)).max(50),
+  /** The latest restore on this agent since it started (running or finished), if any. */
+  restore: replicationRestoreStateSchema.nullable(),
 });
 export type ReplicationStatus = z.infer<typeof replicationStatusSchema>;
 
@@ -221,6 +271,7 @@ export const actionArgs = {
   'replication.verify': replicationVerifyArgsSchema,
   'replication.resend': replicationResendArgsSchema,
   'replication.check-set': z.strictObject({ source: replicationSetSchema }),
+  'replication.restore': replicationRestoreArgsSchema,
   'monitor.start': monitorStartArgsSchema,
   'monitor.stop': z.strictObject({ pairId: z.uuid() }),
   'monitor.status': z.strictObject({ pairId: z.uuid() }),
@@ -274,6 +325,7 @@ export const actionResults = {
   'replication.verify': replicationVerifyResultSchema,
   'replication.resend': z.strictObject({ queued: z.number().int().nonnegative() }),
   'replication.check-set': replicationCheckSetResultSchema,
+  'replication.restore': z.strictObject({ started: z.literal(true), port: z.number().int().nullable() }),
   'monitor.start': z.strictObject({ started: z.literal(true), port: z.number().int().nullable() }),
   'monitor.stop': z.strictObject({ stopped: z.boolean() }),
   'monitor.status': monitorStatusSchema,

@@ -39,6 +39,7 @@ export const runtimeActions = [
   'replication.status',
   'replication.verify',
   'replication.resend',
+  'replication.restore',
   'monitor.start',
   'monitor.stop',
   'monitor.status',

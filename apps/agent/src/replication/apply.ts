@@ -14,6 +14,8 @@
 //   `<parent of root>/.tandem-orphans/<root name>-<timestamp>/` (or `orphansDir`), keeping their
 //   relative paths. A type conflict (a directory where the source has a file, or the reverse) is
 //   resolved by removing the target's entry whatever the policy.
+// - With the set's `rules` (a restore into the original source), orphans are looked for only among
+//   the paths the rules select: what the set leaves out is never touched.
 // - A round may carry a `scope` (verify's re-send): then only those paths and what lies below them
 //   are compared, and orphans are looked for only there.
 // - `onApplied` reports every path changed (for an onward pair when this root is itself a source).
@@ -35,6 +37,7 @@ import {
   roundSchema,
 } from './protocol.ts';
 import { applyMeta, FileReceiver } from './receive.ts';
+import { type ReplicationRule } from './set.ts';
 import { type SignatureCache } from './signatures.ts';
 
 /** Modification times closer than this (ms) are equal: they go through a double in seconds. */
@@ -50,6 +53,11 @@ export interface ApplyOptions {
   onApplied?: (relPath: string) => void;
   /** Block signatures remembered across sessions (checksum mode and deltas read less). */
   signatures?: SignatureCache;
+  /**
+   * The set's rules, when this root also holds files the set leaves out (a restore into the
+   * original source): only paths the rules select can be orphans. Unset: every path can.
+   */
+  rules?: readonly ReplicationRule[];
 }
 
 export interface ApplyResult {
@@ -140,7 +148,8 @@ export async function applyMirror(opts: ApplyOptions): Promise<ApplyResult> {
       if (isTempName(name)) stale.push(rel);
       return isTempName(name);
     };
-    const mine = round.scope ? await walkPaths(root, round.scope, { ignore }) : await walk(root, { ignore });
+    const rules = opts.rules;
+    const mine = round.scope ? await walkPaths(root, round.scope, { ignore, rules }) : await walk(root, { ignore, rules });
     for (const rel of stale) await rm(abs(rel), { force: true });
     const have = new Map(mine.entries.map((e) => [e.path, e]));
     safeDirs = new Set();
@@ -188,7 +197,8 @@ export async function applyMirror(opts: ApplyOptions): Promise<ApplyResult> {
   async function endRound(): Promise<number> {
     let orphans = 0;
     const ignore = (_rel: string, name: string) => isTempName(name);
-    const mine = round.scope ? await walkPaths(root, round.scope, { ignore }) : await walk(root, { ignore });
+    const rules = opts.rules;
+    const mine = round.scope ? await walkPaths(root, round.scope, { ignore, rules }) : await walk(root, { ignore, rules });
     const orphanDirs = new Set<string>();
     for (const e of mine.entries) {
       if (sourcePaths.get(e.path)?.type === e.type) continue;

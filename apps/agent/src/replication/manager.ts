@@ -24,6 +24,11 @@
 // - `replication.verify | resend` (source agent only, running pair): verify compares each root with
 //   the target's copy over a channel of its own (verify.ts), resend queues paths into the root's
 //   continuous engine. Differences are reported with the source root they belong to.
+// - `replication.restore` (failback; restore.ts): the pair's data back from the target's copy to the
+//   source, one RestoreJob per pair, refused while the pair replicates on this agent (and a start is
+//   refused while its restore runs). The receiver serves each root on the shared listeners under the
+//   root's usual identity; the sender connects to it. Not persisted: a restore cut short by an agent
+//   restart ends `failed` and the control plane runs it again.
 // - Statistics: every STATS_INTERVAL_MS the runtime's sink receives one `replication.stats` payload
 //   per SOURCE pair (only the source's agent may report a pair).
 import { createHash } from 'node:crypto';
@@ -32,6 +37,8 @@ import path from 'node:path';
 import {
   type AgentPayload,
   DEFAULT_REPLICATION_PORT,
+  replicationRestoreArgsSchema,
+  type ReplicationRestoreArgs,
   replicationStartArgsSchema,
   type ReplicationStartArgs,
   MAX_VERIFY_DIFFERING,
@@ -42,12 +49,17 @@ import {
 import { connect, listen, ChannelServer, type Channel } from './channel.ts';
 import { connectViaRelay, RelayServer, type RelayEndpoint } from './relay.ts';
 import { ContinuousSource, ContinuousTarget } from './continuous.ts';
+import { receiveRestore, restore, RestoreJob, type RestoreRootRun } from './restore.ts';
 import { validateSet, type ReplicationRule } from './set.ts';
 import { writeSecretFile } from '../config.ts';
 import { KeyedLock } from '../runtime/keyed-lock.ts';
 
 export const STATS_INTERVAL_MS = Number(process.env.TANDEM_AGENT_REPLICATION_STATS_MS ?? 3000);
 const RETRY_MS = 10_000;
+/** How long a restore receiver waits for the sender to connect each root. */
+const RESTORE_ACCEPT_MS = 120_000;
+/** A restore sender's connection attempts (the receiver may still be starting to listen). */
+const RESTORE_CONNECT_TRIES = 6;
 const PAIR_FILE = 'pair.json';
 
 type Log = (msg: string, extra?: Record<string, unknown>) => void;
@@ -199,7 +211,9 @@ export class ReplicationManager {
   private readonly sessions = new Map<string, PairSession>();
   private readonly listeners = new Map<string, Promise<SharedListener>>();
   private readonly retries = new Map<string, NodeJS.Timeout>();
-  /** Serialises start/stop of one pair. */
+  /** The latest restore of each pair since the agent started (running or finished). */
+  private readonly restores = new Map<string, RestoreJob>();
+  /** Serialises start/stop/restore of one pair. */
   private readonly locks = new KeyedLock();
   private sink: StatsSink | null = null;
   private timer: NodeJS.Timeout | undefined;
@@ -255,6 +269,7 @@ export class ReplicationManager {
     const args = replicationStartArgsSchema.parse(raw);
     return this.locks.run(args.pairId, async () => {
       if (this.shut) throw new Error('the agent is stopping');
+      if (this.restores.get(args.pairId)?.running) throw new Error(`a restore of pair ${args.pairId} is running on this agent; start replication when it has ended`);
       const fingerprint = JSON.stringify(args);
       const running = this.sessions.get(args.pairId);
       if (running?.fingerprint === fingerprint) return { started: true as const, port: running.port };
@@ -310,7 +325,85 @@ export class ReplicationManager {
     await this.locks.idle();
     const all = [...this.sessions.values()];
     this.sessions.clear();
-    await Promise.all(all.map((s) => s.stop().catch(() => undefined)));
+    await Promise.all([...all.map((s) => s.stop().catch(() => undefined)), ...[...this.restores.values()].map((j) => j.stop())]);
+  }
+
+  /** Starts this agent's part of a restore (see replicationRestoreArgsSchema); returns once it listens (receiver) or has begun (sender). */
+  restore(raw: ReplicationRestoreArgs): Promise<{ started: true; port: number | null }> {
+    const args = replicationRestoreArgsSchema.parse(raw);
+    return this.locks.run(args.pairId, async () => {
+      if (this.shut) throw new Error('the agent is stopping');
+      if (this.sessions.has(args.pairId) || this.retries.has(args.pairId)) {
+        throw new Error(`replication of pair ${args.pairId} runs on this agent: stop it (replication.stop) before a restore`);
+      }
+      if (this.restores.get(args.pairId)?.running) throw new Error(`a restore of pair ${args.pairId} is already running on this agent`);
+      const key = Buffer.from(args.key, 'base64');
+      const job = args.role === 'receiver' ? await this.restoreReceiver(args, key) : this.restoreSender(args, key);
+      this.restores.set(args.pairId, job.job);
+      this.opts.log('replication restore started', { pairId: args.pairId, role: args.role, port: job.port });
+      void job.job.finished.then(() => {
+        const st = job.job.snapshot();
+        this.opts.log(`replication restore ${st.state}`, { pairId: args.pairId, role: args.role, errors: st.errors.slice(0, 5) });
+      });
+      return { started: true as const, port: job.port };
+    });
+  }
+
+  /** The original source: one listener route per root, each applying what the sender mirrors into the root. */
+  private async restoreReceiver(args: ReplicationRestoreArgs, key: Buffer): Promise<{ job: RestoreJob; port: number }> {
+    const listener = await this.listener(args.listen?.host, args.listen?.port ?? DEFAULT_REPLICATION_PORT);
+    const servers: ChannelServer[] = [];
+    const abort = new AbortController();
+    const roots: { root: string; run: RestoreRootRun }[] = [];
+    try {
+      for (const root of args.source.roots) {
+        const server = listener.add(identityFor(args.pairId, root), key);
+        servers.push(server);
+        const rules = withStateExcluded(args.source.rules, root, this.opts.dir);
+        roots.push({ root, run: () => receiveRestore({ root, server, rules, acceptTimeoutMs: RESTORE_ACCEPT_MS, signal: abort.signal }) });
+      }
+    } catch (err) {
+      await Promise.all(servers.map((x) => x.close()));
+      throw err;
+    }
+    const job = new RestoreJob('receiver', roots, async () => {
+      abort.abort();
+      await Promise.all(servers.map((x) => x.close()));
+    });
+    return { job, port: listener.server.port };
+  }
+
+  /** The original target: each root's copy mirrored to the receiver over a channel of its own. */
+  private restoreSender(args: ReplicationRestoreArgs, key: Buffer): { job: RestoreJob; port: null } {
+    const to = args.connect!;
+    const copies = args.source.roots.map((root) => ({ root, copy: targetPathFor(args.targetRoot, root) }));
+    for (const { root, copy } of copies) {
+      if (!fs.statSync(copy, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`the copy of ${root} (${copy}) is not a directory on this agent`);
+    }
+    const limit = args.bandwidthLimitBps ? Math.max(1024, Math.floor(args.bandwidthLimitBps / copies.length)) : undefined;
+    const channels = new Set<Channel>();
+    let stopped = false;
+    const roots = copies.map(({ root, copy }) => ({
+      root,
+      run: async (onProgress: Parameters<RestoreRootRun>[0]) => {
+        const channel = await connectWithRetry(() => stopped, () => {
+          return connect({ host: to.host, port: to.port, pairId: identityFor(args.pairId, root), key, compression: args.compression, bandwidthLimit: limit, timeoutMs: 10_000 });
+        });
+        channels.add(channel);
+        try {
+          return await restore({ root: copy, rules: withStateExcluded(args.source.rules, copy, this.opts.dir), channel, mode: args.mode, orphans: args.orphans, onProgress });
+        } finally {
+          channels.delete(channel);
+          channel.destroy();
+        }
+      },
+    }));
+    const job = new RestoreJob('sender', roots, () => {
+      stopped = true;
+      for (const c of channels) c.destroy();
+      return Promise.resolve();
+    });
+    return { job, port: null };
   }
 
   status(pairId: string): ReplicationStatus {
@@ -331,6 +424,7 @@ export class ReplicationManager {
       port: null,
       changesApplied: 0,
       errors: [],
+      restore: this.restores.get(pairId)?.snapshot() ?? null,
     };
     if (!s) return base;
     if (s.args.role === 'target') {
@@ -609,6 +703,18 @@ function precheck(args: ReplicationStartArgs): void {
 }
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+async function connectWithRetry(stopped: () => boolean, dial: () => Promise<Channel>): Promise<Channel> {
+  for (let attempt = 1; ; attempt++) {
+    if (stopped()) throw new Error('the restore was stopped');
+    try {
+      return await dial();
+    } catch (err) {
+      if (attempt >= RESTORE_CONNECT_TRIES || stopped()) throw err;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+}
 
 /** A root containing the agent's own replication state (e.g. `/`) must not replicate its journal. */
 function withStateExcluded(rules: readonly ReplicationRule[], root: string, stateDir: string): ReplicationRule[] {

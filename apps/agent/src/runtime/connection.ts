@@ -287,6 +287,8 @@ export class AgentRuntime {
             const { pairId, paths } = parseActionArgs('replication.verify', cmd.args);
             return actionResults['replication.verify'].parse(await this.replication.verify(pairId, paths));
           }
+          case 'replication.restore':
+            return actionResults['replication.restore'].parse(await this.replication.restore(parseActionArgs('replication.restore', cmd.args)));
           case 'replication.resend': {
             const { pairId, items } = parseActionArgs('replication.resend', cmd.args);
             return actionResults['replication.resend'].parse(this.replication.resend(pairId, items));
