@@ -43,6 +43,20 @@ const listenPortSchema = z.number().int().min(0).max(65_535);
 /** The default data-channel port the target listens on. */
 export const DEFAULT_REPLICATION_PORT = 6320;
 
+/** What both ends of a file pair's transfer are told, by replication.start and replication.restore alike. */
+const pairTransferFields = {
+  /** 32 bytes in base64 are 43 characters and one "=". */
+  key: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'the key is 32 bytes in base64'),
+  source: replicationSetSchema,
+  targetRoot: absolutePath(),
+  listen: z.strictObject({ host: hostSchema.optional(), port: listenPortSchema.default(DEFAULT_REPLICATION_PORT) }).optional(),
+  connect: z.strictObject({ host: hostSchema, port: portSchema.default(DEFAULT_REPLICATION_PORT) }).optional(),
+  mode: z.enum(['full', 'checksum', 'differences']).default('checksum'),
+  orphans: z.enum(['keep', 'delete', 'move-aside']).default('delete'),
+  compression: z.enum(['off', 'fast', 'best']).default('off'),
+  bandwidthLimitBps: z.number().int().positive().optional(),
+};
+
 /**
  * Starts (or, for a pair already running with other arguments, restarts) one side of a file pair.
  * Both agents get the same arguments except `role`; the control plane sends it to the target
@@ -67,17 +81,8 @@ export const replicationStartArgsSchema = z
   .strictObject({
     pairId: z.uuid(),
     role: z.enum(['source', 'target']),
-    /** 32 bytes in base64 are 43 characters and one "=". */
-    key: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'the key is 32 bytes in base64'),
-    source: replicationSetSchema,
-    targetRoot: absolutePath(),
+    ...pairTransferFields,
     route: z.enum(['direct', 'relay']).default('direct'),
-    listen: z.strictObject({ host: hostSchema.optional(), port: listenPortSchema.default(DEFAULT_REPLICATION_PORT) }).optional(),
-    connect: z.strictObject({ host: hostSchema, port: portSchema.default(DEFAULT_REPLICATION_PORT) }).optional(),
-    mode: z.enum(['full', 'checksum', 'differences']).default('checksum'),
-    orphans: z.enum(['keep', 'delete', 'move-aside']).default('delete'),
-    compression: z.enum(['off', 'fast', 'best']).default('off'),
-    bandwidthLimitBps: z.number().int().positive().optional(),
     inPlaceMinBytes: z.number().int().positive().optional(),
   })
   .refine((a) => a.role !== 'source' || a.route === 'relay' || a.connect, { message: 'a source needs "connect" (the target\'s address) unless the route is "relay"', path: ['connect'] });
@@ -101,15 +106,7 @@ export const replicationRestoreArgsSchema = z
   .strictObject({
     pairId: z.uuid(),
     role: z.enum(['receiver', 'sender']),
-    key: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'the key is 32 bytes in base64'),
-    source: replicationSetSchema,
-    targetRoot: absolutePath(),
-    listen: z.strictObject({ host: hostSchema.optional(), port: listenPortSchema.default(DEFAULT_REPLICATION_PORT) }).optional(),
-    connect: z.strictObject({ host: hostSchema, port: portSchema.default(DEFAULT_REPLICATION_PORT) }).optional(),
-    mode: z.enum(['full', 'checksum', 'differences']).default('checksum'),
-    orphans: z.enum(['keep', 'delete', 'move-aside']).default('delete'),
-    compression: z.enum(['off', 'fast', 'best']).default('off'),
-    bandwidthLimitBps: z.number().int().positive().optional(),
+    ...pairTransferFields,
   })
   .refine((a) => a.role !== 'sender' || a.connect, { message: 'a sender needs "connect" (the receiver\'s address)', path: ['connect'] });
 export type ReplicationRestoreArgs = z.infer<typeof replicationRestoreArgsSchema>;
