@@ -87,7 +87,7 @@ export class RestoreJob {
   constructor(
     role: ReplicationRestoreState['role'],
     roots: readonly { root: string; run: RestoreRootRun }[],
-    /** Ends whatever is still open (channels, listener routes); called once, at the end or on stop(). */
+    /** Ends whatever is still open (channels, listener routes): at the end, and first on stop(); must bear a second call. */
     private readonly cleanup: () => Promise<void>,
   ) {
     this.state = { role, state: 'running', startedAt: Date.now(), finishedAt: null, bytesLeft: 0, filesLeft: 0, bytesSent: 0, filesApplied: 0, orphans: 0, errors: [] };
