@@ -8,9 +8,10 @@ import { buildAgent, buildWeb } from './build.mjs';
 import { dataDir, ensureAptPackages, ensureNpmPackages, log, ports, root, serversUp, spawnService, assertPortFree, stopService, tandemEnv, waitForHttp } from './lib.mjs';
 
 const only = process.argv[2]; // optional: "vitest" or "e2e"
-// PostgreSQL and Redis are installed by serversUp() where missing. chromium: browser tests; mariadb-server, pacemaker and corosync: the agent's facts are tested
-// against a real MariaDB and a real single-node Pacemaker cluster; iputils-ping: the agent's ICMP
-// failure monitor runs the system's ping; nftables: tests cut loopback traffic between two agents.
+// PostgreSQL and Redis are installed by serversUp() where missing. chromium: browser tests;
+// mariadb-server, pacemaker and corosync: the agent's facts are tested against a real MariaDB and a
+// real single-node Pacemaker cluster; iputils-ping: the agent's ICMP failure monitor runs the
+// system's ping; nftables: tests cut loopback traffic between two agents.
 ensureAptPackages([
   'iputils-ping',
   'nftables',
