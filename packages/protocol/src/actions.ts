@@ -120,9 +120,11 @@ export const replicationRestoreStateSchema = z.strictObject({
   /** Sender: what is left of the current round, all roots together (0 on the receiver). */
   bytesLeft: z.number().int().nonnegative(),
   filesLeft: z.number().int().nonnegative(),
-  /** Sender: content bytes sent; receiver: files written and orphans handled. */
+  /** Sender: file content bytes sent (0 on the receiver). */
   bytesSent: z.number().int().nonnegative(),
+  /** Sender: files sent; receiver: files written. */
   filesApplied: z.number().int().nonnegative(),
+  /** Entries on the receiver that the copy no longer has, handled by the orphan policy. */
   orphans: z.number().int().nonnegative(),
   errors: z.array(z.string().max(2000)).max(50),
 });
