@@ -308,6 +308,9 @@ export const hookRunResultSchema = z.strictObject({
   durationMs: z.number(),
 });
 
+/** start-like commands: done, and the port listened on (null when nothing listens). */
+const startedResultSchema = z.strictObject({ started: z.literal(true), port: z.number().int().nullable() });
+
 export const actionResults = {
   'service.start': serviceStateSchema,
   'service.stop': serviceStateSchema,
@@ -318,14 +321,14 @@ export const actionResults = {
   'hook.run': hookRunResultSchema,
   'facts.collect': z.strictObject({ collectedAt: z.string() }),
   'credential.rotate': z.strictObject({ saved: z.literal(true) }),
-  'replication.start': z.strictObject({ started: z.literal(true), port: z.number().int().nullable() }),
+  'replication.start': startedResultSchema,
   'replication.stop': z.strictObject({ stopped: z.boolean() }),
   'replication.status': replicationStatusSchema,
   'replication.verify': replicationVerifyResultSchema,
   'replication.resend': z.strictObject({ queued: z.number().int().nonnegative() }),
   'replication.check-set': replicationCheckSetResultSchema,
-  'replication.restore': z.strictObject({ started: z.literal(true), port: z.number().int().nullable() }),
-  'monitor.start': z.strictObject({ started: z.literal(true), port: z.number().int().nullable() }),
+  'replication.restore': startedResultSchema,
+  'monitor.start': startedResultSchema,
   'monitor.stop': z.strictObject({ stopped: z.boolean() }),
   'monitor.status': monitorStatusSchema,
   'postgresql.prepare-source': pgPrepareSourceResultSchema,

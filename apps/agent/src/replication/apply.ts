@@ -14,8 +14,8 @@
 //   `<parent of root>/.tandem-orphans/<root name>-<timestamp>/` (or `orphansDir`), keeping their
 //   relative paths. A type conflict (a directory where the source has a file, or the reverse) is
 //   resolved by removing the target's entry whatever the policy.
-// - With the set's `rules` (a restore into the original source), orphans are looked for only among
-//   the paths the rules select: what the set leaves out is never touched.
+// - With the set's `rules` (a restore into the original source), the root is walked through them:
+//   what the set leaves out is neither compared nor an orphan, so it is never touched.
 // - A round may carry a `scope` (verify's re-send): then only those paths and what lies below them
 //   are compared, and orphans are looked for only there.
 // - `onApplied` reports every path changed (for an onward pair when this root is itself a source).
@@ -148,8 +148,7 @@ export async function applyMirror(opts: ApplyOptions): Promise<ApplyResult> {
       if (isTempName(name)) stale.push(rel);
       return isTempName(name);
     };
-    const rules = opts.rules;
-    const mine = round.scope ? await walkPaths(root, round.scope, { ignore, rules }) : await walk(root, { ignore, rules });
+    const mine = round.scope ? await walkPaths(root, round.scope, { ignore, rules: opts.rules }) : await walk(root, { ignore, rules: opts.rules });
     for (const rel of stale) await rm(abs(rel), { force: true });
     const have = new Map(mine.entries.map((e) => [e.path, e]));
     safeDirs = new Set();
@@ -197,8 +196,7 @@ export async function applyMirror(opts: ApplyOptions): Promise<ApplyResult> {
   async function endRound(): Promise<number> {
     let orphans = 0;
     const ignore = (_rel: string, name: string) => isTempName(name);
-    const rules = opts.rules;
-    const mine = round.scope ? await walkPaths(root, round.scope, { ignore, rules }) : await walk(root, { ignore, rules });
+    const mine = round.scope ? await walkPaths(root, round.scope, { ignore, rules: opts.rules }) : await walk(root, { ignore, rules: opts.rules });
     const orphanDirs = new Set<string>();
     for (const e of mine.entries) {
       if (sourcePaths.get(e.path)?.type === e.type) continue;

@@ -386,9 +386,10 @@ export class ReplicationManager {
     const roots = copies.map(({ root, copy }) => ({
       root,
       run: async (onProgress: Parameters<RestoreRootRun>[0]) => {
-        const channel = await connectWithRetry(() => stopped, () => {
-          return connect({ host: to.host, port: to.port, pairId: identityFor(args.pairId, root), key, compression: args.compression, bandwidthLimit: limit, timeoutMs: 10_000 });
-        });
+        const channel = await connectWithRetry(
+          () => stopped,
+          () => connect({ host: to.host, port: to.port, pairId: identityFor(args.pairId, root), key, compression: args.compression, bandwidthLimit: limit, timeoutMs: 10_000 }),
+        );
         channels.add(channel);
         try {
           return await restore({ root: copy, rules: withStateExcluded(args.source.rules, copy, this.opts.dir), channel, mode: args.mode, orphans: args.orphans, onProgress });
