@@ -159,6 +159,12 @@ describe('route mode (direct or relay through the gateway)', () => {
     expect(settingsHelp.dataPort).toMatch(/Not used with the relay/);
   });
 
+  it('says plainly that hooks are stored but not run yet (failover and failback will run them)', () => {
+    expect(settingsHelp.hooks).toMatch(/not run yet/i);
+    expect(settingsHelp.hooks).toMatch(/failover/);
+    expect(settingsHelp.hooks).not.toMatch(/^Optional scripts the agent runs/);
+  });
+
   it('the enable plan says the data channel goes through the relay', () => {
     const steps = planEnable({ method: 'file', sourceHostname: 'a', targetHostname: 'b', route: '10.0.0.6', port: 6320, routeMode: 'relay', monitoring: false });
     const starts = steps.filter((st) => st.kind === 'replication.start');
