@@ -1,5 +1,6 @@
+import { failoverStatuses, transition } from './lifecycle.ts';
 import type { MonitorSettings } from './settings.ts';
-import type { MonitoringStatus, PairStatus } from './status.ts';
+import { pairStatusInfo, type MonitoringStatus, type PairStatus } from './status.ts';
 
 // Two-observer failure detection. The target agent probes the source over the route; the
 // control plane watches the source agent's session. A pair moves to failover-pending only when
@@ -89,30 +90,35 @@ export function evaluateDetection(d: DetectionInput): DetectionOutcome {
     out.pair.monitoringStatus = 'source_lost';
     const who = verdict === 'both' ? 'both the target and the control plane' : 'the target (this pair trusts the target alone)';
     const where = lostAddresses.length ? ` (no answer from ${lostAddresses.join(', ')})` : '';
-    if (d.status === 'protected' && d.failoverEnabled) {
-      out.pair.status = 'failover_pending';
+    const next = transition(d.status, 'source.lost');
+    if ('status' in next && d.failoverEnabled) {
+      out.pair.status = next.status;
       out.pair.autoFailoverMarked = !d.manualIntervention;
-      const next = d.manualIntervention
+      const then = d.manualIntervention
         ? 'A failover is waiting for a decision.'
         : 'Manual intervention is off, so the pair is marked for automatic failover; the failover runbook is not built yet, so it stays pending until someone acts.';
-      out.events.push({ kind: 'detection', severity: 'error', message: `Source lost according to ${who}${where}. ${next}`, evidence });
-    } else if (d.status === 'protected') {
+      out.events.push({ kind: 'detection', severity: 'error', message: `Source lost according to ${who}${where}. ${then}`, evidence });
+    } else if ('status' in next) {
       out.events.push({ kind: 'detection', severity: 'error', message: `Source lost according to ${who}${where}. Failover is disabled for this pair, so nothing else happens.`, evidence });
     } else {
+      // The lifecycle says why no failover follows in this status (a mirror not finished, a
+      // failover already done, …); only a mirroring pair's target copy is incomplete.
       out.events.push({
         kind: 'detection',
         severity: 'error',
-        message: `Source lost according to ${who}${where} while the pair was ${d.status.replace('_', ' ')}: the target copy is not complete, so no failover is offered.`,
+        message: `Source lost according to ${who}${where} while the pair was ${pairStatusInfo[d.status].label.toLowerCase()}: ${next.refusal}.`,
         evidence,
       });
     }
   } else if (!sourceLost && wasLost) {
     out.pair.monitoringStatus = 'watching';
-    if (d.status === 'failover_pending') {
-      out.pair.status = 'protected';
+    const next = transition(d.status, 'source.back');
+    if ('status' in next) {
+      out.pair.status = next.status;
       out.pair.autoFailoverMarked = false;
     }
-    out.events.push({ kind: 'detection', severity: 'info', message: 'The source is reachable again before any failover started; back to watching.', evidence });
+    const message = 'status' in next || !failoverStatuses.includes(d.status) ? 'The source is reachable again before any failover started; back to watching.' : 'The source is reachable again; back to watching.';
+    out.events.push({ kind: 'detection', severity: 'info', message, evidence });
   } else if (!sourceLost && verdict !== d.previousVerdict) {
     // One observer alone: worth recording, never acted on.
     if (verdict === 'target') {

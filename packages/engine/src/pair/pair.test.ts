@@ -279,6 +279,28 @@ describe('two-observer detection', () => {
     expect(disabled.pair).toEqual({ monitoringStatus: 'source_lost' });
   });
 
+  it('a lost source after a failover is not blamed on an incomplete copy', () => {
+    const lost = { target: lostTarget, sourceAgent: { status: 'offline', lastSeenAt: null } };
+    const cases: [DetectionInput['status'], RegExp][] = [
+      ['failed_over', /while the pair was failed over: the target already serves in place of the source\.$/],
+      ['failing_over', /while the pair was failing over: a failover is already under way\.$/],
+      ['restoring', /while the pair was restoring: a failback is under way\.$/],
+      ['failing_back', /while the pair was failing back: a failback is under way\.$/],
+    ];
+    for (const [status, message] of cases) {
+      const out = evaluateDetection(input({ ...lost, status }));
+      expect(out.pair).toEqual({ monitoringStatus: 'source_lost' });
+      expect(out.events[0]!.message).toMatch(message);
+      expect(out.events[0]!.message).not.toMatch(/not complete/);
+    }
+  });
+
+  it('a returning source calls off only a pending failover', () => {
+    const back = { monitoringStatus: 'source_lost' as const };
+    expect(evaluateDetection(input({ ...back, status: 'failover_pending' })).pair).toEqual({ monitoringStatus: 'watching', status: 'protected', autoFailoverMarked: false });
+    expect(evaluateDetection(input({ ...back, status: 'failed_over' })).pair).toEqual({ monitoringStatus: 'watching' });
+  });
+
   it('the source coming back before a failover returns the pair to protected', () => {
     const out = evaluateDetection(input({ status: 'failover_pending', monitoringStatus: 'source_lost', previousVerdict: 'both' }));
     expect(out.pair).toEqual({ monitoringStatus: 'watching', status: 'protected', autoFailoverMarked: false });

@@ -35,7 +35,3 @@ export const monitoringStatusInfo: Record<MonitoringStatus, { label: string; ton
   watching: { label: 'Monitoring', tone: 'good', description: 'The target and the control plane are watching the source.' },
   source_lost: { label: 'Source lost', tone: 'danger', description: 'The source stopped answering.' },
 };
-
-/** Statuses in which replication runs, so the configuration is locked. */
-export const activeStatuses: readonly PairStatus[] = ['mirroring', 'protected', 'failover_pending', 'failing_over', 'failed_over', 'restoring', 'failing_back'];
-export const isConfigurable = (status: PairStatus) => !activeStatuses.includes(status);
