@@ -282,6 +282,75 @@ function expectReadable(message: string) {
   expect(message.length).toBeLessThan(200);
 }
 
+// Control and text-direction characters are refused by the shared text schemas.
+badCases.push(
+  {
+    name: 'a customer name with an escape sequence',
+    path: 'customer.create',
+    input: () => ({ name: 'Acme \u001b[31mred' }),
+    field: 'name',
+    message: /cannot contain control characters/,
+  },
+  {
+    name: 'a customer name with a right-to-left override',
+    path: 'customer.create',
+    input: () => ({ name: 'Acme \u202Egpj.exe' }),
+    field: 'name',
+    message: /text-direction/,
+  },
+  {
+    name: 'customer notes with a bell character',
+    path: 'customer.create',
+    input: () => ({ name: `Bell ${randomUUID().slice(0, 6)}`, notes: 'line one\nline two \u0007' }),
+    field: 'notes',
+    message: /cannot contain control characters/,
+  },
+  {
+    name: 'a pair name with a directional isolate',
+    path: 'pair.create',
+    input: () => ({ customerId: t.customerX.id, sourceServerId: t.serverX.id, targetServerId: t.serverX.id, settings: settingsWith((s) => ({ ...s, name: 'files \u2066x\u2069' })) }),
+    field: 'settings.name',
+    message: /text-direction/,
+  },
+);
+
+describe('NUL and lone surrogates anywhere in the input → 400, never a database failure', () => {
+  const cases: { name: string; path: string; input: () => unknown; field: string }[] = [
+    { name: 'a customer name with NUL', path: 'customer.create', input: () => ({ name: 'Acme\u0000 Corp' }), field: 'name' },
+    { name: 'a customer name with a lone high surrogate', path: 'customer.create', input: () => ({ name: 'Acme \ud800 Corp' }), field: 'name' },
+    { name: 'notes with a lone low surrogate', path: 'customer.update', input: () => ({ customerId: t.customerX.id, notes: 'x \udc00 y' }), field: 'notes' },
+    { name: 'a search with NUL (a query)', path: 'customer.list', input: () => ({ search: 'a\u0000' }), field: 'search' },
+    { name: 'a delete confirmation with NUL', path: 'customer.delete', input: () => ({ customerId: t.customerX.id, confirmName: `${t.customerX.name}\u0000` }), field: 'confirmName' },
+    { name: 'an audit filter with a lone surrogate', path: 'audit.list', input: () => ({ action: 'customer.\ud83d' }), field: 'action' },
+    {
+      name: 'a hook script with NUL',
+      path: 'pair.create',
+      input: () => ({ customerId: t.customerX.id, sourceServerId: t.serverX.id, targetServerId: t.serverX.id, settings: settingsWith((s) => ({ ...s, hooks: { ...s.hooks, beforeFailover: '#!/bin/sh\n\u0000' } })) }),
+      field: 'settings.hooks.beforeFailover',
+    },
+  ];
+
+  it.each(cases)('$path: $name', async ({ path, input, field }) => {
+    const before = await tenantSnapshot(t.org.id);
+    const res = await httpCall(t.owner.id, path, input());
+    expect(res.status, JSON.stringify(res.body)).toBe(400);
+    const { error } = res.body as HttpErrorBody;
+    expect(error.data.code).toBe('BAD_REQUEST');
+    expect(error.message).toMatch(/NUL or invalid/);
+    expect(Object.keys(error.data.fields ?? {})).toEqual([field]);
+    expect(JSON.stringify(res.body)).not.toMatch(/prisma|invalid byte sequence|"stack"/i);
+    expect(await tenantSnapshot(t.org.id)).toEqual(before);
+  });
+
+  it('well-formed text with emoji, accents, tabs and newlines in notes is accepted', async () => {
+    const name = `Café 🚀 ${randomUUID().slice(0, 6)}`;
+    const created = await callerFor(t.owner.id).customer.create({ name, notes: 'first\tline\r\nsecond line' });
+    expect(created.name).toBe(name);
+    expect(created.notes).toBe('first\tline\r\nsecond line');
+    await ownerDb().customer.delete({ where: { id: created.id } });
+  });
+});
+
 describe('malformed input → BAD_REQUEST, nothing written', () => {
   it.each(badCases)('$path: $name', async ({ path, input, field, message }) => {
     const before = await tenantSnapshot(t.org.id);

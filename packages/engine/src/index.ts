@@ -2,4 +2,5 @@
 export * from './errors.ts';
 export * from './roles.ts';
 export * from './validation.ts';
+export * from './text.ts';
 export * from './pair/index.ts';

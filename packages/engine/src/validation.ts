@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { nameTextSchema, textSchema } from './text.ts';
 
 // Field rules shared by the API and the forms, so both say the same thing.
 
@@ -10,8 +11,7 @@ export const emailSchema = z
   .toLowerCase()
   .pipe(z.email({ error: 'Enter a valid e-mail address' }).max(254, 'E-mail address is too long'));
 
-export const personNameSchema = z
-  .string()
+export const personNameSchema = nameTextSchema('A name')
   .trim()
   .min(1, 'Enter a name')
   .max(120, 'Name is too long (120 characters at most)');
@@ -21,8 +21,7 @@ export const passwordSchema = z
   .min(12, 'Use at least 12 characters')
   .max(200, 'Password is too long (200 characters at most)');
 
-export const customerNameSchema = z
-  .string()
+export const customerNameSchema = nameTextSchema('A customer name')
   .trim()
   .min(2, 'A customer name needs at least 2 characters')
   .max(120, 'Customer name is too long (120 characters at most)')
@@ -31,7 +30,7 @@ export const customerNameSchema = z
 export const customerInputSchema = z.object({
   name: customerNameSchema,
   contactEmail: emailSchema.nullable().optional(),
-  notes: z.string().trim().max(2000, 'Notes are too long (2000 characters at most)').nullable().optional(),
+  notes: textSchema({ multiline: true }, 'Notes').trim().max(2000, 'Notes are too long (2000 characters at most)').nullable().optional(),
 });
 export type CustomerInput = z.infer<typeof customerInputSchema>;
 

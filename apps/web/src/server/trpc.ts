@@ -11,7 +11,7 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { withTenant } from '@tandem/db';
-import { AppError, fieldErrors, forbidden, idSchema, notFound, orgRoleAtLeast, type CustomerRole, type OrgRole } from '@tandem/engine';
+import { AppError, fieldErrors, findUnstorableText, forbidden, idSchema, notFound, orgRoleAtLeast, type CustomerRole, type OrgRole } from '@tandem/engine';
 import { resolveActor } from './actor';
 
 export interface Context {
@@ -67,7 +67,20 @@ const errorMapping = t.middleware(async ({ next }) => {
 export const createRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-export const publicProcedure = t.procedure.use(errorMapping);
+/**
+ * Text that no column can store (NUL, a lone surrogate) is refused before any schema or query sees
+ * it, wherever it sits in the input, so it is a clear 400 rather than a database failure.
+ */
+const refuseUnstorableText = t.middleware(async ({ getRawInput, next }) => {
+  const found = findUnstorableText(await getRawInput());
+  if (found) {
+    const message = 'Text cannot contain NUL or invalid (lone surrogate) characters';
+    throw new AppError('BAD_REQUEST', `Invalid input: ${message}`, { [found.path.join('.') || '_']: message });
+  }
+  return next();
+});
+
+export const publicProcedure = t.procedure.use(errorMapping).use(refuseUnstorableText);
 
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.userId) throw new AppError('UNAUTHORIZED', 'Sign in first');

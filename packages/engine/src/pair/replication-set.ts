@@ -1,12 +1,12 @@
 import { z } from 'zod';
+import { textSchema } from '../text.ts';
 
 // A file pair's replication set: which directories on the source are protected. The agent
 // applies the rules (apps/agent/src/replication/set.ts); the control plane edits and checks them.
 
 /** Absolute on either platform: `/srv/data`, `\\share\\x`, `C:\\data`, `C:/data`. */
 export const absolutePathSchema = (message = 'must be an absolute path') =>
-  z
-    .string()
+  textSchema({}, 'A path')
     .min(1)
     .max(4096)
     .refine((p) => /^([/\\]|[A-Za-z]:[/\\])/.test(p), message)
@@ -14,8 +14,7 @@ export const absolutePathSchema = (message = 'must be an absolute path') =>
 
 /** One include/exclude rule (relative to every root; the last matching rule wins). */
 export const replicationRuleSchema = z.object({
-  pattern: z
-    .string()
+  pattern: textSchema({}, 'A rule pattern')
     .min(1, 'a rule needs a pattern')
     .max(1024)
     .refine((p) => !p.startsWith('/'), 'rule patterns are relative to the root (no leading /)')

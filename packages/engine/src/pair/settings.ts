@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { replicationSetSchema } from './replication-set.ts';
+import { nameTextSchema, textSchema } from '../text.ts';
 
 // A protection pair's configuration: what the wizard edits and what enabling protection turns
 // into agent commands. Stored as JSON on the pair and parsed with these schemas on every read
@@ -83,7 +84,7 @@ export const failoverSettingsSchema = z.object({
   /** Further services to start after the application's own (anti-virus, add-ons). */
   extraServices: z.array(serviceName).max(100).default([]),
   /** Cluster resources to bring online (when the source is clustered). */
-  clusterResources: z.array(z.string().trim().min(1).max(256)).max(100).default([]),
+  clusterResources: z.array(nameTextSchema('A cluster resource name').trim().min(1).max(256)).max(100).default([]),
   monitor: monitorSettingsSchema,
   /** On by default: a detected failure waits for a person to approve the failover. */
   manualIntervention: z.boolean().default(true),
@@ -91,8 +92,7 @@ export const failoverSettingsSchema = z.object({
 export type FailoverSettings = z.infer<typeof failoverSettingsSchema>;
 
 const posixPath = (what: string) =>
-  z
-    .string()
+  textSchema({}, what)
     .trim()
     .min(2, `${what} must be an absolute path`)
     .max(4096)
@@ -142,8 +142,7 @@ export const connectionSettingsSchema = z.object({
    */
   inPlaceFromMiB: z.number({ error: 'Enter a size in MiB' }).int('Whole MiB only').min(1, 'At least 1 MiB').max(1_048_576, 'At most 1 TiB (1048576 MiB)').nullable().default(null),
   /** Where the copy lives on the target: "/" keeps the source's own paths. */
-  targetRoot: z
-    .string()
+  targetRoot: textSchema({}, 'The target directory')
     .trim()
     .min(1, 'Enter a directory on the target')
     .max(4096)
@@ -169,7 +168,7 @@ export const dnsSettingsSchema = z.object({
 });
 export type DnsSettings = z.infer<typeof dnsSettingsSchema>;
 
-const hookScript = z.string().max(64 * 1024, 'A hook script is at most 64 KiB').nullable().default(null);
+const hookScript = textSchema({ multiline: true }, 'A hook script').max(64 * 1024, 'A hook script is at most 64 KiB').nullable().default(null);
 export const hooksSchema = z.object({
   beforeFailover: hookScript,
   afterFailover: hookScript,
@@ -188,7 +187,7 @@ export const hookLabels: Record<keyof Hooks, string> = {
   afterRestore: 'After restore',
 };
 
-export const pairNameSchema = z.string().trim().min(1, 'Give the pair a name').max(120, 'Keep the name under 120 characters');
+export const pairNameSchema = nameTextSchema('The pair name').trim().min(1, 'Give the pair a name').max(120, 'Keep the name under 120 characters');
 
 /** Everything the wizard sets; cross-field rules live here so every caller gets them. */
 export const pairSettingsSchema = z
