@@ -10,6 +10,12 @@
 //   checked to be a real directory (a symlink there is replaced), so nothing is written outside the root.
 // - Ownership is set before the mode (chown clears setuid/setgid), mtime last; directory metadata
 //   at the end of each round, deepest first, since creating children changes a directory's mtime.
+// - Hard links (a manifest entry with `link`, see mirror.ts): the name is made a link to the
+//   linked file with link() at the end of the round, once every file has landed (a file replaced this
+//   round got a new inode), before the directories' metadata. A file whose inode the target shares
+//   with an earlier file the source does not link to it is sent again, whole (its replacement gets
+//   an inode of its own), so a link broken on the source is broken here too. Names the set's rules
+//   leave out are not part of any group.
 // - Orphans (entries absent from the source manifest): kept, deleted, or moved aside into
 //   `<parent of root>/.tandem-orphans/<root name>-<timestamp>/` (or `orphansDir`), keeping their
 //   relative paths. A type conflict (a directory where the source has a file, or the reverse) is
@@ -22,12 +28,12 @@
 // - Durability: files are not fsync'ed one by one (that would make a mirror of small files crawl);
 //   the next round or a checksum pass after a crash repairs anything lost in the page cache.
 import { type Stats } from 'node:fs';
-import { lstat, mkdir, readlink, rename, rm, symlink } from 'node:fs/promises';
+import { link, lstat, mkdir, readlink, rename, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { type z } from 'zod';
 import { signFile } from './blocks.ts';
 import { type Channel, ChannelError } from './channel.ts';
-import { inScope, isTempName, walk, walkPaths } from './manifest.ts';
+import { comparePaths, inodeKey, inScope, isTempName, walk, walkPaths } from './manifest.ts';
 import {
   type entrySchema,
   manifestChunkSchema,
@@ -151,6 +157,28 @@ export async function applyMirror(opts: ApplyOptions): Promise<ApplyResult> {
     const mine = round.scope ? await walkPaths(root, round.scope, { ignore, rules: opts.rules }) : await walk(root, { ignore, rules: opts.rules });
     for (const rel of stale) await rm(abs(rel), { force: true });
     const have = new Map(mine.entries.map((e) => [e.path, e]));
+    // Hard links: the names of each inode here, and the names the source links to each file.
+    const ourNames = new Map<string, string[]>();
+    for (const e of mine.entries) {
+      const key = inodeKey(e);
+      if (key !== undefined) ourNames.set(key, [...(ourNames.get(key) ?? []), e.path]);
+    }
+    const theirNames = new Map<string, Set<string>>();
+    for (const e of entries) if (e.type === 'file' && e.link !== undefined) theirNames.set(e.link, (theirNames.get(e.link) ?? new Set([e.link])).add(e.path));
+    /**
+     * Our copy of `e` shares its inode with an earlier file of the source's that is not linked to
+     * it: `e` must get an inode of its own (the earlier one keeps it). Linked names of other files
+     * are re-linked at the end of the round, and names the source no longer has are orphans.
+     */
+    const wronglyLinked = (e: Entry, cur: Entry | undefined): boolean => {
+      const key = cur && inodeKey(cur);
+      if (key === undefined) return false;
+      const theirs = theirNames.get(e.path) ?? new Set([e.path]);
+      return ourNames.get(key)!.some((n) => {
+        const s = sourcePaths.get(n);
+        return s?.type === 'file' && s.link === undefined && !theirs.has(n) && comparePaths(n, e.path) < 0;
+      });
+    };
     safeDirs = new Set();
     // Directories first (manifest order: parents before children).
     for (const e of entries) if (e.type === 'dir') await ensureParents(e.path).then(() => ensureDir(e.path));
@@ -170,8 +198,9 @@ export async function applyMirror(opts: ApplyOptions): Promise<ApplyResult> {
         opts.onApplied?.(e.path);
         continue;
       }
-      if (e.type !== 'file') continue;
-      const same = cur?.type === 'file' && cur.size === e.size && sameTime(cur.mtimeMs, e.mtimeMs);
+      if (e.type !== 'file' || e.link !== undefined) continue; // links are made at the end of the round
+      const unlink = wronglyLinked(e, cur);
+      const same = cur?.type === 'file' && cur.size === e.size && sameTime(cur.mtimeMs, e.mtimeMs) && !unlink;
       const needed = round.mode !== 'differences' || !same || round.force.has(e.path);
       if (!needed) {
         if (cur && (cur.mode !== e.mode || cur.uid !== e.uid || cur.gid !== e.gid)) {
@@ -181,7 +210,8 @@ export async function applyMirror(opts: ApplyOptions): Promise<ApplyResult> {
         continue;
       }
       count++;
-      if ((round.mode === 'checksum' || round.delta) && cur?.type === 'file') {
+      // A delta of equal content would only restamp the shared inode: to unlink, the file comes whole.
+      if ((round.mode === 'checksum' || round.delta) && cur?.type === 'file' && !unlink) {
         const st = await lstat(p).catch(() => undefined);
         const sig = st?.isFile() ? await (opts.signatures ? opts.signatures.sign(p, st) : signFile(p)) : undefined;
         if (sig) await channel.send(MSG.NEED, { path: e.path, sig: { size: sig.size, blockSize: sig.blockSize } }, sig.hashes);
@@ -193,7 +223,40 @@ export async function applyMirror(opts: ApplyOptions): Promise<ApplyResult> {
     await channel.send(MSG.NEEDS_END, { count });
   }
 
+  /** Makes every linked name of the manifest a hard link to its file (which has landed by now). */
+  async function makeLinks(): Promise<void> {
+    for (const e of entries) {
+      if (e.type !== 'file' || e.link === undefined) continue;
+      const first = sourcePaths.get(e.link);
+      if (first?.type !== 'file' || first.link !== undefined) {
+        result.errors.push(`${e.path}: the source links it to ${e.link}, which is not a file of the manifest`);
+        continue;
+      }
+      const to = abs(e.link);
+      const p = abs(e.path);
+      const [a, b] = await Promise.all([lstat(to).catch(() => undefined), lstat(p).catch(() => undefined)]);
+      // Not here: the file failed to arrive, and the source sends it again next round.
+      if (!a?.isFile()) continue;
+      if (b && b.dev === a.dev && b.ino === a.ino) continue;
+      try {
+        await ensureParents(e.path);
+        if (b?.isDirectory()) await rm(p, { recursive: true, force: true });
+        // Beside the name, then renamed over it: a reader sees the old file or the linked one.
+        const tmp = tempPath(e.path);
+        await link(to, tmp);
+        await rename(tmp, p).catch(async (err: unknown) => {
+          await rm(tmp, { force: true });
+          throw err;
+        });
+        opts.onApplied?.(e.path);
+      } catch (err) {
+        result.errors.push(`${e.path}: ${(err as Error).message}`);
+      }
+    }
+  }
+
   async function endRound(): Promise<number> {
+    await makeLinks();
     let orphans = 0;
     const ignore = (_rel: string, name: string) => isTempName(name);
     const mine = round.scope ? await walkPaths(root, round.scope, { ignore, rules: opts.rules }) : await walk(root, { ignore, rules: opts.rules });

@@ -26,6 +26,11 @@ export interface ManifestEntry {
   target?: string;
   /** The file occupies fewer blocks than its size: it has holes. */
   sparse?: boolean;
+  /**
+   * Files only, with `links` walks: this name is a hard link to the file at `link`, the first name
+   * of the same (device, inode) in walk order among the entries the walk reports (see markLinks).
+   */
+  link?: string;
 }
 
 export interface WalkOptions {
@@ -34,6 +39,8 @@ export interface WalkOptions {
   ignore?: (relPath: string, name: string) => boolean;
   /** Walk only below this directory (relative to the root; entries stay relative to the root). */
   under?: string;
+  /** Mark hard links: every further name of a file gets `link` (see markLinks). */
+  links?: boolean;
 }
 
 /** Temp files the appliers create beside a destination (`.tandem-<n>-<pid hex>.tmp`): never replicated, hashed or compared. */
@@ -44,6 +51,35 @@ export interface Manifest {
   entries: ManifestEntry[];
   /** Entries the walk could not read or represent, with the reason. */
   skipped: { path: string; reason: string }[];
+}
+
+/**
+ * (device, inode) of each file entry with more than one name, as its walk saw it. Kept beside the
+ * entries rather than in them: they describe this machine only and never travel.
+ */
+const inodes = new WeakMap<ManifestEntry, string>();
+
+/** The `device:inode` of a file entry that had more than one name when walked; undefined for one name. */
+export function inodeKey(entry: ManifestEntry): string | undefined {
+  return inodes.get(entry);
+}
+
+/**
+ * Groups the hard links among `entries` (as rsync -H does): the first name of each (device, inode)
+ * in the list keeps its content, every later one gets `link` = that first name. Names the list
+ * leaves out (excluded by the rules, outside a scope) simply do not take part.
+ */
+export function markLinks(entries: readonly ManifestEntry[]): void {
+  const first = new Map<string, string>();
+  for (const e of entries) {
+    if (e.type !== 'file') continue;
+    delete e.link;
+    const key = inodes.get(e);
+    if (key === undefined) continue;
+    const f = first.get(key);
+    if (f === undefined) first.set(key, e.path);
+    else e.link = f;
+  }
 }
 
 export function entryFromStats(rel: string, st: Stats, target?: string): ManifestEntry | undefined {
@@ -60,6 +96,7 @@ export function entryFromStats(rel: string, st: Stats, target?: string): Manifes
   };
   if (type === 'symlink' && target !== undefined) entry.target = target;
   if (type === 'file' && st.blocks * 512 < st.size) entry.sparse = true;
+  if (type === 'file' && st.nlink > 1) inodes.set(entry, `${st.dev}:${st.ino}`);
   return entry;
 }
 
@@ -112,6 +149,7 @@ export async function walk(root: string, opts: WalkOptions = {}): Promise<Manife
     }
   }
   await visit(opts.under ?? '');
+  if (opts.links) markLinks(entries);
   return { entries, skipped };
 }
 
@@ -201,7 +239,9 @@ export async function walkPaths(root: string, paths: readonly string[], opts: Sc
       skipped.push(...sub.skipped);
     }
   }
-  return { entries: [...out.values()].sort((a, b) => comparePaths(a.path, b.path)), skipped };
+  const entries = [...out.values()].sort((a, b) => comparePaths(a.path, b.path));
+  if (opts.links) markLinks(entries);
+  return { entries, skipped };
 }
 
 /** Rejects paths a peer must never make us touch: absolute, `..`, empty components, NUL. */

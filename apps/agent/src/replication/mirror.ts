@@ -24,7 +24,10 @@
 // A frame that fails its CRC is never applied: if it belonged to a file, T drops that file and S
 // re-sends it next round; a corrupted control frame aborts the session (nothing half-applied: files
 // only land by rename), and the caller starts a new one, which in differences mode costs a walk.
-// Hard links are copied as separate files (each name gets its own inode on the target); extended
+// HARD LINKS are kept, as rsync -H does: the manifest groups the names of one (device, inode) among
+// the entries the set selects (manifest.ts markLinks): the first name travels as a file, every
+// other one as "link to <first name>", which the target makes with link() at the end of the round
+// (apply.ts), so the names share one inode there too. Extended
 // attributes and ACLs are not copied (Node has no xattr API); atime is not preserved. The root
 // directory's own metadata is not changed.
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
@@ -194,7 +197,7 @@ export async function mirror(opts: MirrorOptions): Promise<MirrorResult> {
       const mode: MirrorMode = round === 1 ? opts.mode : 'differences';
       // The applier's temp files never travel (they matter when this root is itself a target: A→B→C).
       const ignore = (_rel: string, name: string) => isTempName(name);
-      const { entries } = scope ? await walkPaths(opts.root, scope, { rules: opts.rules, ignore, ancestors: true }) : await walk(opts.root, { rules: opts.rules, ignore });
+      const { entries } = scope ? await walkPaths(opts.root, scope, { rules: opts.rules, ignore, ancestors: true, links: true }) : await walk(opts.root, { rules: opts.rules, ignore, links: true });
       await channel.send(MSG.ROUND, {
         version: PROTOCOL_VERSION,
         round,

@@ -10,7 +10,7 @@ export const PROTOCOL_VERSION = 1;
 export const MSG = {
   /** S→T start of a round: {version, round, mode, orphans, force[]} */
   ROUND: 1,
-  /** S→T a chunk of the source manifest: {entries[]} */
+  /** S→T a chunk of the source manifest: {entries[]}; a file entry with `link` is a hard link to that earlier file entry */
   MANIFEST: 2,
   /** S→T {count} */
   MANIFEST_END: 3,
@@ -85,6 +85,8 @@ export const entrySchema = z.object({
   size: uint,
   target: z.string().min(1).max(4096).optional(),
   sparse: z.boolean().optional(),
+  /** Hard link: this name shares the inode of the file entry at `link` (mirror manifests only). */
+  link: relPath.optional(),
 });
 
 export const roundSchema = z.object({
