@@ -26,7 +26,6 @@ describe('accepting an invitation as a new person', () => {
       organizationName: t.org.name,
       customerName: t.customerX.name,
       role: 'viewer',
-      hasAccount: false,
     });
   });
 
@@ -169,19 +168,32 @@ describe('accepting as a person who already has an account', () => {
     invitationId = inv.invitation.id;
   });
 
-  it('preview says the account exists', async () => {
-    expect((await callerFor(null).invitation.preview({ token })).hasAccount).toBe(true);
+  it('preview does not say whether the address has an account', async () => {
+    const preview = await callerFor(null).invitation.preview({ token });
+    expect(preview).toEqual({ email: existing.email, organizationName: t.org.name, customerName: t.customerY.name, role: 'approver' });
+    expect(Object.keys(preview)).not.toContain('hasAccount');
   });
 
-  it('a wrong password → BAD_REQUEST naming the password; nothing changes', async () => {
+  it('signed out, the account password is never checked: right or wrong, the answer is "sign in", nothing changes', async () => {
     const before = await tenantSnapshot(t.org.id);
-    const err = await expectCode(callerFor(null).invitation.accept({ token, password: 'not my password at all' }), 'BAD_REQUEST');
-    expect(err.message).toBe(`Enter the current password of ${existing.email}`);
+    for (const password of ['not my password at all', testPassword]) {
+      const err = await expectCode(callerFor(null).invitation.accept({ token, name: 'Guesser', password }), 'CONFLICT');
+      expect(err.message).toBe(`Sign in as ${existing.email} to accept this invitation`);
+    }
+    expect(await tenantSnapshot(t.org.id)).toEqual(before);
+    expect(await ownerDb().customerMembership.count({ where: { userId: existing.id } })).toBe(0);
+  });
+
+  it('signed in as someone else → FORBIDDEN naming the invited address; nothing changes', async () => {
+    const someoneElse = await createUser({ email: uniqueEmail('someone-else') });
+    const before = await tenantSnapshot(t.org.id);
+    const err = await expectCode(callerFor(someoneElse.id).invitation.accept({ token }), 'FORBIDDEN');
+    expect(err.message).toContain(`sign in as ${existing.email} to accept it`);
     expect(await tenantSnapshot(t.org.id)).toEqual(before);
   });
 
-  it('the correct password grants the membership, and changes neither password nor name', async () => {
-    await callerFor(null).invitation.accept({ token, name: 'Renamed By Link', password: testPassword });
+  it('signed in as the invited address, accepting needs no password and grants the membership; password and name stay', async () => {
+    await callerFor(existing.id).invitation.accept({ token, name: 'Renamed By Link', password: 'ignored password here' });
     const m = await ownerDb().customerMembership.findMany({ where: { userId: existing.id } });
     expect(m).toEqual([expect.objectContaining({ customerId: t.customerY.id, role: 'approver' })]);
     const after = await ownerDb().user.findUniqueOrThrow({ where: { id: existing.id } });
@@ -191,11 +203,11 @@ describe('accepting as a person who already has an account', () => {
     expect((await callerFor(existing.id).customer.list()).map((c) => c.id)).toEqual([t.customerY.id]);
   });
 
-  it('an organization invitation makes an existing user staff', async () => {
+  it('an organization invitation makes an existing, signed-in user staff', async () => {
     const person = await createUser({ email: uniqueEmail('staff') });
     const { token: orgToken } = await createInvitation({ organizationId: t.org.id, email: person.email, orgRole: 'operator' });
     expect((await callerFor(null).invitation.preview({ token: orgToken })).customerName).toBeNull();
-    await callerFor(null).invitation.accept({ token: orgToken, password: testPassword });
+    await callerFor(person.id).invitation.accept({ token: orgToken });
     const ws = await callerFor(person.id).workspace.list();
     expect(ws.workspaces).toEqual([expect.objectContaining({ key: `org:${t.org.id}`, role: 'operator', customerId: null })]);
     expect((await callerFor(person.id).customer.list()).length).toBe(2);

@@ -5,6 +5,7 @@ import { redirect } from 'next/navigation';
 import { auth, signOut } from '@/auth';
 import { listWorkspaces } from '@/server/actor';
 import { workspaceCookie } from '@/server/context';
+import { safeNextPath } from './next-path';
 
 export async function switchWorkspace(formData: FormData) {
   const session = await auth();
@@ -18,7 +19,9 @@ export async function switchWorkspace(formData: FormData) {
   }
 }
 
-export async function signOutAction() {
+/** Signs out; a form may name a local page to come back to after signing in again (`next`). */
+export async function signOutAction(formData?: FormData) {
   (await cookies()).delete(workspaceCookie);
-  await signOut({ redirectTo: '/sign-in' });
+  const next = safeNextPath(formData?.get('next'));
+  await signOut({ redirectTo: next ? `/sign-in?next=${encodeURIComponent(next)}` : '/sign-in' });
 }

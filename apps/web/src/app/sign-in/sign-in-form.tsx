@@ -19,7 +19,7 @@ function messageFor(code: string | undefined): string {
   }
 }
 
-export function SignInForm() {
+export function SignInForm({ next = null }: { next?: string | null }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [totp, setTotp] = useState('');
@@ -38,7 +38,7 @@ export function SignInForm() {
       setError(messageFor(res?.code));
       return;
     }
-    window.location.assign('/');
+    window.location.assign(next ?? '/');
   };
 
   return (

@@ -1,39 +1,47 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { findUserForSignIn, enterTenant } from '@tandem/db';
-import { AppError, passwordSchema, personNameSchema } from '@tandem/engine';
-import { hashPassword, verifyPassword } from '@tandem/security';
+import { AppError, forbidden, passwordSchema, personNameSchema } from '@tandem/engine';
+import { hashPassword } from '@tandem/security';
 import { publicProcedure } from '../../trpc';
 import { withOpenInvitation } from './find';
 import { invitationTokenSchema } from './preview';
 
 export const acceptInvitationInput = z.object({
   token: invitationTokenSchema,
-  /** Needed only when the invited e-mail has no account yet. */
+  /** A new account only: its name and password. Someone who has an account signs in instead. */
   name: personNameSchema.optional(),
-  password: z.string().min(1, 'Enter a password').max(200, 'Password is too long'),
+  password: z.string().max(200, 'Password is too long').optional(),
 });
 
+/** Said to whoever tries to create an account for an address that has one. */
+export const signInToAcceptMessage = (email: string) => `Sign in as ${email} to accept this invitation`;
+
 /**
- * Accepts an invitation: creates the account (new e-mail) or checks the password (existing
- * account), then grants the membership the invitation names.
+ * Accepts an invitation, then grants the membership it names. Signed in: the signed-in account must
+ * be the invited address (it proved itself through the normal sign-in, with its attempt limit and
+ * TOTP). Signed out: a new account is created for the invited address; if the address already has
+ * one, nothing is checked against its password: the person is told to sign in first.
  */
 export const acceptInvitation = publicProcedure
   .input(acceptInvitationInput)
   .output(z.object({ email: z.string() }))
-  .mutation(async ({ input }) =>
+  .mutation(async ({ ctx, input }) =>
     withOpenInvitation(input.token, async (tx, inv) => {
-      const existing = await findUserForSignIn(inv.email, tx);
       let userId: string;
       let name: string;
-      if (existing) {
-        if (!(await verifyPassword(input.password, existing.passwordHash))) {
-          throw new AppError('BAD_REQUEST', `Enter the current password of ${inv.email}`, { password: 'Wrong password' });
+      if (ctx.userId) {
+        await enterTenant(tx, { organizationId: inv.organizationId, userId: ctx.userId, customerId: inv.customerId });
+        const me = await tx.user.findUnique({ where: { id: ctx.userId }, select: { id: true, email: true, name: true } });
+        if (!me) throw new AppError('UNAUTHORIZED', 'Sign in first');
+        if (me.email !== inv.email) {
+          throw forbidden(`This invitation is for ${inv.email}, and you are signed in as ${me.email}. Sign out, then sign in as ${inv.email} to accept it.`);
         }
-        userId = existing.id;
-        name = existing.name;
+        userId = me.id;
+        name = me.name;
       } else {
-        const pw = passwordSchema.safeParse(input.password);
+        if (await findUserForSignIn(inv.email, tx)) throw new AppError('CONFLICT', signInToAcceptMessage(inv.email));
+        const pw = passwordSchema.safeParse(input.password ?? '');
         if (!pw.success) throw new AppError('BAD_REQUEST', pw.error.issues[0]!.message, { password: pw.error.issues[0]!.message });
         if (!input.name) throw new AppError('BAD_REQUEST', 'Enter your name', { name: 'Enter your name' });
         // The new row must be visible to its own INSERT ... RETURNING, so act as it first.

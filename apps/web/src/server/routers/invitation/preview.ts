@@ -1,11 +1,13 @@
 import { z } from 'zod';
-import { findUserForSignIn } from '@tandem/db';
 import { publicProcedure } from '../../trpc';
 import { withOpenInvitation } from './find';
 
 export const invitationTokenSchema = z.string().regex(/^[A-Za-z0-9_-]{20,100}$/, 'This invitation link is not valid');
 
-/** What the person holding the link is invited to (public: the link is the credential). */
+/**
+ * What the person holding the link is invited to (public: the link is the credential). It does not
+ * say whether the address has an account: anyone who may invite could otherwise probe addresses.
+ */
 export const previewInvitation = publicProcedure
   .input(z.object({ token: invitationTokenSchema }))
   .output(
@@ -14,15 +16,15 @@ export const previewInvitation = publicProcedure
       organizationName: z.string(),
       customerName: z.string().nullable(),
       role: z.string(),
-      hasAccount: z.boolean(),
     }),
   )
   .query(async ({ input }) =>
-    withOpenInvitation(input.token, async (tx, inv) => ({
-      email: inv.email,
-      organizationName: inv.organizationName,
-      customerName: inv.customerName,
-      role: (inv.orgRole ?? inv.customerRole)!,
-      hasAccount: (await findUserForSignIn(inv.email, tx)) !== null,
-    })),
+    withOpenInvitation(input.token, (_tx, inv) =>
+      Promise.resolve({
+        email: inv.email,
+        organizationName: inv.organizationName,
+        customerName: inv.customerName,
+        role: (inv.orgRole ?? inv.customerRole)!,
+      }),
+    ),
   );
