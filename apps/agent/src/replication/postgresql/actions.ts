@@ -4,7 +4,8 @@
 // (defence in depth: the functions already redact what the PostgreSQL tools print).
 import type { ActionArgs, ActionName } from '@tandem/protocol';
 import { cloneTarget } from './clone.ts';
-import { PostgresReplicationError, redact, type PgContext } from './common.ts';
+import { type PgContext, PostgresReplicationError } from './context.ts';
+import { redact } from './quoting.ts';
 import { promote, rewindOrReclone } from './failover.ts';
 import { prepareSource } from './source.ts';
 import { replicationStatus } from './status.ts';

@@ -21,34 +21,13 @@ import { mkdir, readdir, rename, rm, chown, chmod } from 'node:fs/promises';
 import path from 'node:path';
 import { pgCloneStandbyArgsSchema, type PgCloneStandbyArgs, type PgCloneStandbyResult, type PgStandbyStartResult } from '@tandem/protocol';
 import { type z } from 'zod';
-import {
-  PostgresReplicationError,
-  bin,
-  conninfo,
-  dataDirOwner,
-  defaultLogFile,
-  exists,
-  findBinDir,
-  isLoopback,
-  parseInput,
-  pollUntil,
-  psql,
-  readPostmasterOpts,
-  resolveInstance,
-  runAsOk,
-  runnerOf,
-  runningPostmaster,
-  startServer,
-  stopServer,
-  timestampSuffix,
-  updateAutoConf,
-  userByName,
-  withPassFile,
-  withPortAndSocket,
-  writeOwnedFile,
-  type OsUser,
-  type PgContext,
-} from './common.ts';
+import { parseInput, type PgContext, PostgresReplicationError, runnerOf } from './context.ts';
+import { bin, exists, findBinDir, readPostmasterOpts, runningPostmaster, timestampSuffix, updateAutoConf, writeOwnedFile } from './datadir.ts';
+import { psql, resolveInstance } from './instance.ts';
+import { conninfo, isLoopback } from './quoting.ts';
+import { pollUntil, runAsOk, withPassFile } from './run.ts';
+import { defaultLogFile, startServer, stopServer, withPortAndSocket } from './server.ts';
+import { dataDirOwner, type OsUser, userByName } from './users.ts';
 
 export type CloneTargetInput = PgCloneStandbyArgs;
 type StandbyArgs = z.output<typeof pgCloneStandbyArgsSchema>;

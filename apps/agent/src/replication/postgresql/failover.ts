@@ -33,30 +33,13 @@ import {
 } from '@tandem/protocol';
 import { type z } from 'zod';
 import { assertNotSource, cloneParsed, configureAndStartStandby } from './clone.ts';
-import {
-  PostgresReplicationError,
-  bin,
-  conninfo,
-  dataDirOwner,
-  exists,
-  findBinDir,
-  parseInput,
-  pollUntil,
-  portInOptions,
-  psql,
-  readPostmasterOpts,
-  resolveInstance,
-  redact,
-  runAs,
-  runAsOk,
-  runnerOf,
-  runningPostmaster,
-  stopServer,
-  withPassFile,
-  writeOwnedFile,
-  type OsUser,
-  type PgContext,
-} from './common.ts';
+import { parseInput, type PgContext, PostgresReplicationError, runnerOf } from './context.ts';
+import { bin, exists, findBinDir, readPostmasterOpts, runningPostmaster, writeOwnedFile } from './datadir.ts';
+import { psql, resolveInstance } from './instance.ts';
+import { conninfo, redact } from './quoting.ts';
+import { pollUntil, runAs, runAsOk, withPassFile } from './run.ts';
+import { portInOptions, stopServer } from './server.ts';
+import { dataDirOwner, type OsUser } from './users.ts';
 
 // ---------------------------------------------------------------------------------------------
 // promote

@@ -3,7 +3,8 @@
 // Each function validates its input with the protocol's zod schema (packages/protocol/src/postgresql.ts)
 // and throws PostgresReplicationError (with a code) on failure. actions.ts runs them as the agent's
 // postgresql.* actions.
-export { PostgresReplicationError, scramVerifier, type InstanceSpec, type PgContext, type PgErrorCode } from './common.ts';
+export { type InstanceSpec, type PgContext, type PgErrorCode, PostgresReplicationError } from './context.ts';
+export { scramVerifier } from './scram.ts';
 export { prepareSource, type PrepareSourceInput, type PrepareSourceResult } from './source.ts';
 export { cloneTarget, type CloneTargetInput, type CloneTargetResult } from './clone.ts';
 export { replicationStatus, type ReplicationStatus, type ReplicationStatusInput } from './status.ts';

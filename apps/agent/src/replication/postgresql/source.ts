@@ -24,25 +24,13 @@
 // leaving allowRestart off and restarting through the service manager (the agent's service actions).
 import { readFile, stat } from 'node:fs/promises';
 import { pgPrepareSourceArgsSchema, type PgPrepareSourceArgs, type PgPrepareSourceResult, type PgSettingChange } from '@tandem/protocol';
-import {
-  PostgresReplicationError,
-  bin,
-  defaultLogFile,
-  prepareLogFile,
-  isLoopback,
-  parseInput,
-  psql,
-  queryJson,
-  resolveInstance,
-  runAsOk,
-  scramVerifier,
-  sqlIdent,
-  sqlLiteral,
-  verifierMatches,
-  writeOwnedFile,
-  type Instance,
-  type PgContext,
-} from './common.ts';
+import { parseInput, type PgContext, PostgresReplicationError } from './context.ts';
+import { bin, writeOwnedFile } from './datadir.ts';
+import { type Instance, psql, queryJson, resolveInstance } from './instance.ts';
+import { isLoopback, sqlIdent, sqlLiteral } from './quoting.ts';
+import { runAsOk } from './run.ts';
+import { scramVerifier, verifierMatches } from './scram.ts';
+import { defaultLogFile, prepareLogFile } from './server.ts';
 
 export type PrepareSourceInput = PgPrepareSourceArgs;
 export type SettingChange = PgSettingChange;

@@ -12,7 +12,8 @@
 // bytes behind as null (unknown).
 // conninfo (which may hold a password) is never read.
 import { pgStatusArgsSchema, type PgReplicationStatus, type PgSlotStatus, type PgStandbyConnection, type PgStatusArgs } from '@tandem/protocol';
-import { parseInput, queryJson, resolveInstance, type PgContext } from './common.ts';
+import { parseInput, type PgContext } from './context.ts';
+import { queryJson, resolveInstance } from './instance.ts';
 
 export type ReplicationStatusInput = PgStatusArgs;
 export type StandbyConnection = PgStandbyConnection;
