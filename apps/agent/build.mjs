@@ -1,9 +1,11 @@
 // Bundles the agent into one file, dist/tandem-agent.mjs, runnable by any Node >= 20.
 import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
 
-await build({
-  entryPoints: [new URL('./src/main.ts', import.meta.url).pathname],
-  outfile: new URL('./dist/tandem-agent.mjs', import.meta.url).pathname,
+/** Exported so a test can check what the bundle embeds (src/service/windows.test.ts). */
+export const agentBuildOptions = {
+  entryPoints: [fileURLToPath(new URL('./src/main.ts', import.meta.url))],
+  outfile: fileURLToPath(new URL('./dist/tandem-agent.mjs', import.meta.url)),
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -11,7 +13,11 @@ await build({
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __tandemRequire } from 'node:module'; const require = __tandemRequire(import.meta.url);",
   },
+  // WinSW, the Windows service host, travels inside the bundle as bytes (src/service/).
+  loader: { '.exe': 'binary' },
   // Optional native speed-ups of ws; the agent works without them.
   external: ['bufferutil', 'utf-8-validate'],
   logLevel: 'warning',
-});
+};
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await build(agentBuildOptions);

@@ -1,12 +1,12 @@
 // tandem-agent: enrol with a one-time token, then run as a service that connects outbound to
 // Tandem. No inbound port is ever opened for control traffic.
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultConfigPath, defaultHooksDir, readConfig, statusPath, statusSchema, writeSecretFile } from './config.ts';
 import { AgentRuntime } from './runtime/connection.ts';
+import { defaultWindowsLayout, describeStep, loadWrapper, planInstall, planUninstall, runSteps, serviceDefinition, type ServiceStep } from './service/windows.ts';
 import { AGENT_VERSION } from './version.ts';
 
 const usage = `tandem-agent ${AGENT_VERSION}
@@ -19,8 +19,13 @@ const usage = `tandem-agent ${AGENT_VERSION}
       Connect to Tandem and serve (this is what the service runs).
   tandem-agent status [--config FILE]
       Show the connection state, version and last heartbeat.
-  tandem-agent install-service [--config FILE]
-      Windows: register the agent as a Windows service. Linux: print the systemd unit to install.
+  tandem-agent install-service [--config FILE] [--dry-run]
+      Windows: install the agent as the TandemAgent service (WinSW runs "node tandem-agent.mjs run";
+      copies this file to %ProgramFiles%\\Tandem Agent; run again to upgrade). --dry-run shows the
+      steps and the service definition without changing anything. Linux: how to install the
+      systemd unit.
+  tandem-agent uninstall-service [--dry-run]
+      Windows: stop and remove the TandemAgent service.
   tandem-agent --version
 
 The configuration file defaults to ${defaultConfigPath()} (or $TANDEM_AGENT_CONFIG).`;
@@ -90,19 +95,29 @@ function status(configPath: string) {
   process.exitCode = running && s.state === 'connected' ? 0 : 3;
 }
 
-function installService(configPath: string) {
-  const script = process.argv[1] ?? 'tandem-agent.mjs';
-  if (process.platform === 'win32') {
-    // sc.exe wants "binPath= <value>" as separate arguments.
-    const bin = `"${process.execPath}" "${path.resolve(script)}" run --config "${configPath}"`;
-    const res = spawnSync('sc.exe', ['create', 'TandemAgent', 'binPath=', bin, 'start=', 'auto', 'DisplayName=', 'Tandem Agent'], { stdio: 'inherit' });
-    if (res.status !== 0) fail('sc.exe create failed (run from an elevated prompt)');
-    spawnSync('sc.exe', ['failure', 'TandemAgent', 'reset=', '86400', 'actions=', 'restart/5000/restart/5000/restart/60000'], { stdio: 'inherit' });
-    spawnSync('sc.exe', ['start', 'TandemAgent'], { stdio: 'inherit' });
+function runPlan(steps: ServiceStep[], dryRun: boolean, definition?: string) {
+  if (dryRun) {
+    console.log(steps.map((st, i) => `${i + 1}. ${describeStep(st)}`).join('\n'));
+    if (definition) console.log(`\nService definition (tandem-agent-service.xml):\n${definition}`);
+    return Promise.resolve();
+  }
+  return loadWrapper().then((wrapper) => {
+    for (const st of steps) console.log(`- ${describeStep(st)}`);
+    runSteps(steps, wrapper);
+  });
+}
+
+async function installService(configPath: string, dryRun: boolean) {
+  if (process.platform !== 'win32') {
+    console.log(`Install infra/systemd/tandem-agent.service from the Tandem repository as
+/etc/systemd/system/tandem-agent.service, then: systemctl daemon-reload && systemctl enable --now tandem-agent`);
     return;
   }
-  console.log(`Install infra/systemd/tandem-agent.service from the Tandem repository as
-/etc/systemd/system/tandem-agent.service, then: systemctl daemon-reload && systemctl enable --now tandem-agent`);
+  // A service that cannot read its configuration would only restart for ever.
+  readConfig(configPath);
+  const layout = defaultWindowsLayout(process.env, process.execPath, path.resolve(process.argv[1] ?? 'tandem-agent.mjs'), configPath);
+  await runPlan(planInstall(layout), dryRun, serviceDefinition(layout));
+  if (!dryRun) console.log(`The TandemAgent service is installed and started; its logs are in ${layout.logDir}.`);
 }
 
 async function main() {
@@ -115,6 +130,7 @@ async function main() {
       'hooks-dir': { type: 'string' },
       hostname: { type: 'string' },
       version: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -135,7 +151,10 @@ async function main() {
     case 'status':
       return status(configPath);
     case 'install-service':
-      return installService(configPath);
+      return installService(configPath, values['dry-run'] ?? false);
+    case 'uninstall-service':
+      if (process.platform !== 'win32') return console.log('On Linux: systemctl disable --now tandem-agent');
+      return runPlan(planUninstall(), values['dry-run'] ?? false);
     default:
       console.log(usage);
       if (command && !values.help) process.exitCode = 2;
