@@ -2,6 +2,7 @@
 // enrolment token), never from anything the agent says.
 import { randomUUID } from 'node:crypto';
 import { appDb, withTenant, type TenantScope, type TenantTx } from '@tandem/db';
+import { engagedStatuses, operationInFlightStatuses, transition } from '@tandem/engine';
 import type { AgentPayload, Facts } from '@tandem/protocol';
 import { randomToken, sha256Hex } from '@tandem/security';
 
@@ -91,7 +92,7 @@ export async function storeFacts(agent: AgentIdentity, facts: Facts) {
  */
 /** Whether an operation (enable, disable, …) is under way: until it ends, the pair's state is in flux. */
 async function operationInFlight(db: TenantTx, pairId: string) {
-  return (await db.operation.count({ where: { pairId, status: { in: ['pending', 'running'] } } })) > 0;
+  return (await db.operation.count({ where: { pairId, status: { in: [...operationInFlightStatuses] } } })) > 0;
 }
 
 /**
@@ -102,7 +103,7 @@ export async function storeReplicationSample(agent: AgentIdentity, s: AgentPaylo
   return withTenant(scopeOf(agent), async (db) => {
     const pair = await db.protectionPair.findUnique({ where: { id: s.pairId }, select: { sourceServerId: true, customerId: true, status: true } });
     if (!pair || pair.sourceServerId !== agent.serverId) return 'not_your_pair';
-    if ((pair.status === 'unprotected' || pair.status === 'validated') && !(await operationInFlight(db, s.pairId))) return 'not_enabled';
+    if (!engagedStatuses.includes(pair.status) && !(await operationInFlight(db, s.pairId))) return 'not_enabled';
     await db.replicationSample.create({
       data: {
         organizationId: agent.organizationId,
@@ -118,8 +119,11 @@ export async function storeReplicationSample(agent: AgentIdentity, s: AgentPaylo
     });
     // The first sample with nothing left to mirror and a lag (the source reports lag only once
     // its initial mirror is complete) turns a mirroring pair into a protected one.
-    if (s.lagSeconds !== null && s.mirrorBytesLeft === 0 && s.mirrorFilesLeft === 0) {
-      const { count } = await db.protectionPair.updateMany({ where: { id: s.pairId, status: 'mirroring' }, data: { status: 'protected' } });
+    // The write is conditional on the status the lifecycle answered from, so a disable (or any
+    // other process) that moved the pair meanwhile wins.
+    const next = transition(pair.status, 'mirror.completed');
+    if (s.lagSeconds !== null && s.mirrorBytesLeft === 0 && s.mirrorFilesLeft === 0 && 'status' in next) {
+      const { count } = await db.protectionPair.updateMany({ where: { id: s.pairId, status: pair.status }, data: { status: next.status } });
       if (count > 0) {
         await db.pairEvent.create({
           data: { organizationId: agent.organizationId, customerId: pair.customerId, pairId: s.pairId, kind: 'status', message: 'Initial mirror finished: the pair is protected' },
@@ -145,7 +149,7 @@ export async function relayAccess(agent: AgentIdentity, pairId: string, role: 's
     if ((role === 'source' ? pair.sourceServerId : pair.targetServerId) !== agent.serverId) return 'not_your_pair';
     const settings = pair.connectionSettings as Record<string, unknown> | null;
     if (settings?.routeMode !== 'relay') return 'not_relay';
-    if ((pair.status === 'unprotected' || pair.status === 'validated') && !(await operationInFlight(db, pairId))) return 'not_enabled';
+    if (!engagedStatuses.includes(pair.status) && !(await operationInFlight(db, pairId))) return 'not_enabled';
     return 'ok';
   });
 }

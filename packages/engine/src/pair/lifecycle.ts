@@ -80,7 +80,8 @@ export const operationInFlightStatuses = ['pending', 'running', 'awaiting_approv
 export const isConfigurable = (status: PairStatus) => configurableStatuses.includes(status);
 export const isEnabled = (status: PairStatus) => enabledStatuses.includes(status);
 
-const label = (s: PairStatus) => pairStatusInfo[s].label.toLowerCase();
+// A status read from an older row or a page may be unknown here: say it as it is rather than fail.
+const label = (s: PairStatus) => (pairStatusInfo[s] as { label: string } | undefined)?.label.toLowerCase() ?? String(s).replace(/_/g, ' ');
 const idle = ['unprotected', 'validated'] as const;
 
 interface Rule {

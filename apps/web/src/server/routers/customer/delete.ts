@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AppError } from '@tandem/engine';
+import { AppError, engagedStatuses } from '@tandem/engine';
 import { customerProcedure } from '../../trpc';
 import { audit } from '../../services/audit';
 
@@ -19,7 +19,7 @@ export const deleteCustomer = customerProcedure({ staff: 'admin' })
       });
     }
     const active = await ctx.db.protectionPair.count({
-      where: { customerId: customer.id, status: { notIn: ['unprotected', 'validated'] } },
+      where: { customerId: customer.id, status: { in: [...engagedStatuses] } },
     });
     if (active > 0) {
       throw new AppError('CONFLICT', `Disable protection on this customer's ${active} active pair(s) first`);

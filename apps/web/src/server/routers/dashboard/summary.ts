@@ -1,13 +1,10 @@
 import { z } from 'zod';
 import { Prisma } from '@tandem/db';
-import { pairStatuses, type PairStatus } from '@tandem/engine';
+import { lagStatuses, pairStatuses, type PairStatus } from '@tandem/engine';
 import { orgProcedure } from '../../trpc';
 
 /** A customer "needs attention" when its worst current lag is above this (or a pair waits, or an agent is offline). */
 export const attentionLagSeconds = 300;
-
-/** Statuses in which replication runs and a lag means something. */
-const lagStatuses: PairStatus[] = ['mirroring', 'protected', 'failover_pending'];
 
 const byStatusOutput = z.object(Object.fromEntries(pairStatuses.map((s) => [s, z.number().int()])) as Record<PairStatus, z.ZodNumber>);
 
@@ -82,7 +79,7 @@ export const dashboardSummary = orgProcedure('viewer')
         LEFT JOIN LATERAL (
           SELECT s."lagSeconds" AS lag
           FROM "ReplicationSample" s
-          WHERE s."pairId" = p.id AND p.status::text IN (${Prisma.join(lagStatuses)})
+          WHERE s."pairId" = p.id AND p.status::text IN (${Prisma.join([...lagStatuses])})
           ORDER BY s.at DESC
           LIMIT 1
         ) latest ON true

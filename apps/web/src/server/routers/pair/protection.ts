@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { CommandError } from '@tandem/agent-bus';
 import type { TenantTx } from '@tandem/db';
-import { AppError, idSchema, methodSupport, notFound, pairKeyContext, pairStatusInfo, planDisable, planEnable, type PlannedStep } from '@tandem/engine';
+import { AppError, idSchema, methodSupport, notFound, pairKeyContext, planDisable, planEnable, type PlannedStep } from '@tandem/engine';
+import { enabledStatuses, operationInFlightStatuses, transition } from '@tandem/engine';
 import { sealSecret, openSecret } from '@tandem/security';
 import { agentBus } from '../../services/agents';
 import { audit } from '../../services/audit';
@@ -20,7 +21,7 @@ async function loadPair(db: TenantTx, pairId: string) {
 }
 
 async function refuseIfBusy(db: TenantTx, pairId: string) {
-  const running = await db.operation.findFirst({ where: { pairId, status: { in: ['pending', 'running', 'awaiting_approval'] } } });
+  const running = await db.operation.findFirst({ where: { pairId, status: { in: [...operationInFlightStatuses] } } });
   if (running) throw new AppError('CONFLICT', `Another operation (${running.kind}) is still running on this pair; wait for it to finish`);
 }
 
@@ -58,10 +59,8 @@ export const enablePair = orgProcedure('operator')
   .output(operationOutput)
   .mutation(async ({ ctx, input }) => {
     const pair = await loadPair(ctx.db, input.pairId);
-    const status = pair.status;
-    if (status !== 'unprotected' && status !== 'validated') {
-      throw new AppError('CONFLICT', `The pair is already ${pairStatusInfo[status].label.toLowerCase()}`);
-    }
+    const allowed = transition(pair.status, 'enable.requested');
+    if ('refusal' in allowed) throw new AppError('CONFLICT', allowed.refusal);
     const unsupported = methodSupport[pair.replicationMethod];
     if (unsupported) throw new AppError('CONFLICT', unsupported);
     const settings = storedSettings(pair);
@@ -94,10 +93,8 @@ export const disablePair = orgProcedure('operator')
   .output(operationOutput)
   .mutation(async ({ ctx, input }) => {
     const pair = await loadPair(ctx.db, input.pairId);
-    const status = pair.status;
-    if (status !== 'mirroring' && status !== 'protected' && status !== 'failover_pending') {
-      throw new AppError('CONFLICT', `Protection can only be disabled while mirroring or protected; the pair is ${pairStatusInfo[status].label.toLowerCase()}`);
-    }
+    const allowed = transition(pair.status, 'disable.requested');
+    if ('refusal' in allowed) throw new AppError('CONFLICT', allowed.refusal);
     await refuseIfBusy(ctx.db, pair.id);
     const op = await createOperation(ctx.db, pair, 'disable', ctx.actor.userId, planDisable({ sourceHostname: pair.source.hostname, targetHostname: pair.target.hostname }));
     await pairEvent(ctx.db, pair, { kind: 'operation', message: `${ctx.actor.label} started disabling protection` });
@@ -115,8 +112,7 @@ export const setPairMonitoring = orgProcedure('operator')
   .output(z.object({ monitoringStatus: z.string() }))
   .mutation(async ({ ctx, input }) => {
     const pair = await loadPair(ctx.db, input.pairId);
-    const status = pair.status;
-    if (status !== 'mirroring' && status !== 'protected' && status !== 'failover_pending') {
+    if (!enabledStatuses.includes(pair.status)) {
       throw new AppError('CONFLICT', 'Monitoring runs only while protection is enabled');
     }
     const settings = storedSettings(pair);

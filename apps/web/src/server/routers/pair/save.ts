@@ -6,14 +6,14 @@ import {
   applicationChoices,
   applicationLabels,
   idSchema,
-  isConfigurable,
   notFound,
+  operationInFlightStatuses,
   pairSettingsSchema,
-  pairStatusInfo,
   postgresInstances,
   replicationMethodFor,
   settingsToColumns,
   targetCompatibility,
+  transition,
   type PairSettings,
 } from '@tandem/engine';
 import { actionResults } from '@tandem/protocol';
@@ -116,16 +116,24 @@ export const updatePair = orgProcedure('operator')
   .mutation(async ({ ctx, input }) => {
     const pair = await ctx.db.protectionPair.findUnique({ where: { id: input.pairId } });
     if (!pair) throw notFound('Protection pair');
-    if (!isConfigurable(pair.status)) {
-      throw new AppError('CONFLICT', `The pair is ${pairStatusInfo[pair.status].label.toLowerCase()}: disable protection before changing its configuration`);
-    }
+    const next = transition(pair.status, 'config.changed');
+    if ('refusal' in next) throw new AppError('CONFLICT', next.refusal);
+    // An enable or disable in progress reads the configuration step by step: it must not change under it.
+    const running = await ctx.db.operation.findFirst({ where: { pairId: pair.id, status: { in: [...operationInFlightStatuses] } } });
+    if (running) throw new AppError('CONFLICT', `An operation (${running.kind}) is running on this pair: wait for it to finish before changing its configuration`);
     if (input.settings.application !== pair.application) {
       throw new AppError('BAD_REQUEST', 'The application of a pair cannot change; create a new pair instead', { application: 'Fixed for this pair' });
     }
     await checkPair(ctx.db, pair.customerId, pair.sourceServerId, pair.targetServerId, input.settings);
     const before = storedSettings(pair);
-    await ctx.db.protectionPair.update({ where: { id: pair.id }, data: settingsToColumns(input.settings) });
     const changed = before ? changedSections(before, input.settings) : ['all'];
+    // Conditional on the status the lifecycle answered from: a pair that was enabled meanwhile
+    // keeps its configuration. A change voids an earlier validation (validated → unprotected).
+    const { count } = await ctx.db.protectionPair.updateMany({
+      where: { id: pair.id, status: pair.status },
+      data: { ...settingsToColumns(input.settings), ...(changed.length ? { status: next.status, configChangedAt: new Date() } : {}) },
+    });
+    if (count === 0) throw new AppError('CONFLICT', 'The pair changed while saving (protection was enabled?); reload and try again');
     await pairEvent(ctx.db, pair, { kind: 'configuration', message: `Configuration changed by ${ctx.actor.label}${changed.length ? `: ${changed.join(', ')}` : ' (no differences)'}` });
     await audit(ctx.db, ctx.actor, {
       action: 'pair.update',

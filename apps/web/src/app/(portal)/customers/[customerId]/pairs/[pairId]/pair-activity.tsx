@@ -2,6 +2,7 @@
 
 // The pair page's history: recent operations with their steps, the failure monitor's current
 // view (MSP staff only) and the event log with detection evidence.
+import { operationInFlightStatuses } from '@tandem/engine';
 import { Badge, Card } from '@/components/ui';
 import { timeAgo } from '@/lib/time';
 
@@ -24,7 +25,7 @@ export interface OperationView {
   }[];
 }
 
-export const activeOperationStatuses = ['pending', 'running', 'awaiting_approval'];
+export const activeOperationStatuses: readonly string[] = operationInFlightStatuses;
 
 const opLabels: Record<string, string> = {
   enable: 'Enable protection',

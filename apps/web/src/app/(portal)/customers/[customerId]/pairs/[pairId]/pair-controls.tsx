@@ -5,12 +5,10 @@
 import Link from 'next/link';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { isConfigurable, methodSupport, pairStatusInfo, type PairStatus, type ReplicationMethod } from '@tandem/engine';
+import { isConfigurable, methodSupport, pairStatusInfo, transition, type PairStatus, type ReplicationMethod } from '@tandem/engine';
 import { Button, Card, ErrorBanner } from '@/components/ui';
 import { describeError, useTRPC } from '@/trpc/client';
 
-const enableFrom = ['unprotected', 'validated'];
-const runningStatuses = ['mirroring', 'protected', 'failover_pending'];
 
 const linkButton =
   'inline-flex items-center justify-center rounded-md border border-slate-300 bg-white px-3 py-2 text-sm font-medium text-slate-800 hover:bg-slate-100 dark:border-slate-600 dark:bg-slate-800 dark:text-slate-100 dark:hover:bg-slate-700';
@@ -55,8 +53,9 @@ export function ProtectionControls({
     setPanel(panel === p ? 'none' : p);
   };
 
-  const canEnable = enableFrom.includes(status);
-  const canDisable = runningStatuses.includes(status);
+  // The lifecycle decides which buttons a status offers; the server asks it again on each request.
+  const canEnable = 'status' in transition(status as PairStatus, 'enable.requested');
+  const canDisable = 'status' in transition(status as PairStatus, 'disable.requested');
   const unsupported = methodSupport[replicationMethod as ReplicationMethod] ?? null;
   const configurable = isConfigurable(status as PairStatus);
   const monitoringOn = monitoringStatus !== 'off';

@@ -5,6 +5,8 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import {
   applicationLabels,
+  inFlightStatuses,
+  isEnabled,
   monitoringStatusInfo,
   pairStatusInfo,
   type Application,
@@ -20,7 +22,7 @@ import { activeOperationStatuses, EventsCard, MonitorCard, OperationsCard } from
 import { ProtectionControls } from './pair-controls';
 
 /** Statuses in which things change by the second: the page polls faster. */
-const fastStatuses = ['mirroring', 'failing_over', 'restoring', 'failing_back'];
+const fastStatuses: readonly string[] = ['mirroring', ...inFlightStatuses];
 
 export function PairView({ pairId, canOperate, isStaff }: { pairId: string; canOperate: boolean; isStaff: boolean }) {
   const trpc = useTRPC();
@@ -152,7 +154,7 @@ export function PairView({ pairId, canOperate, isStaff }: { pairId: string; canO
       <OperationsCard operations={operations.data} />
       {isStaff && cfg && <MonitorCard monitor={cfg.monitor} monitoringStatus={p.monitoringStatus} />}
       {/* Verify compares files: only file pairs that are replicating have two sides to compare. */}
-      {canOperate && p.replicationMethod === 'file' && ['mirroring', 'protected', 'failover_pending'].includes(p.status) && (
+      {canOperate && p.replicationMethod === 'file' && isEnabled(p.status as PairStatus) && (
         <VerifyCard pairId={pairId} />
       )}
       <Card className="mb-4">
