@@ -1,5 +1,6 @@
 // Bundles the agent into one file, dist/tandem-agent.mjs, runnable by any Node >= 20.
 import { build } from 'esbuild';
+import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** Exported so a test can check what the bundle embeds (src/service/windows.test.ts). */
@@ -20,4 +21,5 @@ export const agentBuildOptions = {
   logLevel: 'warning',
 };
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) await build(agentBuildOptions);
+// Build when run as a script (not when a test imports the options).
+if (process.argv[1] && fs.realpathSync(process.argv[1]) === fs.realpathSync(fileURLToPath(import.meta.url))) await build(agentBuildOptions);
