@@ -4,14 +4,17 @@
 // ones (streamed), and one group has a name the set's rules exclude: the other names stay linked,
 // the excluded one never arrives. A link broken on the source is broken on the target, a change
 // through one name reaches all of them, and a target holding separate copies gets them linked.
+// Continuous replication keeps them too: a write through any name reaches every name on the target
+// (one inode there), and new links, removed names, renamed names and broken links follow.
 import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, linkSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listen, connect } from '../../apps/agent/src/replication/channel.ts';
 import { receiveRestore, restore } from '../../apps/agent/src/replication/restore.ts';
 import { type ReplicationRule } from '../../apps/agent/src/replication/set.ts';
+import { startPair, waitFor } from './support/replication/continuous.ts';
 import { diffManifests, hashManifest, runMirror } from './support/replication/tree.ts';
 
 /** The set leaves out `*.skip` files. */
@@ -188,6 +191,68 @@ describe('hard links', () => {
       const kept = statSync(path.join(original, 'a/kept.skip'));
       if (mode === 'checksum') expect(kept.ino).toBe(statSync(path.join(original, 'b/kept.dat')).ino);
       expect(readFileSync(path.join(original, 'a/kept.skip'), 'utf8')).toBe('kept\n');
+    }
+  });
+});
+
+describe('hard links in continuous replication', () => {
+  it('a write through any name reaches all of them; new, removed, renamed and broken links follow', { timeout: 120_000 }, async () => {
+    const src = path.join(dir, 'cont-src');
+    const dst = path.join(dir, 'cont-dst');
+    buildLinked(src);
+    const pair = await startPair(src, dst, path.join(dir, 'cont-state'), { rules: RULES });
+    const selected = (e: { path: string }) => !excluded(e.path);
+    /** Target equal to the source through the set (content, metadata, link groups) and nothing pending. */
+    const settled = async (): Promise<boolean> => {
+      const st = pair.source.stats();
+      if (st.phase !== 'continuous' || st.lag !== 0 || st.queueFiles !== 0) return false;
+      if (diffManifests((await hashManifest(src)).filter(selected), await hashManifest(dst)).length) return false;
+      return JSON.stringify(groups(inodes(dst))) === JSON.stringify(groups(inodes(src, true)));
+    };
+    const expectSettled = async () => {
+      const ok = await waitFor(settled, 20_000, 100);
+      expect(diffManifests((await hashManifest(src)).filter(selected), await hashManifest(dst))).toEqual([]);
+      expectLinksLike(src, dst, true);
+      expect(ok).toBe(true);
+    };
+    try {
+      await expectSettled();
+
+      // Writes through a second name, in another directory than the first: appended, and in place in the big file.
+      appendFileSync(path.join(src, 'b/deep/three.txt'), 'appended through the third name\n');
+      const fd = openSync(path.join(src, 'ünï/big link.bin'), 'r+');
+      writeSync(fd, Buffer.from('written through the second name'), 0, 31, 2 * 1024 * 1024 + 5);
+      closeSync(fd);
+      await expectSettled();
+      expect(readFileSync(path.join(dst, 'a/one.txt'), 'utf8')).toContain('appended through the third name');
+      expect(readFileSync(path.join(dst, 'big.bin')).includes('written through the second name')).toBe(true);
+
+      // A new link in a new directory.
+      mkdirSync(path.join(src, 'c new'));
+      linkSync(path.join(src, 'a/one.txt'), path.join(src, 'c new/linked.txt'));
+      await expectSettled();
+      expect(statSync(path.join(dst, 'c new/linked.txt')).ino).toBe(statSync(path.join(dst, 'a/one.txt')).ino);
+
+      // A name removed, another renamed into another directory.
+      rmSync(path.join(src, 'a/two.txt'));
+      renameSync(path.join(src, 'b/deep/three.txt'), path.join(src, 'ünï/three renamed.txt'));
+      await expectSettled();
+      expect(statSync(path.join(dst, 'a/one.txt')).nlink).toBe(3);
+
+      // A link broken on the source (same content, replaced by rename): the target's names part too.
+      writeFileSync(path.join(src, 'ünï/copy.tmp'), readFileSync(path.join(src, 'ünï/kept too.dat')));
+      renameSync(path.join(src, 'ünï/copy.tmp'), path.join(src, 'ünï/kept too.dat'));
+      await expectSettled();
+      expect(statSync(path.join(dst, 'b/kept.dat')).nlink).toBe(1);
+
+      // And the renamed and new names still follow a write through the first one.
+      writeFileSync(path.join(src, 'a/one.txt'), 'rewritten in place through the first name\n');
+      await expectSettled();
+      expect(readFileSync(path.join(dst, 'ünï/three renamed.txt'), 'utf8')).toBe('rewritten in place through the first name\n');
+      expect(readFileSync(path.join(dst, 'c new/linked.txt'), 'utf8')).toBe('rewritten in place through the first name\n');
+      expect(pair.source.stats().errors).toEqual([]);
+    } finally {
+      await pair.stop();
     }
   });
 });

@@ -27,8 +27,8 @@
 // HARD LINKS are kept, as rsync -H does: the manifest groups the names of one (device, inode) among
 // the entries the set selects (manifest.ts markLinks): the first name travels as a file, every
 // other one as "link to <first name>", which the target makes with link() at the end of the round
-// (apply.ts), so the names share one inode there too. Extended
-// attributes and ACLs are not copied (Node has no xattr API); atime is not preserved. The root
+// (apply.ts), so the names share one inode there too. Extended attributes and ACLs are not copied
+// (Node has no xattr API); atime is not preserved. The root
 // directory's own metadata is not changed.
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
@@ -78,6 +78,8 @@ export interface MirrorOptions {
   signatures?: SignatureCache;
   /** Deltas of files at least this big are applied in place on the target (receive.ts); unset: never. */
   inPlaceMinBytes?: number;
+  /** Each round's walk of the root (the continuous source keeps its hard-link index from it). */
+  onManifest?: (entries: readonly ManifestEntry[]) => void;
   /** Test hook, awaited after each file is fully read (before its end-of-file check). */
   afterRead?: (relPath: string) => void | Promise<void>;
 }
@@ -198,6 +200,7 @@ export async function mirror(opts: MirrorOptions): Promise<MirrorResult> {
       // The applier's temp files never travel (they matter when this root is itself a target: A→B→C).
       const ignore = (_rel: string, name: string) => isTempName(name);
       const { entries } = scope ? await walkPaths(opts.root, scope, { rules: opts.rules, ignore, ancestors: true, links: true }) : await walk(opts.root, { rules: opts.rules, ignore, links: true });
+      opts.onManifest?.(entries);
       await channel.send(MSG.ROUND, {
         version: PROTOCOL_VERSION,
         round,

@@ -65,6 +65,8 @@ export const MSG = {
   VERIFY_END: 26,
   /** S→T a whole small file in one frame: {fid, path, size, mode, uid, gid, mtimeMs} + body = its content */
   FILE_WHOLE: 27,
+  /** S→T continuous: {fid, path, to}: make `path` a hard link to the file at `to` (after the changes to `to` sent before) */
+  LINK: 28,
 } as const;
 
 export const mirrorModeSchema = z.enum(['full', 'checksum', 'differences']);
@@ -134,10 +136,13 @@ export const probeReplySchema = z.object({
   rid: uint.optional(),
   entry: entrySchema.omit({ path: true }).optional(),
   sigSize: uint.optional(),
+  /** Files with more than one name on the target: how many (a name the source keeps apart must get an inode of its own). */
+  nlink: uint.optional(),
   /** Directory listing, each name prefixed with its type: `f:`, `d:`, `l:` (temp files left out). */
   children: z.array(z.string().min(3).max(4096)).optional(),
 });
 export const deleteSchema = z.object({ fid: uint, path: relPath });
+export const linkSchema = z.object({ fid: uint, path: relPath, to: relPath }).refine((l) => l.path !== l.to, 'a name cannot be a link to itself');
 export const entryChangeSchema = z.object({ fid: uint, entry: entrySchema });
 
 // Verify headers.

@@ -215,10 +215,11 @@ export class FileReceiver {
   /**
    * Runs `fn` after the operations in progress on related paths, without blocking the caller's
    * receive loop (unless too much is in flight). Resolves once it is queued; `fn` reports its own result.
+   * `after`: also wait for the operations on this path (a hard link waits for the file it links to).
    */
-  async run(rel: string, fn: () => Promise<void>): Promise<void> {
+  async run(rel: string, fn: () => Promise<void>, after?: string): Promise<void> {
     await this.admit();
-    const prior = this.related(rel);
+    const prior = after === undefined ? this.related(rel) : Promise.all([this.related(rel), this.related(after)]).then(() => undefined);
     const t = this.track(rel, true, prior);
     t.finish(prior.then(fn).catch(() => undefined));
   }

@@ -32,6 +32,10 @@
 //   is not waited for: the blocks as read are sent (a consistent-enough snapshot: each block as it
 //   was at some moment of the read) and the file is queued again, so a file written all the time
 //   reaches the target at the pace it can be read and converges once it pauses.
+// - HARD LINKS (links.ts): names of the set sharing an inode share one on the target. A write
+//   through one name is reported for that name only; handling it sends the content to one name of
+//   the group and LINKs the others to it. A new link is a LINK, an unlinked name a DELETE; a name
+//   the source keeps apart but the target still shares is sent whole (a new inode).
 // - Queue and journal: the queue is a map path → {seq, kind, since, bytes}. Every queued change and
 //   every acknowledgement is appended to `<stateDir>/journal.jsonl` (journal.ts).
 // - RESUME RULE (source restart): load the journal (unacknowledged changes become the queue again,
@@ -72,6 +76,7 @@ import { SignatureCache } from '../signatures.ts';
 import { type Difference, verify, type VerifyResult } from '../verify.ts';
 import { TreeWatcher } from '../watcher.ts';
 import { type Change, Journal, type JournalLine, type Kind } from './journal.ts';
+import { LinkIndex } from './links.ts';
 import { errCode, sleep } from './util.ts';
 
 
@@ -157,6 +162,8 @@ export class ContinuousSource {
   private mirrorProgress: MirrorProgress | undefined;
   /** Our own block signatures (signatures.ts): an unchanged file is not read again to be compared. */
   private readonly signatures: SignatureCache;
+  /** Which names of the set share an inode (links.ts). */
+  private readonly links: LinkIndex;
   readonly state: ReplicationStats = {
     phase: 'starting',
     connected: false,
@@ -176,6 +183,7 @@ export class ContinuousSource {
     this.rules = opts.rules ?? [];
     this.coalesceMs = opts.coalesceMs ?? 100;
     this.signatures = new SignatureCache(path.join(opts.stateDir, 'signatures.json'));
+    this.links = new LinkIndex(opts.root);
     this.journal = new Journal(path.join(opts.stateDir, JOURNAL), () => ({
       nextSeq: this.nextSeq,
       mirrored: this.mirrored,
@@ -498,6 +506,7 @@ export class ContinuousSource {
             signatures: this.signatures,
             inPlaceMinBytes: this.opts.inPlaceMinBytes,
             onProgress: (p) => (this.mirrorProgress = p),
+            onManifest: (entries) => this.links.reset(entries),
           });
           this.state.contentBytesSent += res.contentBytesSent;
           for (const e of res.errors) this.note(e);
@@ -684,6 +693,7 @@ export class ContinuousSource {
       if (mine?.type === 'dir') this.dirAttrs.set(c.path, dirKey(mine));
       else this.dirAttrs.delete(c.path);
     }
+    if (mine?.type !== 'file') this.links.forget(c.path, !mine);
     if (!mine) {
       if (theirs && c.path) await send(MSG.DELETE, { fid: c.seq, path: c.path });
       else this.complete(c, lines);
@@ -695,10 +705,32 @@ export class ContinuousSource {
       if (theirs?.type === 'symlink' && theirs.target === mine.target && sameMeta(theirs, mine, false)) this.complete(c, lines);
       else await send(MSG.SYMLINK, { fid: c.seq, entry: mine });
     } else {
+      // Hard links (links.ts): the content goes to the group's primary name, the others are linked to it.
+      const group = this.links.group(c.path, st!);
+      let rel = c.path;
+      let about = { probe, body: reply.body };
+      if (group && group.primary !== c.path) {
+        rel = group.primary;
+        const r = await ask(rel);
+        const p = probeReplySchema.parse(r.header);
+        if (r.type !== MSG.PROBE_REPLY || p.path !== rel) throw new ChannelError('probe reply for another path');
+        about = { probe: p, body: r.body };
+      }
+      const they = about.probe.entry;
+      // The target's copy shares its inode with names the source keeps apart: only a whole new file
+      // (a new inode) separates them; a delta of equal content would just restamp the shared inode.
+      const apart = !group && (about.probe.nlink ?? 1) > 1;
       const sig: Signature | undefined =
-        theirs?.type === 'file' && probe.sigSize !== undefined ? { blockSize: BLOCK_SIZE, size: probe.sigSize, hashes: reply.body } : undefined;
+        they?.type === 'file' && about.probe.sigSize !== undefined && !apart ? { blockSize: BLOCK_SIZE, size: about.probe.sigSize, hashes: about.body } : undefined;
       const readStart = Date.now();
-      const outcome = await this.sendFile(channel, c, abs, sig, theirs, mine.size);
+      const outcome = await this.sendFile(channel, rel === c.path ? c : { ...c, path: rel }, rel === c.path ? abs : path.join(this.opts.root, ...rel.split('/')), sig, they, mine.size);
+      if (group && outcome !== 'retry') {
+        for (const n of group.others) await this.sendLink(channel, c, n, rel);
+        // Linking (and content sent to another name) changes those directories on the target: their
+        // metadata goes after (c.path's own directory is queued with it already).
+        const dirs = new Set([rel, ...group.others].filter((n) => n !== c.path).map(parentOf));
+        for (const d of dirs) if (d === '' || matches(this.rules, d)) this.put(d, 'meta', c.since, 0, lines);
+      }
       if (outcome === 'equal') this.complete(c, lines);
       else if (outcome === 'retry') {
         this.inflight.delete(c.seq);
@@ -711,6 +743,17 @@ export class ContinuousSource {
       }
     }
     this.writeJournal(lines);
+  }
+
+  /**
+   * Makes `name` a hard link to `to` on the target: its own change (acknowledged on its own; on
+   * failure `name` is queued and handled again), sent after `to`'s content so the target links to
+   * the new file.
+   */
+  private async sendLink(channel: Channel, c: Change, name: string, to: string): Promise<void> {
+    const link: Change = { seq: this.nextSeq++, path: name, kind: 'full', since: c.since, bytes: 0, attempts: c.attempts };
+    this.inflight.set(link.seq, link);
+    await channel.send(MSG.LINK, { fid: link.seq, path: name, to });
   }
 
   /** Queues the children that differ between the two listings (all of them for a "full" directory). */

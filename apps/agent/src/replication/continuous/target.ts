@@ -14,16 +14,19 @@
 // - Temp files are logged in `<stateDir>/inflight.log` before they are created; a restarted target
 //   removes them. Writes are not fsync'ed (same reasoning as the mirror: after a machine crash the
 //   source's restart rule re-checks sizes and mtimes).
+// - HARD LINKS: a LINK frame makes a name a link to another file (link() to a temp name beside it,
+//   renamed over it), after the changes to that file sent before it; the probe of a file with
+//   several names says how many, so the source can give a name it keeps apart an inode of its own.
 // - A change that fails on the target is acknowledged with an error; the source retries it up to 5
 //   times, then drops it and reports the error.
 import { closeSync, ftruncateSync, openSync, readFileSync, type Stats, writeSync } from 'node:fs';
-import { lstat, mkdir, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
+import { link, lstat, mkdir, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
 import { randomInt } from 'node:crypto';
 import path from 'node:path';
 import { type Channel, ChannelError, type ChannelServer, type Message } from '../channel.ts';
 import { entryFromStats } from '../manifest.ts';
 import { applyMirror } from '../mirror.ts';
-import { deleteSchema, entryChangeSchema, helloSchema, MSG, probeSchema, PROTOCOL_VERSION } from '../protocol.ts';
+import { deleteSchema, entryChangeSchema, helloSchema, linkSchema, MSG, probeSchema, PROTOCOL_VERSION } from '../protocol.ts';
 import { applyMeta, FileReceiver } from '../receive.ts';
 import { SignatureCache } from '../signatures.ts';
 import { serveVerify } from '../verify.ts';
@@ -331,6 +334,23 @@ export class ContinuousTarget {
             });
             break;
           }
+          case MSG.LINK: {
+            const l = linkSchema.parse(m.header);
+            await receiver.run(
+              l.path,
+              async () => {
+                try {
+                  await this.link(l.path, l.to);
+                  this.opts.onApplied?.(l.path);
+                  await ack(l.fid, true);
+                } catch (err) {
+                  await ack(l.fid, false, `${l.path}: ${(err as Error).message}`);
+                }
+              },
+              l.to,
+            );
+            break;
+          }
           case MSG.ERROR:
             throw new ChannelError(`source: ${String(m.header.message)}`);
           default:
@@ -350,6 +370,33 @@ export class ContinuousTarget {
     for (const d of this.safeDirs) if (d === rel || d.startsWith(rel + '/')) this.safeDirs.delete(d);
   }
 
+  /** Makes `rel` a hard link to the file at `to` (nothing to do when they already share an inode). */
+  private async link(rel: string, to: string): Promise<void> {
+    if (!(await this.ancestorsSafe(to, false))) throw new Error(`cannot link to ${to}: it is not here`);
+    const target = await lstat(this.abs(to)).catch(() => undefined);
+    if (!target?.isFile()) throw new Error(`cannot link to ${to}: it is not a file here`);
+    await this.ancestorsSafe(rel, true);
+    const p = this.abs(rel);
+    const st = await lstat(p).catch(() => undefined);
+    if (st && st.dev === target.dev && st.ino === target.ino) return;
+    if (st?.isDirectory()) {
+      await rm(p, { recursive: true, force: true });
+      this.forgetDirs(rel);
+    }
+    // Beside the name, then renamed over it: a reader sees the old file or the linked one.
+    const tmp = this.tempName(rel);
+    this.logTemp(tmp);
+    try {
+      await link(this.abs(to), tmp);
+      await rename(tmp, p);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    } finally {
+      this.tempDone(tmp);
+    }
+  }
+
   private async probe(rel: string): Promise<{ header: Record<string, unknown>; body?: Buffer }> {
     if (rel && !(await this.ancestorsSafe(rel, false))) return { header: { path: rel } };
     const p = this.abs(rel);
@@ -367,7 +414,7 @@ export class ContinuousTarget {
     if (e.type === 'file') {
       try {
         const sig = await this.signatures.sign(p, st);
-        return { header: { path: rel, entry, sigSize: sig.size }, body: sig.hashes };
+        return { header: { path: rel, entry, sigSize: sig.size, ...(st.nlink > 1 ? { nlink: st.nlink } : {}) }, body: sig.hashes };
       } catch {
         return { header: { path: rel, entry } };
       }
