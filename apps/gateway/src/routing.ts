@@ -1,0 +1,38 @@
+// Routing: orders for agents this gateway holds arrive on its Redis channel (commands and
+// disconnects, published by web or worker through packages/agent-bus) and go to the agent's socket.
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { gatewayOrderSchema, keys } from '@tandem/agent-bus';
+import { gatewayMessages } from '@tandem/protocol';
+import { log, relayReply, send, type GatewayContext } from './context.ts';
+
+export async function listenForOrders(ctx: GatewayContext, sub: Redis) {
+  await sub.subscribe(keys.gateway(ctx.env.GATEWAY_ID));
+  sub.on('message', (_channel: string, raw: string) => {
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      return log('ignored a malformed order (not JSON)');
+    }
+    const order = gatewayOrderSchema.safeParse(json);
+    if (!order.success) return log('ignored a malformed order', { error: z.prettifyError(order.error) });
+    const o = order.data;
+    const s = ctx.sessions.get(o.agentId);
+    if (o.kind === 'disconnect') {
+      s?.ws.close(o.code, o.reason);
+      ctx.relay.disconnectAgent(o.agentId, o.code, o.reason);
+      return;
+    }
+    if (!s?.ready) {
+      relayReply(ctx, o.commandId, { stage: 'result', ok: false, error: { code: 'agent_offline', message: 'The agent is not connected to this gateway' } });
+      return;
+    }
+    const parsedAction = gatewayMessages.command.shape.action.safeParse(o.action);
+    if (!parsedAction.success) {
+      relayReply(ctx, o.commandId, { stage: 'result', ok: false, error: { code: 'bad_action', message: `Unknown action ${o.action}` } });
+      return;
+    }
+    send(s, 'command', { commandId: o.commandId, action: parsedAction.data, args: o.args, timeoutMs: o.timeoutMs });
+  });
+}
