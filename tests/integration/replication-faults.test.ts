@@ -7,12 +7,17 @@
 // - kill -9 the target, restart it on the same port: trees end equal;
 // - cut the data channel (reset every proxied connection) mid-stream: the source reconnects and
 //   the trees end equal;
-// - both of the last two with the big blobs updated in place (no temp file protects them then).
+// - both of the last two with the big blobs updated in place (no temp file protects them then);
+// - a target that applied thousands of files in one run is stopped (cleanly, then with kill -9) and
+//   restarted: it starts, converges and leaves no temp file; a corrupt in-flight log never keeps a
+//   target from starting.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listen } from '../../apps/agent/src/replication/channel.ts';
+import { ContinuousTarget } from '../../apps/agent/src/replication/continuous.ts';
 import { sleep, startWriter, waitEqual, waitFor } from './support/replication/continuous.ts';
 import { type Agent, freePort, newPairKey, spawnAgent, startProxy } from './support/replication/processes.ts';
 
@@ -108,6 +113,59 @@ describe('faults during continuous replication (real processes)', () => {
     } finally {
       await f.teardown();
     }
+  });
+
+  it('a target that applied thousands of files in one run starts again, after a clean stop and after kill -9', async () => {
+    const f = await setup('many');
+    try {
+      for (const how of ['stop', 'kill'] as const) {
+        // Several thousand files, each through a temp file: the in-flight log fills and is
+        // truncated again and again in this one run of the target.
+        const d = path.join(f.src, `many-${how}`);
+        mkdirSync(d);
+        for (let i = 0; i < 4000; i++) writeFileSync(path.join(d, `file ${i}.txt`), `${how} ${i}\n`);
+        expect(await f.caughtUp(240_000)).toBe(true);
+        expect(await waitEqual(f.src, f.dst, 20_000)).toEqual([]);
+        if (how === 'stop') await f.agents.target.stop();
+        else await f.agents.target.kill9();
+        await f.restartTarget(); // its start() failed here: the log began with NUL bytes
+        writeFileSync(path.join(f.src, `after-${how}.txt`), 'one more\n');
+        expect(await f.caughtUp(60_000)).toBe(true);
+        expect(await waitEqual(f.src, f.dst, 20_000)).toEqual([]);
+      }
+      expect(noTemps(f.dst)).toEqual([]);
+    } finally {
+      await f.teardown();
+    }
+  }, 600_000);
+
+  it('a corrupt in-flight log never stops the target from starting; the temp files it lists inside the root are removed', async () => {
+    const root = path.join(dir, 'corrupt-dst');
+    const stateDir = path.join(dir, 'corrupt-tstate');
+    const outside = path.join(dir, 'corrupt-outside');
+    mkdirSync(path.join(root, 'sub'), { recursive: true });
+    mkdirSync(stateDir);
+    mkdirSync(outside);
+    const inside = [path.join(root, '.tandem-1000000001-1a.tmp'), path.join(root, 'sub', '.tandem-1000000002-1a.tmp')];
+    const keep = [path.join(outside, '.tandem-1000000003-1a.tmp'), path.join(root, 'sub', 'not-a-temp.txt')];
+    for (const p of [...inside, ...keep]) writeFileSync(p, 'x');
+    const log = Buffer.concat([
+      Buffer.alloc(70_000), // what the old truncation bug left
+      Buffer.from(`${inside[0]}\n`),
+      randomBytes(2000),
+      Buffer.from(`\n${keep[0]}\n${keep[1]}\nrelative/.tandem-1000000004-1a.tmp\n${root}/../corrupt-outside/.tandem-1000000003-1a.tmp\n`),
+      Buffer.alloc(100),
+      Buffer.from(`${inside[1]}`), // torn: no newline
+    ]);
+    writeFileSync(path.join(stateDir, 'inflight.log'), log);
+    const server = await listen({ host: '127.0.0.1', port: 0, keyFor: () => undefined });
+    const errors: Error[] = [];
+    const target = new ContinuousTarget({ root, server, stateDir, onError: (e) => errors.push(e) });
+    await target.start();
+    await target.stop();
+    expect(inside.filter((p) => existsSync(p))).toEqual([]);
+    expect(keep.filter((p) => !existsSync(p))).toEqual([]);
+    expect(errors).toEqual([]);
   });
 
   it('in-place updates: kill -9 the target, then cut the channel, mid-stream: trees converge, blobs keep their inode', async () => {

@@ -2,6 +2,7 @@
 //   node --import tsx agent-runner.ts '<json config>'
 // role "target": serves mirror and continuous sessions on `port` (prints {"ready":port}).
 // role "source": replicates `root` to 127.0.0.1:`port`, printing a stats line every 100 ms.
+// SIGTERM is a clean stop (stop() then exit); SIGKILL is the crash.
 import { connect, listen } from '../../../../apps/agent/src/replication/channel.ts';
 import { ContinuousSource, ContinuousTarget } from '../../../../apps/agent/src/replication/continuous.ts';
 
@@ -24,6 +25,7 @@ if (cfg.role === 'target') {
   const server = await listen({ host: '127.0.0.1', port: cfg.port, keyFor: (id) => (id === cfg.pairId ? key : undefined) });
   const target = new ContinuousTarget({ root: cfg.root, server, stateDir: cfg.stateDir, onError: (err) => out({ error: err.message }) });
   await target.start();
+  process.once('SIGTERM', () => void target.stop().finally(() => process.exit(0)));
   out({ ready: server.port });
 } else {
   const source = new ContinuousSource({
@@ -36,5 +38,6 @@ if (cfg.role === 'target') {
     onStats: (s) => out({ stats: s }),
   });
   await source.start();
+  process.once('SIGTERM', () => void source.stop().finally(() => process.exit(0)));
   out({ ready: true });
 }

@@ -12,14 +12,14 @@
 //   guarantee relative to the order the application wrote them (coalescing reorders), and a
 //   directory may briefly hold a new file before an older change to another file arrives.
 // - Temp files are logged in `<stateDir>/inflight.log` before they are created; a restarted target
-//   removes them. Writes are not fsync'ed (same reasoning as the mirror: after a machine crash the
+//   removes them (inflight-log.ts). Writes are not fsync'ed (same reasoning as the mirror: after a machine crash the
 //   source's restart rule re-checks sizes and mtimes).
 // - HARD LINKS: a LINK frame makes a name a link to another file (link() to a temp name beside it,
 //   renamed over it), after the changes to that file sent before it; the probe of a file with
 //   several names says how many, so the source can give a name it keeps apart an inode of its own.
 // - A change that fails on the target is acknowledged with an error; the source retries it up to 5
 //   times, then drops it and reports the error.
-import { closeSync, ftruncateSync, openSync, readFileSync, type Stats, writeSync } from 'node:fs';
+import { type Stats } from 'node:fs';
 import { link, lstat, mkdir, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
 import { randomInt } from 'node:crypto';
 import path from 'node:path';
@@ -30,6 +30,7 @@ import { deleteSchema, entryChangeSchema, helloSchema, linkSchema, MSG, probeSch
 import { applyMeta, FileReceiver } from '../receive.ts';
 import { SignatureCache } from '../signatures.ts';
 import { serveVerify } from '../verify.ts';
+import { InflightLog } from './inflight-log.ts';
 import { errCode, sleep } from './util.ts';
 
 export interface ContinuousTargetOptions {
@@ -61,9 +62,7 @@ export class ContinuousTarget {
   private readonly pending = new Set<Channel>();
   private readonly sideSessions = new Set<Promise<void>>();
   private loop: Promise<void> | undefined;
-  private logFd = -1;
-  private logBytes = 0;
-  private readonly temps = new Set<string>();
+  private readonly inflightLog: InflightLog;
   private safeDirs = new Set<string>();
   /** Block signatures of the files it holds, kept across sessions and restarts (signatures.ts). */
   private readonly signatures: SignatureCache;
@@ -73,20 +72,16 @@ export class ContinuousTarget {
   constructor(private readonly opts: ContinuousTargetOptions) {
     this.root = path.resolve(opts.root);
     this.signatures = new SignatureCache(path.join(opts.stateDir, 'signatures.json'));
+    this.inflightLog = new InflightLog(path.join(opts.stateDir, 'inflight.log'), this.root);
   }
 
   async start(): Promise<void> {
     await mkdir(this.root, { recursive: true });
     await mkdir(this.opts.stateDir, { recursive: true });
-    const log = path.join(this.opts.stateDir, 'inflight.log');
-    let text = '';
-    try {
-      text = readFileSync(log, 'utf8');
-    } catch (err) {
-      if (errCode(err) !== 'ENOENT') throw err;
-    }
-    for (const t of text.split('\n')) if (t && TEMP_RE.test(path.basename(t))) await rm(t, { force: true });
-    this.logFd = openSync(log, 'w');
+    // Temp files of changes a crash (or a stop) interrupted; a temp that cannot be removed is
+    // reported, not fatal: the target must start whatever the log holds.
+    const recovered = await this.inflightLog.recover();
+    for (const e of recovered.errors) this.opts.onError?.(new Error(`leftover temp file: ${e}`));
     await this.signatures.load();
     this.loop = this.acceptLoop();
   }
@@ -99,8 +94,7 @@ export class ContinuousTarget {
     await Promise.all(this.sideSessions);
     await this.opts.server.close();
     await this.signatures.flush();
-    if (this.logFd >= 0) closeSync(this.logFd);
-    this.logFd = -1;
+    this.inflightLog.close();
   }
 
   private async acceptLoop(): Promise<void> {
@@ -201,21 +195,6 @@ export class ContinuousTarget {
     return true;
   }
 
-  private logTemp(tmp: string): void {
-    this.temps.add(tmp);
-    const b = Buffer.from(tmp + '\n');
-    writeSync(this.logFd, b);
-    this.logBytes += b.length;
-  }
-
-  private tempDone(tmp: string): void {
-    this.temps.delete(tmp);
-    if (this.temps.size === 0 && this.logBytes > 64 * 1024) {
-      ftruncateSync(this.logFd, 0);
-      this.logBytes = 0;
-    }
-  }
-
   private tempName(rel: string): string {
     return path.join(path.dirname(this.abs(rel)), `.tandem-${tempSeq++}-${process.pid.toString(16)}.tmp`);
   }
@@ -234,8 +213,8 @@ export class ContinuousTarget {
       root: this.root,
       ensureParents: (rel) => this.ancestorsSafe(rel, true).then(() => undefined),
       tempPath: (rel) => this.tempName(rel),
-      onTemp: (tmp) => this.logTemp(tmp),
-      onTempDone: (tmp) => this.tempDone(tmp),
+      onTemp: (tmp) => this.inflightLog.add(tmp),
+      onTempDone: (tmp) => this.inflightLog.done(tmp),
       onDirReplaced: (rel) => this.forgetDirs(rel),
       signatures: this.signatures,
       onResult: async (fid, rel, r) => {
@@ -320,8 +299,16 @@ export class ContinuousTarget {
                 this.forgetDirs(entry.path);
               }
               const tmp = this.tempName(entry.path);
-              await symlink(entry.target ?? '', tmp);
-              await rename(tmp, p);
+              this.inflightLog.add(tmp);
+              try {
+                await symlink(entry.target ?? '', tmp);
+                await rename(tmp, p);
+              } catch (err) {
+                await rm(tmp, { force: true });
+                throw err;
+              } finally {
+                this.inflightLog.done(tmp);
+              }
               await applyMeta(p, entry);
             });
             break;
@@ -385,7 +372,7 @@ export class ContinuousTarget {
     }
     // Beside the name, then renamed over it: a reader sees the old file or the linked one.
     const tmp = this.tempName(rel);
-    this.logTemp(tmp);
+    this.inflightLog.add(tmp);
     try {
       await link(this.abs(to), tmp);
       await rename(tmp, p);
@@ -393,7 +380,7 @@ export class ContinuousTarget {
       await rm(tmp, { force: true });
       throw err;
     } finally {
-      this.tempDone(tmp);
+      this.inflightLog.done(tmp);
     }
   }
 
