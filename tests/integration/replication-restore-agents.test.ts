@@ -5,8 +5,9 @@
 // write that never reached the replica plus files the set excludes. `replication.restore` (receiver
 // on the source agent, sender on the target agent) makes the source equal to the replica, sending
 // only changed blocks of the big file, leaving excluded files alone, and reports progress and the
-// outcome in `replication.status`. Refusals: a restore while the pair replicates, a sender
-// without an address, a restart of replication while the restore runs.
+// outcome in `replication.status`. Hard links survive both ways: a group made on the source
+// arrives linked, one made on the replica comes back linked. Refusals: a restore while the pair
+// replicates, a sender without an address, a restart of replication while the restore runs.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -27,6 +28,7 @@ describe('restore (failback) between two real agents', () => {
   it('brings the source back to the replica through the control path', { timeout: 180_000 }, async () => {
     const { source, target, pair, src, targetRoot, dst } = await h.twoAgentPair();
     writeFiles(src, 'docs', 20);
+    fs.linkSync(path.join(src, 'docs', 'file 7.txt'), path.join(src, 'docs linked.txt'));
     fs.writeFileSync(path.join(src, 'big.bin'), randomBytes(16 * MiB));
     const rules = [
       { pattern: '**/*.tmp', include: false, recursive: false },
@@ -43,6 +45,8 @@ describe('restore (failback) between two real agents', () => {
       await h.bus.send(target.agentId, 'replication.start', { ...common, role: 'target', listen: { host: '127.0.0.1', port } });
       await h.bus.send(source.agentId, 'replication.start', { ...common, role: 'source', connect: { host: '127.0.0.1', port } });
       expect(await waitEqual(src, dst, 30_000), dump()).toEqual([]);
+      const ino = (root: string, rel: string) => fs.statSync(path.join(root, rel)).ino;
+      expect(ino(dst, 'docs linked.txt')).toBe(ino(dst, 'docs/file 7.txt'));
 
       // Refused while the pair replicates on the agent, and a sender needs the receiver's address.
       const restorePort = await freePort();
@@ -60,6 +64,7 @@ describe('restore (failback) between two real agents', () => {
       fs.rmSync(path.join(dst, 'docs', 'file 1.txt'));
       fs.renameSync(path.join(dst, 'docs', 'file 2.txt'), path.join(dst, 'docs', 'file 2 renamed.txt'));
       fs.chmodSync(path.join(dst, 'docs', 'file 4.txt'), 0o600);
+      fs.linkSync(path.join(dst, 'docs', 'file 5.txt'), path.join(dst, 'linked on the replica.txt'));
       // The failed source: a write that never reached the replica (the replica wins), and files
       // the set excludes (never touched).
       fs.writeFileSync(path.join(src, 'lost write.txt'), 'after the last replicated change\n');
@@ -89,6 +94,8 @@ describe('restore (failback) between two real agents', () => {
       expect(fs.readFileSync(path.join(src, 'logs', 'app.log'), 'utf8')).toBe('excluded too');
       expect(fs.existsSync(path.join(src, 'lost write.txt'))).toBe(false);
       expect((fs.statSync(path.join(src, 'docs', 'file 4.txt')).mode & 0o777).toString(8)).toBe('600');
+      expect(ino(src, 'linked on the replica.txt')).toBe(ino(src, 'docs/file 5.txt'));
+      expect(ino(src, 'docs linked.txt')).toBe(ino(src, 'docs/file 7.txt'));
       // The manifests know no rules: compare without the excluded files (and keep the directories' mtimes).
       for (const [dir, gone] of [[path.join(src, 'docs'), 'scratch.tmp'], [src, 'logs']] as const) {
         const { atimeMs, mtimeMs } = fs.statSync(dir);
