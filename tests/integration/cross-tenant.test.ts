@@ -88,6 +88,10 @@ const idCases: IdCase[] = [
   { path: 'pair.events', input: (i) => ({ pairId: i.pairId }), customerUserGets: 'NOT_FOUND' },
   { path: 'pair.operations', input: (i) => ({ pairId: i.pairId }), customerUserGets: 'NOT_FOUND' },
   { path: 'pair.settings', input: (i) => ({ pairId: i.pairId }), customerUserGets: 'FORBIDDEN' },
+  // Subscriptions decide access before streaming: a refused one never starts (live-updates.test.ts
+  // shows the same over HTTP, and that no notice of another tenant arrives).
+  { path: 'pair.live', input: (i) => ({ pairId: i.pairId }), customerUserGets: 'NOT_FOUND' },
+  { path: 'server.live', input: (i) => ({ serverId: i.serverId }), customerUserGets: 'NOT_FOUND' },
 ];
 
 
@@ -100,6 +104,7 @@ const noIdProcedures = [
   'audit.facets',
   'customer.create',
   'customer.list',
+  'dashboard.live',
   'dashboard.summary',
   'invitation.accept', // by token
   'invitation.list',

@@ -1,6 +1,7 @@
 // The gateway's database work. The tenant always comes from the agent's credential (or the
 // enrolment token), never from anything the agent says.
 import { randomUUID } from 'node:crypto';
+import { publishPairChange, publishServerChange } from '@tandem/agent-bus/live';
 import { appDb, withTenant, type TenantScope, type TenantTx } from '@tandem/db';
 import { engagedStatuses, operationInFlightStatuses, transition } from '@tandem/engine';
 import type { AgentPayload, Facts } from '@tandem/protocol';
@@ -39,6 +40,7 @@ export async function markOnline(agent: AgentIdentity, hello: AgentPayload<'hell
       },
     });
   });
+  void publishServerChange(agent, agent.serverId, 'agent');
 }
 
 export async function markOffline(agent: AgentIdentity, lastSeenAt: Date) {
@@ -46,6 +48,7 @@ export async function markOffline(agent: AgentIdentity, lastSeenAt: Date) {
     // Only an online agent goes offline: a revocation that raced the disconnect stays revoked.
     await db.agent.updateMany({ where: { id: agent.id, status: 'online' }, data: { status: 'offline', lastSeenAt } });
   });
+  void publishServerChange(agent, agent.serverId, 'agent');
 }
 
 /** Last-seen times are written in batches, not on every heartbeat. */
@@ -83,6 +86,7 @@ export async function storeFacts(agent: AgentIdentity, facts: Facts) {
       data: { facts: facts as never, factsAt: new Date(), ...(addresses ? { addresses } : {}), ...(osVersion ? { osVersion } : {}) },
     });
   });
+  void publishServerChange(agent, agent.serverId, 'facts');
 }
 
 /**
@@ -100,7 +104,8 @@ async function operationInFlight(db: TenantTx, pairId: string) {
  * or the pair was deleted and recreated); the gateway tells the agent to stop.
  */
 export async function storeReplicationSample(agent: AgentIdentity, s: AgentPayload<'replication.stats'>): Promise<'stored' | 'not_your_pair' | 'not_enabled'> {
-  return withTenant(scopeOf(agent), async (db) => {
+  let becameProtected = false;
+  const outcome = await withTenant(scopeOf(agent), async (db) => {
     const pair = await db.protectionPair.findUnique({ where: { id: s.pairId }, select: { sourceServerId: true, customerId: true, status: true } });
     if (!pair || pair.sourceServerId !== agent.serverId) return 'not_your_pair';
     if (!engagedStatuses.includes(pair.status) && !(await operationInFlight(db, s.pairId))) return 'not_enabled';
@@ -125,6 +130,7 @@ export async function storeReplicationSample(agent: AgentIdentity, s: AgentPaylo
     if (s.lagSeconds !== null && s.mirrorBytesLeft === 0 && s.mirrorFilesLeft === 0 && 'status' in next) {
       const { count } = await db.protectionPair.updateMany({ where: { id: s.pairId, status: pair.status }, data: { status: next.status } });
       if (count > 0) {
+        becameProtected = true;
         await db.pairEvent.create({
           data: { organizationId: agent.organizationId, customerId: pair.customerId, pairId: s.pairId, kind: 'status', message: 'Initial mirror finished: the pair is protected' },
         });
@@ -132,6 +138,9 @@ export async function storeReplicationSample(agent: AgentIdentity, s: AgentPaylo
     }
     return 'stored';
   });
+  // The pair is in the agent's tenant (it was found there), so the agent's tenant names its channel.
+  if (outcome === 'stored') void publishPairChange(agent, s.pairId, becameProtected ? 'status' : 'lag');
+  return outcome;
 }
 
 export type RelayAccess = 'ok' | 'not_your_pair' | 'not_enabled' | 'not_relay';
@@ -180,13 +189,16 @@ export async function storeMonitorReport(agent: AgentIdentity, r: AgentPayload<'
       });
       return 'stored' as const;
     });
+  let outcome: Awaited<ReturnType<typeof attempt>>;
   try {
-    return await attempt();
+    outcome = await attempt();
   } catch (err) {
     // The worker may create the row (its verdict) between our look-up and insert: then update it.
-    if ((err as { code?: string }).code === 'P2002') return attempt();
-    throw err;
+    if ((err as { code?: string }).code !== 'P2002') throw err;
+    outcome = await attempt();
   }
+  if (outcome === 'stored') void publishPairChange(agent, r.pairId, 'monitor');
+  return outcome;
 }
 
 export class EnrollmentError extends Error {
@@ -221,7 +233,7 @@ export async function enroll(req: EnrollRequest) {
   if (token.expiresAt.getTime() < Date.now()) throw new EnrollmentError(401, 'This enrolment token has expired; create a new one with "Add server"');
 
   const credential = randomToken();
-  return withTenant(scopeOf(token), async (db) => {
+  const enrolled = await withTenant(scopeOf(token), async (db) => {
     // Single use even under a race: only one request can flip usedAt.
     const claimed = await db.enrollmentToken.updateMany({ where: { id: token.id, usedAt: null }, data: { usedAt: new Date() } });
     if (claimed.count !== 1) throw new EnrollmentError(401, 'This enrolment token was already used');
@@ -267,4 +279,6 @@ export async function enroll(req: EnrollRequest) {
     });
     return { agentId: agent.id, serverId: server.id, credential };
   });
+  void publishServerChange(token, enrolled.serverId, 'agent');
+  return enrolled;
 }

@@ -10,7 +10,7 @@
 // the tenant by the Prisma extension and, underneath, by PostgreSQL row-level security.
 import { initTRPC, TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import { withTenant } from '@tandem/db';
+import { withTenant, type TenantTx } from '@tandem/db';
 import { AppError, fieldErrors, findUnstorableText, forbidden, idSchema, notFound, orgRoleAtLeast, type CustomerRole, type OrgRole } from '@tandem/engine';
 import { resolveActor } from './actor';
 
@@ -24,6 +24,11 @@ export interface Context {
 }
 
 const t = initTRPC.context<Context>().create({
+  // Subscriptions stream over server-sent events; the pings keep idle streams open through
+  // proxies, and a client that hears nothing (not even a ping) for twice as long reconnects.
+  // A stream ends after 5 minutes and the client reconnects, passing the sign-in and access
+  // checks again: a revoked session or membership stops receiving notices within that time.
+  sse: { ping: { enabled: true, intervalMs: 15_000 }, client: { reconnectAfterInactivityMs: 30_000 }, maxDurationMs: 5 * 60_000 },
   errorFormatter({ shape, error }) {
     const cause = error.cause;
     let fields: Record<string, string> | undefined;
@@ -155,3 +160,29 @@ export function customerProcedure(access: CustomerAccess = {}) {
 
 /** Any signed-in member of the tenant (staff or customer user); procedures narrow by actor kind. */
 export const memberProcedure = tenantProcedure;
+
+/**
+ * Subscriptions (live updates). The actor and its access are decided exactly as for the tenant
+ * procedures above, but a subscription lives as long as the page is open, so it must not hold a
+ * transaction: `ctx.check` runs one short tenant transaction (the access check, scoped by the same
+ * extension and row-level security), and the stream that follows runs outside any transaction.
+ */
+const liveTenantProcedure = authedProcedure.use(async ({ ctx, next }) => {
+  const actor = await resolveActor(ctx.userId, ctx.workspaceKey);
+  if (!actor) throw forbidden('Your account has no access to any organization or customer');
+  const scope = { organizationId: actor.organizationId, userId: actor.userId, customerId: actor.kind === 'customer' ? actor.customerId : null };
+  const check = <T>(fn: (db: TenantTx) => Promise<T>) => withTenant(scope, fn);
+  return next({ ctx: { ...ctx, actor, check } });
+});
+
+/** A subscription for any signed-in member of the tenant (like `memberProcedure`). */
+export const liveMemberProcedure = liveTenantProcedure;
+
+/** A subscription for MSP staff with at least `minRole` (like `orgProcedure`). */
+export function liveOrgProcedure(minRole: OrgRole) {
+  return liveTenantProcedure.use(({ ctx, next }) => {
+    if (ctx.actor.kind !== 'staff') throw forbidden('Only MSP staff can do this');
+    if (!orgRoleAtLeast(ctx.actor.role, minRole)) throw forbidden(`This needs the ${minRole} role or higher`);
+    return next({ ctx: { ...ctx, actor: ctx.actor } });
+  });
+}

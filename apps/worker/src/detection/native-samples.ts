@@ -1,6 +1,7 @@
 // Replication statistics for pairs the database replicates itself (PostgreSQL streaming): the
 // standby's agent is asked for its lag, which becomes a ReplicationSample like a file pair's.
 import type { AgentBus } from '@tandem/agent-bus';
+import { publishPairChange } from '@tandem/agent-bus/live';
 import { withTenant, type Db } from '@tandem/db';
 import { connectionSettingsSchema } from '@tandem/engine';
 import { actionResults } from '@tandem/protocol';
@@ -45,6 +46,7 @@ export async function sampleNativeReplication(db: Db, bus: AgentBus, now: () => 
             }),
           db,
         );
+        void publishPairChange(p, p.pairId, 'lag');
         sampled++;
       } catch {
         failed++;

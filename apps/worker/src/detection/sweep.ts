@@ -1,6 +1,7 @@
 // The detection sweep: every few seconds, for every watched pair of every tenant, combine the
 // target agent's last report with the control plane's view of the source agent (engine rules)
 // and record what changed.
+import { publishPairChange } from '@tandem/agent-bus/live';
 import { withTenant, type Db } from '@tandem/db';
 import { evaluateDetection, failoverSettingsSchema, type AddressEvidence, type MonitoringStatus, type PairStatus, type TargetState, type Verdict } from '@tandem/engine';
 
@@ -75,6 +76,7 @@ export async function sweepDetection(db: Db, now: Date = new Date()): Promise<{ 
       },
       db,
     );
+    void publishPairChange(row, row.pairId, pairChanges ? 'status' : outcome.events.length > 0 ? 'event' : 'monitor');
   }
   return { watched: rows.length, changed };
 }

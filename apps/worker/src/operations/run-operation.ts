@@ -1,6 +1,7 @@
 // Runs one Operation: its steps in order, each recorded before and after it runs, so a crash
 // leaves an honest record and a restart continues where it stopped (steps are idempotent).
 import type { AgentBus } from '@tandem/agent-bus';
+import { publishPairChange } from '@tandem/agent-bus/live';
 import { withTenant, type Db, type TenantTx } from '@tandem/db';
 import { settingsFromColumns, type PairSettings, type StepKind } from '@tandem/engine';
 import type { OperationJob } from '@tandem/jobs';
@@ -18,7 +19,14 @@ const operationLabel: Record<string, string> = { enable: 'Enabling protection', 
 export async function runOperation(deps: OperationDeps, job: OperationJob): Promise<{ status: string }> {
   const now = deps.now ?? (() => new Date());
   const scope = { organizationId: job.organizationId, customerId: job.customerId, userId: null };
-  const tx = <T>(fn: (db: TenantTx) => Promise<T>) => withTenant(scope, fn, deps.db);
+  // Once the pair is known, every transaction below (the steps' included) writes something its
+  // page shows: each is announced to live pages after it committed.
+  let livePairId: string | null = null;
+  const tx = async <T>(fn: (db: TenantTx) => Promise<T>) => {
+    const result = await withTenant(scope, fn, deps.db);
+    if (livePairId) void publishPairChange(job, livePairId, 'operation');
+    return result;
+  };
 
   const op = await tx((db) => db.operation.findUnique({ where: { id: job.operationId }, include: { steps: { orderBy: { position: 'asc' } } } }));
   if (!op) throw new Error(`Operation ${job.operationId} not found in this tenant`);
@@ -35,6 +43,7 @@ export async function runOperation(deps: OperationDeps, job: OperationJob): Prom
     }),
   );
   if (!row) throw new Error(`Pair of operation ${op.id} not found`);
+  livePairId = row.id;
   const pair: LoadedPair = row;
   const event = (severity: 'info' | 'warning' | 'error', message: string) =>
     tx((db) => db.pairEvent.create({ data: { organizationId: pair.organizationId, customerId: pair.customerId, pairId: pair.id, kind: 'operation', severity, message } }));

@@ -1,7 +1,8 @@
 'use client';
 
 import Link from 'next/link';
-import { useQuery } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useSubscription } from '@trpc/tanstack-react-query';
 import { useMemo, useState, type ReactNode } from 'react';
 import { pairStatuses, pairStatusInfo, type PairStatus } from '@tandem/engine';
 import { PairStatusBadge } from '@/components/status-badge';
@@ -9,6 +10,7 @@ import { Badge, Button, Card, ErrorBanner, Input, PageHeader, Select, tableStyle
 import { duration } from '@/lib/format';
 import type { DashboardCustomer, DashboardSummary } from '@/server/routers/dashboard/summary';
 import { describeError, useTRPC } from '@/trpc/client';
+import { streamUp, useBatchedRefresh } from '@/trpc/live';
 
 type SortKey = 'name' | 'lag' | 'pending' | 'offline';
 type Sort = { key: SortKey; dir: 'asc' | 'desc' };
@@ -41,12 +43,18 @@ function compare(sort: Sort) {
 
 /**
  * The MSP's landing page: every customer with its pairs by status, worst current lag, pairs
- * waiting for a failover decision and agents offline. The whole list arrives in one call, polled
- * every 5 s; sorting and filtering happen here, without a round trip.
+ * waiting for a failover decision and agents offline. The whole list arrives in one call, refetched
+ * when something in the organization changes (dashboard.live); sorting and filtering happen here,
+ * without a round trip.
  */
 export function DashboardView() {
   const trpc = useTRPC();
-  const summary = useQuery({ ...trpc.dashboard.summary.queryOptions(), refetchInterval: 5_000 });
+  const qc = useQueryClient();
+  // A change anywhere in the organization refetches the summary, at most every 2 s (lag samples
+  // of many pairs arrive all the time); only while the stream is down does the page poll.
+  const refresh = useBatchedRefresh<'summary'>(() => void qc.invalidateQueries({ queryKey: trpc.dashboard.summary.queryKey() }), 2_000);
+  const live = useSubscription(trpc.dashboard.live.subscriptionOptions(undefined, { onData: () => refresh(['summary']) }));
+  const summary = useQuery({ ...trpc.dashboard.summary.queryOptions(), refetchInterval: streamUp(live.status) ? false : 5_000 });
   const [search, setSearch] = useState('');
   const [attentionOnly, setAttentionOnly] = useState(false);
   const [status, setStatus] = useState<PairStatus | ''>('');

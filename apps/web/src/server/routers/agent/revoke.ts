@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { publishServerChange } from '@tandem/agent-bus/live';
 import { AppError, idSchema } from '@tandem/engine';
 import { closeCodes } from '@tandem/protocol';
 import { audit } from '../../services/audit';
@@ -23,5 +24,6 @@ export const revokeAgent = orgProcedure('operator')
       summary: `Revoked the agent of ${s.hostname}`,
     });
     await agentBus().disconnect(s.agent.id, closeCodes.revoked, 'Credential revoked by an operator; enrol again');
+    ctx.afterCommit(() => publishServerChange(s, s.id, 'agent'));
     return { serverId: s.id, status: 'revoked' as const };
   });

@@ -1,4 +1,5 @@
 import { createRouter } from '../../trpc';
+import { dashboardLive } from './live';
 import { dashboardSummary } from './summary';
 
-export const dashboardRouter = createRouter({ summary: dashboardSummary });
+export const dashboardRouter = createRouter({ summary: dashboardSummary, live: dashboardLive });

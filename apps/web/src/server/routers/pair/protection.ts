@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { publishPairChange } from '@tandem/agent-bus/live';
 import { CommandError } from '@tandem/agent-bus';
 import type { TenantTx } from '@tandem/db';
 import { AppError, idSchema, methodSupport, notFound, pairKeyContext, planDisable, planEnable, type PlannedStep } from '@tandem/engine';
@@ -84,6 +85,7 @@ export const enablePair = orgProcedure('operator')
     await pairEvent(ctx.db, pair, { kind: 'operation', message: `${ctx.actor.label} started enabling protection${input.monitoring ? '' : ' (without failure monitoring)'}` });
     await audit(ctx.db, ctx.actor, { action: 'pair.enable', targetType: 'ProtectionPair', targetId: pair.id, customerId: pair.customerId, summary: `Enabled protection of "${pair.name}"` });
     ctx.afterCommit(() => startOperation({ operationId: op.id, organizationId: pair.organizationId, customerId: pair.customerId }));
+    ctx.afterCommit(() => publishPairChange(pair, pair.id, 'operation'));
     return { operationId: op.id };
   });
 
@@ -100,6 +102,7 @@ export const disablePair = orgProcedure('operator')
     await pairEvent(ctx.db, pair, { kind: 'operation', message: `${ctx.actor.label} started disabling protection` });
     await audit(ctx.db, ctx.actor, { action: 'pair.disable', targetType: 'ProtectionPair', targetId: pair.id, customerId: pair.customerId, summary: `Disabled protection of "${pair.name}"` });
     ctx.afterCommit(() => startOperation({ operationId: op.id, organizationId: pair.organizationId, customerId: pair.customerId }));
+    ctx.afterCommit(() => publishPairChange(pair, pair.id, 'operation'));
     return { operationId: op.id };
   });
 
@@ -156,5 +159,6 @@ export const setPairMonitoring = orgProcedure('operator')
       customerId: pair.customerId,
       summary: `Turned failure monitoring of "${pair.name}" ${input.enabled ? 'on' : 'off'}`,
     });
+    ctx.afterCommit(() => publishPairChange(pair, pair.id, 'status'));
     return { monitoringStatus };
   });

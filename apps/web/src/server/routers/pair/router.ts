@@ -3,6 +3,7 @@ import { pairEvents, pairOperations, pairSettings } from './activity';
 import { getPair } from './get';
 import { pairHistory } from './history';
 import { listPairs } from './list';
+import { pairLive } from './live';
 import { disablePair, enablePair, setPairMonitoring } from './protection';
 import { createPair, updatePair } from './save';
 import { resendPair, verifyPair } from './verify';
@@ -23,4 +24,5 @@ export const pairRouter = createRouter({
   events: pairEvents,
   operations: pairOperations,
   settings: pairSettings,
+  live: pairLive,
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { publishPairChange } from '@tandem/agent-bus/live';
 import { CommandError } from '@tandem/agent-bus';
 import type { TenantTx } from '@tandem/db';
 import {
@@ -106,6 +107,7 @@ export const createPair = customerProcedure({ staff: 'operator' })
       customerId: ctx.customer.id,
       summary: `Created protection pair "${pair.name}" (${source.hostname} → ${target.hostname}, ${applicationLabels[input.settings.application]})`,
     });
+    ctx.afterCommit(() => publishPairChange(pair, pair.id, 'settings'));
     return { id: pair.id };
   });
 
@@ -142,6 +144,7 @@ export const updatePair = orgProcedure('operator')
       customerId: pair.customerId,
       summary: `Changed the configuration of "${input.settings.name}"${changed.length ? ` (${changed.join(', ')})` : ''}`,
     });
+    ctx.afterCommit(() => publishPairChange(pair, pair.id, 'settings'));
     return { id: pair.id };
   });
 

@@ -2,6 +2,7 @@
 
 import Link from 'next/link';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useSubscription } from '@trpc/tanstack-react-query';
 import { useState } from 'react';
 import {
   applicationLabels,
@@ -13,23 +14,57 @@ import {
   type MonitoringStatus,
   type PairStatus,
 } from '@tandem/engine';
+import type { PairChange } from '@tandem/agent-bus/live';
 import { MonitoringBadge, PairStatusBadge } from '@/components/status-badge';
 import { Button, Card, ErrorBanner, PageHeader } from '@/components/ui';
 import { bytes, duration } from '@/lib/format';
 import { timeAgo } from '@/lib/time';
 import { describeError, useTRPC } from '@/trpc/client';
+import { streamUp, useBatchedRefresh } from '@/trpc/live';
 import { activeOperationStatuses, EventsCard, MonitorCard, OperationsCard } from './pair-activity';
 import { ProtectionControls } from './pair-controls';
 
-/** Statuses in which things change by the second: the page polls faster. */
+type LiveQuery = 'get' | 'operations' | 'events' | 'settings';
+const allLiveQueries: LiveQuery[] = ['get', 'operations', 'events', 'settings'];
+/** What each kind of pair notice makes the page refetch. */
+const refreshedBy: Record<PairChange, LiveQuery[]> = {
+  status: allLiveQueries,
+  operation: allLiveQueries,
+  settings: allLiveQueries,
+  event: ['events', 'get'],
+  lag: ['get'],
+  monitor: ['settings'],
+};
+
+/** Statuses in which things change by the second: the page polls faster (when the stream is down). */
 const fastStatuses: readonly string[] = ['mirroring', ...inFlightStatuses];
 
 export function PairView({ pairId, canOperate, isStaff }: { pairId: string; canOperate: boolean; isStaff: boolean }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const [span, setSpan] = useState<'hour' | 'day'>('hour');
-  // Live without reloading: every 2 s while an operation runs or the pair is mirroring, else 5 s.
+  // Live without reloading: the pair's notices (pair.live) say what changed and the page refetches
+  // it. Only while that stream is down does the page poll: every 2 s while an operation runs or
+  // the pair is mirroring, else 5 s.
+  const refresh = useBatchedRefresh<LiveQuery>((due) => {
+    for (const q of due) void qc.invalidateQueries({ queryKey: trpc.pair[q].queryKey({ pairId }) });
+  }, 300);
+  // The chart needs no more than a point every 15 s.
+  const refreshHistory = useBatchedRefresh<'history'>(() => void qc.invalidateQueries({ queryKey: trpc.pair.history.pathKey() }), 15_000);
+  const live = useSubscription(
+    trpc.pair.live.subscriptionOptions(
+      { pairId },
+      {
+        onData: ({ data: n }) => {
+          refresh(n.kind === 'pair' ? refreshedBy[n.change] : n.kind === 'server' ? ['get', 'settings'] : allLiveQueries);
+          if (n.kind === 'sync' || (n.kind === 'pair' && n.change === 'lag')) refreshHistory(['history']);
+        },
+      },
+    ),
+  );
+  const connected = streamUp(live.status);
   const interval = () => {
+    if (connected) return false;
     const ops = qc.getQueryData(trpc.pair.operations.queryKey({ pairId }));
     const current = qc.getQueryData(trpc.pair.get.queryKey({ pairId }));
     const running = ops?.some((o) => activeOperationStatuses.includes(o.status)) ?? false;
@@ -42,7 +77,7 @@ export function PairView({ pairId, canOperate, isStaff }: { pairId: string; canO
   const settings = useQuery({ ...trpc.pair.settings.queryOptions({ pairId }), enabled: isStaff, refetchInterval: interval });
   const history = useQuery({
     ...trpc.pair.history.queryOptions({ pairId, window: span }),
-    refetchInterval: span === 'hour' ? 15_000 : 60_000,
+    refetchInterval: connected ? false : span === 'hour' ? 15_000 : 60_000,
   });
 
   if (pair.error) return <ErrorBanner message={describeError(pair.error).message} />;

@@ -2,6 +2,7 @@
 
 import Link from 'next/link';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useSubscription } from '@trpc/tanstack-react-query';
 import { useState, type ReactNode } from 'react';
 import { orgRoleAtLeast, type OrgRole } from '@tandem/engine';
 import type { ApplicationFacts, Facts } from '@tandem/protocol';
@@ -9,6 +10,7 @@ import { Badge, Button, Card, ErrorBanner, Input, PageHeader, tableStyles as t }
 import { bytes } from '@/lib/format';
 import { timeAgo } from '@/lib/time';
 import { describeError, useTRPC } from '@/trpc/client';
+import { streamUp, useBatchedRefresh } from '@/trpc/live';
 
 const agentTone = { online: 'green', offline: 'red', pending: 'amber', revoked: 'slate', none: 'slate' } as const;
 
@@ -42,8 +44,12 @@ function Pairs({ rows }: { rows: [string, ReactNode][] }) {
 export function ServerView({ serverId, staffRole }: { serverId: string; staffRole: OrgRole | null }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
-  const server = useQuery({ ...trpc.server.get.queryOptions({ serverId }), refetchInterval: 5_000 });
   const invalidate = () => qc.invalidateQueries({ queryKey: trpc.server.get.queryKey({ serverId }) });
+  // Live without reloading: the server's notices (agent came or went, new facts) trigger a
+  // refetch; only while that stream is down does the page poll every 5 s.
+  const refreshSoon = useBatchedRefresh<'get'>(() => void invalidate(), 300);
+  const live = useSubscription(trpc.server.live.subscriptionOptions({ serverId }, { onData: () => refreshSoon(['get']) }));
+  const server = useQuery({ ...trpc.server.get.queryOptions({ serverId }), refetchInterval: streamUp(live.status) ? false : 5_000 });
   const refresh = useMutation(trpc.server.refreshFacts.mutationOptions({ onSuccess: invalidate }));
   const rotate = useMutation(trpc.agent.rotate.mutationOptions({ onSuccess: invalidate }));
   const revoke = useMutation(trpc.agent.revoke.mutationOptions({ onSuccess: invalidate }));
