@@ -19,6 +19,9 @@ export default defineConfig({
           hookTimeout: 60_000,
           maxWorkers: 2,
           sequence: { groupOrder: 1 },
+          // next-auth imports `next/server` the way bundlers allow and Node's ESM loader does not;
+          // letting Vite load it resolves that (tests/integration/sessions.test.ts drives it).
+          server: { deps: { inline: ['next-auth'] } },
         },
       },
     ],

@@ -9,9 +9,12 @@ import { createCallerFactory } from '@/server/trpc';
 const createCaller = createCallerFactory(appRouter);
 const origin = 'http://127.0.0.1:3100';
 
-/** Calls the API as the given user (null: signed out), in the given workspace (cookie value). */
-export function callerFor(userId: string | null, workspaceKey: string | null = null) {
-  return createCaller({ userId, workspaceKey, origin });
+/**
+ * Calls the API as the given user (null: signed out), in the given workspace (cookie value), and
+ * optionally from a given server-side session (as the session cookie would name it).
+ */
+export function callerFor(userId: string | null, workspaceKey: string | null = null, sessionId: string | null = null) {
+  return createCaller({ userId, workspaceKey, origin, sessionId });
 }
 export type Caller = ReturnType<typeof callerFor>;
 

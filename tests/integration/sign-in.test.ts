@@ -234,9 +234,55 @@ describe('two-factor sign-in (TOTP)', () => {
   it('turning it off needs a valid code, then the password alone works again', async () => {
     const caller = callerFor(t.operator.id);
     await expectCode(caller.account.totpDisable({ code: wrongCode(Date.now()) }), 'BAD_REQUEST');
+    // The codes used above are spent (see the next describe); say the last one was a while ago.
+    await ownerDb().user.update({ where: { id: t.operator.id }, data: { totpLastStep: Math.floor(Date.now() / 30_000) - 10 } });
     expect(await caller.account.totpDisable({ code: totpCode(secret, Date.now()) })).toEqual({ totpEnabled: false });
     const row = await ownerDb().user.findUniqueOrThrow({ where: { id: t.operator.id } });
     expect(row).toMatchObject({ totpEnabledAt: null, totpSecretEnc: null });
     expect((await signIn({ email, password: testPassword })).id).toBe(t.operator.id);
+  });
+});
+
+describe('turning two-factor off (account.totpDisable)', () => {
+  let t: Tenant;
+  let secret: string;
+  const key = () => `totp-disable:${t.owner.id}`;
+
+  beforeAll(async () => {
+    t = await createTenant();
+    const caller = callerFor(t.owner.id);
+    secret = (await caller.account.totpBegin()).secret;
+    await caller.account.totpEnable({ code: totpCode(secret, Date.now()) });
+  });
+
+  it('refuses a code already used (the one that turned it on); it stays on', async () => {
+    const caller = callerFor(t.owner.id);
+    const err = await expectCode(caller.account.totpDisable({ code: totpCode(secret, Date.now()) }), 'BAD_REQUEST');
+    expect(err.message).toMatch(/already used/);
+    expect((await caller.account.me()).totpEnabled).toBe(true);
+  });
+
+  it(`is limited like sign-in: after ${signInLimits.freeFailures} wrong codes even a right one must wait`, async () => {
+    const caller = callerFor(t.owner.id);
+    await ownerDb().loginAttempt.deleteMany({ where: { key: key() } });
+    const now = Date.now();
+    const valid = new Set([-1, 0, 1, 2].map((d) => totpCode(secret, now + d * 30_000)));
+    const wrong = ['000000', '111111', '222222', '333333', '444444', '555555', '666666'].filter((c) => !valid.has(c));
+    for (let i = 0; i < signInLimits.freeFailures; i++) {
+      await expectCode(caller.account.totpDisable({ code: wrong[i]! }), 'BAD_REQUEST');
+    }
+    const err = await expectCode(caller.account.totpDisable({ code: totpCode(secret, now + 30_000) }), 'TOO_MANY_REQUESTS');
+    expect(err.message).toMatch(/Try again in \d+ seconds/);
+    expect((await caller.account.me()).totpEnabled).toBe(true);
+    const rows = await ownerDb().loginAttempt.findMany({ where: { key: key() } });
+    expect(rows.filter((r) => !r.success)).toHaveLength(signInLimits.freeFailures);
+  });
+
+  it('once the wait is over, a fresh code turns it off', async () => {
+    // The wait is over: the failures are outside the window.
+    await ownerDb().loginAttempt.updateMany({ where: { key: key() }, data: { createdAt: new Date(Date.now() - signInLimits.windowMs - 1000) } });
+    const caller = callerFor(t.owner.id);
+    expect(await caller.account.totpDisable({ code: totpCode(secret, Date.now() + 30_000) })).toEqual({ totpEnabled: false });
+    expect((await caller.account.me()).totpEnabled).toBe(false);
   });
 });

@@ -17,6 +17,7 @@ export async function createContext(req: Request): Promise<Context> {
   const session = await auth();
   return {
     userId: session?.user?.id ?? null,
+    sessionId: session?.sessionId ?? null,
     workspaceKey: readCookie(req.headers.get('cookie'), workspaceCookie),
     origin: env().TANDEM_PUBLIC_URL ?? new URL(req.url).origin,
   };

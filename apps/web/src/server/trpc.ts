@@ -17,6 +17,8 @@ import { resolveActor } from './actor';
 export interface Context {
   /** The signed-in user's id, from the session; null when signed out. */
   userId: string | null;
+  /** The server-side session behind the cookie (to keep it when revoking the others). */
+  sessionId?: string | null;
   /** The workspace chosen in the organization switcher (cookie), if any. */
   workspaceKey: string | null;
   /** Base URL for links we hand out (invitations). */

@@ -1,5 +1,5 @@
 // Password (+ optional TOTP) sign-in with attempt limiting. Used by next-auth's credentials provider.
-import { appDb, findUserForSignIn } from '@tandem/db';
+import { appDb, findUserForSignIn, type TenantTx } from '@tandem/db';
 import { AppError, emailSchema } from '@tandem/engine';
 import { matchTotp, openSecret, verifyAgainstNobody, verifyPassword } from '@tandem/security';
 
@@ -36,6 +36,26 @@ async function lockedFor(tx: Tx, key: string, now: number): Promise<number> {
   const extra = failures.length - signInLimits.freeFailures;
   const lock = Math.min(signInLimits.baseLockMs * 2 ** extra, signInLimits.maxLockMs);
   return Math.max(0, failures[0]!.createdAt.getTime() + lock - now);
+}
+
+/** A plain or a tenant transaction (LoginAttempt belongs to no tenant, so both reach it alike). */
+type AttemptTx = Tx | TenantTx;
+
+/**
+ * The sign-in limit for any other secret a person types (a TOTP code to turn two-factor off):
+ * serialises attempts on `key` for the rest of the transaction and returns the refusal while the
+ * key is locked, or null. Record the outcome with `recordAttempt` in the same transaction.
+ */
+export async function checkAttemptLimit(tx: AttemptTx, key: string, now: number): Promise<SignInError | null> {
+  await (tx as Tx).$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${key}))`;
+  const wait = await lockedFor(tx as Tx, key, now);
+  if (wait <= 0) return null;
+  const seconds = Math.ceil(wait / 1000);
+  return new SignInError('rate_limited', `Too many failed attempts. Try again in ${seconds} seconds.`, seconds);
+}
+
+export async function recordAttempt(tx: AttemptTx, key: string, success: boolean, now: number): Promise<void> {
+  await (tx as Tx).loginAttempt.create({ data: { key, success, createdAt: new Date(now) } });
 }
 
 type Outcome = { ok: true; user: { id: string; email: string; name: string } } | { ok: false; error: SignInError };

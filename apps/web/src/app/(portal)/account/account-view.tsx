@@ -48,6 +48,7 @@ export function AccountView() {
         </h2>
         <p className="mb-3 mt-1 text-sm text-slate-600 dark:text-slate-400">
           With two-factor sign-in, signing in needs your password and a 6-digit code from an authenticator app on your phone.
+          Turning it on or off signs you out everywhere else (this browser stays signed in).
         </p>
         <ErrorBanner message={e?.message} />
         {!me.data.totpEnabled && !setup && <Button onClick={() => begin.mutate()}>Set up two-factor sign-in</Button>}

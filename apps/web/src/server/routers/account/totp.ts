@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { withTenant, withUser, type TenantTx } from '@tandem/db';
 import { AppError, forbidden, totpCodeSchema } from '@tandem/engine';
-import { matchTotp, newTotpSecret, openSecret, sealSecret, totpUri, verifyTotp } from '@tandem/security';
+import { matchTotp, newTotpSecret, openSecret, sealSecret, totpUri } from '@tandem/security';
 import { resolveActor, type Actor } from '../../actor';
 import { audit } from '../../services/audit';
+import { revokeOtherSessions } from '../../services/sessions';
+import { checkAttemptLimit, recordAttempt } from '../../services/sign-in';
 import { authedProcedure } from '../../trpc';
 
 const totpContext = (userId: string) => `user:${userId}:totp`;
@@ -61,23 +63,43 @@ export const totpEnable = authedProcedure
         });
       }
       await tx.user.update({ where: { id: u.id }, data: { totpEnabledAt: new Date(), totpLastStep: step } });
+      // Sessions opened without the second factor end; this one stays.
+      await revokeOtherSessions(tx, u.id, ctx.sessionId ?? null);
       await audit(tx, actor, { action: 'account.totp.enable', targetType: 'User', targetId: u.id, summary: 'Turned on two-factor sign-in' });
       return { totpEnabled: true as const };
     }),
   );
 
+/**
+ * Turning two-factor sign-in off needs a current code: never one already used (a code seen over a
+ * shoulder or in a log cannot be replayed), and wrong codes are limited exactly like sign-in
+ * attempts, so the six digits cannot be guessed.
+ */
 export const totpDisable = authedProcedure
   .input(z.object({ code: totpCodeSchema }))
   .output(z.object({ totpEnabled: z.literal(false) }))
-  .mutation(({ ctx, input }) =>
-    inAccountTx(ctx.userId, ctx.workspaceKey, async (tx, actor) => {
+  .mutation(async ({ ctx, input }) => {
+    const now = Date.now();
+    const key = `totp-disable:${ctx.userId}`;
+    // A refused attempt is returned, not thrown, so its record commits with the transaction.
+    const outcome = await inAccountTx(ctx.userId, ctx.workspaceKey, async (tx, actor): Promise<AppError | null> => {
       const u = await tx.user.findUniqueOrThrow({ where: { id: ctx.userId } });
       if (!u.totpEnabledAt || !u.totpSecretEnc) throw new AppError('CONFLICT', 'Two-factor sign-in is not on');
-      if (!verifyTotp(openSecret(u.totpSecretEnc, totpContext(u.id)), input.code, Date.now())) {
-        throw new AppError('BAD_REQUEST', 'That code does not match', { code: 'Code does not match' });
+      const limited = await checkAttemptLimit(tx, key, now);
+      if (limited) return limited;
+      const step = matchTotp(openSecret(u.totpSecretEnc, totpContext(u.id)), input.code, now);
+      if (step === null || (u.totpLastStep !== null && step <= u.totpLastStep)) {
+        await recordAttempt(tx, key, false, now);
+        return new AppError('BAD_REQUEST', 'That code does not match (or was already used). Wait for the next code.', {
+          code: 'Code does not match or was already used',
+        });
       }
+      await recordAttempt(tx, key, true, now);
       await tx.user.update({ where: { id: u.id }, data: { totpEnabledAt: null, totpSecretEnc: null, totpLastStep: null } });
+      await revokeOtherSessions(tx, u.id, ctx.sessionId ?? null);
       await audit(tx, actor, { action: 'account.totp.disable', targetType: 'User', targetId: u.id, summary: 'Turned off two-factor sign-in' });
-      return { totpEnabled: false as const };
-    }),
-  );
+      return null;
+    });
+    if (outcome) throw outcome;
+    return { totpEnabled: false as const };
+  });
