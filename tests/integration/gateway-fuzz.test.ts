@@ -414,6 +414,8 @@ function expectedReply(f: Frame, ready: boolean): Expected {
   if (!ready) return m.type === 'hello' ? { kind: 'none' } : { kind: 'error', code: 'not_ready' };
   if (m.type === 'hello') return { kind: 'error', code: 'already_ready' };
   if (m.type === 'heartbeat') return { kind: 'ack', seq: m.payload.seq };
+  // No command was sent to this agent: answers to one are refused.
+  if (m.type === 'command.ack' || m.type === 'command.result') return { kind: 'error', code: 'unknown_command' };
   return { kind: 'none' };
 }
 
@@ -633,7 +635,7 @@ describe('the gateway under hostile input', () => {
     expect(silentPlan.mislabelled.slice(0, 5)).toEqual([]);
     expect(hostilePlan.frames.length + silentPlan.frames.length).toBeGreaterThanOrEqual(10_000);
     expect(digest(generate(SEED + 7, 300, true))).toBe(digest(generate(SEED + 7, 300, true)));
-    expect(new Set(hostilePlan.errorCodes)).toEqual(new Set(['already_ready', 'bad_envelope', 'bad_json', 'bad_payload', 'too_large', 'unknown_type']));
+    expect(new Set(hostilePlan.errorCodes)).toEqual(new Set(['already_ready', 'bad_envelope', 'bad_json', 'bad_payload', 'too_large', 'unknown_type', 'unknown_command']));
     expect(new Set(silentPlan.errorCodes)).toEqual(new Set(['not_ready', 'bad_envelope', 'bad_json', 'bad_payload', 'too_large', 'unknown_type']));
     expect(hostilePlan.frames.filter((f) => f.label.startsWith('oversized/')).length).toBe(4);
   });

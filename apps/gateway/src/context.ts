@@ -17,6 +17,34 @@ export interface GatewayContext {
   /** Connected agents by agent id. */
   sessions: Map<string, Session>;
   relay: ReturnType<typeof createRelayHub>;
+  /** Commands this gateway handed to an agent: only that agent may acknowledge or answer them. */
+  commands: Map<string, SentCommand>;
+}
+
+export interface SentCommand {
+  agentId: string;
+  /** Forgotten after this (the command's own time limit, plus room for a late answer). */
+  until: number;
+}
+
+/** Commands remembered at most (a flood of orders must not grow the map without bound). */
+const COMMANDS_REMEMBERED = 100_000;
+
+/** Notes that `commandId` went to `agentId` (again, for a re-sent command). */
+export function rememberCommand(ctx: GatewayContext, commandId: string, agentId: string, timeoutMs: number) {
+  const now = Date.now();
+  ctx.commands.delete(commandId); // re-inserted at the end: the map stays roughly in expiry order
+  ctx.commands.set(commandId, { agentId, until: now + timeoutMs + 60_000 });
+  for (const [id, c] of ctx.commands) {
+    if (c.until > now && ctx.commands.size <= COMMANDS_REMEMBERED) break;
+    ctx.commands.delete(id);
+  }
+}
+
+/** Whether this agent was sent this command (and it has not been forgotten). */
+export function wasSentTo(ctx: GatewayContext, commandId: string, agentId: string): boolean {
+  const c = ctx.commands.get(commandId);
+  return !!c && c.agentId === agentId && c.until > Date.now();
 }
 
 export interface Session {
@@ -63,14 +91,19 @@ export function reject(s: Session, code: string, message: string, offendingId?: 
   send(s, 'error', { code, message: message.slice(0, 2000), ...(offendingId ? { offendingId } : {}) });
 }
 
-/** Relays an agent's answer; false when it cannot be serialised (absurdly deep nesting). */
-export function relayReply(ctx: GatewayContext, commandId: string, r: CommandReply): boolean {
-  let body: string;
+/** An answer as published to the sender; null when it cannot be serialised (absurdly deep nesting). */
+export function serialiseReply(r: CommandReply): string | null {
   try {
-    body = JSON.stringify(r);
+    return JSON.stringify(r);
   } catch {
-    return false;
+    return null;
   }
+}
+
+/** Relays an answer to whoever sent the command; false when it cannot be serialised. */
+export function relayReply(ctx: GatewayContext, commandId: string, r: CommandReply): boolean {
+  const body = serialiseReply(r);
+  if (body === null) return false;
   void ctx.redis.publish(keys.reply(commandId), body);
   return true;
 }

@@ -4,8 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { LOCATION_TTL_SECONDS, keys } from '@tandem/agent-bus';
 import { agentMessages, closeCodes, parseFrame, SUPPORTED_PROTOCOL_VERSIONS } from '@tandem/protocol';
-import { log, reject, relayReply, send, type GatewayContext, type Session } from './context.ts';
-import { markOffline, markOnline, storeFacts, storeMonitorReport, storeReplicationSample } from './store.ts';
+import { log, reject, relayReply, rememberCommand, send, serialiseReply, wasSentTo, type GatewayContext, type Session } from './context.ts';
+import { isRevoked, markOffline, markOnline, storeFacts, storeMonitorReport, storeReplicationSample } from './store.ts';
 
 /** A report that changes nothing is written at most once a second per pair (the agent sends one per interval). */
 const MONITOR_WRITE_EVERY_MS = 1000;
@@ -32,7 +32,14 @@ function stopLeftover(ctx: GatewayContext, s: Session, pairId: string, action: '
   if (now - since < ctx.env.LEFTOVER_GRACE_MS) return;
   s.leftovers.set(key, now); // again after another grace period, should the stop be lost
   log('stopping a pair the control plane has switched off', { agentId: s.agent.id, pairId, action });
-  send(s, 'command', { commandId: randomUUID(), action, args: { pairId }, timeoutMs: 15_000 });
+  const commandId = randomUUID();
+  rememberCommand(ctx, commandId, s.agent.id, 15_000);
+  send(s, 'command', { commandId, action, args: { pairId }, timeoutMs: 15_000 });
+}
+
+function refuseRevoked(s: Session) {
+  log('refused a revoked agent', { agentId: s.agent.id });
+  s.ws.close(closeCodes.revoked, 'Credential revoked by an operator; enrol again');
 }
 
 export async function onFrame(ctx: GatewayContext, s: Session, raw: string | Buffer) {
@@ -49,13 +56,17 @@ export async function onFrame(ctx: GatewayContext, s: Session, raw: string | Buf
         s.ws.close(closeCodes.unsupportedVersion, `Protocol ${m.payload.protocolVersion} not supported; this gateway speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(' and ')}`);
         return;
       }
-      await markOnline(s.agent, m.payload);
+      if (!(await markOnline(s.agent, m.payload))) return refuseRevoked(s);
       if (s.ws.readyState !== s.ws.OPEN) {
         // The socket closed while we were marking it online: undo, as its close handler could not.
         await markOffline(s.agent, new Date());
         return;
       }
       await redis.set(keys.location(s.agent.id), env.GATEWAY_ID, 'EX', LOCATION_TTL_SECONDS);
+      // A revocation commits, then orders whichever gateway the location names to disconnect. One
+      // that committed before the location above was set may have found no location (or an old
+      // one): look again now that it is set, so one of the two always catches the other.
+      if (await isRevoked(s.agent)) return refuseRevoked(s);
       s.lastLocationRefresh = Date.now();
       s.ready = true;
       send(s, 'welcome', {
@@ -124,15 +135,16 @@ export async function onFrame(ctx: GatewayContext, s: Session, raw: string | Buf
       return;
     }
     case 'command.ack':
+      // Only the agent a command was sent to may answer it: another agent (of any tenant) naming
+      // its id must not be able to feed the sender a result.
+      if (!wasSentTo(ctx, m.payload.commandId, s.agent.id)) return reject(s, 'unknown_command', 'no such command was sent to this agent', m.id);
       relayReply(ctx, m.payload.commandId, { stage: 'ack' });
       return;
     case 'command.result': {
-      const relayed = relayReply(
-        ctx,
-        m.payload.commandId,
-        m.payload.ok ? { stage: 'result', ok: true, result: m.payload.result } : { stage: 'result', ok: false, error: m.payload.error },
-      );
-      if (!relayed) return reject(s, 'bad_payload', 'command result is nested too deeply to relay', m.id);
+      const body = serialiseReply(m.payload.ok ? { stage: 'result', ok: true, result: m.payload.result } : { stage: 'result', ok: false, error: m.payload.error });
+      if (body === null) return reject(s, 'bad_payload', 'command result is nested too deeply to relay', m.id);
+      if (!wasSentTo(ctx, m.payload.commandId, s.agent.id)) return reject(s, 'unknown_command', 'no such command was sent to this agent', m.id);
+      await redis.publish(keys.reply(m.payload.commandId), body);
       return;
     }
     case 'error':

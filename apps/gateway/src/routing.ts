@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { gatewayOrderSchema, keys } from '@tandem/agent-bus';
 import { gatewayMessages } from '@tandem/protocol';
-import { log, relayReply, send, type GatewayContext } from './context.ts';
+import { log, relayReply, rememberCommand, send, type GatewayContext } from './context.ts';
 
 export async function listenForOrders(ctx: GatewayContext, sub: Redis) {
   await sub.subscribe(keys.gateway(ctx.env.GATEWAY_ID));
@@ -33,6 +33,7 @@ export async function listenForOrders(ctx: GatewayContext, sub: Redis) {
       relayReply(ctx, o.commandId, { stage: 'result', ok: false, error: { code: 'bad_action', message: `Unknown action ${o.action}` } });
       return;
     }
+    rememberCommand(ctx, o.commandId, o.agentId, o.timeoutMs);
     send(s, 'command', { commandId: o.commandId, action: parsedAction.data, args: o.args, timeoutMs: o.timeoutMs });
   });
 }

@@ -27,10 +27,14 @@ export async function findAgentByCredential(credential: string): Promise<AgentId
   return rows[0] ?? null;
 }
 
-export async function markOnline(agent: AgentIdentity, hello: AgentPayload<'hello'>) {
-  await withTenant(scopeOf(agent), async (db) => {
-    await db.agent.update({
-      where: { id: agent.id },
+/**
+ * Marks the agent online unless it has been revoked meanwhile (a revocation committed after its
+ * credential was looked up): false then, and the gateway refuses the connection.
+ */
+export async function markOnline(agent: AgentIdentity, hello: AgentPayload<'hello'>): Promise<boolean> {
+  const { count } = await withTenant(scopeOf(agent), (db) =>
+    db.agent.updateMany({
+      where: { id: agent.id, status: { not: 'revoked' }, revokedAt: null },
       data: {
         status: 'online',
         lastSeenAt: new Date(),
@@ -38,9 +42,17 @@ export async function markOnline(agent: AgentIdentity, hello: AgentPayload<'hell
         protocolVersion: hello.protocolVersion,
         capabilities: hello.capabilities,
       },
-    });
-  });
+    }),
+  );
+  if (count === 0) return false;
   void publishServerChange(agent, agent.serverId, 'agent');
+  return true;
+}
+
+/** Whether the agent has been revoked (or removed) since its credential was looked up. */
+export async function isRevoked(agent: AgentIdentity): Promise<boolean> {
+  const row = await withTenant(scopeOf(agent), (db) => db.agent.findUnique({ where: { id: agent.id }, select: { status: true, revokedAt: true } }));
+  return !row || row.status === 'revoked' || row.revokedAt !== null;
 }
 
 export async function markOffline(agent: AgentIdentity, lastSeenAt: Date) {

@@ -7,7 +7,7 @@ import { agentBus } from '../../services/agents';
 import { orgProcedure } from '../../trpc';
 import { findServer } from '../server/find';
 
-/** Revokes the server's agent credential and drops its connection at once. */
+/** Revokes the server's agent credential and, once that is committed, drops its connection. */
 export const revokeAgent = orgProcedure('operator')
   .input(z.object({ serverId: idSchema }))
   .output(z.object({ serverId: z.string(), status: z.literal('revoked') }))
@@ -23,7 +23,12 @@ export const revokeAgent = orgProcedure('operator')
       customerId: s.customerId,
       summary: `Revoked the agent of ${s.hostname}`,
     });
-    await agentBus().disconnect(s.agent.id, closeCodes.revoked, 'Credential revoked by an operator; enrol again');
+    // Only once the revocation is committed: an agent dropped earlier could reconnect and be
+    // looked up as not revoked yet.
+    const agentId = s.agent.id;
+    ctx.afterCommit(async () => {
+      await agentBus().disconnect(agentId, closeCodes.revoked, 'Credential revoked by an operator; enrol again');
+    });
     ctx.afterCommit(() => publishServerChange(s, s.id, 'agent'));
     return { serverId: s.id, status: 'revoked' as const };
   });

@@ -1,0 +1,137 @@
+// Who the gateway believes: a command's answer only from the agent it was sent to, a revoked
+// agent never back online, bus orders only when signed, and a rotation whose commit fails leaves
+// the agent able to connect. Real gateway process, PostgreSQL and Redis; the agents here are raw
+// WebSocket clients so the test controls exactly what they send and when.
+import { randomUUID } from 'node:crypto';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentBus } from '@tandem/agent-bus';
+import { createServer, createTenant, ownerDb, type Tenant } from '@tandem/db/testing';
+import { agentMessages, closeCodes, encodeFrame, gatewayMessages, parseFrame, PROTOCOL_VERSION, type Parsed } from '@tandem/protocol';
+import { callerFor } from './helpers';
+import { agentCredential, startGateway, waitFor, type GatewayHandle } from './support/agents';
+
+type GatewayFrame = Parsed<typeof gatewayMessages>;
+
+interface RawAgent {
+  agentId: string;
+  serverId: string;
+  ws: WebSocket;
+  frames: GatewayFrame[];
+  closed: Promise<{ code: number; reason: string }>;
+  send(type: keyof typeof agentMessages, payload: unknown, id?: string): void;
+}
+
+const hello = { protocolVersion: PROTOCOL_VERSION, agentVersion: '1.0.0-test', capabilities: ['facts'], hostname: 'trust-host', osFamily: 'linux' as const };
+
+let gw: GatewayHandle;
+let bus: AgentBus;
+let t1: Tenant;
+let t2: Tenant;
+const sockets: WebSocket[] = [];
+
+beforeAll(async () => {
+  [t1, t2] = await Promise.all([createTenant(), createTenant()]);
+  gw = await startGateway({ heartbeatMs: 3000 });
+  bus = new AgentBus(process.env.REDIS_URL!);
+});
+
+afterAll(async () => {
+  for (const ws of sockets) ws.terminate();
+  bus?.close();
+  await gw?.stop();
+});
+
+/** A raw agent connection for a fresh server of the tenant (hello not sent yet). */
+async function connectAgent(t: Tenant): Promise<RawAgent> {
+  const server = await createServer(t.customerX);
+  const { agentId, credential } = await agentCredential(t, server);
+  const ws = new WebSocket(`ws://127.0.0.1:${gw.port}/agent`, { headers: { authorization: `Bearer ${credential}` } });
+  sockets.push(ws);
+  const frames: GatewayFrame[] = [];
+  ws.on('message', (data: Buffer) => {
+    const parsed = parseFrame(gatewayMessages, data);
+    if (parsed.ok) frames.push(parsed.message);
+  });
+  ws.on('error', () => undefined);
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  return {
+    agentId,
+    serverId: server.id,
+    ws,
+    frames,
+    closed,
+    send: (type, payload, id) => ws.send(encodeFrame(agentMessages, type, payload as never, id ? { id } : {})),
+  };
+}
+
+async function online(t: Tenant): Promise<RawAgent> {
+  const a = await connectAgent(t);
+  a.send('hello', hello);
+  await waitFor('welcome', () => a.frames.some((f) => f.type === 'welcome'));
+  await waitFor('located', async () => (await bus.locate(a.agentId)) === gw.id);
+  return a;
+}
+
+/**
+ * Waits until the gateway holds a session for this socket (credential looked up): a heartbeat
+ * before hello is refused with not_ready only then.
+ */
+async function whenAuthenticated(a: RawAgent) {
+  await waitFor('session exists', () => {
+    const id = randomUUID();
+    a.send('heartbeat', { seq: 0, sentAt: Date.now() }, id);
+    return a.frames.some((f) => f.type === 'error' && f.payload.code === 'not_ready');
+  });
+}
+
+describe('command answers', () => {
+  it('accepts an acknowledgement and result only from the agent the command was sent to, across tenants', async () => {
+    const [target, other] = await Promise.all([online(t1), online(t2)]);
+    const commandId = randomUUID();
+    const sent = bus.send(target.agentId, 'facts.collect', {}, { commandId, attempts: 1, ackTimeoutMs: 20_000 });
+    await waitFor('command delivered', () => target.frames.some((f) => f.type === 'command' && f.payload.commandId === commandId));
+
+    // Another tenant's agent names the command: refused, and nothing reaches the sender.
+    const forgedAck = randomUUID();
+    const forgedResult = randomUUID();
+    other.send('command.ack', { commandId }, forgedAck);
+    other.send('command.result', { commandId, ok: true, result: { collectedAt: 'forged' } }, forgedResult);
+    const refusals = await waitFor('forged answers refused', () => {
+      const errors = other.frames.filter((f) => f.type === 'error' && (f.payload.offendingId === forgedAck || f.payload.offendingId === forgedResult));
+      return errors.length === 2 ? errors : null;
+    });
+    expect(refusals.map((f) => (f.type === 'error' ? f.payload.code : ''))).toEqual(['unknown_command', 'unknown_command']);
+
+    // The real agent's answer is the one the sender gets.
+    target.send('command.ack', { commandId });
+    target.send('command.result', { commandId, ok: true, result: { collectedAt: '2026-01-01T00:00:00.000Z' } });
+    expect(await sent).toEqual({ collectedAt: '2026-01-01T00:00:00.000Z' });
+  });
+});
+
+describe('revocation', () => {
+  it('never marks a revoked agent online: a connection looked up before the revocation committed is refused at hello', async () => {
+    const a = await connectAgent(t1);
+    // The credential was looked up (not revoked then); the revocation commits before hello.
+    await whenAuthenticated(a);
+    await callerFor(t1.owner.id).agent.revoke({ serverId: a.serverId });
+    a.send('hello', hello);
+    expect(await a.closed).toMatchObject({ code: closeCodes.revoked, reason: expect.stringMatching(/revoked/) as unknown });
+    const row = await ownerDb().agent.findUniqueOrThrow({ where: { id: a.agentId } });
+    expect(row.status).toBe('revoked');
+    expect(await bus.locate(a.agentId)).toBeNull();
+  });
+
+  it('drops a connected agent once the revocation is committed, and keeps it revoked', async () => {
+    const a = await online(t2);
+    await callerFor(t2.owner.id).agent.revoke({ serverId: a.serverId });
+    expect((await a.closed).code).toBe(closeCodes.revoked);
+    await waitFor('location released', async () => (await bus.locate(a.agentId)) === null);
+    expect((await ownerDb().agent.findUniqueOrThrow({ where: { id: a.agentId } })).status).toBe('revoked');
+  });
+});
