@@ -7,7 +7,7 @@
 // Continuous replication keeps them too: a write through any name reaches every name on the target
 // (one inode there), and new links, removed names, renamed names and broken links follow.
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, closeSync, linkSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, linkSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -134,6 +134,27 @@ describe('hard links', () => {
     expect(readFileSync(path.join(dst, 'a/one.txt'), 'utf8')).toBe('changed through the second name\n');
     expect(statSync(path.join(dst, 'big.bin')).nlink).toBe(1);
   });
+
+  for (const mode of ['differences', 'checksum'] as const) {
+    it(`${mode}: a link broken on the source with the same content and mtime is broken on the target`, async () => {
+      const src = path.join(dir, `src-broken-${mode}`);
+      const dst = path.join(dir, `dst-broken-${mode}`);
+      buildLinked(src);
+      await runMirror(src, dst, { mode: 'full', rules: RULES });
+      expect(statSync(path.join(dst, 'b/kept.dat')).nlink).toBe(2);
+      // A separate file of equal content, size, mode and mtime replaces one name.
+      const name = path.join(src, 'ünï/kept too.dat');
+      const st = statSync(name);
+      writeFileSync(path.join(src, 'ünï/copy.tmp'), readFileSync(name), { mode: st.mode & 0o7777 });
+      utimesSync(path.join(src, 'ünï/copy.tmp'), st.atimeMs / 1000, st.mtimeMs / 1000);
+      renameSync(path.join(src, 'ünï/copy.tmp'), name);
+      const run = await runMirror(src, dst, { mode, rules: RULES });
+      expect(run.source.converged).toBe(true);
+      await expectEqualTrees(src, dst);
+      expectLinksLike(src, dst, true);
+      expect(statSync(path.join(dst, 'ünï/kept too.dat')).nlink).toBe(1);
+    });
+  }
 
   it('a target holding the names as separate copies gets them linked (differences, nothing re-sent)', async () => {
     const src = path.join(dir, 'src-copies');

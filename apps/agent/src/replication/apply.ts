@@ -9,7 +9,8 @@
 // - Paths from the peer are validated (relative, no `..`), and every ancestor of a path we write is
 //   checked to be a real directory (a symlink there is replaced), so nothing is written outside the root.
 // - Ownership is set before the mode (chown clears setuid/setgid), mtime last; directory metadata
-//   at the end of each round, deepest first, since creating children changes a directory's mtime.
+//   at the end of each round, deepest first, since creating children changes a directory's mtime,
+//   and the root's own (sent with ROUND_END) after them.
 // - Hard links (a manifest entry with `link`, see mirror.ts): the name is made a link to the
 //   linked file with link() at the end of the round, once every file has landed (a file replaced this
 //   round got a new inode), before the directories' metadata. A file whose inode the target shares
@@ -33,7 +34,7 @@ import path from 'node:path';
 import { type z } from 'zod';
 import { signFile } from './blocks.ts';
 import { type Channel, ChannelError } from './channel.ts';
-import { comparePaths, inodeKey, inScope, isTempName, walk, walkPaths } from './manifest.ts';
+import { inodeKey, inScope, isTempName, walk, walkPaths } from './manifest.ts';
 import {
   type entrySchema,
   manifestChunkSchema,
@@ -157,27 +158,23 @@ export async function applyMirror(opts: ApplyOptions): Promise<ApplyResult> {
     const mine = round.scope ? await walkPaths(root, round.scope, { ignore, rules: opts.rules }) : await walk(root, { ignore, rules: opts.rules });
     for (const rel of stale) await rm(abs(rel), { force: true });
     const have = new Map(mine.entries.map((e) => [e.path, e]));
-    // Hard links: the names of each inode here, and the names the source links to each file.
-    const ourNames = new Map<string, string[]>();
+    // Hard links: for each inode here with several names, the first of them (walk order) that the
+    // source has as a file of its own (not as a link to another file).
+    const firstOwn = new Map<string, string>();
     for (const e of mine.entries) {
       const key = inodeKey(e);
-      if (key !== undefined) ourNames.set(key, [...(ourNames.get(key) ?? []), e.path]);
+      const s = sourcePaths.get(e.path);
+      if (key !== undefined && !firstOwn.has(key) && s?.type === 'file' && s.link === undefined) firstOwn.set(key, e.path);
     }
-    const theirNames = new Map<string, Set<string>>();
-    for (const e of entries) if (e.type === 'file' && e.link !== undefined) theirNames.set(e.link, (theirNames.get(e.link) ?? new Set([e.link])).add(e.path));
     /**
-     * Our copy of `e` shares its inode with an earlier file of the source's that is not linked to
-     * it: `e` must get an inode of its own (the earlier one keeps it). Linked names of other files
-     * are re-linked at the end of the round, and names the source no longer has are orphans.
+     * Our copy of `e` shares its inode with an earlier file the source has apart from it: `e` must
+     * get an inode of its own (the earlier one keeps it). Names the source links to some file are
+     * re-linked at the end of the round, and names the source no longer has are orphans.
      */
     const wronglyLinked = (e: Entry, cur: Entry | undefined): boolean => {
       const key = cur && inodeKey(cur);
-      if (key === undefined) return false;
-      const theirs = theirNames.get(e.path) ?? new Set([e.path]);
-      return ourNames.get(key)!.some((n) => {
-        const s = sourcePaths.get(n);
-        return s?.type === 'file' && s.link === undefined && !theirs.has(n) && comparePaths(n, e.path) < 0;
-      });
+      const first = key === undefined ? undefined : firstOwn.get(key);
+      return first !== undefined && first !== e.path;
     };
     safeDirs = new Set();
     // Directories first (manifest order: parents before children).
@@ -326,12 +323,14 @@ export async function applyMirror(opts: ApplyOptions): Promise<ApplyResult> {
           state = 'files';
           break;
         case MSG.ROUND_END: {
-          const { round: r } = roundEndSchema.parse(m.header);
+          const { round: r, root: rootMeta } = roundEndSchema.parse(m.header);
           if (r <= lastEnded) break; // a re-sent ROUND_END
           receiver.abandonOpen('incomplete (a frame was lost)');
           await receiver.idle();
           const before = result.errors.length;
           const orphans = await endRound();
+          // The root's own metadata last: everything above changed its mtime.
+          if (rootMeta) await applyMeta(root, { type: 'dir', ...rootMeta }).catch((err: unknown) => result.errors.push(`.: ${(err as Error).message}`));
           result.orphans += orphans;
           lastEnded = r;
           state = 'idle';
