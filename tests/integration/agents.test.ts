@@ -136,13 +136,13 @@ describe('agents and gateways (real processes)', () => {
     const marker = path.join(onB.dir, 'runs.txt');
     await bus.send(onB.agentId, 'hook.write', { name: 'count.sh', content: `#!/bin/sh\necho "run $1" >> ${marker}\necho done\n` });
     const commandId = crypto.randomUUID();
-    const first = (await bus.send(onB.agentId, 'hook.run', { name: 'count.sh', args: ['one'] }, { commandId })) as { exitCode: number; stdout: string };
-    const second = (await bus.send(onB.agentId, 'hook.run', { name: 'count.sh', args: ['one'] }, { commandId })) as { exitCode: number; stdout: string };
+    const first = await bus.send(onB.agentId, 'hook.run', { name: 'count.sh', args: ['one'] }, { commandId });
+    const second = await bus.send(onB.agentId, 'hook.run', { name: 'count.sh', args: ['one'] }, { commandId });
     expect(first).toMatchObject({ exitCode: 0, stdout: 'done\n' });
     expect(second).toEqual(first);
     expect(fs.readFileSync(marker, 'utf8')).toBe('run one\n');
     // And the agent on the other gateway answers too.
-    const status = (await bus.send(onA.agentId, 'service.status', { name: 'tandem-no-such-service' })) as { state: string };
+    const status = await bus.send(onA.agentId, 'service.status', { name: 'tandem-no-such-service' });
     expect(status.state).toBe('not-found');
     // Bad arguments never leave the sender.
     await expect(bus.send(onA.agentId, 'hook.run', { name: '../etc/passwd' })).rejects.toThrow(/Hook names/);

@@ -12,7 +12,6 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReplicationStatus } from '@tandem/protocol';
 import { freePort, waitFor } from './support/agents';
 import { ReplicationHarness, waitEqual, writeFiles } from './support/replication/agents';
 import { diffManifests, hashManifest } from './support/replication/tree';
@@ -38,7 +37,7 @@ describe('restore (failback) between two real agents', () => {
     const key = randomBytes(32).toString('base64');
     const set = { source: { roots: [src], rules }, targetRoot };
     const common = { pairId: pair.id, key, ...set, mode: 'checksum' as const, orphans: 'delete' as const };
-    const status = async (agentId: string) => (await h.bus.send(agentId, 'replication.status', { pairId: pair.id })) as ReplicationStatus;
+    const status = (agentId: string) => h.bus.send(agentId, 'replication.status', { pairId: pair.id });
     const dump = () => `--- source agent ---\n${source.handle.output().slice(-4000)}\n--- target agent ---\n${target.handle.output().slice(-4000)}`;
 
     try {

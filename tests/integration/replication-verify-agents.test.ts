@@ -8,7 +8,6 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ActionResult, ReplicationStatus } from '@tandem/protocol';
 import { freePort, waitFor } from './support/agents';
 import { sleep } from './support/replication/continuous';
 import { ReplicationHarness, waitEqual, writeFiles } from './support/replication/agents';
@@ -37,8 +36,8 @@ describe('replication.verify and replication.resend between two real agents', ()
     const key = randomBytes(32).toString('base64');
     const common = { pairId: pair.id, key, source: { roots: [src], rules: [] }, targetRoot, mode: 'checksum' as const, orphans: 'delete' as const };
     const dump = () => `--- source agent ---\n${source.handle.output().slice(-4000)}\n--- target agent ---\n${target.handle.output().slice(-4000)}`;
-    const status = async (agentId: string) => (await h.bus.send(agentId, 'replication.status', { pairId: pair.id })) as ReplicationStatus;
-    const verify = async (paths?: string[]) => (await h.bus.send(source.agentId, 'replication.verify', { pairId: pair.id, ...(paths ? { paths } : {}) })) as ActionResult<'replication.verify'>;
+    const status = (agentId: string) => h.bus.send(agentId, 'replication.status', { pairId: pair.id });
+    const verify = (paths?: string[]) => h.bus.send(source.agentId, 'replication.verify', { pairId: pair.id, ...(paths ? { paths } : {}) });
     const caughtUp = () =>
       waitFor('the source caught up (lag 0, empty queue)', async () => {
         const s = await status(source.agentId);

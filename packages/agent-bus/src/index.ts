@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
-import { actionArgs, DEFAULT_COMMAND_TIMEOUT_MS, type ActionName } from '@tandem/protocol';
+import { actionArgs, actionResults, DEFAULT_COMMAND_TIMEOUT_MS, type ActionInput, type ActionName, type ActionResult } from '@tandem/protocol';
 
 export const keys = {
   location: (agentId: string) => `tandem:agent-loc:${agentId}`,
@@ -41,10 +41,22 @@ export const commandReplySchema = z.union([
 ]);
 export type CommandReply = z.infer<typeof commandReplySchema>;
 
+/**
+ * Why a command did not give a result:
+ * - agent_offline, no_ack, timeout: the agent could not be reached or did not answer in time
+ *   (worth trying again; after a timeout the agent may still finish the work);
+ * - failed: the agent ran it and reported an error (its code and message);
+ * - bad_args: the arguments were refused before anything was sent;
+ * - bad_result: the agent answered with a result that does not match the action's result schema
+ *   (`detail` says what did not match: for logs, not for users).
+ */
+export type CommandErrorCode = 'agent_offline' | 'no_ack' | 'timeout' | 'failed' | 'bad_args' | 'bad_result';
+
 export class CommandError extends Error {
   constructor(
-    readonly code: 'agent_offline' | 'no_ack' | 'timeout' | 'failed' | 'bad_args',
+    readonly code: CommandErrorCode,
     message: string,
+    readonly detail?: string,
   ) {
     super(message);
     this.name = 'CommandError';
@@ -82,7 +94,8 @@ export class AgentBus {
     return this.pub.get(keys.location(agentId));
   }
 
-  async send<A extends ActionName>(agentId: string, action: A, args: z.input<(typeof actionArgs)[A]>, opts: SendOptions = {}): Promise<unknown> {
+  /** Runs an action on an agent and returns its result, checked against the action's result schema. */
+  async send<A extends ActionName>(agentId: string, action: A, args: ActionInput<A>, opts: SendOptions = {}): Promise<ActionResult<A>> {
     const checked = actionArgs[action].safeParse(args);
     if (!checked.success) throw new CommandError('bad_args', z.prettifyError(checked.error));
     const commandId = opts.commandId ?? randomUUID();
@@ -131,7 +144,7 @@ export class AgentBus {
         await this.pub.publish(keys.gateway(gatewayId), JSON.stringify(order));
         const reply = await next(ackTimeoutMs);
         if (!reply) continue;
-        if (reply.stage === 'result') return unwrap(reply);
+        if (reply.stage === 'result') return unwrap(action, reply);
         acked = true;
       }
       if (!acked) throw new CommandError('no_ack', `The agent did not acknowledge the command after ${attempts} attempts`);
@@ -140,7 +153,7 @@ export class AgentBus {
       for (;;) {
         const reply = await next(Math.max(0, deadline - Date.now()));
         if (!reply) throw new CommandError('timeout', `No result within ${Math.round(timeoutMs / 1000)} s`);
-        if (reply.stage === 'result') return unwrap(reply);
+        if (reply.stage === 'result') return unwrap(action, reply);
       }
     } finally {
       this.waiters.delete(commandId);
@@ -163,9 +176,14 @@ export class AgentBus {
   }
 }
 
-function unwrap(reply: Extract<CommandReply, { stage: 'result' }>): unknown {
-  if (reply.ok) return reply.result;
-  throw new CommandError('failed', `${reply.error.code}: ${reply.error.message}`);
+function unwrap<A extends ActionName>(action: A, reply: Extract<CommandReply, { stage: 'result' }>): ActionResult<A> {
+  if (!reply.ok) throw new CommandError('failed', `${reply.error.code}: ${reply.error.message}`);
+  // TypeScript cannot pair a generic key with its schema's type; the catalogue is that pairing.
+  const schema = actionResults[action] as unknown as z.ZodType<ActionResult<A>>;
+  const parsed = schema.safeParse(reply.result);
+  // An agent of another version, or a broken one: callers get a clear error, never half a result.
+  if (!parsed.success) throw new CommandError('bad_result', `The agent answered something unexpected to ${action}`, z.prettifyError(parsed.error));
+  return parsed.data;
 }
 
 function safeJson(raw: string): unknown {

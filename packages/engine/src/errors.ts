@@ -7,6 +7,9 @@ export const errorCodes = [
   'NOT_FOUND', // missing, or belongs to another tenant (never say which)
   'CONFLICT', // a uniqueness or state rule would be broken
   'TOO_MANY_REQUESTS', // rate limited
+  'SERVICE_UNAVAILABLE', // an agent it needs is not connected or did not take the command: try again
+  'GATEWAY_TIMEOUT', // an agent took the command but did not answer in time: try again
+  'BAD_GATEWAY', // an agent answered something that is not a valid result
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
 

@@ -287,6 +287,8 @@ export const actionArgs = {
 export type ActionName = keyof typeof actionArgs;
 export const actionNames = Object.keys(actionArgs) as ActionName[];
 export type ActionArgs<A extends ActionName> = z.infer<(typeof actionArgs)[A]>;
+/** What a sender passes for an action (defaults not yet applied). */
+export type ActionInput<A extends ActionName> = z.input<(typeof actionArgs)[A]>;
 
 export const serviceStateSchema = z.strictObject({
   name: z.string(),

@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { withTenant, type TenantTx } from '@tandem/db';
 import { AppError, fieldErrors, findUnstorableText, forbidden, idSchema, notFound, orgRoleAtLeast, type CustomerRole, type OrgRole } from '@tandem/engine';
 import { resolveActor } from './actor';
+import { agentErrorToAppError, CommandError } from './agent-errors';
 
 export interface Context {
   /** The signed-in user's id, from the session; null when signed out. */
@@ -51,8 +52,12 @@ function describeZod(error: z.ZodError): string {
   return `Invalid input: ${where}${first.message}`;
 }
 
-/** Maps our one error model (and Prisma's constraint errors) onto tRPC codes. */
+/** Maps our one error model (and the agent bus's and Prisma's errors) onto tRPC codes. */
 function toTrpcError(err: unknown): unknown {
+  if (err instanceof TRPCError && err.cause instanceof CommandError) {
+    const mapped = agentErrorToAppError(err.cause);
+    return new TRPCError({ code: mapped.code, message: mapped.message, cause: mapped });
+  }
   if (err instanceof TRPCError && err.cause instanceof AppError) {
     return new TRPCError({ code: err.cause.code, message: err.cause.message, cause: err.cause });
   }

@@ -4,7 +4,6 @@ import type { AgentBus } from '@tandem/agent-bus';
 import { publishPairChange } from '@tandem/agent-bus/live';
 import { withTenant, type Db } from '@tandem/db';
 import { connectionSettingsSchema } from '@tandem/engine';
-import { actionResults } from '@tandem/protocol';
 
 interface NativePair {
   pairId: string;
@@ -27,8 +26,7 @@ export async function sampleNativeReplication(db: Db, bus: AgentBus, now: () => 
       // An offline standby agent cannot answer; the pair's last sample stays the latest.
       if (!link || !p.targetAgentId || p.targetAgentStatus !== 'online') return;
       try {
-        const raw = await bus.send(p.targetAgentId, 'postgresql.status', { instance: { dataDir: link.targetDataDir } }, { timeoutMs: 10_000, attempts: 1 });
-        const status = actionResults['postgresql.status'].parse(raw);
+        const status = await bus.send(p.targetAgentId, 'postgresql.status', { instance: { dataDir: link.targetDataDir } }, { timeoutMs: 10_000, attempts: 1 });
         const standby = status.standby;
         await withTenant(
           { organizationId: p.organizationId, customerId: p.customerId, userId: null },

@@ -3,9 +3,9 @@
 import type { AgentBus } from '@tandem/agent-bus';
 import { publishPairChange } from '@tandem/agent-bus/live';
 import { withTenant, type Db, type TenantTx } from '@tandem/db';
-import { settingsFromColumns, type PairSettings, type StepKind } from '@tandem/engine';
+import { settingsFromColumns, stepFromRow, type PairSettings } from '@tandem/engine';
 import type { OperationJob } from '@tandem/jobs';
-import { StepError, stepExecutors, type LoadedPair, type StepContext } from './steps.ts';
+import { runStep, StepError, stepExecutors, type LoadedPair, type StepContext } from './steps.ts';
 
 export interface OperationDeps {
   db: Db;
@@ -63,17 +63,17 @@ export async function runOperation(deps: OperationDeps, job: OperationJob): Prom
 
   for (const step of op.steps) {
     if (step.status === 'succeeded' || step.status === 'skipped') continue;
-    const params = step.params as Record<string, unknown>;
+    // A stored step that does not match the plan's schema fails the operation before it runs.
+    const planned = stepFromRow(step);
     await tx((db) => db.operationStep.update({ where: { id: step.id }, data: { status: 'running', startedAt: now(), error: null } }));
     try {
-      const executor = stepExecutors[step.kind as StepKind];
-      if (!executor) throw new StepError(`Unknown step kind "${step.kind}"`);
-      const output = await executor(ctx, params);
+      if (!planned.ok) throw new StepError(`The stored step (${step.kind}) is not valid: ${planned.error}`);
+      const output = await runStep(ctx, planned.step);
       await tx((db) => db.operationStep.update({ where: { id: step.id }, data: { status: 'succeeded', output: (output ?? {}), finishedAt: now() } }));
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       if (!(err instanceof StepError)) console.error(`[worker] step ${step.kind} of operation ${op.id} crashed`, err);
-      if (params.optional === true) {
+      if (planned.ok && 'optional' in planned.step && planned.step.optional) {
         skipped.push(`${step.description}: ${message}`);
         await tx((db) => db.operationStep.update({ where: { id: step.id }, data: { status: 'skipped', error: message, finishedAt: now() } }));
         continue;

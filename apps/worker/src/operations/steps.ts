@@ -4,8 +4,8 @@ import type { AgentBus } from '@tandem/agent-bus';
 import type { TenantTx } from '@tandem/db';
 import { createHmac } from 'node:crypto';
 import { openSecret } from '@tandem/security';
-import { pairKeyContext, type PairSettings, type Side, type StepKind } from '@tandem/engine';
-import { actionResults, postgresqlCommandTimeoutMs, RELAY_CAPABILITY, type ActionName } from '@tandem/protocol';
+import { pairKeyContext, type PairSettings, type Side, type StepKind, type StepParams } from '@tandem/engine';
+import { postgresqlCommandTimeoutMs, RELAY_CAPABILITY, type ActionInput, type ActionName, type ActionResult } from '@tandem/protocol';
 
 export interface LoadedPair {
   id: string;
@@ -52,11 +52,11 @@ function pairKey(ctx: StepContext): string {
   return openSecret(ctx.pair.pairKeyEnc, pairKeyContext(ctx.pair.id));
 }
 
-async function command<A extends ActionName>(ctx: StepContext, side: Side, action: A, args: Parameters<AgentBus['send']>[2], timeoutMs = 30_000) {
+async function command<A extends ActionName>(ctx: StepContext, side: Side, action: A, args: ActionInput<A>, timeoutMs = 30_000): Promise<ActionResult<A>> {
   const agent = onlineAgent(ctx, side);
   try {
-    const raw = await ctx.bus.send(agent.id, action, args as never, { timeoutMs });
-    return actionResults[action].parse(raw) as unknown;
+    // The bus checks the result against the action's schema (a wrong shape is a CommandError).
+    return await ctx.bus.send(agent.id, action, args, { timeoutMs });
   } catch (err) {
     throw new StepError(`${sideOf(ctx, side).hostname}: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -114,12 +114,17 @@ function monitorArgs(ctx: StepContext, side: Side) {
   };
 }
 
-type Params = Record<string, unknown> & { side?: Side; sides?: Side[]; status?: string; monitoringStatus?: string };
+type StepExecutors = { [K in StepKind]: (ctx: StepContext, params: StepParams[K]) => Promise<unknown> };
 
-export const stepExecutors: Record<StepKind, (ctx: StepContext, params: Params) => Promise<unknown>> = {
+/** Runs one step with its own kind's executor (the parameters were checked when the step was read). */
+export function runStep<K extends StepKind>(ctx: StepContext, step: { kind: K; params: StepParams[K] }): Promise<unknown> {
+  return stepExecutors[step.kind](ctx, step.params);
+}
+
+export const stepExecutors: StepExecutors = {
   'agents.check': (ctx, params) => {
     const out: Record<string, unknown> = {};
-    for (const side of params.sides ?? ['source', 'target']) {
+    for (const side of params.sides) {
       const agent = onlineAgent(ctx, side);
       if (!agent.capabilities.includes('replication.start')) throw new StepError(`The agent on ${sideOf(ctx, side).hostname} is too old to replicate; update it`);
       if (ctx.settings.connection.routeMode === 'relay' && !agent.capabilities.includes(RELAY_CAPABILITY)) {
@@ -133,14 +138,14 @@ export const stepExecutors: Record<StepKind, (ctx: StepContext, params: Params) 
   'replication.check-set': async (ctx) => {
     const set = ctx.settings.replicationSet;
     if (!set) throw new StepError('This pair has no replication set');
-    const result = (await command(ctx, 'source', 'replication.check-set', { source: set })) as { roots: { root: string; exists: boolean; directory: boolean }[] };
+    const result = await command(ctx, 'source', 'replication.check-set', { source: set });
     const bad = result.roots.filter((r) => !r.exists || !r.directory);
     if (bad.length) throw new StepError(`Not a directory on ${ctx.pair.source.hostname}: ${bad.map((r) => `${r.root} (${r.exists ? 'not a directory' : 'missing'})`).join(', ')}`);
     return result;
   },
 
-  'replication.start': (ctx, params) => command(ctx, params.side!, 'replication.start', replicationArgs(ctx, params.side!)),
-  'replication.stop': (ctx, params) => command(ctx, params.side!, 'replication.stop', { pairId: ctx.pair.id }, 15_000),
+  'replication.start': (ctx, params) => command(ctx, params.side, 'replication.start', replicationArgs(ctx, params.side)),
+  'replication.stop': (ctx, params) => command(ctx, params.side, 'replication.stop', { pairId: ctx.pair.id }, 15_000),
   'postgresql.prepare-source': async (ctx) => {
     const db = databaseLink(ctx);
     const args = {
@@ -152,12 +157,7 @@ export const stepExecutors: Record<StepKind, (ctx: StepContext, params: Params) 
       allowRestart: db.allowSourceRestart,
       allowRewind: true,
     };
-    const result = (await command(ctx, 'source', 'postgresql.prepare-source', args, postgresqlCommandTimeoutMs('postgresql.prepare-source', args))) as {
-      ready: boolean;
-      restartRequired: boolean;
-      changedSettings: { name: string; to: string; needsRestart: boolean }[];
-      warnings: string[];
-    };
+    const result = await command(ctx, 'source', 'postgresql.prepare-source', args, postgresqlCommandTimeoutMs('postgresql.prepare-source', args));
     if (!result.ready) {
       const pending = result.changedSettings.filter((c) => c.needsRestart).map((c) => `${c.name} = ${c.to}`);
       throw new StepError(
@@ -179,17 +179,16 @@ export const stepExecutors: Record<StepKind, (ctx: StepContext, params: Params) 
       password: pgPassword(ctx),
       slotName: pgSlotName(ctx.pair.id),
     };
-    const result = (await command(ctx, 'target', 'postgresql.clone-standby', args, postgresqlCommandTimeoutMs('postgresql.clone-standby', args))) as { streaming: boolean; movedAsideTo: string | null };
+    const result = await command(ctx, 'target', 'postgresql.clone-standby', args, postgresqlCommandTimeoutMs('postgresql.clone-standby', args));
     if (!result.streaming) throw new StepError(`The standby on ${ctx.pair.target.hostname} started but is not streaming from ${db.sourceAddress}:${db.sourcePort}`);
     return result;
   },
 
-  'monitor.start': (ctx, params) => command(ctx, params.side!, 'monitor.start', monitorArgs(ctx, params.side!)),
-  'monitor.stop': (ctx, params) => command(ctx, params.side!, 'monitor.stop', { pairId: ctx.pair.id }, 15_000),
+  'monitor.start': (ctx, params) => command(ctx, params.side, 'monitor.start', monitorArgs(ctx, params.side)),
+  'monitor.stop': (ctx, params) => command(ctx, params.side, 'monitor.stop', { pairId: ctx.pair.id }, 15_000),
 
   'pair.set-state': async (ctx, params) => {
-    const status = params.status as 'mirroring' | 'unprotected' | undefined;
-    const monitoringStatus = params.monitoringStatus as 'watching' | 'off' | undefined;
+    const { status, monitoringStatus } = params;
     await ctx.tx(async (db) => {
       await db.protectionPair.update({
         where: { id: ctx.pair.id },

@@ -1,23 +1,62 @@
+import { z } from 'zod';
 import type { ReplicationMethod } from './settings.ts';
-import type { PairStatus, MonitoringStatus } from './status.ts';
+import { monitoringStatuses, pairStatuses } from './status.ts';
 
 // Enabling and disabling protection as lists of steps (data). The worker executes them in
 // order through the agents and records each one; a step may be marked optional when its failure
 // must not stop the rest (an offline agent cannot be told to stop, but the pair still disables).
 
-export type Side = 'source' | 'target';
+export const sideSchema = z.enum(['source', 'target']);
+export type Side = z.infer<typeof sideSchema>;
 
-export type PlannedStep =
-  | { kind: 'agents.check'; description: string; params: { sides: Side[] } }
-  | { kind: 'replication.check-set'; description: string; params: Record<string, never> }
-  | { kind: 'replication.start'; description: string; params: { side: Side } }
-  | { kind: 'replication.stop'; description: string; params: { side: Side }; optional: true }
-  | { kind: 'postgresql.prepare-source'; description: string; params: Record<string, never> }
-  | { kind: 'postgresql.clone-standby'; description: string; params: Record<string, never> }
-  | { kind: 'monitor.start'; description: string; params: { side: Side } }
-  | { kind: 'monitor.stop'; description: string; params: { side: Side }; optional: true }
-  | { kind: 'pair.set-state'; description: string; params: { status?: PairStatus; monitoringStatus?: MonitoringStatus } };
+const step = <K extends string, P extends z.ZodType>(kind: K, params: P) => z.strictObject({ kind: z.literal(kind), description: z.string().min(1).max(1000), params });
+const noParams = z.strictObject({});
+const onSide = z.strictObject({ side: sideSchema });
+/** Stopping is best effort: an agent that is gone cannot be told, and the rest still runs. */
+const bestEffort = { optional: z.literal(true) };
+
+/** One step of an operation, as planned here and as stored with the operation (see stepFromRow). */
+export const plannedStepSchema = z.discriminatedUnion('kind', [
+  step('agents.check', z.strictObject({ sides: z.array(sideSchema).min(1).max(2) })),
+  step('replication.check-set', noParams),
+  step('replication.start', onSide),
+  step('replication.stop', onSide).extend(bestEffort),
+  step('postgresql.prepare-source', noParams),
+  step('postgresql.clone-standby', noParams),
+  step('monitor.start', onSide),
+  step('monitor.stop', onSide).extend(bestEffort),
+  step('pair.set-state', z.strictObject({ status: z.enum(pairStatuses).optional(), monitoringStatus: z.enum(monitoringStatuses).optional() })),
+]);
+export type PlannedStep = z.infer<typeof plannedStepSchema>;
 export type StepKind = PlannedStep['kind'];
+/** The parameters of each kind of step. */
+export type StepParams = { [K in StepKind]: Extract<PlannedStep, { kind: K }>['params'] };
+
+/** A step as an OperationStep row holds it: `optional` is kept inside `params`. */
+export interface StoredStep {
+  kind: string;
+  description: string;
+  params: unknown;
+}
+
+/** Values a step's stored parameters hold (JSON). */
+type StoredParam = string | boolean | readonly string[] | undefined;
+
+export function stepToRow(s: PlannedStep): { kind: StepKind; description: string; params: Record<string, StoredParam> } {
+  return { kind: s.kind, description: s.description, params: { ...s.params, optional: 'optional' in s ? s.optional : false } };
+}
+
+/**
+ * Reads a stored step back through the schema, so the worker never runs a step whose
+ * parameters are missing or of the wrong shape (a row written by another version, or edited).
+ */
+export function stepFromRow(row: StoredStep): { ok: true; step: PlannedStep } | { ok: false; error: string } {
+  if (typeof row.params !== 'object' || row.params === null || Array.isArray(row.params)) return { ok: false, error: 'its parameters are not an object' };
+  const { optional, ...params } = row.params as Record<string, unknown>;
+  const parsed = plannedStepSchema.safeParse({ kind: row.kind, description: row.description, params, ...(optional === true ? { optional } : {}) });
+  if (!parsed.success) return { ok: false, error: z.prettifyError(parsed.error).replace(/\s*\n\s*/g, ' ') };
+  return { ok: true, step: parsed.data };
+}
 
 export interface PlanInput {
   method: ReplicationMethod;

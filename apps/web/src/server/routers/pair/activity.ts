@@ -1,13 +1,65 @@
 import { z } from 'zod';
+import { OperationKind, OperationStatus, PairEventKind, Severity, StepStatus } from '@tandem/db';
 import { idSchema, notFound } from '@tandem/engine';
 import { storedSettings } from '../../services/pairs';
 import { memberProcedure, orgProcedure } from '../../trpc';
+import { pairSettingsOutput } from './schemas';
 
 const pairInput = z.object({ pairId: idSchema });
+
+const pairEventOutput = z.object({
+  id: z.string(),
+  at: z.string(),
+  kind: z.enum(PairEventKind),
+  severity: z.enum(Severity),
+  message: z.string(),
+  /** What a detection saw (per-address probe results, observers); free-form JSON. */
+  evidence: z.record(z.string(), z.unknown()).nullable(),
+});
+
+const operationOutput = z.object({
+  id: z.string(),
+  kind: z.enum(OperationKind),
+  status: z.enum(OperationStatus),
+  error: z.string().nullable(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  steps: z.array(
+    z.object({
+      position: z.number().int(),
+      kind: z.string(),
+      description: z.string(),
+      status: z.enum(StepStatus),
+      error: z.string().nullable(),
+      startedAt: z.string().nullable(),
+      finishedAt: z.string().nullable(),
+    }),
+  ),
+});
+
+const pairSettingsViewOutput = z.object({
+  sourceServerId: z.string(),
+  targetServerId: z.string(),
+  /** null: nothing complete is stored yet (or it no longer passes the rules). */
+  settings: pairSettingsOutput.nullable(),
+  enabledAt: z.string().nullable(),
+  autoFailoverMarked: z.boolean(),
+  monitor: z
+    .object({
+      targetState: z.string(),
+      targetReportAt: z.string().nullable(),
+      targetLostSince: z.string().nullable(),
+      addresses: z.array(z.object({ address: z.string(), reachable: z.boolean(), missed: z.number(), lastOkAt: z.number().nullable() })),
+      verdict: z.string(),
+    })
+    .nullable(),
+});
 
 /** The pair's history: configuration, operations, status changes and detections with evidence. */
 export const pairEvents = memberProcedure
   .input(pairInput.extend({ limit: z.number().int().min(1).max(200).default(50) }))
+  .output(z.array(pairEventOutput))
   .query(async ({ ctx, input }) => {
     const pair = await ctx.db.protectionPair.findUnique({ where: { id: input.pairId }, select: { id: true } });
     if (!pair) throw notFound('Protection pair');
@@ -18,6 +70,7 @@ export const pairEvents = memberProcedure
 /** Recent operations of the pair with their steps (the newest first). */
 export const pairOperations = memberProcedure
   .input(pairInput.extend({ limit: z.number().int().min(1).max(50).default(10) }))
+  .output(z.array(operationOutput))
   .query(async ({ ctx, input }) => {
     const pair = await ctx.db.protectionPair.findUnique({ where: { id: input.pairId }, select: { id: true } });
     if (!pair) throw notFound('Protection pair');
@@ -48,7 +101,7 @@ export const pairOperations = memberProcedure
   });
 
 /** The pair's stored configuration (for the edit form) and its monitor's current view. MSP staff only: hooks may hold internals. */
-export const pairSettings = orgProcedure('viewer').input(pairInput).query(async ({ ctx, input }) => {
+export const pairSettings = orgProcedure('viewer').input(pairInput).output(pairSettingsViewOutput).query(async ({ ctx, input }) => {
   const pair = await ctx.db.protectionPair.findUnique({ where: { id: input.pairId }, include: { monitor: true, source: { select: { id: true } }, target: { select: { id: true } } } });
   if (!pair) throw notFound('Protection pair');
   const m = pair.monitor;

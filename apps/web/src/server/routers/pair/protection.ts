@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { publishPairChange } from '@tandem/agent-bus/live';
-import { CommandError } from '@tandem/agent-bus';
 import type { TenantTx } from '@tandem/db';
-import { AppError, idSchema, methodSupport, notFound, pairKeyContext, planDisable, planEnable, type PlannedStep } from '@tandem/engine';
+import { AppError, idSchema, methodSupport, notFound, pairKeyContext, planDisable, planEnable, stepToRow, type PlannedStep } from '@tandem/engine';
 import { enabledStatuses, operationInFlightStatuses, transition } from '@tandem/engine';
 import { sealSecret, openSecret } from '@tandem/security';
 import { agentBus } from '../../services/agents';
@@ -39,9 +38,7 @@ async function createOperation(db: TenantTx, pair: { id: string; organizationId:
           organizationId: pair.organizationId,
           customerId: pair.customerId,
           position: i,
-          kind: s.kind,
-          description: s.description,
-          params: { ...s.params, optional: 'optional' in s ? s.optional : false },
+          ...stepToRow(s),
         })),
       },
     },
@@ -124,29 +121,25 @@ export const setPairMonitoring = orgProcedure('operator')
     const sourceAgent = pair.source.agent;
     const targetAgent = pair.target.agent;
     const m = settings.failover.monitor;
-    try {
-      if (input.enabled) {
-        if (!sourceAgent || sourceAgent.status !== 'online' || !targetAgent || targetAgent.status !== 'online') {
-          throw new AppError('CONFLICT', 'Both agents must be online to start monitoring');
-        }
-        const key = openSecret(pair.pairKeyEnc, pairKeyContext(pair.id));
-        await agentBus().send(sourceAgent.id, 'monitor.start', { pairId: pair.id, role: 'source', key, method: m.method, port: m.port }, { timeoutMs: 8_000 });
-        await agentBus().send(
-          targetAgent.id,
-          'monitor.start',
-          { pairId: pair.id, role: 'target', key, method: m.method, port: m.port, addresses: m.addresses, intervalMs: m.intervalSeconds * 1000, missed: m.missed, trigger: m.trigger },
-          { timeoutMs: 8_000 },
-        );
-      } else {
-        // Stopping is best effort on an agent that is gone: it forgets the monitor when told, and
-        // a stale report from it no longer counts once monitoring is off.
-        for (const agent of [targetAgent, sourceAgent]) {
-          if (agent?.status === 'online') await agentBus().send(agent.id, 'monitor.stop', { pairId: pair.id }, { timeoutMs: 8_000 }).catch(() => undefined);
-        }
+    // An agent that cannot do it fails the call (mapped once, in trpc.ts) and nothing is saved.
+    if (input.enabled) {
+      if (!sourceAgent || sourceAgent.status !== 'online' || !targetAgent || targetAgent.status !== 'online') {
+        throw new AppError('CONFLICT', 'Both agents must be online to start monitoring');
       }
-    } catch (err) {
-      if (err instanceof CommandError) throw new AppError('CONFLICT', `An agent could not do it: ${err.message}`);
-      throw err;
+      const key = openSecret(pair.pairKeyEnc, pairKeyContext(pair.id));
+      await agentBus().send(sourceAgent.id, 'monitor.start', { pairId: pair.id, role: 'source', key, method: m.method, port: m.port }, { timeoutMs: 8_000 });
+      await agentBus().send(
+        targetAgent.id,
+        'monitor.start',
+        { pairId: pair.id, role: 'target', key, method: m.method, port: m.port, addresses: m.addresses, intervalMs: m.intervalSeconds * 1000, missed: m.missed, trigger: m.trigger },
+        { timeoutMs: 8_000 },
+      );
+    } else {
+      // Stopping is best effort on an agent that is gone: it forgets the monitor when told, and
+      // a stale report from it no longer counts once monitoring is off.
+      for (const agent of [targetAgent, sourceAgent]) {
+        if (agent?.status === 'online') await agentBus().send(agent.id, 'monitor.stop', { pairId: pair.id }, { timeoutMs: 8_000 }).catch(() => undefined);
+      }
     }
     const monitoringStatus = input.enabled ? 'watching' : 'off';
     await ctx.db.protectionPair.update({ where: { id: pair.id }, data: { monitoringStatus, ...(input.enabled ? {} : { autoFailoverMarked: false }) } });

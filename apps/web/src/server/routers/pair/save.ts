@@ -17,7 +17,7 @@ import {
   transition,
   type PairSettings,
 } from '@tandem/engine';
-import { actionResults } from '@tandem/protocol';
+import type { ActionResult } from '@tandem/protocol';
 import { agentBus } from '../../services/agents';
 import { audit } from '../../services/audit';
 import { checkCredential, pairEvent, serverView, storedSettings } from '../../services/pairs';
@@ -62,14 +62,14 @@ async function checkPair(db: TenantTx, customerId: string, sourceServerId: strin
  */
 async function checkRootsOnSource(agent: { id: string; status: string } | null, hostname: string, settings: PairSettings) {
   if (!settings.replicationSet || !agent || agent.status !== 'online') return;
-  let raw: unknown;
+  let result: ActionResult<'replication.check-set'>;
   try {
-    raw = await agentBus().send(agent.id, 'replication.check-set', { source: settings.replicationSet }, { timeoutMs: 8_000 });
+    result = await agentBus().send(agent.id, 'replication.check-set', { source: settings.replicationSet }, { timeoutMs: 8_000 });
   } catch (err) {
-    if (err instanceof CommandError) return; // unreachable now: the enable step checks again
+    // Unreachable, or an answer we cannot use: the enable step checks again.
+    if (err instanceof CommandError) return;
     throw err;
   }
-  const result = actionResults['replication.check-set'].parse(raw);
   const missing = result.roots.filter((r) => !r.exists || !r.directory);
   if (missing.length) {
     const what = missing.map((r) => `${r.root} (${r.exists ? 'not a directory' : 'does not exist'})`).join(', ');

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { PairSettings } from '@tandem/engine';
 
 export const pairSummaryOutput = z.object({
   id: z.string(),
@@ -43,3 +44,10 @@ export const pairInclude = {
   target: { select: { id: true, hostname: true } },
   replicationSamples: { orderBy: { at: 'desc' as const }, take: 1 },
 };
+
+/**
+ * A pair's settings as the forms get them (stored ones, or the wizard's pre-filled defaults).
+ * Checked for shape only: the rules apply when settings are saved, and pre-filled defaults may
+ * still miss what the person has to enter (a route address, say).
+ */
+export const pairSettingsOutput = z.custom<PairSettings>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'settings must be an object');

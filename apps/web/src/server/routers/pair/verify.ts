@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { CommandError } from '@tandem/agent-bus';
 import type { TenantTx } from '@tandem/db';
 import { AppError, idSchema, notFound } from '@tandem/engine';
 import { actionResults } from '@tandem/protocol';
@@ -16,11 +15,6 @@ async function sourceAgentOf(db: TenantTx, pairId: string) {
   return { pair, agentId: agent.id };
 }
 
-function agentFailure(err: unknown): never {
-  if (err instanceof CommandError) throw new AppError('CONFLICT', `The source agent could not do it: ${err.message}`);
-  throw err;
-}
-
 /** Compares source and target content now and lists what differs. */
 export const verifyPair = orgProcedure('operator')
   .input(z.object({ pairId: idSchema }))
@@ -28,8 +22,7 @@ export const verifyPair = orgProcedure('operator')
   .mutation(async ({ ctx, input }) => {
     const { pair, agentId } = await sourceAgentOf(ctx.db, input.pairId);
     // Kept inside the procedure's 20 s transaction; large sets need a background operation.
-    const raw = await agentBus().send(agentId, 'replication.verify', { pairId: pair.id }, { timeoutMs: 14_000 }).catch(agentFailure);
-    const result = actionResults['replication.verify'].parse(raw);
+    const result = await agentBus().send(agentId, 'replication.verify', { pairId: pair.id }, { timeoutMs: 14_000 });
     await audit(ctx.db, ctx.actor, {
       action: 'pair.verify',
       targetType: 'ProtectionPair',
@@ -46,8 +39,7 @@ export const resendPair = orgProcedure('operator')
   .output(actionResults['replication.resend'])
   .mutation(async ({ ctx, input }) => {
     const { pair, agentId } = await sourceAgentOf(ctx.db, input.pairId);
-    const raw = await agentBus().send(agentId, 'replication.resend', { pairId: pair.id, items: input.items }, { timeoutMs: 14_000 }).catch(agentFailure);
-    const result = actionResults['replication.resend'].parse(raw);
+    const result = await agentBus().send(agentId, 'replication.resend', { pairId: pair.id, items: input.items }, { timeoutMs: 14_000 });
     await audit(ctx.db, ctx.actor, {
       action: 'pair.resend',
       targetType: 'ProtectionPair',

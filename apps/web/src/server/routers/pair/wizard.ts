@@ -10,13 +10,38 @@ import {
   usableAddresses,
   type PairSettings,
 } from '@tandem/engine';
+import { CredentialKind } from '@tandem/db';
 import { serverView } from '../../services/pairs';
 import { customerProcedure } from '../../trpc';
+import { pairSettingsOutput } from './schemas';
 
 export const pairWizardInput = z.object({
   sourceServerId: idSchema.optional(),
   application: applicationSchema.optional(),
   targetServerId: idSchema.optional(),
+});
+
+const agentStatus = z.enum(['pending', 'online', 'offline', 'revoked']).nullable();
+/** A server offered as a source or a target: `ok` false says why it cannot be chosen. */
+const serverChoice = z.object({
+  id: z.string(),
+  hostname: z.string(),
+  osFamily: z.enum(['linux', 'windows']),
+  agentStatus,
+  ok: z.boolean(),
+  reason: z.string().nullable(),
+  addresses: z.array(z.string()),
+});
+const postgresInstance = z.object({ dataDirectory: z.string(), port: z.number().int().nullable(), version: z.string().nullable(), running: z.boolean() });
+
+const pairWizardOutput = z.object({
+  customerName: z.string(),
+  postgres: z.object({ source: z.array(postgresInstance), target: z.array(postgresInstance) }).nullable(),
+  sources: z.array(serverChoice),
+  applications: z.array(z.object({ application: applicationSchema, label: z.string(), available: z.boolean(), detail: z.string() })).nullable(),
+  targets: z.array(serverChoice).nullable(),
+  defaults: pairSettingsOutput.nullable(),
+  credentials: z.array(z.object({ id: z.string(), name: z.string(), kind: z.enum(CredentialKind), scope: z.enum(['customer', 'organization']) })),
 });
 
 /**
@@ -26,6 +51,7 @@ export const pairWizardInput = z.object({
  */
 export const pairWizard = customerProcedure({ staff: 'operator' })
   .input(pairWizardInput)
+  .output(pairWizardOutput)
   .query(async ({ ctx, input }) => {
     const servers = await ctx.db.server.findMany({
       where: { customerId: ctx.customer.id },

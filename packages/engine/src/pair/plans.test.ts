@@ -1,0 +1,51 @@
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { planDisable, planEnable, plannedStepSchema, stepFromRow, stepToRow, type PlannedStep, type StepParams } from './plans.ts';
+
+const hosts = { sourceHostname: 'src-1', targetHostname: 'tgt-1' };
+const plans = {
+  'file, direct, monitored': planEnable({ method: 'file', ...hosts, route: '10.0.0.6', port: 6320, monitoring: true }),
+  'file, relay, unmonitored': planEnable({ method: 'file', ...hosts, route: '10.0.0.6', port: 6320, routeMode: 'relay', monitoring: false }),
+  'postgresql, monitored': planEnable({ method: 'postgresql_streaming', ...hosts, route: '10.0.0.6', port: 6320, monitoring: true }),
+  disable: planDisable(hosts),
+};
+
+describe('operation steps are stored and read back through one schema', () => {
+  it.each(Object.entries(plans))('every step of the %s plan survives the round trip through its stored row', (_, steps) => {
+    for (const s of steps) {
+      expect(plannedStepSchema.parse(s)).toEqual(s);
+      // The row goes through JSON in the database.
+      const row = JSON.parse(JSON.stringify(stepToRow(s))) as unknown as Parameters<typeof stepFromRow>[0];
+      expect(stepFromRow(row)).toEqual({ ok: true, step: s });
+    }
+  });
+
+  it('keeps "optional" (best effort) only on the stop steps', () => {
+    const optional = plans.disable.filter((s) => 'optional' in s && s.optional).map((s) => s.kind);
+    expect(optional).toEqual(['monitor.stop', 'monitor.stop', 'replication.stop', 'replication.stop']);
+    expect(stepToRow(plans.disable[0]!).params).toEqual({ side: 'target', optional: true });
+    expect(stepToRow(plans['file, direct, monitored'][0]!).params).toEqual({ sides: ['source', 'target'], optional: false });
+  });
+
+  it('refuses a stored step whose parameters are missing or of the wrong shape, and says where', () => {
+    const bad = (kind: string, params: unknown) => stepFromRow({ kind, description: 'x', params });
+    const noSide = bad('replication.start', { optional: false });
+    expect(noSide).toMatchObject({ ok: false });
+    expect(!noSide.ok && noSide.error).toMatch(/params\.side/);
+    const errorOf = (r: ReturnType<typeof stepFromRow>) => (r.ok ? null : r.error);
+    expect(errorOf(bad('monitor.start', { side: 'middle' }))).toMatch(/side/);
+    expect(bad('agents.check', { sides: [] })).toMatchObject({ ok: false });
+    expect(errorOf(bad('pair.set-state', { status: 'exploded' }))).toMatch(/status/);
+    expect(errorOf(bad('replication.check-set', { side: 'source' }))).toMatch(/side/);
+    // A stop step must stay best effort; another step cannot become one.
+    expect(bad('replication.stop', { side: 'source', optional: false })).toMatchObject({ ok: false });
+    expect(bad('replication.start', { side: 'source', optional: true })).toMatchObject({ ok: false });
+    expect(bad('replication.explode', {})).toMatchObject({ ok: false });
+    for (const params of [null, 'side=source', ['source'], 42]) expect(bad('replication.start', params)).toMatchObject({ ok: false });
+  });
+
+  it('types each kind of step with its own parameters', () => {
+    expectTypeOf<StepParams['replication.start']>().toEqualTypeOf<{ side: 'source' | 'target' }>();
+    expectTypeOf<StepParams['agents.check']>().toEqualTypeOf<{ sides: ('source' | 'target')[] }>();
+    expectTypeOf<Extract<PlannedStep, { kind: 'monitor.stop' }>['optional']>().toEqualTypeOf<true>();
+  });
+});
