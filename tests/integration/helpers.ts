@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { TRPCError } from '@trpc/server';
-import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { expect } from 'vitest';
 import { ownerDb } from '@tandem/db/testing';
+import { handleTrpcRequest } from '@/server/http';
 import { appRouter } from '@/server/routers/_app';
 import { createCallerFactory } from '@/server/trpc';
 
@@ -60,8 +60,9 @@ export interface HttpErrorBody {
 }
 
 /**
- * Calls a procedure over HTTP through the same fetch adapter as the Next.js route handler, so the
- * answer is exactly what a browser gets (error formatter included).
+ * Calls a procedure over HTTP through the same handler as the Next.js route (its origin and
+ * content-type checks, then tRPC's fetch adapter), so the answer is exactly what a browser gets.
+ * Mutations are sent as the portal's own pages send them: JSON, with the app's Origin.
  */
 export async function httpCall(userId: string | null, path: string, input?: unknown, workspaceKey: string | null = null) {
   const type = procedureDef(path).type;
@@ -70,14 +71,9 @@ export async function httpCall(userId: string | null, path: string, input?: unkn
   if (type === 'query') {
     if (input !== undefined) url.searchParams.set('input', JSON.stringify(input));
   } else {
-    init = { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input ?? null) };
+    init = { method: 'POST', headers: { 'content-type': 'application/json', origin }, body: JSON.stringify(input ?? null) };
   }
-  const res = await fetchRequestHandler({
-    endpoint: '/api/trpc',
-    req: new Request(url, init),
-    router: appRouter,
-    createContext: () => ({ userId, workspaceKey, origin }),
-  });
+  const res = await handleTrpcRequest(new Request(url, init), () => ({ userId, workspaceKey, origin }));
   return { status: res.status, body: (await res.json()) as HttpErrorBody | { result: { data: unknown } } };
 }
 

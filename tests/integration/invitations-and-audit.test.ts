@@ -411,7 +411,8 @@ describe('every mutation writes exactly one audit event', () => {
       setup: async (t) => {
         const caller = callerFor(t.viewer.id);
         const { secret } = await caller.account.totpBegin();
-        await caller.account.totpEnable({ code: totpCode(secret, Date.now()) });
+        // The previous step's code, so the current one is still unused for turning it off.
+        await caller.account.totpEnable({ code: totpCode(secret, Date.now() - 30_000) });
         return secret;
       },
       run: async (t, secret) => {

@@ -1,9 +1,9 @@
-import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
+import { env } from '@/env';
 import { createContext } from '@/server/context';
-import { appRouter } from '@/server/routers/_app';
+import { handleTrpcRequest } from '@/server/http';
 
 function handler(req: Request) {
-  return fetchRequestHandler({ endpoint: '/api/trpc', req, router: appRouter, createContext: () => createContext(req) });
+  return handleTrpcRequest(req, () => createContext(req), env().TANDEM_PUBLIC_URL);
 }
 
 export { handler as GET, handler as POST };
