@@ -28,10 +28,10 @@
 // the entries the set selects (manifest.ts markLinks): the first name travels as a file, every
 // other one as "link to <first name>", which the target makes with link() at the end of the round
 // (apply.ts), so the names share one inode there too. Extended attributes and ACLs are not copied
-// (Node has no xattr API); atime is not preserved. The root
-// directory's own metadata is not changed.
+// (Node has no xattr API); atime is not preserved. The root directory's own metadata (mode, owner,
+// mtime) travels in ROUND_END and is applied after the round's directories, as rsync -a does.
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
+import { type FileHandle, lstat, open } from 'node:fs/promises';
 import path from 'node:path';
 import { type z } from 'zod';
 import { BLOCK_SIZE, blockCount, blockDiffers, diffSignatures, HASH_BYTES, isZero, type Signature } from './blocks.ts';
@@ -267,12 +267,13 @@ export async function mirror(opts: MirrorOptions): Promise<MirrorResult> {
       // been the ROUND_END itself, so send it again (the target ignores duplicates).
       const done = inbox.wait(MSG.ROUND_DONE);
       done.catch(() => undefined);
-      await channel.send(MSG.ROUND_END, { round });
+      const end = { round, ...(await rootMeta(opts.root)) };
+      await channel.send(MSG.ROUND_END, end);
       let summary: Record<string, unknown> | undefined;
       while (!summary) {
         const resend = inbox.wait(-MSG.CORRUPT).then(() => undefined);
         summary = await Promise.race([done, resend]);
-        if (!summary) await channel.send(MSG.ROUND_END, { round });
+        if (!summary) await channel.send(MSG.ROUND_END, end);
       }
       const rd = roundDoneSchema.parse(summary);
       result.orphans += rd.orphans;
@@ -527,4 +528,14 @@ async function sendRuns(chunk: Buffer, off: number, wanted: (block: Buffer, inde
     if (take && run < 0) run = p;
   }
   if (run >= 0) await send(chunk.subarray(run), off + run);
+}
+
+/** The root directory's own metadata for ROUND_END (nothing if it cannot be read: the round still ends). */
+async function rootMeta(root: string): Promise<{ root?: { mode: number; uid: number; gid: number; mtimeMs: number } }> {
+  try {
+    const st = await lstat(root);
+    return st.isDirectory() ? { root: { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtimeMs: st.mtimeMs } } : {};
+  } catch {
+    return {};
+  }
 }

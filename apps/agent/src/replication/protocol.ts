@@ -67,6 +67,8 @@ export const MSG = {
   FILE_WHOLE: 27,
   /** S→T continuous: {fid, path, to}: make `path` a hard link to the file at `to` (after the changes to `to` sent before) */
   LINK: 28,
+  /** S→T continuous: {fid, root: {mode, uid, gid, mtimeMs}}: the root directory's own metadata (after its children) */
+  ROOT_META: 29,
 } as const;
 
 export const mirrorModeSchema = z.enum(['full', 'checksum', 'differences']);
@@ -123,7 +125,10 @@ export const fileEndSchema = z.object({
 export const fileWholeSchema = fileEndSchema.omit({ changed: true });
 export const fidSchema = z.object({ fid: uint });
 export const ackSchema = z.object({ fid: uint, ok: z.boolean(), error: z.string().optional() });
-export const roundEndSchema = z.object({ round: uint });
+/** The root directory's own metadata: manifests hold only what lies below it, and rsync -a copies it too. */
+export const rootMetaSchema = z.object({ mode: z.number().int().min(0).max(0o7777), uid: uint, gid: uint, mtimeMs: z.number().finite() });
+/** `root`: the source root's metadata, applied once the round's directories are stamped. */
+export const roundEndSchema = z.object({ round: uint, root: rootMetaSchema.optional() });
 export const roundDoneSchema = z.object({ round: uint, orphans: uint, errors: z.array(z.string()) });
 export const errorSchema = z.object({ message: z.string() });
 
@@ -144,6 +149,7 @@ export const probeReplySchema = z.object({
 export const deleteSchema = z.object({ fid: uint, path: relPath });
 export const linkSchema = z.object({ fid: uint, path: relPath, to: relPath }).refine((l) => l.path !== l.to, 'a name cannot be a link to itself');
 export const entryChangeSchema = z.object({ fid: uint, entry: entrySchema });
+export const rootChangeSchema = z.object({ fid: uint, root: rootMetaSchema });
 
 // Verify headers.
 export const verifySchema = z.object({

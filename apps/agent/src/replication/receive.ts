@@ -3,9 +3,10 @@
 // - Atomic per file: content goes into a temp file beside the destination (same directory, so
 //   same filesystem) and is renamed over it only when complete, CRC-intact and stamped with its
 //   final owner, mode and mtime (owner before mode: chown clears setuid/setgid; mtime last).
-// - Sparse files stay sparse: the temp is sized with ftruncate and all-zero 128 KiB blocks are never
-//   written. Node has no SEEK_DATA/SEEK_HOLE, so a hole is detected by content, which also turns
-//   explicit zero blocks into holes — same content, fewer blocks.
+// - Sparse files stay sparse: the temp is sized with ftruncate and all-zero 4 KiB pages are never
+//   written (HOLE_GRAIN, as rsync -S does; the block signatures stay at 128 KiB). Node has no
+//   SEEK_DATA/SEEK_HOLE, so a hole is detected by content, which also turns explicit zero pages
+//   into holes — same content, fewer blocks.
 // - Deltas (only the blocks that differ travel): as soon as FILE_BEGIN says "delta" the current
 //   file is copied into the temp by the kernel (a reflink where the filesystem shares extents, as
 //   XFS and btrfs do, so the copy is nearly free; else copy_file_range, no user-space copy), while the
@@ -112,7 +113,14 @@ const code = (err: unknown) => (err as NodeJS.ErrnoException).code;
 let hasProcFd: boolean | undefined;
 const procFd = () => (hasProcFd ??= process.platform === 'linux' && existsSync('/proc/self/fd'));
 
-/** Makes a path's metadata equal to `e` (owner, then mode, then mtime; symlinks: owner and mtime). */
+/**
+ * Makes a path's metadata equal to `e` (owner, then mode, then mtime; symlinks: owner and mtime).
+ * Nanoseconds: Node sets times through libuv, which cuts them to whole microseconds (checked on
+ * Node 20: utimes/futimes/lutimes with 1700000000.123456789 give …123456000 ns), and the seconds
+ * travel as a double. rsync keeps the nanoseconds; from Node the only way would be a process per
+ * file (`touch -d @s.ns`), far too slow for thousands of files a second, so the target keeps the
+ * microsecond and comparisons allow 5 µs (MTIME_TOLERANCE_MS).
+ */
 export async function applyMeta(p: string, e: Meta): Promise<void> {
   const t = e.mtimeMs / 1000;
   if (e.type === 'symlink') {
@@ -126,18 +134,32 @@ export async function applyMeta(p: string, e: Meta): Promise<void> {
 }
 
 /**
- * The runs of `body` (to be written at file offset `off`) that are not block-aligned all-zero 128 KiB
- * pieces: those are left unwritten and stay holes. `onBlock` sees each non-zero aligned block.
+ * Holes are kept at the file system's page granularity (as rsync -S does), not the 128 KiB of the
+ * block signatures: a file with data every few KiB keeps its holes between them.
  */
-function nonZeroRuns(body: Buffer, off: number, onBlock?: (index: number, block: Buffer) => void): [number, number][] {
+export const HOLE_GRAIN = 4096;
+
+/**
+ * The runs of `body` (to be written at file offset `off`) that are not `grain`-aligned all-zero
+ * pieces: those are left unwritten and stay holes, so skip them only where the destination holds
+ * a hole already (a fresh temp), else pass BLOCK_SIZE (source never sends all-zero blocks).
+ * `onBlock` sees each non-zero BLOCK_SIZE-aligned block.
+ */
+function nonZeroRuns(body: Buffer, off: number, onBlock?: (index: number, block: Buffer) => void, grain = BLOCK_SIZE): [number, number][] {
+  if (onBlock) {
+    for (let p = 0; p < body.length; ) {
+      const abs = off + p;
+      const len = Math.min(body.length - p, BLOCK_SIZE - (abs % BLOCK_SIZE));
+      const piece = body.subarray(p, p + len);
+      if (abs % BLOCK_SIZE === 0 && !isZero(piece)) onBlock(abs / BLOCK_SIZE, piece);
+      p += len;
+    }
+  }
   const runs: [number, number][] = [];
   let runStart = -1;
   for (let p = 0; p < body.length; ) {
-    const abs = off + p;
-    const len = Math.min(body.length - p, BLOCK_SIZE - (abs % BLOCK_SIZE));
-    const piece = body.subarray(p, p + len);
-    const zero = isZero(piece);
-    if (onBlock && !zero && abs % BLOCK_SIZE === 0) onBlock(abs / BLOCK_SIZE, piece);
+    const len = Math.min(body.length - p, grain - ((off + p) % grain));
+    const zero = isZero(body.subarray(p, p + len));
     if (zero) {
       if (runStart >= 0) runs.push([runStart, p]);
       runStart = -1;
@@ -148,8 +170,8 @@ function nonZeroRuns(body: Buffer, off: number, onBlock?: (index: number, block:
   return runs;
 }
 
-async function writeSkippingZeros(fh: FileHandle, body: Buffer, off: number, onBlock?: (index: number, block: Buffer) => void): Promise<void> {
-  for (const [a, b] of nonZeroRuns(body, off, onBlock)) await writeAll(fh, body.subarray(a, b), off + a);
+async function writeSkippingZeros(fh: FileHandle, body: Buffer, off: number, onBlock?: (index: number, block: Buffer) => void, grain = BLOCK_SIZE): Promise<void> {
+  for (const [a, b] of nonZeroRuns(body, off, onBlock, grain)) await writeAll(fh, body.subarray(a, b), off + a);
 }
 
 async function writeAll(fh: FileHandle, buf: Buffer, pos: number): Promise<void> {
@@ -283,7 +305,9 @@ export class FileReceiver {
     const step = f.work.then(() =>
       this.guard(f, async () => {
         const fh = await this.openTemp(f);
-        await writeSkippingZeros(fh, body, off, f.written ? (i, block) => f.written!.set(i, f.base ? hashBlock(block) : undefined) : undefined);
+        // A copy of the current file, or the file itself, holds old bytes where a fresh temp has holes.
+        const grain = f.copied || f.inPlace ? BLOCK_SIZE : HOLE_GRAIN;
+        await writeSkippingZeros(fh, body, off, f.written ? (i, block) => f.written!.set(i, f.base ? hashBlock(block) : undefined) : undefined, grain);
       }).finally(() => (f.pendingBytes -= body.length)),
     );
     f.work = step;
@@ -358,7 +382,7 @@ export class FileReceiver {
       const fd = await openFd(f.tmp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o600);
       try {
         let end = 0;
-        for (const [a, b] of nonZeroRuns(body, 0)) {
+        for (const [a, b] of nonZeroRuns(body, 0, undefined, HOLE_GRAIN)) {
           for (let done = a; done < b; ) done += writeSync(fd, body, done, b - done, done);
           end = b;
         }
@@ -666,8 +690,8 @@ async function copyUnchanged(dest: string, size: number, fh: FileHandle, changed
       const len = Math.min(BLOCK_SIZE, size - i * BLOCK_SIZE);
       const { bytesRead } = await old.read(buf, 0, len, i * BLOCK_SIZE);
       if (bytesRead !== len) throw new Error('the target file changed under the replication');
-      const block = buf.subarray(0, len);
-      if (!isZero(block)) await writeAll(fh, block, i * BLOCK_SIZE);
+      // The temp holds holes here (only changed blocks were written): keep the old file's holes.
+      await writeSkippingZeros(fh, buf.subarray(0, len), i * BLOCK_SIZE, undefined, HOLE_GRAIN);
     }
   } finally {
     await old.close();

@@ -6,7 +6,7 @@
 // sequence per file keeps the event loop free and the hand-offs to one message each way, and
 // messages queued while the thread is busy need no extra wake-up.
 // - Same result as the inline path in receive.ts: temp file (O_EXCL, 0600) beside the destination,
-//   all-zero 128 KiB blocks left as holes, owner before mode (chown clears setuid/setgid), mtime
+//   all-zero 4 KiB pages left as holes, owner before mode (chown clears setuid/setgid), mtime
 //   last, then rename over the destination.
 // - A rename refused because a directory sits at the destination comes back as an error with its
 //   code; the caller removes the directory and renames (rare, and it needs async recursion).
@@ -15,26 +15,36 @@
 //   new one is created on next use. If threads cannot be created, callers write inline.
 import { Worker } from 'node:worker_threads';
 
-const BLOCK = 128 * 1024;
+/** Holes are kept at this granularity (receive.ts HOLE_GRAIN; not imported: the worker is a string). */
+const HOLE_GRAIN = 4096;
 
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
 const { O_CREAT, O_EXCL, O_WRONLY, O_NOFOLLOW } = fs.constants;
-const BLOCK = ${BLOCK};
-const ZERO = Buffer.alloc(BLOCK);
+const GRAIN = ${HOLE_GRAIN};
+const ZERO = Buffer.alloc(GRAIN);
 parentPort.on('message', (t) => {
   let fd = -1;
   try {
     const body = Buffer.from(t.body, 0, t.len);
     fd = fs.openSync(t.tmp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, 0o600);
     let end = 0;
-    for (let p = 0; p < body.length; p += BLOCK) {
-      const b = body.subarray(p, Math.min(body.length, p + BLOCK));
-      if (b.length === BLOCK && b.equals(ZERO)) continue;
-      for (let done = 0; done < b.length; ) done += fs.writeSync(fd, b, done, b.length - done, p + done);
-      end = p + b.length;
+    // Runs of data between all-zero pages, one write each; the pages are left as holes.
+    const write = (a, b) => {
+      for (let done = a; done < b; ) done += fs.writeSync(fd, body, done, b - done, done);
+      end = b;
+    };
+    let run = -1;
+    for (let p = 0; p < body.length; p += GRAIN) {
+      const q = Math.min(body.length, p + GRAIN);
+      const zero = body.subarray(p, q).equals(q - p === GRAIN ? ZERO : ZERO.subarray(0, q - p));
+      if (zero && run >= 0) {
+        write(run, p);
+        run = -1;
+      } else if (!zero && run < 0) run = p;
     }
+    if (run >= 0) write(run, body.length);
     if (end < t.size) fs.ftruncateSync(fd, t.size);
     fs.fchownSync(fd, t.uid, t.gid);
     fs.fchmodSync(fd, t.mode);

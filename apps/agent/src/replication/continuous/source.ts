@@ -57,7 +57,8 @@
 //   (recorded before the mirror, and whenever a directory is processed) and sweeps them every
 //   `dirSweepMs` (default 1 s, at most 5000 lstat per sweep, continuing where the last one
 //   stopped): a directory whose attributes moved is queued. This matters most when the root is
-//   itself a target (A→B→C), whose applier stamps directory metadata after the children.
+//   itself a target (A→B→C), whose applier stamps directory metadata after the children. The root
+//   is swept too: its own metadata is replicated (ROOT_META), as rsync -a copies it.
 // - Statistics every `statsIntervalMs` (default 2 s) through `onStats`: mirror files/bytes left,
 //   queue files/bytes (bytes = size of the queued files when queued), throughput (content bytes/s
 //   over the interval), lag (seconds since the oldest change not yet acknowledged by the target,
@@ -205,6 +206,9 @@ export class ContinuousSource {
       // Before the mirror walks: a change between this walk and the mirror's is then seen as a change.
       const { entries } = await walk(this.opts.root, { rules: this.rules, ignore: (_r, name) => isTempName(name) });
       for (const e of entries) if (e.type === 'dir' && !this.dirAttrs.has(e.path)) this.dirAttrs.set(e.path, dirKey(e));
+      // The root itself too (its own metadata is replicated; no watch reports its attributes).
+      const rootSt = await lstat(this.opts.root).catch(() => undefined);
+      if (rootSt?.isDirectory() && !this.dirAttrs.has('')) this.dirAttrs.set('', dirKey({ mode: rootSt.mode & 0o7777, uid: rootSt.uid, gid: rootSt.gid, mtimeMs: rootSt.mtimeMs }));
       this.sweepTimer = setInterval(() => void this.sweepDirs(), sweepMs);
     }
     this.loop = this.run();
@@ -689,10 +693,8 @@ export class ContinuousSource {
     let target: string | undefined;
     if (st?.isSymbolicLink()) target = await readlink(abs).catch(() => undefined);
     const mine = st ? entryFromStats(c.path, st, target) : undefined;
-    if (c.path) {
-      if (mine?.type === 'dir') this.dirAttrs.set(c.path, dirKey(mine));
-      else this.dirAttrs.delete(c.path);
-    }
+    if (mine?.type === 'dir') this.dirAttrs.set(c.path, dirKey(mine));
+    else this.dirAttrs.delete(c.path);
     if (mine?.type !== 'file') this.links.forget(c.path, !mine);
     if (!mine) {
       if (theirs && c.path) await send(MSG.DELETE, { fid: c.seq, path: c.path });
@@ -700,7 +702,9 @@ export class ContinuousSource {
     } else if (mine.type === 'dir') {
       await this.reconcile(c, abs, probe.children ?? [], theirs?.type === 'dir', lines);
       if (c.path) await send(MSG.DIR, { fid: c.seq, entry: mine });
-      else this.complete(c, lines);
+      // The root's own metadata, as rsync -a copies it (its path cannot travel in a DIR entry).
+      else if (theirs?.type === 'dir' && sameMeta(theirs, mine, true)) this.complete(c, lines);
+      else await send(MSG.ROOT_META, { fid: c.seq, root: { mode: mine.mode, uid: mine.uid, gid: mine.gid, mtimeMs: mine.mtimeMs } });
     } else if (mine.type === 'symlink') {
       if (theirs?.type === 'symlink' && theirs.target === mine.target && sameMeta(theirs, mine, false)) this.complete(c, lines);
       else await send(MSG.SYMLINK, { fid: c.seq, entry: mine });
@@ -797,7 +801,7 @@ export class ContinuousSource {
       queued = true;
     }
     // The directory's metadata must land after its children changed it: queue it again behind them.
-    if (queued && c.path) this.put(c.path, 'meta', c.since, 0, lines);
+    if (queued) this.put(c.path, 'meta', c.since, 0, lines);
   }
 
   /**

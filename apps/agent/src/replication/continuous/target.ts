@@ -26,7 +26,7 @@ import path from 'node:path';
 import { type Channel, ChannelError, type ChannelServer, type Message } from '../channel.ts';
 import { entryFromStats } from '../manifest.ts';
 import { applyMirror } from '../mirror.ts';
-import { deleteSchema, entryChangeSchema, helloSchema, linkSchema, MSG, probeSchema, PROTOCOL_VERSION } from '../protocol.ts';
+import { deleteSchema, entryChangeSchema, helloSchema, linkSchema, MSG, probeSchema, PROTOCOL_VERSION, rootChangeSchema } from '../protocol.ts';
 import { applyMeta, FileReceiver } from '../receive.ts';
 import { SignatureCache } from '../signatures.ts';
 import { serveVerify } from '../verify.ts';
@@ -311,6 +311,11 @@ export class ContinuousTarget {
               }
               await applyMeta(p, entry);
             });
+            break;
+          }
+          case MSG.ROOT_META: {
+            const { fid, root } = rootChangeSchema.parse(m.header);
+            await change(fid, '', () => applyMeta(this.root, { type: 'dir', ...root }));
             break;
           }
           case MSG.META: {
