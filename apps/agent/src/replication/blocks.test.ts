@@ -71,8 +71,8 @@ describe('diffSignatures / blockDiffers', () => {
 
   it('sends exactly the blocks that changed', () => {
     const changed = Buffer.from(base);
-    changed[BLOCK_SIZE + 5] ^= 0xff;
-    changed[4 * BLOCK_SIZE] ^= 0xff;
+    changed[BLOCK_SIZE + 5]! ^= 0xff;
+    changed[4 * BLOCK_SIZE]! ^= 0xff;
     expect(diffSignatures(signBuffer(changed), signBuffer(base))).toEqual([1, 4]);
   });
 
