@@ -103,7 +103,7 @@ export function PairView({ pairId, canOperate, isStaff }: { pairId: string; canO
         description={`${p.source.hostname} → ${p.target.hostname} · ${applicationLabels[p.application as Application] ?? p.application} · ${p.replicationMethod.replaceAll('_', ' ')}`}
       />
       <Card className="mb-4">
-        <div className="flex flex-wrap items-center gap-2" data-testid="pair-status">
+        <div className="flex flex-wrap items-center gap-2" data-testid="pair-status" data-live={connected ? 'on' : 'off'}>
           <PairStatusBadge status={p.status} />
           <MonitoringBadge status={p.monitoringStatus} />
         </div>
