@@ -18,6 +18,8 @@
 //   deltas) then finds both sides equal and sends nothing.
 // - The receiver is given the set's rules: the original source holds files the set leaves out, and
 //   those are never orphans.
+// - Hard links come back as links (mirror.ts): names sharing an inode on the replica share one on
+//   the original source; a name the set leaves out keeps whatever inode it has.
 // - RestoreJob is one agent's part of a pair's restore (`replication.restore`, manager.ts): every
 //   root at once, with the progress and outcome `replication.status` reports.
 import { type ReplicationRestoreState } from '@tandem/protocol';
