@@ -580,3 +580,29 @@ describe('who may call', () => {
     expect(created).toMatchObject({ name, contactEmail: 'ops@example.test', serverCount: 0 });
   });
 });
+
+describe('search text is literal: % and _ are not wildcards', () => {
+  it('customer.list search', async () => {
+    const fresh = await createTenant();
+    const caller = callerFor(fresh.owner.id);
+    const tag = randomUUID().slice(0, 6);
+    const pct = await caller.customer.create({ name: `Pct 100% ${tag}` });
+    const other = await caller.customer.create({ name: `Pct 1000 ${tag}` });
+    const under = await caller.customer.create({ name: `Low_line ${tag}` });
+    expect((await caller.customer.list({ search: '100%' })).map((c) => c.id)).toEqual([pct.id]);
+    expect((await caller.customer.list({ search: '%' })).map((c) => c.id)).toEqual([pct.id]);
+    expect((await caller.customer.list({ search: 'Low_' })).map((c) => c.id)).toEqual([under.id]);
+    expect((await caller.customer.list({ search: 'Pct_' })).map((c) => c.id)).toEqual([]);
+    expect((await caller.customer.list({ search: '\\' })).map((c) => c.id)).toEqual([]);
+    expect((await caller.customer.list({ search: `pct 1000 ${tag}` })).map((c) => c.id)).toEqual([other.id]);
+  });
+
+  it('audit.list action filter', async () => {
+    const fresh = await createTenant();
+    const caller = callerFor(fresh.owner.id);
+    await caller.customer.create({ name: `Audited ${randomUUID().slice(0, 6)}` });
+    expect((await caller.audit.list({ action: 'customer.' })).events.length).toBeGreaterThan(0);
+    expect((await caller.audit.list({ action: 'customer_' })).events).toEqual([]);
+    expect((await caller.audit.list({ action: '%' })).events).toEqual([]);
+  });
+});

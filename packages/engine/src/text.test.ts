@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findUnstorableText, nameTextSchema, textProblem, textSchema } from './text.ts';
+import { findUnstorableText, likeLiteral, nameTextSchema, textProblem, textSchema } from './text.ts';
 
 describe('text rules', () => {
   it('accepts ordinary text, accents, emoji (surrogate pairs) and, in multi-line text, tabs and newlines', () => {
@@ -33,5 +33,10 @@ describe('text rules', () => {
     expect(findUnstorableText({ a: ['ok', { b: 'x\u0000' }] })).toEqual({ path: ['a', 1, 'b'] });
     expect(findUnstorableText({ ['k\ud800']: 1 })).toEqual({ path: ['k\ud800'] });
     expect(findUnstorableText({ a: 'fine\n', n: 1, z: null })).toBeNull();
+  });
+
+  it('likeLiteral escapes the LIKE wildcards and the escape character', () => {
+    expect(likeLiteral('100% of a_b\\c')).toBe('100\\% of a\\_b\\\\c');
+    expect(likeLiteral('plain')).toBe('plain');
   });
 });

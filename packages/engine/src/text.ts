@@ -66,3 +66,11 @@ export function findUnstorableText(value: unknown, path: (string | number)[] = [
   }
   return null;
 }
+
+/**
+ * Makes a search text match literally inside a LIKE pattern (Prisma's contains / startsWith /
+ * endsWith pass it on unescaped): `%`, `_` and the escape character itself lose their meaning.
+ */
+export function likeLiteral(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}

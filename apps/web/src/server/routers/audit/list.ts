@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idSchema, notFound } from '@tandem/engine';
+import { idSchema, likeLiteral, notFound } from '@tandem/engine';
 import { memberProcedure } from '../../trpc';
 
 export const listAuditInput = z.object({
@@ -38,7 +38,7 @@ export const listAudit = memberProcedure
       where: {
         customerId: input.customerId,
         actorId: input.actorId,
-        action: input.action ? { startsWith: input.action } : undefined,
+        action: input.action ? { startsWith: likeLiteral(input.action) } : undefined,
       },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: input.limit + 1,

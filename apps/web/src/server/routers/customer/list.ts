@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { likeLiteral } from '@tandem/engine';
 import { memberProcedure } from '../../trpc';
 import { customerOutput, toCustomerOutput } from './schemas';
 
@@ -12,7 +13,7 @@ export const listCustomers = memberProcedure
   .output(z.array(customerOutput))
   .query(async ({ ctx, input }) => {
     const rows = await ctx.db.customer.findMany({
-      where: input?.search ? { name: { contains: input.search, mode: 'insensitive' } } : {},
+      where: input?.search ? { name: { contains: likeLiteral(input.search), mode: 'insensitive' } } : {},
       include: { _count: { select: { servers: true } } },
       orderBy: { name: 'asc' },
     });
