@@ -10,7 +10,7 @@ const servers = await serversUp({ database });
 const env = tandemEnv(servers, { TANDEM_BCRYPT_COST: process.env.TANDEM_BCRYPT_COST ?? '8' });
 switch (cmd) {
   case 'up':
-    log(`servers are up. DATABASE_URL=${servers.ownerUrl.replace(/:[^:@]*@/, ':***@')} REDIS_URL=${servers.redisUrl}`);
+    log(`servers are up. DATABASE_URL=${servers.ownerUrl.replace(/:[^:@]*@/, ':***@')} REDIS_URL=${servers.redisUrl.replace(/:[^:@]*@/, ':***@')}`);
     break;
   case 'down':
     // `serversUp` reports only what it started now; stop both regardless for an explicit `down`.
@@ -24,7 +24,7 @@ switch (cmd) {
     seedDemo(env);
     break;
   case 'env':
-    for (const k of ['DATABASE_URL', 'APP_DATABASE_URL', 'REDIS_URL', 'AUTH_SECRET', 'TANDEM_ENCRYPTION_KEY', 'TANDEM_BCRYPT_COST']) {
+    for (const k of ['DATABASE_URL', 'APP_DATABASE_URL', 'REDIS_URL', 'AUTH_SECRET', 'TANDEM_ENCRYPTION_KEY', 'TANDEM_BUS_KEY', 'TANDEM_BCRYPT_COST']) {
       process.stdout.write(`export ${k}='${env[k]}'\n`);
     }
     break;

@@ -119,6 +119,9 @@ export function localSecrets() {
     encryptionKey: () => randomBytes(32).toString('base64'),
     ownerPassword: () => randomBytes(18).toString('base64url'),
     appPassword: () => randomBytes(18).toString('base64url'),
+    // Redis: the password of its one user, and the key that signs orders to agents on it.
+    redisPassword: () => randomBytes(24).toString('hex'),
+    busKey: () => randomBytes(32).toString('base64'),
   };
   let changed = false;
   for (const [k, make] of Object.entries(want)) {
@@ -257,12 +260,57 @@ function stopPostgres() {
 }
 
 
-async function startRedis() {
+// Redis runs with authentication: the `default` user (no password) is switched off and one user,
+// `tandem`, has the generated password (stored as its SHA-256 only, in the server's config).
+const REDIS_USER = 'tandem';
+
+function redisAclRules(password) {
+  return [REDIS_USER, 'on', `#${createHash('sha256').update(password).digest('hex')}`, '~*', '&*', '+@all'];
+}
+
+/** redis-cli against our port, authenticated when a password is given (passed in the environment, not argv). */
+function redisCli(args, password) {
+  const auth = password ? ['--user', REDIS_USER, '--no-auth-warning'] : [];
+  return quiet('redis-cli', ['-h', '127.0.0.1', '-p', String(ports.redis), ...auth, ...args], {
+    env: { ...process.env, ...(password ? { REDISCLI_AUTH: password } : {}) },
+  });
+}
+
+const answers = (r, want) => r.status === 0 && r.stdout.trim() === want;
+
+/**
+ * A Redis already listening on our port: fine when our user gets in. One started before Redis
+ * had authentication (no password) is given it now, without a restart: our user is added and
+ * the password-less default user switched off.
+ */
+function ensureRedisAuth(password) {
+  // WHOAMI, not PING: redis-cli carries on as the default user when its AUTH is refused.
+  if (answers(redisCli(['ACL', 'WHOAMI'], password), REDIS_USER)) return;
+  if (!answers(redisCli(['ACL', 'WHOAMI']), 'default')) {
+    throw new Error(
+      `Redis on 127.0.0.1:${ports.redis} refuses the password in .data/secrets.json. Stop it (npm run servers:down, or kill it) and try again, or set REDIS_URL.`,
+    );
+  }
+  log('Redis was running without authentication: turning it on');
+  const add = redisCli(['ACL', 'SETUSER', ...redisAclRules(password)]);
+  if (!answers(add, 'OK')) throw new Error(`could not add the Redis user: ${add.stderr || add.stdout}`);
+  const off = redisCli(['ACL', 'SETUSER', 'default', 'off'], password);
+  if (!answers(off, 'OK')) throw new Error(`could not switch off Redis's default user: ${off.stderr || off.stdout}`);
+}
+
+async function startRedis(password) {
   fs.mkdirSync(redisDirOf(), { recursive: true });
-  if (await portOpen(ports.redis)) return false;
+  if (await portOpen(ports.redis)) {
+    ensureRedisAuth(password);
+    return false;
+  }
   const user = isRoot ? 'redis' : null;
+  // The users live in a config file readable by Redis alone (the password is in it only as a hash).
+  const conf = path.join(redisDirOf(), 'auth.conf');
+  fs.writeFileSync(conf, `user default off\nuser ${redisAclRules(password).join(' ')}\n`, { mode: 0o600 });
   if (user) chownTo(user, redisDirOf());
   const args = [
+    conf,
     '--daemonize', 'yes', '--bind', '127.0.0.1', '--port', String(ports.redis),
     '--dir', redisDirOf(), '--pidfile', path.join(redisDirOf(), 'redis.pid'), '--logfile', path.join(redisDirOf(), 'redis.log'),
     // BullMQ must never lose jobs to eviction.
@@ -275,7 +323,15 @@ async function startRedis() {
 }
 
 function stopRedis() {
-  quiet('redis-cli', ['-h', '127.0.0.1', '-p', String(ports.redis), 'shutdown', 'nosave']);
+  // With our password if we have one; a Redis still without authentication takes none.
+  let password;
+  try {
+    password = JSON.parse(fs.readFileSync(path.join(dataDir, 'secrets.json'), 'utf8')).redisPassword;
+  } catch {
+    /* no secrets yet */
+  }
+  if (password && answers(redisCli(['ACL', 'WHOAMI'], password), REDIS_USER)) redisCli(['shutdown', 'nosave'], password);
+  else redisCli(['shutdown', 'nosave']);
 }
 
 /**
@@ -308,11 +364,11 @@ export async function serversUp({ database, fresh = false }) {
     appUrl = u.toString();
   }
   if (!redisUrl) {
-    if (await startRedis()) {
+    if (await startRedis(secrets.redisPassword)) {
       started.push('redis');
       log(`Redis started on 127.0.0.1:${ports.redis}`);
     }
-    redisUrl = `redis://127.0.0.1:${ports.redis}/${database.endsWith('_test') ? 1 : 0}`;
+    redisUrl = `redis://${REDIS_USER}:${secrets.redisPassword}@127.0.0.1:${ports.redis}/${database.endsWith('_test') ? 1 : 0}`;
   }
 
   const stop = () => {
@@ -414,16 +470,21 @@ export async function waitForHttp(url, timeoutMs, child) {
 
 /** The environment every Tandem process gets. */
 export function tandemEnv(servers, extra = {}) {
-  return {
+  const env = {
     ...process.env,
     DATABASE_URL: servers.ownerUrl,
     APP_DATABASE_URL: servers.appUrl,
     REDIS_URL: servers.redisUrl,
     AUTH_SECRET: process.env.AUTH_SECRET ?? servers.secrets.authSecret,
     TANDEM_ENCRYPTION_KEY: process.env.TANDEM_ENCRYPTION_KEY ?? servers.secrets.encryptionKey,
+    TANDEM_BUS_KEY: process.env.TANDEM_BUS_KEY ?? servers.secrets.busKey,
     AUTH_TRUST_HOST: 'true',
     ...extra,
   };
+  // next-auth's base URL (its redirects and callback URLs) is the address the app prints, not
+  // whatever host name Next.js derives for itself (it said localhost).
+  if (env.TANDEM_PUBLIC_URL && !process.env.AUTH_URL) env.AUTH_URL = env.TANDEM_PUBLIC_URL;
+  return env;
 }
 
 export function tsx(script, args = [], opts = {}) {

@@ -2,10 +2,12 @@
 // agent never back online, bus orders only when signed, and a rotation whose commit fails leaves
 // the agent able to connect. Real gateway process, PostgreSQL and Redis; the agents here are raw
 // WebSocket clients so the test controls exactly what they send and when.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import net from 'node:net';
+import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentBus } from '@tandem/agent-bus';
+import { AgentBus, keys, signOrder, type GatewayOrder } from '@tandem/agent-bus';
 import { createServer, createTenant, ownerDb, type Tenant } from '@tandem/db/testing';
 import { agentMessages, closeCodes, encodeFrame, gatewayMessages, parseFrame, PROTOCOL_VERSION, type Parsed } from '@tandem/protocol';
 import { callerFor } from './helpers';
@@ -111,6 +113,56 @@ describe('command answers', () => {
     target.send('command.ack', { commandId });
     target.send('command.result', { commandId, ok: true, result: { collectedAt: '2026-01-01T00:00:00.000Z' } });
     expect(await sent).toEqual({ collectedAt: '2026-01-01T00:00:00.000Z' });
+  });
+});
+
+describe('orders on the bus', () => {
+  it('refuses clients without the Redis password', async () => {
+    const url = new URL(process.env.REDIS_URL!);
+    expect(url.password).not.toBe('');
+    // A client that does not authenticate: its first command is refused.
+    const answer = await new Promise<string>((resolve, reject) => {
+      const sock = net.connect({ host: url.hostname, port: Number(url.port) }, () => sock.write(`PUBLISH ${keys.gateway(gw.id)} x\r\n`));
+      sock.once('data', (d) => {
+        resolve(d.toString());
+        sock.destroy();
+      });
+      sock.once('error', reject);
+    });
+    expect(answer).toMatch(/^-NOAUTH/);
+  });
+
+  it('delivers only orders signed with the bus key, each once: unsigned, forged, stale and replayed ones never reach the agent', async () => {
+    const a = await online(t1);
+    const redis = new Redis(process.env.REDIS_URL!);
+    try {
+      const channel = keys.gateway(gw.id);
+      const order = (): Extract<GatewayOrder, { kind: 'command' }> => ({ kind: 'command', agentId: a.agentId, commandId: randomUUID(), action: 'facts.collect', args: {}, timeoutMs: 5_000 });
+      const key = process.env.TANDEM_BUS_KEY!;
+      const unsigned = order();
+      const forged = order();
+      const stale = order();
+      const good = order();
+      const later = order();
+      await redis.publish(channel, JSON.stringify(unsigned));
+      await redis.publish(channel, signOrder(randomBytes(32).toString('base64'), forged));
+      await redis.publish(channel, signOrder(key, stale, Date.now() - 10 * 60_000));
+      // A valid envelope whose body was swapped for another order.
+      const swapped = JSON.parse(signOrder(key, order())) as { body: string };
+      swapped.body = JSON.stringify({ ...order(), commandId: forged.commandId });
+      await redis.publish(channel, JSON.stringify(swapped));
+      const signed = signOrder(key, good);
+      await redis.publish(channel, signed);
+      await redis.publish(channel, signed); // replayed
+      await redis.publish(channel, signOrder(key, later));
+      // Orders on one channel arrive in order: once `later` is here, every earlier one was handled.
+      await waitFor('the last order', () => a.frames.some((f) => f.type === 'command' && f.payload.commandId === later.commandId));
+      const delivered = a.frames.flatMap((f) => (f.type === 'command' ? [f.payload.commandId] : []));
+      expect(delivered).toEqual([good.commandId, later.commandId]);
+      expect(gw.output()).toContain('dropped an order that is not validly signed');
+    } finally {
+      redis.disconnect();
+    }
   });
 });
 

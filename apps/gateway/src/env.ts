@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { busKeySchema } from '@tandem/agent-bus';
 
 const schema = z.object({
   APP_DATABASE_URL: z.string().startsWith('postgresql://', 'APP_DATABASE_URL must be a postgresql:// URL'),
   REDIS_URL: z.string().startsWith('redis://', 'REDIS_URL must be a redis:// URL'),
+  /** Verifies the orders web and worker publish for agents (packages/agent-bus signing.ts). */
+  TANDEM_BUS_KEY: busKeySchema,
   GATEWAY_PORT: z.coerce.number().int().min(1).max(65535).default(3001),
   GATEWAY_HOST: z.string().default('127.0.0.1'),
   GATEWAY_ID: z.string().min(1).max(64).default(() => `gw-${randomUUID().slice(0, 8)}`),

@@ -1,21 +1,25 @@
 // Routing: orders for agents this gateway holds arrive on its Redis channel (commands and
-// disconnects, published by web or worker through packages/agent-bus) and go to the agent's socket.
+// disconnects, published by web or worker through packages/agent-bus, signed with the bus key)
+// and go to the agent's socket.
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { gatewayOrderSchema, keys } from '@tandem/agent-bus';
+import { gatewayOrderSchema, keys, OrderVerifier } from '@tandem/agent-bus';
 import { gatewayMessages } from '@tandem/protocol';
 import { log, relayReply, rememberCommand, send, type GatewayContext } from './context.ts';
 
 export async function listenForOrders(ctx: GatewayContext, sub: Redis) {
   await sub.subscribe(keys.gateway(ctx.env.GATEWAY_ID));
+  const verifier = new OrderVerifier(ctx.env.TANDEM_BUS_KEY);
+  let dropped = 0;
   sub.on('message', (_channel: string, raw: string) => {
-    let json: unknown;
-    try {
-      json = JSON.parse(raw);
-    } catch {
-      return log('ignored a malformed order (not JSON)');
+    // Only orders signed with the bus key reach an agent: Redis access alone is not enough.
+    const verified = verifier.verify(raw);
+    if (!verified.ok) {
+      // Logged, but not without bound: whoever can publish must not be able to flood the log.
+      if (++dropped <= 5 || dropped % 100 === 0) log('dropped an order that is not validly signed', { reason: verified.reason, droppedSoFar: dropped });
+      return;
     }
-    const order = gatewayOrderSchema.safeParse(json);
+    const order = gatewayOrderSchema.safeParse(verified.order);
     if (!order.success) return log('ignored a malformed order', { error: z.prettifyError(order.error) });
     const o = order.data;
     const s = ctx.sessions.get(o.agentId);

@@ -7,6 +7,8 @@ const schema = z.object({
   TANDEM_ENCRYPTION_KEY: z.string().min(40, 'TANDEM_ENCRYPTION_KEY must be 32 bytes, base64'),
   TANDEM_PUBLIC_URL: z.url().optional(),
   REDIS_URL: z.string().startsWith('redis://', 'REDIS_URL must be a redis:// URL'),
+  /** Signs the orders sent to agents through the gateway (packages/agent-bus signing.ts). */
+  TANDEM_BUS_KEY: z.string().min(40, 'TANDEM_BUS_KEY must be at least 32 bytes, base64'),
   /** Where agents connect (the gateway), as shown in the enrol command. */
   TANDEM_GATEWAY_URL: z.url().default('http://127.0.0.1:3001'),
   /** BullMQ key prefix shared with the worker (tests use their own). */

@@ -3,6 +3,8 @@ import { z } from 'zod';
 const schema = z.object({
   APP_DATABASE_URL: z.string().startsWith('postgresql://', 'APP_DATABASE_URL must be a postgresql:// URL'),
   REDIS_URL: z.string().startsWith('redis://', 'REDIS_URL must be a redis:// URL'),
+  /** Signs the orders sent to agents through the gateway (packages/agent-bus signing.ts). */
+  TANDEM_BUS_KEY: z.string().min(40, 'TANDEM_BUS_KEY must be at least 32 bytes, base64'),
   /** Opens pair keys sealed by the web app (same key). */
   TANDEM_ENCRYPTION_KEY: z.string().min(40, 'TANDEM_ENCRYPTION_KEY must be 32 bytes, base64'),
   /** BullMQ key prefix shared with the web app (tests use their own). */

@@ -21,7 +21,7 @@ const env = workerEnv();
 const connection = redisConnection(env.REDIS_URL);
 const prefix = env.TANDEM_QUEUE_PREFIX;
 const db = appDb();
-const bus = new AgentBus(env.REDIS_URL);
+const bus = new AgentBus(env.REDIS_URL, env.TANDEM_BUS_KEY);
 
 const maintenance = maintenanceQueue(connection, { prefix });
 await scheduleMaintenance(maintenance);

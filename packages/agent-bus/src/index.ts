@@ -11,6 +11,9 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { actionArgs, actionResults, DEFAULT_COMMAND_TIMEOUT_MS, type ActionInput, type ActionName, type ActionResult } from '@tandem/protocol';
+import { busKeySchema, signOrder } from './signing.ts';
+
+export { busKeySchema, OrderVerifier, signOrder, ORDER_MAX_SKEW_MS } from './signing.ts';
 
 export const keys = {
   location: (agentId: string) => `tandem:agent-loc:${agentId}`,
@@ -78,8 +81,13 @@ export class AgentBus {
   private readonly pub: Redis;
   private readonly sub: Redis;
   private readonly waiters = new Map<string, (reply: CommandReply) => void>();
+  private readonly busKey: string;
 
-  constructor(redisUrl: string) {
+  /** `busKey` signs every order (see signing.ts); by default TANDEM_BUS_KEY from the environment. */
+  constructor(redisUrl: string, busKey: string | undefined = process.env.TANDEM_BUS_KEY) {
+    const key = busKeySchema.safeParse(busKey);
+    if (!key.success) throw new Error(`AgentBus needs the bus key (TANDEM_BUS_KEY): ${key.error.issues[0]?.message ?? 'missing'}`);
+    this.busKey = key.data;
     this.pub = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
     this.sub = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
     this.sub.on('message', (channel: string, raw: string) => {
@@ -141,7 +149,7 @@ export class AgentBus {
           continue;
         }
         const order: GatewayOrder = { kind: 'command', agentId, commandId, action, args: checked.data, timeoutMs };
-        await this.pub.publish(keys.gateway(gatewayId), JSON.stringify(order));
+        await this.pub.publish(keys.gateway(gatewayId), signOrder(this.busKey, order));
         const reply = await next(ackTimeoutMs);
         if (!reply) continue;
         if (reply.stage === 'result') return unwrap(action, reply);
@@ -166,7 +174,7 @@ export class AgentBus {
     const gatewayId = await this.locate(agentId);
     if (!gatewayId) return false;
     const order: GatewayOrder = { kind: 'disconnect', agentId, code, reason };
-    await this.pub.publish(keys.gateway(gatewayId), JSON.stringify(order));
+    await this.pub.publish(keys.gateway(gatewayId), signOrder(this.busKey, order));
     return true;
   }
 

@@ -9,6 +9,8 @@ export function redisConnection(url: string): ConnectionOptions {
     host: u.hostname,
     port: Number(u.port || 6379),
     db: Number(u.pathname.slice(1) || 0),
+    // Redis authenticates a named user (infra's `tandem`): both parts of the URL's credentials.
+    username: u.username ? decodeURIComponent(u.username) : undefined,
     password: u.password ? decodeURIComponent(u.password) : undefined,
     // BullMQ workers block on Redis; they must not give up on a slow reply.
     maxRetriesPerRequest: null,
