@@ -169,6 +169,45 @@ export function customerProcedure(access: CustomerAccess = {}) {
 export const memberProcedure = tenantProcedure;
 
 /**
+ * Procedures that talk to agents. An agent may take seconds to answer, and a transaction held
+ * meanwhile pins one of the pool's few connections, so these run in no transaction of their
+ * own: `ctx.tx` runs one short tenant transaction for the same actor (scoped exactly like
+ * `ctx.db` above). Read and check in one, ask the agent outside any, write in another.
+ */
+const agentTenantProcedure = authedProcedure.use(async ({ ctx, next }) => {
+  const actor = await resolveActor(ctx.userId, ctx.workspaceKey);
+  if (!actor) throw forbidden('Your account has no access to any organization or customer');
+  const scope = { organizationId: actor.organizationId, userId: actor.userId, customerId: actor.kind === 'customer' ? actor.customerId : null };
+  const tx = <T>(fn: (db: TenantTx) => Promise<T>) => withTenant(scope, fn);
+  return next({ ctx: { ...ctx, actor, tx } });
+});
+
+/** Like `orgProcedure`, for procedures that call agents (see agentTenantProcedure). */
+export function agentOrgProcedure(minRole: OrgRole) {
+  return agentTenantProcedure.use(({ ctx, next }) => {
+    if (ctx.actor.kind !== 'staff') throw forbidden('Only MSP staff can do this');
+    if (!orgRoleAtLeast(ctx.actor.role, minRole)) throw forbidden(`This needs the ${minRole} role or higher`);
+    return next({ ctx: { ...ctx, actor: ctx.actor } });
+  });
+}
+
+/** Like `customerProcedure` (same checks, in a short transaction), for procedures that call agents. */
+export function agentCustomerProcedure(access: CustomerAccess = {}) {
+  return agentTenantProcedure.input(z.object({ customerId: idSchema })).use(async ({ ctx, input, next }) => {
+    const { actor } = ctx;
+    if (actor.kind === 'customer') {
+      if (!access.customerRoles?.includes(actor.role)) throw forbidden('Your role cannot do this');
+      if (input.customerId !== actor.customerId) throw notFound('Customer');
+    } else if (!orgRoleAtLeast(actor.role, access.staff ?? 'viewer')) {
+      throw forbidden(`This needs the ${access.staff} role or higher`);
+    }
+    const customer = await ctx.tx((db) => db.customer.findUnique({ where: { id: input.customerId } }));
+    if (!customer) throw notFound('Customer');
+    return next({ ctx: { ...ctx, customer } });
+  });
+}
+
+/**
  * Subscriptions (live updates). The actor and its access are decided exactly as for the tenant
  * procedures above, but a subscription lives as long as the page is open, so it must not hold a
  * transaction: `ctx.check` runs one short tenant transaction (the access check, scoped by the same

@@ -9,7 +9,7 @@ import { agentBus } from '../../services/agents';
 import { audit } from '../../services/audit';
 import { startOperation } from '../../services/operations';
 import { pairEvent, storedSettings } from '../../services/pairs';
-import { orgProcedure } from '../../trpc';
+import { agentOrgProcedure, orgProcedure } from '../../trpc';
 
 async function loadPair(db: TenantTx, pairId: string) {
   const pair = await db.protectionPair.findUnique({
@@ -105,13 +105,14 @@ export const disablePair = orgProcedure('operator')
 
 /**
  * Turns failure monitoring on or off while replication keeps running. Both agents are told at
- * once; if one cannot be reached the change is refused and nothing is saved.
+ * once; if one cannot be reached the change is refused and nothing is saved. The agents are asked
+ * outside any transaction; the change is written after, only if the pair is still as it was read.
  */
-export const setPairMonitoring = orgProcedure('operator')
+export const setPairMonitoring = agentOrgProcedure('operator')
   .input(z.object({ pairId: idSchema, enabled: z.boolean() }))
   .output(z.object({ monitoringStatus: z.string() }))
   .mutation(async ({ ctx, input }) => {
-    const pair = await loadPair(ctx.db, input.pairId);
+    const pair = await ctx.tx((db) => loadPair(db, input.pairId));
     if (!enabledStatuses.includes(pair.status)) {
       throw new AppError('CONFLICT', 'Monitoring runs only while protection is enabled');
     }
@@ -142,16 +143,24 @@ export const setPairMonitoring = orgProcedure('operator')
       }
     }
     const monitoringStatus = input.enabled ? 'watching' : 'off';
-    await ctx.db.protectionPair.update({ where: { id: pair.id }, data: { monitoringStatus, ...(input.enabled ? {} : { autoFailoverMarked: false }) } });
-    await ctx.db.pairMonitor.deleteMany({ where: { pairId: pair.id } });
-    await pairEvent(ctx.db, pair, { kind: 'monitor', message: `${ctx.actor.label} turned failure monitoring ${input.enabled ? 'on' : 'off'}` });
-    await audit(ctx.db, ctx.actor, {
-      action: input.enabled ? 'pair.monitoring.enable' : 'pair.monitoring.disable',
-      targetType: 'ProtectionPair',
-      targetId: pair.id,
-      customerId: pair.customerId,
-      summary: `Turned failure monitoring of "${pair.name}" ${input.enabled ? 'on' : 'off'}`,
+    await ctx.tx(async (db) => {
+      // A pair disabled (or switched by someone else) meanwhile is left alone; the gateway stops a
+      // monitor that reports for a pair whose monitoring is off.
+      const { count } = await db.protectionPair.updateMany({
+        where: { id: pair.id, status: { in: [...enabledStatuses] }, monitoringStatus: pair.monitoringStatus },
+        data: { monitoringStatus, ...(input.enabled ? {} : { autoFailoverMarked: false }) },
+      });
+      if (count === 0) throw new AppError('CONFLICT', 'The pair changed meanwhile; reload and try again');
+      await db.pairMonitor.deleteMany({ where: { pairId: pair.id } });
+      await pairEvent(db, pair, { kind: 'monitor', message: `${ctx.actor.label} turned failure monitoring ${input.enabled ? 'on' : 'off'}` });
+      await audit(db, ctx.actor, {
+        action: input.enabled ? 'pair.monitoring.enable' : 'pair.monitoring.disable',
+        targetType: 'ProtectionPair',
+        targetId: pair.id,
+        customerId: pair.customerId,
+        summary: `Turned failure monitoring of "${pair.name}" ${input.enabled ? 'on' : 'off'}`,
+      });
     });
-    ctx.afterCommit(() => publishPairChange(pair, pair.id, 'status'));
+    void publishPairChange(pair, pair.id, 'status');
     return { monitoringStatus };
   });

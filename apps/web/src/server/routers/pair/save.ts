@@ -21,7 +21,7 @@ import type { ActionResult } from '@tandem/protocol';
 import { agentBus } from '../../services/agents';
 import { audit } from '../../services/audit';
 import { checkCredential, pairEvent, serverView, storedSettings } from '../../services/pairs';
-import { customerProcedure, orgProcedure } from '../../trpc';
+import { agentCustomerProcedure, agentOrgProcedure } from '../../trpc';
 
 const serverWithAgent = { agent: { select: { id: true, status: true } } } as const;
 
@@ -52,13 +52,13 @@ async function checkPair(db: TenantTx, customerId: string, sourceServerId: strin
     }
   }
   await checkCredential(db, customerId, settings.dns.credentialId);
-  await checkRootsOnSource(source.agent, source.hostname, settings);
   return { source, target };
 }
 
 /**
  * Asks the source agent, when it is online, whether the directories exist, so a typo is caught
- * in the wizard. (Enabling checks again; an offline source is checked then.)
+ * in the wizard. (Enabling checks again; an offline source is checked then.) Called outside any
+ * transaction: the agent may take seconds to answer.
  */
 async function checkRootsOnSource(agent: { id: string; status: string } | null, hostname: string, settings: PairSettings) {
   if (!settings.replicationSet || !agent || agent.status !== 'online') return;
@@ -84,67 +84,83 @@ export const createPairInput = z.object({
 });
 
 /** Saves a new pair (unprotected); enabling protection is a separate step. */
-export const createPair = customerProcedure({ staff: 'operator' })
+export const createPair = agentCustomerProcedure({ staff: 'operator' })
   .input(createPairInput)
   .output(z.object({ id: z.string() }))
   .mutation(async ({ ctx, input }) => {
-    const { source, target } = await checkPair(ctx.db, ctx.customer.id, input.sourceServerId, input.targetServerId, input.settings);
-    const pair = await ctx.db.protectionPair.create({
-      data: {
-        organizationId: ctx.customer.organizationId,
+    const { source, target } = await ctx.tx((db) => checkPair(db, ctx.customer.id, input.sourceServerId, input.targetServerId, input.settings));
+    await checkRootsOnSource(source.agent, source.hostname, input.settings);
+    const pair = await ctx.tx(async (db) => {
+      const pair = await db.protectionPair.create({
+        data: {
+          organizationId: ctx.customer.organizationId,
+          customerId: ctx.customer.id,
+          sourceServerId: source.id,
+          targetServerId: target.id,
+          replicationMethod: replicationMethodFor[input.settings.application],
+          ...settingsToColumns(input.settings),
+        },
+      });
+      await pairEvent(db, pair, { kind: 'configuration', message: `Created by ${ctx.actor.label}: ${source.hostname} → ${target.hostname}` });
+      await audit(db, ctx.actor, {
+        action: 'pair.create',
+        targetType: 'ProtectionPair',
+        targetId: pair.id,
         customerId: ctx.customer.id,
-        sourceServerId: source.id,
-        targetServerId: target.id,
-        replicationMethod: replicationMethodFor[input.settings.application],
-        ...settingsToColumns(input.settings),
-      },
+        summary: `Created protection pair "${pair.name}" (${source.hostname} → ${target.hostname}, ${applicationLabels[input.settings.application]})`,
+      });
+      return pair;
     });
-    await pairEvent(ctx.db, pair, { kind: 'configuration', message: `Created by ${ctx.actor.label}: ${source.hostname} → ${target.hostname}` });
-    await audit(ctx.db, ctx.actor, {
-      action: 'pair.create',
-      targetType: 'ProtectionPair',
-      targetId: pair.id,
-      customerId: ctx.customer.id,
-      summary: `Created protection pair "${pair.name}" (${source.hostname} → ${target.hostname}, ${applicationLabels[input.settings.application]})`,
-    });
-    ctx.afterCommit(() => publishPairChange(pair, pair.id, 'settings'));
+    void publishPairChange(pair, pair.id, 'settings');
     return { id: pair.id };
   });
 
+/** An enable or disable in progress reads the configuration step by step: it must not change under it. */
+async function refuseWhileOperationRuns(db: TenantTx, pairId: string) {
+  const running = await db.operation.findFirst({ where: { pairId, status: { in: [...operationInFlightStatuses] } } });
+  if (running) throw new AppError('CONFLICT', `An operation (${running.kind}) is running on this pair: wait for it to finish before changing its configuration`);
+}
+
 /** Changes a pair's settings; only while protection is disabled, so agents never run a half-old configuration. */
-export const updatePair = orgProcedure('operator')
+export const updatePair = agentOrgProcedure('operator')
   .input(z.object({ pairId: idSchema, settings: pairSettingsSchema }))
   .output(z.object({ id: z.string() }))
   .mutation(async ({ ctx, input }) => {
-    const pair = await ctx.db.protectionPair.findUnique({ where: { id: input.pairId } });
-    if (!pair) throw notFound('Protection pair');
-    const next = transition(pair.status, 'config.changed');
-    if ('refusal' in next) throw new AppError('CONFLICT', next.refusal);
-    // An enable or disable in progress reads the configuration step by step: it must not change under it.
-    const running = await ctx.db.operation.findFirst({ where: { pairId: pair.id, status: { in: [...operationInFlightStatuses] } } });
-    if (running) throw new AppError('CONFLICT', `An operation (${running.kind}) is running on this pair: wait for it to finish before changing its configuration`);
-    if (input.settings.application !== pair.application) {
-      throw new AppError('BAD_REQUEST', 'The application of a pair cannot change; create a new pair instead', { application: 'Fixed for this pair' });
-    }
-    await checkPair(ctx.db, pair.customerId, pair.sourceServerId, pair.targetServerId, input.settings);
+    const { pair, source, next } = await ctx.tx(async (db) => {
+      const pair = await db.protectionPair.findUnique({ where: { id: input.pairId } });
+      if (!pair) throw notFound('Protection pair');
+      const next = transition(pair.status, 'config.changed');
+      if ('refusal' in next) throw new AppError('CONFLICT', next.refusal);
+      await refuseWhileOperationRuns(db, pair.id);
+      if (input.settings.application !== pair.application) {
+        throw new AppError('BAD_REQUEST', 'The application of a pair cannot change; create a new pair instead', { application: 'Fixed for this pair' });
+      }
+      const { source } = await checkPair(db, pair.customerId, pair.sourceServerId, pair.targetServerId, input.settings);
+      return { pair, source, next };
+    });
+    await checkRootsOnSource(source.agent, source.hostname, input.settings);
     const before = storedSettings(pair);
     const changed = before ? changedSections(before, input.settings) : ['all'];
-    // Conditional on the status the lifecycle answered from: a pair that was enabled meanwhile
-    // keeps its configuration. A change voids an earlier validation (validated → unprotected).
-    const { count } = await ctx.db.protectionPair.updateMany({
-      where: { id: pair.id, status: pair.status },
-      data: { ...settingsToColumns(input.settings), ...(changed.length ? { status: next.status, configChangedAt: new Date() } : {}) },
+    await ctx.tx(async (db) => {
+      // Checked again: an enable may have started while the agent answered.
+      await refuseWhileOperationRuns(db, pair.id);
+      // Conditional on the status the lifecycle answered from: a pair that was enabled meanwhile
+      // keeps its configuration. A change voids an earlier validation (validated → unprotected).
+      const { count } = await db.protectionPair.updateMany({
+        where: { id: pair.id, status: pair.status },
+        data: { ...settingsToColumns(input.settings), ...(changed.length ? { status: next.status, configChangedAt: new Date() } : {}) },
+      });
+      if (count === 0) throw new AppError('CONFLICT', 'The pair changed while saving (protection was enabled?); reload and try again');
+      await pairEvent(db, pair, { kind: 'configuration', message: `Configuration changed by ${ctx.actor.label}${changed.length ? `: ${changed.join(', ')}` : ' (no differences)'}` });
+      await audit(db, ctx.actor, {
+        action: 'pair.update',
+        targetType: 'ProtectionPair',
+        targetId: pair.id,
+        customerId: pair.customerId,
+        summary: `Changed the configuration of "${input.settings.name}"${changed.length ? ` (${changed.join(', ')})` : ''}`,
+      });
     });
-    if (count === 0) throw new AppError('CONFLICT', 'The pair changed while saving (protection was enabled?); reload and try again');
-    await pairEvent(ctx.db, pair, { kind: 'configuration', message: `Configuration changed by ${ctx.actor.label}${changed.length ? `: ${changed.join(', ')}` : ' (no differences)'}` });
-    await audit(ctx.db, ctx.actor, {
-      action: 'pair.update',
-      targetType: 'ProtectionPair',
-      targetId: pair.id,
-      customerId: pair.customerId,
-      summary: `Changed the configuration of "${input.settings.name}"${changed.length ? ` (${changed.join(', ')})` : ''}`,
-    });
-    ctx.afterCommit(() => publishPairChange(pair, pair.id, 'settings'));
+    void publishPairChange(pair, pair.id, 'settings');
     return { id: pair.id };
   });
 
