@@ -1,3 +1,4 @@
+import { publishServerChange } from '@tandem/agent-bus/live';
 import type { Db } from '@tandem/db';
 
 /** Sign-in attempts older than this are no longer needed for rate limiting. */
@@ -8,8 +9,10 @@ export const staleAgentAfterSeconds = 120;
 
 export async function markStaleAgentsOffline(db: Db): Promise<number> {
   // A SECURITY DEFINER function: the sweep spans every tenant, which the app role cannot see.
-  const rows = await db.$queryRaw<{ n: number }[]>`SELECT mark_stale_agents_offline(make_interval(secs => ${staleAgentAfterSeconds})) AS n`;
-  return rows[0]?.n ?? 0;
+  const marked = await db.$queryRaw<{ organizationId: string; customerId: string; serverId: string }[]>`
+    SELECT * FROM mark_stale_agents_offline(make_interval(secs => ${staleAgentAfterSeconds}))`;
+  for (const agent of marked) void publishServerChange(agent, agent.serverId, 'agent');
+  return marked.length;
 }
 
 /** Raw replication samples are kept for a day, then rolled up per minute; nothing past 30 days. */
