@@ -55,7 +55,15 @@ async function scriptedAgent(answer: Answer): Promise<ScriptedAgent> {
     ws.once('open', () => resolve());
     ws.once('error', reject);
   });
-  ws.send(encodeFrame(agentMessages, 'hello', { protocolVersion: PROTOCOL_VERSION, agentVersion: '1.0.0-scripted', capabilities: ['facts'], hostname: server.hostname, osFamily: 'linux' }));
+  ws.send(
+    encodeFrame(agentMessages, 'hello', {
+      protocolVersion: PROTOCOL_VERSION,
+      agentVersion: '1.0.0-scripted',
+      capabilities: ['facts'],
+      hostname: server.hostname,
+      osFamily: 'linux',
+    }),
+  );
   await waitFor('welcome', () => welcomed);
   await waitFor('the agent to be reachable', async () => (await bus.locate(agentId)) !== null);
   agents.push(agent);
@@ -87,7 +95,9 @@ const statusOf = (pairId: string) => ({
 
 describe('AgentBus.send returns the parsed result of the action', () => {
   it('gives the typed result of a well-formed answer', async () => {
-    const agent = await scriptedAgent((action, args) => (action === 'monitor.status' ? statusOf((args as { pairId: string }).pairId) : null));
+    const agent = await scriptedAgent((action, args) =>
+      action === 'monitor.status' ? statusOf((args as { pairId: string }).pairId) : null,
+    );
     const pairId = crypto.randomUUID();
     const status = await bus.send(agent.agentId, 'monitor.status', { pairId });
     expectTypeOf(status).toEqualTypeOf<ActionResult<'monitor.status'>>();
@@ -128,7 +138,11 @@ describe('agent failures over the tRPC HTTP path', () => {
     expect(res.body.error.message).toMatch(/^The agent answered something unexpected/);
     expect(res.body.error.message).not.toMatch(/collectedAt|expected string|Zod|at .*\.ts/);
     // Nothing was recorded as done.
-    expect(await ownerDb().auditEvent.count({ where: { organizationId: t.org.id, action: 'server.facts.refresh', targetId: agent.serverId } })).toBe(0);
+    expect(
+      await ownerDb().auditEvent.count({
+        where: { organizationId: t.org.id, action: 'server.facts.refresh', targetId: agent.serverId },
+      }),
+    ).toBe(0);
   });
 
   it('an agent that is not connected is a retryable 503 that says so', async () => {
@@ -163,14 +177,22 @@ describe('operation steps are read through the step schema', () => {
         kind: 'enable',
         requestedById: t.operator.id,
         steps: {
-          create: steps.map((s, i) => ({ organizationId: t.org.id, customerId: t.customerX.id, position: i, kind: s.kind, description: `Step ${i}`, params: s.params as object })),
+          create: steps.map((s, i) => ({
+            organizationId: t.org.id,
+            customerId: t.customerX.id,
+            position: i,
+            kind: s.kind,
+            description: `Step ${i}`,
+            params: s.params as object,
+          })),
         },
       },
     });
     return { pair, op };
   }
 
-  const loadOperation = (id: string) => ownerDb().operation.findUniqueOrThrow({ where: { id }, include: { steps: { orderBy: { position: 'asc' } } } });
+  const loadOperation = (id: string) =>
+    ownerDb().operation.findUniqueOrThrow({ where: { id }, include: { steps: { orderBy: { position: 'asc' } } } });
 
   it('a stored step without its side fails the operation clearly, and nothing after it runs', async () => {
     const { pair, op } = await operationWithSteps([
@@ -196,7 +218,9 @@ describe('operation steps are read through the step schema', () => {
       { kind: 'agents.check', params: 'source,target' },
     ]) {
       const { op } = await operationWithSteps([step]);
-      expect(await runOperation({ db, bus }, { operationId: op.id, organizationId: t.org.id, customerId: t.customerX.id })).toEqual({ status: 'failed' });
+      expect(
+        await runOperation({ db, bus }, { operationId: op.id, organizationId: t.org.id, customerId: t.customerX.id }),
+      ).toEqual({ status: 'failed' });
       const after = await loadOperation(op.id);
       expect(after.steps[0]!.status, JSON.stringify(step)).toBe('failed');
       expect(after.steps[0]!.error, JSON.stringify(step)).toContain(`The stored step (${step.kind}) is not valid: `);

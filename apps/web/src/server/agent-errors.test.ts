@@ -19,12 +19,22 @@ describe('agent bus failures in the API error model', () => {
   });
 
   it('never shows the schema mismatch of an unexpected answer (it is logged)', () => {
-    const mapped = agentErrorToAppError(new CommandError('bad_result', 'The agent answered something unexpected to facts.collect', 'at collectedAt: expected string'));
+    const mapped = agentErrorToAppError(
+      new CommandError(
+        'bad_result',
+        'The agent answered something unexpected to facts.collect',
+        'at collectedAt: expected string',
+      ),
+    );
     expect(mapped.message).not.toMatch(/collectedAt|expected string|facts\.collect/);
   });
 
   it('makes the failures that may pass on their own retryable (5xx), and the rest not', () => {
-    const retryable = cases.filter(([code]) => ['SERVICE_UNAVAILABLE', 'GATEWAY_TIMEOUT'].includes(agentErrorToAppError(new CommandError(code, 'x')).code)).map(([code]) => code);
+    const retryable = cases
+      .filter(([code]) =>
+        ['SERVICE_UNAVAILABLE', 'GATEWAY_TIMEOUT'].includes(agentErrorToAppError(new CommandError(code, 'x')).code),
+      )
+      .map(([code]) => code);
     expect(retryable).toEqual(['agent_offline', 'no_ack', 'timeout']);
   });
 });

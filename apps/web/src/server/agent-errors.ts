@@ -14,14 +14,23 @@ import { AppError } from '@tandem/engine';
 export function agentErrorToAppError(err: CommandError): AppError {
   switch (err.code) {
     case 'agent_offline':
-      return new AppError('SERVICE_UNAVAILABLE', 'The agent could not be reached: it is not connected. Try again when it is online.');
+      return new AppError(
+        'SERVICE_UNAVAILABLE',
+        'The agent could not be reached: it is not connected. Try again when it is online.',
+      );
     case 'no_ack':
-      return new AppError('SERVICE_UNAVAILABLE', 'The agent could not be reached: it did not acknowledge the command. Try again.');
+      return new AppError(
+        'SERVICE_UNAVAILABLE',
+        'The agent could not be reached: it did not acknowledge the command. Try again.',
+      );
     case 'timeout':
       return new AppError('GATEWAY_TIMEOUT', 'The agent did not answer in time. Try again; it may still finish the work.');
     case 'bad_result':
       console.error(`[trpc] ${err.message}: ${err.detail ?? ''}`);
-      return new AppError('BAD_GATEWAY', 'The agent answered something unexpected. Its version may not match the portal; update the agent and try again.');
+      return new AppError(
+        'BAD_GATEWAY',
+        'The agent answered something unexpected. Its version may not match the portal; update the agent and try again.',
+      );
     case 'failed':
       return new AppError('CONFLICT', `The agent could not do it: ${err.message}`);
     case 'bad_args':

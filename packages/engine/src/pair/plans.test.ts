@@ -1,11 +1,32 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { planDisable, planEnable, plannedStepSchema, stepFromRow, stepToRow, type PlannedStep, type StepParams } from './plans.ts';
+import {
+  planDisable,
+  planEnable,
+  plannedStepSchema,
+  stepFromRow,
+  stepToRow,
+  type PlannedStep,
+  type StepParams,
+} from './plans.ts';
 
 const hosts = { sourceHostname: 'src-1', targetHostname: 'tgt-1' };
 const plans = {
   'file, direct, monitored': planEnable({ method: 'file', ...hosts, route: '10.0.0.6', port: 6320, monitoring: true }),
-  'file, relay, unmonitored': planEnable({ method: 'file', ...hosts, route: '10.0.0.6', port: 6320, routeMode: 'relay', monitoring: false }),
-  'postgresql, monitored': planEnable({ method: 'postgresql_streaming', ...hosts, route: '10.0.0.6', port: 6320, monitoring: true }),
+  'file, relay, unmonitored': planEnable({
+    method: 'file',
+    ...hosts,
+    route: '10.0.0.6',
+    port: 6320,
+    routeMode: 'relay',
+    monitoring: false,
+  }),
+  'postgresql, monitored': planEnable({
+    method: 'postgresql_streaming',
+    ...hosts,
+    route: '10.0.0.6',
+    port: 6320,
+    monitoring: true,
+  }),
   disable: planDisable(hosts),
 };
 
@@ -40,7 +61,8 @@ describe('operation steps are stored and read back through one schema', () => {
     expect(bad('replication.stop', { side: 'source', optional: false })).toMatchObject({ ok: false });
     expect(bad('replication.start', { side: 'source', optional: true })).toMatchObject({ ok: false });
     expect(bad('replication.explode', {})).toMatchObject({ ok: false });
-    for (const params of [null, 'side=source', ['source'], 42]) expect(bad('replication.start', params)).toMatchObject({ ok: false });
+    for (const params of [null, 'side=source', ['source'], 42])
+      expect(bad('replication.start', params)).toMatchObject({ ok: false });
   });
 
   it('types each kind of step with its own parameters', () => {
