@@ -199,9 +199,8 @@ describe('hooks', () => {
   it('kills a hook (and its children) that runs past its timeout', async () => {
     const sleepArg = `10.${parseInt(suffix, 16) % 997}1`; // Unique, to find leftovers.
     await runAction('hook.write', { name: 'slow', content: `#!/bin/sh\nsleep ${sleepArg}\necho never\n` }, ctx);
-    const started = Date.now();
     const result = await runAction('hook.run', { name: 'slow', timeoutMs: 300 }, ctx);
-    expect(Date.now() - started).toBeLessThan(3_000);
+    // Killed, not waited for: no "never" on stdout, and the sleep is gone (below).
     expect(result).toMatchObject({ timedOut: true, exitCode: null, signal: 'SIGTERM', stdout: '' });
     // The shell's child (sleep) went with the process group.
     const processes = execFileSync('ps', ['-eo', 'args='], { encoding: 'utf8' });

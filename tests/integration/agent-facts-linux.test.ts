@@ -13,6 +13,7 @@ import { collectFacts, type CollectFactsOptions } from '../../apps/agent/src/fac
 import { parseOsRelease } from '../../apps/agent/src/facts/host.ts';
 import { parseProcNetIpv6Route, parseProcNetRoute } from '../../apps/agent/src/facts/network.ts';
 import { parseDf } from '../../apps/agent/src/facts/volumes.ts';
+import { waitFor } from './support/agents';
 
 const fixtures = path.join(import.meta.dirname, '../fixtures');
 const fixture = (name: string) => readFileSync(path.join(fixtures, name), 'utf8');
@@ -149,7 +150,7 @@ describe('facts on this machine', () => {
   });
 
   it('gives up on a collector that hangs, after its time limit', async () => {
-    const started = Date.now();
+    // The collector never settles, so an answer at all means the time limit worked.
     const facts = await collectFacts({
       ...base,
       collectorTimeoutMs: 3_000,
@@ -158,7 +159,6 @@ describe('facts on this machine', () => {
         () => new Promise<never>(() => undefined),
       ),
     });
-    expect(Date.now() - started).toBeLessThan(10_000);
     expect(facts.volumes).toEqual({ status: 'unknown', reason: 'volumes facts timed out after 3000 ms' });
     expect(facts.host.status).toBe('ok');
   });
@@ -302,17 +302,14 @@ describe('the command runner', () => {
   });
 
   it('kills a command (and its process group) on timeout', async () => {
-    const started = Date.now();
-    await expect(runCommand('sh', ['-c', 'sleep 7.31; echo late'], { timeoutMs: 200 })).rejects.toThrow(/timed out after 200 ms/);
-    expect(Date.now() - started).toBeLessThan(2_000);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(execFileSync('ps', ['-eo', 'args='], { encoding: 'utf8' })).not.toContain('sleep 7.31');
+    // The sleep would outlive the test by far: it is gone only because it was killed.
+    await expect(runCommand('sh', ['-c', 'sleep 607.31; echo late'], { timeoutMs: 200 })).rejects.toThrow(/timed out after 200 ms/);
+    await waitFor('the timed-out sleep to be gone', () => !execFileSync('ps', ['-eo', 'args='], { encoding: 'utf8' }).includes('sleep 607.31'));
   });
 
   it('does not wait for a background process that keeps its output pipe open', async () => {
-    const started = Date.now();
-    const result = await runCommand('sh', ['-c', 'sleep 3 & echo $!']);
-    expect(Date.now() - started).toBeLessThan(2_000);
+    // Waiting for the pipe to close would outlast the test's time limit by far.
+    const result = await runCommand('sh', ['-c', 'sleep 603 & echo $!']);
     expect(result).toMatchObject({ code: 0, stdout: expect.stringMatching(/^\d+\n$/) as string });
     process.kill(Number(result.stdout), 'SIGKILL'); // The background sleep, by its pid.
   });
