@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listen, connect } from '../../apps/agent/src/replication/channel.ts';
 import { receiveRestore, restore } from '../../apps/agent/src/replication/restore.ts';
 import { type ReplicationRule } from '../../apps/agent/src/replication/set.ts';
-import { startPair, waitFor } from './support/replication/continuous.ts';
+import { type InProcessPair, startPair, waitFor } from './support/replication/continuous.ts';
 import { diffManifests, hashManifest, runMirror } from './support/replication/tree.ts';
 
 /** The set leaves out `*.skip` files. */
@@ -248,11 +248,13 @@ describe('hard links in continuous replication', () => {
       expect(readFileSync(path.join(dst, 'a/one.txt'), 'utf8')).toContain('appended through the third name');
       expect(readFileSync(path.join(dst, 'big.bin')).includes('written through the second name')).toBe(true);
 
-      // A new link in a new directory.
+      // New links in a new directory: to a linked file, and to a file that had one name (only the new name is reported).
       mkdirSync(path.join(src, 'c new'));
       linkSync(path.join(src, 'a/one.txt'), path.join(src, 'c new/linked.txt'));
+      linkSync(path.join(src, 'plain.txt'), path.join(src, 'c new/plain linked.txt'));
       await expectSettled();
       expect(statSync(path.join(dst, 'c new/linked.txt')).ino).toBe(statSync(path.join(dst, 'a/one.txt')).ino);
+      expect(statSync(path.join(dst, 'c new/plain linked.txt')).ino).toBe(statSync(path.join(dst, 'plain.txt')).ino);
 
       // A name removed, another renamed into another directory.
       rmSync(path.join(src, 'a/two.txt'));
@@ -274,6 +276,43 @@ describe('hard links in continuous replication', () => {
       expect(pair.source.stats().errors).toEqual([]);
     } finally {
       await pair.stop();
+    }
+  });
+});
+
+describe('hard links through a cascade', () => {
+  it('A→B→C: B links what A links and passes the links on to C', { timeout: 120_000 }, async () => {
+    const [a, b, c] = ['A', 'B', 'C'].map((n) => path.join(dir, `chain-${n}`)) as [string, string, string];
+    buildLinked(a);
+    const hop: { onward?: (rel: string) => void } = {};
+    const ab = await startPair(a, b, path.join(dir, 'chain-state-ab'), { pairId: 'pair-ab', target: { onApplied: (rel) => hop.onward?.(rel) } });
+    const bc = await startPair(b, c, path.join(dir, 'chain-state-bc'), { pairId: 'pair-bc' });
+    hop.onward = (rel) => bc.source.notifyChanged(rel);
+    const caughtUp = (p: InProcessPair) => {
+      const st = p.source.stats();
+      return st.phase === 'continuous' && st.lag === 0 && st.queueFiles === 0;
+    };
+    const settled = async () => {
+      if (![ab, bc].every(caughtUp)) return false;
+      const want = await hashManifest(a);
+      for (const r of [b, c]) if (diffManifests(want, await hashManifest(r)).length) return false;
+      return [b, c].every((r) => JSON.stringify(groups(inodes(r))) === JSON.stringify(groups(inodes(a))));
+    };
+    try {
+      expect(await waitFor(settled, 30_000, 100)).toBe(true);
+      appendFileSync(path.join(a, 'b/deep/three.txt'), 'through the third name\n');
+      linkSync(path.join(a, 'plain.txt'), path.join(a, 'b/plain linked.txt'));
+      rmSync(path.join(a, 'a/two.txt'));
+      const ok = await waitFor(settled, 30_000, 100);
+      for (const r of [b, c]) {
+        expect(diffManifests(await hashManifest(a), await hashManifest(r))).toEqual([]);
+        expectLinksLike(a, r);
+      }
+      expect(ok).toBe(true);
+      expect(readFileSync(path.join(c, 'a/one.txt'), 'utf8')).toContain('through the third name');
+    } finally {
+      await bc.stop();
+      await ab.stop();
     }
   });
 });

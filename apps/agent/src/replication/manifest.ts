@@ -57,11 +57,16 @@ export interface Manifest {
  * (device, inode) of each file entry with more than one name, as its walk saw it. Kept beside the
  * entries rather than in them: they describe this machine only and never travel.
  */
-const inodes = new WeakMap<ManifestEntry, string>();
+const inodes = new WeakMap<ManifestEntry, { key: string; nlink: number }>();
 
 /** The `device:inode` of a file entry that had more than one name when walked; undefined for one name. */
 export function inodeKey(entry: ManifestEntry): string | undefined {
-  return inodes.get(entry);
+  return inodes.get(entry)?.key;
+}
+
+/** How many names the file of an entry had when walked (1 unless it had several). */
+export function linkCount(entry: ManifestEntry): number {
+  return inodes.get(entry)?.nlink ?? 1;
 }
 
 /**
@@ -74,7 +79,7 @@ export function markLinks(entries: readonly ManifestEntry[]): void {
   for (const e of entries) {
     if (e.type !== 'file') continue;
     delete e.link;
-    const key = inodes.get(e);
+    const key = inodes.get(e)?.key;
     if (key === undefined) continue;
     const f = first.get(key);
     if (f === undefined) first.set(key, e.path);
@@ -96,7 +101,7 @@ export function entryFromStats(rel: string, st: Stats, target?: string): Manifes
   };
   if (type === 'symlink' && target !== undefined) entry.target = target;
   if (type === 'file' && st.blocks * 512 < st.size) entry.sparse = true;
-  if (type === 'file' && st.nlink > 1) inodes.set(entry, `${st.dev}:${st.ino}`);
+  if (type === 'file' && st.nlink > 1) inodes.set(entry, { key: `${st.dev}:${st.ino}`, nlink: st.nlink });
   return entry;
 }
 

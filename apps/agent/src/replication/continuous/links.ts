@@ -6,9 +6,13 @@
 // a LINK to it. The index is rebuilt from each mirror's walk (which covers what happened while no
 // one watched) and kept up as names are handled; it may hold stale names, so each is checked with
 // lstat before it is used. Names the set's rules leave out never enter it.
+// A link made to a file that had one name is reported for the new name only, and the old name is
+// not in the index (it had one name when walked): a file with more names than the index knows
+// asks for a walk of the root (needsSearch), once per link count, since names the rules leave out
+// are never found.
 import { lstatSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import { comparePaths, inodeKey, type ManifestEntry } from '../manifest.ts';
+import { comparePaths, inodeKey, linkCount, type ManifestEntry } from '../manifest.ts';
 
 export interface LinkGroup {
   /** The name the content goes to. */
@@ -21,6 +25,8 @@ export class LinkIndex {
   /** `device:inode` → the names seen with it. */
   private readonly byKey = new Map<string, Set<string>>();
   private readonly byPath = new Map<string, string>();
+  /** `device:inode` → its link count when a walk last looked for all its names. */
+  private readonly searched = new Map<string, number>();
 
   constructor(private readonly root: string) {}
 
@@ -28,10 +34,19 @@ export class LinkIndex {
   reset(entries: readonly ManifestEntry[]): void {
     this.byKey.clear();
     this.byPath.clear();
+    this.searched.clear();
     for (const e of entries) {
       const key = e.type === 'file' ? inodeKey(e) : undefined;
-      if (key !== undefined) this.add(e.path, key);
+      if (key === undefined) continue;
+      this.add(e.path, key);
+      this.searched.set(key, linkCount(e));
     }
+  }
+
+  /** After group(): the file has more names than the index knows, and no walk has looked for them at this link count. */
+  needsSearch(st: Stats): boolean {
+    const key = `${st.dev}:${st.ino}`;
+    return st.isFile() && st.nlink > 1 && st.nlink > (this.byKey.get(key)?.size ?? 0) && this.searched.get(key) !== st.nlink;
   }
 
   /** Forgets `rel` (no longer a file with several names) and, with `below`, every name under it (it is gone). */

@@ -35,7 +35,8 @@
 // - HARD LINKS (links.ts): names of the set sharing an inode share one on the target. A write
 //   through one name is reported for that name only; handling it sends the content to one name of
 //   the group and LINKs the others to it. A new link is a LINK, an unlinked name a DELETE; a name
-//   the source keeps apart but the target still shares is sent whole (a new inode).
+//   the source keeps apart but the target still shares is sent whole (a new inode). A file with
+//   more names than the index knows (a link made to a file that had one) triggers a walk for them.
 // - Queue and journal: the queue is a map path → {seq, kind, since, bytes}. Every queued change and
 //   every acknowledgement is appended to `<stateDir>/journal.jsonl` (journal.ts).
 // - RESUME RULE (source restart): load the journal (unacknowledged changes become the queue again,
@@ -165,6 +166,10 @@ export class ContinuousSource {
   private readonly signatures: SignatureCache;
   /** Which names of the set share an inode (links.ts). */
   private readonly links: LinkIndex;
+  /** A walk looking for the other names of linked files (links.ts needsSearch), and the paths to handle again after it (→ since). */
+  private linkSearch: Promise<void> | undefined;
+  private linkSearchAgain = false;
+  private readonly afterLinkSearch = new Map<string, number>();
   readonly state: ReplicationStats = {
     phase: 'starting',
     connected: false,
@@ -223,6 +228,7 @@ export class ContinuousSource {
     this.channel?.destroy();
     this.poke();
     await this.loop;
+    await this.linkSearch;
     await this.signatures.flush();
     this.state.phase = 'stopped';
     this.journal.close();
@@ -319,6 +325,7 @@ export class ContinuousSource {
       bytes += c.bytes;
     }
     for (const w of this.window.values()) oldest = Math.min(oldest, w.since);
+    for (const since of this.afterLinkSearch.values()) oldest = Math.min(oldest, since);
     const t = performance.now();
     const s = this.state;
     s.throughput = t > this.lastStatsAt ? ((s.contentBytesSent - this.lastStatsBytes) * 1000) / (t - this.lastStatsAt) : 0;
@@ -429,6 +436,35 @@ export class ContinuousSource {
     const c: Change = { seq: this.nextSeq++, path: rel, kind, since, bytes, attempts };
     this.queue.set(rel, c);
     lines.push({ op: 'add', seq: c.seq, path: rel, kind, t: since });
+  }
+
+  /**
+   * Walks the root for the names of every linked file (links.ts), then queues `rel` again so it is
+   * handled with its whole group. One walk at a time; paths asking meanwhile get the next one.
+   */
+  private searchLinks(rel: string, since: number): void {
+    this.afterLinkSearch.set(rel, Math.min(since, this.afterLinkSearch.get(rel) ?? since));
+    if (this.linkSearch) {
+      this.linkSearchAgain = true;
+      return;
+    }
+    this.linkSearch = (async () => {
+      do {
+        this.linkSearchAgain = false;
+        const asked = new Map(this.afterLinkSearch);
+        const { entries } = await walk(this.opts.root, { rules: this.rules, ignore: (_r, name) => isTempName(name) });
+        this.links.reset(entries);
+        const lines: JournalLine[] = [];
+        for (const [p, since] of asked) {
+          this.afterLinkSearch.delete(p);
+          if (!this.stopped) this.put(p, 'full', since, 0, lines);
+        }
+        this.writeJournal(lines);
+        this.poke();
+      } while (this.linkSearchAgain && !this.stopped);
+    })()
+      .catch((err: unknown) => this.note(`looking for hard links: ${(err as Error).message}`))
+      .finally(() => (this.linkSearch = undefined));
   }
 
   private poke(): void {
@@ -711,6 +747,8 @@ export class ContinuousSource {
     } else {
       // Hard links (links.ts): the content goes to the group's primary name, the others are linked to it.
       const group = this.links.group(c.path, st!);
+      // More names than we know (a link just made to a file that had one): find them, then handle this path again.
+      if (this.links.needsSearch(st!)) this.searchLinks(c.path, c.since);
       let rel = c.path;
       let about = { probe, body: reply.body };
       if (group && group.primary !== c.path) {
