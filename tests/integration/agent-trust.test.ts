@@ -3,15 +3,18 @@
 // the agent able to connect. Real gateway process, PostgreSQL and Redis; the agents here are raw
 // WebSocket clients so the test controls exactly what they send and when.
 import { randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentBus, keys, signOrder, type GatewayOrder } from '@tandem/agent-bus';
 import { createServer, createTenant, ownerDb, type Tenant } from '@tandem/db/testing';
 import { agentMessages, closeCodes, encodeFrame, gatewayMessages, parseFrame, PROTOCOL_VERSION, type Parsed } from '@tandem/protocol';
+import { sha256Hex } from '@tandem/security';
 import { callerFor } from './helpers';
-import { agentCredential, startGateway, waitFor, type GatewayHandle } from './support/agents';
+import { agentCli, agentCredential, enrollmentToken, startAgent, startGateway, tempDir, waitFor, type AgentHandle, type GatewayHandle } from './support/agents';
 
 type GatewayFrame = Parsed<typeof gatewayMessages>;
 
@@ -31,6 +34,7 @@ let bus: AgentBus;
 let t1: Tenant;
 let t2: Tenant;
 const sockets: WebSocket[] = [];
+const agents: AgentHandle[] = [];
 
 beforeAll(async () => {
   [t1, t2] = await Promise.all([createTenant(), createTenant()]);
@@ -40,6 +44,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const ws of sockets) ws.terminate();
+  for (const a of agents) await a.stop();
   bus?.close();
   await gw?.stop();
 });
@@ -185,5 +190,55 @@ describe('revocation', () => {
     expect((await a.closed).code).toBe(closeCodes.revoked);
     await waitFor('location released', async () => (await bus.locate(a.agentId)) === null);
     expect((await ownerDb().agent.findUniqueOrThrow({ where: { id: a.agentId } })).status).toBe('revoked');
+  });
+});
+
+describe('credential rotation', () => {
+  it('cannot lock the agent out: when the rotation fails to commit after the agent saved its new credential, the agent still connects', async () => {
+    // A real agent, enrolled through the gateway.
+    const dir = tempDir('rotate-fail');
+    const configPath = path.join(dir, 'agent.json');
+    const token = await enrollmentToken(t1.customerY);
+    const enrolled = await agentCli(['enroll', '--url', gw.url, `--token=${token}`, '--config', configPath, '--hooks-dir', path.join(dir, 'hooks'), '--hostname', `rotate-fail-${randomUUID().slice(0, 6)}`]);
+    expect(enrolled.code, enrolled.output).toBe(0);
+    const readConfig = () => JSON.parse(fs.readFileSync(configPath, 'utf8')) as { agentId: string; serverId: string; credential: string };
+    const { agentId, serverId, credential: before } = readConfig();
+    let agent = startAgent(dir);
+    agents.push(agent);
+    await waitFor('online', async () => (await ownerDb().agent.findUniqueOrThrow({ where: { id: agentId } })).status === 'online' && (await bus.locate(agentId)) === gw.id);
+
+    // The commit that would switch the agent to its new credential fails (after the agent saved it).
+    const trigger = `fail_rotation_${agentId.replaceAll('-', '')}`;
+    await ownerDb().$executeRawUnsafe(`CREATE FUNCTION ${trigger}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'commit failed on purpose'; END $$`);
+    await ownerDb().$executeRawUnsafe(
+      `CREATE TRIGGER ${trigger} BEFORE UPDATE ON "Agent" FOR EACH ROW WHEN (NEW.id = '${agentId}' AND NEW."credentialHash" IS DISTINCT FROM OLD."credentialHash") EXECUTE FUNCTION ${trigger}()`,
+    );
+    try {
+      await expect(callerFor(t1.owner.id).agent.rotate({ serverId })).rejects.toThrow();
+    } finally {
+      await ownerDb().$executeRawUnsafe(`DROP TRIGGER ${trigger} ON "Agent"`);
+      await ownerDb().$executeRawUnsafe(`DROP FUNCTION ${trigger}()`);
+    }
+    const after = readConfig().credential;
+    expect(after).not.toBe(before);
+    expect((await ownerDb().agent.findUniqueOrThrow({ where: { id: agentId } })).credentialHash).toBe(sha256Hex(before));
+
+    // The agent restarts with the credential it saved, connects, and that credential becomes its own.
+    await agent.stop();
+    await waitFor('offline', async () => (await bus.locate(agentId)) === null);
+    agent = startAgent(dir);
+    agents.push(agent);
+    await waitFor('back online with the new credential', async () => (await bus.locate(agentId)) === gw.id, 30_000);
+    const row = await ownerDb().agent.findUniqueOrThrow({ where: { id: agentId } });
+    expect(row.status).toBe('online');
+    expect(row.credentialHash).toBe(sha256Hex(after));
+    expect(row.pendingCredentialHash).toBeNull();
+    // The old credential no longer works.
+    const refused = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${gw.port}/agent`, { headers: { authorization: `Bearer ${before}` } });
+      ws.on('close', (code) => resolve(code));
+      ws.on('error', () => undefined);
+    });
+    expect(refused).toBe(closeCodes.unauthorized);
   });
 });

@@ -22,9 +22,23 @@ const scopeOf = (a: { organizationId: string; customerId: string }): TenantScope
   userId: null,
 });
 
+/**
+ * The agent holding this credential. A credential being rotated in (pending: the agent saved it,
+ * the rotation may not have committed) is accepted too, and becomes the agent's credential from
+ * then on: the agent has proven it holds it.
+ */
 export async function findAgentByCredential(credential: string): Promise<AgentIdentity | null> {
-  const rows = await appDb().$queryRaw<AgentIdentity[]>`SELECT * FROM agent_by_credential(${sha256Hex(credential)})`;
-  return rows[0] ?? null;
+  const hash = sha256Hex(credential);
+  const rows = await appDb().$queryRaw<(AgentIdentity & { pending: boolean })[]>`SELECT * FROM agent_by_credential(${hash})`;
+  const row = rows[0];
+  if (!row) return null;
+  const { pending, ...agent } = row;
+  if (pending) {
+    await withTenant(scopeOf(agent), (db) =>
+      db.agent.updateMany({ where: { id: agent.id, pendingCredentialHash: hash }, data: { credentialHash: hash, pendingCredentialHash: null } }),
+    );
+  }
+  return agent;
 }
 
 /**
