@@ -178,6 +178,20 @@ describe('pair.live', () => {
     stream.close();
   });
 
+  it('a dropped Redis connection ends the stream with a retryable error; a new stream resyncs and hears changes again', async () => {
+    const stream = await listening(a.owner.id, 'pair.live', { pairId: aPair.id });
+    // The web process's one subscriber connection (services/live.ts) loses its socket.
+    const hub = (globalThis as unknown as { tandemLiveHub: unknown }).tandemLiveHub as { sub: { disconnect(reconnect: boolean): void } };
+    hub.sub.disconnect(true);
+    const ev = await stream.next();
+    expect(ev.event).toBe('serialized-error');
+    expect(ev.data).toMatchObject({ data: { code: 'SERVICE_UNAVAILABLE' } });
+    const again = await listening(a.owner.id, 'pair.live', { pairId: aPair.id });
+    await publishPairChange(tenantOf(aPair), aPair.id, 'status');
+    expect((await again.next()).data).toMatchObject({ pairId: aPair.id, change: 'status' });
+    again.close();
+  });
+
   it('holds no database transaction: more open streams than pooled connections, and queries still answer', async () => {
     // The app's pool has 10 connections; a stream holding a transaction would exhaust it.
     const streams = await Promise.all(Array.from({ length: 12 }, () => listening(a.owner.id, 'pair.live', { pairId: aPair.id })));

@@ -107,14 +107,31 @@ function noticeId() {
 export type LiveTopic = { channel: string } | { pattern: string };
 type Listener = (notice: LiveNotice) => void;
 
+/**
+ * The stream cannot promise its notices any more (the Redis connection dropped, or the
+ * subscription could not be made): its reader should reconnect, and refetch once it is back.
+ */
+export class LiveInterrupted extends Error {
+  constructor(message = 'Live updates are interrupted') {
+    super(message);
+    this.name = 'LiveInterrupted';
+  }
+}
+
 export class LiveHub {
   private readonly sub: Redis;
   /** Per channel or pattern: its listeners, and the subscription they wait for. */
   private readonly topics = new Map<string, { listeners: Set<Listener>; ready: Promise<unknown> }>();
+  private readonly dropWatchers = new Set<() => void>();
 
   constructor(redisUrl: string) {
     this.sub = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
     this.sub.on('error', (err: Error) => console.error('[live] subscriber:', err.message));
+    // Notices published while the connection is down are lost for good: every open stream is
+    // told, so its reader falls back to polling and resyncs when it reconnects.
+    this.sub.on('close', () => {
+      for (const fn of [...this.dropWatchers]) fn();
+    });
     this.sub.on('message', (channel: string, raw: string) => this.deliver(`c:${channel}`, raw));
     this.sub.on('pmessage', (pattern: string, _channel: string, raw: string) => this.deliver(`p:${pattern}`, raw));
   }
@@ -156,6 +173,12 @@ export class LiveHub {
     return unlisten;
   }
 
+  /** Calls `fn` when the connection drops, until the returned function is called. */
+  onDrop(fn: () => void): () => void {
+    this.dropWatchers.add(fn);
+    return () => void this.dropWatchers.delete(fn);
+  }
+
   close() {
     this.sub.disconnect();
   }
@@ -173,17 +196,29 @@ export type LiveItem = LiveNotice | { kind: 'sync'; id: string };
  * subscription: a reader that refetches on it has missed nothing, whether it just opened the
  * page or reconnected after a drop (notices are not stored, so a gap cannot be replayed). If
  * the reader falls far behind, the waiting notices collapse into one `sync`, so memory stays
- * bounded.
+ * bounded. If the Redis connection drops (or the subscription cannot be made), it throws
+ * LiveInterrupted.
  */
 export async function* liveNotices(hub: LiveHub, topic: LiveTopic, accept: (n: LiveNotice) => boolean, signal: AbortSignal | undefined): AsyncGenerator<LiveItem> {
   const waiting: LiveItem[] = [];
   let wake: (() => void) | null = null;
-  const unlisten = await hub.listen(topic, (n) => {
-    if (!accept(n)) return;
-    if (waiting.length >= MAX_WAITING) waiting.splice(0, waiting.length, { kind: 'sync', id: n.id });
-    else waiting.push(n);
+  let dropped = false;
+  const stopWatching = hub.onDrop(() => {
+    dropped = true;
     wake?.();
   });
+  let unlisten: () => Promise<void>;
+  try {
+    unlisten = await hub.listen(topic, (n) => {
+      if (!accept(n)) return;
+      if (waiting.length >= MAX_WAITING) waiting.splice(0, waiting.length, { kind: 'sync', id: n.id });
+      else waiting.push(n);
+      wake?.();
+    });
+  } catch (err) {
+    stopWatching();
+    throw new LiveInterrupted(`Live updates are not available: ${err instanceof Error ? err.message : String(err)}`);
+  }
   waiting.unshift({ kind: 'sync', id: `sync-${noticeId()}` });
   const onAbort = () => wake?.();
   signal?.addEventListener('abort', onAbort);
@@ -194,10 +229,12 @@ export async function* liveNotices(hub: LiveHub, topic: LiveTopic, accept: (n: L
         yield item;
         continue;
       }
+      if (dropped) throw new LiveInterrupted();
       await new Promise<void>((resolve) => (wake = resolve));
       wake = null;
     }
   } finally {
+    stopWatching();
     signal?.removeEventListener('abort', onAbort);
     await unlisten();
   }

@@ -2,10 +2,33 @@
 
 // Pages stay current through a live subscription (server-sent events): on each notice they
 // refetch what it concerns. Polling is only the fallback while the stream is down.
-import { useCallback, useEffect, useRef } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 
-/** Whether a subscription's stream is up (`status` of useSubscription). */
-export const streamUp = (status: 'idle' | 'connecting' | 'pending' | 'error') => status === 'pending';
+type SubscriptionStatus = 'idle' | 'connecting' | 'pending' | 'error';
+
+/**
+ * Whether a page's live stream is really up: connected, and its first item (a `sync`, sent once
+ * the server listens) arrived since it last (re)connected. Until then, and whenever the stream
+ * drops, the page polls. Pass `handlers` to the subscription, then ask `up(status)`.
+ */
+export function useStreamUp() {
+  const [synced, setSynced] = useState(false);
+  const handlers = useMemo(
+    () => ({
+      onConnectionStateChange: (state: { state: string }) => {
+        if (state.state !== 'pending') setSynced(false);
+      },
+      onError: () => setSynced(false),
+      /** Call with every item: a `sync` marks the stream as up. */
+      seen: (item: { kind: string }) => {
+        if (item.kind === 'sync') setSynced(true);
+      },
+    }),
+    [],
+  );
+  const up = useCallback((status: SubscriptionStatus) => synced && status === 'pending', [synced]);
+  return { handlers, up };
+}
 
 /**
  * Collects the keys named by notices and hands them to `refresh` once per `delayMs`, so a burst

@@ -10,7 +10,7 @@ import { Badge, Button, Card, ErrorBanner, Input, PageHeader, Select, tableStyle
 import { duration } from '@/lib/format';
 import type { DashboardCustomer, DashboardSummary } from '@/server/routers/dashboard/summary';
 import { describeError, useTRPC } from '@/trpc/client';
-import { streamUp, useBatchedRefresh } from '@/trpc/live';
+import { useBatchedRefresh, useStreamUp } from '@/trpc/live';
 
 type SortKey = 'name' | 'lag' | 'pending' | 'offline';
 type Sort = { key: SortKey; dir: 'asc' | 'desc' };
@@ -53,8 +53,18 @@ export function DashboardView() {
   // A change anywhere in the organization refetches the summary, at most every 2 s (lag samples
   // of many pairs arrive all the time); only while the stream is down does the page poll.
   const refresh = useBatchedRefresh<'summary'>(() => void qc.invalidateQueries({ queryKey: trpc.dashboard.summary.queryKey() }), 2_000);
-  const live = useSubscription(trpc.dashboard.live.subscriptionOptions(undefined, { onData: () => refresh(['summary']) }));
-  const summary = useQuery({ ...trpc.dashboard.summary.queryOptions(), refetchInterval: streamUp(live.status) ? false : 5_000 });
+  const stream = useStreamUp();
+  const live = useSubscription(
+    trpc.dashboard.live.subscriptionOptions(undefined, {
+      onConnectionStateChange: stream.handlers.onConnectionStateChange,
+      onError: stream.handlers.onError,
+      onData: ({ data }) => {
+        stream.handlers.seen(data);
+        refresh(['summary']);
+      },
+    }),
+  );
+  const summary = useQuery({ ...trpc.dashboard.summary.queryOptions(), refetchInterval: stream.up(live.status) ? false : 5_000 });
   const [search, setSearch] = useState('');
   const [attentionOnly, setAttentionOnly] = useState(false);
   const [status, setStatus] = useState<PairStatus | ''>('');

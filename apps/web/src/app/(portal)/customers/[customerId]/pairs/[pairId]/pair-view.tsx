@@ -20,7 +20,7 @@ import { Button, Card, ErrorBanner, PageHeader } from '@/components/ui';
 import { bytes, duration } from '@/lib/format';
 import { timeAgo } from '@/lib/time';
 import { describeError, useTRPC } from '@/trpc/client';
-import { streamUp, useBatchedRefresh } from '@/trpc/live';
+import { useBatchedRefresh, useStreamUp } from '@/trpc/live';
 import { activeOperationStatuses, EventsCard, MonitorCard, OperationsCard } from './pair-activity';
 import { ProtectionControls } from './pair-controls';
 
@@ -51,18 +51,22 @@ export function PairView({ pairId, canOperate, isStaff }: { pairId: string; canO
   }, 300);
   // The chart needs no more than a point every 15 s.
   const refreshHistory = useBatchedRefresh<'history'>(() => void qc.invalidateQueries({ queryKey: trpc.pair.history.pathKey() }), 15_000);
+  const stream = useStreamUp();
   const live = useSubscription(
     trpc.pair.live.subscriptionOptions(
       { pairId },
       {
+        onConnectionStateChange: stream.handlers.onConnectionStateChange,
+        onError: stream.handlers.onError,
         onData: ({ data: n }) => {
+          stream.handlers.seen(n);
           refresh(n.kind === 'pair' ? refreshedBy[n.change] : n.kind === 'server' ? ['get', 'settings'] : allLiveQueries);
           if (n.kind === 'sync' || (n.kind === 'pair' && n.change === 'lag')) refreshHistory(['history']);
         },
       },
     ),
   );
-  const connected = streamUp(live.status);
+  const connected = stream.up(live.status);
   const interval = () => {
     if (connected) return false;
     const ops = qc.getQueryData(trpc.pair.operations.queryKey({ pairId }));

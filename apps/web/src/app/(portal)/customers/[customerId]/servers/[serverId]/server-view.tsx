@@ -10,7 +10,7 @@ import { Badge, Button, Card, ErrorBanner, Input, PageHeader, tableStyles as t }
 import { bytes } from '@/lib/format';
 import { timeAgo } from '@/lib/time';
 import { describeError, useTRPC } from '@/trpc/client';
-import { streamUp, useBatchedRefresh } from '@/trpc/live';
+import { useBatchedRefresh, useStreamUp } from '@/trpc/live';
 
 const agentTone = { online: 'green', offline: 'red', pending: 'amber', revoked: 'slate', none: 'slate' } as const;
 
@@ -48,8 +48,21 @@ export function ServerView({ serverId, staffRole }: { serverId: string; staffRol
   // Live without reloading: the server's notices (agent came or went, new facts) trigger a
   // refetch; only while that stream is down does the page poll every 5 s.
   const refreshSoon = useBatchedRefresh<'get'>(() => void invalidate(), 300);
-  const live = useSubscription(trpc.server.live.subscriptionOptions({ serverId }, { onData: () => refreshSoon(['get']) }));
-  const server = useQuery({ ...trpc.server.get.queryOptions({ serverId }), refetchInterval: streamUp(live.status) ? false : 5_000 });
+  const stream = useStreamUp();
+  const live = useSubscription(
+    trpc.server.live.subscriptionOptions(
+      { serverId },
+      {
+        onConnectionStateChange: stream.handlers.onConnectionStateChange,
+        onError: stream.handlers.onError,
+        onData: ({ data }) => {
+          stream.handlers.seen(data);
+          refreshSoon(['get']);
+        },
+      },
+    ),
+  );
+  const server = useQuery({ ...trpc.server.get.queryOptions({ serverId }), refetchInterval: stream.up(live.status) ? false : 5_000 });
   const refresh = useMutation(trpc.server.refreshFacts.mutationOptions({ onSuccess: invalidate }));
   const rotate = useMutation(trpc.agent.rotate.mutationOptions({ onSuccess: invalidate }));
   const revoke = useMutation(trpc.agent.revoke.mutationOptions({ onSuccess: invalidate }));
