@@ -11,10 +11,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ownerDb } from '@tandem/db/testing';
-import type { ActionResult, MonitorAddressState, MonitorStatus } from '@tandem/protocol';
+import type { MonitorAddressState } from '@tandem/protocol';
 import { tempDir, waitFor } from './support/agents';
 import { dropOnLoopback } from './support/firewall';
-import { sleep } from './support/replication/continuous';
 import { ReplicationHarness, type Enrolled } from './support/replication/agents';
 
 /**
@@ -84,7 +83,7 @@ afterAll(async () => {
 
 const dump = () => `--- source agent ---\n${source.handle.output().slice(-4000)}\n--- target agent ---\n${target.handle.output().slice(-4000)}`;
 const monitorRow = () => ownerDb().pairMonitor.findUnique({ where: { pairId } });
-const status = async (a: Enrolled) => (await h.bus.send(a.agentId, 'monitor.status', { pairId })) as MonitorStatus;
+const status = (a: Enrolled) => h.bus.send(a.agentId, 'monitor.status', { pairId });
 const evidence = (row: { targetEvidence: unknown } | null) => (row?.targetEvidence ?? []) as MonitorAddressState[];
 
 /** Waits until the stored target view is `state`, reported after `since` (control-plane time). */
@@ -99,22 +98,45 @@ function stored(state: 'ok' | 'lost', since: Date, extra: (row: NonNullable<Awai
   );
 }
 
-const targetArgs = (port: number, k = key) => ({
-  pairId,
-  role: 'target' as const,
-  key: k,
-  port,
-  addresses: ['127.0.0.1'],
-  intervalMs: 300,
-  missed: 3,
-  trigger: 'all' as const,
-});
+/** How many of the agent's frames the gateway has refused as not its pair's (the agent logs each). */
+const refusals = (a: Enrolled) => a.handle.output().split('not_your_pair').length - 1;
+
+/**
+ * A clock made of monitor reports instead of time: a monitor on `a` for a pair that does not
+ * exist, so the gateway refuses (and the agent logs) its report about once a second. After
+ * `more(n)`, the gateway has handled n more report rounds from that agent: any other monitor still
+ * running there would have had its reports handled in the same rounds.
+ */
+async function reportWitness(a: Enrolled) {
+  const witness = crypto.randomUUID();
+  await h.bus.send(a.agentId, 'monitor.start', { ...targetArgs(9), pairId: witness, addresses: ['127.0.0.3'], intervalMs: 200, missed: 1 });
+  return {
+    more: async (n: number) => {
+      const before = refusals(a);
+      await waitFor(`${n} more refused reports from the witness monitor`, () => refusals(a) >= before + n, 20_000);
+    },
+    stop: () => h.bus.send(a.agentId, 'monitor.stop', { pairId: witness }),
+  };
+}
+
+function targetArgs(port: number, k = key) {
+  return {
+    pairId,
+    role: 'target' as const,
+    key: k,
+    port,
+    addresses: ['127.0.0.1'],
+    intervalMs: 300,
+    missed: 3,
+    trigger: 'all' as const,
+  };
+}
 
 describe('failure monitor between two real agents', () => {
   it('reports ok, lost on a cut, ok on restore, lost for a wrong key and for a killed source; resumes after restarts', { timeout: 180_000 }, async () => {
     try {
       // The source answers on a port of its own choosing.
-      const started = (await h.bus.send(source.agentId, 'monitor.start', { pairId, role: 'source', key, port: 0 })) as ActionResult<'monitor.start'>;
+      const started = await h.bus.send(source.agentId, 'monitor.start', { pairId, role: 'source', key, port: 0 });
       expect(started.started).toBe(true);
       const sourcePort = started.port!;
       expect(sourcePort).toBeGreaterThan(0);
@@ -202,11 +224,16 @@ describe('failure monitor between two real agents', () => {
       expect(await status(source)).toMatchObject({ running: false, role: null, port: null });
       expect(await status(target)).toMatchObject({ running: false, state: null, addresses: [] });
       for (const a of [source, target]) expect(fs.existsSync(path.join(a.dir, 'monitor', `${pairId}.json`))).toBe(false);
-      // Reports stop.
-      await sleep(1500);
-      const last = (await monitorRow())!.targetReportAt!;
-      await sleep(1500);
-      expect((await monitorRow())!.targetReportAt).toEqual(last);
+      // Reports stop: nothing is stored while the gateway handles further rounds of the agent's reports.
+      const witness = await reportWitness(target);
+      try {
+        await witness.more(1);
+        const last = (await monitorRow())!.targetReportAt!;
+        await witness.more(3);
+        expect((await monitorRow())!.targetReportAt).toEqual(last);
+      } finally {
+        await witness.stop();
+      }
     } catch (err) {
       console.log(dump());
       throw err;
@@ -219,8 +246,8 @@ describe('failure monitor between two real agents', () => {
     const marker = '127.0.0.2';
     await h.bus.send(source.agentId, 'monitor.start', { ...targetArgs(9), addresses: [marker], intervalMs: 200, missed: 1 });
     try {
-      await waitFor('the gateway refusing the source agent’s report', () => source.handle.output().includes('not_your_pair'), 15_000);
-      await sleep(1500); // several more reports
+      const refusedBefore = refusals(source);
+      await waitFor('the gateway refusing several of the source agent’s reports', () => refusals(source) >= refusedBefore + 3, 15_000);
       const after = await monitorRow();
       expect(after).toEqual(before);
       expect(JSON.stringify(after?.targetEvidence ?? null)).not.toContain(marker);
@@ -239,7 +266,7 @@ describe('failure monitor between two real agents', () => {
     const silent = dropOnLoopback('icmp', ['ip daddr 127.0.0.77 icmp type echo-request drop']);
     await h.bus.send(target.agentId, 'monitor.start', { ...icmp, pairId: unreachable, addresses: ['127.0.0.77'] });
     try {
-      const icmpStatus = async (id: string) => (await h.bus.send(target.agentId, 'monitor.status', { pairId: id })) as MonitorStatus;
+      const icmpStatus = (id: string) => h.bus.send(target.agentId, 'monitor.status', { pairId: id });
       const up = await waitFor('ping answered', async () => {
         const s = await icmpStatus(reachable);
         return s.addresses[0]?.lastOkAt ? s : null;
@@ -275,7 +302,7 @@ describe('failure monitor between two real agents', () => {
       ],
     });
     // A path below a file is missing too, not an error.
-    const r2 = (await h.bus.send(source.agentId, 'replication.check-set', { source: { roots: [path.join(file, 'inside')] } })) as ActionResult<'replication.check-set'>;
+    const r2 = await h.bus.send(source.agentId, 'replication.check-set', { source: { roots: [path.join(file, 'inside')] } });
     expect(r2.roots[0]).toMatchObject({ exists: false, directory: false, error: null });
   });
 });
