@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { demoLogin, open, signIn, signOut } from './helpers';
+import { demoLogin, hydrated, open, signIn, signOut, unique } from './helpers';
 
 test('pages carry a Content-Security-Policy and Permissions-Policy, and the portal works under them', async ({ page }) => {
   const violations: string[] = [];
@@ -37,4 +37,59 @@ test('signing out ends the session on the server: a copy of the old cookies no l
   } finally {
     await other.close();
   }
+});
+
+test('someone who already has an account accepts an invitation by signing in, never by typing a password on the invite page', async ({ page }) => {
+  const email = `two-customers-${unique()}@example.test`;
+  const password = 'a long enough password';
+
+  /** As the demo owner: invites `email` to a demo customer as viewer; returns the link's path and the customer page. */
+  async function invite(customer: string) {
+    await signIn(page, demoLogin.email, demoLogin.password);
+    await open(page, '/customers');
+    await page.getByRole('link', { name: customer }).click();
+    await expect(page.getByRole('heading', { name: customer, exact: true })).toBeVisible();
+    const customerUrl = page.url();
+    await page.getByLabel('E-mail').fill(email);
+    await page.getByLabel('Role').selectOption('viewer');
+    await page.getByRole('button', { name: 'Create invitation link' }).click();
+    const link = await page.getByTestId('invitation-link').inputValue();
+    await signOut(page);
+    return { path: new URL(link).pathname, customerUrl };
+  }
+
+  // The account is made through a first invitation.
+  const first = await invite('Northwind Traders');
+  await open(page, first.path);
+  await page.getByLabel('Your name').fill('Dana Twocustomers');
+  await page.getByLabel('Choose a password').fill(password);
+  await page.getByRole('button', { name: 'Accept invitation' }).click();
+  await expect(page).toHaveURL(first.customerUrl);
+  await hydrated(page);
+  await signOut(page);
+
+  // The second invitation, opened signed out, offers "sign in as", and asks for no password.
+  const second = await invite('Fabrikam Legal');
+  await open(page, second.path);
+  await expect(page.getByText(`Already have a Tandem account with ${email}?`)).toBeVisible();
+  await expect(page.getByLabel('Your current password')).toHaveCount(0);
+  await page.getByRole('link', { name: `Sign in as ${email}` }).click();
+  await expect(page).toHaveURL(/\/sign-in\?next=/);
+  await hydrated(page);
+  await page.getByLabel('E-mail').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+
+  // Back on the invitation, signed in as the invited address: one click.
+  await expect(page).toHaveURL(new RegExp(`${second.path}$`));
+  await hydrated(page);
+  await expect(page.getByText('You are signed in as')).toBeVisible();
+  await page.getByRole('button', { name: 'Accept invitation' }).click();
+  await expect(page).not.toHaveURL(/\/invite\//);
+  await hydrated(page);
+  // Now a user of both customers: switching to the new one opens its page.
+  await page.getByLabel('Organization').selectOption({ label: 'Fabrikam Legal (Demo MSP)' });
+  await page.getByRole('button', { name: 'Switch' }).click();
+  await expect(page).toHaveURL(second.customerUrl);
+  await expect(page.getByRole('heading', { name: 'Fabrikam Legal', exact: true })).toBeVisible();
 });
