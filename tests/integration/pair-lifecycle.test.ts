@@ -1,11 +1,14 @@
 // The pair lifecycle as the API applies it, without agents (both are offline, so nothing is asked
 // of them): configuration changes are refused while an operation runs or protection is on, move
 // the pair's own configuration-changed time and void a validation; enable and disable answer with
-// the lifecycle's refusals.
+// the lifecycle's refusals; the worker's state step applies lifecycle events, conditionally.
 import { randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentBus } from '@tandem/agent-bus';
+import { createPrismaClient, type Db } from '@tandem/db';
 import { createServer, createTenant, ownerDb, type Tenant } from '@tandem/db/testing';
-import type { PairStatus } from '@tandem/engine';
+import { stepToRow, type LifecycleEvent, type PairStatus } from '@tandem/engine';
+import { runOperation } from '../../apps/worker/src/operations/run-operation';
 import { callerFor, expectCode } from './helpers';
 import { validPairSettings } from './support/pair-settings';
 
@@ -48,9 +51,37 @@ async function pairIn(status: PairStatus) {
 
 const settingsOf = async (pairId: string) => (await callerFor(t.operator.id).pair.settings({ pairId })).settings!;
 
+let db: Db;
+let bus: AgentBus;
+
 beforeAll(async () => {
   t = await createTenant();
+  db = createPrismaClient(process.env.APP_DATABASE_URL!, { max: 2 });
+  bus = new AgentBus(process.env.REDIS_URL!);
 });
+
+afterAll(async () => {
+  bus?.close();
+  await db?.$disconnect();
+});
+
+/** Runs an operation of one state step (no agent is asked) through the worker's runner. */
+async function runStateStep(pairId: string, kind: 'enable' | 'disable', event: LifecycleEvent) {
+  const op = await ownerDb().operation.create({
+    data: {
+      organizationId: t.org.id,
+      customerId: t.customerX.id,
+      pairId,
+      kind,
+      requestedById: t.operator.id,
+      steps: {
+        create: [{ organizationId: t.org.id, customerId: t.customerX.id, position: 0, ...stepToRow({ kind: 'pair.set-state', description: 'State', params: { event, monitoringStatus: 'off' } }) }],
+      },
+    },
+  });
+  const result = await runOperation({ db, bus }, { operationId: op.id, organizationId: t.org.id, customerId: t.customerX.id });
+  return { result, op: await ownerDb().operation.findUniqueOrThrow({ where: { id: op.id } }) };
+}
 
 describe('configuration changes', () => {
   it('are refused while an operation runs on the pair, even an unprotected one', async () => {
@@ -105,5 +136,32 @@ describe('enable and disable', () => {
     const unprotected = await pairIn('unprotected');
     expect((await expectCode(caller.pair.disable({ pairId: unprotected.id }), 'CONFLICT')).message).toMatch(/the pair is unprotected$/);
     expect(await ownerDb().operation.count({ where: { pairId: { in: [failedOver.id, unprotected.id] } } })).toBe(0);
+  });
+});
+
+describe('the worker’s state step', () => {
+  it('records when protection was enabled for a streaming standby too (no mirror, straight to protected)', async () => {
+    const pair = await pairIn('unprotected');
+    expect(pair.enabledAt).toBeNull();
+    const { result } = await runStateStep(pair.id, 'enable', 'standby.streaming');
+    expect(result.status).toBe('succeeded');
+    const row = await ownerDb().protectionPair.findUniqueOrThrow({ where: { id: pair.id } });
+    expect(row.status).toBe('protected');
+    expect(row.enabledAt).toBeInstanceOf(Date);
+  });
+
+  it('applies the lifecycle to the status it finds: a refused event fails the operation and changes nothing', async () => {
+    const pair = await pairIn('failed_over');
+    const { result, op } = await runStateStep(pair.id, 'disable', 'replication.stopped');
+    expect(result.status).toBe('failed');
+    expect(op.error).toMatch(/Protection can only be disabled while mirroring or protected; the pair is failed over/);
+    expect((await ownerDb().protectionPair.findUniqueOrThrow({ where: { id: pair.id } })).status).toBe('failed_over');
+  });
+
+  it('run again after its change was made (a crash before the step was recorded), it is done, not refused', async () => {
+    const pair = await pairIn('mirroring');
+    const { result } = await runStateStep(pair.id, 'enable', 'replication.started');
+    expect(result.status).toBe('succeeded');
+    expect((await ownerDb().protectionPair.findUniqueOrThrow({ where: { id: pair.id } })).status).toBe('mirroring');
   });
 });

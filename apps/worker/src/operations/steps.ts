@@ -4,7 +4,7 @@ import type { AgentBus } from '@tandem/agent-bus';
 import type { TenantTx } from '@tandem/db';
 import { createHmac } from 'node:crypto';
 import { openSecret } from '@tandem/security';
-import { pairKeyContext, type PairSettings, type Side, type StepKind, type StepParams } from '@tandem/engine';
+import { pairKeyContext, statusesAllowing, transition, type PairSettings, type Side, type StepKind, type StepParams } from '@tandem/engine';
 import { postgresqlCommandTimeoutMs, RELAY_CAPABILITY, type ActionInput, type ActionName, type ActionResult } from '@tandem/protocol';
 
 export interface LoadedPair {
@@ -187,21 +187,37 @@ export const stepExecutors: StepExecutors = {
   'monitor.start': (ctx, params) => command(ctx, params.side, 'monitor.start', monitorArgs(ctx, params.side)),
   'monitor.stop': (ctx, params) => command(ctx, params.side, 'monitor.stop', { pairId: ctx.pair.id }, 15_000),
 
-  'pair.set-state': async (ctx, params) => {
-    const { status, monitoringStatus } = params;
-    await ctx.tx(async (db) => {
-      await db.protectionPair.update({
-        where: { id: ctx.pair.id },
+  'pair.set-state': (ctx, params) => {
+    const { event, monitoringStatus } = params;
+    return ctx.tx(async (db) => {
+      const row = await db.protectionPair.findUnique({ where: { id: ctx.pair.id }, select: { status: true } });
+      if (!row) throw new StepError('The pair no longer exists');
+      const next = transition(row.status, event);
+      if ('refusal' in next) {
+        // Run again after a crash, the step finds its own change made: that is done, not refused.
+        const done = statusesAllowing(event).some((from) => {
+          const t = transition(from, event);
+          return 'status' in t && t.status === row.status;
+        });
+        if (!done) throw new StepError(next.refusal);
+        return { from: row.status, status: row.status, monitoringStatus: monitoringStatus ?? null };
+      }
+      // Conditional on the status the lifecycle answered from: if another process moved the pair
+      // meanwhile, this step fails instead of overwriting it.
+      const { count } = await db.protectionPair.updateMany({
+        where: { id: ctx.pair.id, status: row.status },
         data: {
-          ...(status ? { status } : {}),
+          status: next.status,
           ...(monitoringStatus ? { monitoringStatus } : {}),
-          ...(status === 'mirroring' ? { enabledAt: ctx.now() } : {}),
-          ...(status === 'unprotected' ? { autoFailoverMarked: false } : {}),
+          // Replication starts now, whether a mirror follows (files) or not (a streaming standby).
+          ...(event === 'replication.started' || event === 'standby.streaming' ? { enabledAt: ctx.now() } : {}),
+          ...(next.status === 'unprotected' ? { autoFailoverMarked: false } : {}),
         },
       });
+      if (count === 0) throw new StepError('The pair changed while this step ran; run the operation again');
       // A fresh start for the observers: nothing from an earlier run counts.
       await db.pairMonitor.deleteMany({ where: { pairId: ctx.pair.id } });
+      return { from: row.status, status: next.status, monitoringStatus: monitoringStatus ?? null };
     });
-    return { status: status ?? null, monitoringStatus: monitoringStatus ?? null };
   },
 };

@@ -185,20 +185,20 @@ describe('plans', () => {
       'monitor.start:target',
       'pair.set-state',
     ]);
-    expect(steps.at(-1)?.params).toEqual({ status: 'mirroring', monitoringStatus: 'watching' });
+    expect(steps.at(-1)?.params).toEqual({ event: 'replication.started', monitoringStatus: 'watching' });
     expect(planEnable({ method: 'file', sourceHostname: 'a', targetHostname: 'b', route: 'r', port: 1, monitoring: false }).some((s) => s.kind === 'monitor.start')).toBe(false);
   });
 
   it('enable a PostgreSQL pair: prepare the source, clone the standby, monitor, then protected', () => {
     const steps = planEnable({ method: 'postgresql_streaming', sourceHostname: 'a', targetHostname: 'b', route: '10.0.0.6', port: 6320, monitoring: true });
     expect(steps.map((s) => s.kind)).toEqual(['agents.check', 'postgresql.prepare-source', 'postgresql.clone-standby', 'monitor.start', 'monitor.start', 'pair.set-state']);
-    expect(steps.at(-1)?.params).toEqual({ status: 'protected', monitoringStatus: 'watching' });
+    expect(steps.at(-1)?.params).toEqual({ event: 'standby.streaming', monitoringStatus: 'watching' });
   });
 
   it('disable: every agent step is optional, the state change is not', () => {
     const steps = planDisable({ sourceHostname: 'a', targetHostname: 'b' });
     expect(steps.filter((s) => s.kind !== 'pair.set-state').every((s) => 'optional' in s && s.optional)).toBe(true);
-    expect(steps.at(-1)).toMatchObject({ kind: 'pair.set-state', params: { status: 'unprotected', monitoringStatus: 'off' } });
+    expect(steps.at(-1)).toMatchObject({ kind: 'pair.set-state', params: { event: 'replication.stopped', monitoringStatus: 'off' } });
   });
 });
 

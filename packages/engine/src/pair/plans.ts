@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ReplicationMethod } from './settings.ts';
-import { monitoringStatuses, pairStatuses } from './status.ts';
+import { lifecycleEvents } from './lifecycle.ts';
+import { monitoringStatuses } from './status.ts';
 
 // Enabling and disabling protection as lists of steps (data). The worker executes them in
 // order through the agents and records each one; a step may be marked optional when its failure
@@ -25,7 +26,9 @@ export const plannedStepSchema = z.discriminatedUnion('kind', [
   step('postgresql.clone-standby', noParams),
   step('monitor.start', onSide),
   step('monitor.stop', onSide).extend(bestEffort),
-  step('pair.set-state', z.strictObject({ status: z.enum(pairStatuses).optional(), monitoringStatus: z.enum(monitoringStatuses).optional() })),
+  // The status is never named here: the step applies a lifecycle event, and the lifecycle says
+  // which status follows from the one the pair is in when the step runs.
+  step('pair.set-state', z.strictObject({ event: z.enum(lifecycleEvents), monitoringStatus: z.enum(monitoringStatuses).optional() })),
 ]);
 export type PlannedStep = z.infer<typeof plannedStepSchema>;
 export type StepKind = PlannedStep['kind'];
@@ -96,8 +99,8 @@ export function planEnable(p: PlanInput): PlannedStep[] {
   // A file pair mirrors in the background; a standby is complete once the clone step returns.
   steps.push(
     p.method === 'postgresql_streaming'
-      ? { kind: 'pair.set-state', description: 'Mark the pair as protected (the standby is streaming)', params: { status: 'protected', monitoringStatus: p.monitoring ? 'watching' : 'off' } }
-      : { kind: 'pair.set-state', description: 'Mark the pair as mirroring (it becomes protected when the mirror finishes)', params: { status: 'mirroring', monitoringStatus: p.monitoring ? 'watching' : 'off' } },
+      ? { kind: 'pair.set-state', description: 'Mark the pair as protected (the standby is streaming)', params: { event: 'standby.streaming', monitoringStatus: p.monitoring ? 'watching' : 'off' } }
+      : { kind: 'pair.set-state', description: 'Mark the pair as mirroring (it becomes protected when the mirror finishes)', params: { event: 'replication.started', monitoringStatus: p.monitoring ? 'watching' : 'off' } },
   );
   return steps;
 }
@@ -108,7 +111,7 @@ export function planDisable(p: Pick<PlanInput, 'sourceHostname' | 'targetHostnam
     { kind: 'monitor.stop', description: `Stop answering probes on ${p.sourceHostname}`, params: { side: 'source' }, optional: true },
     { kind: 'replication.stop', description: `Stop replication on ${p.sourceHostname}`, params: { side: 'source' }, optional: true },
     { kind: 'replication.stop', description: `Close the data channel on ${p.targetHostname}`, params: { side: 'target' }, optional: true },
-    { kind: 'pair.set-state', description: 'Mark the pair as unprotected (its configuration is kept)', params: { status: 'unprotected', monitoringStatus: 'off' } },
+    { kind: 'pair.set-state', description: 'Mark the pair as unprotected (its configuration is kept)', params: { event: 'replication.stopped', monitoringStatus: 'off' } },
   ];
 }
 
