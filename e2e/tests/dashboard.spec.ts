@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { expect, test, type Page } from '@playwright/test';
 import { demoLogin, signIn } from './helpers';
@@ -123,8 +124,13 @@ test('the MSP dashboard counts pairs, lag, pending decisions and offline agents;
     await page.getByLabel('Show').selectOption('attention');
     await expect.poll(() => names(page)).toEqual([c, b]);
 
-    // Live: Alpha's pair loses its source; without a reload Alpha needs attention too.
+    // Live: Alpha's pair loses its source; without a reload Alpha needs attention too. The change
+    // is announced on the tenant's channel as the worker's detection sweep does
+    // (@tandem/agent-bus/live); the page's stream pushes it (it does not poll while the stream is up).
     await db.query(`UPDATE "ProtectionPair" SET status = 'failover_pending' WHERE id = $1`, [pairIds.Alpha![0]]);
+    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:63799');
+    const notice = { id: `e2e-${randomUUID()}`, kind: 'pair', customerId: ids.Alpha, pairId: pairIds.Alpha![0], change: 'status' };
+    await redis.publish(`tandem:live:${org}:${ids.Alpha}`, JSON.stringify(notice)).finally(() => redis.disconnect());
     await expect.poll(() => names(page), { timeout: 15_000 }).toEqual([c, b, a]);
     await expect(row('Alpha').getByTestId('pending-cell')).toHaveText('1');
 
