@@ -18,7 +18,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listen } from '../../apps/agent/src/replication/channel.ts';
 import { ContinuousTarget } from '../../apps/agent/src/replication/continuous.ts';
-import { sleep, startWriter, waitEqual, waitFor } from './support/replication/continuous.ts';
+import { startWriter, waitEqual, waitFor } from './support/replication/continuous.ts';
 import { type Agent, freePort, newPairKey, spawnAgent, startProxy } from './support/replication/processes.ts';
 
 let dir: string;
@@ -43,15 +43,16 @@ async function setup(name: string, opts: { inPlaceMinBytes?: number } = {}) {
   const targetCfg = { ...base, role: 'target' as const, root: dst, stateDir: path.join(dir, `${name}-tstate`), port: targetPort };
   const sourceCfg = { ...base, role: 'source' as const, root: src, stateDir: path.join(dir, `${name}-sstate`), port: proxy.port, ...opts };
   const agents: { target: Agent; source: Agent } = { target: await spawnAgent(targetCfg), source: await spawnAgent(sourceCfg) };
-  const caughtUp = async (ms = 15_000) => {
+  // Generous limits: these are waits for a condition, and the machine may be busy with other tests.
+  const caughtUp = async (ms = 60_000) => {
     const n = agents.source.samples.length;
     return waitFor(() => {
       const s = agents.source.last();
       return agents.source.samples.length > n + 1 && s?.phase === 'continuous' && s.connected && s.lag === 0 && s.queueFiles === 0;
     }, ms);
   };
-  expect(await caughtUp(20_000)).toBe(true); // initial mirror done, nothing queued
-  expect(await waitEqual(src, dst, 5000)).toEqual([]);
+  expect(await caughtUp(60_000)).toBe(true); // initial mirror done, nothing queued
+  expect(await waitEqual(src, dst, 20_000)).toEqual([]);
   return {
     src,
     dst,
@@ -68,6 +69,12 @@ async function setup(name: string, opts: { inPlaceMinBytes?: number } = {}) {
   };
 }
 
+/** Waits for `n` more writer operations: each phase of a fault is paced by the changes made, not by the clock. */
+async function moreOps(writer: { ops: () => number }, n: number): Promise<void> {
+  const target = writer.ops() + n;
+  expect(await waitFor(() => writer.ops() >= target, 60_000)).toBe(true);
+}
+
 const noTemps = (root: string) => readdirSync(root, { recursive: true }).filter((n) => String(n).endsWith('.tmp'));
 
 describe('faults during continuous replication (real processes)', () => {
@@ -76,14 +83,14 @@ describe('faults during continuous replication (real processes)', () => {
     try {
       for (let round = 0; round < 2; round++) {
         const writer = startWriter(f.src, { pauseMs: 4, seed: round * 100_000, keep: 'data' });
-        await sleep(700);
+        await moreOps(writer, 100);
         const pending = f.agents.source.last()!;
         await f.agents.source.kill9();
-        await sleep(300); // the writer keeps going while nobody watches
+        await moreOps(writer, 40); // the writer keeps going while nobody watches
         await writer.stop();
         await f.restartSource();
         expect(await f.caughtUp()).toBe(true);
-        expect(await waitEqual(f.src, f.dst, 5000)).toEqual([]);
+        expect(await waitEqual(f.src, f.dst, 20_000)).toEqual([]);
         const after = f.agents.source.last()!;
         expect(after.contentBytesSent).toBeLessThan(TREE_BYTES / 5);
         expect(pending.queueFiles + after.changesApplied).toBeGreaterThan(0);
@@ -92,28 +99,28 @@ describe('faults during continuous replication (real processes)', () => {
     } finally {
       await f.teardown();
     }
-  });
+  }, 300_000);
 
   it('kill -9 the target mid-stream, restart it: trees converge (×2)', async () => {
     const f = await setup('ktarget');
     try {
       for (let round = 0; round < 2; round++) {
         const writer = startWriter(f.src, { pauseMs: 4, seed: round * 100_000, keep: 'data' });
-        await sleep(700);
+        await moreOps(writer, 100);
         await f.agents.target.kill9();
-        await sleep(300);
+        await moreOps(writer, 40);
         await f.restartTarget();
-        await sleep(300);
+        await moreOps(writer, 40);
         await writer.stop();
         expect(await f.caughtUp()).toBe(true);
-        expect(await waitEqual(f.src, f.dst, 5000)).toEqual([]);
+        expect(await waitEqual(f.src, f.dst, 20_000)).toEqual([]);
       }
       expect(f.agents.source.last()!.reconnects).toBeGreaterThanOrEqual(2);
       expect(noTemps(f.dst)).toEqual([]);
     } finally {
       await f.teardown();
     }
-  });
+  }, 300_000);
 
   it('a target that applied thousands of files in one run starts again, after a clean stop and after kill -9', async () => {
     const f = await setup('many');
@@ -123,7 +130,7 @@ describe('faults during continuous replication (real processes)', () => {
         // truncated again and again in this one run of the target.
         const d = path.join(f.src, `many-${how}`);
         mkdirSync(d);
-        for (let i = 0; i < 4000; i++) writeFileSync(path.join(d, `file ${i}.txt`), `${how} ${i}\n`);
+        for (let i = 0; i < 3000; i++) writeFileSync(path.join(d, `file ${i}.txt`), `${how} ${i}\n`);
         expect(await f.caughtUp(240_000)).toBe(true);
         expect(await waitEqual(f.src, f.dst, 20_000)).toEqual([]);
         if (how === 'stop') await f.agents.target.stop();
@@ -166,7 +173,7 @@ describe('faults during continuous replication (real processes)', () => {
     expect(inside.filter((p) => existsSync(p))).toEqual([]);
     expect(keep.filter((p) => !existsSync(p))).toEqual([]);
     expect(errors).toEqual([]);
-  });
+  }, 300_000);
 
   it('in-place updates: kill -9 the target, then cut the channel, mid-stream: trees converge, blobs keep their inode', async () => {
     const f = await setup('inplace', { inPlaceMinBytes: 512 * 1024 });
@@ -175,18 +182,18 @@ describe('faults during continuous replication (real processes)', () => {
     try {
       for (const fault of ['kill', 'cut'] as const) {
         const writer = startWriter(f.src, { pauseMs: 4, seed: fault === 'kill' ? 7 : 70_000, keep: 'data' });
-        await sleep(700);
+        await moreOps(writer, 100);
         if (fault === 'kill') {
           await f.agents.target.kill9();
-          await sleep(300);
+          await moreOps(writer, 40);
           await f.restartTarget();
         } else {
           expect(f.proxy.cut()).toBeGreaterThanOrEqual(1);
         }
-        await sleep(300);
+        await moreOps(writer, 40);
         await writer.stop();
         expect(await f.caughtUp()).toBe(true);
-        expect(await waitEqual(f.src, f.dst, 5000)).toEqual([]);
+        expect(await waitEqual(f.src, f.dst, 20_000)).toEqual([]);
       }
       // The writer only modifies the blobs in place (never renames or deletes them): on the target
       // they changed too, and kept their inodes.
@@ -196,21 +203,21 @@ describe('faults during continuous replication (real processes)', () => {
     } finally {
       await f.teardown();
     }
-  });
+  }, 300_000);
 
   it('cut the data channel mid-stream: reconnects and converges (×2)', async () => {
     const f = await setup('cut');
     try {
       for (let round = 0; round < 2; round++) {
         const writer = startWriter(f.src, { pauseMs: 4, seed: round * 100_000, keep: 'data' });
-        await sleep(500);
+        await moreOps(writer, 70);
         expect(f.proxy.cut()).toBeGreaterThanOrEqual(1);
-        await sleep(300);
+        await moreOps(writer, 40);
         f.proxy.cut();
-        await sleep(300);
+        await moreOps(writer, 40);
         await writer.stop();
         expect(await f.caughtUp()).toBe(true);
-        expect(await waitEqual(f.src, f.dst, 5000)).toEqual([]);
+        expect(await waitEqual(f.src, f.dst, 20_000)).toEqual([]);
       }
       const last = f.agents.source.last()!;
       expect(last.reconnects).toBeGreaterThanOrEqual(2);
@@ -219,5 +226,5 @@ describe('faults during continuous replication (real processes)', () => {
     } finally {
       await f.teardown();
     }
-  });
+  }, 300_000);
 });

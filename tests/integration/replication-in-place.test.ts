@@ -135,8 +135,10 @@ describe('in-place updates of big files', () => {
       const was = ino(path.join(dst, 'mailbox.pst'));
       const sentBefore = pair.source.stats().contentBytesSent;
       for (let i = 0; i < 3; i++) {
+        // Each rewrite is its own change: the next one waits until the source has sent this one's blocks.
+        const sent = pair.source.stats().contentBytesSent;
         rewrite(path.join(src, 'mailbox.pst'), [10 * i + 1, 150 - i]);
-        await sleep(150);
+        expect(await waitFor(() => pair.source.stats().contentBytesSent > sent, 20_000)).toBe(true);
       }
       appendFileSync(path.join(src, 'mailbox.pst'), randomBytes(MiB));
       expect(await waitFor(() => pair.source.stats().lag === 0, 10_000)).toBe(true);
