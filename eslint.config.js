@@ -45,6 +45,7 @@ export default tseslint.config(
       '**/*.mjs',
       '**/*.cjs',
       '!infra/*.mjs',
+      '!apps/agent/build.mjs',
       '!infra/*.cjs',
       'eslint.config.js',
       'apps/web/next-env.d.ts',
@@ -135,7 +136,7 @@ export default tseslint.config(
   },
   {
     // Plain Node scripts that start servers, build and run tests.
-    files: ['infra/*.mjs'],
+    files: ['infra/*.mjs', 'apps/agent/build.mjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, sourceType: 'module', globals: nodeGlobals },
     rules: { ...tseslint.configs.disableTypeChecked.rules, '@typescript-eslint/consistent-type-imports': 'off' },
