@@ -271,8 +271,9 @@ export class AgentRuntime {
             return { collectedAt: await sendFacts() };
           case 'credential.rotate': {
             const { credential } = z.object({ credential: z.string().min(32).max(256) }).parse(cmd.args);
-            // Saved before answering: the control plane switches to the new credential only
-            // after this succeeds, so the agent can always reconnect.
+            // Saved before answering. The control plane accepts the new credential (as pending)
+            // before sending it and retires the old one only after this answer, so whenever the
+            // agent restarts, the credential it saved works (apps/web .../agent/rotate.ts).
             this.config = { ...this.config, credential };
             writeSecretFile(this.configPath, this.config);
             return { saved: true };
