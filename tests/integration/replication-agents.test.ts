@@ -11,9 +11,9 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ownerDb } from '@tandem/db/testing';
-import type { ReplicationStatus } from '@tandem/protocol';
 import { freePort, waitFor } from './support/agents';
 import { sleep, startWriter } from './support/replication/continuous';
+import { diffManifests, hashManifest } from './support/replication/tree';
 import { ReplicationHarness, waitEqual, writeFiles } from './support/replication/agents';
 
 const h = new ReplicationHarness('repl');
@@ -43,7 +43,7 @@ describe('file replication between two real agents', () => {
     const key = randomBytes(32).toString('base64');
     const common = { pairId: pair.id, key, source: { roots: [src], rules: [{ pattern: '**/*.tmp', include: false, recursive: false }] }, targetRoot, mode: 'checksum' as const, orphans: 'delete' as const };
     const dump = () => `--- source agent ---\n${source.handle.output().slice(-4000)}\n--- target agent ---\n${target.handle.output().slice(-4000)}`;
-    const status = async (agentId: string) => (await h.bus.send(agentId, 'replication.status', { pairId: pair.id })) as ReplicationStatus;
+    const status = (agentId: string) => h.bus.send(agentId, 'replication.status', { pairId: pair.id });
     const samples = () => ownerDb().replicationSample.findMany({ where: { pairId: pair.id }, orderBy: { at: 'asc' } });
 
     try {
@@ -65,8 +65,20 @@ describe('file replication between two real agents', () => {
       fs.appendFileSync(path.join(src, 'initial', 'file 1.txt'), 'appended\n');
       fs.rmSync(path.join(src, 'initial', 'file 2.txt'));
       fs.writeFileSync(path.join(src, 'scratch.tmp'), 'not replicated');
-      await sleep(500);
-      fs.rmSync(path.join(src, 'scratch.tmp')); // hashManifest has no rules: compare without it
+      // Written after the excluded file: once it has arrived, the watcher has seen (and dropped)
+      // scratch.tmp. The comparison leaves scratch.tmp out (hashManifest has no rules) while it is
+      // still on the source, so its absence on the target shows the rule at work.
+      fs.writeFileSync(path.join(src, 'after scratch.txt'), 'replicated');
+      let rest: string[] = ['not compared'];
+      await waitFor('everything but the excluded file on the target', async () => {
+        const mine = (await hashManifest(src)).filter((e) => e.path !== 'scratch.tmp');
+        rest = diffManifests(mine, await hashManifest(dst));
+        return rest.length === 0;
+      }, 20_000).catch(() => undefined);
+      expect(rest, dump()).toEqual([]);
+      expect(fs.existsSync(path.join(src, 'scratch.tmp'))).toBe(true);
+      expect(fs.existsSync(path.join(dst, 'scratch.tmp'))).toBe(false);
+      fs.rmSync(path.join(src, 'scratch.tmp'));
       expect(await waitEqual(src, dst, 20_000), dump()).toEqual([]);
 
       // Samples in PostgreSQL, through the gateway, from the source agent; lag back to 0.
@@ -81,16 +93,20 @@ describe('file replication between two real agents', () => {
       expect(await h.bus.send(source.agentId, 'replication.start', { ...common, role: 'source', connect: { host: '127.0.0.1', port } })).toEqual({ started: true, port: null });
 
       // Restart the source agent while files keep changing: it resumes the pair by itself.
+      // The writer's own count of operations paces each phase (not the clock).
       const writer = startWriter(src, { pauseMs: 10 });
-      await sleep(500);
+      const opsPast = (n: number) => {
+        const target = writer.ops() + n;
+        return waitFor(`${n} more writer operations`, () => writer.ops() >= target, 60_000);
+      };
+      await opsPast(20);
       await source.handle.stop();
-      await sleep(1000); // changes while nobody watches
+      await opsPast(50); // changes while nobody watches
       const restartedAt = new Date();
       source.handle = h.run(source.dir);
       await h.online(source.agentId);
-      await sleep(1500);
-      const ops = await writer.stop();
-      expect(ops).toBeGreaterThan(50);
+      await opsPast(50); // and while it resumes
+      await writer.stop();
       expect(await waitEqual(src, dst, 30_000), dump()).toEqual([]);
       expect(source.handle.output()).toContain('replication pair resumed');
       const after = await waitFor('a sample with lag 0 after the restart', async () => (await samples()).find((s) => s.at >= restartedAt && s.lagSeconds === 0), 20_000);
@@ -100,12 +116,16 @@ describe('file replication between two real agents', () => {
 
       // kill -9 the target agent while files change: it listens again by itself; the source reconnects.
       const writer2 = startWriter(src, { pauseMs: 10, seed: 10_000 });
-      await sleep(300);
+      const ops2Past = (n: number) => {
+        const target = writer2.ops() + n;
+        return waitFor(`${n} more writer operations`, () => writer2.ops() >= target, 60_000);
+      };
+      await ops2Past(20);
       await target.handle.stop('SIGKILL');
-      await sleep(1000);
+      await ops2Past(50); // changes the source cannot send
       target.handle = h.run(target.dir);
       await h.online(target.agentId);
-      await sleep(1000);
+      await ops2Past(50);
       await writer2.stop();
       expect(await waitEqual(src, dst, 30_000), dump()).toEqual([]);
       expect(target.handle.output()).toContain('replication pair resumed');
@@ -117,6 +137,7 @@ describe('file replication between two real agents', () => {
       expect(await status(source.agentId)).toMatchObject({ running: false, state: 'not-running' });
       expect(await status(target.agentId)).toMatchObject({ running: false, state: 'not-running' });
       for (const a of [source, target]) expect(fs.existsSync(path.join(a.dir, 'replication', pair.id, 'pair.json'))).toBe(false);
+      // Proving that nothing more happens takes time: the one place this test waits by the clock.
       await sleep(1000); // a sample already on its way may still land
       const count = (await samples()).length;
       fs.writeFileSync(path.join(src, 'after-stop.txt'), 'not replicated');
