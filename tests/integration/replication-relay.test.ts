@@ -259,25 +259,21 @@ describe('replication through the gateway relay', () => {
           .output()
           .match(/relay idle/g) ?? []
       ).length;
-      await sleep(8_000);
-      expect(
-        (
-          gw()
-            .output()
-            .match(/relay idle/g) ?? []
-        ).length,
-      ).toBeGreaterThan(idleBefore);
+      await waitFor('the gateway to close the idle relay', () => (gw().output().match(/relay idle/g) ?? []).length > idleBefore, 30_000);
       fs.writeFileSync(path.join(src, 'after idle.txt'), 'still arrives');
       expect(await waitEqual(src, dst, 30_000)).toEqual([]);
 
       // The gateway goes away while files change, and comes back on the same port.
       const port = gw().port;
       fs.writeFileSync(path.join(src, 'before restart.txt'), 'one');
+      const reconnects = () => (source.handle.output().match(/reconnecting/g) ?? []).length;
+      const reconnectsBefore = reconnects();
       await gw().stop();
       writeFiles(src, 'while the gateway was down', 9);
       fs.rmSync(path.join(src, 'initial', 'file 4.txt'));
       fs.appendFileSync(path.join(src2, 'two', 'file 1.txt'), 'changed while the gateway was down\n');
-      await sleep(1500);
+      // The gateway comes back only once the source agent has noticed it was gone.
+      await waitFor('the source agent to notice the gateway is gone', () => reconnects() > reconnectsBefore, 30_000);
       const next = await startGateway({ port });
       h.running.push(next);
       gateways.push(next);
