@@ -90,6 +90,14 @@ describe('what rsync -a copies', () => {
       expect(await waitEqual(src, dst, 20_000)).toEqual([]);
       execFileSync('rsync', ['-aS', `${src}/`, `${viaRsync}/`]);
       for (const n of ['small 2.bin', 'big 2.bin']) expect({ n, blocks: blocks(dst, n) }).toEqual({ n, blocks: blocks(viaRsync, n) });
+      // A delta onto a sparse file: one page written into a hole; the unchanged pages are copied
+      // from the target's current file, its holes kept.
+      const fd = openSync(path.join(src, 'big.bin'), 'r+');
+      writeSync(fd, Buffer.alloc(4096, 0x33), 0, 4096, 1024 * 1024 + 8192);
+      closeSync(fd);
+      expect(await waitEqual(src, dst, 20_000)).toEqual([]);
+      execFileSync('rsync', ['-aS', `${src}/`, `${viaRsync}/`]);
+      expect(blocks(dst, 'big.bin')).toBe(blocks(viaRsync, 'big.bin'));
     } finally {
       await pair.stop();
     }
