@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrismaClient, type Db } from '@tandem/db';
 import { createServer, createTenant, ownerDb } from '@tandem/db/testing';
 import { loginAttemptRetentionMs } from '../../apps/worker/src/jobs/maintenance';
+import { callerFor } from './helpers';
 import {
   maintenanceQueue,
   maintenanceQueueName,
@@ -128,11 +129,18 @@ describe('the maintenance worker', () => {
       });
     const staleA = await mk(a, stale);
     const freshB = await mk(b, new Date());
+    // The server's page (server.live) hears it too; its first item says it is listening.
+    const live = (await callerFor(a.owner.id).server.live({ serverId: a.serverX.id }))[Symbol.asyncIterator]();
+    // On the server side (no HTTP in between) items are tracked envelopes: [id, item, marker].
+    const nextItem = async () => ((await live.next()).value as unknown as [string, unknown])[1];
+    expect(await nextItem()).toMatchObject({ kind: 'sync' });
     const job = await queue.add('mark-stale-agents-offline', { task: 'mark-stale-agents-offline' });
     const res = await outcome(job);
     expect(res.ok).toBe(true);
     expect((await ownerDb().agent.findUniqueOrThrow({ where: { id: staleA.id } })).status).toBe('offline');
     expect((await ownerDb().agent.findUniqueOrThrow({ where: { id: freshB.id } })).status).toBe('online');
+    expect(await nextItem()).toMatchObject({ kind: 'server', serverId: a.serverX.id, change: 'agent' });
+    await live.return?.();
   });
 
   it('rolls old replication samples up per minute and drops the oldest, keeping recent ones raw', async () => {
