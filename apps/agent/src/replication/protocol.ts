@@ -5,7 +5,13 @@ import { z } from 'zod';
 import { isSafeRelPath } from './manifest.ts';
 import { replicationRuleSchema } from './set.ts';
 
-export const PROTOCOL_VERSION = 1;
+// 2: hard links (link entries, LINK) and the root's own metadata (ROUND_END root, ROOT_META).
+export const PROTOCOL_VERSION = 2;
+
+/** Both agents of a pair must speak the same version; a mismatch is refused at the start, plainly. */
+const versionSchema = z.literal(PROTOCOL_VERSION, {
+  error: (issue) => `The other agent speaks replication protocol ${String(issue.input)}, this one ${PROTOCOL_VERSION}: update both agents to the same release`,
+});
 
 export const MSG = {
   /** S→T start of a round: {version, round, mode, orphans, force[]} */
@@ -94,7 +100,7 @@ export const entrySchema = z.object({
 });
 
 export const roundSchema = z.object({
-  version: z.literal(PROTOCOL_VERSION),
+  version: versionSchema,
   round: uint,
   mode: mirrorModeSchema,
   orphans: orphanPolicySchema,
@@ -133,7 +139,7 @@ export const roundDoneSchema = z.object({ round: uint, orphans: uint, errors: z.
 export const errorSchema = z.object({ message: z.string() });
 
 // Continuous replication headers.
-export const helloSchema = z.object({ version: z.literal(PROTOCOL_VERSION) });
+export const helloSchema = z.object({ version: versionSchema });
 /** `rid` matches a reply to its probe: probes of unrelated paths are answered out of order. */
 export const probeSchema = z.object({ path: z.union([z.literal(''), relPath]), rid: uint.optional() });
 export const probeReplySchema = z.object({
@@ -153,7 +159,7 @@ export const rootChangeSchema = z.object({ fid: uint, root: rootMetaSchema });
 
 // Verify headers.
 export const verifySchema = z.object({
-  version: z.literal(PROTOCOL_VERSION),
+  version: versionSchema,
   rules: z.array(replicationRuleSchema).max(10_000).optional(),
   paths: z.array(relPath).max(50_000).optional(),
 });
