@@ -74,6 +74,7 @@ const idCases: IdCase[] = [
   { path: 'pair.get', input: (i) => ({ pairId: i.pairId }), customerUserGets: 'NOT_FOUND' },
   { path: 'pair.history', input: (i) => ({ pairId: i.pairId, window: 'day' }), customerUserGets: 'NOT_FOUND' },
   { path: 'pair.verify', input: (i) => ({ pairId: i.pairId }), customerUserGets: 'FORBIDDEN' },
+  { path: 'pair.verifyResult', input: (i) => ({ pairId: i.pairId }), customerUserGets: 'FORBIDDEN' },
   { path: 'pair.resend', input: (i) => ({ pairId: i.pairId, items: [{ root: '/srv', path: 'x' }] }), customerUserGets: 'FORBIDDEN' },
   { path: 'pair.wizard', input: (i) => ({ customerId: i.customerId, sourceServerId: i.serverId }), customerUserGets: 'FORBIDDEN' },
   {

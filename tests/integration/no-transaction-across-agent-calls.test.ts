@@ -137,9 +137,12 @@ describe('while an agent is slow to answer', () => {
     expect(await whileSourceIsSilent('facts.collect', () => caller.server.refreshFacts({ serverId: source.serverId }))).toBe(0);
   }, 60_000);
 
-  it('pair.verify and pair.resend hold no transaction', async () => {
+  it('pair.resend holds no transaction; pair.verify asks no agent at all (the worker does, in an operation)', async () => {
     const caller = callerFor(h.t.operator.id);
-    expect(await whileSourceIsSilent('replication.verify', () => caller.pair.verify({ pairId }))).toBe(0);
+    const since = seen.length;
+    const { operationId } = await caller.pair.verify({ pairId });
+    expect(seen.slice(since).map(orderOf).some((o) => o.action === 'replication.verify')).toBe(false);
+    expect(await ownerDb().operation.findUniqueOrThrow({ where: { id: operationId } })).toMatchObject({ kind: 'verify', pairId });
     expect(await whileSourceIsSilent('replication.resend', () => caller.pair.resend({ pairId, items: [{ root: '/srv/data', path: 'a.txt' }] }))).toBe(0);
   }, 90_000);
 

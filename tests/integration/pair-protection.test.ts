@@ -217,12 +217,31 @@ describe('protecting a file server', () => {
   it('turns failure monitoring off and on without touching replication', async () => {
     const caller = callerFor(h.t.operator.id);
     const targetAgent = await ownerDb().agent.findUniqueOrThrow({ where: { serverId: targetServerId } });
-    expect(await caller.pair.setMonitoring({ pairId, enabled: false })).toEqual({ monitoringStatus: 'off' });
+    // Each switch is an operation the worker runs; the call returns its id at once.
+    const switched = async (enabled: boolean) => {
+      const { operationId } = await caller.pair.setMonitoring({ pairId, enabled });
+      return waitFor(`monitoring ${enabled ? 'on' : 'off'} finished`, async () => {
+        const o = await ownerDb().operation.findUniqueOrThrow({ where: { id: operationId! }, include: { steps: { orderBy: { position: 'asc' } } } });
+        return o.status === 'succeeded' || o.status === 'failed' ? o : null;
+      });
+    };
+    const off = await switched(false);
+    expect(off).toMatchObject({ kind: 'monitoring_off', status: 'succeeded' });
+    expect(off.steps.map((s) => [s.kind, s.status])).toEqual([
+      ['monitor.stop', 'succeeded'],
+      ['monitor.stop', 'succeeded'],
+      ['pair.set-monitoring', 'succeeded'],
+    ]);
     expect((await h.bus.send(targetAgent.id, 'monitor.status', { pairId })).running).toBe(false);
     expect(await pair()).toMatchObject({ status: 'protected', monitoringStatus: 'off' });
     fs.writeFileSync(path.join(share, 'while-unmonitored.txt'), 'still replicated');
     expect(await waitEqual(share, path.join(targetRoot, share), 30_000)).toEqual([]);
-    expect(await caller.pair.setMonitoring({ pairId, enabled: true })).toEqual({ monitoringStatus: 'watching' });
+    // Already off: nothing to do, no operation.
+    expect(await caller.pair.setMonitoring({ pairId, enabled: false })).toEqual({ operationId: null });
+    const on = await switched(true);
+    expect(on).toMatchObject({ kind: 'monitoring_on', status: 'succeeded' });
+    expect(on.steps.map((s) => s.kind)).toEqual(['agents.check', 'monitor.start', 'monitor.start', 'pair.set-monitoring']);
+    expect((await pair()).monitoringStatus).toBe('watching');
     expect(await h.bus.send(targetAgent.id, 'monitor.status', { pairId })).toMatchObject({ running: true, role: 'target' });
     await expectCode(callerFor(h.t.viewer.id).pair.setMonitoring({ pairId, enabled: false }), 'FORBIDDEN');
   }, 60_000);

@@ -14,7 +14,18 @@ export interface OperationDeps {
 }
 
 const finished = new Set(['succeeded', 'failed', 'cancelled']);
-const operationLabel: Record<string, string> = { enable: 'Enabling protection', disable: 'Disabling protection' };
+const operationLabel: Record<string, string> = {
+  enable: 'Enabling protection',
+  disable: 'Disabling protection',
+  verify: 'Verify',
+  monitoring_on: 'Turning failure monitoring on',
+  monitoring_off: 'Turning failure monitoring off',
+};
+const finishedMessage: Record<string, string> = {
+  enable: 'Protection enabled: the initial mirror is running',
+  monitoring_on: 'Failure monitoring is on',
+  monitoring_off: 'Failure monitoring is off',
+};
 
 export async function runOperation(deps: OperationDeps, job: OperationJob): Promise<{ status: string }> {
   const now = deps.now ?? (() => new Date());
@@ -84,6 +95,8 @@ export async function runOperation(deps: OperationDeps, job: OperationJob): Prom
         await db.operation.update({ where: { id: op.id }, data: { status: 'failed', error: `${step.description}: ${message}`, finishedAt: now() } });
       });
       if (op.kind === 'enable') await undoEnable(ctx);
+      // Monitoring that did not start on both sides must not half-run: stop what did start.
+      if (op.kind === 'monitoring_on') await undoMonitoring(ctx);
       await event('error', `${operationLabel[op.kind] ?? op.kind} failed at "${step.description}": ${message}`);
       return { status: 'failed' };
     }
@@ -92,10 +105,15 @@ export async function runOperation(deps: OperationDeps, job: OperationJob): Prom
   await tx((db) => db.operation.update({ where: { id: op.id }, data: { status: 'succeeded', finishedAt: now() } }));
   if (skipped.length) {
     await event('warning', `${operationLabel[op.kind] ?? op.kind} finished, but some agents could not be reached: ${skipped.join('; ')}. They stop the pair when they are told again.`);
-  } else {
-    await event('info', op.kind === 'enable' ? 'Protection enabled: the initial mirror is running' : `${operationLabel[op.kind] ?? op.kind} finished`);
+  } else if (op.kind !== 'verify') {
+    // Verify's own step already recorded what it found.
+    await event('info', finishedMessage[op.kind] ?? `${operationLabel[op.kind] ?? op.kind} finished`);
   }
   return { status: 'succeeded' };
+}
+
+async function undoMonitoring(ctx: StepContext) {
+  for (const side of ['target', 'source'] as const) await stepExecutors['monitor.stop'](ctx, { side }).catch(() => undefined);
 }
 
 /** A failed enable leaves nothing running: both agents are asked to stop (best effort). */

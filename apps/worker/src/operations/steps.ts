@@ -4,7 +4,7 @@ import type { AgentBus } from '@tandem/agent-bus';
 import type { TenantTx } from '@tandem/db';
 import { createHmac } from 'node:crypto';
 import { openSecret } from '@tandem/security';
-import { pairKeyContext, statusesAllowing, transition, type PairSettings, type Side, type StepKind, type StepParams } from '@tandem/engine';
+import { enabledStatuses, pairKeyContext, statusesAllowing, transition, type PairSettings, type Side, type StepKind, type StepParams } from '@tandem/engine';
 import { postgresqlCommandTimeoutMs, RELAY_CAPABILITY, type ActionInput, type ActionName, type ActionResult } from '@tandem/protocol';
 
 export interface LoadedPair {
@@ -186,6 +186,31 @@ export const stepExecutors: StepExecutors = {
 
   'monitor.start': (ctx, params) => command(ctx, params.side, 'monitor.start', monitorArgs(ctx, params.side)),
   'monitor.stop': (ctx, params) => command(ctx, params.side, 'monitor.stop', { pairId: ctx.pair.id }, 15_000),
+
+  // Hashing both trees can take minutes on a large set: the worker waits, no web request does.
+  'replication.verify': async (ctx) => {
+    const result = await command(ctx, 'source', 'replication.verify', { pairId: ctx.pair.id }, 10 * 60_000);
+    const differing = `${result.differing.length}${result.truncated ? '+' : ''}`;
+    await ctx.tx((db) =>
+      db.pairEvent.create({
+        data: { organizationId: ctx.pair.organizationId, customerId: ctx.pair.customerId, pairId: ctx.pair.id, kind: 'operation', severity: result.differing.length ? 'warning' : 'info', message: `Verified: ${result.checkedFiles} files checked, ${differing} differing` },
+      }),
+    );
+    return result;
+  },
+
+  'pair.set-monitoring': (ctx, params) =>
+    ctx.tx(async (db) => {
+      // A pair disabled meanwhile is left alone (its monitors were stopped with it).
+      const { count } = await db.protectionPair.updateMany({
+        where: { id: ctx.pair.id, status: { in: [...enabledStatuses] } },
+        data: { monitoringStatus: params.monitoringStatus, ...(params.monitoringStatus === 'off' ? { autoFailoverMarked: false } : {}) },
+      });
+      if (count === 0) throw new StepError('Protection of the pair is no longer enabled');
+      // A fresh start for the observers: nothing from before the change counts.
+      await db.pairMonitor.deleteMany({ where: { pairId: ctx.pair.id } });
+      return { monitoringStatus: params.monitoringStatus };
+    }),
 
   'pair.set-state': (ctx, params) => {
     const { event, monitoringStatus } = params;

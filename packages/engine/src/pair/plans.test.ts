@@ -2,6 +2,8 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   planDisable,
   planEnable,
+  planMonitoring,
+  planVerify,
   plannedStepSchema,
   stepFromRow,
   stepToRow,
@@ -28,6 +30,9 @@ const plans = {
     monitoring: true,
   }),
   disable: planDisable(hosts),
+  verify: planVerify(hosts),
+  'monitoring on': planMonitoring(hosts, true),
+  'monitoring off': planMonitoring(hosts, false),
 };
 
 describe('operation steps are stored and read back through one schema', () => {
@@ -45,6 +50,23 @@ describe('operation steps are stored and read back through one schema', () => {
     expect(optional).toEqual(['monitor.stop', 'monitor.stop', 'replication.stop', 'replication.stop']);
     expect(stepToRow(plans.disable[0]!).params).toEqual({ side: 'target', optional: true });
     expect(stepToRow(plans['file, direct, monitored'][0]!).params).toEqual({ sides: ['source', 'target'], optional: false });
+  });
+
+  it('plans verify as one source-side step and monitoring on/off as steps that end by recording the new monitoring status', () => {
+    expect(plans.verify.map((s) => s.kind)).toEqual(['replication.verify']);
+    expect(plans['monitoring on'].map((s) => [s.kind, s.params])).toEqual([
+      ['agents.check', { sides: ['source', 'target'] }],
+      ['monitor.start', { side: 'source' }],
+      ['monitor.start', { side: 'target' }],
+      ['pair.set-monitoring', { monitoringStatus: 'watching' }],
+    ]);
+    // Turning it off is best effort on the agents, but the record is always written.
+    expect(plans['monitoring off'].map((s) => [s.kind, 'optional' in s])).toEqual([
+      ['monitor.stop', true],
+      ['monitor.stop', true],
+      ['pair.set-monitoring', false],
+    ]);
+    expect(stepFromRow({ kind: 'pair.set-monitoring', description: 'x', params: { monitoringStatus: 'source_lost' } })).toMatchObject({ ok: false });
   });
 
   it('refuses a stored step whose parameters are missing or of the wrong shape, and says where', () => {

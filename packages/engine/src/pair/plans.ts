@@ -29,6 +29,10 @@ export const plannedStepSchema = z.discriminatedUnion('kind', [
   // The status is never named here: the step applies a lifecycle event, and the lifecycle says
   // which status follows from the one the pair is in when the step runs.
   step('pair.set-state', z.strictObject({ event: z.enum(lifecycleEvents), monitoringStatus: z.enum(monitoringStatuses).optional() })),
+  // Compares both sides by content hash; its output is the agent's verify result (the portal shows it).
+  step('replication.verify', noParams),
+  // Monitoring on/off leaves the status alone: only the monitoring status changes, if still enabled.
+  step('pair.set-monitoring', z.strictObject({ monitoringStatus: z.enum(['watching', 'off']) })),
 ]);
 export type PlannedStep = z.infer<typeof plannedStepSchema>;
 export type StepKind = PlannedStep['kind'];
@@ -112,6 +116,34 @@ export function planDisable(p: Pick<PlanInput, 'sourceHostname' | 'targetHostnam
     { kind: 'replication.stop', description: `Stop replication on ${p.sourceHostname}`, params: { side: 'source' }, optional: true },
     { kind: 'replication.stop', description: `Close the data channel on ${p.targetHostname}`, params: { side: 'target' }, optional: true },
     { kind: 'pair.set-state', description: 'Mark the pair as unprotected (its configuration is kept)', params: { event: 'replication.stopped', monitoringStatus: 'off' } },
+  ];
+}
+
+/** Verify on demand, run by the source agent (it asks the target for its side); one long step. */
+export function planVerify(p: Pick<PlanInput, 'sourceHostname' | 'targetHostname'>): PlannedStep[] {
+  return [
+    { kind: 'replication.verify', description: `Compare the files on ${p.sourceHostname} and ${p.targetHostname} by content hash`, params: {} },
+  ];
+}
+
+/**
+ * Failure monitoring on or off while replication keeps running. On: both agents must start
+ * their side (the runner stops both again if either fails). Off: stopping is best effort, an
+ * agent that is gone forgets the monitor when told again.
+ */
+export function planMonitoring(p: Pick<PlanInput, 'sourceHostname' | 'targetHostname'>, enabled: boolean): PlannedStep[] {
+  if (enabled) {
+    return [
+      { kind: 'agents.check', description: `Check that the agents on ${p.sourceHostname} and ${p.targetHostname} are online`, params: { sides: ['source', 'target'] } },
+      { kind: 'monitor.start', description: `Let ${p.sourceHostname} answer failure probes`, params: { side: 'source' } },
+      { kind: 'monitor.start', description: `Start probing the source from ${p.targetHostname}`, params: { side: 'target' } },
+      { kind: 'pair.set-monitoring', description: 'Mark failure monitoring as on', params: { monitoringStatus: 'watching' } },
+    ];
+  }
+  return [
+    { kind: 'monitor.stop', description: `Stop probing from ${p.targetHostname}`, params: { side: 'target' }, optional: true },
+    { kind: 'monitor.stop', description: `Stop answering probes on ${p.sourceHostname}`, params: { side: 'source' }, optional: true },
+    { kind: 'pair.set-monitoring', description: 'Mark failure monitoring as off', params: { monitoringStatus: 'off' } },
   ];
 }
 

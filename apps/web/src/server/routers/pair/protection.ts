@@ -1,15 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { publishPairChange } from '@tandem/agent-bus/live';
-import type { TenantTx } from '@tandem/db';
-import { AppError, idSchema, methodSupport, notFound, pairKeyContext, planDisable, planEnable, stepToRow, type PlannedStep } from '@tandem/engine';
+import type { OperationKind, TenantTx } from '@tandem/db';
+import { AppError, idSchema, methodSupport, notFound, pairKeyContext, planDisable, planEnable, planMonitoring, stepToRow, type PlannedStep } from '@tandem/engine';
 import { enabledStatuses, operationInFlightStatuses, transition } from '@tandem/engine';
-import { sealSecret, openSecret } from '@tandem/security';
-import { agentBus } from '../../services/agents';
+import { sealSecret } from '@tandem/security';
 import { audit } from '../../services/audit';
 import { startOperation } from '../../services/operations';
 import { pairEvent, storedSettings } from '../../services/pairs';
-import { agentOrgProcedure, orgProcedure } from '../../trpc';
+import { orgProcedure } from '../../trpc';
 
 async function loadPair(db: TenantTx, pairId: string) {
   const pair = await db.protectionPair.findUnique({
@@ -20,12 +19,21 @@ async function loadPair(db: TenantTx, pairId: string) {
   return pair;
 }
 
-async function refuseIfBusy(db: TenantTx, pairId: string) {
+/**
+ * Holds the pair's row until the transaction ends, so two requests cannot both find the pair idle
+ * and both start an operation on it.
+ */
+export async function lockPair(db: TenantTx, pairId: string) {
+  await db.$queryRaw`SELECT 1 FROM "ProtectionPair" WHERE id = ${pairId} FOR UPDATE`;
+}
+
+export async function refuseIfBusy(db: TenantTx, pairId: string) {
+  await lockPair(db, pairId);
   const running = await db.operation.findFirst({ where: { pairId, status: { in: [...operationInFlightStatuses] } } });
   if (running) throw new AppError('CONFLICT', `Another operation (${running.kind}) is still running on this pair; wait for it to finish`);
 }
 
-async function createOperation(db: TenantTx, pair: { id: string; organizationId: string; customerId: string }, kind: 'enable' | 'disable', requestedById: string, steps: PlannedStep[]) {
+export async function createOperation(db: TenantTx, pair: { id: string; organizationId: string; customerId: string }, kind: OperationKind, requestedById: string, steps: PlannedStep[]) {
   return db.operation.create({
     data: {
       organizationId: pair.organizationId,
@@ -104,63 +112,37 @@ export const disablePair = orgProcedure('operator')
   });
 
 /**
- * Turns failure monitoring on or off while replication keeps running. Both agents are told at
- * once; if one cannot be reached the change is refused and nothing is saved. The agents are asked
- * outside any transaction; the change is written after, only if the pair is still as it was read.
+ * Turns failure monitoring on or off while replication keeps running: an Operation the worker
+ * runs (both agents told, then the monitoring status recorded), so the page shows its progress.
+ * Turning it on needs both agents online; if either cannot start its side, the worker stops the
+ * other again and the status stays off. Nothing to do (already so) starts nothing.
  */
-export const setPairMonitoring = agentOrgProcedure('operator')
+export const setPairMonitoring = orgProcedure('operator')
   .input(z.object({ pairId: idSchema, enabled: z.boolean() }))
-  .output(z.object({ monitoringStatus: z.string() }))
+  .output(z.object({ operationId: z.string().nullable() }))
   .mutation(async ({ ctx, input }) => {
-    const pair = await ctx.tx((db) => loadPair(db, input.pairId));
+    const pair = await loadPair(ctx.db, input.pairId);
     if (!enabledStatuses.includes(pair.status)) {
       throw new AppError('CONFLICT', 'Monitoring runs only while protection is enabled');
     }
     const settings = storedSettings(pair);
     if (!settings || !pair.pairKeyEnc) throw new AppError('CONFLICT', 'The pair has no complete configuration');
-    if (input.enabled === (pair.monitoringStatus !== 'off')) return { monitoringStatus: pair.monitoringStatus };
-    const sourceAgent = pair.source.agent;
-    const targetAgent = pair.target.agent;
-    const m = settings.failover.monitor;
-    // An agent that cannot do it fails the call (mapped once, in trpc.ts) and nothing is saved.
-    if (input.enabled) {
-      if (!sourceAgent || sourceAgent.status !== 'online' || !targetAgent || targetAgent.status !== 'online') {
-        throw new AppError('CONFLICT', 'Both agents must be online to start monitoring');
-      }
-      const key = openSecret(pair.pairKeyEnc, pairKeyContext(pair.id));
-      await agentBus().send(sourceAgent.id, 'monitor.start', { pairId: pair.id, role: 'source', key, method: m.method, port: m.port }, { timeoutMs: 8_000 });
-      await agentBus().send(
-        targetAgent.id,
-        'monitor.start',
-        { pairId: pair.id, role: 'target', key, method: m.method, port: m.port, addresses: m.addresses, intervalMs: m.intervalSeconds * 1000, missed: m.missed, trigger: m.trigger },
-        { timeoutMs: 8_000 },
-      );
-    } else {
-      // Stopping is best effort on an agent that is gone: it forgets the monitor when told, and
-      // a stale report from it no longer counts once monitoring is off.
-      for (const agent of [targetAgent, sourceAgent]) {
-        if (agent?.status === 'online') await agentBus().send(agent.id, 'monitor.stop', { pairId: pair.id }, { timeoutMs: 8_000 }).catch(() => undefined);
-      }
+    await refuseIfBusy(ctx.db, pair.id);
+    if (input.enabled === (pair.monitoringStatus !== 'off')) return { operationId: null };
+    if (input.enabled && (pair.source.agent?.status !== 'online' || pair.target.agent?.status !== 'online')) {
+      throw new AppError('CONFLICT', 'Both agents must be online to start monitoring');
     }
-    const monitoringStatus = input.enabled ? 'watching' : 'off';
-    await ctx.tx(async (db) => {
-      // A pair disabled (or switched by someone else) meanwhile is left alone; the gateway stops a
-      // monitor that reports for a pair whose monitoring is off.
-      const { count } = await db.protectionPair.updateMany({
-        where: { id: pair.id, status: { in: [...enabledStatuses] }, monitoringStatus: pair.monitoringStatus },
-        data: { monitoringStatus, ...(input.enabled ? {} : { autoFailoverMarked: false }) },
-      });
-      if (count === 0) throw new AppError('CONFLICT', 'The pair changed meanwhile; reload and try again');
-      await db.pairMonitor.deleteMany({ where: { pairId: pair.id } });
-      await pairEvent(db, pair, { kind: 'monitor', message: `${ctx.actor.label} turned failure monitoring ${input.enabled ? 'on' : 'off'}` });
-      await audit(db, ctx.actor, {
-        action: input.enabled ? 'pair.monitoring.enable' : 'pair.monitoring.disable',
-        targetType: 'ProtectionPair',
-        targetId: pair.id,
-        customerId: pair.customerId,
-        summary: `Turned failure monitoring of "${pair.name}" ${input.enabled ? 'on' : 'off'}`,
-      });
+    const steps = planMonitoring({ sourceHostname: pair.source.hostname, targetHostname: pair.target.hostname }, input.enabled);
+    const op = await createOperation(ctx.db, pair, input.enabled ? 'monitoring_on' : 'monitoring_off', ctx.actor.userId, steps);
+    await pairEvent(ctx.db, pair, { kind: 'monitor', message: `${ctx.actor.label} started turning failure monitoring ${input.enabled ? 'on' : 'off'}` });
+    await audit(ctx.db, ctx.actor, {
+      action: input.enabled ? 'pair.monitoring.enable' : 'pair.monitoring.disable',
+      targetType: 'ProtectionPair',
+      targetId: pair.id,
+      customerId: pair.customerId,
+      summary: `Turned failure monitoring of "${pair.name}" ${input.enabled ? 'on' : 'off'}`,
     });
-    void publishPairChange(pair, pair.id, 'status');
-    return { monitoringStatus };
+    ctx.afterCommit(() => startOperation({ operationId: op.id, organizationId: pair.organizationId, customerId: pair.customerId }));
+    ctx.afterCommit(() => publishPairChange(pair, pair.id, 'operation'));
+    return { operationId: op.id };
   });

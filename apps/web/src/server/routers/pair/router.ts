@@ -6,7 +6,7 @@ import { listPairs } from './list';
 import { pairLive } from './live';
 import { disablePair, enablePair, setPairMonitoring } from './protection';
 import { createPair, updatePair } from './save';
-import { resendPair, verifyPair } from './verify';
+import { resendPair, verifyPair, verifyResult } from './verify';
 import { pairWizard } from './wizard';
 
 export const pairRouter = createRouter({
@@ -14,6 +14,7 @@ export const pairRouter = createRouter({
   get: getPair,
   history: pairHistory,
   verify: verifyPair,
+  verifyResult,
   resend: resendPair,
   wizard: pairWizard,
   create: createPair,

@@ -36,6 +36,9 @@ const opLabels: Record<string, string> = {
   test_failover: 'Test failover',
   fix: 'Fix',
   validate: 'Validation',
+  verify: 'Verify',
+  monitoring_on: 'Failure monitoring on',
+  monitoring_off: 'Failure monitoring off',
 };
 
 const opTone = {

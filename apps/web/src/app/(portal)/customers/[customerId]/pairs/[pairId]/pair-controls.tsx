@@ -59,6 +59,8 @@ export function ProtectionControls({
   const unsupported = methodSupport[replicationMethod as ReplicationMethod] ?? null;
   const configurable = isConfigurable(status as PairStatus);
   const monitoringOn = monitoringStatus !== 'off';
+  // The switch is an operation the worker runs; until it (or another operation) ends, the switch waits.
+  const switching = monitoring.isPending || (busy && !!monitoring.data?.operationId);
   const statusLabel = pairStatusInfo[status as PairStatus]?.label.toLowerCase() ?? status;
 
   return (
@@ -98,7 +100,7 @@ export function ProtectionControls({
               role="switch"
               aria-checked={monitoringOn}
               aria-label="Failure monitoring"
-              disabled={monitoring.isPending}
+              disabled={switching || busy}
               onClick={() => {
                 enable.reset();
                 disable.reset();
@@ -113,8 +115,8 @@ export function ProtectionControls({
             <span className="text-sm">
               <span className="font-medium">Failure monitoring {monitoringOn ? 'on' : 'off'}</span>
               <span className="block text-xs text-slate-500 dark:text-slate-400">
-                {monitoring.isPending
-                  ? 'Telling both agents…'
+                {switching
+                  ? 'Telling both agents… (the operation’s steps are listed below)'
                   : monitoringOn
                     ? 'The target and the control plane watch the source; replication is not affected by turning this off.'
                     : 'Nobody watches the source for failure; replication keeps running. Both agents must be online to turn it on.'}

@@ -3,7 +3,7 @@
 import Link from 'next/link';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import {
   applicationLabels,
   inFlightStatuses,
@@ -21,7 +21,7 @@ import { bytes, duration } from '@/lib/format';
 import { timeAgo } from '@/lib/time';
 import { describeError, useTRPC } from '@/trpc/client';
 import { useBatchedRefresh, useStreamUp } from '@/trpc/live';
-import { activeOperationStatuses, EventsCard, MonitorCard, OperationsCard } from './pair-activity';
+import { activeOperationStatuses, EventsCard, MonitorCard, OperationsCard, type OperationView } from './pair-activity';
 import { ProtectionControls } from './pair-controls';
 
 type LiveQuery = 'get' | 'operations' | 'events' | 'settings';
@@ -194,7 +194,7 @@ export function PairView({ pairId, canOperate, isStaff }: { pairId: string; canO
       {isStaff && cfg && <MonitorCard monitor={cfg.monitor} monitoringStatus={p.monitoringStatus} />}
       {/* Verify compares files: only file pairs that are replicating have two sides to compare. */}
       {canOperate && p.replicationMethod === 'file' && isEnabled(p.status as PairStatus) && (
-        <VerifyCard pairId={pairId} />
+        <VerifyCard pairId={pairId} verifyOp={operations.data?.find((o) => o.kind === 'verify')} />
       )}
       <Card className="mb-4">
         <div className="mb-2 flex items-center justify-between">
@@ -274,24 +274,45 @@ function LagChart({ from, to, points }: { from: string; to: string; points: { at
   );
 }
 
-/** Verify on demand: compare both sides now, list what differs, and send those files again. */
-function VerifyCard({ pairId }: { pairId: string }) {
+/**
+ * Verify on demand: compare both sides now, list what differs, and send those files again. The
+ * comparison is a worker operation (`verifyOp`, the pair's latest); its step shows progress and
+ * its output is the result, fetched again each time that operation moves on.
+ */
+function VerifyCard({ pairId, verifyOp }: { pairId: string; verifyOp: OperationView | undefined }) {
   const trpc = useTRPC();
-  const verify = useMutation(trpc.pair.verify.mutationOptions());
+  const qc = useQueryClient();
+  const verify = useMutation(
+    trpc.pair.verify.mutationOptions({ onSuccess: () => qc.invalidateQueries({ queryKey: trpc.pair.operations.queryKey({ pairId }) }) }),
+  );
   const resend = useMutation(trpc.pair.resend.mutationOptions());
+  const latest = useQuery(trpc.pair.verifyResult.queryOptions({ pairId }));
+  const opState = verifyOp ? `${verifyOp.id}:${verifyOp.status}` : '';
+  useEffect(() => {
+    if (opState) void qc.invalidateQueries({ queryKey: trpc.pair.verifyResult.queryKey({ pairId }) });
+  }, [opState, qc, trpc, pairId]);
+  const running = verify.isPending || (verifyOp ? activeOperationStatuses.includes(verifyOp.status) : false);
+  const step = verifyOp?.steps.find((s) => s.status === 'running');
+  const failed = verifyOp?.status === 'failed' ? verifyOp.error : null;
   const error = verify.error ?? resend.error;
-  const r = verify.data;
+  const r = !running && latest.data?.operation?.status === 'succeeded' ? latest.data.result : null;
   return (
     <Card className="mb-4">
       <div className="mb-2 flex flex-wrap items-center justify-between gap-2">
         <h2 className="text-lg font-semibold">Verify</h2>
-        <Button variant="secondary" onClick={() => verify.mutate({ pairId })} disabled={verify.isPending}>
-          {verify.isPending ? 'Verifying…' : 'Verify now'}
+        <Button variant="secondary" onClick={() => verify.mutate({ pairId })} disabled={running}>
+          {running ? 'Verifying…' : 'Verify now'}
         </Button>
       </div>
       <p className="mb-2 text-sm text-slate-600 dark:text-slate-400">
         Compares the source’s and the target’s files by content hash and lists any that differ.
       </p>
+      {running && (
+        <p className="mb-2 text-sm text-sky-700 dark:text-sky-300" data-testid="verify-progress" role="status">
+          {step ? `${step.description}${step.startedAt ? ` (started ${timeAgo(step.startedAt)})` : ''}…` : 'Queued for the worker…'}
+        </p>
+      )}
+      <ErrorBanner message={error ? describeError(error).message : failed ? `Verify failed: ${failed}` : null} />
       <ErrorBanner message={error ? describeError(error).message : null} />
       {r && (
         <div className="space-y-2 text-sm" data-testid="verify-result">
