@@ -12,7 +12,7 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { withTenant, type TenantTx } from '@tandem/db';
 import { AppError, fieldErrors, findUnstorableText, forbidden, idSchema, notFound, orgRoleAtLeast, type CustomerRole, type OrgRole } from '@tandem/engine';
-import { resolveActor } from './actor';
+import { resolveActor, type Actor } from './actor';
 import { agentErrorToAppError, CommandError } from './agent-errors';
 
 export interface Context {
@@ -130,11 +130,14 @@ const tenantProcedure = authedProcedure.use(async ({ ctx, next }) => {
 
 /** MSP staff of the active organization with at least `minRole`. Customer users: FORBIDDEN. */
 export function orgProcedure(minRole: OrgRole) {
-  return tenantProcedure.use(({ ctx, next }) => {
-    if (ctx.actor.kind !== 'staff') throw forbidden('Only MSP staff can do this');
-    if (!orgRoleAtLeast(ctx.actor.role, minRole)) throw forbidden(`This needs the ${minRole} role or higher`);
-    return next({ ctx: { ...ctx, actor: ctx.actor } });
-  });
+  return tenantProcedure.use(({ ctx, next }) => next({ ctx: { ...ctx, actor: staffAtLeast(ctx.actor, minRole) } }));
+}
+
+/** The actor if it is MSP staff with at least `minRole`; FORBIDDEN otherwise. */
+function staffAtLeast(actor: Actor, minRole: OrgRole): Extract<Actor, { kind: 'staff' }> {
+  if (actor.kind !== 'staff') throw forbidden('Only MSP staff can do this');
+  if (!orgRoleAtLeast(actor.role, minRole)) throw forbidden(`This needs the ${minRole} role or higher`);
+  return actor;
 }
 
 export interface CustomerAccess {
@@ -151,18 +154,22 @@ export interface CustomerAccess {
  */
 export function customerProcedure(access: CustomerAccess = {}) {
   return tenantProcedure.input(z.object({ customerId: idSchema })).use(async ({ ctx, input, next }) => {
-    const { actor } = ctx;
-    if (actor.kind === 'customer') {
-      // The role is checked first: a staff-only procedure is FORBIDDEN whatever id it names.
-      if (!access.customerRoles?.includes(actor.role)) throw forbidden('Your role cannot do this');
-      if (input.customerId !== actor.customerId) throw notFound('Customer');
-    } else if (!orgRoleAtLeast(actor.role, access.staff ?? 'viewer')) {
-      throw forbidden(`This needs the ${access.staff} role or higher`);
-    }
+    checkCustomerAccess(ctx.actor, access, input.customerId);
     const customer = await ctx.db.customer.findUnique({ where: { id: input.customerId } });
     if (!customer) throw notFound('Customer');
     return next({ ctx: { ...ctx, customer } });
   });
+}
+
+/** The role and customer checks of `customerProcedure`, before the customer is looked up. */
+function checkCustomerAccess(actor: Actor, access: CustomerAccess, customerId: string) {
+  if (actor.kind === 'customer') {
+    // The role is checked first: a staff-only procedure is FORBIDDEN whatever id it names.
+    if (!access.customerRoles?.includes(actor.role)) throw forbidden('Your role cannot do this');
+    if (customerId !== actor.customerId) throw notFound('Customer');
+  } else if (!orgRoleAtLeast(actor.role, access.staff ?? 'viewer')) {
+    throw forbidden(`This needs the ${access.staff} role or higher`);
+  }
 }
 
 /** Any signed-in member of the tenant (staff or customer user); procedures narrow by actor kind. */
@@ -184,23 +191,13 @@ const agentTenantProcedure = authedProcedure.use(async ({ ctx, next }) => {
 
 /** Like `orgProcedure`, for procedures that call agents (see agentTenantProcedure). */
 export function agentOrgProcedure(minRole: OrgRole) {
-  return agentTenantProcedure.use(({ ctx, next }) => {
-    if (ctx.actor.kind !== 'staff') throw forbidden('Only MSP staff can do this');
-    if (!orgRoleAtLeast(ctx.actor.role, minRole)) throw forbidden(`This needs the ${minRole} role or higher`);
-    return next({ ctx: { ...ctx, actor: ctx.actor } });
-  });
+  return agentTenantProcedure.use(({ ctx, next }) => next({ ctx: { ...ctx, actor: staffAtLeast(ctx.actor, minRole) } }));
 }
 
 /** Like `customerProcedure` (same checks, in a short transaction), for procedures that call agents. */
 export function agentCustomerProcedure(access: CustomerAccess = {}) {
   return agentTenantProcedure.input(z.object({ customerId: idSchema })).use(async ({ ctx, input, next }) => {
-    const { actor } = ctx;
-    if (actor.kind === 'customer') {
-      if (!access.customerRoles?.includes(actor.role)) throw forbidden('Your role cannot do this');
-      if (input.customerId !== actor.customerId) throw notFound('Customer');
-    } else if (!orgRoleAtLeast(actor.role, access.staff ?? 'viewer')) {
-      throw forbidden(`This needs the ${access.staff} role or higher`);
-    }
+    checkCustomerAccess(ctx.actor, access, input.customerId);
     const customer = await ctx.tx((db) => db.customer.findUnique({ where: { id: input.customerId } }));
     if (!customer) throw notFound('Customer');
     return next({ ctx: { ...ctx, customer } });
@@ -209,26 +206,12 @@ export function agentCustomerProcedure(access: CustomerAccess = {}) {
 
 /**
  * Subscriptions (live updates). The actor and its access are decided exactly as for the tenant
- * procedures above, but a subscription lives as long as the page is open, so it must not hold a
- * transaction: `ctx.check` runs one short tenant transaction (the access check, scoped by the same
- * extension and row-level security), and the stream that follows runs outside any transaction.
+ * procedures above, but a subscription lives as long as the page is open, so like the agent
+ * procedures it holds no transaction: the access check runs in one short `ctx.tx`, and the
+ * stream that follows runs outside any transaction.
  */
-const liveTenantProcedure = authedProcedure.use(async ({ ctx, next }) => {
-  const actor = await resolveActor(ctx.userId, ctx.workspaceKey);
-  if (!actor) throw forbidden('Your account has no access to any organization or customer');
-  const scope = { organizationId: actor.organizationId, userId: actor.userId, customerId: actor.kind === 'customer' ? actor.customerId : null };
-  const check = <T>(fn: (db: TenantTx) => Promise<T>) => withTenant(scope, fn);
-  return next({ ctx: { ...ctx, actor, check } });
-});
-
 /** A subscription for any signed-in member of the tenant (like `memberProcedure`). */
-export const liveMemberProcedure = liveTenantProcedure;
+export const liveMemberProcedure = agentTenantProcedure;
 
 /** A subscription for MSP staff with at least `minRole` (like `orgProcedure`). */
-export function liveOrgProcedure(minRole: OrgRole) {
-  return liveTenantProcedure.use(({ ctx, next }) => {
-    if (ctx.actor.kind !== 'staff') throw forbidden('Only MSP staff can do this');
-    if (!orgRoleAtLeast(ctx.actor.role, minRole)) throw forbidden(`This needs the ${minRole} role or higher`);
-    return next({ ctx: { ...ctx, actor: ctx.actor } });
-  });
-}
+export const liveOrgProcedure = agentOrgProcedure;

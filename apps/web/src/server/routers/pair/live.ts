@@ -10,7 +10,7 @@ import { liveMemberProcedure } from '../../trpc';
  * the stream carries ids and kinds of change only, and the page refetches its queries.
  */
 export const pairLive = liveMemberProcedure.input(z.object({ pairId: idSchema })).subscription(async ({ ctx, input, signal }) => {
-  const pair = await ctx.check((db) =>
+  const pair = await ctx.tx((db) =>
     db.protectionPair.findUnique({ where: { id: input.pairId }, select: { id: true, organizationId: true, customerId: true, sourceServerId: true, targetServerId: true } }),
   );
   if (!pair) throw notFound('Protection pair');

@@ -9,7 +9,7 @@ import { liveMemberProcedure } from '../../trpc';
  * Whoever may read the server (server.get) may listen; ids and kinds of change only.
  */
 export const serverLive = liveMemberProcedure.input(z.object({ serverId: idSchema })).subscription(async ({ ctx, input, signal }) => {
-  const server = await ctx.check((db) => db.server.findUnique({ where: { id: input.serverId }, select: { id: true, organizationId: true, customerId: true } }));
+  const server = await ctx.tx((db) => db.server.findUnique({ where: { id: input.serverId }, select: { id: true, organizationId: true, customerId: true } }));
   if (!server) throw notFound('Server');
   return liveStream({ channel: liveChannels.customer(server) }, (n) => n.kind === 'server' && n.serverId === server.id, signal);
 });
