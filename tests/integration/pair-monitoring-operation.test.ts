@@ -1,8 +1,9 @@
 // Turning failure monitoring on is a worker Operation; when one agent cannot start its side the
 // operation fails at that step, the side that did start is stopped again, and the pair keeps
-// monitoring off. While any operation runs on a pair, verify and the switch are refused. The two
-// agents here are small clients speaking the real protocol through a real gateway (the target's
-// monitor refuses to start); the real agents' monitoring is in pair-protection.test.ts.
+// monitoring off; turning it off skips an agent that is gone. While any operation runs on a
+// pair, verify and the switch are refused. The two agents here are small clients speaking the
+// real protocol through a real gateway (the target's monitor refuses to start); the real agents'
+// monitoring is in pair-protection.test.ts.
 import type { Worker } from 'bullmq';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +28,7 @@ let db: Db;
 let bus: AgentBus;
 let worker: Worker;
 const sockets: WebSocket[] = [];
+let targetAgentId: string;
 const received: { side: string; action: string }[] = [];
 
 /** A connected agent for `serverId` that answers every command with `reply(action)`. */
@@ -49,6 +51,7 @@ async function fakeAgent(side: 'source' | 'target', server: Tenant['serverX'], r
   ws.send(encodeFrame(agentMessages, 'hello', { protocolVersion: 1, agentVersion: 'sim', capabilities: ['replication.start'], hostname: side, osFamily: 'linux' }));
   await waitFor(`${side} welcomed`, () => welcomed);
   await waitFor(`${side} online`, async () => (await ownerDb().agent.findUniqueOrThrow({ where: { id: agentId } })).status === 'online');
+  return { ws, agentId };
 }
 
 beforeAll(async () => {
@@ -74,9 +77,9 @@ beforeAll(async () => {
   pairId = pair.id;
   await ownerDb().protectionPair.update({ where: { id: pairId }, data: { pairKeyEnc: sealSecret(Buffer.alloc(32, 7).toString('base64'), pairKeyContext(pairId)) } });
   await fakeAgent('source', t.serverX, (action) => (action === 'monitor.start' ? { ok: true, result: { started: true, port: 7000 } } : { ok: true, result: { stopped: true } }));
-  await fakeAgent('target', target, (action) =>
+  targetAgentId = (await fakeAgent('target', target, (action) =>
     action === 'monitor.start' ? { ok: false, error: { code: 'monitor_failed', message: 'cannot open the probe socket' } } : { ok: true, result: { stopped: true } },
-  );
+  )).agentId;
 });
 
 afterAll(async () => {
@@ -123,5 +126,27 @@ describe('failure monitoring on, as an operation', () => {
     } finally {
       await ownerDb().operation.update({ where: { id: other.id }, data: { status: 'cancelled' } });
     }
+  });
+
+  it('turning it off is best effort on an agent that is gone: that step is skipped, the rest runs, monitoring is off', async () => {
+    await ownerDb().protectionPair.update({ where: { id: pairId }, data: { monitoringStatus: 'watching' } });
+    sockets[1]!.terminate();
+    await waitFor('target offline', async () => (await ownerDb().agent.findUniqueOrThrow({ where: { id: targetAgentId } })).status !== 'online');
+    const before = received.length;
+    const { operationId } = await callerFor(t.operator.id).pair.setMonitoring({ pairId, enabled: false });
+    const op = await waitFor('monitoring off finished', async () => {
+      const o = await ownerDb().operation.findUniqueOrThrow({ where: { id: operationId! }, include: { steps: { orderBy: { position: 'asc' } } } });
+      return o.status === 'succeeded' || o.status === 'failed' ? o : null;
+    });
+    expect(op).toMatchObject({ kind: 'monitoring_off', status: 'succeeded' });
+    expect(op.steps.map((s) => [s.kind, s.status])).toEqual([
+      ['monitor.stop', 'skipped'],
+      ['monitor.stop', 'succeeded'],
+      ['pair.set-monitoring', 'succeeded'],
+    ]);
+    expect(received.slice(before)).toEqual([{ side: 'source', action: 'monitor.stop' }]);
+    expect((await ownerDb().protectionPair.findUniqueOrThrow({ where: { id: pairId } })).monitoringStatus).toBe('off');
+    const events = await callerFor(t.operator.id).pair.events({ pairId });
+    expect(events.map((e) => e.message)).toEqual(expect.arrayContaining([expect.stringMatching(/monitoring off finished, but some agents could not be reached.*gateway stops the target probing/)]));
   });
 });

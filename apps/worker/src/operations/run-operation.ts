@@ -104,7 +104,9 @@ export async function runOperation(deps: OperationDeps, job: OperationJob): Prom
 
   await tx((db) => db.operation.update({ where: { id: op.id }, data: { status: 'succeeded', finishedAt: now() } }));
   if (skipped.length) {
-    await event('warning', `${operationLabel[op.kind] ?? op.kind} finished, but some agents could not be reached: ${skipped.join('; ')}. They stop the pair when they are told again.`);
+    // An agent that missed the stop is told again by the gateway when it next speaks of the pair.
+    const later = op.kind === 'monitoring_off' ? 'The gateway stops the target probing when it next reports; a source left answering probes changes nothing.' : 'They stop the pair when they are told again.';
+    await event('warning', `${operationLabel[op.kind] ?? op.kind} finished, but some agents could not be reached: ${skipped.join('; ')}. ${later}`);
   } else if (op.kind !== 'verify') {
     // Verify's own step already recorded what it found.
     await event('info', finishedMessage[op.kind] ?? `${operationLabel[op.kind] ?? op.kind} finished`);
