@@ -98,6 +98,7 @@ const idCases: IdCase[] = [
 
 /** Procedures that name no record by id (tokens and filters aside); checked below. */
 const noIdProcedures = [
+  'account.changePassword',
   'account.me',
   'account.totpBegin',
   'account.totpDisable',

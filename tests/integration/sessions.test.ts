@@ -3,11 +3,12 @@
 // the same configuration and callbacks the running portal uses.
 import { NextRequest } from 'next/server';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createTenant, ownerDb, testPassword, type Tenant } from '@tandem/db/testing';
+import { addOrgMember, createOrganization, createTenant, createUser, ownerDb, testPassword, type Tenant } from '@tandem/db/testing';
 import { totpCode } from '@tandem/security';
 import { handlers } from '@/auth';
 import { sessionLifetimeMs } from '@/server/services/sessions';
-import { callerFor } from './helpers';
+import { signIn, signInLimits } from '@/server/services/sign-in';
+import { auditEventsOf, callerFor, expectCode, httpCall, uniqueEmail, type HttpErrorBody } from './helpers';
 
 const base = 'http://127.0.0.1:3100';
 
@@ -134,3 +135,64 @@ describe('a TOTP change ends the other sessions', () => {
   });
 });
 
+describe('a password change', () => {
+  const newPassword = 'a different passphrase, 42';
+
+  /** A person of their own (the attempt counts and passwords below must not touch the others). */
+  async function person(label: string) {
+    const org = await createOrganization();
+    const user = await createUser({ email: uniqueEmail(label) });
+    await addOrgMember(org.id, user.id, 'operator');
+    return { org, user };
+  }
+
+  it('refuses a wrong current password, and those guesses count toward the sign-in limit', async () => {
+    const { user } = await person('pw-wrong');
+    for (let i = 0; i < signInLimits.freeFailures; i++) {
+      const err = await expectCode(callerFor(user.id).account.changePassword({ currentPassword: `guess number ${i}`, newPassword }), 'BAD_REQUEST');
+      expect(err.message).toMatch(/current password is not right/);
+    }
+    // The limit now holds for the right password here, and for sign-in itself (one count per person).
+    await expectCode(callerFor(user.id).account.changePassword({ currentPassword: testPassword, newPassword }), 'TOO_MANY_REQUESTS');
+    await expect(signIn({ email: user.email, password: testPassword })).rejects.toMatchObject({ reason: 'rate_limited' });
+    const failures = await ownerDb().loginAttempt.count({ where: { key: `email:${user.email}`, success: false } });
+    expect(failures).toBe(signInLimits.freeFailures);
+    const stored = await ownerDb().user.findUniqueOrThrow({ where: { id: user.id } });
+    expect(stored.passwordHash).toBe(user.passwordHash);
+  });
+
+  it('refuses a weak new password with a message on that field, and changes nothing', async () => {
+    const { user } = await person('pw-weak');
+    const res = await httpCall(user.id, 'account.changePassword', { currentPassword: testPassword, newPassword: 'short' });
+    expect(res.status).toBe(400);
+    const { error } = res.body as HttpErrorBody;
+    expect(error.data.code).toBe('BAD_REQUEST');
+    expect(error.data.fields).toEqual({ newPassword: 'Use at least 12 characters' });
+    const same = await httpCall(user.id, 'account.changePassword', { currentPassword: testPassword, newPassword: testPassword });
+    expect((same.body as HttpErrorBody).error.data.fields).toEqual({ newPassword: 'Same as the current password' });
+    expect((await ownerDb().user.findUniqueOrThrow({ where: { id: user.id } })).passwordHash).toBe(user.passwordHash);
+    expect(await signIn({ email: user.email, password: testPassword })).toMatchObject({ id: user.id });
+  });
+
+  it('the new password signs in and the old one not; other sessions end, this one stays; audited without the password', async () => {
+    const { org, user } = await person('pw-change');
+    const current = await signInOverHttp(user.email);
+    const other = await signInOverHttp(user.email);
+    const currentId = (await ownerDb().userSession.findFirstOrThrow({ where: { userId: user.id, revokedAt: null }, orderBy: { createdAt: 'asc' } })).id;
+    expect(await sessionUser(other)).toBe(user.id);
+
+    const res = await callerFor(user.id, null, currentId).account.changePassword({ currentPassword: testPassword, newPassword });
+    expect(res).toEqual({ changed: true, otherSessionsEnded: 1 });
+    expect(await sessionUser(current)).toBe(user.id);
+    expect(await sessionUser(other)).toBeNull();
+
+    await expect(signIn({ email: user.email, password: testPassword })).rejects.toMatchObject({ reason: 'invalid' });
+    expect(await signIn({ email: user.email, password: newPassword })).toMatchObject({ id: user.id });
+
+    const events = (await auditEventsOf(org.id)).filter((e) => e.action === 'account.password.change');
+    expect(events).toHaveLength(1);
+    expect(events[0]!.actorId).toBe(user.id);
+    expect(JSON.stringify(events)).not.toContain(newPassword);
+    expect(JSON.stringify(events)).not.toContain(testPassword);
+  });
+});

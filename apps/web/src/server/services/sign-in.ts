@@ -58,6 +58,12 @@ export async function recordAttempt(tx: AttemptTx, key: string, success: boolean
   await (tx as Tx).loginAttempt.create({ data: { key, success, createdAt: new Date(now) } });
 }
 
+/**
+ * The attempt-limit key of a person's password. Sign-in and a password change (which asks for the
+ * current one) count on the same key, so a stolen session cannot guess the password faster.
+ */
+export const passwordAttemptKey = (email: string) => `email:${email}`;
+
 type Outcome = { ok: true; user: { id: string; email: string; name: string } } | { ok: false; error: SignInError };
 
 export async function signIn(input: { email: unknown; password: unknown; totp?: unknown }, now = Date.now()) {
@@ -66,7 +72,7 @@ export async function signIn(input: { email: unknown; password: unknown; totp?: 
   if (!email.success || password.length === 0 || password.length > 200) {
     throw new SignInError('invalid', 'Wrong e-mail or password');
   }
-  const key = `email:${email.data}`;
+  const key = passwordAttemptKey(email.data);
   // One attempt per e-mail at a time (an advisory lock), so parallel guesses cannot slip past the
   // limit. The outcome is returned, not thrown, so a failed attempt's record is committed.
   const outcome = await appDb().$transaction(

@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Badge, Button, Card, ErrorBanner, Field, Input, PageHeader } from '@/components/ui';
 import { describeError, useTRPC } from '@/trpc/client';
+import { ChangePasswordCard } from './change-password-card';
 
 export function AccountView() {
   const trpc = useTRPC();
@@ -74,6 +75,7 @@ export function AccountView() {
           </form>
         )}
       </Card>
+      <ChangePasswordCard />
     </>
   );
 }

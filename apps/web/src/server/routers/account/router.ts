@@ -1,4 +1,5 @@
 import { createRouter } from '../../trpc';
+import { changePassword } from './change-password';
 import { accountMe, totpBegin, totpDisable, totpEnable } from './totp';
 
-export const accountRouter = createRouter({ me: accountMe, totpBegin, totpEnable, totpDisable });
+export const accountRouter = createRouter({ me: accountMe, totpBegin, totpEnable, totpDisable, changePassword });

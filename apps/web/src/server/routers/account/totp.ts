@@ -14,7 +14,7 @@ const totpContext = (userId: string) => `user:${userId}:totp`;
  * Account changes run in the user's active workspace, so the change and its audit event commit
  * together. (A user with no workspace cannot use the portal at all.)
  */
-async function inAccountTx<T>(userId: string, workspaceKey: string | null, fn: (tx: TenantTx, actor: Actor) => Promise<T>) {
+export async function inAccountTx<T>(userId: string, workspaceKey: string | null, fn: (tx: TenantTx, actor: Actor) => Promise<T>) {
   const actor = await resolveActor(userId, workspaceKey);
   if (!actor) throw forbidden('Your account has no access to any organization or customer');
   return withTenant(
