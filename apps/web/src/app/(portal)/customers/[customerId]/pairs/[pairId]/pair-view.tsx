@@ -313,7 +313,6 @@ function VerifyCard({ pairId, verifyOp }: { pairId: string; verifyOp: OperationV
         </p>
       )}
       <ErrorBanner message={error ? describeError(error).message : failed ? `Verify failed: ${failed}` : null} />
-      <ErrorBanner message={error ? describeError(error).message : null} />
       {r && (
         <div className="space-y-2 text-sm" data-testid="verify-result">
           <p>
