@@ -93,3 +93,56 @@ test('someone who already has an account accepts an invitation by signing in, ne
   await expect(page).toHaveURL(second.customerUrl);
   await expect(page.getByRole('heading', { name: 'Fabrikam Legal', exact: true })).toBeVisible();
 });
+
+test('changing the password signs out the other browsers; the new password signs in and the old one not', async ({ page, browser }) => {
+  const email = `password-change-${unique()}@example.test`;
+  const oldPassword = 'a long enough password';
+  const newPassword = 'another long enough password';
+
+  // An account of its own (made through an invitation), so the demo login keeps its password.
+  await signIn(page, demoLogin.email, demoLogin.password);
+  await open(page, '/customers');
+  await page.getByRole('link', { name: 'Northwind Traders' }).click();
+  await expect(page.getByRole('heading', { name: 'Northwind Traders', exact: true })).toBeVisible();
+  await page.getByLabel('E-mail').fill(email);
+  await page.getByLabel('Role').selectOption('viewer');
+  await page.getByRole('button', { name: 'Create invitation link' }).click();
+  const link = await page.getByTestId('invitation-link').inputValue();
+  await signOut(page);
+  await open(page, new URL(link).pathname);
+  await page.getByLabel('Your name').fill('Pat Passwordchange');
+  await page.getByLabel('Choose a password').fill(oldPassword);
+  await page.getByRole('button', { name: 'Accept invitation' }).click();
+  await expect(page).not.toHaveURL(/\/invite\//);
+  await hydrated(page);
+
+  // A second browser signed in as the same person.
+  const other = await browser.newContext({ baseURL: test.info().project.use.baseURL });
+  try {
+    const elsewhere = await other.newPage();
+    await signIn(elsewhere, email, oldPassword);
+    await open(elsewhere, '/account');
+    await expect(elsewhere.getByRole('heading', { name: 'Password' })).toBeVisible();
+
+    await open(page, '/account');
+    await page.getByLabel('Current password').fill('not the password at all');
+    await page.getByLabel('New password').fill(newPassword);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await expect(page.getByText('Wrong password')).toBeVisible();
+    await page.getByLabel('Current password').fill(oldPassword);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await expect(page.getByText(/Password changed\. 1 other session signed out\./)).toBeVisible();
+
+    // This browser stays signed in; the other one is out.
+    await open(page, '/account');
+    await expect(page.getByRole('heading', { name: 'Password' })).toBeVisible();
+    await elsewhere.goto('/account');
+    await expect(elsewhere).toHaveURL(/\/sign-in/);
+    await signIn(elsewhere, email, oldPassword);
+    await expect(elsewhere.getByText(/Wrong e-mail or password/)).toBeVisible();
+    await signIn(elsewhere, email, newPassword);
+    await expect(elsewhere).not.toHaveURL(/\/sign-in/);
+  } finally {
+    await other.close();
+  }
+});
