@@ -520,7 +520,7 @@ function Review({
       `${s.dns.zone || '—'} on ${s.dns.servers.join(', ') || '—'}; ${s.dns.addressMap.map((a) => `${a.source} → ${a.target}`).join(', ') || 'no mapping'}; TTL ${s.dns.ttlSeconds} s; credential ${credentials.find((x) => x.id === s.dns.credentialId)?.name ?? 'none'}`,
     ]);
   }
-  rows.push(['Hooks', hooks.length ? hooks.join(', ') : 'none']);
+  rows.push(['Hooks', hooks.length ? `${hooks.join(', ')} (stored; not run until failover and failback are built)` : 'none']);
   return (
     <Card className="mb-4">
       <h2 className="text-lg font-semibold">Review</h2>
