@@ -11,8 +11,12 @@ const only = process.argv[2]; // optional: "vitest" or "e2e"
 // PostgreSQL and Redis are installed by serversUp() where missing. chromium: browser tests;
 // mariadb-server, pacemaker and corosync: the agent's facts are tested against a real MariaDB and a
 // real single-node Pacemaker cluster; iputils-ping: the agent's ICMP failure monitor runs the
-// system's ping; nftables: tests cut loopback traffic between two agents.
+// system's ping; nftables: tests cut loopback traffic between two agents; bind9 (named,
+// tsig-keygen, dig, nsupdate): the agent's DNS client is tested against a real BIND 9 on loopback.
 ensureAptPackages([
+  'bind9',
+  'bind9-utils',
+  'bind9-dnsutils',
   'iputils-ping',
   'nftables',
   'chromium',
