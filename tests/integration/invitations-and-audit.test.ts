@@ -429,6 +429,28 @@ describe('every mutation writes exactly one audit event', () => {
       },
     },
     {
+      path: 'account.changePassword',
+      // A person of its own, so no other case's sign-in depends on the old password.
+      setup: async (t) => {
+        const person = await createUser({ email: uniqueEmail('password') });
+        await addOrgMember(t.org.id, person.id, 'viewer');
+        return JSON.stringify({ id: person.id, email: person.email });
+      },
+      run: async (_t, prepared) => {
+        const person = JSON.parse(prepared!) as { id: string; email: string };
+        await callerFor(person.id).account.changePassword({ currentPassword: testPassword, newPassword: 'a new passphrase of mine' });
+        return {
+          actorId: person.id,
+          actorEmail: person.email,
+          action: 'account.password.change',
+          targetType: 'User',
+          targetId: person.id,
+          customerId: null,
+          summary: /Changed their password; 0 other sessions signed out/,
+        };
+      },
+    },
+    {
       path: 'agent.createEnrollment',
       run: async (t) => {
         const res = await callerFor(t.operator.id).agent.createEnrollment({ customerId: t.customerX.id });

@@ -70,6 +70,9 @@ function CreateCustomer({ onDone }: { onDone: () => void }) {
   const create = useMutation(
     trpc.customer.create.mutationOptions({
       onSuccess: async () => {
+        // A first load still in flight may have read the list before this customer existed, and
+        // invalidating would only join it: cancel it so the refetch starts after the create.
+        await qc.cancelQueries({ queryKey: trpc.customer.list.queryKey() });
         await qc.invalidateQueries({ queryKey: trpc.customer.list.queryKey() });
         onDone();
       },
