@@ -9,11 +9,22 @@ const key: TsigKey = {
   secret: 'HTl0+OoWH7S9j9e+IXf2L8b59HCYc76RM6QkCjflr7A=',
 };
 
-/** `dig -y hmac-sha256:tandem-test-key:<secret> +nocookie www.example.test A`, as it went on the wire. */
-const digRequest = Buffer.from(
-  '56c90120000100000000000203777777076578616d706c650474657374000001000100002904d00000000000000f74616e64656d2d746573742d6b65790000fa00ff00000000003d0b686d61632d7368613235360000006b1651be012c002066910209d07b7f12eb1c123cac527619a6040f9da59e402c56fe330e0474e2f156c900000000',
-  'hex',
-);
+/** `dig -y <algorithm>:tandem-test-key:<secret> +nocookie www.example.test A`, as each went on the wire. */
+const digRequests = {
+  'hmac-sha256': Buffer.from(
+    '56c90120000100000000000203777777076578616d706c650474657374000001000100002904d00000000000000f74616e64656d2d746573742d6b65790000fa00ff00000000003d0b686d61632d7368613235360000006b1651be012c002066910209d07b7f12eb1c123cac527619a6040f9da59e402c56fe330e0474e2f156c900000000',
+    'hex',
+  ),
+  'hmac-sha512': Buffer.from(
+    '66190120000100000000000203777777076578616d706c650474657374000001000100002904d00000000000000f74616e64656d2d746573742d6b65790000fa00ff00000000005d0b686d61632d7368613531320000006b16535e012c0040b2622c76de8cc228f61661ff9eb545448416c421136cfa54e1a4c0a4eb1f9f95a38dbb11a8730ef013e5eab338717c5ca02d09c905b5e9aa6776857b24eb85df661900000000',
+    'hex',
+  ),
+  'hmac-sha1': Buffer.from(
+    'e2a10120000100000000000203777777076578616d706c650474657374000001000100002904d00000000000000f74616e64656d2d746573742d6b65790000fa00ff00000000002f09686d61632d736861310000006b16535f012c001464fc84df655c13eddc0eadbb21d95f59f06033bbe2a100000000',
+    'hex',
+  ),
+} as const;
+const digRequest = digRequests['hmac-sha256'];
 
 /** A signed query of ours and `named`'s signed answer (NOERROR, www.example.test A 192.0.2.10). */
 const recorded = {
@@ -35,15 +46,19 @@ const recordedUpdate = {
 };
 
 describe('signRequest', () => {
-  it('computes the same MAC and TSIG record as BIND’s dig for the same message and time (known answer)', () => {
-    const tsig = readTsig(digRequest)!;
-    expect(tsig.keyName).toBe('tandem-test-key');
-    const unsigned = Buffer.from(digRequest.subarray(0, tsig.start));
-    unsigned.writeUInt16BE(unsigned.readUInt16BE(10) - 1, 10);
-    const signed = signRequest(unsigned, key, tsig.timeSigned, tsig.fudge);
-    expect(signed.mac.toString('hex')).toBe(tsig.mac.toString('hex'));
-    expect(signed.message.toString('hex')).toBe(digRequest.toString('hex'));
-  });
+  it.each(Object.entries(digRequests))(
+    'computes the same %s MAC and TSIG record as BIND’s dig for the same message and time (known answer)',
+    (algorithm, request) => {
+      const tsig = readTsig(request)!;
+      expect(tsig.keyName).toBe('tandem-test-key');
+      expect(tsig.algorithm).toBe(algorithm);
+      const unsigned = Buffer.from(request.subarray(0, tsig.start));
+      unsigned.writeUInt16BE(unsigned.readUInt16BE(10) - 1, 10);
+      const signed = signRequest(unsigned, { ...key, algorithm: algorithm as TsigKey['algorithm'] }, tsig.timeSigned, tsig.fudge);
+      expect(signed.mac.toString('hex')).toBe(tsig.mac.toString('hex'));
+      expect(signed.message.toString('hex')).toBe(request.toString('hex'));
+    },
+  );
 
   it('gives a different MAC for another secret, time or message', () => {
     const tsig = readTsig(digRequest)!;
@@ -56,12 +71,6 @@ describe('signRequest', () => {
     const changed = Buffer.from(unsigned);
     changed.writeUInt8(changed.readUInt8(14) ^ 1, 14);
     expect(signRequest(changed, key, tsig.timeSigned).mac.toString('hex')).not.toBe(base);
-  });
-
-  it('signs with hmac-sha512 and hmac-sha1 (MAC sizes 64 and 20)', () => {
-    const msg = Buffer.from(digRequest.subarray(0, readTsig(digRequest)!.start));
-    expect(signRequest(msg, { ...key, algorithm: 'hmac-sha512' }, 1).mac).toHaveLength(64);
-    expect(signRequest(msg, { ...key, algorithm: 'hmac-sha1' }, 1).mac).toHaveLength(20);
   });
 
   it('refuses a key that is not valid (bad name, secret not base64 or too short)', () => {
