@@ -64,22 +64,24 @@
 //   queue files/bytes (bytes = size of the queued files when queued), throughput (content bytes/s
 //   over the interval), lag (seconds since the oldest change not yet acknowledged by the target,
 //   including changes still in the coalescing window; 0 when caught up).
-import { constants, lstatSync, type Stats } from 'node:fs';
-import { lstat, mkdir, open, readdir, readlink, type FileHandle } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { type z } from 'zod';
-import { BLOCK_SIZE, type Signature } from '../blocks.ts';
-import { type Channel, ChannelError, type Message } from '../channel.ts';
-import { entryFromStats, isTempName, walk } from '../manifest.ts';
-import { inPlaceFlag, mirror, type MirrorProgress, readSmall, streamBlocks, WHOLE_MAX } from '../mirror.ts';
-import { ackSchema, errorSchema, type MirrorMode, MSG, type OrphanPolicy, probeReplySchema, PROTOCOL_VERSION } from '../protocol.ts';
+import { type Channel } from '../channel.ts';
+import { isTempName, walk } from '../manifest.ts';
+import { mirror, type MirrorProgress } from '../mirror.ts';
+import { type ackSchema, type MirrorMode, type OrphanPolicy } from '../protocol.ts';
 import { matches, prunable, type ReplicationRule } from '../set.ts';
 import { SignatureCache } from '../signatures.ts';
 import { type Difference, verify, type VerifyResult } from '../verify.ts';
 import { TreeWatcher } from '../watcher.ts';
-import { type Change, Journal, type JournalLine, type Kind } from './journal.ts';
+import { DirAttrs } from './dir-attrs.ts';
+import { type Change, type JournalLine, type Kind } from './journal.ts';
 import { LinkIndex } from './links.ts';
-import { errCode, sleep } from './util.ts';
+import { type PathContext, processChange } from './path-sync.ts';
+import { ChangeQueue } from './queue.ts';
+import { runSession } from './session.ts';
+import { sleep } from './util.ts';
 
 
 export interface ReplicationStats {
@@ -124,40 +126,25 @@ export interface ContinuousSourceOptions {
 
 const JOURNAL = 'journal.jsonl';
 const MAX_ATTEMPTS = 5;
-/** Changes the source handles at once. */
-const WORKERS = 4;
-
-/** Files at least this big announce a probable delta before they are hashed (see sendFile). */
-const EAGER_BEGIN_BYTES = 8 * 1024 * 1024;
-
-type Probe = (rel: string) => Promise<Message & { corrupt: false }>;
-const MTIME_TOLERANCE_MS = 0.005;
-
-const parentOf = (rel: string) => (rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
 
 /** The source agent's side of continuous replication for one root. */
 export class ContinuousSource {
   private readonly rules: readonly ReplicationRule[];
   private readonly coalesceMs: number;
-  private readonly queue = new Map<string, Change>();
-  private readonly inflight = new Map<number, Change>();
   private readonly window = new Map<string, { kind: Kind; since: number }>();
   private windowTimer: NodeJS.Timeout | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
-  private sweeping = false;
-  private sweepCursor = 0;
-  /** Directory → `mode:uid:gid:mtimeMs` as last seen (see DIRECTORY ATTRIBUTES). */
-  private readonly dirAttrs = new Map<string, string>();
+  /** Directory attributes as last seen, and their sweep (dir-attrs.ts). */
+  private readonly dirAttrs: DirAttrs;
   private watcher: TreeWatcher | undefined;
-  private readonly journal: Journal;
-  private nextSeq = 1;
+  /** Changes queued and in flight, and their journal (queue.ts). */
+  private readonly q: ChangeQueue;
   private mirrored = false;
   private mirrorStarted = false;
   private needResync = false;
   private stopped = false;
   private channel: Channel | undefined;
-  private readonly wakers: (() => void)[] = [];
   private loop: Promise<void> | undefined;
   private lastStatsAt = performance.now();
   private lastStatsBytes = 0;
@@ -170,6 +157,8 @@ export class ContinuousSource {
   private linkSearch: Promise<void> | undefined;
   private linkSearchAgain = false;
   private readonly afterLinkSearch = new Map<string, number>();
+  /** What handling a change needs (path-sync.ts). */
+  private readonly paths: PathContext;
   readonly state: ReplicationStats = {
     phase: 'starting',
     connected: false,
@@ -190,12 +179,18 @@ export class ContinuousSource {
     this.coalesceMs = opts.coalesceMs ?? 100;
     this.signatures = new SignatureCache(path.join(opts.stateDir, 'signatures.json'));
     this.links = new LinkIndex(opts.root);
-    this.journal = new Journal(path.join(opts.stateDir, JOURNAL), () => ({
-      nextSeq: this.nextSeq,
-      mirrored: this.mirrored,
-      mirrorStarted: this.mirrorStarted,
-      pending: [...this.inflight.values(), ...this.queue.values()],
-    }));
+    this.dirAttrs = new DirAttrs(opts.root, this.rules);
+    this.q = new ChangeQueue(opts.root, this.rules, path.join(opts.stateDir, JOURNAL), () => ({ mirrored: this.mirrored, mirrorStarted: this.mirrorStarted }));
+    this.paths = {
+      root: opts.root,
+      rules: this.rules,
+      q: this.q,
+      dirAttrs: this.dirAttrs,
+      links: this.links,
+      files: { state: this.state, signatures: this.signatures, inPlaceMinBytes: opts.inPlaceMinBytes },
+      complete: (c, lines) => this.complete(c, lines),
+      searchLinks: (rel, since) => this.searchLinks(rel, since),
+    };
   }
 
   /** Loads the journal, starts watching and replicating; resolves once the watcher is running. */
@@ -209,12 +204,8 @@ export class ContinuousSource {
     const sweepMs = this.opts.dirSweepMs ?? 1000;
     if (sweepMs > 0) {
       // Before the mirror walks: a change between this walk and the mirror's is then seen as a change.
-      const { entries } = await walk(this.opts.root, { rules: this.rules, ignore: (_r, name) => isTempName(name) });
-      for (const e of entries) if (e.type === 'dir' && !this.dirAttrs.has(e.path)) this.dirAttrs.set(e.path, dirKey(e));
-      // The root itself too (its own metadata is replicated; no watch reports its attributes).
-      const rootSt = await lstat(this.opts.root).catch(() => undefined);
-      if (rootSt?.isDirectory() && !this.dirAttrs.has('')) this.dirAttrs.set('', dirKey({ mode: rootSt.mode & 0o7777, uid: rootSt.uid, gid: rootSt.gid, mtimeMs: rootSt.mtimeMs }));
-      this.sweepTimer = setInterval(() => void this.sweepDirs(), sweepMs);
+      await this.dirAttrs.recordTree();
+      this.sweepTimer = setInterval(() => void this.dirAttrs.sweep(this.q, () => this.stopped), sweepMs);
     }
     this.loop = this.run();
   }
@@ -226,12 +217,12 @@ export class ContinuousSource {
     clearInterval(this.statsTimer);
     clearInterval(this.sweepTimer);
     this.channel?.destroy();
-    this.poke();
+    this.q.poke();
     await this.loop;
     await this.linkSearch;
     await this.signatures.flush();
     this.state.phase = 'stopped';
-    this.journal.close();
+    this.q.close();
   }
 
   /**
@@ -257,49 +248,12 @@ export class ContinuousSource {
       if (!rel || !matches(this.rules, rel)) continue;
       // 'meta': a directory's listing is reconciled (children missing or extra on the target are
       // queued) without re-probing every child; differing children are listed by verify themselves.
-      this.enqueue(rel, 'meta', now, 0, lines);
+      this.q.enqueue(rel, 'meta', now, 0, lines);
       n++;
     }
-    this.writeJournal(lines);
-    this.poke();
+    this.q.write(lines);
+    this.q.poke();
     return n;
-  }
-
-  /** Queues the directories whose attributes changed since last seen (bounded work per call). */
-  private async sweepDirs(): Promise<void> {
-    if (this.sweeping || this.stopped) return;
-    this.sweeping = true;
-    try {
-      const all = [...this.dirAttrs.keys()];
-      if (this.sweepCursor >= all.length) this.sweepCursor = 0;
-      const batch = all.slice(this.sweepCursor, this.sweepCursor + 5000);
-      this.sweepCursor += batch.length;
-      const lines: JournalLine[] = [];
-      const now = Date.now();
-      for (const rel of batch) {
-        let st: Stats;
-        try {
-          st = await lstat(path.join(this.opts.root, ...rel.split('/')));
-        } catch {
-          this.dirAttrs.delete(rel); // gone: the watcher reported the removal
-          continue;
-        }
-        if (!st.isDirectory()) {
-          this.dirAttrs.delete(rel);
-          continue;
-        }
-        const key = dirKey({ mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtimeMs: st.mtimeMs });
-        if (this.dirAttrs.get(rel) === key) continue;
-        this.dirAttrs.set(rel, key);
-        if (!this.queue.has(rel)) this.put(rel, 'meta', now, 0, lines);
-      }
-      if (lines.length) {
-        this.writeJournal(lines);
-        this.poke();
-      }
-    } finally {
-      this.sweeping = false;
-    }
   }
 
   /**
@@ -316,11 +270,11 @@ export class ContinuousSource {
     const now = Date.now();
     let oldest = Infinity;
     let bytes = 0;
-    for (const c of this.queue.values()) {
+    for (const c of this.q.queue.values()) {
       oldest = Math.min(oldest, c.since);
       bytes += c.bytes;
     }
-    for (const c of this.inflight.values()) {
+    for (const c of this.q.inflight.values()) {
       oldest = Math.min(oldest, c.since);
       bytes += c.bytes;
     }
@@ -329,7 +283,7 @@ export class ContinuousSource {
     const t = performance.now();
     const s = this.state;
     s.throughput = t > this.lastStatsAt ? ((s.contentBytesSent - this.lastStatsBytes) * 1000) / (t - this.lastStatsAt) : 0;
-    s.queueFiles = this.queue.size + this.inflight.size + this.window.size;
+    s.queueFiles = this.q.queue.size + this.q.inflight.size + this.window.size;
     s.queueBytes = bytes;
     s.lag = oldest === Infinity ? 0 : Math.max(0, (now - oldest) / 1000);
     s.mirrorFilesLeft = this.mirrorProgress?.filesLeft ?? 0;
@@ -368,7 +322,7 @@ export class ContinuousSource {
         this.watcher = undefined;
         this.needResync = true;
         this.channel?.destroy();
-        this.poke();
+        this.q.poke();
         const retry = () => {
           try {
             this.startWatcher();
@@ -403,39 +357,9 @@ export class ContinuousSource {
     const batch = [...this.window];
     this.window.clear();
     const lines: JournalLine[] = [];
-    for (const [rel, w] of batch) this.enqueue(rel, w.kind, w.since, 0, lines);
-    this.writeJournal(lines);
-    this.poke();
-  }
-
-  /** Queues a path (moving it to the end) and its parent directory after it. */
-  private enqueue(rel: string, kind: Kind, since: number, attempts: number, lines: JournalLine[], withParent = true): void {
-    this.put(rel, kind, since, attempts, lines);
-    if (withParent && rel !== '') {
-      const parent = parentOf(rel);
-      if (parent === '' || matches(this.rules, parent)) this.put(parent, 'meta', since, 0, lines);
-    }
-  }
-
-  private put(rel: string, kind: Kind, since: number, attempts: number, lines: JournalLine[]): void {
-    const old = this.queue.get(rel);
-    if (old) {
-      this.queue.delete(rel);
-      if (old.kind === 'full') kind = 'full';
-      since = Math.min(since, old.since);
-      attempts = Math.max(attempts, old.attempts);
-      lines.push({ op: 'ack', seq: old.seq });
-    }
-    let bytes = 0;
-    try {
-      const st = fstatSafe(path.join(this.opts.root, rel));
-      if (st?.isFile()) bytes = st.size;
-    } catch {
-      // sizes are for statistics only
-    }
-    const c: Change = { seq: this.nextSeq++, path: rel, kind, since, bytes, attempts };
-    this.queue.set(rel, c);
-    lines.push({ op: 'add', seq: c.seq, path: rel, kind, t: since });
+    for (const [rel, w] of batch) this.q.enqueue(rel, w.kind, w.since, 0, lines);
+    this.q.write(lines);
+    this.q.poke();
   }
 
   /**
@@ -457,66 +381,30 @@ export class ContinuousSource {
         const lines: JournalLine[] = [];
         for (const [p, since] of asked) {
           this.afterLinkSearch.delete(p);
-          if (!this.stopped) this.put(p, 'full', since, 0, lines);
+          if (!this.stopped) this.q.put(p, 'full', since, 0, lines);
         }
-        this.writeJournal(lines);
-        this.poke();
+        this.q.write(lines);
+        this.q.poke();
       } while (this.linkSearchAgain && !this.stopped);
     })()
       .catch((err: unknown) => this.note(`looking for hard links: ${(err as Error).message}`))
       .finally(() => (this.linkSearch = undefined));
   }
 
-  private poke(): void {
-    for (const w of this.wakers.splice(0)) w();
-  }
-
   private complete(c: Change, lines: JournalLine[]): void {
-    this.inflight.delete(c.seq);
+    this.q.inflight.delete(c.seq);
     this.state.changesApplied++;
     lines.push({ op: 'ack', seq: c.seq });
-  }
-
-  /** Puts unacknowledged changes back at the head of the queue, in their order. */
-  private requeueInflight(): void {
-    if (!this.inflight.size) return;
-    const back = [...this.inflight.values()].sort((a, b) => a.seq - b.seq);
-    this.inflight.clear();
-    const rest = [...this.queue.values()];
-    this.queue.clear();
-    const newer = new Set(rest.map((r) => r.path));
-    for (const c of back) if (!newer.has(c.path)) this.queue.set(c.path, c);
-    for (const c of rest) this.queue.set(c.path, c);
   }
 
   // ---- journal ----
 
   /** Unacknowledged changes of the last run become the queue again, with their original timestamps. */
   private loadJournal(): void {
-    const j = this.journal.read();
-    this.nextSeq = Math.max(this.nextSeq, j.nextSeq);
+    const j = this.q.load();
     this.mirrored = j.mirrored;
     this.mirrorStarted = j.mirrorStarted;
-    for (const c of j.pending) {
-      const old = this.queue.get(c.path);
-      if (old) {
-        this.queue.delete(c.path);
-        c.since = Math.min(c.since, old.since);
-        if (old.kind === 'full') c.kind = 'full';
-      }
-      try {
-        const st = fstatSafe(path.join(this.opts.root, c.path));
-        if (st?.isFile()) c.bytes = st.size;
-      } catch {
-        // statistics only
-      }
-      this.queue.set(c.path, c);
-    }
-    this.journal.compact();
-  }
-
-  private writeJournal(lines: JournalLine[]): void {
-    this.journal.append(lines);
+    this.q.compact();
   }
 
   // ---- sessions ----
@@ -531,7 +419,7 @@ export class ContinuousSource {
           this.needResync = false;
           if (first) {
             this.mirrorStarted = true;
-            this.writeJournal([{ op: 'mirror-started' }]);
+            this.q.write([{ op: 'mirror-started' }]);
           }
           const channel = await this.opts.connect();
           this.channel = channel;
@@ -553,7 +441,7 @@ export class ContinuousSource {
           this.mirrorProgress = undefined;
           if (!this.mirrored) {
             this.mirrored = true;
-            this.writeJournal([{ op: 'mirrored' }]);
+            this.q.write([{ op: 'mirrored' }]);
           }
         }
         if (this.stopped) break;
@@ -562,7 +450,18 @@ export class ContinuousSource {
         this.channel = channel;
         this.state.connected = true;
         delay = this.opts.retryMs ?? 100;
-        await this.session(channel);
+        await runSession(channel, {
+          queue: this.q,
+          stopped: () => this.stopped,
+          onAck: (a) => this.onAck(a),
+          process: (ch, c, probe) => processChange(this.paths, ch, c, probe),
+          drop: (c, err) => {
+            this.note(`${c.path || '.'}: ${err.message}`);
+            const lines: JournalLine[] = [];
+            this.complete(c, lines);
+            this.q.write(lines);
+          },
+        });
       } catch (err) {
         if (this.stopped) break;
         if (this.state.phase === 'mirror' && this.mirrored) this.needResync = true;
@@ -572,7 +471,7 @@ export class ContinuousSource {
         this.channel?.destroy();
         this.channel = undefined;
         this.state.connected = false;
-        this.requeueInflight();
+        this.q.requeueInflight();
       }
       if (this.stopped) break;
       this.state.phase = 'disconnected';
@@ -581,362 +480,17 @@ export class ContinuousSource {
     }
   }
 
-  private async session(channel: Channel): Promise<void> {
-    const probes = new Map<number, { resolve: (m: Message & { corrupt: false }) => void; reject: (e: Error) => void }>();
-    let hello: { resolve: (m: Message & { corrupt: false }) => void; reject: (e: Error) => void } | undefined;
-    let nextRid = 1;
-    let failure: Error | undefined;
-    const failAll = (err: Error) => {
-      failure ??= err;
-      for (const r of probes.values()) r.reject(failure);
-      probes.clear();
-      hello?.reject(failure);
-      this.poke();
-    };
-    const pump = (async () => {
-      for (;;) {
-        const m = await channel.receive();
-        if (!m) throw new ChannelError('the target closed the data channel');
-        if (m.corrupt) throw new ChannelError('a frame from the target failed its CRC');
-        if (m.type === MSG.ACK) this.onAck(ackSchema.parse(m.header));
-        else if (m.type === MSG.ERROR) throw new ChannelError(`target: ${errorSchema.parse(m.header).message}`);
-        else if (m.type === MSG.PROBE_REPLY) {
-          const rid = probeReplySchema.parse(m.header).rid ?? -1;
-          const r = probes.get(rid);
-          if (!r) throw new ChannelError('a probe reply nobody asked for');
-          probes.delete(rid);
-          r.resolve(m);
-        } else if (m.type === MSG.HELLO_OK && hello) {
-          hello.resolve(m);
-          hello = undefined;
-        } else throw new ChannelError(`unexpected message ${m.type} from the target`);
-      }
-    })().catch((err: unknown) => failAll(err instanceof Error ? err : new Error(String(err))));
-    const probe: Probe = (rel) => {
-      if (failure) return Promise.reject(failure);
-      const rid = nextRid++;
-      const p = new Promise<Message & { corrupt: false }>((resolve, reject) => probes.set(rid, { resolve, reject }));
-      channel.send(MSG.PROBE, { path: rel, rid }).catch((err: unknown) => failAll(err as Error));
-      return p;
-    };
-    // Probes are small request/reply round trips: Nagle + delayed ACK would add ~40 ms to each.
-    channel.socket.setNoDelay(true);
-    try {
-      const ok = new Promise<Message & { corrupt: false }>((resolve, reject) => (hello = { resolve, reject }));
-      await channel.send(MSG.HELLO, { version: PROTOCOL_VERSION });
-      await ok;
-      // Several workers, so a big or busy file does not hold up the changes queued behind it. Two
-      // workers never handle related paths (the same path, or one below the other) at once, which
-      // keeps a directory's metadata after its children's changes.
-      const busy = new Set<string>();
-      const worker = async () => {
-        while (!this.stopped && !failure) {
-          const c = this.takeNext(busy);
-          if (!c) {
-            await new Promise<void>((r) => this.wakers.push(r));
-            continue;
-          }
-          busy.add(c.path);
-          this.queue.delete(c.path);
-          this.inflight.set(c.seq, c);
-          try {
-            await this.process(channel, c, probe);
-          } catch (err) {
-            if (err instanceof ChannelError || failure) {
-              failAll(err as Error);
-              break;
-            }
-            // A local problem with this path (unreadable, vanished mid-walk): report it, drop the change.
-            this.note(`${c.path || '.'}: ${(err as Error).message}`);
-            const lines: JournalLine[] = [];
-            this.complete(c, lines);
-            this.writeJournal(lines);
-          } finally {
-            busy.delete(c.path);
-            this.poke();
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: WORKERS }, worker));
-      if (failure) throw failure;
-    } finally {
-      channel.destroy();
-      await pump;
-    }
-  }
-
-  /**
-   * The first queued change whose path is not related to one being handled, and not below a
-   * directory queued before it that has to wait: otherwise a file changed all the time would keep
-   * overtaking its directory's metadata, which would never be sent.
-   */
-  private takeNext(busy: Set<string>): Change | undefined {
-    if (!busy.size) return this.queue.values().next().value;
-    const related = (a: string, b: string) => a === b || a === '' || b === '' || a.startsWith(b + '/') || b.startsWith(a + '/');
-    const under = (p: string, dir: string) => dir === '' || p.startsWith(dir + '/');
-    const waiting: string[] = [];
-    for (const c of this.queue.values()) {
-      let free = true;
-      for (const b of busy) {
-        if (related(b, c.path)) {
-          free = false;
-          break;
-        }
-      }
-      if (free && waiting.some((w) => under(c.path, w))) free = false;
-      if (free) return c;
-      if (c.kind === 'meta' || c.path === '') waiting.push(c.path);
-    }
-    return undefined;
-  }
-
   private onAck(a: z.infer<typeof ackSchema>): void {
-    const c = this.inflight.get(a.fid);
+    const c = this.q.inflight.get(a.fid);
     if (!c) return;
     const lines: JournalLine[] = [];
     if (a.ok) this.complete(c, lines);
     else {
-      this.inflight.delete(c.seq);
+      this.q.inflight.delete(c.seq);
       lines.push({ op: 'ack', seq: c.seq });
       if (c.attempts + 1 >= MAX_ATTEMPTS) this.note(`${c.path}: dropped after ${MAX_ATTEMPTS} attempts: ${a.error ?? 'rejected'}`);
-      else if (!this.queue.has(c.path)) this.enqueue(c.path, c.kind, c.since, c.attempts + 1, lines, false);
+      else if (!this.q.queue.has(c.path)) this.q.enqueue(c.path, c.kind, c.since, c.attempts + 1, lines, false);
     }
-    this.writeJournal(lines);
+    this.q.write(lines);
   }
-
-  /** Makes the target's copy of one path equal to the source's current state. */
-  private async process(
-    channel: Channel,
-    c: Change,
-    ask: Probe,
-  ): Promise<void> {
-    const lines: JournalLine[] = [];
-    const abs = c.path ? path.join(this.opts.root, ...c.path.split('/')) : this.opts.root;
-    let st: Stats | undefined;
-    try {
-      st = await lstat(abs);
-    } catch (err) {
-      if (errCode(err) !== 'ENOENT' && errCode(err) !== 'ENOTDIR') throw err;
-    }
-    const reply = await ask(c.path);
-    if (reply.type !== MSG.PROBE_REPLY) throw new ChannelError(`expected PROBE_REPLY, got ${reply.type}`);
-    const probe = probeReplySchema.parse(reply.header);
-    if (probe.path !== c.path) throw new ChannelError('probe reply for another path');
-    const theirs = probe.entry;
-    const send = async (type: number, header: Record<string, unknown>) => {
-      await channel.send(type, header); // the ACK completes it
-    };
-    let target: string | undefined;
-    if (st?.isSymbolicLink()) target = await readlink(abs).catch(() => undefined);
-    const mine = st ? entryFromStats(c.path, st, target) : undefined;
-    if (mine?.type === 'dir') this.dirAttrs.set(c.path, dirKey(mine));
-    else this.dirAttrs.delete(c.path);
-    if (mine?.type !== 'file') this.links.forget(c.path, !mine);
-    if (!mine) {
-      if (theirs && c.path) await send(MSG.DELETE, { fid: c.seq, path: c.path });
-      else this.complete(c, lines);
-    } else if (mine.type === 'dir') {
-      await this.reconcile(c, abs, probe.children ?? [], theirs?.type === 'dir', lines);
-      if (c.path) await send(MSG.DIR, { fid: c.seq, entry: mine });
-      // The root's own metadata, as rsync -a copies it (its path cannot travel in a DIR entry).
-      else if (theirs?.type === 'dir' && sameMeta(theirs, mine, true)) this.complete(c, lines);
-      else await send(MSG.ROOT_META, { fid: c.seq, root: { mode: mine.mode, uid: mine.uid, gid: mine.gid, mtimeMs: mine.mtimeMs } });
-    } else if (mine.type === 'symlink') {
-      if (theirs?.type === 'symlink' && theirs.target === mine.target && sameMeta(theirs, mine, false)) this.complete(c, lines);
-      else await send(MSG.SYMLINK, { fid: c.seq, entry: mine });
-    } else {
-      // Hard links (links.ts): the content goes to the group's primary name, the others are linked to it.
-      const group = this.links.group(c.path, st!);
-      // More names than we know (a link just made to a file that had one): find them, then handle this path again.
-      if (this.links.needsSearch(st!)) this.searchLinks(c.path, c.since);
-      let rel = c.path;
-      let about = { probe, body: reply.body };
-      if (group && group.primary !== c.path) {
-        rel = group.primary;
-        const r = await ask(rel);
-        const p = probeReplySchema.parse(r.header);
-        if (r.type !== MSG.PROBE_REPLY || p.path !== rel) throw new ChannelError('probe reply for another path');
-        about = { probe: p, body: r.body };
-      }
-      const they = about.probe.entry;
-      // The target's copy shares its inode with names the source keeps apart: only a whole new file
-      // (a new inode) separates them; a delta of equal content would just restamp the shared inode.
-      const apart = !group && (about.probe.nlink ?? 1) > 1;
-      const sig: Signature | undefined =
-        they?.type === 'file' && about.probe.sigSize !== undefined && !apart ? { blockSize: BLOCK_SIZE, size: about.probe.sigSize, hashes: about.body } : undefined;
-      const readStart = Date.now();
-      const outcome = await this.sendFile(channel, rel === c.path ? c : { ...c, path: rel }, rel === c.path ? abs : path.join(this.opts.root, ...rel.split('/')), sig, they, mine.size);
-      if (group && outcome !== 'retry') {
-        for (const n of group.others) await this.sendLink(channel, c, n, rel);
-        // Linking (and content sent to another name) changes those directories on the target: their
-        // metadata goes after (c.path's own directory is queued with it already).
-        const dirs = new Set([rel, ...group.others].filter((n) => n !== c.path).map(parentOf));
-        for (const d of dirs) if (d === '' || matches(this.rules, d)) this.put(d, 'meta', c.since, 0, lines);
-      }
-      if (outcome === 'equal') this.complete(c, lines);
-      else if (outcome === 'retry') {
-        this.inflight.delete(c.seq);
-        lines.push({ op: 'ack', seq: c.seq });
-        if (!this.queue.has(c.path)) this.enqueue(c.path, c.kind, c.since, c.attempts, lines, false);
-      } else if (outcome === 'snapshot') {
-        // It changed while we read it: what was sent is a mix of versions. Send it again (what was
-        // written after the read started may be missing); the ACK completes this change.
-        this.put(c.path, c.kind, readStart, 0, lines);
-      }
-    }
-    this.writeJournal(lines);
-  }
-
-  /**
-   * Makes `name` a hard link to `to` on the target: its own change (acknowledged on its own; on
-   * failure `name` is queued and handled again), sent after `to`'s content so the target links to
-   * the new file.
-   */
-  private async sendLink(channel: Channel, c: Change, name: string, to: string): Promise<void> {
-    const link: Change = { seq: this.nextSeq++, path: name, kind: 'full', since: c.since, bytes: 0, attempts: c.attempts };
-    this.inflight.set(link.seq, link);
-    await channel.send(MSG.LINK, { fid: link.seq, path: name, to });
-  }
-
-  /** Queues the children that differ between the two listings (all of them for a "full" directory). */
-  private async reconcile(c: Change, abs: string, theirList: string[], theyHaveDir: boolean, lines: JournalLine[]): Promise<void> {
-    let names: string[];
-    try {
-      names = await readdir(abs);
-    } catch {
-      return;
-    }
-    const theirs = new Map(theirList.map((t) => [t.slice(2), t[0]]));
-    const rel = (n: string) => (c.path ? `${c.path}/${n}` : n);
-    let queued = false;
-    const mineTypes = new Map<string, string>();
-    for (const n of names) {
-      if (n.includes('\uFFFD') || isTempName(n) || !matches(this.rules, rel(n))) continue;
-      let t = '?';
-      try {
-        const s = await lstat(path.join(abs, n));
-        t = s.isDirectory() ? 'd' : s.isSymbolicLink() ? 'l' : s.isFile() ? 'f' : '?';
-      } catch {
-        continue;
-      }
-      if (t === '?') continue;
-      mineTypes.set(n, t);
-      const full = c.kind === 'full' || !theyHaveDir;
-      if (full || theirs.get(n) !== t) {
-        // A child already queued as 'meta' (as the parent of a change below it) must become
-        // 'full' too. Otherwise the "everything below" walk stops there: the target may already
-        // hold that directory and deeper ones, created by ancestorsSafe (mode 0o700, mtime of the
-        // moment) for a deeper change that overtook them, so a 'meta' pass sees matching types,
-        // queues nothing below, and those directories never get their metadata (nor their
-        // missing entries).
-        if (this.queue.get(rel(n))?.kind !== 'full') this.put(rel(n), 'full', c.since, 0, lines);
-        queued = true;
-      }
-    }
-    for (const n of theirs.keys()) {
-      if (mineTypes.has(n) || isTempName(n) || !matches(this.rules, rel(n))) continue;
-      this.put(rel(n), 'full', c.since, 0, lines);
-      queued = true;
-    }
-    // The directory's metadata must land after its children changed it: queue it again behind them.
-    if (queued) this.put(c.path, 'meta', c.since, 0, lines);
-  }
-
-  /**
-   * Sends a file: whole in one frame when small and new to the target, else the blocks that differ
-   * from the target's signature. A file that changes while it is read is NOT waited for: the
-   * blocks as read are sent (each one as it was at some moment of the read) and the caller queues
-   * the file again ('snapshot'), so a file that is written all the time still reaches the target
-   * at the pace it can be read, and converges once it pauses.
-   */
-  private async sendFile(
-    channel: Channel,
-    c: Change,
-    abs: string,
-    sig: Signature | undefined,
-    theirs: { size: number; mode: number; uid: number; gid: number; mtimeMs: number } | undefined,
-    sizeHint: number,
-  ): Promise<'sent' | 'equal' | 'retry' | 'snapshot'> {
-    if (!sig && sizeHint <= WHOLE_MAX) {
-      const small = await readSmall(abs);
-      if (!small || small.read !== small.st0.size || small.st0.size > WHOLE_MAX) return 'retry';
-      const { st0, st1, data } = small;
-      this.state.contentBytesSent += st0.size;
-      const meta = { mode: st0.mode & 0o7777, uid: st0.uid, gid: st0.gid, mtimeMs: st0.mtimeMs };
-      await channel.send(MSG.FILE_WHOLE, { fid: c.seq, path: c.path, size: st0.size, ...meta }, data);
-      const moved = st1.size !== st0.size || st1.mtimeMs !== st0.mtimeMs || st1.ctimeMs !== st0.ctimeMs;
-      return moved ? 'snapshot' : 'sent';
-    }
-    let fh: FileHandle;
-    try {
-      fh = await open(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
-    } catch {
-      return 'retry'; // gone or replaced since the lstat: look again
-    }
-    let begun = false;
-    try {
-      const st0 = await fh.stat();
-      if (!st0.isFile()) return 'retry';
-      const meta = { mode: st0.mode & 0o7777, uid: st0.uid, gid: st0.gid, mtimeMs: st0.mtimeMs };
-      const moved = (st1: Stats) => st1.size !== st0.size || st1.mtimeMs !== st0.mtimeMs || st1.ctimeMs !== st0.ctimeMs;
-      const delta = !!sig;
-      const own = this.signatures.own(abs, st0);
-      const begin = async () => {
-        begun = true;
-        await channel.send(MSG.FILE_BEGIN, { fid: c.seq, path: c.path, size: st0.size, delta, ...inPlaceFlag(delta, st0.size, this.opts.inPlaceMinBytes) });
-      };
-      if (sig && theirs && !own.exact && st0.size >= EAGER_BEGIN_BYTES && (theirs.size !== st0.size || Math.abs(theirs.mtimeMs - st0.mtimeMs) >= MTIME_TOLERANCE_MS)) {
-        // A big file whose size or mtime moved has most likely changed: let the target start
-        // copying its current file into the temp now, while we read and hash (a delta needs the
-        // copy whatever blocks changed). If nothing did, FILE_END with no changed block makes the
-        // target drop the copy and apply the metadata only.
-        await begin();
-      }
-      const { changed, read, hashes, fingerprints } = await streamBlocks(
-        fh,
-        st0,
-        sig,
-        own,
-        async (buf, off) => {
-          if (!begun) await begin();
-          this.state.contentBytesSent += buf.length;
-          await channel.send(MSG.DATA, { fid: c.seq, off }, buf);
-        },
-      );
-      const st1 = await fh.stat();
-      if (read !== st0.size) {
-        if (begun) await channel.send(MSG.FILE_ABORT, { fid: c.seq });
-        return 'retry';
-      }
-      if (moved(st1)) {
-        if (!begun && !changed.length) return 'retry';
-      } else if (hashes) this.signatures.set(abs, st0, hashes, fingerprints);
-      if (!begun && !changed.length && sig && sig.size === st0.size && theirs) {
-        if (sameMeta(theirs, meta, true)) return 'equal';
-        await channel.send(MSG.META, { fid: c.seq, entry: { path: c.path, type: 'file', size: st0.size, ...meta } });
-        return 'sent';
-      }
-      if (!begun) await begin();
-      await channel.send(MSG.FILE_END, { fid: c.seq, path: c.path, size: st0.size, ...meta, ...(delta ? { changed } : {}) });
-      return moved(st1) ? 'snapshot' : 'sent';
-    } finally {
-      await fh.close();
-    }
-  }
-}
-
-function dirKey(e: { mode: number; uid: number; gid: number; mtimeMs: number }): string {
-  return `${e.mode}:${e.uid}:${e.gid}:${e.mtimeMs}`;
-}
-
-function fstatSafe(p: string): Stats | undefined {
-  try {
-    return lstatSync(p);
-  } catch {
-    return undefined;
-  }
-}
-
-function sameMeta(a: { mode: number; uid: number; gid: number; mtimeMs: number }, b: { mode: number; uid: number; gid: number; mtimeMs: number }, withMode: boolean): boolean {
-  return (!withMode || a.mode === b.mode) && a.uid === b.uid && a.gid === b.gid && Math.abs(a.mtimeMs - b.mtimeMs) < MTIME_TOLERANCE_MS;
 }
