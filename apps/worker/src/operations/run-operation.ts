@@ -92,11 +92,12 @@ export async function runOperation(deps: OperationDeps, job: OperationJob): Prom
       await tx(async (db) => {
         await db.operationStep.update({ where: { id: step.id }, data: { status: 'failed', error: message, finishedAt: now() } });
         await db.operationStep.updateMany({ where: { operationId: op.id, status: 'pending' }, data: { status: 'skipped' } });
-        await db.operation.update({ where: { id: op.id }, data: { status: 'failed', error: `${step.description}: ${message}`, finishedAt: now() } });
       });
+      // The undo belongs to the operation: it ends (failed) only once what did run is undone.
       if (op.kind === 'enable') await undoEnable(ctx);
       // Monitoring that did not start on both sides must not half-run: stop what did start.
       if (op.kind === 'monitoring_on') await undoMonitoring(ctx);
+      await tx((db) => db.operation.update({ where: { id: op.id }, data: { status: 'failed', error: `${step.description}: ${message}`, finishedAt: now() } }));
       await event('error', `${operationLabel[op.kind] ?? op.kind} failed at "${step.description}": ${message}`);
       return { status: 'failed' };
     }
