@@ -67,6 +67,11 @@ export async function onFrame(ctx: GatewayContext, s: Session, raw: string | Buf
       // that committed before the location above was set may have found no location (or an old
       // one): look again now that it is set, so one of the two always catches the other.
       if (await isRevoked(s.agent)) return refuseRevoked(s);
+      if (s.ws.readyState !== s.ws.OPEN) {
+        // Closed while we looked: its close handler saw a session not yet ready and left the status to us.
+        await markOffline(s.agent, new Date());
+        return;
+      }
       s.lastLocationRefresh = Date.now();
       s.ready = true;
       send(s, 'welcome', {
