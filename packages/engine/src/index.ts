@@ -4,3 +4,4 @@ export * from './roles.ts';
 export * from './validation.ts';
 export * from './text.ts';
 export * from './pair/index.ts';
+export * from './dns/records.ts';

@@ -13,6 +13,18 @@ import {
   pgRewindOrRecloneResultSchema,
   pgStatusArgsSchema,
 } from './postgresql.ts';
+import {
+  addressEnsureArgsSchema,
+  addressEnsureResultSchema,
+  dnsApplyArgsSchema,
+  dnsApplyResultSchema,
+  dnsQueryArgsSchema,
+  dnsQueryResultSchema,
+  dnsTransferArgsSchema,
+  dnsTransferResultSchema,
+  serviceEnsureArgsSchema,
+  serviceStartupModeArgsSchema,
+} from './failover.ts';
 
 // Actions the control plane can ask an agent to carry out. Each has validated arguments, a
 // timeout, and a typed result. (Collectors and executors live in apps/agent.)
@@ -256,6 +268,12 @@ export const actionArgs = {
   'service.enable': z.strictObject({ name: serviceName }),
   'service.disable': z.strictObject({ name: serviceName }),
   'service.status': z.strictObject({ name: serviceName }),
+  'service.ensure': serviceEnsureArgsSchema,
+  'service.set-startup-mode': serviceStartupModeArgsSchema,
+  'dns.query': dnsQueryArgsSchema,
+  'dns.transfer': dnsTransferArgsSchema,
+  'dns.apply': dnsApplyArgsSchema,
+  'address.ensure': addressEnsureArgsSchema,
   'hook.write': z.strictObject({ name: hookName, content: z.string().max(256 * 1024) }),
   'hook.run': z.strictObject({
     name: hookName,
@@ -319,6 +337,12 @@ export const actionResults = {
   'service.enable': serviceStateSchema,
   'service.disable': serviceStateSchema,
   'service.status': serviceStateSchema,
+  'service.ensure': serviceStateSchema,
+  'service.set-startup-mode': serviceStateSchema,
+  'dns.query': dnsQueryResultSchema,
+  'dns.transfer': dnsTransferResultSchema,
+  'dns.apply': dnsApplyResultSchema,
+  'address.ensure': addressEnsureResultSchema,
   'hook.write': z.strictObject({ path: z.string(), bytes: z.number().int() }),
   'hook.run': hookRunResultSchema,
   'facts.collect': z.strictObject({ collectedAt: z.string() }),

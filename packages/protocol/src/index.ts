@@ -5,3 +5,4 @@ export * from './facts.ts';
 export * from './messages.ts';
 export * from './postgresql.ts';
 export * from './relay.ts';
+export * from './failover.ts';

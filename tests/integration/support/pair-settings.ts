@@ -14,9 +14,14 @@ export function validPairSettings(): PairSettings {
       clusterResources: [],
       monitor: { method: 'agent', addresses: ['10.0.0.5'], port: 6321, intervalSeconds: 5, missed: 5, trigger: 'all', observers: 'both' },
       manualIntervention: true,
+      mode: 'graceful',
+      drainTimeoutSeconds: 120,
+      onDrainTimeout: 'abort',
+      serviceTimeoutSeconds: 120,
+      identity: { addresses: [], force: false },
     },
     connection: { route: '10.0.0.6', routeMode: 'direct', port: 6320, mirror: 'checksum', compression: 'off', bandwidthLimitKbps: null, orphans: 'delete', inPlaceFromMiB: null, targetRoot: '/', database: null },
-    dns: { servers: [], zone: '', addressMap: [], ttlSeconds: 300, credentialId: null },
+    dns: { servers: [], zone: '', addressMap: [], ttlSeconds: 300, credentialId: null, provider: 'rfc2136', executorServerId: null, records: [], lowerTtlOnEnable: false },
     hooks: { beforeFailover: null, afterFailover: null, beforeFailback: null, afterFailback: null, beforeRestore: null, afterRestore: null },
   };
 }

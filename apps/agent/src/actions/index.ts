@@ -98,6 +98,14 @@ async function execute(
       const { source } = args as ActionArgs<'replication.check-set'>;
       return checkReplicationSet(source.roots);
     }
+    case 'service.ensure':
+    case 'service.set-startup-mode':
+    case 'dns.query':
+    case 'dns.transfer':
+    case 'dns.apply':
+    case 'address.ensure':
+      // Being built (issue 13): refused plainly until the executor lands.
+      throw new Error(`${action} is not available on this agent yet`);
     case 'postgresql.prepare-source':
     case 'postgresql.clone-standby':
     case 'postgresql.status':

@@ -121,7 +121,22 @@ export function runStep<K extends StepKind>(ctx: StepContext, step: { kind: K; p
   return stepExecutors[step.kind](ctx, step.params);
 }
 
+// Failover and failback steps are being built (issue 13); until their executors land, a stored
+// step of these kinds fails plainly instead of doing half of something.
+const notYet = (kind: string) => () => Promise.reject(new StepError(`${kind} steps are not executed by this worker yet`));
+
 export const stepExecutors: StepExecutors = {
+  'hook.run': notYet('hook.run'),
+  'services.stop': notYet('services.stop'),
+  'services.start': notYet('services.start'),
+  'replication.drain': notYet('replication.drain'),
+  'replication.restore': notYet('replication.restore'),
+  'dns.apply': notYet('dns.apply'),
+  'address.ensure': notYet('address.ensure'),
+  'postgresql.promote': notYet('postgresql.promote'),
+  'postgresql.follow': notYet('postgresql.follow'),
+  'postgresql.wait-caught-up': notYet('postgresql.wait-caught-up'),
+  'postgresql.stop': notYet('postgresql.stop'),
   'agents.check': (ctx, params) => {
     const out: Record<string, unknown> = {};
     for (const side of params.sides) {

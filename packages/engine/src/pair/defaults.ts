@@ -216,6 +216,11 @@ export function defaultPairSettings(application: Application, source: ServerView
       clusterResources: source.clusterResources ?? [],
       monitor: { method: 'agent', addresses: monitored, port: DEFAULT_MONITOR_PORT, intervalSeconds: 5, missed: 5, trigger: 'all', observers: 'both' },
       manualIntervention: true,
+      mode: 'graceful',
+      drainTimeoutSeconds: 120,
+      onDrainTimeout: 'abort',
+      serviceTimeoutSeconds: 120,
+      identity: { addresses: [], force: false },
     },
     connection: {
       route: targetAddresses[0] ?? target.hostname,
@@ -236,6 +241,10 @@ export function defaultPairSettings(application: Application, source: ServerView
       addressMap: monitored.map((s, i) => ({ source: s, target: targetAddresses[i] ?? targetAddresses[0] ?? '' })).filter((m) => m.target),
       ttlSeconds: 300,
       credentialId: null,
+      provider: 'rfc2136',
+      executorServerId: null,
+      records: [],
+      lowerTtlOnEnable: false,
     },
     hooks: { beforeFailover: null, afterFailover: null, beforeFailback: null, afterFailback: null, beforeRestore: null, afterRestore: null },
   };

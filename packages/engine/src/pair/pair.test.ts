@@ -62,7 +62,7 @@ describe('wizard defaults', () => {
 
 describe('settings validation', () => {
   const base = (): PairSettings =>
-    ({ ...defaultPairSettings('file_server', linux(), linux({ id: 't', addresses: ['10.0.0.6'] })), dns: { servers: ['10.0.0.1'], zone: 'corp.example', addressMap: [{ source: '10.0.0.5', target: '10.0.0.6' }], ttlSeconds: 300, credentialId: null } });
+    ({ ...defaultPairSettings('file_server', linux(), linux({ id: 't', addresses: ['10.0.0.6'] })), dns: { servers: ['10.0.0.1'], zone: 'corp.example', addressMap: [{ source: '10.0.0.5', target: '10.0.0.6' }], ttlSeconds: 300, credentialId: null, provider: 'rfc2136', executorServerId: null, records: [], lowerTtlOnEnable: false } });
 
   it('accepts the defaults once DNS is filled in', () => {
     expect(pairSettingsSchema.safeParse(base()).success).toBe(true);

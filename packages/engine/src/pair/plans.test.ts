@@ -90,6 +90,6 @@ describe('operation steps are stored and read back through one schema', () => {
   it('types each kind of step with its own parameters', () => {
     expectTypeOf<StepParams['replication.start']>().toEqualTypeOf<{ side: 'source' | 'target' }>();
     expectTypeOf<StepParams['agents.check']>().toEqualTypeOf<{ sides: ('source' | 'target')[] }>();
-    expectTypeOf<Extract<PlannedStep, { kind: 'monitor.stop' }>['optional']>().toEqualTypeOf<true>();
+    expectTypeOf<Extract<PlannedStep, { kind: 'monitor.stop' }>['optional']>().toEqualTypeOf<true | undefined>();
   });
 });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ReplicationMethod } from './settings.ts';
 import { lifecycleEvents } from './lifecycle.ts';
 import { monitoringStatuses } from './status.ts';
+import { dnsChangeSchema, dnsServerSchema } from '../dns/records.ts';
 
 // Enabling and disabling protection as lists of steps (data). The worker executes them in
 // order through the agents and records each one; a step may be marked optional when its failure
@@ -10,22 +11,26 @@ import { monitoringStatuses } from './status.ts';
 export const sideSchema = z.enum(['source', 'target']);
 export type Side = z.infer<typeof sideSchema>;
 
-const step = <K extends string, P extends z.ZodType>(kind: K, params: P) => z.strictObject({ kind: z.literal(kind), description: z.string().min(1).max(1000), params });
+// `optional: true` marks a best-effort step: its failure is recorded (skipped) and the rest runs.
+const step = <K extends string, P extends z.ZodType>(kind: K, params: P) =>
+  z.strictObject({ kind: z.literal(kind), description: z.string().min(1).max(1000), params, optional: z.literal(true).optional() });
 const noParams = z.strictObject({});
 const onSide = z.strictObject({ side: sideSchema });
-/** Stopping is best effort: an agent that is gone cannot be told, and the rest still runs. */
-const bestEffort = { optional: z.literal(true) };
+
+const serviceList = z.array(z.string().min(1).max(256).regex(/^[A-Za-z0-9@._:+$\- ]+$/)).max(200);
+export const hookPoints = ['beforeFailover', 'afterFailover', 'beforeFailback', 'afterFailback', 'beforeRestore', 'afterRestore'] as const;
+export type HookPoint = (typeof hookPoints)[number];
 
 /** One step of an operation, as planned here and as stored with the operation (see stepFromRow). */
 export const plannedStepSchema = z.discriminatedUnion('kind', [
   step('agents.check', z.strictObject({ sides: z.array(sideSchema).min(1).max(2) })),
   step('replication.check-set', noParams),
   step('replication.start', onSide),
-  step('replication.stop', onSide).extend(bestEffort),
+  step('replication.stop', onSide),
   step('postgresql.prepare-source', noParams),
   step('postgresql.clone-standby', noParams),
   step('monitor.start', onSide),
-  step('monitor.stop', onSide).extend(bestEffort),
+  step('monitor.stop', onSide),
   // The status is never named here: the step applies a lifecycle event, and the lifecycle says
   // which status follows from the one the pair is in when the step runs.
   step('pair.set-state', z.strictObject({ event: z.enum(lifecycleEvents), monitoringStatus: z.enum(monitoringStatuses).optional() })),
@@ -33,6 +38,57 @@ export const plannedStepSchema = z.discriminatedUnion('kind', [
   step('replication.verify', noParams),
   // Monitoring on/off leaves the status alone: only the monitoring status changes, if still enabled.
   step('pair.set-monitoring', z.strictObject({ monitoringStatus: z.enum(['watching', 'off']) })),
+
+  // ---- failover and failback runbooks (planFailover / planFailback) ----
+  // Every step states a desired state, so running it twice changes nothing the second time.
+  /** Writes the pair's hook script to the agent (hook.write) and runs it (hook.run); output kept with the step. */
+  step('hook.run', z.strictObject({ side: sideSchema, hook: z.enum(hookPoints) })),
+  /** Services stopped (waited for) and set to this start mode, in the order given. */
+  step('services.stop', z.strictObject({ side: sideSchema, services: serviceList, startMode: z.enum(['manual', 'disabled']), timeoutSeconds: z.number().int().min(1).max(3600) })),
+  /** Services started in the order given, each waited for until running, then set to start automatically. */
+  step('services.start', z.strictObject({ side: sideSchema, services: serviceList, timeoutSeconds: z.number().int().min(1).max(3600) })),
+  /** Graceful cut-over: wait until the source's replication queue is empty; records the lag at cut-over. */
+  step('replication.drain', z.strictObject({ timeoutSeconds: z.number().int().min(0).max(86_400), onTimeout: z.enum(['proceed', 'abort']) })),
+  /** Restore (failback): data flows from the target back to the source; waits until done. */
+  step('replication.restore', z.strictObject({ mode: z.enum(['checksum', 'differences', 'full']) })),
+  /**
+   * RRsets set to their `after` state by the DNS executor's agent, each conditional on `before`
+   * (a zone changed since planning is a conflict, never overwritten). `before` is the exact
+   * state a failback restores.
+   */
+  step(
+    'dns.apply',
+    z.strictObject({
+      provider: z.enum(['rfc2136', 'windows']),
+      /** The server whose agent sends the updates; null: the target's. */
+      executorServerId: z.uuid().nullable(),
+      servers: z.array(dnsServerSchema).min(1).max(8),
+      /** The dns_tsig (rfc2136) or domain (windows) credential; null: unsigned updates. */
+      credentialId: z.uuid().nullable(),
+      changes: z.array(dnsChangeSchema).min(1).max(128),
+    }),
+  ),
+  /** An address present on (or absent from) one side; present also announces it (gratuitous ARP / unsolicited NA). */
+  step(
+    'address.ensure',
+    z.strictObject({
+      side: sideSchema,
+      address: z.string().min(2).max(64),
+      prefix: z.number().int().min(0).max(128),
+      /** null: the interface whose subnet holds the address (refused when none, unless force). */
+      interface: z.string().min(1).max(64).nullable(),
+      present: z.boolean(),
+      force: z.boolean(),
+    }),
+  ),
+  /** PostgreSQL on this side leaves recovery and accepts writes (no-op when it already does). */
+  step('postgresql.promote', onSide),
+  /** PostgreSQL on this side becomes a streaming standby of the other side (pg_rewind, else a fresh base backup). */
+  step('postgresql.follow', onSide),
+  /** Waits until the standby on this side has replayed everything its primary wrote (zero lag). */
+  step('postgresql.wait-caught-up', z.strictObject({ side: sideSchema, timeoutSeconds: z.number().int().min(1).max(86_400) })),
+  /** Stops writes on this side for a controlled switchover (the instance is stopped cleanly). */
+  step('postgresql.stop', onSide),
 ]);
 export type PlannedStep = z.infer<typeof plannedStepSchema>;
 export type StepKind = PlannedStep['kind'];
@@ -47,10 +103,22 @@ export interface StoredStep {
 }
 
 /** Values a step's stored parameters hold (JSON). */
-type StoredParam = string | boolean | readonly string[] | undefined;
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+type StoredParam = JsonValue;
 
 export function stepToRow(s: PlannedStep): { kind: StepKind; description: string; params: Record<string, StoredParam> } {
-  return { kind: s.kind, description: s.description, params: { ...s.params, optional: 'optional' in s ? s.optional : false } };
+  return { kind: s.kind, description: s.description, params: { ...(s.params as unknown as Record<string, StoredParam>), optional: s.optional ?? false } };
+}
+
+/**
+ * A runbook: its steps in order, and the point of no return — the index of the first step after
+ * which the operation no longer undoes what ran (clients may already reach the target). A failed
+ * step before it undoes the steps that ran (undoSteps); at or after it, the operation stops with
+ * the pair in a clear state and says what to do. null: every step can be undone.
+ */
+export interface Runbook {
+  steps: PlannedStep[];
+  pointOfNoReturn: number | null;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { replicationSetSchema } from './replication-set.ts';
 import { nameTextSchema, textSchema } from '../text.ts';
+import { dnsNameSchema, dnsRecordTypeSchema } from '../dns/records.ts';
 
 // A protection pair's configuration: what the wizard edits and what enabling protection turns
 // into agent commands. Stored as JSON on the pair and parsed with these schemas on every read
@@ -54,6 +55,7 @@ const serviceName = z
   .min(1, 'A service needs a name')
   .max(256)
   .regex(/^[A-Za-z0-9@._:+$\- ]+$/, 'Service names may use letters, digits, spaces and @ . _ : + - $');
+const isIp = (s: string) => z.ipv4().safeParse(s).success || z.ipv6().safeParse(s).success;
 const port = (what: string) => z.number({ error: `${what} must be a number` }).int(`${what} must be a whole number`).min(1, `${what} must be 1–65535`).max(65_535, `${what} must be 1–65535`);
 
 export const DEFAULT_DATA_PORT = 6320;
@@ -75,6 +77,19 @@ export const monitorSettingsSchema = z.object({
 });
 export type MonitorSettings = z.infer<typeof monitorSettingsSchema>;
 
+/** One address the target takes over from the source at an identity failover. */
+export const identityAddressSchema = z.object({
+  address: z.string().trim().refine((a) => isIp(a), 'Enter an IP address'),
+  prefix: z.number().int('A whole prefix length').min(0).max(128),
+  /** The target interface to put it on; null: the one whose subnet holds it. */
+  targetInterface: z.string().trim().min(1).max(64).regex(/^[A-Za-z0-9._:@ -]+$/, 'Letters, digits and . _ : @ - only').nullable().default(null),
+});
+export const identitySettingsSchema = z.object({
+  addresses: z.array(identityAddressSchema).max(16).default([]),
+  /** Move an address even when the target has no interface in its subnet (it will not route). */
+  force: z.boolean().default(false),
+});
+
 export const failoverSettingsSchema = z.object({
   enabled: z.boolean().default(true),
   /** dns: repoint DNS records at the target; identity: the target takes over the source's name and addresses. */
@@ -88,6 +103,19 @@ export const failoverSettingsSchema = z.object({
   monitor: monitorSettingsSchema,
   /** On by default: a detected failure waits for a person to approve the failover. */
   manualIntervention: z.boolean().default(true),
+  /**
+   * graceful: stop the source's services (if its agent answers) and let replication drain before
+   * cutting over; immediate: cut over at once. The default for a failover request; each request may choose.
+   */
+  mode: z.enum(['graceful', 'immediate']).default('graceful'),
+  /** Graceful only: how long to wait for the replication queue to drain. */
+  drainTimeoutSeconds: z.number().int('Whole seconds only').min(0).max(86_400, 'At most a day').default(120),
+  /** Graceful only: what happens when the queue has not drained in time. */
+  onDrainTimeout: z.enum(['proceed', 'abort']).default('abort'),
+  /** How long each service may take to reach running (target) or stopped (source). */
+  serviceTimeoutSeconds: z.number().int('Whole seconds only').min(1).max(3600).default(120),
+  /** Identity failover: the source addresses the target takes over. */
+  identity: identitySettingsSchema.default({ addresses: [], force: false }),
 });
 export type FailoverSettings = z.infer<typeof failoverSettingsSchema>;
 
@@ -97,7 +125,6 @@ const posixPath = (what: string) =>
     .min(2, `${what} must be an absolute path`)
     .max(4096)
     .refine((p) => p.startsWith('/'), `${what} must be an absolute path`);
-const isIp = (s: string) => z.ipv4().safeParse(s).success || z.ipv6().safeParse(s).success;
 
 /**
  * Database pairs (PostgreSQL streaming): which instance on each side, and how the standby reaches
@@ -152,6 +179,15 @@ export const connectionSettingsSchema = z.object({
 });
 export type ConnectionSettings = z.infer<typeof connectionSettingsSchema>;
 
+/** A record picked to move at failover (its current answers are read again when the failover is planned). */
+export const dnsRecordRefSchema = z.object({
+  /** The zone that holds it (a reverse zone for PTR records). */
+  zone: dnsNameSchema,
+  name: dnsNameSchema,
+  type: dnsRecordTypeSchema,
+});
+export type DnsRecordRef = z.infer<typeof dnsRecordRefSchema>;
+
 export const dnsSettingsSchema = z.object({
   servers: z.array(host).max(8).default([]),
   zone: z
@@ -165,6 +201,17 @@ export const dnsSettingsSchema = z.object({
   ttlSeconds: z.number().int().min(0, 'The TTL cannot be negative').max(86_400, 'The TTL is at most a day (86400 s)').default(300),
   /** A stored credential (TSIG key or domain account) allowed to update the zone. */
   credentialId: z.uuid({ error: 'Choose a credential' }).nullable().default(null),
+  /**
+   * rfc2136: dynamic update (TSIG-signed when a credential is set), done by an agent; windows: an
+   * Active Directory-integrated zone changed through the DNS server cmdlets on a Windows agent.
+   */
+  provider: z.enum(['rfc2136', 'windows']).default('rfc2136'),
+  /** The server whose agent talks to the DNS servers; null: the target's agent. */
+  executorServerId: z.uuid().nullable().default(null),
+  /** The records that move at failover, as the operator picked them from what was discovered. */
+  records: z.array(dnsRecordRefSchema).max(64).default([]),
+  /** Lower these records' TTL to ttlSeconds when protection is enabled, so clients follow a failover quickly. */
+  lowerTtlOnEnable: z.boolean().default(false),
 });
 export type DnsSettings = z.infer<typeof dnsSettingsSchema>;
 
@@ -202,6 +249,9 @@ export const pairSettingsSchema = z
     hooks: hooksSchema,
   })
   .superRefine((s, ctx) => {
+    if (s.failover.enabled && s.failover.type === 'identity' && s.failover.identity.addresses.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['failover', 'identity', 'addresses'], message: 'Identity failover needs at least one source address to move' });
+    }
     if (s.failover.enabled && s.failover.type === 'dns') {
       if (s.dns.servers.length === 0) ctx.addIssue({ code: 'custom', path: ['dns', 'servers'], message: 'DNS failover needs at least one DNS server to update' });
       if (!s.dns.zone) ctx.addIssue({ code: 'custom', path: ['dns', 'zone'], message: 'DNS failover needs the zone that holds the source’s records' });
@@ -278,5 +328,15 @@ export const settingsHelp = {
   sourceAddress: 'The source address the standby connects to for streaming replication.',
   allowSourceRestart: 'Streaming replication may need settings (wal_level, max_wal_senders) that take effect only after a restart. On: Tandem restarts PostgreSQL on the source when needed. Off: enabling stops and says what to restart.',
   hooks:
-    'Optional scripts for before and after failover, failback and restore. Not run yet: Tandem stores them, and they will run once failover and failback are built; until then no operation runs a hook. When they run, a non-zero exit will stop the operation.',
+    'Optional scripts run at these points of a failover, failback or restore, on the server that is taking over (before/after failover: the target; before/after failback and restore: the source). A non-zero exit before the point of no return stops the operation and undoes what it did; after it, the operation finishes and reports a warning. Output is kept with the step.',
+  failoverMode: 'Graceful (default): stop the source’s services if its agent answers and wait until everything queued has reached the target, then cut over; nothing is lost. Immediate: cut over at once; what was still queued is lost (the operation records how much).',
+  drainTimeout: 'Graceful only: how long to wait for the replication queue to empty.',
+  onDrainTimeout: 'Graceful only: when the queue has not emptied in time, abort the failover (nothing changed) or proceed and accept the lag as lost.',
+  serviceTimeout: 'How long each service may take to start on the target (or stop on the source).',
+  identityAddresses: 'Addresses the target takes over from the source at failover (with their prefix length). The target must have an interface in each address’s subnet.',
+  identityForce: 'Move an address even when the target has no interface in its subnet. It will be added, but may not be reachable.',
+  dnsProvider: 'Dynamic update (RFC 2136): BIND and most DNS servers, signed with a TSIG key. Windows DNS: Active Directory-integrated zones that accept only secure updates, changed by a Windows agent.',
+  dnsExecutor: 'The agent that talks to the DNS servers. The target’s agent by default; any agent of this customer that can reach the DNS servers will do.',
+  dnsRecords: 'The records that move at failover. Tandem lists what the zone holds for the source (its names, CNAMEs pointing at them, MX records naming it, and the PTR records of its addresses); tick the ones to move.',
+  lowerTtlOnEnable: 'Lower the TTL of the records that move when protection is enabled, so clients’ caches expire quickly at a failover. Failback restores records exactly as they were before the failover.',
 } as const;
