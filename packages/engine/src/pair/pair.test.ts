@@ -159,10 +159,10 @@ describe('route mode (direct or relay through the gateway)', () => {
     expect(settingsHelp.dataPort).toMatch(/Not used with the relay/);
   });
 
-  it('says plainly that hooks are stored but not run yet (failover and failback will run them)', () => {
-    expect(settingsHelp.hooks).toMatch(/not run yet/i);
-    expect(settingsHelp.hooks).toMatch(/failover/);
-    expect(settingsHelp.hooks).not.toMatch(/^Optional scripts the agent runs/);
+  it('says where and when hooks run and what a failing hook does', () => {
+    expect(settingsHelp.hooks).toMatch(/failover, failback or restore/);
+    expect(settingsHelp.hooks).toMatch(/point of no return/);
+    expect(settingsHelp.hooks).not.toMatch(/not run yet/i);
   });
 
   it('the enable plan says the data channel goes through the relay', () => {

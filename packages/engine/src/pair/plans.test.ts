@@ -79,9 +79,11 @@ describe('operation steps are stored and read back through one schema', () => {
     expect(bad('agents.check', { sides: [] })).toMatchObject({ ok: false });
     expect(errorOf(bad('pair.set-state', { status: 'exploded' }))).toMatch(/status/);
     expect(errorOf(bad('replication.check-set', { side: 'source' }))).toMatch(/side/);
-    // A stop step must stay best effort; another step cannot become one.
-    expect(bad('replication.stop', { side: 'source', optional: false })).toMatchObject({ ok: false });
-    expect(bad('replication.start', { side: 'source', optional: true })).toMatchObject({ ok: false });
+    // Any step may be best effort (a runbook stops a gone source's services that way); it is read back as planned.
+    expect(bad('replication.stop', { side: 'source', optional: false })).toMatchObject({ ok: true, step: { kind: 'replication.stop' } });
+    expect(bad('replication.stop', { side: 'source', optional: false })).not.toHaveProperty('step.optional');
+    expect(bad('replication.start', { side: 'source', optional: true })).toMatchObject({ ok: true, step: { optional: true } });
+    expect(bad('replication.start', { side: 'source', optional: 'yes' })).toMatchObject({ ok: true });
     expect(bad('replication.explode', {})).toMatchObject({ ok: false });
     for (const params of [null, 'side=source', ['source'], 42])
       expect(bad('replication.start', params)).toMatchObject({ ok: false });
