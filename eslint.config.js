@@ -45,6 +45,7 @@ export default tseslint.config(
       '**/*.mjs',
       '**/*.cjs',
       '!infra/*.mjs',
+      '!infra/demo/*.mjs',
       '!apps/agent/build.mjs',
       '!infra/*.cjs',
       'eslint.config.js',
@@ -136,7 +137,7 @@ export default tseslint.config(
   },
   {
     // Plain Node scripts that start servers, build and run tests.
-    files: ['infra/*.mjs', 'apps/agent/build.mjs'],
+    files: ['infra/*.mjs', 'infra/demo/*.mjs', 'apps/agent/build.mjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, sourceType: 'module', globals: nodeGlobals },
     rules: { ...tseslint.configs.disableTypeChecked.rules, '@typescript-eslint/consistent-type-imports': 'off' },

@@ -3,9 +3,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildAgent, buildWeb } from './build.mjs';
-import { ensureNpmPackages, log, ports, root, serversUp, spawnService, assertPortFree, stopService, tandemEnv, waitForHttp } from './lib.mjs';
+import { startDemo } from './demo/start-demo.mjs';
+import { ensureAptPackages, ensureNpmPackages, log, ports, root, serversUp, spawnService, assertPortFree, stopService, tandemEnv, waitForHttp } from './lib.mjs';
 
-// PostgreSQL and Redis are installed by serversUp() where missing.
+// PostgreSQL and Redis are installed by serversUp() where missing. BIND 9 (named, tsig-keygen,
+// dig) serves the live demo's DNS zone.
+if (process.env.TANDEM_DEMO !== '0') ensureAptPackages(['bind9', 'bind9-utils', 'bind9-dnsutils']);
 ensureNpmPackages();
 
 // Imported after the npm install: nothing here needs npm packages, but keep the order obvious.
@@ -61,12 +64,26 @@ try {
   await waitForHttp(`${url}/api/health`, 60_000, web);
   await waitForHttp(`${gatewayUrl}/health`, 30_000, gateway);
 
+  // The live demo: a DNS server, two agents and a protected pair (TANDEM_DEMO=0 leaves it out).
+  let demoNotes = [];
+  if (process.env.TANDEM_DEMO !== '0') {
+    const demo = await startDemo(env);
+    for (const c of demo.children) {
+      children.push(c);
+      c.on('exit', (code, signal) => {
+        if (!stopping) log(`${c.serviceName} stopped (${signal ?? code})${c.demo ? '' : '; the live demo no longer updates DNS'}`);
+      });
+    }
+    demoNotes = demo.notes;
+  }
+
   const demoLogin = JSON.parse(fs.readFileSync(path.join(root, 'packages/db/src/seed/demo-login.json'), 'utf8'));
   process.stdout.write(`
   Tandem is running: ${url}
   Sign in as ${demoLogin.email} / ${demoLogin.password}
   Agents connect to the gateway at ${gatewayUrl}
   (PostgreSQL 127.0.0.1:${ports.postgres}, Redis 127.0.0.1:${ports.redis}; data in .data/). Ctrl-C stops everything.
+${demoNotes.map((l) => `  ${l}`).join('\n')}
 
 `);
 } catch (err) {

@@ -1,5 +1,7 @@
 // Seeds the demo MSP for `npm start` and the browser tests. Runs as the owner role (not subject
-// to row-level security). Idempotent: does nothing if the demo organization exists.
+// to row-level security). Idempotent: does nothing if the demo organization exists. The customers
+// here are sample data (made-up servers, labelled so in the portal); the live demo customer with
+// real agents, a real DNS server and a protected pair is set up by infra/demo/.
 import { hashPassword } from '@tandem/security';
 import { createPrismaClient } from '../client.ts';
 
@@ -36,61 +38,6 @@ const customers = [
   },
 ] as const;
 
-/**
- * Two protection pairs so the MSP dashboard shows real numbers: Northwind's ERP files protected
- * with a few seconds of lag, and Fabrikam's document store waiting for a failover decision, its
- * source agent offline. They use servers of their own, so the other demo servers stay free for
- * trying the protection wizard. No agent stands behind them: the ERP servers have none (never
- * connected) and the document store's source agent was last seen ten minutes ago (a seeded
- * "online" agent would only be marked offline by the worker's sweep).
- */
-async function seedDashboardPairs(db: SeedDb, organizationId: string) {
-  const now = Date.now();
-  const pairs = [
-    {
-      customer: 'Northwind Traders',
-      name: 'ERP files',
-      source: { hostname: 'nw-erp01', osFamily: 'windows', osVersion: 'Windows Server 2022', addresses: ['10.10.1.30'] },
-      target: { hostname: 'nw-erp01-dr', osFamily: 'windows', osVersion: 'Windows Server 2022', addresses: ['10.10.2.30'] },
-      status: 'protected',
-      sourceAgent: null,
-      lag: (i: number) => 2 + (i % 3),
-    },
-    {
-      customer: 'Fabrikam Legal',
-      name: 'Document store',
-      source: { hostname: 'fl-docs', osFamily: 'linux', osVersion: 'Ubuntu 24.04', addresses: ['10.30.1.12'] },
-      target: { hostname: 'fl-docs-dr', osFamily: 'linux', osVersion: 'Ubuntu 24.04', addresses: ['10.31.1.12'] },
-      status: 'failover_pending',
-      sourceAgent: 'offline',
-      lag: (i: number) => 5 + i * 5,
-    },
-  ] as const;
-  for (const p of pairs) {
-    const customer = await db.customer.findFirstOrThrow({ where: { organizationId, name: p.customer } });
-    const scope = { organizationId, customerId: customer.id };
-    const source = await db.server.create({ data: { ...p.source, addresses: [...p.source.addresses], ...scope } });
-    const target = await db.server.create({ data: { ...p.target, addresses: [...p.target.addresses], ...scope } });
-    if (p.sourceAgent) {
-      await db.agent.create({ data: { ...scope, serverId: source.id, status: p.sourceAgent, lastSeenAt: new Date(now - 10 * 60_000) } });
-    }
-    const pair = await db.protectionPair.create({
-      data: { ...scope, name: p.name, sourceServerId: source.id, targetServerId: target.id, application: 'file_server', status: p.status, enabledAt: new Date(now - 86_400_000) },
-    });
-    // Twenty samples over the last ten minutes, the newest last.
-    await db.replicationSample.createMany({
-      data: Array.from({ length: 20 }, (_, i) => ({
-        ...scope,
-        pairId: pair.id,
-        at: new Date(now - (19 - i) * 30_000),
-        lagSeconds: p.lag(i),
-        queueBytes: BigInt(i * 4096),
-        throughputBps: 2 ** 20,
-      })),
-    });
-  }
-}
-
 async function main() {
   const url = process.env.DATABASE_URL;
   if (!url) throw new Error('DATABASE_URL is not set');
@@ -109,18 +56,19 @@ async function main() {
     await db.orgMembership.create({ data: { organizationId: org.id, userId: owner.id, role: 'owner' } });
     for (const c of customers) {
       const customer = await db.customer.create({
-        data: { organizationId: org.id, name: c.name, contactEmail: c.contactEmail },
+        data: { organizationId: org.id, name: c.name, contactEmail: c.contactEmail, sample: true },
       });
       await db.server.createMany({
         data: c.servers.map((s) => ({ ...s, addresses: [...s.addresses], organizationId: org.id, customerId: customer.id })),
       });
     }
-    await seedDashboardPairs(db, org.id);
+    // No seeded protection pairs: a pair's status must come from real agents. `npm start` runs a
+    // live one (infra/demo/) beside these sample customers.
     await seedWizardServers(db, org.id);
     // A second, small organization so the organization switcher has somewhere to go.
     const sandbox = await db.organization.create({ data: { name: 'Sandbox MSP', slug: 'sandbox-msp' } });
     await db.orgMembership.create({ data: { organizationId: sandbox.id, userId: owner.id, role: 'admin' } });
-    await db.customer.create({ data: { organizationId: sandbox.id, name: 'Sandbox Customer' } });
+    await db.customer.create({ data: { organizationId: sandbox.id, name: 'Sandbox Customer', sample: true } });
 
     for (const o of [org, sandbox]) {
       await db.auditEvent.create({

@@ -7,6 +7,15 @@ import { orgRoleAtLeast, type OrgRole } from '@tandem/engine';
 import { Button, Card, ErrorBanner, Field, Input, PageHeader, tableStyles as t } from '@/components/ui';
 import { describeError, useTRPC } from '@/trpc/client';
 
+/** Seeded demo customers: their servers are made up and no agent stands behind them. */
+export function SampleBadge() {
+  return (
+    <span className="ml-2 rounded bg-amber-100 px-1.5 py-0.5 text-xs font-medium text-amber-800 dark:bg-amber-900/40 dark:text-amber-200" title="Made-up servers for trying the portal: no agent stands behind them">
+      Sample data
+    </span>
+  );
+}
+
 export function CustomersView({ role }: { role: OrgRole }) {
   const trpc = useTRPC();
   const [search, setSearch] = useState('');
@@ -48,6 +57,7 @@ export function CustomersView({ role }: { role: OrgRole }) {
                       <Link href={`/customers/${c.id}`} className="font-medium text-sky-700 hover:underline dark:text-sky-400">
                         {c.name}
                       </Link>
+                      {c.sample && <SampleBadge />}
                     </td>
                     <td className={t.cell}>{c.contactEmail ?? '—'}</td>
                     <td className={t.cell}>{c.serverCount}</td>

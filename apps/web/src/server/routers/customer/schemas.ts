@@ -5,6 +5,8 @@ export const customerOutput = z.object({
   name: z.string(),
   contactEmail: z.string().nullable(),
   notes: z.string().nullable(),
+  /** Made-up demo data (the seed's sample customers): no agent stands behind its servers. */
+  sample: z.boolean(),
   serverCount: z.number().int(),
   createdAt: z.string(),
   updatedAt: z.string(),
@@ -16,6 +18,7 @@ export function toCustomerOutput(c: {
   name: string;
   contactEmail: string | null;
   notes: string | null;
+  sample?: boolean;
   createdAt: Date;
   updatedAt: Date;
   _count?: { servers: number };
@@ -25,6 +28,7 @@ export function toCustomerOutput(c: {
     name: c.name,
     contactEmail: c.contactEmail,
     notes: c.notes,
+    sample: c.sample ?? false,
     serverCount: c._count?.servers ?? 0,
     createdAt: c.createdAt.toISOString(),
     updatedAt: c.updatedAt.toISOString(),

@@ -32,7 +32,13 @@ export function CustomerView({ customerId, staffRole }: { customerId: string; st
     <>
       <PageHeader
         title={c.name}
-        description={c.contactEmail ? `Contact: ${c.contactEmail}` : undefined}
+        description={
+          c.sample
+            ? `Sample data: these servers are made up and no agent stands behind them.${c.contactEmail ? ` Contact: ${c.contactEmail}` : ''}`
+            : c.contactEmail
+              ? `Contact: ${c.contactEmail}`
+              : undefined
+        }
         actions={canEdit && !editing ? <Button variant="secondary" onClick={() => setEditing(true)}>Edit</Button> : null}
       />
       {editing && <EditCustomer customer={c} onDone={() => setEditing(false)} />}
