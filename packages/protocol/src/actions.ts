@@ -12,6 +12,8 @@ import {
   pgRewindOrRecloneArgsSchema,
   pgRewindOrRecloneResultSchema,
   pgStatusArgsSchema,
+  pgStopArgsSchema,
+  pgStopResultSchema,
 } from './postgresql.ts';
 import {
   addressEnsureArgsSchema,
@@ -301,6 +303,7 @@ export const actionArgs = {
   'postgresql.status': pgStatusArgsSchema,
   'postgresql.promote': pgPromoteArgsSchema,
   'postgresql.rewind-or-reclone': pgRewindOrRecloneArgsSchema,
+  'postgresql.stop': pgStopArgsSchema,
 } as const;
 export type ActionName = keyof typeof actionArgs;
 export const actionNames = Object.keys(actionArgs) as ActionName[];
@@ -362,6 +365,7 @@ export const actionResults = {
   'postgresql.status': pgReplicationStatusSchema,
   'postgresql.promote': pgPromoteResultSchema,
   'postgresql.rewind-or-reclone': pgRewindOrRecloneResultSchema,
+  'postgresql.stop': pgStopResultSchema,
 } as const satisfies Record<ActionName, z.ZodType>;
 export type ActionResult<A extends ActionName> = z.infer<(typeof actionResults)[A]>;
 
@@ -382,7 +386,8 @@ type PostgresqlAction = Extract<ActionName, `postgresql.${string}`>;
  * - rewind-or-reclone: like clone-standby (plus the slot and a CHECKPOINT); in mode auto a failed
  *   pg_rewind is followed by a base backup, both bounded by timeoutMs, so the worst case may
  *   exceed the 1 h a command can last: the result is then lost (the agent finishes the work),
- *   give a smaller timeoutMs when that matters (≤ 20 min keeps auto inside one command).
+ *   give a smaller timeoutMs when that matters (≤ 20 min keeps auto inside one command);
+ * - stop: timeoutMs (pg_ctl's wait) + 60 s.
  */
 export function postgresqlCommandTimeoutMs<A extends PostgresqlAction>(action: A, args: z.input<(typeof actionArgs)[A]>): number {
   const clamp = (ms: number) => Math.min(MAX_COMMAND_TIMEOUT_MS, ms);
@@ -403,5 +408,8 @@ export function postgresqlCommandTimeoutMs<A extends PostgresqlAction>(action: A
       // + the slot (≤ 60 s) and a CHECKPOINT on the new primary (≤ 120 s); in mode auto a
       // pg_rewind then a base backup, with a second stop and start.
       return clamp((a.mode === 'auto' ? 2 : 1) * (a.timeoutMs! + PG_STANDBY_OVERHEAD_MS) + a.waitForStreamingMs! + 3 * 60_000);
+    case 'postgresql.stop':
+      // pg_ctl's wait, then pg_controldata.
+      return clamp(a.timeoutMs! + 60_000);
   }
 }

@@ -323,3 +323,32 @@ export const pgRewindOrRecloneResultSchema = z.strictObject({
   durationMs: z.number(),
 });
 export type PgRewindOrRecloneResult = z.infer<typeof pgRewindOrRecloneResultSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// postgresql.stop: stop an instance cleanly (pg_ctl stop -m fast) so that writes stop, for a
+// controlled switchover. A stopped instance is reported, not an error. The result carries the
+// control file's last checkpoint (after a clean stop: the shutdown checkpoint, the last WAL
+// record), so the caller can check that a standby received everything.
+
+export const pgStopArgsSchema = z.strictObject({
+  dataDir: pgAbsolutePathSchema,
+  binDir: pgAbsolutePathSchema.optional(),
+  /** fast: roll back open transactions, write a shutdown checkpoint; immediate: no checkpoint (crash recovery at the next start). */
+  mode: z.enum(['fast', 'immediate']).default('fast'),
+  timeoutMs: z.number().int().min(1_000).max(10 * 60_000).default(120_000),
+});
+export type PgStopArgs = z.input<typeof pgStopArgsSchema>;
+
+export const pgStopResultSchema = z.strictObject({
+  dataDir: z.string(),
+  /** This call stopped a running server. */
+  stopped: z.boolean(),
+  alreadyStopped: z.boolean(),
+  /** pg_controldata's "Database cluster state" (e.g. "shut down", "shut down in recovery"). */
+  clusterState: z.string().nullable(),
+  /** pg_controldata's "Latest checkpoint location". */
+  checkpointLsn: z.string().nullable(),
+  timeline: z.number().int().nullable(),
+  durationMs: z.number(),
+});
+export type PgStopResult = z.infer<typeof pgStopResultSchema>;

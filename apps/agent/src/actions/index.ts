@@ -111,6 +111,7 @@ async function execute(
     case 'postgresql.status':
     case 'postgresql.promote':
     case 'postgresql.rewind-or-reclone':
+    case 'postgresql.stop':
       return runPostgresqlAction(action, args, { run: ctx.run });
   }
 }

@@ -9,6 +9,7 @@ import { redact } from './quoting.ts';
 import { promote, rewindOrReclone } from './failover.ts';
 import { prepareSource } from './source.ts';
 import { replicationStatus } from './status.ts';
+import { stopInstance } from './stop.ts';
 
 export type PostgresqlActionName = Extract<ActionName, `postgresql.${string}`>;
 
@@ -24,6 +25,8 @@ async function dispatch(action: PostgresqlActionName, args: unknown, ctx?: PgCon
       return promote(args as ActionArgs<'postgresql.promote'>, ctx);
     case 'postgresql.rewind-or-reclone':
       return rewindOrReclone(args as ActionArgs<'postgresql.rewind-or-reclone'>, ctx);
+    case 'postgresql.stop':
+      return stopInstance(args as ActionArgs<'postgresql.stop'>, ctx);
   }
 }
 

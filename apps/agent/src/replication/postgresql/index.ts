@@ -18,4 +18,5 @@ export {
   type RewindOrRecloneInput,
   type RewindOrRecloneResult,
 } from './failover.ts';
+export { controlState, stopInstance, type StopInput, type StopResult } from './stop.ts';
 export { runPostgresqlAction, type PostgresqlActionName } from './actions.ts';
