@@ -6,3 +6,4 @@ export * from './lifecycle.ts';
 export * from './plans.ts';
 export * from './detection.ts';
 export * from './stored.ts';
+export * from './runbooks/index.ts';
