@@ -8,7 +8,8 @@ import { defaultIO } from '../facts/io.ts';
 import { runPostgresqlAction } from '../replication/postgresql/actions.ts';
 import { checkReplicationSet } from './check-set.ts';
 import { runHook, writeHook } from './hooks.ts';
-import { serviceAction, type ServiceVerb } from './services.ts';
+import { ensureAddress } from './address.ts';
+import { ensureService, serviceAction, setStartupMode, type ServiceVerb } from './services.ts';
 
 export interface ActionContext {
   hooksDir: string;
@@ -98,12 +99,19 @@ async function execute(
       const { source } = args as ActionArgs<'replication.check-set'>;
       return checkReplicationSet(source.roots);
     }
-    case 'service.ensure':
-    case 'service.set-startup-mode':
+    case 'service.ensure': {
+      const { name, state, timeoutMs } = args as ActionArgs<'service.ensure'>;
+      return ensureService(defaultIO({ platform, run: ctx.run, readFile: ctx.readFile }), name, state, timeoutMs);
+    }
+    case 'service.set-startup-mode': {
+      const { name, mode } = args as ActionArgs<'service.set-startup-mode'>;
+      return setStartupMode(defaultIO({ platform, run: ctx.run, readFile: ctx.readFile }), name, mode);
+    }
+    case 'address.ensure':
+      return ensureAddress(defaultIO({ platform, run: ctx.run, readFile: ctx.readFile }), args as ActionArgs<'address.ensure'>);
     case 'dns.query':
     case 'dns.transfer':
     case 'dns.apply':
-    case 'address.ensure':
       // Being built (issue 13): refused plainly until the executor lands.
       throw new Error(`${action} is not available on this agent yet`);
     case 'postgresql.prepare-source':

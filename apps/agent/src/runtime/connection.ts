@@ -25,6 +25,7 @@ import { MonitorManager } from '../monitor/manager.ts';
 import { ReplicationManager } from '../replication/manager.ts';
 import { relayUrlOf } from '../replication/relay.ts';
 import { AGENT_VERSION } from '../version.ts';
+import { CommandMemory, type CommandOutcome } from './command-memory.ts';
 import { WakeableDelay } from './wakeable-delay.ts';
 
 export const capabilities = ['facts', ...actionNames, RELAY_CAPABILITY];
@@ -33,7 +34,7 @@ export const capabilities = ['facts', ...actionNames, RELAY_CAPABILITY];
 const FACTS_INTERVAL_MS = 15 * 60_000;
 const BACKOFF_BASE_MS = Number(process.env.TANDEM_AGENT_BACKOFF_BASE_MS ?? 500);
 const BACKOFF_MAX_MS = Number(process.env.TANDEM_AGENT_BACKOFF_MAX_MS ?? 60_000);
-/** Remembered command results: a re-sent command id is answered, never run twice. */
+/** Command outcomes kept in memory (the on-disk memory, command-memory.ts, outlives restarts). */
 const COMMAND_MEMORY = 1000;
 
 export function wsUrlOf(url: string): string {
@@ -51,8 +52,6 @@ export function backoffDelay(attempt: number, random = Math.random): number {
 const log = (msg: string, extra?: Record<string, unknown>) =>
   console.log(`${new Date().toISOString()} [agent] ${msg}${extra ? ' ' + JSON.stringify(extra) : ''}`);
 
-type CommandOutcome = { ok: true; result: unknown } | { ok: false; error: { code: string; message: string } };
-
 export class AgentRuntime {
   private ws: WebSocket | null = null;
   private stopped = false;
@@ -61,6 +60,8 @@ export class AgentRuntime {
   private attempt = 0;
   private clockOffsetMs: number | null = null;
   private readonly commands = new Map<string, Promise<CommandOutcome>>();
+  /** Run-once memory on disk: a command id re-sent after a restart is answered, not run again. */
+  private readonly memory: CommandMemory;
   private status: AgentStatus;
   /** File-replication sessions: they outlive gateway connections (only statistics need one). */
   readonly replication: ReplicationManager;
@@ -78,6 +79,7 @@ export class AgentRuntime {
       relay: () => ({ url: relayUrlOf(this.config.url), credential: this.config.credential }),
     });
     this.monitor = new MonitorManager({ dir: path.join(path.dirname(configPath), 'monitor'), log });
+    this.memory = new CommandMemory(path.join(path.dirname(configPath), 'commands'), log);
     this.status = {
       state: 'starting',
       since: new Date().toISOString(),
@@ -251,12 +253,25 @@ export class AgentRuntime {
     send('command.ack', { commandId: cmd.commandId });
     let outcome = this.commands.get(cmd.commandId);
     if (!outcome) {
-      outcome = this.execute(cmd, sendFacts);
+      // Set before anything awaits: a duplicate arriving meanwhile shares this outcome.
+      outcome = this.executeOnce(cmd, sendFacts);
       this.commands.set(cmd.commandId, outcome);
       if (this.commands.size > COMMAND_MEMORY) this.commands.delete(this.commands.keys().next().value!);
     }
     const done = await outcome;
     send('command.result', done.ok ? { commandId: cmd.commandId, ok: true, result: done.result } : { commandId: cmd.commandId, ok: false, error: done.error });
+  }
+
+  private async executeOnce(cmd: GatewayPayload<'command'>, sendFacts: () => Promise<string>): Promise<CommandOutcome> {
+    const remembered = this.memory.recall(cmd.commandId);
+    if (remembered) {
+      log('command answered from memory', { commandId: cmd.commandId, action: cmd.action });
+      return remembered;
+    }
+    const startedAt = this.memory.started(cmd.commandId, cmd.action);
+    const outcome = await this.execute(cmd, sendFacts);
+    this.memory.finished(cmd.commandId, cmd.action, startedAt, outcome);
+    return outcome;
   }
 
   private async execute(cmd: GatewayPayload<'command'>, sendFacts: () => Promise<string>): Promise<CommandOutcome> {
