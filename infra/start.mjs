@@ -8,7 +8,7 @@ import { ensureAptPackages, ensureNpmPackages, log, ports, root, serversUp, spaw
 
 // PostgreSQL and Redis are installed by serversUp() where missing. BIND 9 (named, tsig-keygen,
 // dig) serves the live demo's DNS zone.
-if (process.env.TANDEM_DEMO !== '0') ensureAptPackages(['bind9', 'bind9-utils', 'bind9-dnsutils']);
+if (process.env.TANDEM_DEMO !== '0') ensureAptPackages(['bind9', 'bind9-utils', 'bind9-dnsutils', 'iputils-arping']);
 ensureNpmPackages();
 
 // Imported after the npm install: nothing here needs npm packages, but keep the order obvious.

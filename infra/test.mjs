@@ -12,11 +12,13 @@ const only = process.argv[2]; // optional: "vitest" or "e2e"
 // mariadb-server, pacemaker and corosync: the agent's facts are tested against a real MariaDB and a
 // real single-node Pacemaker cluster; iputils-ping: the agent's ICMP failure monitor runs the
 // system's ping; nftables: tests cut loopback traffic between two agents; bind9 (named,
-// tsig-keygen, dig, nsupdate): the agent's DNS client is tested against a real BIND 9 on loopback.
+// tsig-keygen, dig, nsupdate): the agent's DNS client is tested against a real BIND 9 on loopback;
+// iputils-arping: address.ensure announces a moved address with a gratuitous ARP (netns test).
 ensureAptPackages([
   'bind9',
   'bind9-utils',
   'bind9-dnsutils',
+  'iputils-arping',
   'iputils-ping',
   'nftables',
   'chromium',
