@@ -1,5 +1,5 @@
 // A real BIND 9 (`named -g`) on 127.0.0.1 for DNS tests: a temp dir with named.conf, the zones
-// given and a TSIG key made by `tsig-keygen`, updates allowed for that key only.
+// given and a TSIG key made by `tsig-keygen`, updates and zone transfers allowed for that key only.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -38,7 +38,7 @@ export async function startBind(zones: BindZone[], keyName = 'tandem-test-key'):
       path.join(dir, file),
       `$ORIGIN ${z.name}.\n$TTL 300\n@ IN SOA ns1.${z.name}. hostmaster.${z.name}. 1 3600 600 86400 60\n@ IN NS ns1.${z.name}.\nns1 IN A 127.0.0.1\n${z.records}\n`,
     );
-    return `zone "${z.name}" { type primary; file "${path.join(dir, file)}"; allow-update { key "${keyName}"; }; };`;
+    return `zone "${z.name}" { type primary; file "${path.join(dir, file)}"; allow-update { key "${keyName}"; }; allow-transfer { key "${keyName}"; }; };`;
   });
   fs.writeFileSync(
     path.join(dir, 'named.conf'),

@@ -126,7 +126,7 @@ export type ClientOptions = z.input<typeof clientOptionsSchema> & {
 };
 
 /** zod parse with an error a person can read ("updates.0.name: ... is not in zone ..."). */
-function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+export function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw new Error(`Invalid ${what}: ${z.prettifyError(parsed.error)}`);
   return parsed.data;
@@ -255,7 +255,8 @@ export function encodeQuery(id: number, name: string, type: QueryType): Buffer {
 
 class NoAnswer extends Error {}
 
-function label(s: z.output<typeof dnsServerSchema>): string {
+/** How a server is named in results and errors: "192.0.2.1:53", "[2001:db8::1]:53". */
+export function label(s: z.output<typeof dnsServerSchema>): string {
   return net.isIPv6(s.host) ? `[${s.host}]:${s.port}` : `${s.host}:${s.port}`;
 }
 
@@ -343,7 +344,7 @@ async function send(options: ClientOptions, build: (id: number) => Buffer): Prom
   throw new DnsUnreachableError(skipped);
 }
 
-function rcodeOf(reply: Buffer): string {
+export function rcodeOf(reply: Buffer): string {
   const code = reply.readUInt16BE(2) & 0x000f;
   return RCODE_NAMES[code] ?? `RCODE${code}`;
 }
@@ -351,7 +352,7 @@ function rcodeOf(reply: Buffer): string {
 // ---------------------------------------------------------------------------------------------
 // Public operations
 
-function toAnswer(a: dnsPacket.Answer): DnsAnswer | null {
+export function toAnswer(a: dnsPacket.Answer): DnsAnswer | null {
   const base = { name: a.name, ttl: 'ttl' in a ? (a.ttl ?? 0) : 0 };
   switch (a.type) {
     case 'A':

@@ -244,3 +244,104 @@ export function verifyReply(reply: Buffer, key: TsigKey, requestMac: Buffer, now
   }
   return tsig;
 }
+
+/** Most unsigned messages allowed between two signed ones of a stream (RFC 8945 §5.3.1). */
+export const MAX_UNSIGNED_IN_STREAM = 99;
+
+/**
+ * Checks the replies of a multi-message answer (AXFR over TCP, RFC 8945 §5.3.1). The first
+ * message must be signed and is checked like a single reply (its MAC covers the request MAC).
+ * Each later signed message's MAC covers the previous MAC, every unsigned message since, itself
+ * (without its TSIG, original ID restored) and only the timers (time signed, fudge). Unsigned
+ * messages are allowed between signed ones (at most 99 in a row); `finish` refuses a stream whose
+ * last message was not signed, so every byte of the answer is covered by a verified MAC.
+ */
+export class TsigStreamVerifier {
+  private readonly key: TsigKey;
+  private priorMac: Buffer | null = null;
+  private unsigned: Buffer[] = [];
+  /** Signed messages verified so far. */
+  signed = 0;
+
+  constructor(
+    key: TsigKey,
+    private readonly requestMac: Buffer,
+  ) {
+    this.key = parseKey(key);
+  }
+
+  /** Checks the next message of the stream; throws a TsigError when it fails. */
+  next(message: Buffer, nowSeconds: number): void {
+    if (this.priorMac === null) {
+      this.priorMac = Buffer.from(verifyReply(message, this.key, this.requestMac, nowSeconds).mac);
+      this.signed++;
+      return;
+    }
+    const tsig = readTsig(message);
+    if (!tsig) {
+      if (this.unsigned.length >= MAX_UNSIGNED_IN_STREAM) {
+        throw new TsigError(
+          'UNSIGNED',
+          'reply',
+          `more than ${MAX_UNSIGNED_IN_STREAM} messages in a row of the zone transfer are unsigned`,
+        );
+      }
+      this.unsigned.push(message);
+      return;
+    }
+    if (tsig.error !== 0) {
+      throw new TsigError(
+        TSIG_RCODES[tsig.error] ?? 'MALFORMED',
+        'server',
+        `the DNS server returned TSIG error ${TSIG_RCODES[tsig.error] ?? tsig.error} during the zone transfer`,
+      );
+    }
+    if (!sameName(tsig.keyName, this.key.name) || !sameName(tsig.algorithm, this.key.algorithm)) {
+      throw new TsigError(
+        'KEY_MISMATCH',
+        'reply',
+        `a message of the zone transfer is signed with key "${tsig.keyName}" (${tsig.algorithm}), not "${this.key.name}"`,
+      );
+    }
+    const body = Buffer.from(message.subarray(0, tsig.start));
+    body.writeUInt16BE(tsig.originalId, 0);
+    body.writeUInt16BE(body.readUInt16BE(10) - 1, 10);
+    const expected = hmac(
+      this.key,
+      u16(this.priorMac.length),
+      this.priorMac,
+      ...this.unsigned,
+      body,
+      u48(tsig.timeSigned),
+      u16(tsig.fudge),
+    );
+    if (tsig.mac.length !== expected.length || !crypto.timingSafeEqual(tsig.mac, expected)) {
+      throw new TsigError(
+        'BADSIG',
+        'reply',
+        'a message of the zone transfer has a TSIG signature that does not verify: it was altered or not signed with our key',
+      );
+    }
+    if (Math.abs(Math.floor(nowSeconds) - tsig.timeSigned) > tsig.fudge) {
+      throw new TsigError(
+        'BADTIME',
+        'reply',
+        `a message of the zone transfer was signed ${Math.abs(Math.floor(nowSeconds) - tsig.timeSigned)} s away from our clock (BADTIME)`,
+      );
+    }
+    this.priorMac = Buffer.from(tsig.mac);
+    this.unsigned = [];
+    this.signed++;
+  }
+
+  /** At the end of the stream: its last message must have been signed. */
+  finish(): void {
+    if (this.priorMac === null || this.unsigned.length > 0) {
+      throw new TsigError(
+        'UNSIGNED',
+        'reply',
+        'the last message of the zone transfer is not signed, so its end cannot be trusted',
+      );
+    }
+  }
+}

@@ -3,7 +3,7 @@
 // finds where each resource record starts (to cut the TSIG record off a reply before checking it).
 import net from 'node:net';
 
-export const TYPE = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, AAAA: 28, TSIG: 250, ANY: 255 } as const;
+export const TYPE = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, AAAA: 28, TSIG: 250, AXFR: 252, ANY: 255 } as const;
 export const CLASS = { IN: 1, NONE: 254, ANY: 255 } as const;
 export const OPCODE = { QUERY: 0, UPDATE: 5 } as const;
 
