@@ -7,6 +7,7 @@ import type { CommandRunner } from '../exec.ts';
 import { defaultIO } from '../facts/io.ts';
 import { runPostgresqlAction } from '../replication/postgresql/actions.ts';
 import { checkReplicationSet } from './check-set.ts';
+import { dnsAction } from './dns.ts';
 import { runHook, writeHook } from './hooks.ts';
 import { ensureAddress } from './address.ts';
 import { ensureService, serviceAction, setStartupMode, type ServiceVerb } from './services.ts';
@@ -112,8 +113,7 @@ async function execute(
     case 'dns.query':
     case 'dns.transfer':
     case 'dns.apply':
-      // Being built (issue 13): refused plainly until the executor lands.
-      throw new Error(`${action} is not available on this agent yet`);
+      return dnsAction(action, args, { platform, run: ctx.run });
     case 'postgresql.prepare-source':
     case 'postgresql.clone-standby':
     case 'postgresql.status':
