@@ -194,6 +194,73 @@ describe('service.set-startup-mode on a real SysV service', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
+// systemd (this machine has none): systemctl answered from recorded `show` properties
+
+describe('systemd service.ensure and service.set-startup-mode (recorded outputs)', () => {
+  /** A fake systemctl: `show` prints the unit's properties; the other verbs change them as systemd would. */
+  function systemd(props: Record<string, string>, calls: string[]) {
+    const run: CommandRunner = (cmd, args) => {
+      expect(cmd).toBe('systemctl');
+      expect(args.at(-2)).toBe('--');
+      expect(args.at(-1)).toBe('app.service');
+      if (args[0] === 'show') {
+        return Promise.resolve({ code: 0, stdout: Object.entries(props).map(([k, v]) => `${k}=${v}\n`).join(''), stderr: '' });
+      }
+      calls.push(args[0]!);
+      if (args[0] === 'start') props.ActiveState = 'activating'; // Up at the next look.
+      if (args[0] === 'stop') props.ActiveState = 'inactive';
+      if (args[0] === 'enable') props.UnitFileState = 'enabled';
+      if (args[0] === 'disable') props.UnitFileState = 'disabled';
+      if (args[0] === 'mask') Object.assign(props, { LoadState: 'masked', UnitFileState: 'masked' });
+      if (args[0] === 'unmask') Object.assign(props, { LoadState: 'loaded', UnitFileState: 'disabled' });
+      return Promise.resolve({ code: 0, stdout: '', stderr: '' });
+    };
+    let looks = 0;
+    const wrapped: CommandRunner = async (cmd, args, opts) => {
+      const r = await run(cmd, args, opts);
+      if (args[0] === 'show' && props.ActiveState === 'activating' && ++looks > 1) props.ActiveState = 'active';
+      return r;
+    };
+    return { hooksDir: '/nonexistent', platform: 'linux' as const, run: wrapped, readFile: (f: string) => Promise.resolve(f === '/proc/1/comm' ? 'systemd\n' : '') };
+  }
+  const unit = () => ({ LoadState: 'loaded', ActiveState: 'inactive', SubState: 'dead', UnitFileState: 'enabled' });
+
+  it('manual = disable (startable), disabled = disable + mask, automatic = unmask + enable; each only when needed', async () => {
+    const props = unit();
+    const calls: string[] = [];
+    await expect(runAction('service.set-startup-mode', { name: 'app', mode: 'manual' }, systemd(props, calls))).resolves.toEqual({
+      name: 'app',
+      state: 'stopped',
+      startMode: 'manual',
+    });
+    expect(calls).toEqual(['disable']);
+    await expect(runAction('service.set-startup-mode', { name: 'app', mode: 'manual' }, systemd(props, calls))).resolves.toMatchObject({ startMode: 'manual' });
+    expect(calls).toEqual(['disable']);
+    await expect(runAction('service.set-startup-mode', { name: 'app', mode: 'disabled' }, systemd(props, calls))).resolves.toMatchObject({ startMode: 'disabled' });
+    expect(calls).toEqual(['disable', 'mask']);
+    await expect(runAction('service.set-startup-mode', { name: 'app', mode: 'automatic' }, systemd(props, calls))).resolves.toMatchObject({ startMode: 'auto' });
+    expect(calls).toEqual(['disable', 'mask', 'unmask', 'enable']);
+    // From enabled straight to disabled.
+    await runAction('service.set-startup-mode', { name: 'app', mode: 'disabled' }, systemd(props, calls));
+    expect(calls.slice(4)).toEqual(['disable', 'mask']);
+  });
+
+  it('ensure running starts once and waits through "activating"; already running does nothing', async () => {
+    const props = unit();
+    const calls: string[] = [];
+    await expect(runAction('service.ensure', { name: 'app', state: 'running', timeoutMs: 5_000 }, systemd(props, calls))).resolves.toEqual({
+      name: 'app',
+      state: 'running',
+      startMode: 'auto',
+    });
+    await expect(runAction('service.ensure', { name: 'app', state: 'running' }, systemd(props, calls))).resolves.toMatchObject({ state: 'running' });
+    expect(calls).toEqual(['start']);
+    await expect(runAction('service.ensure', { name: 'app', state: 'stopped' }, systemd(props, calls))).resolves.toMatchObject({ state: 'stopped' });
+    expect(calls).toEqual(['start', 'stop']);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
 // Windows, against recorded outputs
 
 interface Call {
