@@ -100,7 +100,7 @@ export const serviceEnsureArgsSchema = z.strictObject({
   timeoutMs: z.number().int().min(100).max(3_600_000).default(120_000),
 });
 
-/** `service.set-startup-mode`: automatic, manual or disabled (systemd: enable/disable/mask-free; SysV: rc links; Windows: Set-Service). */
+/** `service.set-startup-mode`: automatic, manual or disabled (systemd: enable / disable / disable + mask, so a disabled unit cannot be started; SysV: rc links; Windows: Set-Service). Meanings in apps/agent/src/actions/services.ts. */
 export const serviceStartupModeArgsSchema = z.strictObject({
   name: z
     .string()
