@@ -1,40 +1,12 @@
 // What each kind of operation step does. The engine decides the steps (data); this file is the
 // I/O that carries them out through the agents and the database.
-import type { AgentBus } from '@tandem/agent-bus';
-import type { TenantTx } from '@tandem/db';
 import { createHmac } from 'node:crypto';
-import { openSecret } from '@tandem/security';
-import { enabledStatuses, pairKeyContext, statusesAllowing, transition, type PairSettings, type Side, type StepKind, type StepParams } from '@tandem/engine';
-import { postgresqlCommandTimeoutMs, RELAY_CAPABILITY, type ActionInput, type ActionName, type ActionResult } from '@tandem/protocol';
+import { enabledStatuses, statusesAllowing, transition, type Side, type StepKind, type StepParams } from '@tandem/engine';
+import { postgresqlCommandTimeoutMs, RELAY_CAPABILITY } from '@tandem/protocol';
+import { command, pairKey, sideOf, StepError, type AgentRow, type StepContext } from './steps/context.ts';
+import { failoverExecutors } from './steps/failover.ts';
 
-export interface LoadedPair {
-  id: string;
-  organizationId: string;
-  customerId: string;
-  name: string;
-  pairKeyEnc: string | null;
-  source: { hostname: string; agent: AgentRow | null };
-  target: { hostname: string; agent: AgentRow | null };
-}
-interface AgentRow {
-  id: string;
-  status: string;
-  capabilities: string[];
-  lastSeenAt: Date | null;
-}
-
-export interface StepContext {
-  pair: LoadedPair;
-  settings: PairSettings;
-  bus: AgentBus;
-  /** Runs database work in the operation's tenant, in a short transaction of its own. */
-  tx: <T>(fn: (db: TenantTx) => Promise<T>) => Promise<T>;
-  now: () => Date;
-}
-
-export class StepError extends Error {}
-
-const sideOf = (ctx: StepContext, side: Side) => (side === 'source' ? ctx.pair.source : ctx.pair.target);
+export { command, commandTo, pairKey, sideOf, StepError, type LoadedPair, type StepContext, type StepRun } from './steps/context.ts';
 
 function onlineAgent(ctx: StepContext, side: Side): AgentRow {
   const server = sideOf(ctx, side);
@@ -45,21 +17,6 @@ function onlineAgent(ctx: StepContext, side: Side): AgentRow {
     throw new StepError(`The agent on ${server.hostname} is ${agent.status}${seen}`);
   }
   return agent;
-}
-
-function pairKey(ctx: StepContext): string {
-  if (!ctx.pair.pairKeyEnc) throw new StepError('The pair has no key; enable protection again');
-  return openSecret(ctx.pair.pairKeyEnc, pairKeyContext(ctx.pair.id));
-}
-
-async function command<A extends ActionName>(ctx: StepContext, side: Side, action: A, args: ActionInput<A>, timeoutMs = 30_000): Promise<ActionResult<A>> {
-  const agent = onlineAgent(ctx, side);
-  try {
-    // The bus checks the result against the action's schema (a wrong shape is a CommandError).
-    return await ctx.bus.send(agent.id, action, args, { timeoutMs });
-  } catch (err) {
-    throw new StepError(`${sideOf(ctx, side).hostname}: ${err instanceof Error ? err.message : String(err)}`);
-  }
 }
 
 /** The replication role of a PostgreSQL pair and its password, derived from the pair key (never stored apart). */
@@ -121,18 +78,12 @@ export function runStep<K extends StepKind>(ctx: StepContext, step: { kind: K; p
   return stepExecutors[step.kind](ctx, step.params);
 }
 
-// Failover and failback steps are being built (issue 13); until their executors land, a stored
+// PostgreSQL failover steps are being built (issue 13); until their executors land, a stored
 // step of these kinds fails plainly instead of doing half of something.
 const notYet = (kind: string) => () => Promise.reject(new StepError(`${kind} steps are not executed by this worker yet`));
 
 export const stepExecutors: StepExecutors = {
-  'hook.run': notYet('hook.run'),
-  'services.stop': notYet('services.stop'),
-  'services.start': notYet('services.start'),
-  'replication.drain': notYet('replication.drain'),
-  'replication.restore': notYet('replication.restore'),
-  'dns.apply': notYet('dns.apply'),
-  'address.ensure': notYet('address.ensure'),
+  ...failoverExecutors,
   'postgresql.promote': notYet('postgresql.promote'),
   'postgresql.follow': notYet('postgresql.follow'),
   'postgresql.wait-caught-up': notYet('postgresql.wait-caught-up'),
