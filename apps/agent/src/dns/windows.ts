@@ -170,6 +170,7 @@ export async function windowsDnsQuery(run: CommandRunner, a: ActionArgs<'dns.que
       type: q.type,
       ttl: value[i]!.ttl,
       records: value[i]!.records,
+      // The cmdlets do not tell a missing name from a name without this type: both are NODATA here.
       rcode: value[i]!.records.length > 0 ? 'NOERROR' : 'NODATA',
     })),
   };
