@@ -102,6 +102,10 @@ test('an operator protects a file server with the wizard and sees it become prot
     await expect(page.getByRole('list', { name: 'Directories to protect' })).toContainText(share);
     await page.getByLabel('Name', { exact: true }).fill(`Projects share ${tag}`);
     await page.getByRole('radio', { name: 'Identity' }).check();
+    // Identity failover needs an address to take over (not moved here: the pair is only enabled).
+    await page.getByRole('button', { name: 'Add address', exact: true }).click();
+    await page.getByLabel('Address 1', { exact: true }).fill('127.0.0.1');
+    await page.getByLabel('Address 1 prefix length').fill('8');
     const monitored = page.getByRole('group', { name: 'Monitored addresses' });
     for (const box of await monitored.getByRole('checkbox').all()) await box.uncheck();
     await page.getByRole('textbox', { name: 'Another address: Monitored addresses' }).fill('127.0.0.1');

@@ -1,6 +1,7 @@
 'use client';
 
 import { settingsHelp } from '@tandem/engine';
+import { FailoverRunFields } from './failover-run-fields';
 import { AddressChooser, CheckboxField, ListEditor, RadioField, Row, Section } from './form-bits';
 import { NumberField } from './number-field';
 import { P, type Failover, type Monitor, type SectionProps } from './types';
@@ -86,6 +87,7 @@ export function FailoverSection({
         onChange={(manualIntervention) => setFailover({ manualIntervention })}
       />
 
+      <FailoverRunFields value={s} err={err} setFailover={setFailover} sourceAddresses={sourceAddresses} />
       <FailureMonitorFields value={s} err={err} sourceAddresses={sourceAddresses} setMonitor={setMonitor} />
     </Section>
   );
