@@ -19,7 +19,11 @@ export interface GatewayContext {
   relay: ReturnType<typeof createRelayHub>;
   /** Commands this gateway handed to an agent: only that agent may acknowledge or answer them. */
   commands: Map<string, SentCommand>;
+  /** Commands the gateway itself sent (fencing) and awaits: their answers stay here, not in Redis. */
+  waiting: Map<string, (answer: OwnCommandAnswer) => void>;
 }
+
+export type OwnCommandAnswer = { ok: true; result: unknown } | { ok: false; error: { code: string; message: string } };
 
 export interface SentCommand {
   agentId: string;
@@ -64,6 +68,8 @@ export interface Session {
   monitorWrites: Map<string, MonitorWriteState>;
   /** Per pair and action: since when the agent runs something the control plane has switched off. */
   leftovers: Map<string, number>;
+  /** Pairs this connection was already told to stand down for (fencing runs once per connection and pair). */
+  fenced: Set<string>;
 }
 
 export interface MonitorWriteState {

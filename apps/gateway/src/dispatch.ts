@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { LOCATION_TTL_SECONDS, keys } from '@tandem/agent-bus';
 import { agentMessages, closeCodes, parseFrame, SUPPORTED_PROTOCOL_VERSIONS } from '@tandem/protocol';
 import { log, reject, relayReply, rememberCommand, send, serialiseReply, wasSentTo, type GatewayContext, type Session } from './context.ts';
+import { fenceReturnedSource } from './fencing.ts';
 import { isRevoked, markOffline, markOnline, storeFacts, storeMonitorReport, storeReplicationSample } from './store.ts';
 
 /** A report that changes nothing is written at most once a second per pair (the agent sends one per interval). */
@@ -82,6 +83,8 @@ export async function onFrame(ctx: GatewayContext, s: Session, raw: string | Buf
         serverTime: Date.now(),
       }, m.id);
       log('agent online', { agentId: s.agent.id, version: m.payload.agentVersion, hostname: m.payload.hostname });
+      // An old source returning while its target serves is told to stand down at once.
+      fenceReturnedSource(ctx, s);
       return;
     }
     case 'heartbeat': {
@@ -107,6 +110,7 @@ export async function onFrame(ctx: GatewayContext, s: Session, raw: string | Buf
       s.lastSampleAt.set(m.payload.pairId, Date.now());
       const outcome = await storeReplicationSample(s.agent, m.payload);
       if (outcome === 'not_your_pair') return reject(s, 'not_your_pair', 'this agent is not the source of that pair', m.id);
+      if (outcome === 'source_replaced') return fenceReturnedSource(ctx, s, m.payload.pairId);
       if (outcome === 'not_enabled') {
         stopLeftover(ctx, s, m.payload.pairId, 'replication.stop');
         stopLeftover(ctx, s, m.payload.pairId, 'monitor.stop');
@@ -149,6 +153,9 @@ export async function onFrame(ctx: GatewayContext, s: Session, raw: string | Buf
       const body = serialiseReply(m.payload.ok ? { stage: 'result', ok: true, result: m.payload.result } : { stage: 'result', ok: false, error: m.payload.error });
       if (body === null) return reject(s, 'bad_payload', 'command result is nested too deeply to relay', m.id);
       if (!wasSentTo(ctx, m.payload.commandId, s.agent.id)) return reject(s, 'unknown_command', 'no such command was sent to this agent', m.id);
+      // A command the gateway sent itself (fencing) is answered here, not through Redis.
+      const waiter = ctx.waiting.get(m.payload.commandId);
+      if (waiter) return waiter(m.payload.ok ? { ok: true, result: m.payload.result } : { ok: false, error: m.payload.error });
       await redis.publish(keys.reply(m.payload.commandId), body);
       return;
     }

@@ -34,7 +34,7 @@ export async function startGateway(env: GatewayEnv): Promise<Gateway> {
   const redis = new Redis(env.REDIS_URL);
   const sub = new Redis(env.REDIS_URL);
   const relay = createRelayHub({ waitMs: env.RELAY_WAIT_MS, idleMs: env.RELAY_IDLE_MS, maxPerPair: env.RELAY_MAX_PER_PAIR, pingMs: env.RELAY_PING_MS, log });
-  const ctx: GatewayContext = { env, redis, sessions: new Map(), relay, commands: new Map() };
+  const ctx: GatewayContext = { env, redis, sessions: new Map(), relay, commands: new Map(), waiting: new Map() };
   const { sessions } = ctx;
 
   await listenForOrders(ctx, sub);

@@ -42,7 +42,7 @@ export async function acceptAgent(ctx: GatewayContext, ws: WebSocket, req: http.
 
   const previous = sessions.get(agent.id);
   if (previous) previous.ws.close(closeCodes.replaced, 'Replaced by a newer connection');
-  const s: Session = { agent, ws, ready: false, lastSeen: Date.now(), lastLocationRefresh: 0, rejected: 0, reported: 0, helloReceived: false, lastSampleAt: new Map(), monitorWrites: new Map(), leftovers: new Map() };
+  const s: Session = { agent, ws, ready: false, lastSeen: Date.now(), lastLocationRefresh: 0, rejected: 0, reported: 0, helloReceived: false, lastSampleAt: new Map(), monitorWrites: new Map(), leftovers: new Map(), fenced: new Set() };
   sessions.set(agent.id, s);
   let alive = true;
   ws.on('pong', () => {

@@ -126,14 +126,17 @@ async function operationInFlight(db: TenantTx, pairId: string) {
 }
 
 /**
+ * `source_replaced`: the pair is failed over, so this old source must stand down (fencing).
  * `not_enabled`: protection of the pair is disabled (the agent was offline when it was disabled,
  * or the pair was deleted and recreated); the gateway tells the agent to stop.
  */
-export async function storeReplicationSample(agent: AgentIdentity, s: AgentPayload<'replication.stats'>): Promise<'stored' | 'not_your_pair' | 'not_enabled'> {
+export async function storeReplicationSample(agent: AgentIdentity, s: AgentPayload<'replication.stats'>): Promise<'stored' | 'not_your_pair' | 'not_enabled' | 'source_replaced'> {
   let becameProtected = false;
   const outcome = await withTenant(scopeOf(agent), async (db) => {
     const pair = await db.protectionPair.findUnique({ where: { id: s.pairId }, select: { sourceServerId: true, customerId: true, status: true } });
     if (!pair || pair.sourceServerId !== agent.serverId) return 'not_your_pair';
+    // The target serves in the source's place: an old source still replicating is fenced, its sample dropped.
+    if (pair.status === 'failed_over') return 'source_replaced';
     if (!engagedStatuses.includes(pair.status) && !(await operationInFlight(db, s.pairId))) return 'not_enabled';
     await db.replicationSample.create({
       data: {
@@ -307,4 +310,62 @@ export async function enroll(req: EnrollRequest) {
   });
   void publishServerChange(token, enrolled.serverId, 'agent');
   return enrolled;
+}
+
+/** A pair this agent is the old source of, while the target serves in its place (fencing). */
+export interface PairToFence {
+  pairId: string;
+  name: string;
+  customerId: string;
+  sourceHostname: string;
+  services: string[];
+  serviceTimeoutSeconds: number;
+}
+
+function fenceServices(raw: unknown): { services: string[]; serviceTimeoutSeconds: number } {
+  const f = (raw ?? {}) as { services?: unknown; extraServices?: unknown; serviceTimeoutSeconds?: unknown };
+  const names = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+  const timeout = typeof f.serviceTimeoutSeconds === 'number' && f.serviceTimeoutSeconds > 0 ? f.serviceTimeoutSeconds : 120;
+  return { services: [...new Set([...names(f.services), ...names(f.extraServices)])], serviceTimeoutSeconds: timeout };
+}
+
+/**
+ * Pairs whose source is this agent's server and whose target serves (or is taking over): the
+ * agent must not run their replication or services. While a failover still drains the source's
+ * replication queue (graceful), the source is left alone: that drain needs it.
+ * `onlyPairId` narrows the look-up to one pair (a report naming it).
+ */
+export async function pairsToFence(agent: AgentIdentity, onlyPairId?: string): Promise<PairToFence[]> {
+  return withTenant(scopeOf(agent), async (db) => {
+    const pairs = await db.protectionPair.findMany({
+      where: { sourceServerId: agent.serverId, status: { in: ['failing_over', 'failed_over'] }, ...(onlyPairId ? { id: onlyPairId } : {}) },
+      select: { id: true, name: true, customerId: true, status: true, failoverSettings: true, source: { select: { hostname: true } } },
+    });
+    const out: PairToFence[] = [];
+    for (const p of pairs) {
+      if (p.status === 'failing_over') {
+        const draining = await db.operationStep.count({
+          where: { kind: 'replication.drain', status: { in: ['pending', 'running'] }, operation: { pairId: p.id, kind: 'failover', status: { in: [...operationInFlightStatuses] } } },
+        });
+        if (draining > 0) continue;
+      }
+      out.push({ pairId: p.id, name: p.name, customerId: p.customerId, sourceHostname: p.source.hostname, ...fenceServices(p.failoverSettings) });
+    }
+    return out;
+  });
+}
+
+/**
+ * Records that the old source was told to stand down: sourceHeldAt and an event, only while the
+ * pair is still failing over or failed over (a failback that began meanwhile wins).
+ */
+export async function markSourceHeld(agent: AgentIdentity, pair: PairToFence, severity: 'info' | 'warning', message: string): Promise<boolean> {
+  const held = await withTenant(scopeOf(agent), async (db) => {
+    const { count } = await db.protectionPair.updateMany({ where: { id: pair.pairId, status: { in: ['failing_over', 'failed_over'] } }, data: { sourceHeldAt: new Date() } });
+    if (count === 0) return false;
+    await db.pairEvent.create({ data: { organizationId: agent.organizationId, customerId: pair.customerId, pairId: pair.pairId, kind: 'status', severity, message } });
+    return true;
+  });
+  if (held) void publishPairChange(agent, pair.pairId, 'event');
+  return held;
 }
