@@ -74,7 +74,8 @@ export function interfaceHolding(server: RunbookServer, address: string): string
   return server.interfaces?.find((i) => i.addresses.some((a) => sameAddress(a.address, address)))?.name ?? null;
 }
 
-export const sideName = (side: Side, source: RunbookServer, target: RunbookServer) => (side === 'source' ? source.hostname : target.hostname);
+export const sideName = (side: Side, source: RunbookServer, target: RunbookServer) =>
+  side === 'source' ? source.hostname : target.hostname;
 
 const hookWords: Record<HookPoint, string> = {
   beforeFailover: 'before-failover',
@@ -86,11 +87,25 @@ const hookWords: Record<HookPoint, string> = {
 };
 
 /** A hook.run step when the pair has a script for this point, else nothing. */
-export function hookStep(settings: PairSettings, hook: HookPoint, side: Side, server: RunbookServer, afterPointOfNoReturn: boolean): PlannedStep[] {
+export function hookStep(
+  settings: PairSettings,
+  hook: HookPoint,
+  side: Side,
+  server: RunbookServer,
+  afterPointOfNoReturn: boolean,
+): PlannedStep[] {
   const script = settings.hooks[hook];
   if (!script || !script.trim()) return [];
-  const consequence = afterPointOfNoReturn ? 'a failure is reported as a warning' : 'a non-zero exit stops and undoes the operation';
-  return [{ kind: 'hook.run', description: `Run the ${hookWords[hook]} hook on ${server.hostname} (${consequence})`, params: { side, hook } }];
+  const consequence = afterPointOfNoReturn
+    ? 'a failure is reported as a warning'
+    : 'a non-zero exit stops and undoes the operation';
+  return [
+    {
+      kind: 'hook.run',
+      description: `Run the ${hookWords[hook]} hook on ${server.hostname} (${consequence})`,
+      params: { side, hook },
+    },
+  ];
 }
 
 /** The services that follow the pair's role, in start order (the application's, then the extra ones), without repeats. */

@@ -21,20 +21,25 @@ export interface ChangeItem {
   pastPointOfNoReturn: boolean;
 }
 
-const records = (ttl: number, r: readonly DnsRecordData[]) => (r.length === 0 ? 'no record' : `${r.map(describeRecord).join(', ')} (TTL ${ttl} s)`);
+const records = (ttl: number, r: readonly DnsRecordData[]) =>
+  r.length === 0 ? 'no record' : `${r.map(describeRecord).join(', ')} (TTL ${ttl} s)`;
 
 /** The status an event leads to, when every status it is allowed in leads to the same one. */
 function statusAfter(event: LifecycleEvent): string | null {
-  const next = new Set(statusesAllowing(event).map((s) => {
-    const t = transition(s, event);
-    return 'status' in t ? t.status : null;
-  }));
+  const next = new Set(
+    statusesAllowing(event).map((s) => {
+      const t = transition(s, event);
+      return 'status' in t ? t.status : null;
+    }),
+  );
   const [only] = [...next];
   return next.size === 1 && only ? pairStatusInfo[only].label : null;
 }
 
 function itemsOf(step: PlannedStep): Omit<ChangeItem, 'position' | 'pastPointOfNoReturn'>[] {
-  const one = (kind: ChangeKind, side: ChangeItem['side'], before: string | null = null, after: string | null = null) => [{ kind, side, summary: step.description, before, after }];
+  const one = (kind: ChangeKind, side: ChangeItem['side'], before: string | null = null, after: string | null = null) => [
+    { kind, side, summary: step.description, before, after },
+  ];
   switch (step.kind) {
     case 'agents.check':
     case 'replication.check-set':
@@ -46,9 +51,21 @@ function itemsOf(step: PlannedStep): Omit<ChangeItem, 'position' | 'pastPointOfN
     case 'hook.run':
       return one('hook', step.params.side);
     case 'services.stop':
-      return step.params.services.map((s) => ({ kind: 'service' as const, side: step.params.side, summary: `Stop ${s}`, before: null, after: `stopped, ${step.params.startMode} start` }));
+      return step.params.services.map((s) => ({
+        kind: 'service' as const,
+        side: step.params.side,
+        summary: `Stop ${s}`,
+        before: null,
+        after: `stopped, ${step.params.startMode} start`,
+      }));
     case 'services.start':
-      return step.params.services.map((s) => ({ kind: 'service' as const, side: step.params.side, summary: `Start ${s}`, before: null, after: 'running, automatic start' }));
+      return step.params.services.map((s) => ({
+        kind: 'service' as const,
+        side: step.params.side,
+        summary: `Start ${s}`,
+        before: null,
+        after: 'running, automatic start',
+      }));
     case 'replication.start':
     case 'monitor.start':
       return one('replication', step.params.side, null, 'running');
@@ -68,7 +85,14 @@ function itemsOf(step: PlannedStep): Omit<ChangeItem, 'position' | 'pastPointOfN
         after: records(c.after.ttl, c.after.records),
       }));
     case 'address.ensure':
-      return one('address', step.params.side, null, step.params.present ? `${step.params.address}/${step.params.prefix} present${step.params.interface ? ` on ${step.params.interface}` : ''}` : `${step.params.address} absent`);
+      return one(
+        'address',
+        step.params.side,
+        null,
+        step.params.present
+          ? `${step.params.address}/${step.params.prefix} present${step.params.interface ? ` on ${step.params.interface}` : ''}`
+          : `${step.params.address} absent`,
+      );
     case 'postgresql.promote':
       return one('database', step.params.side, 'standby', 'primary (accepts writes)');
     case 'postgresql.follow':

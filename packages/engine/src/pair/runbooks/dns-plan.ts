@@ -1,4 +1,14 @@
-import { describeRecord, parseDnsServer, reverseName, sameRecords, type DnsChange, type DnsRecordData, type DnsRecordType, type DnsRRset, type DnsServerAddress } from '../../dns/records.ts';
+import {
+  describeRecord,
+  parseDnsServer,
+  reverseName,
+  sameRecords,
+  type DnsChange,
+  type DnsRecordData,
+  type DnsRecordType,
+  type DnsRRset,
+  type DnsServerAddress,
+} from '../../dns/records.ts';
 import type { PairSettings } from '../settings.ts';
 import type { PlannedStep } from '../plans.ts';
 import { clip, isIp, refuse, sameAddress, type RunbookServer } from './common.ts';
@@ -39,11 +49,22 @@ export function reverseZoneOf(ptrName: string, pickedZones: readonly string[]): 
 }
 
 function pickedRecords(settings: PairSettings, source: RunbookServer): { refs: DnsQuestion[]; defaulted: boolean } {
-  if (settings.dns.records.length > 0) return { refs: settings.dns.records.map((r) => ({ zone: norm(r.zone), name: norm(r.name), type: r.type })), defaulted: false };
+  if (settings.dns.records.length > 0)
+    return {
+      refs: settings.dns.records.map((r) => ({ zone: norm(r.zone), name: norm(r.name), type: r.type })),
+      defaulted: false,
+    };
   const name = defaultSourceName(settings, source);
-  if (!name) throw refuse(`Pick the DNS records to move: ${source.hostname} has no fully qualified name and the pair has no zone`);
+  if (!name)
+    throw refuse(`Pick the DNS records to move: ${source.hostname} has no fully qualified name and the pair has no zone`);
   const zone = norm(settings.dns.zone);
-  return { refs: [{ zone, name, type: 'A' }, { zone, name, type: 'AAAA' }], defaulted: true };
+  return {
+    refs: [
+      { zone, name, type: 'A' },
+      { zone, name, type: 'AAAA' },
+    ],
+    defaulted: true,
+  };
 }
 
 /** The target-side PTR RRset a picked source PTR moves to (null: the PTR is not of a mapped source address). */
@@ -84,7 +105,10 @@ export function dnsServers(settings: PairSettings): DnsServerAddress[] {
   if (settings.dns.servers.length === 0) throw refuse('DNS failover needs at least one DNS server in the pair’s DNS settings');
   return settings.dns.servers.map((s) => {
     const parsed = parseDnsServer(s);
-    if (!parsed) throw refuse(`The DNS server "${s}" is not an IP address: enter the server’s IP address (optionally with :port) in the pair’s DNS settings`);
+    if (!parsed)
+      throw refuse(
+        `The DNS server "${s}" is not an IP address: enter the server’s IP address (optionally with :port) in the pair’s DNS settings`,
+      );
     return parsed;
   });
 }
@@ -94,7 +118,10 @@ const recordsText = (records: readonly DnsRecordData[]) => records.map(describeR
 /** One change as an operator reads it: "Point fs01.corp.example.com (A) at 10.0.0.6 instead of 10.0.0.5". */
 export function describeDnsChange(c: DnsChange): string {
   const what = `${c.name} (${c.type})`;
-  const ttl = c.before.records.length > 0 && c.after.records.length > 0 && c.before.ttl !== c.after.ttl ? `, TTL ${c.before.ttl} s → ${c.after.ttl} s` : '';
+  const ttl =
+    c.before.records.length > 0 && c.after.records.length > 0 && c.before.ttl !== c.after.ttl
+      ? `, TTL ${c.before.ttl} s → ${c.after.ttl} s`
+      : '';
   if (c.before.records.length === 0) return `Create ${what} pointing at ${recordsText(c.after.records)}`;
   if (c.after.records.length === 0) return `Remove ${what} (it points at ${recordsText(c.before.records)})`;
   return `Point ${what} at ${recordsText(c.after.records)} instead of ${recordsText(c.before.records)}${ttl}`;
@@ -110,7 +137,13 @@ export function dnsApplyStep(settings: PairSettings, changes: DnsChange[], purpo
   return {
     kind: 'dns.apply',
     description: clip(description),
-    params: { provider: settings.dns.provider, executorServerId: settings.dns.executorServerId, servers, credentialId: settings.dns.credentialId, changes },
+    params: {
+      provider: settings.dns.provider,
+      executorServerId: settings.dns.executorServerId,
+      servers,
+      credentialId: settings.dns.credentialId,
+      changes,
+    },
   };
 }
 
@@ -138,7 +171,12 @@ interface Working {
  * state changes nothing; a picked RRset that holds nothing the map knows is refused (planning
  * around it would leave clients on the source without saying so).
  */
-export function planDnsFailover(settings: PairSettings, source: RunbookServer, target: RunbookServer, answers: readonly DnsRRset[]): DnsChange[] {
+export function planDnsFailover(
+  settings: PairSettings,
+  source: RunbookServer,
+  target: RunbookServer,
+  answers: readonly DnsRRset[],
+): DnsChange[] {
   const { refs, defaulted } = pickedRecords(settings, source);
   const pairs = addressPairs(settings);
   const work = new Map<string, Working>();
@@ -179,17 +217,23 @@ export function planDnsFailover(settings: PairSettings, source: RunbookServer, t
       w.before.records.map((rec) => {
         if ((rec.type !== 'A' && rec.type !== 'AAAA') || !isSourceAddress(rec.address)) return rec;
         const to = pairs.find((p) => sameAddress(p.source, rec.address))!.target;
-        if (isIp(to) && to.includes(':') !== (rec.type === 'AAAA')) throw refuse(`${rec.address} maps to ${to}, an address of the other family: ${r.name} (${r.type}) cannot hold it`);
+        if (isIp(to) && to.includes(':') !== (rec.type === 'AAAA'))
+          throw refuse(`${rec.address} maps to ${to}, an address of the other family: ${r.name} (${r.type}) cannot hold it`);
         return { ...rec, address: to };
       }),
     );
   }
   if (defaulted && !addressRecordsSeen) {
-    throw refuse(`The zone holds no A or AAAA record for ${addressRefs[0]?.name ?? source.hostname}: pick the records to move in the pair’s DNS settings`);
+    throw refuse(
+      `The zone holds no A or AAAA record for ${addressRefs[0]?.name ?? source.hostname}: pick the records to move in the pair’s DNS settings`,
+    );
   }
 
   const needTargetName = (what: string) => {
-    if (!targetFqdn) throw refuse(`${what} must be re-pointed at the target, but ${target.hostname} has no fully qualified name: give it one (its agent reports it) or stop moving this record`);
+    if (!targetFqdn)
+      throw refuse(
+        `${what} must be re-pointed at the target, but ${target.hostname} has no fully qualified name: give it one (its agent reports it) or stop moving this record`,
+      );
     return targetFqdn;
   };
   const cnameRefs = refs.filter((r) => r.type === 'CNAME');
@@ -203,7 +247,9 @@ export function planDnsFailover(settings: PairSettings, source: RunbookServer, t
       // Already at the target, or an alias of another moving alias: it follows that one.
       continue;
     } else {
-      throw refuse(`${r.name} (CNAME) points at ${rec ? rec.target : 'nothing'}, which is neither the source’s name nor a record that moves: pick the records it leads through, or stop moving it`);
+      throw refuse(
+        `${r.name} (CNAME) points at ${rec ? rec.target : 'nothing'}, which is neither the source’s name nor a record that moves: pick the records it leads through, or stop moving it`,
+      );
     }
   }
 
@@ -212,15 +258,22 @@ export function planDnsFailover(settings: PairSettings, source: RunbookServer, t
     const mx = w.before.records.filter((x) => x.type === 'MX');
     if (mx.some((x) => sourceNames.has(x.exchange))) {
       const to = needTargetName(`${r.name} (MX)`);
-      w.after = dedupe(w.before.records.map((x) => (x.type === 'MX' && sourceNames.has(x.exchange) ? { ...x, exchange: to } : x)));
+      w.after = dedupe(
+        w.before.records.map((x) => (x.type === 'MX' && sourceNames.has(x.exchange) ? { ...x, exchange: to } : x)),
+      );
     } else if (!mx.some((x) => x.exchange === targetFqdn)) {
-      throw refuse(`${r.name} (MX) names ${mx.length ? mx.map((x) => x.exchange).join(', ') : 'no mail exchange'}, not the source: stop moving it, or check the source’s name`);
+      throw refuse(
+        `${r.name} (MX) names ${mx.length ? mx.map((x) => x.exchange).join(', ') : 'no mail exchange'}, not the source: stop moving it, or check the source’s name`,
+      );
     }
   }
 
   for (const r of refs.filter((x) => x.type === 'PTR')) {
     const dest = ptrDestination(settings, r);
-    if (!dest) throw refuse(`${r.name} (PTR) is not the reverse name of a source address in the pair’s address map: map that address, or stop moving this record`);
+    if (!dest)
+      throw refuse(
+        `${r.name} (PTR) is not the reverse name of a source address in the pair’s address map: map that address, or stop moving this record`,
+      );
     const w = slot(r);
     const d = slot(dest);
     if (w.before.records.length === 0) {

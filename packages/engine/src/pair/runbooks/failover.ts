@@ -24,7 +24,8 @@ export interface FailoverPlanInput {
 function identitySteps(i: FailoverPlanInput): PlannedStep[] {
   const { settings, source, target } = i;
   const { addresses, force } = settings.failover.identity;
-  if (addresses.length === 0) throw refuse('Identity failover needs at least one source address to move: add it in the pair’s failover settings');
+  if (addresses.length === 0)
+    throw refuse('Identity failover needs at least one source address to move: add it in the pair’s failover settings');
   const steps: PlannedStep[] = [];
   for (const a of addresses) {
     const named = a.targetInterface;
@@ -40,7 +41,11 @@ function identitySteps(i: FailoverPlanInput): PlannedStep[] {
       );
     }
     // Forced without a match: the named interface, else the first one that is not loopback.
-    const iface = named ?? inSubnet ?? target.interfaces?.find((x) => x.name !== 'lo' && !x.name.toLowerCase().startsWith('loopback'))?.name ?? null;
+    const iface =
+      named ??
+      inSubnet ??
+      target.interfaces?.find((x) => x.name !== 'lo' && !x.name.toLowerCase().startsWith('loopback'))?.name ??
+      null;
     const fromIface = interfaceHolding(source, a.address);
     steps.push({
       kind: 'address.ensure',
@@ -65,7 +70,11 @@ export function planFailover(i: FailoverPlanInput): Runbook {
   const timeout = settings.failover.serviceTimeoutSeconds;
   // Only the target must answer: failing over from a source that is gone is the point.
   const steps: PlannedStep[] = [
-    { kind: 'agents.check', description: `Check that the agent on ${target.hostname} is online (${source.hostname} may be gone)`, params: { sides: ['target'] } },
+    {
+      kind: 'agents.check',
+      description: `Check that the agent on ${target.hostname} is online (${source.hostname} may be gone)`,
+      params: { sides: ['target'] },
+    },
     { kind: 'pair.set-state', description: `Mark “${i.pairName}” as failing over`, params: { event: 'failover.started' } },
     ...hookStep(settings, 'beforeFailover', 'target', target, false),
   ];
@@ -95,17 +104,55 @@ export function planFailover(i: FailoverPlanInput): Runbook {
     // A standby has no data channel to close: promotion itself ends it. The old primary is
     // stopped (best effort) so it cannot keep taking writes.
     steps.push(
-      { kind: 'monitor.stop', description: `Stop probing ${source.hostname} from ${target.hostname}`, params: { side: 'target' }, optional: true },
-      { kind: 'monitor.stop', description: `Stop answering probes on ${source.hostname} (best effort)`, params: { side: 'source' }, optional: true },
-      { kind: 'postgresql.stop', description: `Stop PostgreSQL on ${source.hostname} so the old primary takes no more writes (best effort)`, params: { side: 'source' }, optional: true },
-      { kind: 'postgresql.promote', description: `Promote the standby on ${target.hostname}: it leaves recovery and accepts writes`, params: { side: 'target' } },
+      {
+        kind: 'monitor.stop',
+        description: `Stop probing ${source.hostname} from ${target.hostname}`,
+        params: { side: 'target' },
+        optional: true,
+      },
+      {
+        kind: 'monitor.stop',
+        description: `Stop answering probes on ${source.hostname} (best effort)`,
+        params: { side: 'source' },
+        optional: true,
+      },
+      {
+        kind: 'postgresql.stop',
+        description: `Stop PostgreSQL on ${source.hostname} so the old primary takes no more writes (best effort)`,
+        params: { side: 'source' },
+        optional: true,
+      },
+      {
+        kind: 'postgresql.promote',
+        description: `Promote the standby on ${target.hostname}: it leaves recovery and accepts writes`,
+        params: { side: 'target' },
+      },
     );
   } else {
     steps.push(
-      { kind: 'replication.stop', description: `Close the data channel on ${target.hostname}: it no longer accepts data from ${source.hostname}`, params: { side: 'target' } },
-      { kind: 'monitor.stop', description: `Stop probing ${source.hostname} from ${target.hostname}`, params: { side: 'target' }, optional: true },
-      { kind: 'replication.stop', description: `Stop replication on ${source.hostname} (best effort)`, params: { side: 'source' }, optional: true },
-      { kind: 'monitor.stop', description: `Stop answering probes on ${source.hostname} (best effort)`, params: { side: 'source' }, optional: true },
+      {
+        kind: 'replication.stop',
+        description: `Close the data channel on ${target.hostname}: it no longer accepts data from ${source.hostname}`,
+        params: { side: 'target' },
+      },
+      {
+        kind: 'monitor.stop',
+        description: `Stop probing ${source.hostname} from ${target.hostname}`,
+        params: { side: 'target' },
+        optional: true,
+      },
+      {
+        kind: 'replication.stop',
+        description: `Stop replication on ${source.hostname} (best effort)`,
+        params: { side: 'source' },
+        optional: true,
+      },
+      {
+        kind: 'monitor.stop',
+        description: `Stop answering probes on ${source.hostname} (best effort)`,
+        params: { side: 'source' },
+        optional: true,
+      },
     );
   }
 
@@ -127,7 +174,11 @@ export function planFailover(i: FailoverPlanInput): Runbook {
     });
   }
   steps.push(...hookStep(settings, 'afterFailover', 'target', target, true));
-  steps.push({ kind: 'pair.set-state', description: `Mark “${i.pairName}” as failed over: ${target.hostname} serves in place of ${source.hostname}`, params: { event: 'failover.succeeded', monitoringStatus: 'off' } });
+  steps.push({
+    kind: 'pair.set-state',
+    description: `Mark “${i.pairName}” as failed over: ${target.hostname} serves in place of ${source.hostname}`,
+    params: { event: 'failover.succeeded', monitoringStatus: 'off' },
+  });
   // A cut-over that changes nothing (DNS already at the target) leaves the first later step as the point of no return.
   return { steps, pointOfNoReturn: Math.min(pointOfNoReturn, steps.length - 1) };
 }

@@ -3,3 +3,6 @@ export * from './options.ts';
 export * from './dns-plan.ts';
 export * from './failover.ts';
 export * from './describe.ts';
+export * from './failback.ts';
+export * from './undo.ts';
+export * from './discover.ts';

@@ -32,8 +32,10 @@ export interface AutomaticFailoverInput {
  */
 export function automaticFailoverDecision(pair: AutomaticFailoverInput): { start: true } | { start: false; reason: string } {
   if (!pair.failover.enabled) return { start: false, reason: 'failover is turned off for this pair' };
-  if (pair.failover.manualIntervention) return { start: false, reason: 'manual intervention is on: an operator starts the failover' };
-  if (pair.status !== 'failover_pending') return { start: false, reason: `the pair is ${pair.status.replace(/_/g, ' ')}, not waiting for a failover` };
+  if (pair.failover.manualIntervention)
+    return { start: false, reason: 'manual intervention is on: an operator starts the failover' };
+  if (pair.status !== 'failover_pending')
+    return { start: false, reason: `the pair is ${pair.status.replace(/_/g, ' ')}, not waiting for a failover` };
   return { start: true };
 }
 

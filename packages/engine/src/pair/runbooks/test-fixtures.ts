@@ -11,7 +11,15 @@ export const source = (over: Partial<RunbookServer> = {}): RunbookServer => ({
   fqdn: 'fs01.corp.example.com',
   osFamily: 'linux',
   agentOnline: true,
-  interfaces: [{ name: 'eth0', addresses: [{ address: '10.0.0.5', prefix: 24 }, { address: '10.0.0.50', prefix: 24 }] }],
+  interfaces: [
+    {
+      name: 'eth0',
+      addresses: [
+        { address: '10.0.0.5', prefix: 24 },
+        { address: '10.0.0.50', prefix: 24 },
+      ],
+    },
+  ],
   ...over,
 });
 export const target = (over: Partial<RunbookServer> = {}): RunbookServer => ({
@@ -46,12 +54,24 @@ export function settings(over: Over = {}): PairSettings {
     },
     hooks: {},
   };
-  const merged = Object.fromEntries(Object.entries(base).map(([k, v]) => [k, typeof v === 'object' && v && !Array.isArray(v) ? { ...v, ...(over as Record<string, object>)[k] } : ((over as Record<string, unknown>)[k] ?? v)]));
+  const merged = Object.fromEntries(
+    Object.entries(base).map(([k, v]) => [
+      k,
+      typeof v === 'object' && v && !Array.isArray(v)
+        ? { ...v, ...(over as Record<string, object>)[k] }
+        : ((over as Record<string, unknown>)[k] ?? v),
+    ]),
+  );
   for (const [k, v] of Object.entries(over)) if (!(k in merged)) (merged as Record<string, unknown>)[k] = v;
   return pairSettingsSchema.parse(merged);
 }
 
-export const rr = (name: string, type: DnsRRset['type'], ttl: number, records: DnsRRset['records']): DnsRRset => ({ name, type, ttl, records });
+export const rr = (name: string, type: DnsRRset['type'], ttl: number, records: DnsRRset['records']): DnsRRset => ({
+  name,
+  type,
+  ttl,
+  records,
+});
 export const A = (address: string) => ({ type: 'A' as const, address });
 export const AAAA = (address: string) => ({ type: 'AAAA' as const, address });
 export const CNAME = (t: string) => ({ type: 'CNAME' as const, target: t });
