@@ -5,6 +5,8 @@
 // - SysV: `service NAME start|stop`; enable/disable with update-rc.d (Debian; `update-rc.d NAME
 //   defaults` first when the script has no rc links yet) or chkconfig (Red Hat).
 // - Windows: Start-Service, Stop-Service, Set-Service -StartupType Automatic|Disabled, then Win32_Service.
+// Failover runbooks use the desired-state pair at the end of this file: service.ensure (running or
+// stopped, waited for) and service.set-startup-mode (automatic, manual or disabled).
 import type { ServiceState } from '@tandem/protocol';
 import { which, type FactsIO } from '../facts/io.ts';
 import {
