@@ -6,12 +6,14 @@
 // said plainly; a dead first server is skipped. The windows provider: agent-dns-windows.test.ts.
 import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
+import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAction } from '../../apps/agent/src/actions/index.ts';
 import { transfer } from '../../apps/agent/src/dns/axfr.ts';
+import { readTsig } from '../../apps/agent/src/dns/tsig.ts';
 import { startBind, type Bind } from './support/bind.ts';
 import { freePort } from './support/ports.ts';
 
@@ -160,6 +162,64 @@ describe('dns.transfer', () => {
     expect(t.answers.filter((a) => a.type === 'A' && a.name.startsWith('host'))).toHaveLength(3000);
     const result = await runAction('dns.transfer', { servers, tsig, zone: 'bulk.test' }, ctx);
     expect((result as { rrsets: unknown[] }).rrsets).toHaveLength(3001);
+  });
+
+  it('rejects a transfer whose messages were altered on the way or whose last message lost its signature', async () => {
+    // A TCP relay in front of BIND that passes the request and changes the answer's messages.
+    const relay = async (mutate: (message: Buffer, index: number) => Buffer) => {
+      const server = net.createServer((client) => {
+        const upstream = net.connect(bind.port, bind.host);
+        client.pipe(upstream);
+        let buffered = Buffer.alloc(0);
+        let index = 0;
+        upstream.on('data', (chunk: Buffer) => {
+          buffered = Buffer.concat([buffered, chunk]);
+          while (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) {
+            const message = buffered.subarray(2, 2 + buffered.readUInt16BE(0));
+            buffered = buffered.subarray(2 + message.length);
+            const out = mutate(Buffer.from(message), index++);
+            const length = Buffer.alloc(2);
+            length.writeUInt16BE(out.length);
+            client.write(Buffer.concat([length, out]));
+          }
+        });
+        const close = () => {
+          client.destroy();
+          upstream.destroy();
+        };
+        client.on('close', close);
+        upstream.on('close', close);
+        client.on('error', close);
+        upstream.on('error', close);
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+      return { port: (server.address() as net.AddressInfo).port, close: () => server.close() };
+    };
+    const total = (await transfer({ servers, key: tsig, timeoutMs: 10_000 }, 'bulk.test')).messages;
+
+    // One byte of an address in a middle message.
+    const flipped = await relay((m, i) => {
+      if (i === 2) m.writeUInt8(m.readUInt8(readTsig(m)!.start - 1) ^ 0x01, readTsig(m)!.start - 1);
+      return m;
+    });
+    // The last message without its TSIG record (as if an attacker appended records and cut the signature).
+    const stripped = await relay((m, i) => {
+      if (i !== total - 1) return m;
+      const cut = Buffer.from(m.subarray(0, readTsig(m)!.start));
+      cut.writeUInt16BE(cut.readUInt16BE(10) - 1, 10);
+      return cut;
+    });
+    try {
+      await expect(
+        runAction('dns.transfer', { servers: [{ host: '127.0.0.1', port: flipped.port }], tsig, zone: 'bulk.test' }, ctx),
+      ).rejects.toThrow(/a message of the zone transfer has a TSIG signature that does not verify/);
+      await expect(
+        runAction('dns.transfer', { servers: [{ host: '127.0.0.1', port: stripped.port }], tsig, zone: 'bulk.test' }, ctx),
+      ).rejects.toThrow(/the last message of the zone transfer is not signed/);
+    } finally {
+      flipped.close();
+      stripped.close();
+    }
   });
 
   it('is refused without the key (transfers are allowed for the key only)', async () => {
@@ -334,6 +394,12 @@ describe('dns.apply', () => {
     );
     expect(await serial('example.test')).toBe(serialBefore);
     expect(await bind.dig('www.example.test', 'A')).toEqual(['192.0.2.10']);
+    await expect(runAction('dns.transfer', { servers, tsig: wrong, zone: 'example.test' }, ctx)).rejects.toThrow(
+      /^The DNS server refused the TSIG key tandem-test-key: .*BADSIG/,
+    );
+    await expect(
+      runAction('dns.query', { servers, tsig: wrong, questions: [{ name: 'www.example.test', type: 'A' }] }, ctx),
+    ).rejects.toThrow(/^The DNS server refused the TSIG key tandem-test-key: /);
   });
 
   it('uses the second server when nothing answers on the first', async () => {
