@@ -419,4 +419,23 @@ describe('dns.apply', () => {
     await runAction('dns.apply', { servers: both, tsig, changes: reversed([moves[0]!]) }, ctx);
     expect(await bind.dig('www.example.test', 'A')).toEqual(['192.0.2.10']);
   });
+
+  it('waits for a silent first server once per action, not once per message', async () => {
+    const silent = dgram.createSocket('udp4');
+    let asked = 0;
+    silent.on('message', () => asked++);
+    await new Promise<void>((r) => silent.bind(0, '127.0.0.1', () => r()));
+    try {
+      const both = [{ host: '127.0.0.1', port: silent.address().port }, ...servers];
+      const applied = await runAction('dns.apply', { servers: both, tsig, timeoutMs: 300, changes: moves }, ctx);
+      expect(applied).toEqual({ server: `127.0.0.1:${bind.port}`, changes: outcomes('changed') });
+      // Five reads, two updates, five confirming reads: the silent server was asked once.
+      expect(asked).toBe(1);
+      await runAction('dns.apply', { servers: both, tsig, timeoutMs: 300, changes: reversed(moves) }, ctx);
+      expect(asked).toBe(2);
+      expect(await bind.dig('www.example.test', 'A')).toEqual(['192.0.2.10']);
+    } finally {
+      silent.close();
+    }
+  });
 });

@@ -8,7 +8,7 @@
 // changes go in one UPDATE whose prerequisites hold the exact `before`, so a change made between
 // our read and our update is refused by the server itself (all or nothing per zone).
 import type { ActionArgs } from '@tandem/protocol';
-import { DnsRcodeError, query, update, type ClientOptions, type DnsAnswer, DnsConflictError } from '../dns/client.ts';
+import { DnsConflictError, DnsRcodeError, label, query, update, type ClientOptions, type DnsAnswer } from '../dns/client.ts';
 import { transfer } from '../dns/axfr.ts';
 import {
   canonicalRecord,
@@ -95,8 +95,18 @@ function toRecord(a: DnsAnswer): DnsRecord | null {
 type Read = Current & { server: string; rcode: string };
 
 /** The RRset name/type holds now. Answers for other names (a CNAME's target) are not part of it. */
+/**
+ * Within one action a server that did not answer is not waited for again (each wait can be the
+ * whole per-server deadline): the server that answered moves to the front, the others keep their order.
+ */
+function stick(options: ClientOptions, answered: string): void {
+  const i = options.servers.findIndex((s) => label({ host: s.host, port: s.port ?? 53 }) === answered);
+  if (i > 0) options.servers = [...options.servers.slice(i), ...options.servers.slice(0, i)];
+}
+
 async function readRRset(options: ClientOptions, name: string, type: DnsType): Promise<Read> {
   const r = await query(options, name, type);
+  stick(options, r.server);
   const own = r.answers.filter((a) => a.type === type && sameName(a.name, name));
   const records = own.map(toRecord).filter((x): x is DnsRecord => x !== null);
   return { server: r.server, rcode: r.rcode, ttl: own[0]?.ttl ?? 0, records };
@@ -167,6 +177,7 @@ async function rfcApply(a: ActionArgs<'dns.apply'>) {
         tail,
       );
       server = u.server;
+      stick(options, u.server);
     } catch (err) {
       if (!(err instanceof DnsConflictError)) throw err;
       // Someone changed a record between our read and our update: say which and what it holds now.
