@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { addCustomerMember, createInvitation, createServer, createTenant, ownerDb, type Tenant } from '@tandem/db/testing';
+import { sealSecret } from '@tandem/security';
 import { allProcedurePaths, callerFor, expectCode, procedureAt, procedureDef, tenantSnapshot, uniqueEmail } from './helpers';
 import { validPairSettings } from './support/pair-settings';
 
@@ -17,6 +18,8 @@ interface Ids {
   invitationId: string;
   serverId: string;
   pairId: string;
+  operationId: string;
+  credentialId: string;
 }
 
 interface IdCase {
@@ -93,6 +96,26 @@ const idCases: IdCase[] = [
   // shows the same over HTTP, and that no notice of another tenant arrives).
   { path: 'pair.live', input: (i) => ({ pairId: i.pairId }), customerUserGets: 'NOT_FOUND' },
   { path: 'server.live', input: (i) => ({ serverId: i.serverId }), customerUserGets: 'NOT_FOUND' },
+  { path: 'pair.failover.preview', input: (i) => ({ pairId: i.pairId }), customerUserGets: 'FORBIDDEN' },
+  { path: 'pair.failover.start', input: (i) => ({ pairId: i.pairId, mode: 'graceful', confirmName: 'x' }), customerUserGets: 'FORBIDDEN' },
+  { path: 'pair.failback.preview', input: (i) => ({ pairId: i.pairId, restoreFirst: true, reprotect: true }), customerUserGets: 'FORBIDDEN' },
+  { path: 'pair.failback.start', input: (i) => ({ pairId: i.pairId, restoreFirst: true, reprotect: true, confirmName: 'x' }), customerUserGets: 'FORBIDDEN' },
+  { path: 'pair.operation', input: (i) => ({ operationId: i.operationId }), customerUserGets: 'NOT_FOUND' },
+  { path: 'pair.dnsRecords', input: (i) => ({ pairId: i.pairId }), customerUserGets: 'NOT_FOUND' },
+  {
+    path: 'pair.dnsDiscover',
+    input: (i) => ({ sourceServerId: i.serverId, targetServerId: i.serverId, dns: { servers: ['127.0.0.1'], zone: 'corp.test', credentialId: i.credentialId, executorServerId: i.serverId } }),
+    customerUserGets: 'FORBIDDEN',
+  },
+  { path: 'credential.list', input: (i) => ({ customerId: i.customerId }), customerUserGets: 'NOT_FOUND' },
+  {
+    path: 'credential.create',
+    input: (i) => ({ kind: 'dns_tsig', name: `cross-${randomUUID().slice(0, 6)}`, customerId: i.customerId, keyName: 'k.corp.test', algorithm: 'hmac-sha256', secret: 'c2VjcmV0' }),
+    customerUserGets: 'FORBIDDEN',
+  },
+  { path: 'credential.update', input: (i) => ({ id: i.credentialId, name: 'Taken over' }), customerUserGets: 'FORBIDDEN' },
+  { path: 'credential.remove', input: (i) => ({ id: i.credentialId }), customerUserGets: 'FORBIDDEN' },
+  { path: 'credential.test', input: (i) => ({ id: i.credentialId, zone: 'corp.test', servers: ['127.0.0.1'], executorServerId: i.serverId }), customerUserGets: 'FORBIDDEN' },
 ];
 
 
@@ -159,6 +182,15 @@ async function pairOf(t: Tenant, customer: { id: string; organizationId: string 
   await ownerDb().replicationSample.create({ data: { organizationId: t.org.id, customerId: customer.id, pairId: pair.id, lagSeconds: 1 } });
   return pair;
 }
+/** A finished operation of the pair and a TSIG credential of the customer. */
+async function operationAndCredentialOf(t: Tenant, customer: { id: string }, pairId: string) {
+  const op = await ownerDb().operation.create({ data: { organizationId: t.org.id, customerId: customer.id, pairId, kind: 'failover', status: 'succeeded', options: { mode: 'graceful' } } });
+  const id = randomUUID();
+  await ownerDb().credential.create({
+    data: { id, organizationId: t.org.id, customerId: customer.id, kind: 'dns_tsig', name: `key-${id.slice(0, 6)}`, publicInfo: { keyName: 'k.corp.test', algorithm: 'hmac-sha256' }, secretEnc: sealSecret('c2VjcmV0', `credential:${id}:secret`) },
+  });
+  return { operationId: op.id, credentialId: id };
+}
 let bIds: Ids;
 let yIds: Ids;
 
@@ -172,7 +204,10 @@ beforeAll(async () => {
     invitationId: b.invitation.id,
     serverId: b.serverX.id,
     pairId: (await pairOf(b, b.customerX)).id,
+    operationId: '',
+    credentialId: '',
   };
+  Object.assign(bIds, await operationAndCredentialOf(b, b.customerX, bIds.pairId));
   const { invitation: yInvitation } = await createInvitation({ organizationId: a.org.id, customerId: a.customerY.id });
   yIds = {
     customerId: a.customerY.id,
@@ -182,7 +217,10 @@ beforeAll(async () => {
     invitationId: yInvitation.id,
     serverId: a.serverY.id,
     pairId: (await pairOf(a, a.customerY)).id,
+    operationId: '',
+    credentialId: '',
   };
+  Object.assign(yIds, await operationAndCredentialOf(a, a.customerY, yIds.pairId));
   // Servers with live-looking agents, so revoke/rotate would have something to change.
   for (const [t, server] of [
     [b, b.serverX],
@@ -295,6 +333,8 @@ describe('ids that do not exist', () => {
     invitationId: randomUUID(),
     serverId: randomUUID(),
     pairId: randomUUID(),
+    operationId: randomUUID(),
+    credentialId: randomUUID(),
   };
 
   it.each(idCases)('$path → NOT_FOUND for an owner', async ({ path, input }) => {

@@ -194,6 +194,9 @@ export function agentOrgProcedure(minRole: OrgRole) {
   return agentTenantProcedure.use(({ ctx, next }) => next({ ctx: { ...ctx, actor: staffAtLeast(ctx.actor, minRole) } }));
 }
 
+/** Like `memberProcedure` (any member; procedures narrow by actor kind), for procedures that call agents. */
+export const agentMemberProcedure = agentTenantProcedure;
+
 /** Like `customerProcedure` (same checks, in a short transaction), for procedures that call agents. */
 export function agentCustomerProcedure(access: CustomerAccess = {}) {
   return agentTenantProcedure.input(z.object({ customerId: idSchema })).use(async ({ ctx, input, next }) => {

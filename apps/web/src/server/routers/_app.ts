@@ -1,6 +1,7 @@
 import { createRouter } from '../trpc';
 import { accountRouter } from './account/router';
 import { agentRouter } from './agent/router';
+import { credentialRouter } from './credential/router';
 import { auditRouter } from './audit/router';
 import { customerRouter } from './customer/router';
 import { dashboardRouter } from './dashboard/router';
@@ -14,6 +15,7 @@ export const appRouter = createRouter({
   account: accountRouter,
   agent: agentRouter,
   audit: auditRouter,
+  credential: credentialRouter,
   customer: customerRouter,
   dashboard: dashboardRouter,
   invitation: invitationRouter,

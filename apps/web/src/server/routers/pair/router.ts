@@ -1,9 +1,13 @@
 import { createRouter } from '../../trpc';
 import { pairEvents, pairOperations, pairSettings } from './activity';
+import { pairDnsDiscover, pairDnsRecords } from './dns';
+import { failbackPreview, failbackStart } from './failback';
+import { failoverPreview, failoverStart } from './failover';
 import { getPair } from './get';
 import { pairHistory } from './history';
 import { listPairs } from './list';
 import { pairLive } from './live';
+import { pairOperation } from './operation';
 import { disablePair, enablePair, setPairMonitoring } from './protection';
 import { createPair, updatePair } from './save';
 import { resendPair, verifyPair, verifyResult } from './verify';
@@ -26,4 +30,9 @@ export const pairRouter = createRouter({
   operations: pairOperations,
   settings: pairSettings,
   live: pairLive,
+  failover: createRouter({ preview: failoverPreview, start: failoverStart }),
+  failback: createRouter({ preview: failbackPreview, start: failbackStart }),
+  operation: pairOperation,
+  dnsRecords: pairDnsRecords,
+  dnsDiscover: pairDnsDiscover,
 });
