@@ -5,6 +5,7 @@ import { enabledStatuses, statusesAllowing, transition, type Side, type StepKind
 import { postgresqlCommandTimeoutMs, RELAY_CAPABILITY } from '@tandem/protocol';
 import { command, pairKey, sideOf, StepError, type AgentRow, type StepContext } from './steps/context.ts';
 import { failoverExecutors } from './steps/failover.ts';
+import { pgFollow, pgPromote, pgStop, pgWaitCaughtUp } from './steps/postgresql.ts';
 
 export { command, commandTo, pairKey, sideOf, StepError, type LoadedPair, type StepContext, type StepRun } from './steps/context.ts';
 
@@ -78,16 +79,12 @@ export function runStep<K extends StepKind>(ctx: StepContext, step: { kind: K; p
   return stepExecutors[step.kind](ctx, step.params);
 }
 
-// PostgreSQL failover steps are being built (issue 13); until their executors land, a stored
-// step of these kinds fails plainly instead of doing half of something.
-const notYet = (kind: string) => () => Promise.reject(new StepError(`${kind} steps are not executed by this worker yet`));
-
 export const stepExecutors: StepExecutors = {
   ...failoverExecutors,
-  'postgresql.promote': notYet('postgresql.promote'),
-  'postgresql.follow': notYet('postgresql.follow'),
-  'postgresql.wait-caught-up': notYet('postgresql.wait-caught-up'),
-  'postgresql.stop': notYet('postgresql.stop'),
+  'postgresql.promote': pgPromote,
+  'postgresql.follow': pgFollow,
+  'postgresql.wait-caught-up': pgWaitCaughtUp,
+  'postgresql.stop': pgStop,
   'agents.check': (ctx, params) => {
     const out: Record<string, unknown> = {};
     for (const side of params.sides) {

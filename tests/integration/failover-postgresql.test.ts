@@ -1,0 +1,209 @@
+// Failover and failback of a protected PostgreSQL pair: two real agents, two real PostgreSQL 15
+// clusters on loopback (data checksums on, so the old primary can be rewound), the worker's
+// operation runner. The failover stops the old primary and promotes the standby, which then takes
+// writes; the failback makes the old primary a standby of the new one (pg_rewind), waits until
+// it has replayed everything, stops the new primary, promotes the old one and makes the other a
+// standby again: the rows written during the failover are on the source, and new rows flow to
+// the target. Steps run again find their work done (promote twice, follow when following).
+import type { Worker } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPrismaClient, type Db } from '@tandem/db';
+import { ownerDb } from '@tandem/db/testing';
+import { stepToRow, type PlannedStep } from '@tandem/engine';
+import { factsSchema } from '@tandem/protocol';
+import { enqueueOperation, operationsQueue, redisConnection, startOperationsWorker } from '../../apps/worker/src/queues';
+import { callerFor } from './helpers';
+import { freePort, waitFor } from './support/agents';
+import { ClusterRoot, type TempCluster } from './support/postgresql/cluster';
+import { ReplicationHarness, type Enrolled } from './support/replication/agents';
+
+const prefix = `tandem-test-${process.pid}-${Date.now().toString(36)}`;
+process.env.TANDEM_QUEUE_PREFIX = prefix;
+
+const h = new ReplicationHarness('pgfail');
+const roots = new ClusterRoot();
+let db: Db;
+let worker: Worker | undefined;
+let queue: ReturnType<typeof operationsQueue> | undefined;
+let A: TempCluster;
+let B: TempCluster;
+let source: Enrolled;
+let target: Enrolled;
+let pairId: string;
+
+type Step = Pick<PlannedStep, 'kind' | 'description' | 'params'> & { optional?: true };
+
+/** Runs an operation of the given steps through the worker; returns it with its steps once finished. */
+async function runSteps(kind: 'failover' | 'failback', steps: Step[]) {
+  const pair = await ownerDb().protectionPair.findUniqueOrThrow({ where: { id: pairId } });
+  const op = await ownerDb().operation.create({
+    data: {
+      organizationId: pair.organizationId,
+      customerId: pair.customerId,
+      pairId,
+      kind,
+      steps: {
+        create: steps.map((s, position) => ({ organizationId: pair.organizationId, customerId: pair.customerId, position, ...stepToRow(s as PlannedStep) })),
+      },
+    },
+  });
+  await enqueueOperation(queue!, { operationId: op.id, organizationId: pair.organizationId, customerId: pair.customerId });
+  return waitFor(
+    `${kind} operation finished`,
+    async () => {
+      const o = await ownerDb().operation.findUniqueOrThrow({ where: { id: op.id }, include: { steps: { orderBy: { position: 'asc' } } } });
+      return o.status === 'succeeded' || o.status === 'failed' ? o : null;
+    },
+    150_000,
+  );
+}
+
+/** Whether a server's reported facts list a PostgreSQL instance in `dataDir`. */
+async function reports(serverId: string, dataDir: string) {
+  const s = await ownerDb().server.findUniqueOrThrow({ where: { id: serverId } });
+  const facts = factsSchema.safeParse(s.facts);
+  return facts.success && facts.data.applications.status === 'ok' && facts.data.applications.data.some((a) => a.kind === 'postgresql' && a.dataDirectory === dataDir);
+}
+
+const outputOf = <T>(op: Awaited<ReturnType<typeof runSteps>>, kind: string, nth = 0) => op.steps.filter((s) => s.kind === kind)[nth]!.output as T;
+const inRecovery = (c: TempCluster) => c.psql('SELECT pg_is_in_recovery()');
+
+beforeAll(async () => {
+  await h.setup();
+  db = createPrismaClient(process.env.APP_DATABASE_URL!, { max: 2 });
+  const connection = redisConnection(process.env.REDIS_URL!);
+  queue = operationsQueue(connection, { prefix });
+  worker = startOperationsWorker(connection, db, h.bus, { prefix });
+  await worker.waitUntilReady();
+  [A, B] = await Promise.all([roots.create('src', ['--data-checksums']), roots.create('dst', ['--data-checksums'])]);
+  A.psql('CREATE TABLE orders (id int PRIMARY KEY, item text)');
+  A.psql("INSERT INTO orders VALUES (1, 'before protection')");
+  source = await h.enrolAndRun('pg-source');
+  target = await h.enrolAndRun('pg-target');
+  await Promise.all([h.online(source.agentId), h.online(target.agentId)]);
+  // The agents collect facts when they connect; the clusters were already running.
+  await waitFor('both instances in the facts', async () => (await reports(source.serverId, A.dataDir)) && (await reports(target.serverId, B.dataDir)), 30_000);
+
+  // Protected through the portal's API, as an operator would.
+  const caller = callerFor(h.t.operator.id);
+  const wizard = await caller.pair.wizard({ customerId: h.t.customerX.id, sourceServerId: source.serverId, application: 'postgresql', targetServerId: target.serverId });
+  const d = wizard.defaults!;
+  const settings = {
+    ...d,
+    name: 'Orders database',
+    failover: {
+      ...d.failover,
+      // The clusters are not system services here; the database steps do the work.
+      services: [],
+      type: 'identity' as const,
+      identity: { ...d.failover.identity, addresses: [{ address: '127.0.0.1', prefix: 8, targetInterface: null }] },
+      monitor: { ...d.failover.monitor, addresses: ['127.0.0.1'], port: await freePort(), intervalSeconds: 1, missed: 3 },
+    },
+    connection: {
+      ...d.connection,
+      route: '127.0.0.1',
+      database: { sourceDataDir: A.dataDir, sourcePort: A.port, targetDataDir: B.dataDir, targetPort: B.port, sourceAddress: '127.0.0.1', allowSourceRestart: true },
+    },
+  };
+  ({ id: pairId } = await caller.pair.create({ customerId: h.t.customerX.id, sourceServerId: source.serverId, targetServerId: target.serverId, settings }));
+  const { operationId } = await caller.pair.enable({ pairId });
+  const enabled = await waitFor(
+    'enable finished',
+    async () => {
+      const o = await ownerDb().operation.findUniqueOrThrow({ where: { id: operationId } });
+      return o.status === 'succeeded' || o.status === 'failed' ? o : null;
+    },
+    150_000,
+  );
+  expect(enabled.error, `${enabled.error}\n${target.handle.output().slice(-2000)}`).toBeNull();
+  expect(inRecovery(B)).toBe('t');
+}, 240_000);
+
+afterAll(async () => {
+  await worker?.close();
+  await queue?.obliterate({ force: true });
+  await queue?.close();
+  roots.stopAll();
+  await h.teardown();
+  await db?.$disconnect();
+});
+
+describe('a PostgreSQL pair fails over and back', () => {
+  it('fails over: the old primary stops, the standby is promoted and takes writes', async () => {
+    A.psql("INSERT INTO orders VALUES (2, 'just before the failover')");
+    const op = await runSteps('failover', [
+      { kind: 'pair.set-state', description: 'Mark the pair as failing over', params: { event: 'failover.started' } },
+      { kind: 'monitor.stop', description: 'Stop probing', params: { side: 'target' }, optional: true },
+      { kind: 'monitor.stop', description: 'Stop answering probes', params: { side: 'source' }, optional: true },
+      { kind: 'postgresql.stop', description: 'Stop the old primary', params: { side: 'source' }, optional: true },
+      { kind: 'postgresql.promote', description: 'Promote the standby', params: { side: 'target' } },
+      { kind: 'pair.set-state', description: 'Mark the pair as failed over', params: { event: 'failover.succeeded', monitoringStatus: 'off' } },
+    ]);
+    expect(op.error, `${op.error}\n${target.handle.output().slice(-2000)}`).toBeNull();
+    expect(op.steps.map((s) => s.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded', 'succeeded', 'succeeded']);
+    expect((await ownerDb().protectionPair.findUniqueOrThrow({ where: { id: pairId } })).status).toBe('failed_over');
+
+    // The old primary stopped cleanly and the standby had its last record before the promotion.
+    expect(outputOf<{ stopped: boolean; clusterState: string; standby: { caughtUp: boolean } | null }>(op, 'postgresql.stop')).toMatchObject({
+      stopped: true,
+      clusterState: 'shut down',
+      standby: { caughtUp: true },
+    });
+    expect(outputOf<{ promoted: boolean; alreadyPrimary: boolean }>(op, 'postgresql.promote')).toMatchObject({ promoted: true, alreadyPrimary: false });
+
+    // The new primary has everything the old one committed, and takes writes.
+    expect(inRecovery(B)).toBe('f');
+    expect(B.psql('SELECT count(*) FROM orders')).toBe('2');
+    B.psql("INSERT INTO orders VALUES (10, 'during the failover'), (11, 'also during the failover')");
+
+    // Promoting again changes nothing (desired state), and stopping a stopped instance neither.
+    const again = await runSteps('failover', [
+      { kind: 'postgresql.promote', description: 'Promote the standby again', params: { side: 'target' } },
+      { kind: 'postgresql.stop', description: 'Stop the old primary again', params: { side: 'source' } },
+    ]);
+    expect(again.error).toBeNull();
+    expect(outputOf(again, 'postgresql.promote')).toMatchObject({ promoted: false, alreadyPrimary: true });
+    expect(outputOf(again, 'postgresql.stop')).toMatchObject({ stopped: false, alreadyStopped: true });
+  }, 180_000);
+
+  it('fails back with a controlled switchover: the source holds the rows written meanwhile and the target streams again', async () => {
+    const op = await runSteps('failback', [
+      { kind: 'pair.set-state', description: 'Mark the pair as failing back', params: { event: 'failback.started' } },
+      { kind: 'postgresql.follow', description: 'Make the old primary a standby of the new one', params: { side: 'source' } },
+      { kind: 'postgresql.wait-caught-up', description: 'Wait until it has replayed everything', params: { side: 'source', timeoutSeconds: 60 } },
+      { kind: 'postgresql.stop', description: 'Stop writes on the target', params: { side: 'target' } },
+      { kind: 'postgresql.promote', description: 'Promote the source', params: { side: 'source' } },
+      { kind: 'postgresql.follow', description: 'Make the target a standby again', params: { side: 'target' } },
+      { kind: 'pair.set-state', description: 'Mark the pair as failed back', params: { event: 'failback.succeeded' } },
+    ]);
+    expect(op.error, `${op.error}\n${source.handle.output().slice(-2000)}\n${target.handle.output().slice(-2000)}`).toBeNull();
+
+    // The old primary was rewound (checksums on), not copied again; the target too.
+    const back = outputOf<{ alreadyFollowing: boolean; followed: { method: string; streaming: boolean } }>(op, 'postgresql.follow', 0);
+    expect(back).toMatchObject({ alreadyFollowing: false, followed: { method: 'rewind', streaming: true } });
+    expect(outputOf(op, 'postgresql.wait-caught-up')).toMatchObject({ caughtUp: true });
+    // Writes stopped on the target, and the source had its last record before it was promoted.
+    expect(outputOf(op, 'postgresql.stop')).toMatchObject({ stopped: true, clusterState: 'shut down', standby: { caughtUp: true } });
+    expect(outputOf(op, 'postgresql.promote')).toMatchObject({ promoted: true });
+    expect(outputOf(op, 'postgresql.follow', 1)).toMatchObject({ alreadyFollowing: false, followed: { streaming: true } });
+
+    // The source is the primary again with the rows written during the failover…
+    expect(inRecovery(A)).toBe('f');
+    expect(A.psql('SELECT string_agg(id::text, \',\' ORDER BY id) FROM orders')).toBe('1,2,10,11');
+    // …and the target is its streaming standby: a new row arrives.
+    expect(inRecovery(B)).toBe('t');
+    A.psql("INSERT INTO orders VALUES (20, 'after the failback')");
+    await waitFor('the new row on the target', () => B.psql('SELECT count(*) FROM orders WHERE id = 20') === '1', 30_000);
+
+    // Following when already following, and promoting a primary, change nothing.
+    const again = await runSteps('failback', [
+      { kind: 'postgresql.follow', description: 'Make the target a standby again', params: { side: 'target' } },
+      { kind: 'postgresql.promote', description: 'Promote the source again', params: { side: 'source' } },
+      { kind: 'postgresql.wait-caught-up', description: 'The target has replayed everything', params: { side: 'target', timeoutSeconds: 30 } },
+    ]);
+    expect(again.error).toBeNull();
+    expect(outputOf(again, 'postgresql.follow')).toMatchObject({ alreadyFollowing: true });
+    expect(outputOf(again, 'postgresql.promote')).toMatchObject({ promoted: false, alreadyPrimary: true });
+    expect(outputOf(again, 'postgresql.wait-caught-up')).toMatchObject({ caughtUp: true });
+  }, 240_000);
+});
