@@ -448,7 +448,12 @@ describe('run-once command memory on disk (real agent, kill -9)', () => {
     void pending;
     rmSync(hold); // The orphaned hook ends; its run is counted (2).
 
-    h.run(agent.dir);
+    const restarted = h.run(agent.dir);
+    // Connected again (its status file says so): the gateway answers for the new process.
+    await waitFor('the restarted agent to connect', () => {
+      const status = JSON.parse(readFileSync(path.join(agent.dir, 'agent-status.json'), 'utf8')) as { state: string; pid: number };
+      return status.pid === restarted.child.pid && status.state === 'connected';
+    }, 20_000);
     // Same id again: the remembered result, nothing run.
     const again = await h.bus.send(agent.agentId, 'hook.run', { name: 'count.sh' }, { commandId: once, attempts: 10 });
     expect(again).toEqual(first);
