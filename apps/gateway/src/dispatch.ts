@@ -110,7 +110,12 @@ export async function onFrame(ctx: GatewayContext, s: Session, raw: string | Buf
       s.lastSampleAt.set(m.payload.pairId, Date.now());
       const outcome = await storeReplicationSample(s.agent, m.payload);
       if (outcome === 'not_your_pair') return reject(s, 'not_your_pair', 'this agent is not the source of that pair', m.id);
-      if (outcome === 'source_replaced') return fenceReturnedSource(ctx, s, m.payload.pairId);
+      if (outcome === 'source_replaced') {
+        // Fenced once per connection; replication still reported after that is stopped again after the grace.
+        fenceReturnedSource(ctx, s, m.payload.pairId);
+        stopLeftover(ctx, s, m.payload.pairId, 'replication.stop');
+        return;
+      }
       if (outcome === 'not_enabled') {
         stopLeftover(ctx, s, m.payload.pairId, 'replication.stop');
         stopLeftover(ctx, s, m.payload.pairId, 'monitor.stop');

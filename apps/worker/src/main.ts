@@ -32,15 +32,16 @@ maintenanceWorker.on('completed', (job, result) => {
   }
 });
 
+const operations = operationsQueue(connection, { prefix });
 const detection = detectionQueue(connection, { prefix });
 await scheduleDetection(detection);
-const detectionWorker = startDetectionWorker(connection, db, { prefix, bus });
+// The sweep starts automatic failovers: it hands them to the operations queue.
+const detectionWorker = startDetectionWorker(connection, db, { prefix, bus, operations });
 detectionWorker.on('completed', (job, result) => {
   const r = result as { changed?: number; failed?: number };
   if (r.changed || r.failed) console.log(`[worker] ${job.data.task}`, JSON.stringify(result));
 });
 
-const operations = operationsQueue(connection, { prefix });
 const operationsWorker = startOperationsWorker(connection, db, bus, { prefix });
 operationsWorker.on('completed', (job, result) => console.log(`[worker] operation ${job.data.operationId} ${JSON.stringify(result)}`));
 

@@ -2,9 +2,10 @@ import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { z } from 'zod';
 import type { AgentBus } from '@tandem/agent-bus';
 import type { Db } from '@tandem/db';
-import { operationJobSchema, operationsQueueName, type OperationJob, type QueueOptions } from '@tandem/jobs';
+import { enqueueOperation, operationJobSchema, operationsQueueName, type OperationJob, type QueueOptions } from '@tandem/jobs';
 import { sampleNativeReplication } from './detection/native-samples.ts';
 import { sweepDetection } from './detection/sweep.ts';
+import { dnsReassertIntervalMs, reassertDns } from './jobs/dns-reassert.ts';
 import { markStaleAgentsOffline, pruneLoginAttempts, rollUpReplicationSamples } from './jobs/maintenance.ts';
 import { runOperation } from './operations/run-operation.ts';
 
@@ -81,8 +82,8 @@ export const detectionQueueName = 'tandem-detection';
 export const DETECTION_INTERVAL_MS = 2_000;
 export const NATIVE_SAMPLE_INTERVAL_MS = 5_000;
 
-/** What the watch queue does: the failure-detection sweep, and sampling natively replicated pairs. */
-const watchJob = z.object({ task: z.enum(['sweep', 'sample-native']) });
+/** What the watch queue does: the failure-detection sweep, sampling natively replicated pairs, re-asserting failed-over DNS. */
+const watchJob = z.object({ task: z.enum(['sweep', 'sample-native', 'reassert-dns']) });
 export type WatchJob = z.infer<typeof watchJob>;
 
 /** Watching runs on its own queue so slow maintenance never delays it. */
@@ -90,14 +91,18 @@ export function detectionQueue(connection: ConnectionOptions, opts: QueueOptions
   return new Queue<WatchJob>(detectionQueueName, { connection, prefix: opts.prefix });
 }
 
-export async function scheduleDetection(queue: Queue<WatchJob>, everyMs = DETECTION_INTERVAL_MS, sampleEveryMs = NATIVE_SAMPLE_INTERVAL_MS) {
+export async function scheduleDetection(queue: Queue<WatchJob>, everyMs = DETECTION_INTERVAL_MS, sampleEveryMs = NATIVE_SAMPLE_INTERVAL_MS, reassertEveryMs = dnsReassertIntervalMs()) {
   const opts = { removeOnComplete: true, removeOnFail: 100 };
   await queue.upsertJobScheduler('sweep-detection', { every: everyMs }, { data: { task: 'sweep' }, opts });
   await queue.upsertJobScheduler('sample-native', { every: sampleEveryMs }, { data: { task: 'sample-native' }, opts });
+  await queue.upsertJobScheduler('reassert-dns', { every: reassertEveryMs }, { data: { task: 'reassert-dns' }, opts });
 }
 
-/** Without a bus (tests of the sweep alone) native pairs are not sampled. */
-export function startDetectionWorker(connection: ConnectionOptions, db: Db, opts: QueueOptions & { now?: () => Date; bus?: AgentBus } = {}) {
+/**
+ * Without a bus (tests of the sweep alone) native pairs are not sampled and DNS is not
+ * re-asserted; without the operations queue, automatic failovers are only marked, not started.
+ */
+export function startDetectionWorker(connection: ConnectionOptions, db: Db, opts: QueueOptions & { now?: () => Date; bus?: AgentBus; operations?: Queue<OperationJob> } = {}) {
   const now = opts.now ?? (() => new Date());
   // A task still running when its next turn comes is not started twice (the turn is skipped).
   const running = new Set<WatchJob['task']>();
@@ -117,9 +122,11 @@ export function startDetectionWorker(connection: ConnectionOptions, db: Db, opts
       if (!parsed.success) throw new Error(`Malformed watch job: ${z.prettifyError(parsed.error)}`);
       const bus = opts.bus;
       if (parsed.data.task === 'sample-native') return bus ? once('sample-native', () => sampleNativeReplication(db, bus, now)) : { sampled: 0, failed: 0 };
-      return once('sweep', () => sweepDetection(db, now()));
+      if (parsed.data.task === 'reassert-dns') return bus ? once('reassert-dns', () => reassertDns(db, bus, now)) : { checked: 0, reasserted: 0, failed: 0 };
+      const operations = opts.operations;
+      return once('sweep', () => sweepDetection(db, now(), operations ? (j) => enqueueOperation(operations, j) : undefined));
     },
-    // Two at once: a slow agent answer while sampling never holds up the detection sweep.
-    { connection, concurrency: 2, prefix: opts.prefix },
+    // One slot per task: a slow agent answer while sampling or re-checking DNS never holds up the detection sweep.
+    { connection, concurrency: 3, prefix: opts.prefix },
   );
 }

@@ -2,8 +2,9 @@
 // target agent's last report with the control plane's view of the source agent (engine rules)
 // and record what changed.
 import { publishPairChange } from '@tandem/agent-bus/live';
-import { withTenant, type Db } from '@tandem/db';
-import { evaluateDetection, failoverSettingsSchema, type AddressEvidence, type MonitoringStatus, type PairStatus, type TargetState, type Verdict } from '@tandem/engine';
+import { withTenant, type Db, type TenantTx } from '@tandem/db';
+import type { OperationJob } from '@tandem/jobs';
+import { automaticFailoverDecision, evaluateDetection, failoverSettingsSchema, operationInFlightStatuses, type AddressEvidence, type MonitoringStatus, type PairStatus, type TargetState, type Verdict } from '@tandem/engine';
 
 interface WatchedPair {
   pairId: string;
@@ -30,7 +31,58 @@ function evidenceOf(raw: unknown): AddressEvidence[] {
   return raw.filter((e): e is AddressEvidence => typeof e === 'object' && e !== null && typeof (e as AddressEvidence).address === 'string');
 }
 
-export async function sweepDetection(db: Db, now: Date = new Date()): Promise<{ watched: number; changed: number }> {
+/** Hands a created operation to the operations queue (the job id is the operation id). */
+export type StartOperation = (job: OperationJob) => Promise<unknown>;
+
+/**
+ * With manual intervention on, a lost source waits for a person: today an operator starts the
+ * failover from the pair page. Customer approval (a later issue) plugs in here: it would create
+ * an Approval for the pending failover and notify whoever must decide.
+ */
+export function failoverAwaitingDecision(_pair: { pairId: string; organizationId: string; customerId: string }): void {
+  // Nothing to start: the pair shows "failover pending" and its event says a decision is waiting.
+}
+
+/**
+ * Manual intervention off: the pair that just became failover-pending starts its failover by
+ * itself, as the system (no requesting user), audited. Called inside the transaction that moved
+ * the pair, so one pending episode creates one operation; refused while another operation runs.
+ */
+async function startAutomaticFailover(tx: TenantTx, row: WatchedPair, mode: 'graceful' | 'immediate', now: Date): Promise<OperationJob | null> {
+  const inFlight = await tx.operation.count({ where: { pairId: row.pairId, status: { in: [...operationInFlightStatuses] } } });
+  const pair = await tx.protectionPair.findUnique({ where: { id: row.pairId }, select: { name: true, target: { select: { hostname: true } } } });
+  if (!pair) return null;
+  if (inFlight > 0) {
+    await tx.pairEvent.create({
+      data: { organizationId: row.organizationId, customerId: row.customerId, pairId: row.pairId, at: now, kind: 'operation', severity: 'warning', message: 'The automatic failover did not start: another operation is under way on this pair. Start the failover from the pair page once it finishes.' },
+    });
+    return null;
+  }
+  const op = await tx.operation.create({
+    data: { organizationId: row.organizationId, customerId: row.customerId, pairId: row.pairId, kind: 'failover', dryRun: false, options: { mode }, requestedById: null },
+  });
+  const summary = `Started an automatic ${mode} failover of "${pair.name}" to ${pair.target.hostname}: the source was lost and manual intervention is off`;
+  await tx.auditEvent.create({
+    data: {
+      organizationId: row.organizationId,
+      customerId: row.customerId,
+      actorId: null,
+      actorLabel: 'Tandem (automatic failover)',
+      action: 'pair.failover.start',
+      targetType: 'ProtectionPair',
+      targetId: row.pairId,
+      summary,
+      changes: { operationId: op.id, dryRun: false, options: { mode }, automatic: true },
+    },
+  });
+  await tx.pairEvent.create({
+    data: { organizationId: row.organizationId, customerId: row.customerId, pairId: row.pairId, at: now, kind: 'operation', severity: 'warning', message: `Tandem ${summary.charAt(0).toLowerCase()}${summary.slice(1)}` },
+  });
+  return { operationId: op.id, organizationId: row.organizationId, customerId: row.customerId };
+}
+
+/** `startOperation`: how automatic failovers reach the operations queue (without it, pairs are only marked). */
+export async function sweepDetection(db: Db, now: Date = new Date(), startOperation?: StartOperation): Promise<{ watched: number; changed: number }> {
   // SECURITY DEFINER reader: one query over all tenants; every write below is tenant-scoped.
   const rows = await db.$queryRaw<WatchedPair[]>`SELECT * FROM pairs_under_watch()`;
   let changed = 0;
@@ -52,6 +104,7 @@ export async function sweepDetection(db: Db, now: Date = new Date()): Promise<{ 
     const pairChanges = Object.keys(outcome.pair).length > 0;
     if (!pairChanges && outcome.events.length === 0 && outcome.verdict === row.verdict) continue;
     changed++;
+    let started = null as OperationJob | null;
     await withTenant(
       { organizationId: row.organizationId, customerId: row.customerId, userId: null },
       async (tx) => {
@@ -62,6 +115,12 @@ export async function sweepDetection(db: Db, now: Date = new Date()): Promise<{ 
             data: outcome.pair,
           });
           if (count === 0) return;
+          if (outcome.pair.status === 'failover_pending') {
+            // Once per pending episode: only the sweep that moved the pair gets here.
+            const decision = automaticFailoverDecision({ status: outcome.pair.status, failover: failover.data });
+            if (decision.start && startOperation) started = await startAutomaticFailover(tx, row, failover.data.mode, now);
+            else if (!decision.start) failoverAwaitingDecision(row);
+          }
         }
         await tx.pairMonitor.upsert({
           where: { pairId: row.pairId },
@@ -77,6 +136,8 @@ export async function sweepDetection(db: Db, now: Date = new Date()): Promise<{ 
       db,
     );
     void publishPairChange(row, row.pairId, pairChanges ? 'status' : outcome.events.length > 0 ? 'event' : 'monitor');
+    // After the commit: the operation exists before its job does (a lost enqueue is picked up at worker start).
+    if (started) await startOperation!(started);
   }
   return { watched: rows.length, changed };
 }

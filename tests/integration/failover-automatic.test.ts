@@ -1,0 +1,66 @@
+// Automatic failover, with real agents, a real gateway, the worker (operations and detection) and
+// a real BIND 9. With manual intervention on, a lost source makes the pair failover-pending and
+// nothing starts. With it off, the same loss starts a failover by itself: an Operation requested
+// by nobody (the system), audited as the system, run to its end, and `dig` answers the target.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ownerDb } from '@tandem/db/testing';
+import { waitFor } from './support/agents';
+import { FailoverPair, SOURCE_NAME, TARGET_ADDRESS, SOURCE_ADDRESS } from './support/failover-pair';
+
+const prefix = `tandem-test-${process.pid}-${Date.now().toString(36)}`;
+process.env.TANDEM_QUEUE_PREFIX = prefix;
+
+const f = new FailoverPair('auto');
+let pairId: string;
+
+beforeAll(async () => {
+  await f.setup();
+  pairId = await f.createPair(f.settings({ manualIntervention: true }), 'unprotected');
+  await f.enable(pairId);
+}, 180_000);
+
+afterAll(async () => {
+  await f.teardown();
+});
+
+const failovers = () => ownerDb().operation.findMany({ where: { pairId, kind: 'failover' } });
+
+describe('automatic failover', () => {
+  it('with manual intervention on, a lost source waits for a decision: nothing starts', async () => {
+    await f.stopSource();
+    await waitFor('pair failover pending', async () => (await f.pair(pairId)).status === 'failover_pending', 30_000);
+    // The failover would have been created in the same transaction that made the pair pending.
+    expect(await failovers()).toEqual([]);
+    const pair = await f.pair(pairId);
+    expect(pair.autoFailoverMarked).toBe(false);
+    expect(await f.bind.dig(SOURCE_NAME, 'A')).toEqual([SOURCE_ADDRESS]);
+
+    // The source returns before anyone decided: back to protected, still nothing started.
+    await f.restartSource();
+    await waitFor('pair protected again', async () => (await f.pair(pairId)).status === 'protected', 30_000);
+    expect(await failovers()).toEqual([]);
+  });
+
+  it('with manual intervention off, losing the source fails over by itself, audited as the system', async () => {
+    const pair = await f.pair(pairId);
+    await ownerDb().protectionPair.update({ where: { id: pairId }, data: { failoverSettings: { ...(pair.failoverSettings as object), manualIntervention: false } } });
+    await f.stopSource();
+
+    const op = await waitFor('automatic failover created', async () => (await failovers())[0], 30_000);
+    expect(op.requestedById).toBeNull();
+    expect(op.dryRun).toBe(false);
+    expect(op.options).toEqual({ mode: 'immediate' });
+    const done = await f.finished(op.id, 90_000);
+    expect(done.error).toBeNull();
+    expect(done.status).toBe('succeeded');
+    expect((await f.pair(pairId)).status).toBe('failed_over');
+    expect(await f.bind.dig(SOURCE_NAME, 'A')).toEqual([TARGET_ADDRESS]);
+
+    const audit = await ownerDb().auditEvent.findMany({ where: { targetId: pairId, action: 'pair.failover.start' } });
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ actorId: null, actorLabel: 'Tandem (automatic failover)', customerId: f.h.t.customerX.id });
+    expect(audit[0]!.summary).toMatch(/automatic immediate failover/);
+    // Exactly one per pending episode.
+    expect(await failovers()).toHaveLength(1);
+  });
+});

@@ -1,0 +1,284 @@
+// A file pair ready to fail over, all real parts on loopback: a gateway, two enrolled agents, a
+// BIND 9 serving corp.test and its reverse zone with a TSIG key (stored as a dns_tsig Credential,
+// sealed like the portal seals it), a SysV init script standing for the protected service, and the
+// worker's operations and detection workers on a private queue prefix.
+// Used by failover-planning, failover-fencing and failover-automatic.
+//
+// Both agents run on this one machine, so "the source's service" and "the target's service" are
+// the same init script: a test reads its state at the moment it means one side.
+import { execFile, execFileSync } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { Queue, Worker } from 'bullmq';
+import { createPrismaClient, type Db } from '@tandem/db';
+import { ownerDb } from '@tandem/db/testing';
+import { settingsToColumns, type PairSettings } from '@tandem/engine';
+import type { OperationJob } from '@tandem/jobs';
+import { sealSecret } from '@tandem/security';
+import { detectionQueue, operationsQueue, redisConnection, scheduleDetection, startDetectionWorker, startOperationsWorker, type WatchJob } from '../../../apps/worker/src/queues';
+import { callerFor } from '../helpers';
+import { freePort, tempDir, waitFor } from './agents';
+import { startBind, type Bind } from './bind';
+import { validPairSettings } from './pair-settings';
+import { ReplicationHarness, writeFiles, type Enrolled } from './replication/agents';
+
+const run = promisify(execFile);
+
+export const ZONE = 'corp.test';
+export const REVERSE_ZONE = '2.0.192.in-addr.arpa';
+export const SOURCE_NAME = `fs01.${ZONE}`;
+export const SOURCE_ADDRESS = '192.0.2.10';
+export const TARGET_ADDRESS = '192.0.2.20';
+
+/** An LSB init script whose daemon is a `sleep` with a pid file. */
+function initScript(name: string, pidFile: string) {
+  return `#!/bin/sh
+### BEGIN INIT INFO
+# Provides:          ${name}
+# Required-Start:
+# Required-Stop:
+# Default-Start:     2 3 4 5
+# Default-Stop:      0 1 6
+# Short-Description: Tandem failover test service
+### END INIT INFO
+PIDFILE='${pidFile}'
+running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
+case "$1" in
+  start) running && exit 0; sleep 600 >/dev/null 2>&1 </dev/null & echo $! > "$PIDFILE"; exit 0 ;;
+  stop) if running; then kill "$(cat "$PIDFILE")"; fi; rm -f "$PIDFILE"; exit 0 ;;
+  status) running && exit 0; [ -f "$PIDFILE" ] && exit 1; exit 3 ;;
+  *) echo "Usage: $0 {start|stop|status}" >&2; exit 2 ;;
+esac
+`;
+}
+
+export class FailoverPair {
+  readonly h: ReplicationHarness;
+  readonly prefix: string;
+  db!: Db;
+  bind!: Bind;
+  source!: Enrolled;
+  target!: Enrolled;
+  credentialId!: string;
+  operations!: Queue<OperationJob>;
+  detection!: Queue<WatchJob>;
+  workers: Worker[] = [];
+  share!: string;
+  targetRoot!: string;
+  dataPort!: number;
+  monitorPort!: number;
+  readonly service: string;
+  private readonly serviceDir: string;
+
+  constructor(readonly label: string) {
+    this.h = new ReplicationHarness(label);
+    this.prefix = process.env.TANDEM_QUEUE_PREFIX!;
+    this.service = `tandem-fo-${randomBytes(4).toString('hex')}`;
+    this.serviceDir = tempDir(`${label}-service`);
+  }
+
+  get scriptPath() {
+    return `/etc/init.d/${this.service}`;
+  }
+
+  /** Everything up: agents online with facts, BIND answering, workers ready. */
+  async setup(opts: { detectionEveryMs?: number } = {}) {
+    if (process.platform !== 'linux' || process.getuid?.() !== 0) throw new Error('these tests need root on Linux (they install a SysV init script)');
+    fs.writeFileSync(this.scriptPath, initScript(this.service, path.join(this.serviceDir, 'pid')), { mode: 0o755 });
+    await this.h.setup();
+    this.bind = await startBind([
+      { name: ZONE, records: `fs01 IN A ${SOURCE_ADDRESS}\nwww IN CNAME fs01\n` },
+      { name: REVERSE_ZONE, records: `10 IN PTR ${SOURCE_NAME}.\n` },
+    ]);
+    this.credentialId = randomUUID();
+    await ownerDb().credential.create({
+      data: {
+        id: this.credentialId,
+        organizationId: this.h.t.org.id,
+        customerId: this.h.t.customerX.id,
+        kind: 'dns_tsig',
+        name: `${this.label} key ${this.credentialId.slice(0, 6)}`,
+        secretEnc: sealSecret(this.bind.key.secret, `credential:${this.credentialId}:secret`),
+        publicInfo: { keyName: this.bind.key.name, algorithm: this.bind.key.algorithm },
+      },
+    });
+    this.db = createPrismaClient(process.env.APP_DATABASE_URL!, { max: 4 });
+    const connection = redisConnection(process.env.REDIS_URL!);
+    this.operations = operationsQueue(connection, { prefix: this.prefix });
+    this.detection = detectionQueue(connection, { prefix: this.prefix });
+    await scheduleDetection(this.detection, opts.detectionEveryMs ?? 500);
+    this.workers = [
+      startOperationsWorker(connection, this.db, this.h.bus, { prefix: this.prefix }),
+      startDetectionWorker(connection, this.db, { prefix: this.prefix, bus: this.h.bus, operations: this.operations }),
+    ];
+    await Promise.all(this.workers.map((w) => w.waitUntilReady()));
+
+    const data = tempDir(`${this.label}-data`);
+    this.h.cleanup.push(data, this.serviceDir);
+    this.share = path.join(data, 'share');
+    this.targetRoot = path.join(data, 'replica');
+    fs.mkdirSync(this.share, { recursive: true });
+    fs.mkdirSync(this.targetRoot, { recursive: true });
+    writeFiles(this.share, 'doc', 5);
+    this.dataPort = await freePort();
+    this.monitorPort = await freePort();
+
+    this.source = await this.h.enrolAndRun('source');
+    this.target = await this.h.enrolAndRun('target');
+    await this.online(this.source.agentId);
+    await this.online(this.target.agentId);
+    await waitFor(
+      'facts of both servers',
+      async () => {
+        const servers = await ownerDb().server.findMany({ where: { id: { in: [this.source.serverId, this.target.serverId] } } });
+        return servers.length === 2 && servers.every((s) => s.facts !== null);
+      },
+      60_000,
+    );
+  }
+
+  /** An agent is reachable through the gateway (generous: a loaded machine starts agents slowly). */
+  online(agentId: string) {
+    return waitFor(`agent ${agentId} online`, async () => (await this.h.bus.locate(agentId)) !== null, 60_000);
+  }
+
+  async teardown() {
+    await Promise.all(this.workers.map((w) => w.close()));
+    await this.detection?.obliterate({ force: true }).catch(() => undefined);
+    await this.detection?.close();
+    await this.operations?.close();
+    await this.h.teardown();
+    await this.bind?.stop();
+    await this.db?.$disconnect();
+    try {
+      await run(this.scriptPath, ['stop']);
+    } catch {
+      // Not installed or not running.
+    }
+    try {
+      execFileSync('update-rc.d', ['-f', this.service, 'remove'], { stdio: 'ignore' });
+    } catch {
+      // No links.
+    }
+    fs.rmSync(this.scriptPath, { force: true });
+    fs.rmSync(this.serviceDir, { recursive: true, force: true });
+  }
+
+  /** DNS failover of fs01's A record and its PTR, immediate, the test service, monitor on loopback. */
+  settings(over: { manualIntervention?: boolean; mode?: 'graceful' | 'immediate'; name?: string } = {}): PairSettings {
+    const base = validPairSettings();
+    return {
+      ...base,
+      name: over.name ?? `${this.label} ${randomUUID().slice(0, 6)}`,
+      replicationSet: { roots: [this.share], rules: [] },
+      failover: {
+        ...base.failover,
+        enabled: true,
+        type: 'dns',
+        services: [this.service],
+        manualIntervention: over.manualIntervention ?? true,
+        mode: over.mode ?? 'immediate',
+        serviceTimeoutSeconds: 20,
+        monitor: { ...base.failover.monitor, addresses: ['127.0.0.1'], port: this.monitorPort, intervalSeconds: 1, missed: 3 },
+      },
+      connection: { ...base.connection, route: '127.0.0.1', port: this.dataPort, targetRoot: this.targetRoot },
+      dns: {
+        ...base.dns,
+        servers: [`127.0.0.1:${this.bind.port}`],
+        zone: ZONE,
+        addressMap: [{ source: SOURCE_ADDRESS, target: TARGET_ADDRESS }],
+        ttlSeconds: 60,
+        credentialId: this.credentialId,
+        records: [
+          { zone: ZONE, name: SOURCE_NAME, type: 'A' },
+          { zone: REVERSE_ZONE, name: `10.${REVERSE_ZONE}`, type: 'PTR' },
+        ],
+      },
+    };
+  }
+
+  /** A pair row with these settings (the API's create checks the set through the agent; not needed here). */
+  async createPair(settings: PairSettings, status: 'unprotected' | 'protected' = 'unprotected'): Promise<string> {
+    const pair = await ownerDb().protectionPair.create({
+      data: {
+        organizationId: this.h.t.org.id,
+        customerId: this.h.t.customerX.id,
+        sourceServerId: this.source.serverId,
+        targetServerId: this.target.serverId,
+        replicationMethod: 'file',
+        status,
+        ...settingsToColumns(settings),
+      },
+    });
+    return pair.id;
+  }
+
+  /** Enables protection through the API and waits until the mirror finished (protected, monitor watching). */
+  async enable(pairId: string) {
+    const { operationId } = await callerFor(this.h.t.operator.id).pair.enable({ pairId });
+    const op = await this.finished(operationId);
+    if (op.status !== 'succeeded') throw new Error(`enable failed: ${op.error}`);
+    await waitFor('pair protected', async () => (await this.pair(pairId)).status === 'protected', 60_000);
+  }
+
+  /** Stops the source's agent (as if the server died) and waits until the control plane sees it offline. */
+  async stopSource() {
+    await this.source.handle.stop('SIGKILL');
+    await waitFor('source agent offline', async () => (await ownerDb().agent.findUniqueOrThrow({ where: { id: this.source.agentId } })).status === 'offline', 30_000);
+  }
+
+  /** Starts the source's agent again from its saved configuration (it persisted its pairs). */
+  async restartSource() {
+    this.source = { ...this.source, handle: this.h.run(this.source.dir) };
+    await this.online(this.source.agentId);
+  }
+
+  pair(pairId: string) {
+    return ownerDb().protectionPair.findUniqueOrThrow({ where: { id: pairId } });
+  }
+
+  /** Waits until the operation has finished (succeeded or failed) and returns it with its steps. */
+  finished(operationId: string, timeoutMs = 60_000) {
+    return waitFor(
+      `operation ${operationId} finished`,
+      async () => {
+        const o = await ownerDb().operation.findUniqueOrThrow({ where: { id: operationId }, include: { steps: { orderBy: { position: 'asc' } } } });
+        return o.status === 'succeeded' || o.status === 'failed' ? o : null;
+      },
+      timeoutMs,
+    );
+  }
+
+  /** Changes a record behind Tandem's back, as an administrator would, with the zone's key. */
+  async nsupdate(commands: string[]) {
+    const script = [`server 127.0.0.1 ${this.bind.port}`, ...commands, 'send', ''].join('\n');
+    const keyArg = `${this.bind.key.algorithm}:${this.bind.key.name}:${this.bind.key.secret}`;
+    await new Promise<void>((resolve, reject) => {
+      const child = execFile('nsupdate', ['-y', keyArg], (err, _stdout, stderr) => (err ? reject(new Error(`nsupdate failed: ${stderr || err.message}`)) : resolve()));
+      child.stdin?.end(script);
+    });
+  }
+
+  /** The test service's state per its init script. */
+  async serviceRunning(): Promise<boolean> {
+    try {
+      await run(this.scriptPath, ['status']);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** rc links of the test service (none: it starts only by hand). */
+  serviceLinks(): string[] {
+    return ['2', '3', '4', '5'].flatMap((l) => {
+      try {
+        return fs.readdirSync(`/etc/rc${l}.d`).filter((e) => e.endsWith(this.service) && e.startsWith('S'));
+      } catch {
+        return [];
+      }
+    });
+  }
+}
