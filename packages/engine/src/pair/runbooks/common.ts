@@ -74,9 +74,6 @@ export function interfaceHolding(server: RunbookServer, address: string): string
   return server.interfaces?.find((i) => i.addresses.some((a) => sameAddress(a.address, address)))?.name ?? null;
 }
 
-export const sideName = (side: Side, source: RunbookServer, target: RunbookServer) =>
-  side === 'source' ? source.hostname : target.hostname;
-
 const hookWords: Record<HookPoint, string> = {
   beforeFailover: 'before-failover',
   afterFailover: 'after-failover',

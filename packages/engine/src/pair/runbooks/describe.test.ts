@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeChanges } from './describe.ts';
+import { changeItemSchema, describeChanges } from './describe.ts';
 import { planFailover } from './failover.ts';
 import { A, CNAME, rr, settings, source, target } from './test-fixtures.ts';
 
@@ -73,6 +73,8 @@ describe('describeChanges: the dry-run diff', () => {
       [12, 'state', null, 'Mark “Main file server” as failed over: fs02 serves in place of fs01', null, 'Failed over', true],
     ]);
     expect(runbook.pointOfNoReturn).toBe(9);
+    // Stored as JSON with the operation and read back through the schema unchanged.
+    expect(changeItemSchema.array().parse(JSON.parse(JSON.stringify(items)))).toEqual(items);
   });
 
   it('marks nothing past the point of no return when there is none', () => {

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { describeRecord, type DnsRecordData } from '../../dns/records.ts';
 import { transition, statusesAllowing, type LifecycleEvent } from '../lifecycle.ts';
 import { pairStatusInfo } from '../status.ts';
@@ -10,16 +11,18 @@ import type { PlannedStep, Runbook } from '../plans.ts';
 export const changeKinds = ['dns', 'address', 'service', 'database', 'hook', 'replication', 'state', 'check'] as const;
 export type ChangeKind = (typeof changeKinds)[number];
 
-export interface ChangeItem {
+/** One change of the dry-run diff (Operation.changes holds a list of these; read it back with this schema). */
+export const changeItemSchema = z.strictObject({
   /** The index of the step that makes this change. */
-  position: number;
-  kind: ChangeKind;
-  side: 'source' | 'target' | 'dns' | null;
-  summary: string;
-  before: string | null;
-  after: string | null;
-  pastPointOfNoReturn: boolean;
-}
+  position: z.number().int().min(0),
+  kind: z.enum(changeKinds),
+  side: z.enum(['source', 'target', 'dns']).nullable(),
+  summary: z.string(),
+  before: z.string().nullable(),
+  after: z.string().nullable(),
+  pastPointOfNoReturn: z.boolean(),
+});
+export type ChangeItem = z.infer<typeof changeItemSchema>;
 
 const records = (ttl: number, r: readonly DnsRecordData[]) =>
   r.length === 0 ? 'no record' : `${r.map(describeRecord).join(', ')} (TTL ${ttl} s)`;

@@ -1,4 +1,5 @@
-export * from './common.ts';
+// Only what callers need from the shared helpers (the rest stays internal to the planners).
+export { sameAddress, sameSubnet, type RunbookServer } from './common.ts';
 export * from './options.ts';
 export * from './dns-plan.ts';
 export * from './failover.ts';
