@@ -361,6 +361,12 @@ describe('planFailover: DNS', () => {
     expect(refusal(() => planFailover(input({ settings: s, dnsAnswers: answers, target: t })))).toMatch(message);
   });
 
+  it('refuses a pair whose failover is turned off', () => {
+    expect(
+      refusal(() => planFailover(input({ settings: { ...picked, failover: { ...picked.failover, enabled: false } } }))),
+    ).toMatch(/Failover is turned off/);
+  });
+
   it('refuses to plan without the DNS answers', () => {
     expect(refusal(() => planFailover(input({ dnsAnswers: null })))).toMatch(/not read/);
   });

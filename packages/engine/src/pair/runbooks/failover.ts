@@ -65,6 +65,7 @@ function identitySteps(i: FailoverPlanInput): PlannedStep[] {
 
 export function planFailover(i: FailoverPlanInput): Runbook {
   const { settings, source, target, method } = i;
+  if (!settings.failover.enabled) throw refuse('Failover is turned off for this pair: turn it on in its failover settings first');
   const pg = method === 'postgresql_streaming';
   const services = roleServices(settings);
   const timeout = settings.failover.serviceTimeoutSeconds;
