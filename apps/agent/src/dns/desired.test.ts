@@ -161,7 +161,8 @@ describe('TsigStreamVerifier', () => {
   it('refuses an unsigned message that was altered (the next signed MAC covers it)', () => {
     const { mac } = request();
     const stream = serverStream(mac, 4, (i) => i !== 1);
-    stream[1]![stream[1]!.length - 1] ^= 0x01;
+    const altered = stream[1]!;
+    altered.writeUInt8(altered.readUInt8(altered.length - 1) ^ 0x01, altered.length - 1);
     const v = new TsigStreamVerifier(key, mac);
     expect(() => stream.forEach((m) => v.next(m, now))).toThrow(/does not verify/);
   });
