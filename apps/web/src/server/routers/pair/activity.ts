@@ -21,6 +21,10 @@ const operationOutput = z.object({
   id: z.string(),
   kind: z.enum(OperationKind),
   status: z.enum(OperationStatus),
+  /** A preview: planned only, nothing was changed. */
+  dryRun: z.boolean(),
+  /** Who asked for it; "Tandem (automatic)" when the system did. */
+  requestedBy: z.string(),
   error: z.string().nullable(),
   createdAt: z.string(),
   startedAt: z.string().nullable(),
@@ -80,10 +84,14 @@ export const pairOperations = memberProcedure
       take: input.limit,
       include: { steps: { orderBy: { position: 'asc' } } },
     });
+    const requesterIds = [...new Set(ops.map((o) => o.requestedById).filter((id): id is string => id !== null))];
+    const requesters = new Map((await ctx.db.user.findMany({ where: { id: { in: requesterIds } }, select: { id: true, name: true } })).map((u) => [u.id, u.name]));
     return ops.map((o) => ({
       id: o.id,
       kind: o.kind,
       status: o.status,
+      dryRun: o.dryRun,
+      requestedBy: o.requestedById ? (requesters.get(o.requestedById) ?? 'A former member') : 'Tandem (automatic)',
       error: o.error,
       createdAt: o.createdAt.toISOString(),
       startedAt: o.startedAt?.toISOString() ?? null,

@@ -5,7 +5,14 @@ import { pairInclude, pairSummaryOutput, toLatest } from './schemas';
 
 export const getPair = memberProcedure
   .input(z.object({ pairId: idSchema }))
-  .output(pairSummaryOutput.extend({ customerName: z.string(), mirrorBytesTotal: z.number().nullable() }))
+  .output(
+    pairSummaryOutput.extend({
+      customerName: z.string(),
+      mirrorBytesTotal: z.number().nullable(),
+      /** Failed over: when the old source's agent came back and was held stopped (fencing). */
+      sourceHeldAt: z.string().nullable(),
+    }),
+  )
   .query(async ({ ctx, input }) => {
     const p = await ctx.db.protectionPair.findUnique({
       where: { id: input.pairId },
@@ -30,5 +37,6 @@ export const getPair = memberProcedure
       target: p.target,
       latest: toLatest(p.replicationSamples[0]),
       mirrorBytesTotal: most._max.mirrorBytesLeft === null ? null : Number(most._max.mirrorBytesLeft),
+      sourceHeldAt: p.sourceHeldAt?.toISOString() ?? null,
     };
   });

@@ -10,6 +10,8 @@ export interface OperationView {
   id: string;
   kind: string;
   status: string;
+  dryRun: boolean;
+  requestedBy: string;
   error: string | null;
   createdAt: string;
   startedAt: string | null;
@@ -89,10 +91,13 @@ export function OperationsCard({ operations }: { operations: OperationView[] | u
             const body = <Steps op={op} />;
             const head = (
               <span className="flex flex-wrap items-center gap-2">
-                <span className="font-medium">{opLabels[op.kind] ?? op.kind}</span>
+                <span className="font-medium">
+                  {opLabels[op.kind] ?? op.kind}
+                  {op.dryRun ? ' (dry run)' : ''}
+                </span>
                 <Badge tone={opTone[op.status as keyof typeof opTone] ?? 'slate'}>{opStatusLabel[op.status] ?? op.status}</Badge>
                 <span className="text-xs text-slate-500 dark:text-slate-400" title={op.createdAt}>
-                  {timeAgo(op.createdAt)}
+                  {timeAgo(op.createdAt)} · {op.requestedBy}
                   {op.finishedAt && seconds(op.startedAt ?? op.createdAt, op.finishedAt)
                     ? ` · took ${seconds(op.startedAt ?? op.createdAt, op.finishedAt)}`
                     : ''}
@@ -104,6 +109,7 @@ export function OperationsCard({ operations }: { operations: OperationView[] | u
                 key={op.id}
                 data-operation={op.kind}
                 data-operation-status={op.status}
+                data-dry-run={op.dryRun}
                 className="rounded-md border border-slate-200 p-3 text-sm dark:border-slate-800"
                 aria-label={`${opLabels[op.kind] ?? op.kind}: ${opStatusLabel[op.status] ?? op.status}`}
               >

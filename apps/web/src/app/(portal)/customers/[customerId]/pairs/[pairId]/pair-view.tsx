@@ -21,8 +21,11 @@ import { bytes, duration } from '@/lib/format';
 import { timeAgo } from '@/lib/time';
 import { describeError, useTRPC } from '@/trpc/client';
 import { useBatchedRefresh, useStreamUp } from '@/trpc/live';
+import { DnsRecordsCard } from './dns-records';
+import { FailedOverNotice, FailoverHistoryCard, runbookOps } from './failover-history';
 import { activeOperationStatuses, EventsCard, MonitorCard, OperationsCard, type OperationView } from './pair-activity';
 import { ProtectionControls } from './pair-controls';
+import { RecoveryControls } from './recovery-controls';
 
 type LiveQuery = 'get' | 'operations' | 'events' | 'settings';
 const allLiveQueries: LiveQuery[] = ['get', 'operations', 'events', 'settings'];
@@ -48,6 +51,8 @@ export function PairView({ pairId, canOperate, isStaff }: { pairId: string; canO
   // the pair is mirroring, else 5 s.
   const refresh = useBatchedRefresh<LiveQuery>((due) => {
     for (const q of due) void qc.invalidateQueries({ queryKey: trpc.pair[q].queryKey({ pairId }) });
+    // Open timelines and dry runs (pair.operation) follow the operation notices.
+    if (due.has('operations')) void qc.invalidateQueries({ queryKey: trpc.pair.operation.pathKey() });
   }, 300);
   // The chart needs no more than a point every 15 s.
   const refreshHistory = useBatchedRefresh<'history'>(() => void qc.invalidateQueries({ queryKey: trpc.pair.history.pathKey() }), 15_000);
@@ -126,7 +131,7 @@ export function PairView({ pairId, canOperate, isStaff }: { pairId: string; canO
               {cfg?.settings &&
                 !cfg.autoFailoverMarked &&
                 (cfg.settings.failover.manualIntervention
-                  ? ' Manual intervention is on, so nothing moves until a person decides.'
+                  ? ' Manual intervention is on, so nothing moves until an operator starts the failover.'
                   : '')}
             </p>
           </div>
@@ -137,10 +142,30 @@ export function PairView({ pairId, canOperate, isStaff }: { pairId: string; canO
             data-testid="auto-failover-marked"
             className="mt-3 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-100"
           >
-            Marked for automatic failover — the failover runbook is not available yet, so the pair stays pending.
+            Marked for automatic failover: manual intervention is off, so Tandem starts the failover by itself.
           </div>
         )}
+        {p.status === 'failed_over' && (
+          <FailedOverNotice
+            lastFailover={runbookOps(operations.data).find((o) => o.kind === 'failover')}
+            sourceHeldAt={p.sourceHeldAt}
+            sourceHostname={p.source.hostname}
+          />
+        )}
       </Card>
+      {canOperate && (
+        <RecoveryControls
+          pairId={pairId}
+          pairName={p.name}
+          status={p.status}
+          sourceHostname={p.source.hostname}
+          targetHostname={p.target.hostname}
+          defaultMode={cfg?.settings?.failover.mode ?? 'graceful'}
+          failoverEnabled={cfg?.settings?.failover.enabled ?? true}
+          busy={busy}
+          live={connected}
+        />
+      )}
       {canOperate && (
         <ProtectionControls
           pairId={pairId}
@@ -190,6 +215,8 @@ export function PairView({ pairId, canOperate, isStaff }: { pairId: string; canO
           </div>
         )}
       </Card>
+      <FailoverHistoryCard operations={operations.data} live={connected} />
+      <DnsRecordsCard pairId={pairId} failedOver={p.status === 'failed_over'} />
       <OperationsCard operations={operations.data} />
       {isStaff && cfg && <MonitorCard monitor={cfg.monitor} monitoringStatus={p.monitoringStatus} />}
       {/* Verify compares files: only file pairs that are replicating have two sides to compare. */}
