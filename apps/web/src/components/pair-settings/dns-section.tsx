@@ -1,8 +1,10 @@
 'use client';
 
 import { settingsHelp } from '@tandem/engine';
+import Link from 'next/link';
 import { Button, Field, Input, Select } from '../ui';
-import { FieldError, HelpText, ListEditor, Row, Section, SmallButton } from './form-bits';
+import { DnsRecordsPicker, type DnsDiscoveryContext } from './dns-records-picker';
+import { CheckboxField, FieldError, HelpText, ListEditor, RadioField, Row, Section, SmallButton } from './form-bits';
 import { NumberField } from './number-field';
 import { P, type CredentialOption, type Dns, type FieldMessages, type SectionProps } from './types';
 import { errorAt } from './validation';
@@ -16,13 +18,23 @@ export function DnsSection({
   sourceAddresses,
   targetAddresses,
   credentials,
+  servers,
+  targetHostname,
+  discovery,
 }: SectionProps & {
   errors: FieldMessages;
   sourceAddresses: string[];
   targetAddresses: string[];
   credentials: CredentialOption[];
+  /** The customer's servers, for the DNS executor. */
+  servers: { id: string; hostname: string }[];
+  targetHostname: string;
+  discovery: DnsDiscoveryContext | null;
 }) {
   const setDns = (patch: Partial<Dns>) => onChange({ ...s, dns: { ...s.dns, ...patch } });
+  // A TSIG key signs dynamic updates; a domain account changes Windows DNS. Others stay listed if chosen.
+  const wantedKind = s.dns.provider === 'windows' ? 'domain' : 'dns_tsig';
+  const credentialChoices = credentials.filter((c) => c.kind === wantedKind || c.id === s.dns.credentialId);
   return (
     <Section
       title="DNS"
@@ -32,6 +44,32 @@ export function DnsSection({
           : 'Failover is off, so these are kept but not used.'
       }
     >
+      <RadioField
+        name={`${P}-dns-provider`}
+        legend="DNS provider"
+        help={settingsHelp.dnsProvider}
+        value={s.dns.provider}
+        options={[
+          // Labels avoid the word "DNS": the failover type's radio is named that.
+          { value: 'rfc2136', label: 'RFC 2136 dynamic update' },
+          { value: 'windows', label: 'Windows, Active Directory-integrated' },
+        ]}
+        onChange={(provider) => setDns({ provider })}
+      />
+      <Field id={`${P}-dns-executor`} label="DNS executor" help={settingsHelp.dnsExecutor} error={err('dns.executorServerId')}>
+        <Select
+          id={`${P}-dns-executor`}
+          value={s.dns.executorServerId ?? ''}
+          onChange={(e) => setDns({ executorServerId: e.target.value || null })}
+        >
+          <option value="">The target’s agent ({targetHostname})</option>
+          {servers.map((v) => (
+            <option key={v.id} value={v.id}>
+              {v.hostname}
+            </option>
+          ))}
+        </Select>
+      </Field>
       <ListEditor
         id={`${P}-dns-servers`}
         label="DNS servers"
@@ -79,13 +117,32 @@ export function DnsSection({
           onChange={(e) => setDns({ credentialId: e.target.value || null })}
         >
           <option value="">None</option>
-          {credentials.map((c) => (
+          {credentialChoices.map((c) => (
             <option key={c.id} value={c.id}>
               {c.name} ({c.kind}, {c.scope === 'customer' ? 'this customer' : 'organization'})
             </option>
           ))}
         </Select>
       </Field>
+      <p className="-mt-3 text-xs">
+        <Link href="/credentials" className="text-sky-700 underline dark:text-sky-400">
+          Manage credentials
+        </Link>{' '}
+        (TSIG keys are created and tested there; their secrets are never shown again).
+      </p>
+      <DnsRecordsPicker
+        dns={s.dns}
+        onChange={(records) => setDns({ records })}
+        discovery={discovery}
+        error={err('dns.records')}
+      />
+      <CheckboxField
+        id={`${P}-dns-lower-ttl`}
+        label="Lower the TTL of these records when protection is enabled"
+        help={settingsHelp.lowerTtlOnEnable}
+        checked={s.dns.lowerTtlOnEnable}
+        onChange={(lowerTtlOnEnable) => setDns({ lowerTtlOnEnable })}
+      />
     </Section>
   );
 }

@@ -6,6 +6,7 @@
 // One component per section, each in its own file beside this one.
 import { replicationMethodFor, type PairSettings } from '@tandem/engine';
 import { ConnectionSection } from './connection-section';
+import type { DnsDiscoveryContext } from './dns-records-picker';
 import { DnsSection } from './dns-section';
 import { FailoverSection } from './failover-section';
 import { GeneralSection } from './general-section';
@@ -26,6 +27,8 @@ export function PairSettingsForm({
   sourceHostname,
   targetHostname,
   postgres,
+  servers = [],
+  discovery = null,
 }: {
   value: PairSettings;
   onChange: (next: PairSettings) => void;
@@ -37,6 +40,10 @@ export function PairSettingsForm({
   targetHostname: string;
   /** PostgreSQL pairs: the instances each side reports. */
   postgres?: { source: PostgresInstanceOption[]; target: PostgresInstanceOption[] } | null;
+  /** The customer's servers (the DNS executor choice). */
+  servers?: { id: string; hostname: string }[];
+  /** Who "Discover records" asks about; null: not possible yet. */
+  discovery?: DnsDiscoveryContext | null;
 }) {
   const s = value;
   const err = (path: string) => errorAt(errors, path);
@@ -70,6 +77,9 @@ export function PairSettingsForm({
           sourceAddresses={sourceAddresses}
           targetAddresses={targetAddresses}
           credentials={credentials}
+          servers={servers}
+          targetHostname={targetHostname}
+          discovery={discovery}
         />
       )}
       <HooksSection hooks={s.hooks} onChange={(hooks) => onChange({ ...s, hooks })} errors={errors} />

@@ -44,6 +44,9 @@ export const fieldNames: Record<string, string> = {
   'failover.monitor.port': 'Monitor port',
   'failover.monitor.intervalSeconds': 'Monitor interval',
   'failover.monitor.missed': 'Missed probes',
+  'failover.drainTimeoutSeconds': 'Drain timeout',
+  'failover.serviceTimeoutSeconds': 'Service timeout',
+  'failover.identity.addresses': 'Addresses to take over',
   'connection.route': 'Replication route',
   'connection.routeMode': 'Data route',
   'connection.port': 'Data port',
@@ -57,6 +60,8 @@ export const fieldNames: Record<string, string> = {
   'dns.addressMap': 'Address map',
   'dns.ttlSeconds': 'TTL',
   'dns.credentialId': 'Credential',
+  'dns.executorServerId': 'DNS executor',
+  'dns.records': 'Records that move at failover',
   targetServerId: 'Target server',
 };
 

@@ -246,6 +246,8 @@ export function WizardView({ customerId }: { customerId: string }) {
             sourceHostname={source.hostname}
             targetHostname={target.hostname}
             postgres={d.postgres}
+            servers={d.sources.filter((v) => v.agentStatus === 'online' || v.agentStatus === 'offline')}
+            discovery={{ sourceServerId: source.id, targetServerId: target.id }}
           />
           <SettingsProblems errors={errors} />
         </>
@@ -517,10 +519,20 @@ function Review({
   if (s.failover.type === 'dns') {
     rows.push([
       'DNS',
-      `${s.dns.zone || '—'} on ${s.dns.servers.join(', ') || '—'}; ${s.dns.addressMap.map((a) => `${a.source} → ${a.target}`).join(', ') || 'no mapping'}; TTL ${s.dns.ttlSeconds} s; credential ${credentials.find((x) => x.id === s.dns.credentialId)?.name ?? 'none'}`,
+      `${s.dns.zone || '—'} on ${s.dns.servers.join(', ') || '—'}; ${s.dns.addressMap.map((a) => `${a.source} → ${a.target}`).join(', ') || 'no mapping'}; TTL ${s.dns.ttlSeconds} s${s.dns.lowerTtlOnEnable ? ' (lowered when enabled)' : ''}; credential ${credentials.find((x) => x.id === s.dns.credentialId)?.name ?? 'none'}; ${s.dns.records.length ? `records: ${s.dns.records.map((r) => `${r.name} ${r.type}`).join(', ')}` : 'no records picked'}`,
     ]);
   }
-  rows.push(['Hooks', hooks.length ? `${hooks.join(', ')} (stored; not run until failover and failback are built)` : 'none']);
+  rows.push([
+    'Failover run',
+    `${s.failover.mode}${s.failover.mode === 'graceful' ? `, drain up to ${s.failover.drainTimeoutSeconds} s then ${s.failover.onDrainTimeout}` : ''}; services get ${s.failover.serviceTimeoutSeconds} s each`,
+  ]);
+  if (s.failover.type === 'identity') {
+    rows.push([
+      'Addresses to take over',
+      `${s.failover.identity.addresses.map((a) => `${a.address}/${a.prefix}${a.targetInterface ? ` on ${a.targetInterface}` : ''}`).join(', ') || 'none'}${s.failover.identity.force ? ' (forced)' : ''}`,
+    ]);
+  }
+  rows.push(['Hooks', hooks.length ? hooks.join(', ') : 'none']);
   return (
     <Card className="mb-4">
       <h2 className="text-lg font-semibold">Review</h2>

@@ -77,6 +77,8 @@ export function EditView({ customerId, pairId }: { customerId: string; pairId: s
           targetAddresses={target?.addresses ?? []}
           credentials={choices.data.credentials}
           postgres={choices.data.postgres}
+          servers={choices.data.sources.filter((v) => v.agentStatus === 'online' || v.agentStatus === 'offline')}
+          discovery={{ sourceServerId: stored.data.sourceServerId, targetServerId: stored.data.targetServerId }}
         />
       )}
     </>
@@ -94,6 +96,8 @@ function EditForm({
   targetAddresses,
   credentials,
   postgres,
+  servers,
+  discovery,
 }: {
   pairId: string;
   back: string;
@@ -105,6 +109,8 @@ function EditForm({
   targetAddresses: string[];
   credentials: { id: string; name: string; kind: string; scope: string }[];
   postgres: ComponentProps<typeof PairSettingsForm>['postgres'];
+  servers: ComponentProps<typeof PairSettingsForm>['servers'];
+  discovery: ComponentProps<typeof PairSettingsForm>['discovery'];
 }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
@@ -162,6 +168,8 @@ function EditForm({
         sourceHostname={sourceHostname}
         targetHostname={targetHostname}
         postgres={postgres}
+        servers={servers}
+        discovery={discovery}
       />
       <SettingsProblems errors={errors} />
       <ErrorBanner message={problem} />
