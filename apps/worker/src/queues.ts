@@ -102,7 +102,7 @@ export async function scheduleDetection(queue: Queue<WatchJob>, everyMs = DETECT
  * Without a bus (tests of the sweep alone) native pairs are not sampled and DNS is not
  * re-asserted; without the operations queue, automatic failovers are only marked, not started.
  */
-export function startDetectionWorker(connection: ConnectionOptions, db: Db, opts: QueueOptions & { now?: () => Date; bus?: AgentBus; operations?: Queue<OperationJob> } = {}) {
+export function startDetectionWorker(connection: ConnectionOptions, db: Db, opts: QueueOptions & { now?: () => Date; bus?: AgentBus; operations?: Queue<OperationJob>; dnsReassertOrganizationId?: string } = {}) {
   const now = opts.now ?? (() => new Date());
   // A task still running when its next turn comes is not started twice (the turn is skipped).
   const running = new Set<WatchJob['task']>();
@@ -122,7 +122,7 @@ export function startDetectionWorker(connection: ConnectionOptions, db: Db, opts
       if (!parsed.success) throw new Error(`Malformed watch job: ${z.prettifyError(parsed.error)}`);
       const bus = opts.bus;
       if (parsed.data.task === 'sample-native') return bus ? once('sample-native', () => sampleNativeReplication(db, bus, now)) : { sampled: 0, failed: 0 };
-      if (parsed.data.task === 'reassert-dns') return bus ? once('reassert-dns', () => reassertDns(db, bus, now)) : { checked: 0, reasserted: 0, failed: 0 };
+      if (parsed.data.task === 'reassert-dns') return bus ? once('reassert-dns', () => reassertDns(db, bus, now, opts.dnsReassertOrganizationId)) : { checked: 0, reasserted: 0, failed: 0 };
       const operations = opts.operations;
       return once('sweep', () => sweepDetection(db, now(), operations ? (j) => enqueueOperation(operations, j) : undefined));
     },

@@ -111,7 +111,8 @@ export class FailoverPair {
     await scheduleDetection(this.detection, opts.detectionEveryMs ?? 500);
     this.workers = [
       startOperationsWorker(connection, this.db, this.h.bus, { prefix: this.prefix }),
-      startDetectionWorker(connection, this.db, { prefix: this.prefix, bus: this.h.bus, operations: this.operations }),
+      // DNS is re-asserted for this test's organization only: other tests may change their records on purpose.
+      startDetectionWorker(connection, this.db, { prefix: this.prefix, bus: this.h.bus, operations: this.operations, dnsReassertOrganizationId: this.h.t.org.id }),
     ];
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));
 

@@ -27,9 +27,11 @@ interface FailedOverRow {
 /** The last failure logged per pair. */
 const lastFailure = new Map<string, string>();
 
-export async function reassertDns(db: Db, bus: AgentBus, now: () => Date = () => new Date()): Promise<{ checked: number; reasserted: number; failed: number }> {
+/** `onlyOrganizationId`: check one organization's pairs only (tests running side by side in one database). */
+export async function reassertDns(db: Db, bus: AgentBus, now: () => Date = () => new Date(), onlyOrganizationId?: string): Promise<{ checked: number; reasserted: number; failed: number }> {
   // SECURITY DEFINER reader over all tenants; everything below is tenant-scoped.
-  const rows = await db.$queryRaw<FailedOverRow[]>`SELECT "pairId", "organizationId", "customerId" FROM pairs_failed_over()`;
+  const all = await db.$queryRaw<FailedOverRow[]>`SELECT "pairId", "organizationId", "customerId" FROM pairs_failed_over()`;
+  const rows = onlyOrganizationId ? all.filter((r) => r.organizationId === onlyOrganizationId) : all;
   const result = { checked: 0, reasserted: 0, failed: 0 };
   for (const row of rows) {
     try {
