@@ -227,7 +227,7 @@ describe('windows DNS provider', () => {
     expect(result).toMatchObject({
       rrsets: [
         { name: '10.2.0.192.in-addr.arpa', records: [{ type: 'PTR', target: 'www.corp.example' }], rcode: 'NOERROR' },
-        { name: '20.2.0.192.in-addr.arpa', ttl: 0, records: [], rcode: 'NODATA' },
+        { name: '20.2.0.192.in-addr.arpa', ttl: 0, records: [], rcode: 'NOERROR' },
       ],
     });
     expect(calls[0]!.opts?.input).toBe(`${password}\n`);

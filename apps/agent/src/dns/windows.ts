@@ -170,8 +170,9 @@ export async function windowsDnsQuery(run: CommandRunner, a: ActionArgs<'dns.que
       type: q.type,
       ttl: value[i]!.ttl,
       records: value[i]!.records,
-      // The cmdlets do not tell a missing name from a name without this type: both are NODATA here.
-      rcode: value[i]!.records.length > 0 ? 'NOERROR' : 'NODATA',
+      // The cmdlets do not tell a missing name from a name without this type: both read as an
+      // empty answer (NOERROR, no records), as a DNS server answers a name without this type.
+      rcode: 'NOERROR',
     })),
   };
 }
