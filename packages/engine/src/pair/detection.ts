@@ -96,7 +96,7 @@ export function evaluateDetection(d: DetectionInput): DetectionOutcome {
       out.pair.autoFailoverMarked = !d.manualIntervention;
       const then = d.manualIntervention
         ? 'A failover is waiting for a decision.'
-        : 'Manual intervention is off, so the pair is marked for automatic failover; the failover runbook is not built yet, so it stays pending until someone acts.';
+        : 'Manual intervention is off, so the failover to the target starts automatically.';
       out.events.push({ kind: 'detection', severity: 'error', message: `Source lost according to ${who}${where}. ${then}`, evidence });
     } else if ('status' in next) {
       out.events.push({ kind: 'detection', severity: 'error', message: `Source lost according to ${who}${where}. Failover is disabled for this pair, so nothing else happens.`, evidence });

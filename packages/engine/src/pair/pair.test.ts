@@ -249,7 +249,7 @@ describe('two-observer detection', () => {
     expect(out.events[0]!.evidence).toMatchObject({ target: { state: 'lost' }, control: { sourceAgentStatus: 'offline', silentSeconds: 30 } });
     const auto = evaluateDetection(input({ target: lostTarget, sourceAgent: { status: 'offline', lastSeenAt: now - 30_000 }, manualIntervention: false }));
     expect(auto.pair.autoFailoverMarked).toBe(true);
-    expect(auto.events[0]!.message).toMatch(/marked for automatic failover.*stays pending/);
+    expect(auto.events[0]!.message).toMatch(/failover to the target starts automatically/);
   });
 
   it('a silent but still "online" source agent counts as lost once silent long enough', () => {

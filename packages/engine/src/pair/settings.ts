@@ -305,7 +305,7 @@ export const settingsHelp = {
   missed: 'How many checks in a row may fail before the address counts as lost. Interval × missed is how long a failure takes to notice (5 s × 5 = 25 s).',
   trigger: 'All: the source counts as lost only when every monitored address is down (safer). Any: one lost address is enough.',
   observers: 'Both (recommended): the control plane must also have lost the source’s agent, so a broken link between the two sites alone never triggers. Target only: for sites the control plane cannot see; a network split can then look like a failure.',
-  manualIntervention: 'On: a detected failure waits for a person to approve the failover. Off: the pair is marked for automatic failover.',
+  manualIntervention: 'On: a detected failure waits for a person to approve the failover. Off: the failover starts by itself once both observers agree the source is lost.',
   route: 'The target address the source sends replication to. Pick the address on the network you want replication traffic on.',
   routeMode:
     'Direct (default): the source connects to the target’s route address and data port; the fastest path, but the target must be reachable from the source. Relay: both agents connect out to the Tandem gateway, which joins the two connections, for sites that cannot reach each other (NAT, firewalls). Data stays encrypted end to end with the pair’s key, which the gateway never holds; it costs gateway bandwidth and some speed. File replication only.',
