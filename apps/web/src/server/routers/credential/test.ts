@@ -10,6 +10,8 @@ import { loadCredential } from './schemas';
 
 // A TEST-NET-1 address (RFC 5737): never routed, so the short-lived check record points nowhere.
 const CHECK_ADDRESS = '192.0.2.1';
+// A host name without an underscore: BIND's check-names refuses an A record named _anything.
+const checkName = (zone: string) => `tandem-check.${zone}`;
 
 export const testCredentialInput = z.object({
   id: idSchema,
@@ -20,7 +22,7 @@ export const testCredentialInput = z.object({
 
 /**
  * "Can this credential update this zone?": through the executor's agent, adds the A record
- * _tandem-check.<zone> → 192.0.2.1 and removes it again. Success records when it was verified;
+ * tandem-check.<zone> → 192.0.2.1 and removes it again. Success records when it was verified;
  * a refusal (wrong key, zone not updatable) is answered plainly, not as an error.
  */
 export const testCredential = agentOrgProcedure('operator')
@@ -35,7 +37,7 @@ export const testCredential = agentOrgProcedure('operator')
     const servers = dnsServers(input.servers, 'servers');
     if (!executor.agentId) throw new AppError('CONFLICT', `The agent on ${executor.hostname} is not online; the test runs through it`);
 
-    const name = `_tandem-check.${input.zone}`;
+    const name = checkName(input.zone);
     const present = { ttl: 60, records: [{ type: 'A' as const, address: CHECK_ADDRESS }] };
     const absent = { ttl: 60, records: [] };
     const change = (before: DnsChange['before'], after: DnsChange['after']): DnsChange => ({ zone: input.zone, name, type: 'A', before, after });

@@ -30,7 +30,9 @@ export async function loadExecutor(db: TenantTx, serverId: string, customerId: s
 }
 
 /** A DNS server's or agent's refusal as a person reads it (the agent's own message kept). */
-export function dnsFailure(message: string): string {
-  if (/BADKEY|BADSIG|BADTIME|NOTAUTH|REFUSED/i.test(message)) return `The DNS server refused the key: ${message}`;
+export function dnsFailure(commandMessage: string): string {
+  // The bus puts the agent's error code in front ("failed: …"); the sentence after it is the agent's.
+  const message = commandMessage.replace(/^[a-z_]+: /, '');
+  if (!/^The DNS server/i.test(message) && /BADKEY|BADSIG|BADTIME|NOTAUTH|REFUSED/i.test(message)) return `The DNS server refused it: ${message}`;
   return message;
 }

@@ -4,13 +4,12 @@
 // executor's agent; no transaction is held while it answers.
 import { z } from 'zod';
 import { CommandError } from '@tandem/agent-bus';
-import { AppError, describeRecord, dnsQuestions, dnsNameSchema, dnsRecordDataSchema, dnsRecordTypeSchema, idSchema, notFound, type DnsQuestion, type DnsRecordType, type DnsRRset, type RunbookServer } from '@tandem/engine';
+import { AppError, describeRecord, discoverDnsRecords, dnsQuestions, dnsNameSchema, dnsRecordDataSchema, dnsRecordTypeSchema, idSchema, notFound, reverseName, reverseZoneOf, type DnsQuestion, type DnsRecordType, type DnsRRset, type RunbookServer } from '@tandem/engine';
 import { agentErrorToAppError } from '../../agent-errors';
 import { agentBus } from '../../services/agents';
 import { serverView, storedSettings } from '../../services/pairs';
 import { agentMemberProcedure, agentOrgProcedure } from '../../trpc';
 import { dnsAuthOf } from '../credential/secrets';
-import { discoverDnsRecords, reverseZone24 } from './dns-discovery';
 import { dnsCommandTimeout, dnsServers, loadExecutor, PER_SERVER_MS } from './dns-agent';
 
 const answerOutput = z.object({
@@ -30,6 +29,12 @@ const answerOutput = z.object({
 function runbookServer(s: Parameters<typeof serverView>[0]): RunbookServer {
   const v = serverView(s);
   return { id: s.id, hostname: s.hostname, fqdn: v.fqdn ?? null, osFamily: s.osFamily, agentOnline: s.agent?.status === 'online', interfaces: null };
+}
+
+/** The /24 reverse zone of an IPv4 address (10.0.0.5 → 0.0.10.in-addr.arpa); null for others, loopback and link-local. */
+function reverseZone24(address: string): string | null {
+  if (!z.ipv4().safeParse(address).success || /^(127|169\.254)\./.test(address)) return null;
+  return reverseZoneOf(reverseName(address), []);
 }
 
 /** A failed agent call as the sentence shown beside each record it left unanswered. */
