@@ -68,7 +68,7 @@ function transferFrom(
       () =>
         done(
           new NoAnswer(
-            messages === 0 ? 'no answer over TCP within the deadline' : 'the zone transfer did not finish within the deadline',
+            messages === 0 ? 'did not answer over TCP within the deadline' : 'the zone transfer did not finish within the deadline',
           ),
         ),
       Math.max(0, deadline - Date.now()),

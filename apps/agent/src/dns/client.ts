@@ -273,7 +273,7 @@ function udpExchange(server: z.output<typeof dnsServerSchema>, message: Buffer, 
       if (err) reject(err);
       else resolve(reply!);
     };
-    const timer = setTimeout(() => done(new NoAnswer('no answer within the deadline')), Math.max(0, deadline - Date.now()));
+    const timer = setTimeout(() => done(new NoAnswer('did not answer within the deadline')), Math.max(0, deadline - Date.now()));
     // A connected socket reports "port unreachable" at once instead of waiting out the deadline.
     socket.on('error', (err) => done(new NoAnswer(err.message)));
     socket.on('message', (reply) => {
@@ -297,7 +297,7 @@ function tcpExchange(server: z.output<typeof dnsServerSchema>, message: Buffer, 
       else resolve(reply!);
     };
     const timer = setTimeout(
-      () => done(new NoAnswer('no answer over TCP within the deadline')),
+      () => done(new NoAnswer('did not answer over TCP within the deadline')),
       Math.max(0, deadline - Date.now()),
     );
     socket.on('error', (err) => done(new NoAnswer(err.message)));
