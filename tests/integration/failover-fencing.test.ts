@@ -80,4 +80,20 @@ describe('fencing after a failover', () => {
     // Nothing else in the zone was touched: the reverse name still follows the failover.
     expect(await f.bind.dig(TARGET_ADDRESS, 'PTR', ['-x'])).toEqual([`${SOURCE_NAME}.`]);
   });
+
+  it('a failback preview plans the exact reversal of what the failover changed, from the zone as it is now', async () => {
+    const { operationId } = await callerFor(f.h.t.operator.id).pair.failback.preview({ pairId, restoreFirst: false, reprotect: false });
+    const op = await f.finished(operationId);
+    expect(op.error).toBeNull();
+    expect(op.status).toBe('succeeded');
+    const changes = op.steps.filter((s) => s.kind === 'dns.apply').flatMap((s) => (s.params as { changes: { name: string; type: string; before: unknown; after: unknown }[] }).changes);
+    expect(changes.find((c) => c.name === SOURCE_NAME && c.type === 'A')).toMatchObject({
+      before: { records: [{ type: 'A', address: TARGET_ADDRESS }] },
+      after: { ttl: 300, records: [{ type: 'A', address: SOURCE_ADDRESS }] },
+    });
+    // A preview changes nothing: the target still serves.
+    expect(op.steps.every((s) => s.status === 'pending')).toBe(true);
+    expect(await f.bind.dig(SOURCE_NAME, 'A')).toEqual([TARGET_ADDRESS]);
+    expect((await f.pair(pairId)).status).toBe('failed_over');
+  });
 });
