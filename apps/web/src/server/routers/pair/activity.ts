@@ -91,7 +91,8 @@ export const pairOperations = memberProcedure
       kind: o.kind,
       status: o.status,
       dryRun: o.dryRun,
-      requestedBy: o.requestedById ? (requesters.get(o.requestedById) ?? 'A former member') : 'Tandem (automatic)',
+      // Customer users do not see MSP staff (row-level security): they read "Your service provider".
+      requestedBy: o.requestedById ? (requesters.get(o.requestedById) ?? (ctx.actor.kind === 'customer' ? 'Your service provider' : 'A former member')) : 'Tandem (automatic)',
       error: o.error,
       createdAt: o.createdAt.toISOString(),
       startedAt: o.startedAt?.toISOString() ?? null,
