@@ -1,11 +1,16 @@
 // Runs one Operation: its steps in order, each recorded before and after it runs, so a crash
 // leaves an honest record and a restart continues where it stopped (steps are idempotent).
+// Failover and failback (runbooks) add a point of no return: a failure before it undoes what ran;
+// at or after it, the run stops with the pair in a clear state and says what to do by hand.
 import type { AgentBus } from '@tandem/agent-bus';
 import { publishPairChange } from '@tandem/agent-bus/live';
 import { withTenant, type Db, type TenantTx } from '@tandem/db';
-import { settingsFromColumns, stepFromRow, type PairSettings } from '@tandem/engine';
+import { settingsFromColumns, stepFromRow, stepToRow, undoPlan, type LifecycleEvent, type PairSettings } from '@tandem/engine';
 import type { OperationJob } from '@tandem/jobs';
+import { isPlanned, planBeforeRun } from './plan-runbook.ts';
 import { runStep, StepError, stepExecutors, type LoadedPair, type StepContext } from './steps.ts';
+import { lastSampledLag } from './steps/failover.ts';
+import { crashPoint } from './test-crash.ts';
 
 export interface OperationDeps {
   db: Db;
@@ -20,12 +25,25 @@ const operationLabel: Record<string, string> = {
   verify: 'Verify',
   monitoring_on: 'Turning failure monitoring on',
   monitoring_off: 'Turning failure monitoring off',
+  failover: 'Failover',
+  failback: 'Failback',
 };
 const finishedMessage: Record<string, string> = {
   enable: 'Protection enabled: the initial mirror is running',
   monitoring_on: 'Failure monitoring is on',
   monitoring_off: 'Failure monitoring is off',
+  failover: 'Failed over: the target serves the pair',
+  failback: 'Failed back: the source serves the pair again',
 };
+
+/** What a runbook run found out (Operation.outcome). */
+interface Outcome {
+  lagAtCutoverSeconds?: number | null;
+  warnings: string[];
+  nextSteps: string[];
+}
+
+type StepRow = { id: string; position: number; kind: string; description: string; params: unknown; status: string; phase: string; attempts: number; error: string | null; startedAt: Date | null };
 
 export async function runOperation(deps: OperationDeps, job: OperationJob): Promise<{ status: string }> {
   const now = deps.now ?? (() => new Date());
@@ -44,13 +62,11 @@ export async function runOperation(deps: OperationDeps, job: OperationJob): Prom
   if (finished.has(op.status)) return { status: op.status };
   if (!op.pairId) throw new Error(`Operation ${op.id} has no pair`);
 
+  const agentSelect = { select: { id: true, status: true, capabilities: true, lastSeenAt: true } } as const;
   const row = await tx((db) =>
     db.protectionPair.findUnique({
       where: { id: op.pairId! },
-      include: {
-        source: { select: { hostname: true, agent: { select: { id: true, status: true, capabilities: true, lastSeenAt: true } } } },
-        target: { select: { hostname: true, agent: { select: { id: true, status: true, capabilities: true, lastSeenAt: true } } } },
-      },
+      include: { source: { select: { hostname: true, agent: agentSelect } }, target: { select: { hostname: true, agent: agentSelect } } },
     }),
   );
   if (!row) throw new Error(`Pair of operation ${op.id} not found`);
@@ -58,29 +74,43 @@ export async function runOperation(deps: OperationDeps, job: OperationJob): Prom
   const pair: LoadedPair = row;
   const event = (severity: 'info' | 'warning' | 'error', message: string) =>
     tx((db) => db.pairEvent.create({ data: { organizationId: pair.organizationId, customerId: pair.customerId, pairId: pair.id, kind: 'operation', severity, message } }));
+  const label = operationLabel[op.kind] ?? op.kind;
 
   let settings: PairSettings;
   try {
     settings = settingsFromColumns(row);
   } catch (err) {
     await tx((db) => db.operation.update({ where: { id: op.id }, data: { status: 'failed', error: 'The stored configuration is not valid; edit the pair', finishedAt: now() } }));
-    await event('error', `${operationLabel[op.kind] ?? op.kind} failed: the stored configuration is not valid (${String(err).slice(0, 300)})`);
+    await event('error', `${label} failed: the stored configuration is not valid (${String(err).slice(0, 300)})`);
     return { status: 'failed' };
   }
 
   await tx((db) => db.operation.update({ where: { id: op.id }, data: { status: 'running', startedAt: op.startedAt ?? now() } }));
-  const ctx: StepContext = { pair, settings, bus: deps.bus, tx, now };
-  const skipped: string[] = [];
+  const runbook = isPlanned(op.kind);
+  const base: StepContext = { pair, settings, bus: deps.bus, tx, now, agentWaitMs: runbook ? 60_000 : 0 };
 
-  for (const step of op.steps) {
+  // A failover or failback is planned first (plan-runbook.ts); a dry run or a refusal ends there.
+  let steps: StepRow[] = op.steps;
+  let pointOfNoReturn = op.pointOfNoReturn;
+  if (runbook && steps.length === 0) {
+    const planned = await planBeforeRun<StepRow>(base, op);
+    if ('status' in planned) return planned;
+    steps = planned.steps;
+    pointOfNoReturn = (await tx((db) => db.operation.findUniqueOrThrow({ where: { id: op.id }, select: { pointOfNoReturn: true } }))).pointOfNoReturn;
+  }
+  if (runbook) return runRunbook({ opId: op.id, kind: op.kind, outcome: op.outcome, pointOfNoReturn, steps, base, tx, now, event, label });
+
+  const skipped: string[] = [];
+  for (const step of steps) {
     if (step.status === 'succeeded' || step.status === 'skipped') continue;
     // A stored step that does not match the plan's schema fails the operation before it runs.
     const planned = stepFromRow(step);
     await tx((db) => db.operationStep.update({ where: { id: step.id }, data: { status: 'running', startedAt: now(), error: null } }));
     try {
       if (!planned.ok) throw new StepError(`The stored step (${step.kind}) is not valid: ${planned.error}`);
+      const ctx: StepContext = { ...base, step: stepRun(op.id, step, false, false, now) };
       const output = await runStep(ctx, planned.step);
-      await tx((db) => db.operationStep.update({ where: { id: step.id }, data: { status: 'succeeded', output: (output ?? {}), finishedAt: now() } }));
+      await tx((db) => db.operationStep.update({ where: { id: step.id }, data: { status: 'succeeded', output: output ?? {}, finishedAt: now() } }));
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       if (!(err instanceof StepError)) console.error(`[worker] step ${step.kind} of operation ${op.id} crashed`, err);
@@ -94,11 +124,11 @@ export async function runOperation(deps: OperationDeps, job: OperationJob): Prom
         await db.operationStep.updateMany({ where: { operationId: op.id, status: 'pending' }, data: { status: 'skipped' } });
       });
       // The undo belongs to the operation: it ends (failed) only once what did run is undone.
-      if (op.kind === 'enable') await undoEnable(ctx);
+      if (op.kind === 'enable') await undoEnable(base);
       // Monitoring that did not start on both sides must not half-run: stop what did start.
-      if (op.kind === 'monitoring_on') await undoMonitoring(ctx);
+      if (op.kind === 'monitoring_on') await undoMonitoring(base);
       await tx((db) => db.operation.update({ where: { id: op.id }, data: { status: 'failed', error: `${step.description}: ${message}`, finishedAt: now() } }));
-      await event('error', `${operationLabel[op.kind] ?? op.kind} failed at "${step.description}": ${message}`);
+      await event('error', `${label} failed at "${step.description}": ${message}`);
       return { status: 'failed' };
     }
   }
@@ -107,12 +137,196 @@ export async function runOperation(deps: OperationDeps, job: OperationJob): Prom
   if (skipped.length) {
     // An agent that missed the stop is told again by the gateway when it next speaks of the pair.
     const later = op.kind === 'monitoring_off' ? 'The gateway stops the target probing when it next reports; a source left answering probes changes nothing.' : 'They stop the pair when they are told again.';
-    await event('warning', `${operationLabel[op.kind] ?? op.kind} finished, but some agents could not be reached: ${skipped.join('; ')}. ${later}`);
+    await event('warning', `${label} finished, but some agents could not be reached: ${skipped.join('; ')}. ${later}`);
   } else if (op.kind !== 'verify') {
     // Verify's own step already recorded what it found.
-    await event('info', finishedMessage[op.kind] ?? `${operationLabel[op.kind] ?? op.kind} finished`);
+    await event('info', finishedMessage[op.kind] ?? `${label} finished`);
   }
   return { status: 'succeeded' };
+}
+
+function stepRun(operationId: string, step: StepRow, optional: boolean, pastPointOfNoReturn: boolean, now: () => Date) {
+  return {
+    id: step.id,
+    operationId,
+    position: step.position,
+    phase: step.phase === 'undo' ? ('undo' as const) : ('run' as const),
+    attempts: step.attempts,
+    optional,
+    pastPointOfNoReturn,
+    startedAt: step.startedAt ?? now(),
+    sub: 0,
+  };
+}
+
+interface RunbookRun {
+  opId: string;
+  kind: string;
+  outcome: unknown;
+  pointOfNoReturn: number | null;
+  steps: StepRow[];
+  base: StepContext;
+  tx: StepContext['tx'];
+  now: () => Date;
+  event: (severity: 'info' | 'warning' | 'error', message: string) => Promise<unknown>;
+  label: string;
+}
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** Runs one stored step of a runbook; its output (or the error) is recorded. */
+async function runOne(r: RunbookRun, step: StepRow, past: boolean): Promise<{ ok: true; output: Record<string, unknown> } | { ok: false; error: string; optional: boolean }> {
+  const planned = stepFromRow(step);
+  const optional = planned.ok && planned.step.optional === true;
+  const startedAt = step.startedAt ?? r.now();
+  await r.tx((db) => db.operationStep.update({ where: { id: step.id }, data: { status: 'running', startedAt, error: null } }));
+  crashPoint('start', step.phase, step.position);
+  try {
+    if (!planned.ok) throw new StepError(`The stored step (${step.kind}) is not valid: ${planned.error}`);
+    const ctx: StepContext = { ...r.base, step: { ...stepRun(r.opId, { ...step, startedAt }, optional, past, r.now) } };
+    const output = ((await runStep(ctx, planned.step)) ?? {}) as Record<string, unknown>;
+    crashPoint('done', step.phase, step.position);
+    await r.tx((db) => db.operationStep.update({ where: { id: step.id }, data: { status: 'succeeded', output: output as object, finishedAt: r.now() } }));
+    return { ok: true, output };
+  } catch (err) {
+    const message = errorText(err);
+    if (!(err instanceof StepError)) console.error(`[worker] step ${step.kind} of operation ${r.opId} crashed`, err);
+    const output = err instanceof StepError && err.output ? { output: err.output as object } : {};
+    await r.tx((db) => db.operationStep.update({ where: { id: step.id }, data: { status: optional ? 'skipped' : 'failed', error: message, finishedAt: r.now(), ...output } }));
+    return { ok: false, error: message, optional };
+  }
+}
+
+async function runRunbook(r: RunbookRun): Promise<{ status: string }> {
+  const stored = (r.outcome ?? {}) as Partial<Outcome>;
+  const outcome: Outcome = { ...stored, warnings: stored.warnings ?? [], nextSteps: stored.nextSteps ?? [] };
+  const saveOutcome = () => r.tx((db) => db.operation.update({ where: { id: r.opId }, data: { outcome: outcome as object } }));
+  const ponr = r.pointOfNoReturn;
+  const isPast = (position: number) => ponr !== null && position >= ponr;
+  const runSteps = r.steps.filter((s) => s.phase !== 'undo');
+  const hasDrain = runSteps.some((s) => s.kind === 'replication.drain');
+
+  // Resumed after a crash in the middle of an undo: finish it.
+  const failedBefore = runSteps.find((s) => s.status === 'failed');
+  if (failedBefore) return failBeforePointOfNoReturn(r, failedBefore, failedBefore.error ?? 'failed', outcome);
+
+  for (const step of runSteps) {
+    if (step.status === 'succeeded' || step.status === 'skipped') continue;
+    // Immediate mode (no drain step): what was lost is what the last sample says was still queued.
+    if (r.kind === 'failover' && !hasDrain && outcome.lagAtCutoverSeconds === undefined && (ponr === null || step.position >= ponr)) {
+      outcome.lagAtCutoverSeconds = (await lastSampledLag(r.base)).lagSeconds;
+      await saveOutcome();
+    }
+    const result = await runOne(r, step, isPast(step.position));
+    if (result.ok) {
+      const { warning, lagAtCutoverSeconds } = result.output;
+      if (typeof warning === 'string') outcome.warnings.push(`${step.description}: ${warning}`);
+      if (lagAtCutoverSeconds !== undefined) outcome.lagAtCutoverSeconds = typeof lagAtCutoverSeconds === 'number' ? lagAtCutoverSeconds : null;
+      if (typeof warning === 'string' || lagAtCutoverSeconds !== undefined) await saveOutcome();
+      continue;
+    }
+    if (result.optional) {
+      outcome.warnings.push(`${step.description} (best effort) did not complete: ${result.error}`);
+      await saveOutcome();
+      continue;
+    }
+    // The step AT the point of no return is the cut-over itself: when it fails, clients were not
+    // moved (dns.apply is all or nothing per zone), so what ran before it is still undone.
+    if (ponr === null || step.position <= ponr) return failBeforePointOfNoReturn(r, step, result.error, outcome);
+    return failPastPointOfNoReturn(r, step, result.error, outcome);
+  }
+
+  await r.tx((db) => db.operation.update({ where: { id: r.opId }, data: { status: 'succeeded', finishedAt: r.now(), outcome: outcome as object } }));
+  if (outcome.warnings.length) await r.event('warning', `${r.label} finished with warnings: ${outcome.warnings.join('; ')}`);
+  else await r.event('info', finishedMessage[r.kind] ?? `${r.label} finished`);
+  return { status: 'succeeded' };
+}
+
+/** A step before the point of no return failed: undo what ran (best effort), put the pair back, fail the operation. */
+async function failBeforePointOfNoReturn(r: RunbookRun, failed: StepRow, error: string, outcome: Outcome): Promise<{ status: string }> {
+  const undoRows = await r.tx(async (db) => {
+    await db.operationStep.updateMany({ where: { operationId: r.opId, status: { in: ['pending', 'running'] }, phase: 'run' }, data: { status: 'skipped' } });
+    const all = await db.operationStep.findMany({ where: { operationId: r.opId }, orderBy: { position: 'asc' } });
+    if (all.some((s) => s.phase === 'undo')) return all.filter((s) => s.phase === 'undo');
+    const planned = all.filter((s) => s.phase !== 'undo').map((s) => ({ row: s, step: stepFromRow(s) }));
+    const succeeded = planned.filter((p) => p.row.status === 'succeeded').map((p) => p.row.position);
+    const valid = planned.flatMap((p) => (p.step.ok ? [p.step.step] : []));
+    // undoSteps works on the plan's indexes; positions are those indexes (0, 1, …).
+    const plan = valid.length === planned.length ? undoPlan(valid, succeeded, r.pointOfNoReturn) : { steps: [], cannotUndo: [] };
+    for (const c of plan.cannotUndo) outcome.nextSteps.push(`${c.description}: ${c.reason}`);
+    const undo = plan.steps;
+    // A failed DNS cut-over may have changed one zone of several: put back what it did (an
+    // RRset already back as it was, or changed by someone else since, is left alone).
+    const cut = stepFromRow(failed);
+    if (cut.ok && cut.step.kind === 'dns.apply') {
+      const changes = cut.step.params.changes.map((c) => ({ ...c, before: c.after, after: c.before }));
+      undo.unshift({ kind: 'dns.apply', description: 'Put back any DNS record the failed cut-over changed', params: { ...cut.step.params, changes }, optional: true });
+    }
+    const first = (all.at(-1)?.position ?? -1) + 1;
+    const { organizationId, customerId } = r.base.pair;
+    await db.operationStep.createMany({
+      data: undo.map((s, i) => ({ ...stepToRow(s), organizationId, customerId, operationId: r.opId, position: first + i, phase: 'undo' })),
+    });
+    return db.operationStep.findMany({ where: { operationId: r.opId, phase: 'undo' }, orderBy: { position: 'asc' } });
+  });
+  const undoFailures: string[] = [];
+  for (const step of undoRows) {
+    if (step.status === 'succeeded' || step.status === 'skipped') continue;
+    if (step.status === 'failed') {
+      undoFailures.push(`${step.description}: ${step.error ?? 'failed'}`);
+      continue;
+    }
+    const result = await runOne(r, step, false);
+    if (!result.ok) undoFailures.push(`${step.description}: ${result.error}`);
+  }
+  const state = await settle(r, r.kind === 'failover' ? { failing_over: 'failover.failed' } : { failing_back: 'failback.failed', restoring: 'restore.failed' });
+  const what = r.kind === 'failover' ? 'failover' : 'failback';
+  if (undoFailures.length) {
+    outcome.warnings.push(...undoFailures.map((f) => `Undo did not complete: ${f}`));
+    outcome.nextSteps.push(`Undo these by hand, then check the pair: ${undoFailures.join('; ')}`);
+  }
+  outcome.nextSteps.push(`Nothing moved: fix the cause (${failed.description}: ${error}) and start the ${what} again.`);
+  await r.tx((db) =>
+    db.operation.update({ where: { id: r.opId }, data: { status: 'failed', error: `${failed.description}: ${error}`, finishedAt: r.now(), outcome: outcome as object } }),
+  );
+  await r.event('error', `${r.label} failed at "${failed.description}": ${error}. What ran was undone${undoFailures.length ? ' except: ' + undoFailures.join('; ') : ''}; the pair is ${state ?? 'as it was'}.`);
+  return { status: 'failed' };
+}
+
+/** A step at or after the point of no return failed: no undo; stop, leave the pair in its clear state, say what to do. */
+async function failPastPointOfNoReturn(r: RunbookRun, failed: StepRow, error: string, outcome: Outcome): Promise<{ status: string }> {
+  const rest = await r.tx(async (db) => {
+    const left = await db.operationStep.findMany({ where: { operationId: r.opId, status: 'pending', phase: 'run' }, orderBy: { position: 'asc' } });
+    await db.operationStep.updateMany({ where: { operationId: r.opId, status: 'pending', phase: 'run' }, data: { status: 'skipped' } });
+    return left;
+  });
+  // Clients may already reach the target: the failover counts as done, with what is missing said.
+  const state = await settle(r, r.kind === 'failover' ? { failing_over: 'failover.succeeded' } : { failing_back: 'failback.succeeded', restoring: 'restore.failed' });
+  outcome.warnings.push(`${failed.description} failed after the point of no return: ${error}`);
+  outcome.nextSteps.push(`Do by hand: ${failed.description} (it failed: ${error})`);
+  for (const s of rest) outcome.nextSteps.push(`Then: ${s.description}`);
+  await r.tx((db) =>
+    db.operation.update({ where: { id: r.opId }, data: { status: 'failed', error: `${failed.description}: ${error}`, finishedAt: r.now(), outcome: outcome as object } }),
+  );
+  await r.event(
+    'error',
+    `${r.label} stopped after the point of no return at "${failed.description}": ${error}. The pair is ${state ?? 'unchanged'}; nothing was undone. Do by hand: ${outcome.nextSteps.join(' ')}`,
+  );
+  return { status: 'failed' };
+}
+
+/** Moves the pair out of an in-between status with the lifecycle event that fits it (same conditional write as pair.set-state). */
+async function settle(r: RunbookRun, events: Record<string, LifecycleEvent>): Promise<string | null> {
+  const current = await r.tx((db) => db.protectionPair.findUnique({ where: { id: r.base.pair.id }, select: { status: true } }));
+  const event = current ? events[current.status] : undefined;
+  if (!event) return current?.status ?? null;
+  try {
+    const out = (await stepExecutors['pair.set-state'](r.base, { event })) as { status: string };
+    return out.status;
+  } catch (err) {
+    console.error(`[worker] operation ${r.opId}: could not apply ${event}`, err);
+    return current?.status ?? null;
+  }
 }
 
 async function undoMonitoring(ctx: StepContext) {

@@ -1,0 +1,211 @@
+// A failover survives its worker being killed (-9) at every step in turn. The worker is a real
+// child process running the operation; a test-only switch (TANDEM_TEST_CRASH_AT, see
+// apps/worker/src/operations/test-crash.ts) kills it right after a step's agent commands were
+// answered and before the step is recorded, the worst moment: the restarted worker sends the
+// same commands again with the same ids, and the agents answer from their run-once memory.
+// (The child is bundled once with esbuild so that a dozen restarts stay quick.)
+// Afterwards BIND holds exactly the expected records (one update per zone), each hook ran once,
+// and the protected service (a SysV init script) was stopped once and started once.
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Worker } from 'bullmq';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPrismaClient, type Db } from '@tandem/db';
+import { ownerDb } from '@tandem/db/testing';
+import { redisConnection, startOperationsWorker } from '../../apps/worker/src/queues';
+import { tempDir } from './support/agents';
+import { protectedPair, REVERSE_ZONE, soaSerial, SOURCE_IP, TARGET_IP, ZONE, zoneDump, type FailoverSetup } from './support/failover';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const serviceName = `tandem-crash-${randomBytes(4).toString('hex')}`;
+const scriptPath = `/etc/init.d/${serviceName}`;
+const work = tempDir('fo-crash-work');
+const pidFile = path.join(work, 'daemon.pid');
+const starts = path.join(work, 'starts');
+const stops = path.join(work, 'stops');
+const hookLog = path.join(work, 'hooks.log');
+
+// An LSB init script; each real start and stop appends a line to its counter file.
+const initScript = `#!/bin/sh
+### BEGIN INIT INFO
+# Provides:          ${serviceName}
+# Required-Start:
+# Required-Stop:
+# Default-Start:     2 3 4 5
+# Default-Stop:      0 1 6
+# Short-Description: Tandem crash test service
+### END INIT INFO
+PIDFILE='${pidFile}'
+running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
+case "$1" in
+  start)
+    running && exit 0
+    echo start >> '${starts}'
+    sleep 600 >/dev/null 2>&1 </dev/null &
+    echo $! > "$PIDFILE"
+    exit 0 ;;
+  stop)
+    running || exit 0
+    echo stop >> '${stops}'
+    kill "$(cat "$PIDFILE")"
+    rm -f "$PIDFILE"
+    exit 0 ;;
+  status)
+    running && exit 0
+    exit 3 ;;
+  *) exit 2 ;;
+esac
+`;
+const hook = `#!/bin/sh\necho "$1" >> '${hookLog}'\n`;
+
+const prefix = `tandem-test-${process.pid}-${Date.now().toString(36)}`;
+process.env.TANDEM_QUEUE_PREFIX = prefix;
+
+let s: FailoverSetup;
+let db: Db;
+let worker: Worker | undefined;
+const lines = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
+
+/** One life of the worker: runs the operation until it finishes, or dies where told. */
+function workerLife(operationId: string, crashAt: string | null): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [childBundle], {
+      cwd: root,
+      env: {
+        ...process.env,
+        NODE_ENV: 'test',
+        TANDEM_TEST_JOB: JSON.stringify({ operationId, organizationId: s.h.t.org.id, customerId: s.h.t.customerX.id }),
+        ...(crashAt ? { TANDEM_TEST_CRASH_AT: crashAt } : {}),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.on('exit', (code, signal) => resolve({ code, signal, output }));
+  });
+}
+
+/**
+ * The child bundled once (esbuild, our workspace packages inside, npm packages left to
+ * node_modules): a worker started a dozen times then loads in a fraction of tsx's time.
+ */
+const childBundle = path.join(root, 'node_modules/.cache/tandem-test', `operation-child-${process.pid}.mjs`);
+async function bundleChild() {
+  await build({
+    entryPoints: [path.join(root, 'tests/integration/support/operation-child.ts')],
+    outfile: childBundle,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    banner: { js: "import { createRequire as __tandemRequire } from 'node:module'; const require = __tandemRequire(import.meta.url);" },
+    plugins: [
+      {
+        name: 'npm-packages-external',
+        setup(b) {
+          b.onResolve({ filter: /^[^./]/ }, (a) => (a.kind === 'entry-point' || a.path.startsWith('@tandem/') ? undefined : { path: a.path, external: true }));
+        },
+      },
+    ],
+    logLevel: 'warning',
+  });
+}
+
+beforeAll(async () => {
+  await bundleChild();
+  db = createPrismaClient(process.env.APP_DATABASE_URL!, { max: 3 });
+  fs.writeFileSync(scriptPath, initScript, { mode: 0o755 });
+  execFileSync('service', [serviceName, 'start']);
+  s = await protectedPair(
+    {
+      label: 'fo-crash',
+      settings: (x) => ({ ...x, failover: { ...x.failover, services: [serviceName] }, hooks: { ...x.hooks, beforeFailover: hook, afterFailover: hook } }),
+    },
+    // This process's worker only enables protection: the failover is never queued, children run it.
+    async (h) => {
+      worker = startOperationsWorker(redisConnection(process.env.REDIS_URL!), db, h.bus, { prefix });
+      await worker.waitUntilReady();
+    },
+  );
+}, 150_000);
+
+afterAll(async () => {
+  await worker?.close();
+  try {
+    process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL');
+  } catch {
+    // Not running.
+  }
+  try {
+    execFileSync('update-rc.d', ['-f', serviceName, 'remove'], { stdio: 'ignore' });
+  } catch {
+    // No links.
+  }
+  fs.rmSync(scriptPath, { force: true });
+  fs.rmSync(work, { recursive: true, force: true });
+  fs.rmSync(childBundle, { force: true });
+  await s?.teardown();
+  await db?.$disconnect();
+});
+
+describe('worker killed during a failover', () => {
+  it('at every step in turn: the run completes, BIND holds exactly the expected records, every side effect happened once', async () => {
+    const zoneBefore = await zoneDump(s.bind, ZONE);
+    const reverseBefore = await zoneDump(s.bind, REVERSE_ZONE);
+    const serials = { zone: await soaSerial(s.bind, ZONE), reverse: await soaSerial(s.bind, REVERSE_ZONE) };
+    expect(lines(starts)).toEqual(['start']);
+
+    const op = await ownerDb().operation.create({
+      data: { organizationId: s.h.t.org.id, customerId: s.h.t.customerX.id, pairId: s.pairId, kind: 'failover', options: { mode: 'graceful' }, requestedById: s.h.t.operator.id },
+    });
+    // Each life dies right after the next step's commands were answered, before it is recorded.
+    const deaths: number[] = [];
+    for (let life = 0; life < 40; life++) {
+      const steps = await ownerDb().operationStep.findMany({ where: { operationId: op.id }, orderBy: { position: 'asc' } });
+      // The next life re-runs the step its predecessor died in, then dies in the following one.
+      const next = steps.find((x) => !deaths.includes(x.position));
+      const crashAt = steps.length === 0 ? 'done:run:0' : next ? `done:${next.phase}:${next.position}` : null;
+      const result = await workerLife(op.id, crashAt);
+      if (crashAt) {
+        if (result.signal !== 'SIGKILL') throw new Error(`the worker was to die at ${crashAt} but ended ${result.code ?? result.signal}:\n${result.output}`);
+        deaths.push(Number(crashAt.split(':')[2]));
+        continue;
+      }
+      expect(result.code, result.output).toBe(0);
+      const row = await ownerDb().operation.findUniqueOrThrow({ where: { id: op.id } });
+      if (row.status === 'succeeded' || row.status === 'failed') break;
+    }
+
+    const done = await ownerDb().operation.findUniqueOrThrow({ where: { id: op.id }, include: { steps: { orderBy: { position: 'asc' } } } });
+    expect(done.error).toBeNull();
+    expect(done.status).toBe('succeeded');
+    // The worker died once at every step of the plan.
+    expect(deaths.sort((a, b) => a - b)).toEqual(done.steps.map((x) => x.position));
+    expect(done.steps.map((x) => x.kind)).toEqual(expect.arrayContaining(['hook.run', 'services.stop', 'replication.drain', 'dns.apply', 'services.start', 'pair.set-state']));
+    // A re-sent command is the same command: no step needed a new attempt.
+    expect(done.steps.every((x) => x.attempts === 0)).toBe(true);
+    expect((await ownerDb().protectionPair.findUniqueOrThrow({ where: { id: s.pairId } })).status).toBe('failed_over');
+
+    // BIND: exactly the planned change, one update per zone.
+    const expectedZone = zoneBefore.map((l) => (l.startsWith(`fs1.${ZONE}.`) && l.endsWith(` A ${SOURCE_IP}`) ? l.replace(SOURCE_IP, TARGET_IP).replace(/ 300 /, ' 60 ') : l)).sort();
+    expect(await zoneDump(s.bind, ZONE)).toEqual(expectedZone);
+    const reverseAfter = await zoneDump(s.bind, REVERSE_ZONE);
+    expect(reverseAfter.filter((l) => l.includes('PTR'))).toEqual(
+      reverseBefore
+        .filter((l) => l.includes('PTR'))
+        .map((l) => (l.startsWith('5.0.1.10.in-addr.arpa.') ? l.replace('5.0.1.10', '6.0.1.10').replace(/ 300 /, ' 60 ') : l))
+        .sort(),
+    );
+    expect(await soaSerial(s.bind, ZONE)).toBe(serials.zone + 1);
+    expect(await soaSerial(s.bind, REVERSE_ZONE)).toBe(serials.reverse + 1);
+
+    // Each hook ran once; the service stopped once (source) and started once (target).
+    expect(lines(hookLog)).toEqual(['beforeFailover', 'afterFailover']);
+    expect(lines(stops)).toEqual(['stop']);
+    expect(lines(starts)).toEqual(['start', 'start']);
+  }, 180_000);
+});
