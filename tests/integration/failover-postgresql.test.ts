@@ -1,19 +1,23 @@
-// Failover and failback of a protected PostgreSQL pair: two real agents, two real PostgreSQL 15
-// clusters on loopback (data checksums on, so the old primary can be rewound), the worker's
-// operation runner. The failover stops the old primary and promotes the standby, which then takes
-// writes; the failback makes the old primary a standby of the new one (pg_rewind), waits until
-// it has replayed everything, stops the new primary, promotes the old one and makes the other a
-// standby again: the rows written during the failover are on the source, and new rows flow to
-// the target. Steps run again find their work done (promote twice, follow when following).
+// Failover and failback of a protected PostgreSQL pair through the portal's API: two real agents,
+// two real PostgreSQL 15 clusters on loopback (data checksums on, so the old primary can be
+// rewound), a real BIND 9 holding the database's name, the worker planning and running the
+// runbooks. The graceful failover waits for the standby, stops the old primary, promotes the
+// standby (which then takes writes) and moves the name; the failback with restore first makes the
+// old primary a standby of the new one (pg_rewind), waits until it has replayed everything, stops
+// the new primary, promotes the old one, makes the other a standby again, moves the name back and
+// protects the pair again: the rows written during the failover are on the source, and new rows
+// flow to the target. Steps run again find their work done (promote twice, follow when following).
 import type { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrismaClient, type Db } from '@tandem/db';
 import { ownerDb } from '@tandem/db/testing';
 import { stepToRow, type PlannedStep } from '@tandem/engine';
 import { factsSchema } from '@tandem/protocol';
+import { sealSecret } from '@tandem/security';
 import { enqueueOperation, operationsQueue, redisConnection, startOperationsWorker } from '../../apps/worker/src/queues';
 import { callerFor } from './helpers';
 import { freePort, waitFor } from './support/agents';
+import { startBind, type Bind } from './support/bind';
 import { ClusterRoot, type TempCluster } from './support/postgresql/cluster';
 import { ReplicationHarness, type Enrolled } from './support/replication/agents';
 
@@ -30,33 +34,49 @@ let B: TempCluster;
 let source: Enrolled;
 let target: Enrolled;
 let pairId: string;
+let bind: Bind | undefined;
+const ZONE = 'corp.test';
+const NAME = `db.${ZONE}`;
+const SOURCE_IP = '10.1.0.5';
+const TARGET_IP = '10.1.0.6';
 
 type Step = Pick<PlannedStep, 'kind' | 'description' | 'params'> & { optional?: true };
 
 /** Runs an operation of the given steps through the worker; returns it with its steps once finished. */
-async function runSteps(kind: 'failover' | 'failback', steps: Step[]) {
+async function finished(operationId: string) {
+  return waitFor(
+    `operation ${operationId} finished`,
+    async () => {
+      const o = await ownerDb().operation.findUniqueOrThrow({ where: { id: operationId }, include: { steps: { orderBy: { position: 'asc' } } } });
+      return o.status === 'succeeded' || o.status === 'failed' ? o : null;
+    },
+    150_000,
+  );
+}
+
+/**
+ * Runs an operation of exactly these steps through the worker (no planning), once finished. Not
+ * a failover (a failback is planned from the last failover that ran), so kind `validate`.
+ */
+async function runSteps(steps: Step[]) {
   const pair = await ownerDb().protectionPair.findUniqueOrThrow({ where: { id: pairId } });
   const op = await ownerDb().operation.create({
     data: {
       organizationId: pair.organizationId,
       customerId: pair.customerId,
       pairId,
-      kind,
+      kind: 'validate',
       steps: {
         create: steps.map((s, position) => ({ organizationId: pair.organizationId, customerId: pair.customerId, position, ...stepToRow(s as PlannedStep) })),
       },
     },
   });
   await enqueueOperation(queue!, { operationId: op.id, organizationId: pair.organizationId, customerId: pair.customerId });
-  return waitFor(
-    `${kind} operation finished`,
-    async () => {
-      const o = await ownerDb().operation.findUniqueOrThrow({ where: { id: op.id }, include: { steps: { orderBy: { position: 'asc' } } } });
-      return o.status === 'succeeded' || o.status === 'failed' ? o : null;
-    },
-    150_000,
-  );
+  return finished(op.id);
 }
+
+type Finished = Awaited<ReturnType<typeof finished>>;
+const describeSteps = (op: Finished) => op.steps.map((s) => `${s.position} ${s.phase} ${s.kind} ${s.status}${s.error ? `: ${s.error}` : ''}`).join('\n');
 
 /** Whether a server's reported facts list a PostgreSQL instance in `dataDir`. */
 async function reports(serverId: string, dataDir: string) {
@@ -65,7 +85,7 @@ async function reports(serverId: string, dataDir: string) {
   return facts.success && facts.data.applications.status === 'ok' && facts.data.applications.data.some((a) => a.kind === 'postgresql' && a.dataDirectory === dataDir);
 }
 
-const outputOf = <T>(op: Awaited<ReturnType<typeof runSteps>>, kind: string, nth = 0) => op.steps.filter((s) => s.kind === kind)[nth]!.output as T;
+const outputOf = <T>(op: Finished, kind: string, nth = 0) => op.steps.filter((s) => s.kind === kind && s.phase === 'run')[nth]!.output as T;
 const inRecovery = (c: TempCluster) => c.psql('SELECT pg_is_in_recovery()');
 
 beforeAll(async () => {
@@ -84,6 +104,21 @@ beforeAll(async () => {
   // The agents collect facts when they connect; the clusters were already running.
   await waitFor('both instances in the facts', async () => (await reports(source.serverId, A.dataDir)) && (await reports(target.serverId, B.dataDir)), 30_000);
 
+  // The database's name in a real DNS server, and the TSIG key for it stored as the portal does.
+  bind = await startBind([{ name: ZONE, records: `db IN A ${SOURCE_IP}\nother IN A 10.1.0.99` }]);
+  const credentialId = crypto.randomUUID();
+  await ownerDb().credential.create({
+    data: {
+      id: credentialId,
+      organizationId: h.t.org.id,
+      customerId: h.t.customerX.id,
+      kind: 'dns_tsig',
+      name: `pgfail key ${credentialId.slice(0, 6)}`,
+      secretEnc: sealSecret(bind.key.secret, `credential:${credentialId}:secret`),
+      publicInfo: { keyName: bind.key.name, algorithm: bind.key.algorithm },
+    },
+  });
+
   // Protected through the portal's API, as an operator would.
   const caller = callerFor(h.t.operator.id);
   const wizard = await caller.pair.wizard({ customerId: h.t.customerX.id, sourceServerId: source.serverId, application: 'postgresql', targetServerId: target.serverId });
@@ -93,10 +128,11 @@ beforeAll(async () => {
     name: 'Orders database',
     failover: {
       ...d.failover,
+      type: 'dns' as const,
+      mode: 'graceful' as const,
       // The clusters are not system services here; the database steps do the work.
       services: [],
-      type: 'identity' as const,
-      identity: { ...d.failover.identity, addresses: [{ address: '127.0.0.1', prefix: 8, targetInterface: null }] },
+      drainTimeoutSeconds: 30,
       monitor: { ...d.failover.monitor, addresses: ['127.0.0.1'], port: await freePort(), intervalSeconds: 1, missed: 3 },
     },
     connection: {
@@ -104,17 +140,21 @@ beforeAll(async () => {
       route: '127.0.0.1',
       database: { sourceDataDir: A.dataDir, sourcePort: A.port, targetDataDir: B.dataDir, targetPort: B.port, sourceAddress: '127.0.0.1', allowSourceRestart: true },
     },
+    dns: {
+      ...d.dns,
+      provider: 'rfc2136' as const,
+      servers: [`127.0.0.1:${bind.port}`],
+      zone: ZONE,
+      addressMap: [{ source: SOURCE_IP, target: TARGET_IP }],
+      ttlSeconds: 60,
+      credentialId,
+      executorServerId: null,
+      records: [{ zone: ZONE, name: NAME, type: 'A' as const }],
+    },
   };
   ({ id: pairId } = await caller.pair.create({ customerId: h.t.customerX.id, sourceServerId: source.serverId, targetServerId: target.serverId, settings }));
   const { operationId } = await caller.pair.enable({ pairId });
-  const enabled = await waitFor(
-    'enable finished',
-    async () => {
-      const o = await ownerDb().operation.findUniqueOrThrow({ where: { id: operationId } });
-      return o.status === 'succeeded' || o.status === 'failed' ? o : null;
-    },
-    150_000,
-  );
+  const enabled = await finished(operationId);
   expect(enabled.error, `${enabled.error}\n${target.handle.output().slice(-2000)}`).toBeNull();
   expect(inRecovery(B)).toBe('t');
 }, 240_000);
@@ -124,32 +164,29 @@ afterAll(async () => {
   await queue?.obliterate({ force: true });
   await queue?.close();
   roots.stopAll();
+  await bind?.stop();
   await h.teardown();
   await db?.$disconnect();
 });
 
 describe('a PostgreSQL pair fails over and back', () => {
-  it('fails over: the old primary stops, the standby is promoted and takes writes', async () => {
+  it('fails over gracefully: the standby catches up, the old primary stops, the standby is promoted, takes writes and the name moves', async () => {
     A.psql("INSERT INTO orders VALUES (2, 'just before the failover')");
-    const op = await runSteps('failover', [
-      { kind: 'pair.set-state', description: 'Mark the pair as failing over', params: { event: 'failover.started' } },
-      { kind: 'monitor.stop', description: 'Stop probing', params: { side: 'target' }, optional: true },
-      { kind: 'monitor.stop', description: 'Stop answering probes', params: { side: 'source' }, optional: true },
-      { kind: 'postgresql.stop', description: 'Stop the old primary', params: { side: 'source' }, optional: true },
-      { kind: 'postgresql.promote', description: 'Promote the standby', params: { side: 'target' } },
-      { kind: 'pair.set-state', description: 'Mark the pair as failed over', params: { event: 'failover.succeeded', monitoringStatus: 'off' } },
-    ]);
-    expect(op.error, `${op.error}\n${target.handle.output().slice(-2000)}`).toBeNull();
-    expect(op.steps.map((s) => s.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded', 'succeeded', 'succeeded']);
+    const caller = callerFor(h.t.operator.id);
+    const { operationId } = await caller.pair.failover.start({ pairId, mode: 'graceful', confirmName: 'Orders database' });
+    const op = await finished(operationId);
+    expect(op.error, `${op.error}\n${describeSteps(op)}`).toBeNull();
     expect((await ownerDb().protectionPair.findUniqueOrThrow({ where: { id: pairId } })).status).toBe('failed_over');
+    const kinds = op.steps.map((s) => s.kind);
+    expect(kinds.indexOf('replication.drain')).toBeLessThan(kinds.indexOf('postgresql.stop'));
+    expect(kinds.indexOf('postgresql.stop')).toBeLessThan(kinds.indexOf('postgresql.promote'));
+    expect(kinds.indexOf('postgresql.promote')).toBeLessThan(kinds.indexOf('dns.apply'));
 
-    // The old primary stopped cleanly and the standby had its last record before the promotion.
-    expect(outputOf<{ stopped: boolean; clusterState: string; standby: { caughtUp: boolean } | null }>(op, 'postgresql.stop')).toMatchObject({
-      stopped: true,
-      clusterState: 'shut down',
-      standby: { caughtUp: true },
-    });
-    expect(outputOf<{ promoted: boolean; alreadyPrimary: boolean }>(op, 'postgresql.promote')).toMatchObject({ promoted: true, alreadyPrimary: false });
+    // The standby had replayed everything, then got the old primary's last record before the promotion.
+    expect(outputOf(op, 'replication.drain')).toMatchObject({ drained: true, lagAtCutoverSeconds: 0 });
+    expect(outputOf(op, 'postgresql.stop')).toMatchObject({ stopped: true, clusterState: 'shut down', standby: { caughtUp: true } });
+    expect(outputOf(op, 'postgresql.promote')).toMatchObject({ promoted: true, alreadyPrimary: false });
+    expect(await bind!.dig(NAME, 'A')).toEqual([TARGET_IP]);
 
     // The new primary has everything the old one committed, and takes writes.
     expect(inRecovery(B)).toBe('f');
@@ -157,7 +194,7 @@ describe('a PostgreSQL pair fails over and back', () => {
     B.psql("INSERT INTO orders VALUES (10, 'during the failover'), (11, 'also during the failover')");
 
     // Promoting again changes nothing (desired state), and stopping a stopped instance neither.
-    const again = await runSteps('failover', [
+    const again = await runSteps([
       { kind: 'postgresql.promote', description: 'Promote the standby again', params: { side: 'target' } },
       { kind: 'postgresql.stop', description: 'Stop the old primary again', params: { side: 'source' } },
     ]);
@@ -166,37 +203,39 @@ describe('a PostgreSQL pair fails over and back', () => {
     expect(outputOf(again, 'postgresql.stop')).toMatchObject({ stopped: false, alreadyStopped: true });
   }, 180_000);
 
-  it('fails back with a controlled switchover: the source holds the rows written meanwhile and the target streams again', async () => {
-    const op = await runSteps('failback', [
-      { kind: 'pair.set-state', description: 'Mark the pair as failing back', params: { event: 'failback.started' } },
-      { kind: 'postgresql.follow', description: 'Make the old primary a standby of the new one', params: { side: 'source' } },
-      { kind: 'postgresql.wait-caught-up', description: 'Wait until it has replayed everything', params: { side: 'source', timeoutSeconds: 60 } },
-      { kind: 'postgresql.stop', description: 'Stop writes on the target', params: { side: 'target' } },
-      { kind: 'postgresql.promote', description: 'Promote the source', params: { side: 'source' } },
-      { kind: 'postgresql.follow', description: 'Make the target a standby again', params: { side: 'target' } },
-      { kind: 'pair.set-state', description: 'Mark the pair as failed back', params: { event: 'failback.succeeded' } },
+  it('fails back with restore first (a controlled switchover) and re-protects: the source holds the rows written meanwhile and the target streams again', async () => {
+    const caller = callerFor(h.t.operator.id);
+    const { operationId } = await caller.pair.failback.start({ pairId, restoreFirst: true, reprotect: true, confirmName: 'Orders database' });
+    const op = await finished(operationId);
+    expect(op.error, `${op.error}\n${describeSteps(op)}\n${source.handle.output().slice(-1500)}\n${target.handle.output().slice(-1500)}`).toBeNull();
+    expect(op.steps.map((s) => s.kind).filter((k) => k.startsWith('postgresql.'))).toEqual([
+      'postgresql.follow',
+      'postgresql.wait-caught-up',
+      'postgresql.stop',
+      'postgresql.promote',
+      'postgresql.follow',
     ]);
-    expect(op.error, `${op.error}\n${source.handle.output().slice(-2000)}\n${target.handle.output().slice(-2000)}`).toBeNull();
 
-    // The old primary was rewound (checksums on), not copied again; the target too.
-    const back = outputOf<{ alreadyFollowing: boolean; followed: { method: string; streaming: boolean } }>(op, 'postgresql.follow', 0);
-    expect(back).toMatchObject({ alreadyFollowing: false, followed: { method: 'rewind', streaming: true } });
+    // The old primary was rewound (checksums on), not copied again.
+    expect(outputOf(op, 'postgresql.follow', 0)).toMatchObject({ alreadyFollowing: false, followed: { method: 'rewind', streaming: true } });
     expect(outputOf(op, 'postgresql.wait-caught-up')).toMatchObject({ caughtUp: true });
     // Writes stopped on the target, and the source had its last record before it was promoted.
     expect(outputOf(op, 'postgresql.stop')).toMatchObject({ stopped: true, clusterState: 'shut down', standby: { caughtUp: true } });
     expect(outputOf(op, 'postgresql.promote')).toMatchObject({ promoted: true });
     expect(outputOf(op, 'postgresql.follow', 1)).toMatchObject({ alreadyFollowing: false, followed: { streaming: true } });
+    expect(await bind!.dig(NAME, 'A')).toEqual([SOURCE_IP]);
+    expect((await ownerDb().protectionPair.findUniqueOrThrow({ where: { id: pairId } })).status).toBe('protected');
 
     // The source is the primary again with the rows written during the failover…
     expect(inRecovery(A)).toBe('f');
-    expect(A.psql('SELECT string_agg(id::text, \',\' ORDER BY id) FROM orders')).toBe('1,2,10,11');
+    expect(A.psql("SELECT string_agg(id::text, ',' ORDER BY id) FROM orders")).toBe('1,2,10,11');
     // …and the target is its streaming standby: a new row arrives.
     expect(inRecovery(B)).toBe('t');
     A.psql("INSERT INTO orders VALUES (20, 'after the failback')");
     await waitFor('the new row on the target', () => B.psql('SELECT count(*) FROM orders WHERE id = 20') === '1', 30_000);
 
     // Following when already following, and promoting a primary, change nothing.
-    const again = await runSteps('failback', [
+    const again = await runSteps([
       { kind: 'postgresql.follow', description: 'Make the target a standby again', params: { side: 'target' } },
       { kind: 'postgresql.promote', description: 'Promote the source again', params: { side: 'source' } },
       { kind: 'postgresql.wait-caught-up', description: 'The target has replayed everything', params: { side: 'target', timeoutSeconds: 30 } },

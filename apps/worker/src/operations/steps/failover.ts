@@ -2,9 +2,10 @@
 // addresses). Each sends desired state, so a step run twice changes nothing the second time; its
 // commands carry ids derived from the step (see context.ts), so a re-sent command runs once.
 import { openSecret } from '@tandem/security';
-import type { StepParams } from '@tandem/engine';
+import { replicationMethodFor, type StepParams } from '@tandem/engine';
 import type { ReplicationStatus } from '@tandem/protocol';
 import { command, commandTo, pairKey, sideOf, sleep, StepError, type StepContext } from './context.ts';
+import { pgDrain } from './postgresql.ts';
 
 /** Where a dns_tsig credential's secret is sealed, bound to its row (the credential API and the planner use the same). */
 const credentialSecretContext = (credentialId: string) => `credential:${credentialId}:secret`;
@@ -68,6 +69,7 @@ export async function lastSampledLag(ctx: StepContext): Promise<{ lagSeconds: nu
 const drained = (s: ReplicationStatus) => s.queueFiles === 0 && s.queueBytes === 0 && s.mirrorFilesLeft === 0 && s.mirrorBytesLeft === 0 && s.state === 'continuous';
 
 async function replicationDrain(ctx: StepContext, params: StepParams['replication.drain']) {
+  if (replicationMethodFor[ctx.settings.application] === 'postgresql_streaming') return pgDrain(ctx, params);
   const deadline = Date.now() + params.timeoutSeconds * 1000;
   let last: ReplicationStatus | null = null;
   for (;;) {

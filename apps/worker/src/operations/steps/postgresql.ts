@@ -172,3 +172,57 @@ export async function pgStop(ctx: StepContext, { side }: StepParams['postgresql.
     await sleep(500);
   }
 }
+
+/**
+ * replication.drain for a PostgreSQL pair (graceful failover): wait until the standby (target)
+ * has replayed what the primary (source) had written, up to the deadline; then abort or go on,
+ * recording the lag at cut-over as the file drain does. A source that does not answer cannot
+ * drain: the lag is the standby's own estimate, else the last sample's.
+ */
+export async function pgDrain(ctx: StepContext, { timeoutSeconds, onTimeout }: StepParams['replication.drain']) {
+  const deadline = ctx.now().getTime() + timeoutSeconds * 1000;
+  const source = pgEnd(ctx, 'source');
+  for (;;) {
+    let primaryLsn: string;
+    try {
+      const p = await status(ctx, 'source');
+      if (p.role !== 'primary' || !p.primary) throw new StepError(`PostgreSQL on ${source.hostname} is not a primary`);
+      primaryLsn = p.primary.currentLsn;
+    } catch (err) {
+      const s = await status(ctx, 'target').catch(() => null);
+      // Stopped already (the graceful failover stopped its service): its last record tells
+      // whether the standby has everything. postgresql.stop on a stopped server only reads it.
+      if (s?.standby?.receiveLsn && /\(not-running\)/.test(err instanceof Error ? err.message : '')) {
+        const args = { dataDir: source.dataDir, mode: 'fast' as const };
+        const last = await command(ctx, 'source', 'postgresql.stop', args, postgresqlCommandTimeoutMs('postgresql.stop', args)).catch(() => null);
+        if (last?.alreadyStopped && last.clusterState === 'shut down' && last.checkpointLsn && lsnValue(s.standby.receiveLsn) > lsnValue(last.checkpointLsn)) {
+          return { drained: true, source: 'agent', lagAtCutoverSeconds: 0, lagBytes: 0, primaryLsn: last.checkpointLsn, receiveLsn: s.standby.receiveLsn };
+        }
+      }
+      const sample = s?.standby ? null : await ctx.tx((db) => db.replicationSample.findFirst({ where: { pairId: ctx.pair.id }, orderBy: { at: 'desc' } }));
+      const lag = s?.standby?.lagSeconds ?? sample?.lagSeconds ?? null;
+      return {
+        drained: false,
+        source: s?.standby ? 'standby' : 'sample',
+        lagAtCutoverSeconds: lag,
+        warning: `PostgreSQL on ${source.hostname} did not answer (${err instanceof Error ? err.message : String(err)}); the lag at cut-over is ${s?.standby ? "the standby's estimate" : 'from the last sample'}${lag === null ? ' (unknown)' : ` (${lag} s)`}`,
+      };
+    }
+    const s = await status(ctx, 'target');
+    if (s.role !== 'standby' || !s.standby) throw new StepError(`PostgreSQL on ${pgEnd(ctx, 'target').hostname} is not a standby`);
+    const behind = s.standby.replayLsn ? lsnValue(primaryLsn) - lsnValue(s.standby.replayLsn) : null;
+    if (behind !== null && behind <= 0n) return { drained: true, source: 'agent', lagAtCutoverSeconds: 0, lagBytes: 0, primaryLsn, replayLsn: s.standby.replayLsn };
+    if (ctx.now().getTime() >= deadline) {
+      const left = behind === null ? 'nothing replayed yet' : `${mib(behind)} not yet replayed`;
+      if (onTimeout === 'abort') throw new StepError(`The standby on ${pgEnd(ctx, 'target').hostname} did not catch up within ${timeoutSeconds} s: ${left}`);
+      return {
+        drained: false,
+        source: 'agent',
+        lagAtCutoverSeconds: s.standby.lagSeconds,
+        lagBytes: behind === null ? null : Number(behind),
+        warning: `The standby did not catch up within ${timeoutSeconds} s; the failover went on with ${left} (lost on the target)`,
+      };
+    }
+    await sleep(500);
+  }
+}
