@@ -47,7 +47,7 @@ function HistoryRow({ op, live, open }: { op: OperationView; live: boolean; open
   const label = op.kind === 'failover' ? 'Failover' : 'Failback';
   return (
     <li className="rounded-md border border-slate-200 p-3 text-sm dark:border-slate-800" data-history={op.kind} data-operation-status={op.status}>
-      <details open={open} onToggle={(e) => setShown((e.target as HTMLDetailsElement).open)}>
+      <details open={shown} onToggle={(e) => setShown((e.target as HTMLDetailsElement).open)}>
         <summary className="cursor-pointer">
           <span className="inline-flex flex-wrap items-center gap-2">
             <span className="font-medium">{label}</span>
