@@ -9,6 +9,7 @@ import { createServer, ownerDb } from '@tandem/db/testing';
 import { settingsToColumns, type PairSettings } from '@tandem/engine';
 import { openSecret } from '@tandem/security';
 import { auditEventsOf, callerFor, expectCode } from './helpers';
+import { freePort } from './support/agents';
 import { startBind, type Bind } from './support/bind';
 import { validPairSettings } from './support/pair-settings';
 import { ReplicationHarness, type Enrolled } from './support/replication/agents';
@@ -161,7 +162,18 @@ describe('through a real agent and BIND 9', () => {
       ['gone.corp.test', 'A', 'ok', []],
     ]);
     expect(got.records[0]!.ttl).toBe(300);
-  }, 60_000);
+
+    // A DNS server that does not answer is no error: each record is unknown, saying why.
+    const silent = await freePort();
+    await ownerDb().protectionPair.update({ where: { id: pair.id }, data: settingsToColumns({ ...settings, dns: { ...settings.dns, servers: [`127.0.0.1:${silent}`] } }) });
+    const unreachable = await caller.pair.dnsRecords({ pairId: pair.id });
+    expect(unreachable.records.map((r) => [r.name, r.state])).toEqual([
+      ['files.corp.test', 'unknown'],
+      ['www.corp.test', 'unknown'],
+      ['gone.corp.test', 'unknown'],
+    ]);
+    expect(unreachable.records[0]!.reason).toContain(`127.0.0.1:${silent}`);
+  }, 90_000);
 
   it('pair.dnsDiscover finds the source’s address, its aliases, its mail exchange and its PTR (reverse /24 zone)', async () => {
     const caller = callerFor(h.t.operator.id);
