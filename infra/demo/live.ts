@@ -92,7 +92,8 @@ async function waitForAgents(customerId: string) {
   for (;;) {
     const servers = await db.server.findMany({ where: { customerId, hostname: { in: agents.map((a) => a.hostname) } }, include: { agent: true } });
     const ready = agents.map((a) => servers.find((s) => s.hostname === a.hostname && s.agent?.status === 'online' && s.factsAt));
-    if (ready.every(Boolean)) return ready.map((s) => s!);
+    const [source, target] = ready;
+    if (source && target) return { source, target };
     if (Date.now() > deadline) throw new Error('the demo agents did not come online within 90 s (see .data/demo/agents/*/agent.log)');
     await new Promise((r) => setTimeout(r, 500));
   }
@@ -100,7 +101,7 @@ async function waitForAgents(customerId: string) {
 
 async function protect() {
   const { org, customer } = await demoCustomer();
-  const [source, target] = await waitForAgents(customer.id);
+  const { source, target } = await waitForAgents(customer.id);
   const credential = await db.credential.findFirstOrThrow({ where: { organizationId: org.id, name: CREDENTIAL } });
   const sourceDir = path.join(demoDir, 'files', 'source');
   const targetDir = path.join(demoDir, 'files', 'target');
