@@ -2,14 +2,20 @@
 // non-zero stops the failover before the cut-over and undoes what ran (replication keeps running,
 // the zone is untouched, the pair is back where the lifecycle puts it); its output is kept with
 // the step. An afterFailover hook that fails is past the point of no return: the failover
-// finishes, and the operation carries the failure as a warning.
+// finishes, and the operation carries the failure as a warning. A failure after the source's
+// services were stopped (the queue cannot drain: the data channel is cut) starts them again.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrismaClient, type Db } from '@tandem/db';
 import { ownerDb } from '@tandem/db/testing';
+import { settingsFromColumns, type PairSettings } from '@tandem/engine';
 import { redisConnection, startOperationsWorker } from '../../apps/worker/src/queues';
+import { tempDir } from './support/agents';
+import { dropOnLoopback } from './support/firewall';
 import { finishedOperation, protectedPair, SOURCE_IP, startOperation, TARGET_IP, ZONE, zoneDump, type FailoverSetup } from './support/failover';
 import { waitEqual } from './support/replication/agents';
 
@@ -20,11 +26,55 @@ let s: FailoverSetup;
 let db: Db;
 let worker: Worker | undefined;
 
+// The protected service: an LSB init script (both agents run on this machine, so it stands for
+// the source's service and the target's alike); each real start and stop is counted.
+const serviceName = `tandem-hooks-${randomBytes(4).toString('hex')}`;
+const scriptPath = `/etc/init.d/${serviceName}`;
+const work = tempDir('fo-hooks-work');
+const pidFile = path.join(work, 'daemon.pid');
+const starts = path.join(work, 'starts');
+const stops = path.join(work, 'stops');
+const initScript = `#!/bin/sh
+### BEGIN INIT INFO
+# Provides:          ${serviceName}
+# Required-Start:
+# Required-Stop:
+# Default-Start:     2 3 4 5
+# Default-Stop:      0 1 6
+# Short-Description: Tandem hooks test service
+### END INIT INFO
+PIDFILE='${pidFile}'
+running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
+case "$1" in
+  start) running && exit 0; echo start >> '${starts}'; sleep 600 >/dev/null 2>&1 </dev/null & echo $! > "$PIDFILE"; exit 0 ;;
+  stop) running || exit 0; echo stop >> '${stops}'; kill "$(cat "$PIDFILE")"; rm -f "$PIDFILE"; exit 0 ;;
+  status) running && exit 0; exit 3 ;;
+  *) exit 2 ;;
+esac
+`;
+const lines = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
+const serviceRunning = () => {
+  try {
+    execFileSync('service', [serviceName, 'status'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 const failing = (what: string) => `#!/bin/sh\necho "checking $1 for ${what}"\necho "${what}: the application is not ready" >&2\nexit 3\n`;
 
 beforeAll(async () => {
   db = createPrismaClient(process.env.APP_DATABASE_URL!, { max: 3 });
-  s = await protectedPair({ label: 'fo-hooks', settings: (x) => ({ ...x, hooks: { ...x.hooks, beforeFailover: failing('before') } }) }, async (h) => {
+  fs.writeFileSync(scriptPath, initScript, { mode: 0o755 });
+  execFileSync('service', [serviceName, 'start']);
+  const settings = (x: PairSettings): PairSettings => ({
+    ...x,
+    // No time to drain: a queue that is not empty at once aborts the failover.
+    failover: { ...x.failover, services: [serviceName], drainTimeoutSeconds: 0, onDrainTimeout: 'abort' },
+    hooks: { ...x.hooks, beforeFailover: failing('before') },
+  });
+  s = await protectedPair({ label: 'fo-hooks', settings }, async (h) => {
     worker = startOperationsWorker(redisConnection(process.env.REDIS_URL!), db, h.bus, { prefix });
     await worker.waitUntilReady();
   });
@@ -32,6 +82,18 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await worker?.close();
+  try {
+    process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL');
+  } catch {
+    // Not running.
+  }
+  try {
+    execFileSync('update-rc.d', ['-f', serviceName, 'remove'], { stdio: 'ignore' });
+  } catch {
+    // No links.
+  }
+  fs.rmSync(scriptPath, { force: true });
+  fs.rmSync(work, { recursive: true, force: true });
   await s?.teardown();
   await db?.$disconnect();
 });
@@ -60,6 +122,37 @@ describe('failover hooks', () => {
     expect(await waitEqual(s.share, path.join(s.targetRoot, s.share), 30_000)).toEqual([]);
     const events = await ownerDb().pairEvent.findMany({ where: { pairId: s.pairId, kind: 'operation', severity: 'error' } });
     expect(events.map((e) => e.message)).toEqual(expect.arrayContaining([expect.stringMatching(/Failover failed at .*hook/)]));
+  }, 120_000);
+
+  it('a failure after the source’s services stopped starts them again; replication goes on', async () => {
+    await ownerDb().protectionPair.update({ where: { id: s.pairId }, data: { hooks: {} } });
+    const dataPort = settingsFromColumns(await pair()).connection.port;
+    expect(serviceRunning()).toBe(true);
+    const before = { starts: lines(starts).length, stops: lines(stops).length };
+    // The data channel is cut and a change is queued on the source: the queue cannot drain.
+    const cut = dropOnLoopback('fo-hooks', [`tcp dport ${dataPort} drop`]);
+    try {
+      fs.writeFileSync(path.join(s.share, 'queued-behind-the-cut.txt'), 'waits for the link');
+      const op = await finishedOperation(await startOperation(s, 'failover', { mode: 'graceful' }, prefix));
+      expect(op.status).toBe('failed');
+      const stop = op.steps.find((x) => x.kind === 'services.stop')!;
+      expect(stop.status).toBe('succeeded');
+      const drain = op.steps.find((x) => x.kind === 'replication.drain')!;
+      expect(drain.status).toBe('failed');
+      expect(drain.error).toMatch(/did not drain within 0 s/);
+      // Undone: the services started again on the source (set back to automatic), nothing moved.
+      const undo = op.steps.filter((x) => x.phase === 'undo');
+      expect(undo.map((x) => [x.kind, x.status])).toEqual(expect.arrayContaining([['services.start', 'succeeded']]));
+      expect(serviceRunning()).toBe(true);
+      expect(lines(stops).length).toBe(before.stops + 1);
+      expect(lines(starts).length).toBe(before.starts + 1);
+      expect(['failover_pending', 'protected']).toContain((await pair()).status);
+      expect(await s.bind.dig(`fs1.${ZONE}`, 'A')).toEqual([SOURCE_IP]);
+    } finally {
+      cut.restore();
+    }
+    // Replication was never stopped: once the link is back, the queued change arrives.
+    expect(await waitEqual(s.share, path.join(s.targetRoot, s.share), 30_000)).toEqual([]);
   }, 120_000);
 
   it('a failing afterFailover hook is a warning: the failover finishes', async () => {
