@@ -9,6 +9,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appDb, withTenant } from '@tandem/db';
 import { ownerDb } from '@tandem/db/testing';
+import { settingsToColumns } from '@tandem/engine';
 import { callerFor } from './helpers';
 import { startGateway } from './support/agents';
 import { validPairSettings } from './support/pair-settings';
@@ -167,4 +168,21 @@ describe('while an agent is slow to answer', () => {
     await giveShares();
     expect(await whileSourceIsSilent('replication.check-set', () => caller.pair.update({ pairId: created.id, settings: { ...settings, name: created.name } }))).toBe(0);
   }, 90_000);
+
+  it('pair.dnsRecords, pair.dnsDiscover and credential.test (through the DNS executor, here the source) hold no transaction', async () => {
+    const caller = callerFor(h.t.operator.id);
+    const credential = await caller.credential.create({ kind: 'dns_tsig', name: `txprobe-${randomUUID().slice(0, 6)}`, keyName: 'k.corp.test', algorithm: 'hmac-sha256', secret: 'c2VjcmV0LXZhbHVl' });
+    const base = validPairSettings();
+    const dns = { ...base.dns, servers: ['127.0.0.1:53'], zone: 'corp.test', credentialId: credential.id, executorServerId: source.serverId };
+    const withDns = await ownerDb().protectionPair.create({
+      data: { organizationId: h.t.org.id, customerId: h.t.customerX.id, sourceServerId: source.serverId, targetServerId: target.serverId, ...settingsToColumns({ ...base, name: `txprobe-${randomUUID().slice(0, 6)}`, dns }) },
+    });
+    expect(await whileSourceIsSilent('dns.query', () => caller.pair.dnsRecords({ pairId: withDns.id }))).toBe(0);
+    expect(
+      await whileSourceIsSilent('dns.transfer', () =>
+        caller.pair.dnsDiscover({ sourceServerId: source.serverId, targetServerId: target.serverId, dns: { servers: dns.servers, zone: dns.zone, credentialId: credential.id, provider: 'rfc2136', executorServerId: source.serverId } }),
+      ),
+    ).toBe(0);
+    expect(await whileSourceIsSilent('dns.apply', () => caller.credential.test({ id: credential.id, zone: 'corp.test', servers: dns.servers, executorServerId: source.serverId }))).toBe(0);
+  }, 120_000);
 });
