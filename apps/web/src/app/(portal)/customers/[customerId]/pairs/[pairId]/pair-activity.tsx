@@ -134,6 +134,14 @@ export function OperationsCard({ operations }: { operations: OperationView[] | u
 }
 
 function Steps({ op }: { op: OperationView }) {
+  // A dry run's steps were planned, never run: listing them as pending would read as waiting.
+  if (op.dryRun) {
+    return (
+      <p className="mt-2 text-xs text-slate-500 dark:text-slate-400">
+        {op.status === 'failed' && op.error ? `${op.error} ` : ''}Dry run: planned only, nothing was changed.
+      </p>
+    );
+  }
   return (
     <>
       {op.error && (
