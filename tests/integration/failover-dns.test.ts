@@ -3,6 +3,7 @@
 // target's address for the source's name, through its CNAME chain, as the MX exchange and in the
 // reverse zone. Failback returns the zone exactly as it was (full transfer compared). A wrong
 // TSIG key fails the DNS step with a clear message, undoes what ran, and the zone is untouched.
+// A DNS executor agent that is offline for a moment is waited for, not failed.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Worker } from 'bullmq';
@@ -121,10 +122,24 @@ describe('DNS failover against BIND 9', () => {
     expect(JSON.stringify(op.steps)).not.toContain(s.bind.key.secret);
   }, 120_000);
 
-  it('fails back: the zone is exactly what it was before the failover (nothing extra, nothing lost)', async () => {
-    const op = await finishedOperation(await startOperation(s, 'failback', { restoreFirst: false, reprotect: false }, prefix));
+  it('fails back: the zone is exactly what it was before the failover (nothing extra, nothing lost), even with the DNS executor briefly offline', async () => {
+    // The beforeFailback hook (on the source) holds the run while the test stops the target's
+    // agent, which sends the DNS updates: the DNS step waits for it to come back instead of failing.
+    const gate = path.join(s.targetHooksDir, '..', `back-${Date.now()}`);
+    await ownerDb().protectionPair.update({ where: { id: s.pairId }, data: { hooks: { beforeFailback: `#!/bin/sh\nwhile [ ! -f '${gate}' ]; do sleep 0.1; done\n` } } });
+    const operationId = await startOperation(s, 'failback', { restoreFirst: false, reprotect: false }, prefix);
+    await waitFor('hook running', async () => (await ownerDb().operationStep.findFirst({ where: { operationId, kind: 'hook.run', status: 'running' } })) !== null, 30_000);
+    await s.target.handle.stop();
+    await waitFor('target agent offline', async () => (await ownerDb().agent.findUniqueOrThrow({ where: { id: s.targetAgentId } })).status === 'offline', 15_000);
+    fs.writeFileSync(gate, '');
+    await waitFor('DNS step waiting', async () => (await ownerDb().operationStep.findFirst({ where: { operationId, kind: 'dns.apply', status: 'running' } })) !== null, 30_000);
+    s.h.run(s.target.dir);
+    const op = await finishedOperation(operationId);
+    await ownerDb().protectionPair.update({ where: { id: s.pairId }, data: { hooks: {} } });
     expect(op.error).toBeNull();
     expect(op.status).toBe('succeeded');
+    // The same command was sent once the agent was back: no new attempt.
+    expect(op.steps.find((x) => x.kind === 'dns.apply')!.attempts).toBe(0);
     expect(await zoneDump(s.bind, ZONE)).toEqual(before.zone);
     expect(await zoneDump(s.bind, REVERSE_ZONE)).toEqual(before.reverse);
     expect(await s.bind.dig(`www.${ZONE}`, 'A')).toEqual([`files.${ZONE}.`, `fs1.${ZONE}.`, SOURCE_IP]);

@@ -15,7 +15,7 @@ import { callerFor } from '../helpers';
 import { agentBundle, agentCli, enrollmentToken, freePort, tempDir, waitFor } from './agents';
 import { startBind, type Bind } from './bind';
 import { spawnAgentWithExports } from './file-shares';
-import { ReplicationHarness, waitEqual, writeFiles } from './replication/agents';
+import { ReplicationHarness, waitEqual, writeFiles, type Enrolled } from './replication/agents';
 
 export const ZONE = 'corp.test';
 export const REVERSE_ZONE = '1.10.in-addr.arpa';
@@ -45,6 +45,8 @@ export interface FailoverSetup {
   sourceAgentId: string;
   targetAgentId: string;
   targetHooksDir: string;
+  /** The target's agent (h.run(target.dir) starts it again). */
+  target: Enrolled;
   /** Starts or restarts the source agent (its own mount namespace, with the export). */
   runSource: () => ChildProcess;
   stopSource: (signal?: NodeJS.Signals) => Promise<void>;
@@ -172,6 +174,7 @@ export async function protectedPair(o: FailoverOptions, startWorker: (h: Replica
     sourceAgentId,
     targetAgentId: target.agentId,
     targetHooksDir: path.join(target.dir, 'hooks'),
+    target,
     runSource,
     stopSource,
     teardown: async () => {
