@@ -78,7 +78,13 @@ async function prepare() {
 
   for (const a of agents) {
     const config = configPath(a.hostname);
-    if (fs.existsSync(config)) continue;
+    if (fs.existsSync(config)) {
+      // A configuration from another database (reset, or a different DATABASE_URL) would be refused: enrol again.
+      const { agentId } = JSON.parse(fs.readFileSync(config, 'utf8')) as { agentId?: string };
+      const known = agentId ? await db.agent.findFirst({ where: { id: agentId, customerId: customer.id, status: { not: 'revoked' } } }) : null;
+      if (known) continue;
+      fs.rmSync(path.dirname(config), { recursive: true, force: true });
+    }
     const token = randomToken();
     await db.enrollmentToken.create({ data: { organizationId: org.id, customerId: customer.id, tokenHash: sha256Hex(token), expiresAt: new Date(Date.now() + 10 * 60_000) } });
     const hooksDir = path.join(path.dirname(config), 'hooks');
