@@ -3,6 +3,7 @@
 // The pair's DNS records that move at failover with what the DNS servers answer now (asked
 // through the DNS executor's agent). An answer that could not be had says why.
 import { useQuery } from '@tanstack/react-query';
+import { useEffect, useRef } from 'react';
 import { Badge, Button, Card, ErrorBanner, tableStyles } from '@/components/ui';
 import { describeError, useTRPC } from '@/trpc/client';
 
@@ -10,6 +11,14 @@ export function DnsRecordsCard({ pairId, failedOver }: { pairId: string; failedO
   const trpc = useTRPC();
   // Each read asks a DNS server through an agent: on open and on the button, not in a loop.
   const q = useQuery({ ...trpc.pair.dnsRecords.queryOptions({ pairId }), staleTime: 60_000, refetchOnWindowFocus: false, retry: false });
+  // A failover or failback just ended: the answers have changed, ask again.
+  const { refetch } = q;
+  const seen = useRef(failedOver);
+  useEffect(() => {
+    if (seen.current === failedOver) return;
+    seen.current = failedOver;
+    void refetch();
+  }, [failedOver, refetch]);
   const d = q.data;
   if (d && !d.configured) return null;
   return (
