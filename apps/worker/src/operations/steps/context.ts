@@ -145,7 +145,9 @@ export async function commandTo<A extends ActionName>(ctx: StepContext, serverId
         await backoff();
         continue;
       }
-      if (err.code === 'failed' && more && opts.retryFailure?.(err.message)) {
+      // result_not_kept: the agent ran this id before (a crash re-send) but its answer was too big
+      // to remember; every step states desired state, so a new attempt is safe and answers again.
+      if (err.code === 'failed' && more && (opts.retryFailure?.(err.message) || /result_not_kept/.test(err.message))) {
         // A new attempt is a new command: the agent's memory of the failed one must not answer it.
         if (step) {
           await ctx.tx((db) => db.operationStep.update({ where: { id: step.id }, data: { attempts: { increment: 1 } } }));
