@@ -276,7 +276,8 @@ export const pgReplicationStatusSchema = z.strictObject({
 export type PgReplicationStatus = z.infer<typeof pgReplicationStatusSchema>;
 
 // ---------------------------------------------------------------------------------------------
-// postgresql.promote: a standby becomes a primary (an existing primary is reported, not an error).
+// postgresql.promote: a standby becomes a primary (an existing primary is reported, not an error;
+// a stopped instance given by its data directory is started first, as it last ran).
 
 export const pgPromoteArgsSchema = z.strictObject({
   instance: pgInstanceSchema,
@@ -288,6 +289,8 @@ export type PgPromoteArgs = z.input<typeof pgPromoteArgsSchema>;
 export const pgPromoteResultSchema = z.strictObject({
   promoted: z.boolean(),
   alreadyPrimary: z.boolean(),
+  /** It was stopped and was started first (the desired state is a running primary). */
+  started: z.boolean().default(false),
   timeline: z.number().int().nullable(),
   durationMs: z.number(),
 });

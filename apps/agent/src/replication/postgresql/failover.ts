@@ -2,6 +2,7 @@
 //
 // promote: `SELECT pg_promote(true, <s>)` on a standby, waits until pg_is_in_recovery() is false,
 // then runs CHECKPOINT (the control file then names the new timeline, which pg_rewind reads). A server that is already a primary is reported as such (promoted: false), not an error.
+// A stopped server given by its data directory is started first, as it last ran (started: true).
 //
 // rewindOrReclone: turn a former primary (local data directory) into a standby of the new primary.
 // 1. If it runs, it is stopped (pg_ctl stop -m fast): it must not keep accepting writes.
@@ -38,7 +39,7 @@ import { bin, exists, findBinDir, readPostmasterOpts, runningPostmaster, writeOw
 import { psql, resolveInstance } from './instance.ts';
 import { conninfo, redact } from './quoting.ts';
 import { pollUntil, runAs, runAsOk, withPassFile } from './run.ts';
-import { portInOptions, stopServer } from './server.ts';
+import { defaultLogFile, portInOptions, startServer, stopServer, withPortAndSocket } from './server.ts';
 import { dataDirOwner, type OsUser } from './users.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -49,12 +50,27 @@ export type PromoteResult = PgPromoteResult;
 
 const TIMELINE_SQL = `SELECT ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int`;
 
+/**
+ * A stopped server (given by its data directory) is started as it last ran (postmaster.opts), so
+ * that promote means "this instance serves as the primary" whatever state it was left in.
+ */
+async function startIfStopped(spec: z.output<typeof pgPromoteArgsSchema>['instance'], ctx?: PgContext): Promise<boolean> {
+  if (spec.dataDir === undefined || !(await exists(path.join(spec.dataDir, 'PG_VERSION')))) return false;
+  if (await runningPostmaster(spec.dataDir)) return false;
+  const owner = await dataDirOwner(runnerOf(ctx), spec.dataDir);
+  const binDir = await findBinDir({ hint: spec.binDir, dataDir: spec.dataDir });
+  const options = (await readPostmasterOpts(spec.dataDir)) ?? [];
+  await startServer(ctx, owner, binDir, spec.dataDir, spec.port !== undefined ? withPortAndSocket(options, spec.port, spec.socketDir) : options, defaultLogFile(spec.dataDir));
+  return true;
+}
+
 export async function promote(input: PromoteInput, ctx?: PgContext): Promise<PromoteResult> {
   const a = parseInput(pgPromoteArgsSchema, input, 'promote');
   const started = Date.now();
+  const wasStarted = await startIfStopped(a.instance, ctx);
   const inst = await resolveInstance(a.instance, ctx);
   if ((await psql(inst, 'SELECT pg_is_in_recovery()', ctx)).trim() !== 't') {
-    return { promoted: false, alreadyPrimary: true, timeline: Number((await psql(inst, TIMELINE_SQL, ctx)).trim()), durationMs: Date.now() - started };
+    return { promoted: false, alreadyPrimary: true, started: wasStarted, timeline: Number((await psql(inst, TIMELINE_SQL, ctx)).trim()), durationMs: Date.now() - started };
   }
   const waitS = Math.max(1, Math.floor(a.timeoutMs / 1000));
   await psql(inst, `SELECT pg_promote(true, ${waitS})`, ctx, { timeoutMs: a.timeoutMs + 10_000 });
@@ -62,7 +78,7 @@ export async function promote(input: PromoteInput, ctx?: PgContext): Promise<Pro
   // The control file gets the new timeline at the next checkpoint; pg_rewind reads it from there.
   await psql(inst, 'CHECKPOINT', ctx, { timeoutMs: a.timeoutMs });
   const timeline = Number((await psql(inst, TIMELINE_SQL, ctx)).trim());
-  return { promoted: true, alreadyPrimary: false, timeline: Number.isFinite(timeline) ? timeline : null, durationMs: Date.now() - started };
+  return { promoted: true, alreadyPrimary: false, started: wasStarted, timeline: Number.isFinite(timeline) ? timeline : null, durationMs: Date.now() - started };
 }
 
 // ---------------------------------------------------------------------------------------------

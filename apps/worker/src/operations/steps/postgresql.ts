@@ -53,7 +53,7 @@ function status(ctx: StepContext, side: Side): Promise<PgReplicationStatus> {
   return command(ctx, side, 'postgresql.status', args, { timeoutMs: postgresqlCommandTimeoutMs('postgresql.status', args), fresh: true });
 }
 
-/** Desired state: a primary stays one (promoted: false, alreadyPrimary: true). */
+/** Desired state, the instance serves as the primary: a primary stays one (promoted: false, alreadyPrimary: true), a stopped one is started first (started: true). */
 export async function pgPromote(ctx: StepContext, { side }: StepParams['postgresql.promote']) {
   const args = { instance: { dataDir: pgEnd(ctx, side).dataDir }, timeoutMs: 60_000 };
   return command(ctx, side, 'postgresql.promote', args, postgresqlCommandTimeoutMs('postgresql.promote', args));
