@@ -7,7 +7,7 @@
 import type { AgentBus } from '@tandem/agent-bus';
 import { publishPairChange } from '@tandem/agent-bus/live';
 import { withTenant, type Db, type TenantTx } from '@tandem/db';
-import { describeRecord, sameRecords, settingsFromColumns, type DnsChange, type DnsRecordData } from '@tandem/engine';
+import { describeRecord, operationInFlightStatuses, sameRecords, settingsFromColumns, type DnsChange, type DnsRecordData } from '@tandem/engine';
 import { dnsAccess, DNS_SERVER_DEADLINE_MS, failoverDnsChanges, queryDns } from '../operations/plan-runbook.ts';
 
 /** How often the moved records are checked; TANDEM_DNS_REASSERT_MS overrides it (tests). */
@@ -79,6 +79,13 @@ async function reassertPair(db: Db, bus: AgentBus, row: FailedOverRow, now: () =
 
   let changed = drifted;
   if (drifted.length > 0) {
+    // A failback that began since the pair was read owns the records now: leave them to it.
+    const stillFailedOver = await tx(async (t) => {
+      const latest = await t.protectionPair.findUnique({ where: { id: pair.id }, select: { status: true } });
+      const busy = await t.operation.count({ where: { pairId: pair.id, status: { in: [...operationInFlightStatuses] } } });
+      return latest?.status === 'failed_over' && busy === 0;
+    });
+    if (!stillFailedOver) return null;
     // Conditional on what the zone holds now: a change made meanwhile is a conflict, tried next round.
     const applied = await bus.send(
       access.agentId,

@@ -255,6 +255,8 @@ export async function planRunbook(ctx: StepContext, op: OperationRow): Promise<R
       })),
     });
     await db.operation.update({ where: { id: op.id }, data: { changes: changes as never, pointOfNoReturn: runbook.pointOfNoReturn } });
+    // A real failover starts a new failed-over episode: nothing is held or checked in it yet.
+    if (op.kind === 'failover' && !op.dryRun) await db.protectionPair.update({ where: { id: pairId }, data: { sourceHeldAt: null, dnsCheckedAt: null } });
   });
   return runbook;
 }
