@@ -117,6 +117,7 @@ export async function commandTo<A extends ActionName>(ctx: StepContext, serverId
   const sub = opts.fresh || !step ? null : step.sub++;
   const deadline = Date.now() + (opts.deadlineMs ?? ctx.agentWaitMs ?? 0);
   let delay = 250;
+  let resentNotKept = false;
   const backoff = async () => {
     await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
     delay = Math.min(delay * 2, 5_000);
@@ -147,7 +148,9 @@ export async function commandTo<A extends ActionName>(ctx: StepContext, serverId
       }
       // result_not_kept: the agent ran this id before (a crash re-send) but its answer was too big
       // to remember; every step states desired state, so a new attempt is safe and answers again.
-      if (err.code === 'failed' && more && (opts.retryFailure?.(err.message) || /result_not_kept/.test(err.message))) {
+      const notKept = err.code === 'failed' && /result_not_kept/.test(err.message) && !resentNotKept;
+      if (notKept || (err.code === 'failed' && more && opts.retryFailure?.(err.message))) {
+        resentNotKept ||= notKept;
         // A new attempt is a new command: the agent's memory of the failed one must not answer it.
         if (step) {
           await ctx.tx((db) => db.operationStep.update({ where: { id: step.id }, data: { attempts: { increment: 1 } } }));
