@@ -201,6 +201,7 @@ export async function planRunbook(ctx: StepContext, op: OperationRow): Promise<R
   let runbook: Runbook;
   if (op.kind === 'failover') {
     if (row.status !== 'protected' && row.status !== 'failover_pending') throw new PlanningRefused(`A failover needs a protected pair; the pair is ${row.status.replace(/_/g, ' ')}`);
+    if (!settings.failover.enabled) throw new PlanningRefused('Failover is turned off in this pair’s settings');
     // A preview may be planned while the target is away; a run may not start without it.
     if (!op.dryRun && !target.agentOnline) throw new PlanningRefused(`The agent on ${target.hostname} (the target) is not online; it must be to take over`);
     // No mode stored: the pair's default.
