@@ -148,7 +148,7 @@ export async function commandTo<A extends ActionName>(ctx: StepContext, serverId
       }
       // result_not_kept: the agent ran this id before (a crash re-send) but its answer was too big
       // to remember; every step states desired state, so a new attempt is safe and answers again.
-      const notKept = err.code === 'failed' && /result_not_kept/.test(err.message) && !resentNotKept;
+      const notKept: boolean = err.code === 'failed' && /result_not_kept/.test(err.message) && !resentNotKept;
       if (notKept || (err.code === 'failed' && more && opts.retryFailure?.(err.message))) {
         resentNotKept ||= notKept;
         // A new attempt is a new command: the agent's memory of the failed one must not answer it.
