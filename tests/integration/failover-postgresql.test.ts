@@ -217,7 +217,9 @@ describe('a PostgreSQL pair fails over and back', () => {
     ]);
 
     // The old primary was rewound (checksums on), not copied again.
+    // Its slot from its time as primary is dropped (it would keep WAL there for good).
     expect(outputOf(op, 'postgresql.follow', 0)).toMatchObject({ alreadyFollowing: false, followed: { method: 'rewind', streaming: true } });
+    expect(outputOf<{ followed: { droppedSlots: string[] } }>(op, 'postgresql.follow', 0).followed.droppedSlots).toEqual([expect.stringMatching(/^tandem_/)]);
     expect(outputOf(op, 'postgresql.wait-caught-up')).toMatchObject({ caughtUp: true });
     // Writes stopped on the target, and the source had its last record before it was promoted.
     expect(outputOf(op, 'postgresql.stop')).toMatchObject({ stopped: true, clusterState: 'shut down', standby: { caughtUp: true } });
@@ -231,6 +233,7 @@ describe('a PostgreSQL pair fails over and back', () => {
     expect(A.psql("SELECT string_agg(id::text, ',' ORDER BY id) FROM orders")).toBe('1,2,10,11');
     // …and the target is its streaming standby: a new row arrives.
     expect(inRecovery(B)).toBe('t');
+    expect(B.psql('SELECT count(*) FROM pg_replication_slots')).toBe('0');
     A.psql("INSERT INTO orders VALUES (20, 'after the failback')");
     await waitFor('the new row on the target', () => B.psql('SELECT count(*) FROM orders WHERE id = 20') === '1', 30_000);
 

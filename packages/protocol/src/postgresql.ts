@@ -310,6 +310,8 @@ export const pgRewindOrRecloneArgsSchema = z.strictObject({
   /** Role pg_rewind connects as (database postgres); default the replication role. */
   rewindUser: pgNameSchema.optional(),
   rewindPassword: pgSecretSchema.optional(),
+  /** Slots of this server from its time as primary to drop once it runs as a standby (inactive ones only): they would hold WAL here for good. */
+  dropSlots: z.array(pgNameSchema).max(16).default([]),
 });
 export type PgRewindOrRecloneArgs = z.input<typeof pgRewindOrRecloneArgsSchema>;
 
@@ -323,6 +325,8 @@ export const pgRewindOrRecloneResultSchema = z.strictObject({
   stoppedPreviousServer: z.boolean(),
   movedAsideTo: z.string().nullable(),
   slotCreated: z.boolean().nullable(),
+  /** Of dropSlots, those that were there and were dropped. */
+  droppedSlots: z.array(z.string()).default([]),
   durationMs: z.number(),
 });
 export type PgRewindOrRecloneResult = z.infer<typeof pgRewindOrRecloneResultSchema>;

@@ -37,7 +37,7 @@ import { assertNotSource, cloneParsed, configureAndStartStandby } from './clone.
 import { parseInput, type PgContext, PostgresReplicationError, runnerOf } from './context.ts';
 import { bin, exists, findBinDir, readPostmasterOpts, runningPostmaster, writeOwnedFile } from './datadir.ts';
 import { psql, resolveInstance } from './instance.ts';
-import { conninfo, redact } from './quoting.ts';
+import { conninfo, redact, sqlLiteral } from './quoting.ts';
 import { pollUntil, runAs, runAsOk, withPassFile } from './run.ts';
 import { defaultLogFile, portInOptions, startServer, stopServer, withPortAndSocket } from './server.ts';
 import { dataDirOwner, type OsUser } from './users.ts';
@@ -201,8 +201,10 @@ export async function rewindOrReclone(input: RewindOrRecloneInput, ctx?: PgConte
       const res = await configureAndStartStandby(args, owner, options, ctx);
       res.warnings.unshift(...warnings);
       const stale = await staleSlots(a.dataDir, ctx);
-      if (stale.length > 0) res.warnings.push(`this standby still has replication slots from its time as primary (${stale.join(', ')}); drop them if unused, they hold WAL`);
-      return { ...res, method: 'rewind', rewindSkipped: null, rewindError: null, stoppedPreviousServer, movedAsideTo: null, slotCreated, durationMs: Date.now() - started };
+      const droppedSlots = await dropSlots(a.dataDir, stale.filter((s) => a.dropSlots.includes(s)), ctx, res.warnings);
+      const left = stale.filter((s) => !droppedSlots.includes(s));
+      if (left.length > 0) res.warnings.push(`this standby still has replication slots from its time as primary (${left.join(', ')}); drop them if unused, they hold WAL`);
+      return { ...res, method: 'rewind', rewindSkipped: null, rewindError: null, stoppedPreviousServer, movedAsideTo: null, slotCreated, droppedSlots, durationMs: Date.now() - started };
     } catch (e) {
       rewindError = e instanceof Error ? e.message : String(e);
       if (a.mode === 'rewind') throw new PostgresReplicationError(`rewindOrReclone: pg_rewind failed: ${rewindError}`, e instanceof PostgresReplicationError ? e.code : 'command-failed');
@@ -223,8 +225,26 @@ export async function rewindOrReclone(input: RewindOrRecloneInput, ctx?: PgConte
     rewindError,
     stoppedPreviousServer: stoppedPreviousServer || res.stoppedPreviousServer,
     slotCreated,
+    // A base backup brings no slots.
+    droppedSlots: [],
     durationMs: Date.now() - started,
   };
+}
+
+/** Drops the named (inactive) slots on the running standby; a failure is a warning, not an error. */
+async function dropSlots(dataDir: string, names: string[], ctx: PgContext | undefined, warnings: string[]): Promise<string[]> {
+  const dropped: string[] = [];
+  if (names.length === 0) return dropped;
+  try {
+    const inst = await resolveInstance({ dataDir }, ctx);
+    for (const name of names) {
+      await psql(inst, `SELECT pg_drop_replication_slot(${sqlLiteral(name)}) FROM pg_replication_slots WHERE slot_name = ${sqlLiteral(name)} AND NOT active`, ctx);
+      dropped.push(name);
+    }
+  } catch (e) {
+    warnings.push(`could not drop the old replication slots (${names.join(', ')}): ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return dropped;
 }
 
 async function staleSlots(dataDir: string, ctx?: PgContext): Promise<string[]> {

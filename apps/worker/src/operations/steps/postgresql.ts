@@ -109,6 +109,8 @@ export async function pgFollow(ctx: StepContext, { side }: StepParams['postgresq
     password,
     slotName,
     mode: 'auto',
+    // The pair's slot from this side's time as primary would keep WAL here for good.
+    dropSlots: [slotName],
     // ≤ 20 min keeps a failed pg_rewind plus a base backup inside one agent command.
     timeoutMs: 20 * 60_000,
   };
