@@ -248,13 +248,17 @@ describe('a PostgreSQL pair fails over and back', () => {
     expect(outputOf(again, 'postgresql.promote')).toMatchObject({ promoted: false, alreadyPrimary: true });
     expect(outputOf(again, 'postgresql.wait-caught-up')).toMatchObject({ caughtUp: true });
 
-    // "Serve as the primary" also starts a stopped primary (as it last ran); its standby reconnects.
+    // A primary already stopped (as a graceful failover's service stop leaves it) counts as drained
+    // when the standby received its last record. "Serve as the primary" also starts a stopped
+    // primary (as it last ran); its standby reconnects.
     const restarted = await runSteps([
       { kind: 'postgresql.stop', description: 'Stop the source', params: { side: 'source' } },
+      { kind: 'replication.drain', description: 'The standby has everything', params: { timeoutSeconds: 10, onTimeout: 'abort' } },
       { kind: 'postgresql.promote', description: 'The source serves as the primary', params: { side: 'source' } },
     ]);
     expect(restarted.error).toBeNull();
     expect(outputOf(restarted, 'postgresql.stop')).toMatchObject({ stopped: true, standby: { caughtUp: true } });
+    expect(outputOf(restarted, 'replication.drain')).toMatchObject({ drained: true, lagAtCutoverSeconds: 0 });
     expect(outputOf(restarted, 'postgresql.promote')).toMatchObject({ started: true, promoted: false, alreadyPrimary: true });
     A.psql("INSERT INTO orders VALUES (21, 'after a restart')");
     await waitFor('the row written after the restart on the target', () => B.psql('SELECT count(*) FROM orders WHERE id = 21') === '1', 30_000);

@@ -48,9 +48,9 @@ export function lsnValue(lsn: string): bigint {
 const mib = (bytes: bigint) => `${(Number(bytes) / (1024 * 1024)).toFixed(1)} MiB`;
 
 /** The instance's replication status; a poll, so never answered from an agent's memory of an earlier one. */
-function status(ctx: StepContext, side: Side): Promise<PgReplicationStatus> {
+function status(ctx: StepContext, side: Side, deadlineMs?: number): Promise<PgReplicationStatus> {
   const args = { instance: { dataDir: pgEnd(ctx, side).dataDir } };
-  return command(ctx, side, 'postgresql.status', args, { timeoutMs: postgresqlCommandTimeoutMs('postgresql.status', args), fresh: true });
+  return command(ctx, side, 'postgresql.status', args, { timeoutMs: postgresqlCommandTimeoutMs('postgresql.status', args), fresh: true, ...(deadlineMs === undefined ? {} : { deadlineMs }) });
 }
 
 /** Desired state, the instance serves as the primary: a primary stays one (promoted: false, alreadyPrimary: true), a stopped one is started first (started: true). */
@@ -187,7 +187,8 @@ export async function pgDrain(ctx: StepContext, { timeoutSeconds, onTimeout }: S
   for (;;) {
     let primaryLsn: string;
     try {
-      const p = await status(ctx, 'source');
+      // A source whose agent is gone cannot drain: not waited for (the failover goes on without it).
+      const p = await status(ctx, 'source', 0);
       if (p.role !== 'primary' || !p.primary) throw new StepError(`PostgreSQL on ${source.hostname} is not a primary`);
       primaryLsn = p.primary.currentLsn;
     } catch (err) {
