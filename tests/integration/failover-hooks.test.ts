@@ -163,6 +163,10 @@ describe('failover hooks', () => {
     const op = await finishedOperation(await startOperation(s, 'failover', { mode: 'immediate' }, prefix));
     expect(op.error).toBeNull();
     expect(op.status).toBe('succeeded');
+    // Immediate: no drain; the lag at cut-over is what the latest replication sample said.
+    expect(op.steps.some((x) => x.kind === 'replication.drain')).toBe(false);
+    const sample = await ownerDb().replicationSample.findFirst({ where: { pairId: s.pairId }, orderBy: { at: 'desc' } });
+    expect(op.outcome).toHaveProperty('lagAtCutoverSeconds', sample ? sample.lagSeconds : null);
     const hook = op.steps.find((x) => x.kind === 'hook.run' && (x.params as { hook: string }).hook === 'afterFailover')!;
     expect(hook.status).toBe('succeeded');
     expect(hook.output).toMatchObject({ exitCode: 3 });
