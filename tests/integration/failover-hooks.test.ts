@@ -14,7 +14,7 @@ import { createPrismaClient, type Db } from '@tandem/db';
 import { ownerDb } from '@tandem/db/testing';
 import { settingsFromColumns, type PairSettings } from '@tandem/engine';
 import { redisConnection, startOperationsWorker } from '../../apps/worker/src/queues';
-import { tempDir } from './support/agents';
+import { tempDir, waitFor } from './support/agents';
 import { dropOnLoopback } from './support/firewall';
 import { finishedOperation, protectedPair, SOURCE_IP, startOperation, TARGET_IP, ZONE, zoneDump, type FailoverSetup } from './support/failover';
 import { waitEqual } from './support/replication/agents';
@@ -34,6 +34,8 @@ const work = tempDir('fo-hooks-work');
 const pidFile = path.join(work, 'daemon.pid');
 const starts = path.join(work, 'starts');
 const stops = path.join(work, 'stops');
+/** "broken": the script's start says it worked but nothing runs. */
+const modeFile = path.join(work, 'mode');
 const initScript = `#!/bin/sh
 ### BEGIN INIT INFO
 # Provides:          ${serviceName}
@@ -46,7 +48,7 @@ const initScript = `#!/bin/sh
 PIDFILE='${pidFile}'
 running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 case "$1" in
-  start) running && exit 0; echo start >> '${starts}'; sleep 600 >/dev/null 2>&1 </dev/null & echo $! > "$PIDFILE"; exit 0 ;;
+  start) running && exit 0; echo start >> '${starts}'; [ "$(cat '${modeFile}' 2>/dev/null)" = broken ] && exit 0; sleep 600 >/dev/null 2>&1 </dev/null & echo $! > "$PIDFILE"; exit 0 ;;
   stop) running || exit 0; echo stop >> '${stops}'; kill "$(cat "$PIDFILE")"; rm -f "$PIDFILE"; exit 0 ;;
   status) running && exit 0; exit 3 ;;
   *) exit 2 ;;
@@ -71,7 +73,7 @@ beforeAll(async () => {
   const settings = (x: PairSettings): PairSettings => ({
     ...x,
     // No time to drain: a queue that is not empty at once aborts the failover.
-    failover: { ...x.failover, services: [serviceName], drainTimeoutSeconds: 0, onDrainTimeout: 'abort' },
+    failover: { ...x.failover, services: [serviceName], drainTimeoutSeconds: 0, onDrainTimeout: 'abort', serviceTimeoutSeconds: 3 },
     hooks: { ...x.hooks, beforeFailover: failing('before') },
   });
   s = await protectedPair({ label: 'fo-hooks', settings }, async (h) => {
@@ -154,6 +156,36 @@ describe('failover hooks', () => {
     // Replication was never stopped: once the link is back, the queued change arrives.
     expect(await waitEqual(s.share, path.join(s.targetRoot, s.share), 30_000)).toEqual([]);
   }, 120_000);
+
+  it('a step that fails past the point of no return stops there: failed over, with what to do by hand', async () => {
+    // The target's service will not start: its step comes after DNS moved (the point of no return).
+    fs.writeFileSync(modeFile, 'broken');
+    execFileSync('service', [serviceName, 'stop']);
+    try {
+      const op = await finishedOperation(await startOperation(s, 'failover', { mode: 'immediate' }, prefix));
+      expect(op.status).toBe('failed');
+      const start = op.steps.find((x) => x.kind === 'services.start' && x.phase === 'run')!;
+      expect(start.status).toBe('failed');
+      expect(start.position).toBeGreaterThan(op.pointOfNoReturn!);
+      expect(op.error).toContain(start.description);
+      // Nothing undone; the rest skipped; DNS stays at the target; the pair is failed over.
+      expect(op.steps.some((x) => x.phase === 'undo')).toBe(false);
+      expect(op.steps.filter((x) => x.position > start.position).every((x) => x.status === 'skipped')).toBe(true);
+      expect(await s.bind.dig(`fs1.${ZONE}`, 'A')).toEqual([TARGET_IP]);
+      expect((await pair()).status).toBe('failed_over');
+      const outcome = op.outcome as { warnings: string[]; nextSteps: string[] };
+      expect(outcome.warnings).toEqual([expect.stringContaining(`${start.description} failed after the point of no return`)]);
+      expect(outcome.nextSteps[0]).toContain(`Do by hand: ${start.description}`);
+      expect(outcome.nextSteps.some((n) => /Mark/.test(n))).toBe(false);
+    } finally {
+      fs.rmSync(modeFile, { force: true });
+    }
+    // Back to protected for the next case: fail back and protect again.
+    const back = await finishedOperation(await startOperation(s, 'failback', { restoreFirst: false, reprotect: true }, prefix));
+    expect(back.error).toBeNull();
+    await waitFor('pair protected again', async () => (await pair()).status === 'protected', 60_000);
+    expect(await s.bind.dig(`fs1.${ZONE}`, 'A')).toEqual([SOURCE_IP]);
+  }, 150_000);
 
   it('a failing afterFailover hook is a warning: the failover finishes', async () => {
     // The hooks are read when the operation runs; the pair's configuration is edited in place.

@@ -304,7 +304,8 @@ async function failPastPointOfNoReturn(r: RunbookRun, failed: StepRow, error: st
   const state = await settle(r, r.kind === 'failover' ? { failing_over: 'failover.succeeded' } : { failing_back: 'failback.succeeded', restoring: 'restore.failed' });
   outcome.warnings.push(`${failed.description} failed after the point of no return: ${error}`);
   outcome.nextSteps.push(`Do by hand: ${failed.description} (it failed: ${error})`);
-  for (const s of rest) outcome.nextSteps.push(`Then: ${s.description}`);
+  // The pair's own status is settled here; the rest is what a person must do.
+  for (const s of rest) if (s.kind !== 'pair.set-state') outcome.nextSteps.push(`Then: ${s.description}`);
   await r.tx((db) =>
     db.operation.update({ where: { id: r.opId }, data: { status: 'failed', error: `${failed.description}: ${error}`, finishedAt: r.now(), outcome: outcome as object } }),
   );
