@@ -7,13 +7,14 @@
 // the new primary, promotes the old one, makes the other a standby again, moves the name back and
 // protects the pair again: the rows written during the failover are on the source, and new rows
 // flow to the target. Steps run again find their work done (promote twice, follow when following).
+import { createHmac } from 'node:crypto';
 import type { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrismaClient, type Db } from '@tandem/db';
 import { ownerDb } from '@tandem/db/testing';
-import { stepToRow, type PlannedStep } from '@tandem/engine';
+import { pairKeyContext, stepToRow, type PlannedStep } from '@tandem/engine';
 import { factsSchema } from '@tandem/protocol';
-import { sealSecret } from '@tandem/security';
+import { openSecret, sealSecret } from '@tandem/security';
 import { enqueueOperation, operationsQueue, redisConnection, startOperationsWorker } from '../../apps/worker/src/queues';
 import { callerFor } from './helpers';
 import { freePort, waitFor } from './support/agents';
@@ -226,7 +227,13 @@ describe('a PostgreSQL pair fails over and back', () => {
     expect(outputOf(op, 'postgresql.promote')).toMatchObject({ promoted: true });
     expect(outputOf(op, 'postgresql.follow', 1)).toMatchObject({ alreadyFollowing: false, followed: { streaming: true } });
     expect(await bind!.dig(NAME, 'A')).toEqual([SOURCE_IP]);
-    expect((await ownerDb().protectionPair.findUniqueOrThrow({ where: { id: pairId } })).status).toBe('protected');
+    const pair = await ownerDb().protectionPair.findUniqueOrThrow({ where: { id: pairId } });
+    expect(pair.status).toBe('protected');
+    // The replication password (derived from the pair key) is in no step and no agent log.
+    const password = createHmac('sha256', Buffer.from(openSecret(pair.pairKeyEnc!, pairKeyContext(pairId)), 'base64')).update('postgresql-replication').digest('base64url');
+    expect(B.psqlTcp('tandem_replication', password, 'SELECT 1')).toBe('1');
+    expect(JSON.stringify(op.steps)).not.toContain(password);
+    expect(source.handle.output() + target.handle.output()).not.toContain(password);
 
     // The source is the primary again with the rows written during the failover…
     expect(inRecovery(A)).toBe('f');
