@@ -80,7 +80,7 @@ describe('protecting a PostgreSQL server', () => {
     const settings = {
       ...d,
       name: 'Orders database',
-      failover: { ...d.failover, type: 'identity' as const, monitor: { ...d.failover.monitor, addresses: ['127.0.0.1'], port: await freePort(), intervalSeconds: 1, missed: 3 } },
+      failover: { ...d.failover, type: 'identity' as const, identity: { ...d.failover.identity, addresses: [{ address: '192.0.2.10', prefix: 24, targetInterface: null }] }, monitor: { ...d.failover.monitor, addresses: ['127.0.0.1'], port: await freePort(), intervalSeconds: 1, missed: 3 } },
       connection: {
         ...d.connection,
         route: '127.0.0.1',
