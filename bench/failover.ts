@@ -16,7 +16,7 @@ import { createPrismaClient } from '@tandem/db';
 import { createTenant, ownerDb } from '@tandem/db/testing';
 import { failoverSettingsSchema, pairKeyContext, pairSettingsSchema, planEnable, settingsToColumns, stepToRow, type PairSettingsInput } from '@tandem/engine';
 import { enqueueOperation, operationsQueue, redisConnection } from '@tandem/jobs';
-import { sealSecret } from '@tandem/security';
+import { credentialSecretContext, sealSecret } from '@tandem/security';
 import { detectionQueue, scheduleDetection, startDetectionWorker, startOperationsWorker } from '../apps/worker/src/queues.ts';
 import { agentCli, enrollmentToken, freePort, startAgent, startGateway, tempDir, waitFor, type AgentHandle } from '../tests/integration/support/agents.ts';
 import { startBind } from '../tests/integration/support/bind.ts';
@@ -124,7 +124,7 @@ async function main() {
 
   const credentialId = randomUUID();
   await ownerDb().credential.create({
-    data: { id: credentialId, ...scope, kind: 'dns_tsig', name: `bench-${credentialId.slice(0, 6)}`, secretEnc: sealSecret(bind.key.secret, `credential:${credentialId}:secret`), publicInfo: { keyName: bind.key.name, algorithm: 'hmac-sha256' } },
+    data: { id: credentialId, ...scope, kind: 'dns_tsig', name: `bench-${credentialId.slice(0, 6)}`, secretEnc: sealSecret(bind.key.secret, credentialSecretContext(credentialId)), publicInfo: { keyName: bind.key.name, algorithm: 'hmac-sha256' } },
   });
   const dataPort = await freePort();
   const monitorPort = await freePort();

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { createPrismaClient } from '@tandem/db';
 import { pairKeyContext, pairSettingsSchema, planEnable, settingsToColumns, stepToRow, transition, type PairSettingsInput } from '@tandem/engine';
 import { enqueueOperation, operationsQueue, redisConnection } from '@tandem/jobs';
-import { randomToken, sealSecret, sha256Hex } from '@tandem/security';
+import { credentialSecretContext, randomToken, sealSecret, sha256Hex } from '@tandem/security';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const demoDir = path.join(root, '.data', 'demo');
@@ -72,7 +72,7 @@ async function prepare() {
   const secret = env('DEMO_TSIG_SECRET');
   const existing = await db.credential.findFirst({ where: { organizationId: org.id, name: CREDENTIAL } });
   const credentialId = existing?.id ?? randomUUID();
-  const data = { kind: 'dns_tsig' as const, secretEnc: sealSecret(secret, `credential:${credentialId}:secret`), publicInfo: { keyName: env('DEMO_TSIG_KEY_NAME'), algorithm: 'hmac-sha256' } };
+  const data = { kind: 'dns_tsig' as const, secretEnc: sealSecret(secret, credentialSecretContext(credentialId)), publicInfo: { keyName: env('DEMO_TSIG_KEY_NAME'), algorithm: 'hmac-sha256' } };
   if (existing) await db.credential.update({ where: { id: credentialId }, data });
   else await db.credential.create({ data: { id: credentialId, organizationId: org.id, customerId: customer.id, name: CREDENTIAL, ...data } });
 

@@ -4,3 +4,4 @@ export * from './password.ts';
 export * from './secrets.ts';
 export * from './tokens.ts';
 export * from './totp.ts';
+export * from './credentials.ts';

@@ -68,7 +68,8 @@ async function reassertPair(db: Db, bus: AgentBus, row: FailedOverRow, now: () =
   const changes = await failoverDnsChanges(tx, pair.id);
   if (changes.length === 0) return null;
 
-  const access = await dnsAccess(tx, settings, pair.targetServerId);
+  const orgTx = <T>(fn: (t: TenantTx) => Promise<T>) => withTenant({ organizationId: row.organizationId, customerId: null, userId: null }, fn, db);
+  const access = await dnsAccess(tx, orgTx, settings, pair);
   const current = await queryDns(bus, access, changes);
   const drifted: { change: DnsChange; holds: { ttl: number; records: DnsRecordData[] } }[] = [];
   for (const c of changes) {

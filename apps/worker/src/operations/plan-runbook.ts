@@ -28,14 +28,11 @@ import {
   type RunbookServer,
 } from '@tandem/engine';
 import { factsSchema, type ActionInput } from '@tandem/protocol';
-import { openSecret } from '@tandem/security';
+import { dnsAuthFor, type OrgTx } from './dns-credential.ts';
 import type { StepContext } from './steps.ts';
 
 /** A reason not to fail over (or back) now; the operation fails with it and nothing was changed. */
 export class PlanningRefused extends Error {}
-
-/** The context a sealed credential secret is bound to (the web app seals with the same). */
-export const credentialSecretContext = (id: string) => `credential:${id}:secret`;
 
 /** Each DNS server gets this long to answer before the next is asked. */
 export const DNS_SERVER_DEADLINE_MS = 30_000;
@@ -81,37 +78,18 @@ export interface DnsAccess {
  * Who asks the DNS servers (the executor's agent, by default the target's), which servers, and
  * with which key (opened here, sent to that agent only). Refused when the agent is not online.
  */
-export async function dnsAccess(tx: StepContext['tx'], settings: PairSettings, targetServerId: string): Promise<DnsAccess> {
+export async function dnsAccess(tx: StepContext['tx'], orgTx: OrgTx, settings: PairSettings, pair: { targetServerId: string; customerId: string }): Promise<DnsAccess> {
+  const targetServerId = pair.targetServerId;
   const executorId = settings.dns.executorServerId ?? targetServerId;
-  const { server, credential } = await tx(async (db: TenantTx) => ({
-    server: await db.server.findUnique({ where: { id: executorId }, select: { hostname: true, agent: { select: { id: true, status: true } } } }),
-    credential: settings.dns.credentialId ? await db.credential.findUnique({ where: { id: settings.dns.credentialId } }) : null,
-  }));
+  const server = await tx((db: TenantTx) => db.server.findUnique({ where: { id: executorId }, select: { hostname: true, agent: { select: { id: true, status: true } } } }));
   if (!server) throw new PlanningRefused('The DNS executor server no longer exists; choose another in the pair’s DNS settings');
   if (!server.agent || server.agent.status !== 'online') {
     throw new PlanningRefused(`The DNS executor agent on ${server.hostname} is ${server.agent?.status ?? 'not enrolled'}: it must be online to read and change the DNS records`);
   }
   const servers = settings.dns.servers.map(parseDnsServer).filter((s): s is DnsServerAddress => s !== null);
   if (servers.length === 0) throw new PlanningRefused('The pair’s DNS settings name no DNS server by IP address');
-  const access: DnsAccess = { agentId: server.agent.id, hostname: server.hostname, provider: settings.dns.provider, servers };
-  if (settings.dns.credentialId) {
-    if (!credential) throw new PlanningRefused('The DNS credential of this pair no longer exists; choose another in its DNS settings');
-    let secret: string;
-    try {
-      secret = openSecret(credential.secretEnc, credentialSecretContext(credential.id));
-    } catch {
-      throw new PlanningRefused(`The DNS credential "${credential.name}" cannot be opened; enter its secret again`);
-    }
-    const info = (credential.publicInfo ?? {}) as { keyName?: string; algorithm?: string; user?: string };
-    if (credential.kind === 'dns_tsig') {
-      access.tsig = { name: info.keyName ?? '', algorithm: (info.algorithm ?? 'hmac-sha256') as 'hmac-sha256', secret };
-    } else if (credential.kind === 'domain') {
-      access.account = { user: info.user ?? '', password: secret };
-    } else {
-      throw new PlanningRefused(`The credential "${credential.name}" is not a DNS credential`);
-    }
-  }
-  return access;
+  const auth = await dnsAuthFor(orgTx, settings.dns.credentialId, pair.customerId, (m) => new PlanningRefused(m));
+  return { agentId: server.agent.id, hostname: server.hostname, provider: settings.dns.provider, servers, ...auth };
 }
 
 const answered = new Set(['NOERROR', 'NXDOMAIN']);
@@ -210,7 +188,7 @@ export async function planRunbook(ctx: StepContext, op: OperationRow): Promise<R
     const mode = options.data.mode;
     let dnsAnswers: DnsRRset[] | null = null;
     if (dnsFailover) {
-      const access = await dnsAccess(ctx.tx, settings, target.id);
+      const access = await dnsAccess(ctx.tx, ctx.orgTx, settings, { targetServerId: target.id, customerId: ctx.pair.customerId });
       dnsAnswers = await queryDns(ctx.bus, access, dnsQuestions(settings, source, target));
     }
     runbook = engine(() => planFailover({ pairId, pairName: ctx.pair.name, method, settings, source, target, mode, dnsAnswers }));
@@ -222,7 +200,7 @@ export async function planRunbook(ctx: StepContext, op: OperationRow): Promise<R
     const reversed = await reversedFailover(ctx.tx, pairId);
     let dnsAnswers: DnsRRset[] | null = null;
     if (reversed && reversed.dnsChanges.length > 0) {
-      const access = await dnsAccess(ctx.tx, settings, target.id);
+      const access = await dnsAccess(ctx.tx, ctx.orgTx, settings, { targetServerId: target.id, customerId: ctx.pair.customerId });
       dnsAnswers = await queryDns(ctx.bus, access, failbackDnsQuestions(reversed.dnsChanges));
     }
     runbook = engine(() =>

@@ -87,7 +87,8 @@ export async function runOperation(deps: OperationDeps, job: OperationJob): Prom
 
   await tx((db) => db.operation.update({ where: { id: op.id }, data: { status: 'running', startedAt: op.startedAt ?? now() } }));
   const runbook = isPlanned(op.kind);
-  const base: StepContext = { pair, settings, bus: deps.bus, tx, now, agentWaitMs: runbook ? 60_000 : 0 };
+  const orgTx = <T>(fn: (db: TenantTx) => Promise<T>) => withTenant({ organizationId: job.organizationId, customerId: null, userId: null }, fn, deps.db);
+  const base: StepContext = { pair, settings, bus: deps.bus, tx, orgTx, now, agentWaitMs: runbook ? 60_000 : 0 };
 
   // A failover or failback is planned first (plan-runbook.ts); a dry run or a refusal ends there.
   let steps: StepRow[] = op.steps;

@@ -49,6 +49,8 @@ export interface StepContext {
   bus: AgentBus;
   /** Runs database work in the operation's tenant, in a short transaction of its own. */
   tx: <T>(fn: (db: TenantTx) => Promise<T>) => Promise<T>;
+  /** The same in the organization's scope, for organization-wide rows (a shared DNS credential). */
+  orgTx: <T>(fn: (db: TenantTx) => Promise<T>) => Promise<T>;
   now: () => Date;
   /** Absent for commands sent outside a stored step (the undo of an enable). */
   step?: StepRun;

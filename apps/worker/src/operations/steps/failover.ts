@@ -1,14 +1,12 @@
 // Executors of failover and failback runbook steps (hooks, services, drain, restore, DNS,
 // addresses). Each sends desired state, so a step run twice changes nothing the second time; its
 // commands carry ids derived from the step (see context.ts), so a re-sent command runs once.
-import { openSecret } from '@tandem/security';
 import { replicationMethodFor, type StepParams } from '@tandem/engine';
 import type { ReplicationStatus } from '@tandem/protocol';
 import { command, commandTo, pairKey, sideOf, sleep, StepError, type StepContext } from './context.ts';
 import { pgDrain } from './postgresql.ts';
+import { dnsAuthFor } from '../dns-credential.ts';
 
-/** Where a dns_tsig credential's secret is sealed, bound to its row (the credential API and the planner use the same). */
-const credentialSecretContext = (credentialId: string) => `credential:${credentialId}:secret`;
 /** Each DNS server gets this long to answer before the agent asks the next. */
 const DNS_SERVER_DEADLINE_MS = 30_000;
 
@@ -173,25 +171,11 @@ async function replicationRestore(ctx: StepContext, params: StepParams['replicat
 }
 
 async function dnsApply(ctx: StepContext, params: StepParams['dns.apply']) {
-  if (params.provider !== 'rfc2136') throw new StepError('Windows DNS updates are not run by this worker yet');
-  let tsig: { name: string; algorithm: 'hmac-sha256' | 'hmac-sha512' | 'hmac-sha1'; secret: string } | undefined;
-  if (params.credentialId) {
-    const id = params.credentialId;
-    const cred = await ctx.tx((db) => db.credential.findUnique({ where: { id }, select: { kind: true, secretEnc: true, publicInfo: true } }));
-    if (!cred) throw new StepError('The DNS credential of this pair no longer exists; choose another in the pair’s DNS settings');
-    if (cred.kind !== 'dns_tsig') throw new StepError('The DNS credential of this pair is not a TSIG key');
-    const info = (cred.publicInfo ?? {}) as { keyName?: unknown; algorithm?: unknown };
-    if (typeof info.keyName !== 'string' || !['hmac-sha256', 'hmac-sha512', 'hmac-sha1'].includes(String(info.algorithm))) {
-      throw new StepError('The TSIG credential has no key name or algorithm; edit it');
-    }
-    let secret: string;
-    try {
-      secret = openSecret(cred.secretEnc, credentialSecretContext(id));
-    } catch {
-      throw new StepError('The TSIG credential could not be opened; save its secret again');
-    }
-    tsig = { name: info.keyName, algorithm: info.algorithm as 'hmac-sha256', secret };
-  }
+  const auth = await dnsAuthFor(ctx.orgTx, params.credentialId, ctx.pair.customerId, (m) => new StepError(m));
+  // A TSIG key signs RFC 2136 updates; a domain account authenticates the Windows DNS cmdlets.
+  if (params.provider === 'rfc2136' && auth.account) throw new StepError('Dynamic updates (RFC 2136) need a TSIG key, not a domain account: choose a TSIG credential');
+  if (params.provider === 'windows' && auth.tsig) throw new StepError('Windows DNS takes a domain account (or the agent’s own), not a TSIG key: choose a domain credential');
+  const secret = auth.tsig?.secret ?? auth.account?.password;
   const perServer = DNS_SERVER_DEADLINE_MS;
   const all = perServer * params.servers.length;
   const executor = params.executorServerId ?? ctx.pair.targetServerId;
@@ -200,11 +184,11 @@ async function dnsApply(ctx: StepContext, params: StepParams['dns.apply']) {
     ctx,
     executor,
     'dns.apply',
-    { provider: params.provider, servers: params.servers, timeoutMs: perServer, ...(tsig ? { tsig } : {}), changes: params.changes },
+    { provider: params.provider, servers: params.servers, timeoutMs: perServer, ...auth, changes: params.changes },
     { timeoutMs: all + 10_000, deadlineMs: all + 30_000, retryFailure: dnsUnanswered },
   ).catch((err: unknown) => {
     const text = err instanceof Error ? err.message : String(err);
-    throw new StepError(tsig ? text.split(tsig.secret).join('[secret]') : text);
+    throw new StepError(secret ? text.split(secret).join('[secret]') : text);
   });
   return result;
 }

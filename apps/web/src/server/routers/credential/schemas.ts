@@ -4,9 +4,12 @@
 import { z } from 'zod';
 import type { TenantTx } from '@tandem/db';
 import { dnsNameSchema, nameTextSchema, notFound } from '@tandem/engine';
+import { TSIG_ALGORITHMS } from '@tandem/security';
+
+export { credentialSecretContext } from '@tandem/security';
 
 export const credentialKinds = ['dns_tsig', 'domain'] as const;
-export const tsigAlgorithms = ['hmac-sha256', 'hmac-sha512', 'hmac-sha1'] as const;
+export const tsigAlgorithms = TSIG_ALGORITHMS;
 
 export const credentialNameSchema = nameTextSchema('The name').trim().min(1, 'Give the credential a name').max(120, 'Keep the name under 120 characters');
 export const tsigKeyNameSchema = dnsNameSchema.refine((n) => n.length > 0, 'Enter the key name as the DNS server knows it');
@@ -54,8 +57,6 @@ export function toCredentialOutput(c: { id: string; name: string; kind: string; 
   };
 }
 
-/** The context binding a sealed secret to its row (a secret copied to another row does not open). */
-export const credentialSecretContext = (id: string) => `credential:${id}:secret`;
 
 export async function loadCredential(db: TenantTx, id: string) {
   const c = await db.credential.findUnique({ where: { id } });

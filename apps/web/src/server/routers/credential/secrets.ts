@@ -2,13 +2,9 @@
 // sending the command; the secret goes to that agent and nowhere else (not logged, not stored).
 import type { TenantTx } from '@tandem/db';
 import { AppError } from '@tandem/engine';
-import { openSecret } from '@tandem/security';
-import { credentialSecretContext, publicInfoSchema, type tsigAlgorithms } from './schemas';
+import { CredentialError, openDnsCredential, type DnsAuth } from '@tandem/security';
 
-export interface DnsAuth {
-  tsig?: { name: string; algorithm: (typeof tsigAlgorithms)[number]; secret: string };
-  account?: { user: string; password: string };
-}
+export type { DnsAuth };
 
 /**
  * The DNS authentication of a credential, for a pair (or wizard) of `customerId`: the credential
@@ -23,16 +19,11 @@ export async function dnsAuthOf(db: TenantTx, credentialId: string | null, custo
   return openDnsAuth(c);
 }
 
-export function openDnsAuth(c: { id: string; kind: string; publicInfo: unknown; secretEnc: string }): DnsAuth {
-  const info = publicInfoSchema.parse(c.publicInfo);
-  const secret = openSecret(c.secretEnc, credentialSecretContext(c.id));
-  if (c.kind === 'dns_tsig') {
-    if (!info.keyName || !info.algorithm) throw new AppError('CONFLICT', 'The TSIG credential has no key name or algorithm; edit it');
-    return { tsig: { name: info.keyName, algorithm: info.algorithm, secret } };
+export function openDnsAuth(c: { id: string; name?: string; kind: string; publicInfo: unknown; secretEnc: string }): DnsAuth {
+  try {
+    return openDnsCredential(c);
+  } catch (err) {
+    if (err instanceof CredentialError) throw new AppError('CONFLICT', err.message);
+    throw err;
   }
-  if (c.kind === 'domain') {
-    if (!info.user) throw new AppError('CONFLICT', 'The domain credential has no account name; edit it');
-    return { account: { user: info.user, password: secret } };
-  }
-  throw new AppError('CONFLICT', 'That credential cannot authenticate DNS updates');
 }
