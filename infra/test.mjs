@@ -8,6 +8,8 @@ import { buildAgent, buildWeb } from './build.mjs';
 import { dataDir, ensureAptPackages, ensureNpmPackages, log, ports, root, serversUp, spawnService, assertPortFree, stopService, tandemEnv, waitForHttp } from './lib.mjs';
 
 const only = process.argv[2]; // optional: "vitest" or "e2e"
+// optional, after "vitest"/"e2e": only these test files (e.g. e2e/tests/pair.spec.ts)
+const filters = process.argv.slice(3);
 // PostgreSQL and Redis are installed by serversUp() where missing. chromium: browser tests;
 // mariadb-server, pacemaker and corosync: the agent's facts are tested against a real MariaDB and a
 // real single-node Pacemaker cluster; iputils-ping: the agent's ICMP failure monitor runs the
@@ -64,7 +66,7 @@ function runVitest() {
   const out = path.join(resultsDir, 'vitest.json');
   const r = spawnSync(
     process.execPath,
-    [path.join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`],
+    [path.join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, ...filters],
     { cwd: root, env: { ...env, NODE_ENV: 'test' }, stdio: 'inherit' },
   );
   const report = readJson(out);
@@ -102,7 +104,7 @@ async function runE2e() {
   await waitForHttp(`${webUrl}/api/health`, 60_000, web);
   log('running browser tests (playwright, Chromium)');
   const out = path.join(resultsDir, 'playwright.json');
-  const r = spawnSync(process.execPath, [path.join(root, 'node_modules/@playwright/test/cli.js'), 'test', '--config', 'e2e/playwright.config.ts', '--reporter=list,json'], {
+  const r = spawnSync(process.execPath, [path.join(root, 'node_modules/@playwright/test/cli.js'), 'test', '--config', 'e2e/playwright.config.ts', '--reporter=list,json', ...filters], {
     cwd: root,
     env: { ...env, PLAYWRIGHT_JSON_OUTPUT_NAME: out },
     stdio: 'inherit',
