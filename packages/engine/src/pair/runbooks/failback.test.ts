@@ -327,6 +327,7 @@ describe('planFailback', () => {
         'pair.set-state failback.started',
         'services.stop target',
         '| postgresql.stop target',
+        'postgresql.promote source',
         'dns.apply',
         'services.start source',
         'pair.set-state failback.succeeded',

@@ -217,11 +217,19 @@ export function planFailback(i: FailbackPlanInput): Runbook {
   if (pg && !i.restoreFirst) {
     // The target's writes are given up: it stops for good, and the old primary serves again as it was.
     pointOfNoReturn = steps.length;
-    steps.push({
-      kind: 'postgresql.stop',
-      description: `Stop PostgreSQL on ${target.hostname} (its writes since the failover are not restored)`,
-      params: { side: 'target' },
-    });
+    steps.push(
+      {
+        kind: 'postgresql.stop',
+        description: `Stop PostgreSQL on ${target.hostname} (its writes since the failover are not restored)`,
+        params: { side: 'target' },
+      },
+      {
+        // Fencing stopped the old primary; it starts again as it last ran (a primary).
+        kind: 'postgresql.promote',
+        description: `Start PostgreSQL on ${source.hostname} again as the primary, with the data it held before the failover`,
+        params: { side: 'source' },
+      },
+    );
   }
 
   // Clients go back to the source: from here a failure is no longer undone.

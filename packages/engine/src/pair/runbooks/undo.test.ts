@@ -88,6 +88,14 @@ describe('undoSteps', () => {
     ]);
   });
 
+  it('starts a stopped old primary again, so a failover that fails before its promotion leaves a database serving', () => {
+    const stop: PlannedStep = { kind: 'postgresql.stop', description: 'Stop PostgreSQL on fs01', params: { side: 'source' }, optional: true };
+    const u = undoPlan([stop], [0]);
+    expect(brief(u.steps)).toEqual(['postgresql.promote source']);
+    expect(u.steps[0]!.optional).toBe(true);
+    expect(u.cannotUndo).toEqual([]);
+  });
+
   it('says what cannot be undone (a promoted database) instead of pretending', () => {
     const promote: PlannedStep = {
       kind: 'postgresql.promote',

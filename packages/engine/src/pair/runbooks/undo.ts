@@ -79,7 +79,9 @@ function reverse(s: PlannedStep): PlannedStep | { reason: string } | null {
         reason: `PostgreSQL on ${on(s.params.side)} was made a standby; it stays one until it is promoted or protection is enabled again`,
       };
     case 'postgresql.stop':
-      return { reason: `PostgreSQL on ${on(s.params.side)} was stopped and is left stopped; start it again if it should serve` };
+      // promote starts a stopped instance as it last ran (a primary stays a primary): the old
+      // primary serves again instead of both databases being down.
+      return undo(s, `start PostgreSQL on ${on(s.params.side)} again`, { kind: 'postgresql.promote', params: { side: s.params.side } });
     // Checks, waits and hooks change nothing to put back; a copy restored onto the (not serving)
     // source is harmless; the worker applies the runbook's failed event itself.
     case 'agents.check':
