@@ -19,7 +19,7 @@ import { enqueueOperation, operationsQueue, redisConnection, startOperationsWork
 import { callerFor } from './helpers';
 import { freePort, waitFor } from './support/agents';
 import { startBind, type Bind } from './support/bind';
-import { ClusterRoot, type TempCluster } from './support/postgresql/cluster';
+import { asPostgres, ClusterRoot, PG_BIN, type TempCluster } from './support/postgresql/cluster';
 import { ReplicationHarness, type Enrolled } from './support/replication/agents';
 
 const prefix = `tandem-test-${process.pid}-${Date.now().toString(36)}`;
@@ -203,6 +203,19 @@ describe('a PostgreSQL pair fails over and back', () => {
     expect(outputOf(again, 'postgresql.promote')).toMatchObject({ promoted: false, alreadyPrimary: true });
     expect(outputOf(again, 'postgresql.stop')).toMatchObject({ stopped: false, alreadyStopped: true });
   }, 180_000);
+
+  it('fences the old primary: when its agent reconnects while failed over, it is told to keep PostgreSQL stopped', async () => {
+    // (Starting the old primary by hand here would make it diverge further and change what the
+    // failback below finds; postgresql.stop on a running instance is covered by the step tests.)
+    await source.handle.stop();
+    source.handle = h.run(source.dir);
+    const held = await waitFor('the old source held stopped', async () => (await ownerDb().protectionPair.findUniqueOrThrow({ where: { id: pairId } })).sourceHeldAt, 60_000);
+    expect(held).toBeInstanceOf(Date);
+    const event = await ownerDb().pairEvent.findFirstOrThrow({ where: { pairId, message: { contains: 'held stopped' } }, orderBy: { at: 'desc' } });
+    expect(event.message).toContain(`PostgreSQL (${A.dataDir}) stopped`);
+    expect(event.severity).toBe('info');
+    expect(() => asPostgres(`${PG_BIN}/pg_ctl`, ['-D', A.dataDir, 'status'])).toThrow();
+  }, 120_000);
 
   it('fails back with restore first (a controlled switchover) and re-protects: the source holds the rows written meanwhile and the target streams again', async () => {
     const caller = callerFor(h.t.operator.id);

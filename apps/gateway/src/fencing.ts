@@ -42,12 +42,14 @@ async function fenceOne(ctx: GatewayContext, s: Session, pair: PairToFence) {
     await step(`stopping ${name}`, 'service.ensure', { name, state: 'stopped', timeoutMs: serviceMs }, serviceMs);
     await step(`setting ${name} to manual start`, 'service.set-startup-mode', { name, mode: 'manual' }, 30_000);
   }
+  // A PostgreSQL source would otherwise come back as a second primary (its service may not be listed).
+  if (pair.databaseDataDir) await step('stopping PostgreSQL', 'postgresql.stop', { dataDir: pair.databaseDataDir, mode: 'fast' }, 150_000);
   if (s.ws.readyState !== s.ws.OPEN) {
     // Gone again before it heard everything: it is fenced again when it next connects.
     s.fenced.delete(pair.pairId);
     return;
   }
-  const services = pair.services.length ? ` and its services (${pair.services.join(', ')}) stopped and set to manual start` : '';
+  const services = [pair.services.length ? ` and its services (${pair.services.join(', ')}) stopped and set to manual start` : '', pair.databaseDataDir ? `; PostgreSQL (${pair.databaseDataDir}) stopped` : ''].join('');
   const message = problems.length
     ? `The old source ${pair.sourceHostname} came back; Tandem told it to stand down, but not everything succeeded: ${problems.join('; ')}. Check it before clients reach it.`
     : `The old source ${pair.sourceHostname} came back and is held stopped: replication and monitoring of this pair stopped${services}.`;

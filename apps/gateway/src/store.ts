@@ -320,6 +320,14 @@ export interface PairToFence {
   sourceHostname: string;
   services: string[];
   serviceTimeoutSeconds: number;
+  /** PostgreSQL pairs: the old primary's data directory (it is stopped even when no service is listed). */
+  databaseDataDir: string | null;
+}
+
+function sourceDataDir(method: string, raw: unknown): string | null {
+  if (method !== 'postgresql_streaming') return null;
+  const db = ((raw ?? {}) as { database?: { sourceDataDir?: unknown } | null }).database;
+  return typeof db?.sourceDataDir === 'string' && db.sourceDataDir.startsWith('/') ? db.sourceDataDir : null;
 }
 
 function fenceServices(raw: unknown): { services: string[]; serviceTimeoutSeconds: number } {
@@ -339,7 +347,7 @@ export async function pairsToFence(agent: AgentIdentity, onlyPairId?: string): P
   return withTenant(scopeOf(agent), async (db) => {
     const pairs = await db.protectionPair.findMany({
       where: { sourceServerId: agent.serverId, status: { in: ['failing_over', 'failed_over'] }, ...(onlyPairId ? { id: onlyPairId } : {}) },
-      select: { id: true, name: true, customerId: true, status: true, failoverSettings: true, source: { select: { hostname: true } } },
+      select: { id: true, name: true, customerId: true, status: true, replicationMethod: true, failoverSettings: true, connectionSettings: true, source: { select: { hostname: true } } },
     });
     const out: PairToFence[] = [];
     for (const p of pairs) {
@@ -349,7 +357,7 @@ export async function pairsToFence(agent: AgentIdentity, onlyPairId?: string): P
         });
         if (draining > 0) continue;
       }
-      out.push({ pairId: p.id, name: p.name, customerId: p.customerId, sourceHostname: p.source.hostname, ...fenceServices(p.failoverSettings) });
+      out.push({ pairId: p.id, name: p.name, customerId: p.customerId, sourceHostname: p.source.hostname, ...fenceServices(p.failoverSettings), databaseDataDir: sourceDataDir(p.replicationMethod, p.connectionSettings) });
     }
     return out;
   });
