@@ -16,7 +16,7 @@ export function HooksSection({ hooks, onChange, errors }: { hooks: Hooks; onChan
           <span className="flex items-center justify-between gap-2">
             <span className="text-lg font-semibold">Hooks</span>
             <span className="text-sm text-slate-500 dark:text-slate-400">
-              {count === 0 ? 'optional, none set' : `${count} set, not run yet`}{' '}
+              {count === 0 ? 'optional, none set' : `${count} set`}{' '}
               <span className="inline-block transition-transform group-open:rotate-90">›</span>
             </span>
           </span>

@@ -497,7 +497,7 @@ function Review({
     [
       'Failover',
       s.failover.enabled
-        ? `${s.failover.type === 'dns' ? 'DNS' : 'Identity'}; ${s.failover.manualIntervention ? 'waits for approval' : 'automatic (marked for automatic failover)'}`
+        ? `${s.failover.type === 'dns' ? 'DNS' : 'Identity'}; ${s.failover.manualIntervention ? 'waits for approval' : 'automatic (the failover starts by itself)'}`
         : 'Off: replicate and watch only',
     ],
     ['Services to start', [...s.failover.services, ...s.failover.extraServices].join(' → ') || 'none'],
