@@ -20,6 +20,7 @@ import { credentialSecretContext, sealSecret } from '@tandem/security';
 import { detectionQueue, scheduleDetection, startDetectionWorker, startOperationsWorker } from '../apps/worker/src/queues.ts';
 import { agentCli, enrollmentToken, freePort, startAgent, startGateway, tempDir, waitFor, type AgentHandle } from '../tests/integration/support/agents.ts';
 import { startBind } from '../tests/integration/support/bind.ts';
+import { installTestService } from '../tests/integration/support/sysv-service.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
@@ -44,39 +45,6 @@ if (process.getuid?.() !== 0) throw new Error('the failover benchmark installs a
 
 const cleanups: (() => Promise<void> | void)[] = [];
 const prefix = `tandem-bench-${process.pid}`;
-
-/** A real service for the services step: an LSB init script running `sleep`, with a pid file. */
-function installService(dir: string): string {
-  const name = `tandem-bench-${randomUUID().slice(0, 6)}`;
-  const pid = path.join(dir, `${name}.pid`);
-  const script = `#!/bin/sh
-### BEGIN INIT INFO
-# Provides:          ${name}
-# Required-Start:
-# Required-Stop:
-# Default-Start:     2 3 4 5
-# Default-Stop:      0 1 6
-# Short-Description: Tandem failover benchmark service
-### END INIT INFO
-running() { [ -f '${pid}' ] && kill -0 "$(cat '${pid}')" 2>/dev/null; }
-case "$1" in
-  start) running || { setsid sleep 100000 >/dev/null 2>&1 & echo $! > '${pid}'; } ;;
-  stop) running && kill "$(cat '${pid}')"; rm -f '${pid}' ;;
-  status) running && { echo running; exit 0; } || { echo stopped; exit 3; } ;;
-  restart) "$0" stop; "$0" start ;;
-  *) echo "usage: $0 start|stop|status"; exit 2 ;;
-esac
-exit 0
-`;
-  const file = `/etc/init.d/${name}`;
-  fs.writeFileSync(file, script, { mode: 0o755 });
-  cleanups.push(() => {
-    spawnSync(file, ['stop']);
-    spawnSync('update-rc.d', ['-f', name, 'remove']);
-    fs.rmSync(file, { force: true });
-  });
-  return name;
-}
 
 async function main() {
   execFileSync(process.execPath, [path.join(root, 'apps/agent/build.mjs')], { cwd: root, stdio: 'inherit' });
@@ -119,8 +87,11 @@ async function main() {
   fs.mkdirSync(share);
   fs.mkdirSync(replica);
   for (let i = 0; i < 50; i++) fs.writeFileSync(path.join(share, `file-${i}.txt`), `content ${i}\n`.repeat(200));
-  const service = installService(work);
-  spawnSync(`/etc/init.d/${service}`, ['start']);
+  // A real service for the services step.
+  const testService = installTestService('bench');
+  cleanups.push(() => testService.remove());
+  const service = testService.name;
+  spawnSync(testService.scriptPath, ['start']);
 
   const credentialId = randomUUID();
   await ownerDb().credential.create({

@@ -3,54 +3,23 @@
 // hooks directory.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { HOOK_OUTPUT_LIMIT } from '@tandem/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAction } from '../../apps/agent/src/actions/index.ts';
 import type { CommandResult, CommandRunner } from '../../apps/agent/src/exec.ts';
+import { installTestService, type TestService } from './support/sysv-service';
 
 const isRootOnLinux = process.platform === 'linux' && process.getuid?.() === 0;
 const suffix = randomBytes(4).toString('hex');
-const serviceName = `tandem-test-${suffix}`;
-const scriptPath = `/etc/init.d/${serviceName}`;
 const work = mkdtempSync(path.join(tmpdir(), 'tandem-actions-'));
-const pidFile = path.join(work, `${serviceName}.pid`);
 const hooksDir = path.join(work, 'hooks');
 const ctx = { hooksDir };
-
-// An LSB init script whose daemon is a `sleep` with a pid file.
-const initScript = `#!/bin/sh
-### BEGIN INIT INFO
-# Provides:          ${serviceName}
-# Required-Start:
-# Required-Stop:
-# Default-Start:     2 3 4 5
-# Default-Stop:      0 1 6
-# Short-Description: Tandem agent test service
-### END INIT INFO
-PIDFILE='${pidFile}'
-running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
-case "$1" in
-  start)
-    running && exit 0
-    sleep 600 >/dev/null 2>&1 </dev/null &
-    echo $! > "$PIDFILE"
-    exit 0 ;;
-  stop)
-    if running; then kill "$(cat "$PIDFILE")"; fi
-    rm -f "$PIDFILE"
-    exit 0 ;;
-  status)
-    running && exit 0
-    [ -f "$PIDFILE" ] && exit 1
-    exit 3 ;;
-  *)
-    echo "Usage: $0 {start|stop|status}" >&2
-    exit 2 ;;
-esac
-`;
+let service: TestService;
+let serviceName = '';
+let pidFile = '';
 
 function rcLinks(): string[] {
   return ['0', '1', '2', '3', '4', '5', '6', 'S'].flatMap((l) => {
@@ -66,23 +35,13 @@ function rcLinks(): string[] {
 
 beforeAll(() => {
   if (!isRootOnLinux) throw new Error('these tests need root on Linux (they install a SysV init script)');
-  writeFileSync(scriptPath, initScript, { mode: 0o755 });
+  service = installTestService('test');
+  serviceName = service.name;
+  pidFile = service.pidFile;
 });
 
 afterAll(() => {
-  try {
-    const pid = Number(readFileSync(pidFile, 'utf8'));
-    if (pid > 0) process.kill(pid, 'SIGKILL');
-  } catch {
-    // Not running.
-  }
-  try {
-    execFileSync('update-rc.d', ['-f', serviceName, 'remove'], { stdio: 'ignore' });
-  } catch {
-    // No links.
-  }
-  rmSync(scriptPath, { force: true });
-  for (const link of rcLinks()) rmSync(`/etc/${link}`, { force: true });
+  service?.remove();
   rmSync(work, { recursive: true, force: true });
 });
 

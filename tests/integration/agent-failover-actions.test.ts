@@ -6,7 +6,6 @@
 // - the run-once memory with a real agent process: a command re-sent with the same id after a
 //   kill -9 and restart is answered from disk, not run again; a command that was still running
 //   when the agent died runs again (desired-state steps converge).
-import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,53 +17,15 @@ import { runCommand, type CommandRunner } from '../../apps/agent/src/exec.ts';
 import { decodePowerShellScript, powerShellScriptName } from '../../apps/agent/src/facts/util.ts';
 import { waitFor } from './support/agents';
 import { ReplicationHarness } from './support/replication/agents';
+import { installTestService, type TestService } from './support/sysv-service';
 
 const isRootOnLinux = process.platform === 'linux' && process.getuid?.() === 0;
 const suffix = randomBytes(4).toString('hex');
-const serviceName = `tandem-fo-${suffix}`;
-const scriptPath = `/etc/init.d/${serviceName}`;
 const work = mkdtempSync(path.join(tmpdir(), 'tandem-failover-actions-'));
-const pidFile = path.join(work, 'daemon.pid');
-const starts = path.join(work, 'starts');
-/** Its content changes how the daemon starts: "slow" (up after 0.7 s) or "broken" (never up). */
-const modeFile = path.join(work, 'mode');
 const fixtures = path.join(import.meta.dirname, '../fixtures/windows');
-
-// An LSB init script; each real start appends a line to the counter file.
-const initScript = `#!/bin/sh
-### BEGIN INIT INFO
-# Provides:          ${serviceName}
-# Required-Start:
-# Required-Stop:
-# Default-Start:     2 3 4 5
-# Default-Stop:      0 1 6
-# Short-Description: Tandem failover test service
-### END INIT INFO
-PIDFILE='${pidFile}'
-running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
-case "$1" in
-  start)
-    running && exit 0
-    echo start >> '${starts}'
-    case "$(cat '${modeFile}' 2>/dev/null)" in
-      broken) exit 0 ;;
-      slow) ( sleep 0.7; sleep 600 >/dev/null 2>&1 </dev/null & echo $! > "$PIDFILE" ) >/dev/null 2>&1 </dev/null & exit 0 ;;
-    esac
-    sleep 600 >/dev/null 2>&1 </dev/null &
-    echo $! > "$PIDFILE"
-    exit 0 ;;
-  stop)
-    if running; then kill "$(cat "$PIDFILE")"; fi
-    rm -f "$PIDFILE"
-    exit 0 ;;
-  status)
-    running && exit 0
-    exit 3 ;;
-  *)
-    echo "Usage: $0 {start|stop|status}" >&2
-    exit 2 ;;
-esac
-`;
+// The SysV service (its script counts each real start); installed in beforeAll.
+let service: TestService;
+let serviceName = '';
 
 /** The real runner, recording each command it runs (to show what an idempotent call did not do). */
 function recording(calls: string[]): CommandRunner {
@@ -74,7 +35,6 @@ function recording(calls: string[]): CommandRunner {
   };
 }
 const ctx = (calls: string[] = []) => ({ hooksDir: path.join(work, 'hooks'), run: recording(calls) });
-const startCount = () => (existsSync(starts) ? readFileSync(starts, 'utf8').trim().split('\n').length : 0);
 
 function rcLinks(): string[] {
   return ['0', '1', '2', '3', '4', '5', '6', 'S'].flatMap((l) => {
@@ -90,21 +50,12 @@ function rcLinks(): string[] {
 
 beforeAll(() => {
   if (!isRootOnLinux) throw new Error('these tests need root on Linux (they install a SysV init script)');
-  writeFileSync(scriptPath, initScript, { mode: 0o755 });
+  service = installTestService('fo');
+  serviceName = service.name;
 });
 
 afterAll(() => {
-  try {
-    process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
-  } catch {
-    // Not running.
-  }
-  try {
-    execFileSync('update-rc.d', ['-f', serviceName, 'remove'], { stdio: 'ignore' });
-  } catch {
-    // No links.
-  }
-  rmSync(scriptPath, { force: true });
+  service?.remove();
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -112,41 +63,41 @@ describe('service.ensure on a real SysV service', () => {
   it('starts a stopped service once; a second ensure running starts nothing', async () => {
     const first = await runAction('service.ensure', { name: serviceName, state: 'running', timeoutMs: 10_000 }, ctx());
     expect(first).toEqual({ name: serviceName, state: 'running', startMode: 'manual' });
-    expect(startCount()).toBe(1);
+    expect(service.starts()).toBe(1);
 
     const calls: string[] = [];
     await expect(runAction('service.ensure', { name: serviceName, state: 'running' }, ctx(calls))).resolves.toMatchObject({ state: 'running' });
-    expect(startCount()).toBe(1);
+    expect(service.starts()).toBe(1);
     expect(calls.filter((c) => / start$/.test(c))).toEqual([]);
   });
 
   it('stops a running service, and does nothing when it is already stopped', async () => {
     await expect(runAction('service.ensure', { name: serviceName, state: 'stopped', timeoutMs: 10_000 }, ctx())).resolves.toMatchObject({ state: 'stopped' });
-    expect(existsSync(pidFile)).toBe(false);
+    expect(existsSync(service.pidFile)).toBe(false);
     const calls: string[] = [];
     await expect(runAction('service.ensure', { name: serviceName, state: 'stopped' }, ctx(calls))).resolves.toMatchObject({ state: 'stopped' });
     expect(calls.filter((c) => / stop$/.test(c))).toEqual([]);
   });
 
   it('waits for a service that reports started before it runs', async () => {
-    writeFileSync(modeFile, 'slow');
+    service.setMode('slow');
     try {
       await expect(runAction('service.ensure', { name: serviceName, state: 'running', timeoutMs: 10_000 }, ctx())).resolves.toMatchObject({ state: 'running' });
-      expect(startCount()).toBe(2);
+      expect(service.starts()).toBe(2);
     } finally {
-      rmSync(modeFile, { force: true });
+      service.setMode('normal');
     }
     await runAction('service.ensure', { name: serviceName, state: 'stopped' }, ctx());
   });
 
   it('fails naming the state when the service does not get there in time', async () => {
-    writeFileSync(modeFile, 'broken');
+    service.setMode('broken');
     try {
       await expect(runAction('service.ensure', { name: serviceName, state: 'running', timeoutMs: 800 }, ctx())).rejects.toThrow(
         `service "${serviceName}" did not reach "running" within 800 ms: it is stopped`,
       );
     } finally {
-      rmSync(modeFile, { force: true });
+      service.setMode('normal');
     }
   });
 

@@ -5,7 +5,6 @@
 // finishes, and the operation carries the failure as a warning. A failure after the source's
 // services were stopped (the queue cannot drain: the data channel is cut) starts them again.
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Worker } from 'bullmq';
@@ -14,10 +13,11 @@ import { createPrismaClient, type Db } from '@tandem/db';
 import { ownerDb } from '@tandem/db/testing';
 import { settingsFromColumns, type PairSettings } from '@tandem/engine';
 import { redisConnection, startOperationsWorker } from '../../apps/worker/src/queues';
-import { tempDir, waitFor } from './support/agents';
+import { waitFor } from './support/agents';
 import { dropOnLoopback } from './support/firewall';
 import { finishedOperation, protectedPair, SOURCE_IP, startOperation, TARGET_IP, ZONE, zoneDump, type FailoverSetup } from './support/failover';
 import { waitEqual } from './support/replication/agents';
+import { installTestService, type TestService } from './support/sysv-service';
 
 const prefix = `tandem-test-${process.pid}-${Date.now().toString(36)}`;
 process.env.TANDEM_QUEUE_PREFIX = prefix;
@@ -26,54 +26,20 @@ let s: FailoverSetup;
 let db: Db;
 let worker: Worker | undefined;
 
-// The protected service: an LSB init script (both agents run on this machine, so it stands for
-// the source's service and the target's alike); each real start and stop is counted.
-const serviceName = `tandem-hooks-${randomBytes(4).toString('hex')}`;
-const scriptPath = `/etc/init.d/${serviceName}`;
-const work = tempDir('fo-hooks-work');
-const pidFile = path.join(work, 'daemon.pid');
-const starts = path.join(work, 'starts');
-const stops = path.join(work, 'stops');
-/** "broken": the script's start says it worked but nothing runs. */
-const modeFile = path.join(work, 'mode');
-const initScript = `#!/bin/sh
-### BEGIN INIT INFO
-# Provides:          ${serviceName}
-# Required-Start:
-# Required-Stop:
-# Default-Start:     2 3 4 5
-# Default-Stop:      0 1 6
-# Short-Description: Tandem hooks test service
-### END INIT INFO
-PIDFILE='${pidFile}'
-running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
-case "$1" in
-  start) running && exit 0; echo start >> '${starts}'; [ "$(cat '${modeFile}' 2>/dev/null)" = broken ] && exit 0; sleep 600 >/dev/null 2>&1 </dev/null & echo $! > "$PIDFILE"; exit 0 ;;
-  stop) running || exit 0; echo stop >> '${stops}'; kill "$(cat "$PIDFILE")"; rm -f "$PIDFILE"; exit 0 ;;
-  status) running && exit 0; exit 3 ;;
-  *) exit 2 ;;
-esac
-`;
-const lines = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
-const serviceRunning = () => {
-  try {
-    execFileSync('service', [serviceName, 'status'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
+// The protected service: a SysV init script (both agents run on this machine, so it stands for
+// the source's service and the target's alike) that counts each real start and stop.
+let service: TestService;
 
 const failing = (what: string) => `#!/bin/sh\necho "checking $1 for ${what}"\necho "${what}: the application is not ready" >&2\nexit 3\n`;
 
 beforeAll(async () => {
   db = createPrismaClient(process.env.APP_DATABASE_URL!, { max: 3 });
-  fs.writeFileSync(scriptPath, initScript, { mode: 0o755 });
-  execFileSync('service', [serviceName, 'start']);
+  service = installTestService('hooks');
+  execFileSync('service', [service.name, 'start']);
   const settings = (x: PairSettings): PairSettings => ({
     ...x,
     // No time to drain: a queue that is not empty at once aborts the failover.
-    failover: { ...x.failover, services: [serviceName], drainTimeoutSeconds: 0, onDrainTimeout: 'abort', serviceTimeoutSeconds: 3 },
+    failover: { ...x.failover, services: [service.name], drainTimeoutSeconds: 0, onDrainTimeout: 'abort', serviceTimeoutSeconds: 3 },
     hooks: { ...x.hooks, beforeFailover: failing('before') },
   });
   s = await protectedPair({ label: 'fo-hooks', settings }, async (h) => {
@@ -84,18 +50,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await worker?.close();
-  try {
-    process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL');
-  } catch {
-    // Not running.
-  }
-  try {
-    execFileSync('update-rc.d', ['-f', serviceName, 'remove'], { stdio: 'ignore' });
-  } catch {
-    // No links.
-  }
-  fs.rmSync(scriptPath, { force: true });
-  fs.rmSync(work, { recursive: true, force: true });
+  service?.remove();
   await s?.teardown();
   await db?.$disconnect();
 });
@@ -129,8 +84,8 @@ describe('failover hooks', () => {
   it('a failure after the source’s services stopped starts them again; replication goes on', async () => {
     await ownerDb().protectionPair.update({ where: { id: s.pairId }, data: { hooks: {} } });
     const dataPort = settingsFromColumns(await pair()).connection.port;
-    expect(serviceRunning()).toBe(true);
-    const before = { starts: lines(starts).length, stops: lines(stops).length };
+    expect(service.running()).toBe(true);
+    const before = { starts: service.starts(), stops: service.stops() };
     // The data channel is cut and a change is queued on the source: the queue cannot drain.
     const cut = dropOnLoopback('fo-hooks', [`tcp dport ${dataPort} drop`]);
     try {
@@ -145,9 +100,9 @@ describe('failover hooks', () => {
       // Undone: the services started again on the source (set back to automatic), nothing moved.
       const undo = op.steps.filter((x) => x.phase === 'undo');
       expect(undo.map((x) => [x.kind, x.status])).toEqual(expect.arrayContaining([['services.start', 'succeeded']]));
-      expect(serviceRunning()).toBe(true);
-      expect(lines(stops).length).toBe(before.stops + 1);
-      expect(lines(starts).length).toBe(before.starts + 1);
+      expect(service.running()).toBe(true);
+      expect(service.stops()).toBe(before.stops + 1);
+      expect(service.starts()).toBe(before.starts + 1);
       expect(['failover_pending', 'protected']).toContain((await pair()).status);
       expect(await s.bind.dig(`fs1.${ZONE}`, 'A')).toEqual([SOURCE_IP]);
     } finally {
@@ -159,8 +114,8 @@ describe('failover hooks', () => {
 
   it('a step that fails past the point of no return stops there: failed over, with what to do by hand', async () => {
     // The target's service will not start: its step comes after DNS moved (the point of no return).
-    fs.writeFileSync(modeFile, 'broken');
-    execFileSync('service', [serviceName, 'stop']);
+    service.setMode('broken');
+    execFileSync('service', [service.name, 'stop']);
     try {
       const op = await finishedOperation(await startOperation(s, 'failover', { mode: 'immediate' }, prefix));
       expect(op.status).toBe('failed');
@@ -178,7 +133,7 @@ describe('failover hooks', () => {
       expect(outcome.nextSteps[0]).toContain(`Do by hand: ${start.description}`);
       expect(outcome.nextSteps.some((n) => /Mark/.test(n))).toBe(false);
     } finally {
-      fs.rmSync(modeFile, { force: true });
+      service.setMode('normal');
     }
     // Back to protected for the next case: fail back and protect again.
     const back = await finishedOperation(await startOperation(s, 'failback', { restoreFirst: false, reprotect: true }, prefix));

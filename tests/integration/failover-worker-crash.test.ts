@@ -7,7 +7,6 @@
 // Afterwards BIND holds exactly the expected records (one update per zone), each hook ran once,
 // and the protected service (a SysV init script) was stopped once and started once.
 import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Worker } from 'bullmq';
@@ -18,47 +17,14 @@ import { ownerDb } from '@tandem/db/testing';
 import { redisConnection, startOperationsWorker } from '../../apps/worker/src/queues';
 import { tempDir } from './support/agents';
 import { protectedPair, REVERSE_ZONE, soaSerial, SOURCE_IP, TARGET_IP, ZONE, zoneDump, type FailoverSetup } from './support/failover';
+import { installTestService, type TestService } from './support/sysv-service';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const serviceName = `tandem-crash-${randomBytes(4).toString('hex')}`;
-const scriptPath = `/etc/init.d/${serviceName}`;
 const work = tempDir('fo-crash-work');
-const pidFile = path.join(work, 'daemon.pid');
-const starts = path.join(work, 'starts');
-const stops = path.join(work, 'stops');
 const hookLog = path.join(work, 'hooks.log');
+// The protected service: a SysV init script that counts each real start and stop.
+let service: TestService;
 
-// An LSB init script; each real start and stop appends a line to its counter file.
-const initScript = `#!/bin/sh
-### BEGIN INIT INFO
-# Provides:          ${serviceName}
-# Required-Start:
-# Required-Stop:
-# Default-Start:     2 3 4 5
-# Default-Stop:      0 1 6
-# Short-Description: Tandem crash test service
-### END INIT INFO
-PIDFILE='${pidFile}'
-running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
-case "$1" in
-  start)
-    running && exit 0
-    echo start >> '${starts}'
-    sleep 600 >/dev/null 2>&1 </dev/null &
-    echo $! > "$PIDFILE"
-    exit 0 ;;
-  stop)
-    running || exit 0
-    echo stop >> '${stops}'
-    kill "$(cat "$PIDFILE")"
-    rm -f "$PIDFILE"
-    exit 0 ;;
-  status)
-    running && exit 0
-    exit 3 ;;
-  *) exit 2 ;;
-esac
-`;
 const hook = `#!/bin/sh\necho "$1" >> '${hookLog}'\n`;
 
 const prefix = `tandem-test-${process.pid}-${Date.now().toString(36)}`;
@@ -118,12 +84,12 @@ async function bundleChild() {
 beforeAll(async () => {
   await bundleChild();
   db = createPrismaClient(process.env.APP_DATABASE_URL!, { max: 3 });
-  fs.writeFileSync(scriptPath, initScript, { mode: 0o755 });
-  execFileSync('service', [serviceName, 'start']);
+  service = installTestService('crash');
+  execFileSync('service', [service.name, 'start']);
   s = await protectedPair(
     {
       label: 'fo-crash',
-      settings: (x) => ({ ...x, failover: { ...x.failover, services: [serviceName] }, hooks: { ...x.hooks, beforeFailover: hook, afterFailover: hook } }),
+      settings: (x) => ({ ...x, failover: { ...x.failover, services: [service.name] }, hooks: { ...x.hooks, beforeFailover: hook, afterFailover: hook } }),
     },
     // This process's worker only enables protection: the failover is never queued, children run it.
     async (h) => {
@@ -135,17 +101,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await worker?.close();
-  try {
-    process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL');
-  } catch {
-    // Not running.
-  }
-  try {
-    execFileSync('update-rc.d', ['-f', serviceName, 'remove'], { stdio: 'ignore' });
-  } catch {
-    // No links.
-  }
-  fs.rmSync(scriptPath, { force: true });
+  service?.remove();
   fs.rmSync(work, { recursive: true, force: true });
   fs.rmSync(childBundle, { force: true });
   await s?.teardown();
@@ -157,7 +113,7 @@ describe('worker killed during a failover', () => {
     const zoneBefore = await zoneDump(s.bind, ZONE);
     const reverseBefore = await zoneDump(s.bind, REVERSE_ZONE);
     const serials = { zone: await soaSerial(s.bind, ZONE), reverse: await soaSerial(s.bind, REVERSE_ZONE) };
-    expect(lines(starts)).toEqual(['start']);
+    expect(service.starts()).toBe(1);
 
     const op = await ownerDb().operation.create({
       data: { organizationId: s.h.t.org.id, customerId: s.h.t.customerX.id, pairId: s.pairId, kind: 'failover', options: { mode: 'graceful' }, requestedById: s.h.t.operator.id },
@@ -205,7 +161,7 @@ describe('worker killed during a failover', () => {
 
     // Each hook ran once; the service stopped once (source) and started once (target).
     expect(lines(hookLog)).toEqual(['beforeFailover', 'afterFailover']);
-    expect(lines(stops)).toEqual(['stop']);
-    expect(lines(starts)).toEqual(['start', 'start']);
+    expect(service.stops()).toBe(1);
+    expect(service.starts()).toBe(2);
   }, 180_000);
 });

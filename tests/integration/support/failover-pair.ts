@@ -6,11 +6,10 @@
 //
 // Both agents run on this one machine, so "the source's service" and "the target's service" are
 // the same init script: a test reads its state at the moment it means one side.
-import { execFile, execFileSync } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { Queue, Worker } from 'bullmq';
 import { createPrismaClient, type Db } from '@tandem/db';
 import { ownerDb } from '@tandem/db/testing';
@@ -23,36 +22,13 @@ import { freePort, tempDir, waitFor } from './agents';
 import { startBind, type Bind } from './bind';
 import { validPairSettings } from './pair-settings';
 import { ReplicationHarness, writeFiles, type Enrolled } from './replication/agents';
-
-const run = promisify(execFile);
+import { installTestService, type TestService } from './sysv-service';
 
 export const ZONE = 'corp.test';
 export const REVERSE_ZONE = '2.0.192.in-addr.arpa';
 export const SOURCE_NAME = `fs01.${ZONE}`;
 export const SOURCE_ADDRESS = '192.0.2.10';
 export const TARGET_ADDRESS = '192.0.2.20';
-
-/** An LSB init script whose daemon is a `sleep` with a pid file. */
-function initScript(name: string, pidFile: string) {
-  return `#!/bin/sh
-### BEGIN INIT INFO
-# Provides:          ${name}
-# Required-Start:
-# Required-Stop:
-# Default-Start:     2 3 4 5
-# Default-Stop:      0 1 6
-# Short-Description: Tandem failover test service
-### END INIT INFO
-PIDFILE='${pidFile}'
-running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
-case "$1" in
-  start) running && exit 0; sleep 600 >/dev/null 2>&1 </dev/null & echo $! > "$PIDFILE"; exit 0 ;;
-  stop) if running; then kill "$(cat "$PIDFILE")"; fi; rm -f "$PIDFILE"; exit 0 ;;
-  status) running && exit 0; [ -f "$PIDFILE" ] && exit 1; exit 3 ;;
-  *) echo "Usage: $0 {start|stop|status}" >&2; exit 2 ;;
-esac
-`;
-}
 
 export class FailoverPair {
   readonly h: ReplicationHarness;
@@ -69,24 +45,24 @@ export class FailoverPair {
   targetRoot!: string;
   dataPort!: number;
   monitorPort!: number;
-  readonly service: string;
-  private readonly serviceDir: string;
+  /** The protected service, installed by setup(). */
+  private testService?: TestService;
 
   constructor(readonly label: string) {
     this.h = new ReplicationHarness(label);
     this.prefix = process.env.TANDEM_QUEUE_PREFIX!;
-    this.service = `tandem-fo-${randomBytes(4).toString('hex')}`;
-    this.serviceDir = tempDir(`${label}-service`);
   }
 
-  get scriptPath() {
-    return `/etc/init.d/${this.service}`;
+  /** The protected service's name. */
+  get service(): string {
+    if (!this.testService) throw new Error('FailoverPair.setup() has not run');
+    return this.testService.name;
   }
 
   /** Everything up: agents online with facts, BIND answering, workers ready. */
   async setup(opts: { detectionEveryMs?: number } = {}) {
     if (process.platform !== 'linux' || process.getuid?.() !== 0) throw new Error('these tests need root on Linux (they install a SysV init script)');
-    fs.writeFileSync(this.scriptPath, initScript(this.service, path.join(this.serviceDir, 'pid')), { mode: 0o755 });
+    this.testService = installTestService('fo');
     await this.h.setup();
     this.bind = await startBind([
       { name: ZONE, records: `fs01 IN A ${SOURCE_ADDRESS}\nwww IN CNAME fs01\n` },
@@ -117,7 +93,7 @@ export class FailoverPair {
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));
 
     const data = tempDir(`${this.label}-data`);
-    this.h.cleanup.push(data, this.serviceDir);
+    this.h.cleanup.push(data);
     this.share = path.join(data, 'share');
     this.targetRoot = path.join(data, 'replica');
     fs.mkdirSync(this.share, { recursive: true });
@@ -153,18 +129,7 @@ export class FailoverPair {
     await this.h.teardown();
     await this.bind?.stop();
     await this.db?.$disconnect();
-    try {
-      await run(this.scriptPath, ['stop']);
-    } catch {
-      // Not installed or not running.
-    }
-    try {
-      execFileSync('update-rc.d', ['-f', this.service, 'remove'], { stdio: 'ignore' });
-    } catch {
-      // No links.
-    }
-    fs.rmSync(this.scriptPath, { force: true });
-    fs.rmSync(this.serviceDir, { recursive: true, force: true });
+    this.testService?.remove();
   }
 
   /** DNS failover of fs01's A record and its PTR, immediate, the test service, monitor on loopback. */
@@ -263,13 +228,8 @@ export class FailoverPair {
   }
 
   /** The test service's state per its init script. */
-  async serviceRunning(): Promise<boolean> {
-    try {
-      await run(this.scriptPath, ['status']);
-      return true;
-    } catch {
-      return false;
-    }
+  serviceRunning(): Promise<boolean> {
+    return Promise.resolve(this.testService?.running() ?? false);
   }
 
   /** rc links of the test service (none: it starts only by hand). */
