@@ -26,7 +26,8 @@ let before: { zone: string[]; reverse: string[] };
 
 beforeAll(async () => {
   db = createPrismaClient(process.env.APP_DATABASE_URL!, { max: 3 });
-  s = await protectedPair({ label: 'fo-dns' }, async (h) => {
+  // Enabling lowers the picked records' TTL (the zone's default is 300 s, the pair's 60 s).
+  s = await protectedPair({ label: 'fo-dns', settings: (x) => ({ ...x, dns: { ...x.dns, lowerTtlOnEnable: true } }) }, async (h) => {
     worker = startOperationsWorker(redisConnection(process.env.REDIS_URL!), db, h.bus, { prefix });
     await worker.waitUntilReady();
   });
@@ -42,6 +43,16 @@ afterAll(async () => {
 const pairStatus = async () => (await ownerDb().protectionPair.findUniqueOrThrow({ where: { id: s.pairId } })).status;
 
 describe('DNS failover against BIND 9', () => {
+  it('enabling lowered the TTL of the records that move (and only those) to the pair’s TTL', async () => {
+    expect(before.zone).toContain(`fs1.${ZONE}. 60 IN A ${SOURCE_IP}`);
+    expect(before.zone).toContain(`other.${ZONE}. 300 IN A 10.1.0.99`);
+    expect(before.reverse).toContain(`5.0.1.10.in-addr.arpa. 60 IN PTR fs1.${ZONE}.`);
+    expect(before.reverse).toContain(`99.0.1.10.in-addr.arpa. 300 IN PTR other.${ZONE}.`);
+    const step = await ownerDb().operationStep.findFirstOrThrow({ where: { kind: 'dns.lower-ttl', operation: { pairId: s.pairId, kind: 'enable' } } });
+    expect(step.status).toBe('succeeded');
+    expect(JSON.stringify(step.output)).toContain('300 s → 60 s');
+  });
+
   const wrongSecret = () => sealSecret(Buffer.alloc(32, 7).toString('base64'), `credential:${s.credentialId}:secret`);
 
   it('a wrong TSIG key refuses the failover while planning (reading the records): nothing runs, nothing changes', async () => {

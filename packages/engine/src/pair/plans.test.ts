@@ -1,5 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
+import { defaultPairSettings } from './defaults.ts';
 import {
+  dnsTtlLowering,
   planDisable,
   planEnable,
   planMonitoring,
@@ -87,6 +89,24 @@ describe('operation steps are stored and read back through one schema', () => {
     expect(bad('replication.explode', {})).toMatchObject({ ok: false });
     for (const params of [null, 'side=source', ['source'], 42])
       expect(bad('replication.start', params)).toMatchObject({ ok: false });
+  });
+
+  it('lowers the TTL of the picked records when enabling, only when the settings ask for it (best effort, before the pair is marked)', () => {
+    const server = { id: 's', hostname: 'fs01', osFamily: 'linux' as const, addresses: ['10.0.0.5'], agentStatus: 'online' as const, applications: [], clusterResources: null };
+    const base = defaultPairSettings('generic_service', server, { ...server, id: 't', hostname: 'fs02', addresses: ['10.0.0.6'] });
+    const records = [{ zone: 'corp.test', name: 'fs01.corp.test', type: 'A' as const }];
+    const dns = { ...base.dns, records, ttlSeconds: 60 };
+    expect(dnsTtlLowering({ ...base, dns })).toBeNull();
+    expect(dnsTtlLowering({ ...base, dns: { ...dns, records: [] , lowerTtlOnEnable: true } })).toBeNull();
+    expect(dnsTtlLowering({ ...base, failover: { ...base.failover, type: 'identity' }, dns: { ...dns, lowerTtlOnEnable: true } })).toBeNull();
+    const lowering = dnsTtlLowering({ ...base, dns: { ...dns, lowerTtlOnEnable: true } });
+    expect(lowering).toEqual({ records, ttlSeconds: 60 });
+    const steps = planEnable({ method: 'file', ...hosts, route: '10.0.0.6', port: 6320, monitoring: true, lowerTtl: lowering });
+    const at = steps.findIndex((x) => x.kind === 'dns.lower-ttl');
+    expect(at).toBe(steps.length - 2);
+    expect(steps[at]).toMatchObject({ optional: true, params: { ttlSeconds: 60, records } });
+    expect(stepFromRow(stepToRow(steps[at]!))).toEqual({ ok: true, step: steps[at] });
+    expect(planEnable({ method: 'file', ...hosts, route: '10.0.0.6', port: 6320, monitoring: true }).some((x) => x.kind === 'dns.lower-ttl')).toBe(false);
   });
 
   it('types each kind of step with its own parameters', () => {

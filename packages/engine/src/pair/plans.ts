@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { ReplicationMethod } from './settings.ts';
 import { lifecycleEvents } from './lifecycle.ts';
 import { monitoringStatuses } from './status.ts';
-import { dnsChangeSchema, dnsServerSchema } from '../dns/records.ts';
+import { dnsChangeSchema, dnsNameSchema, dnsRecordTypeSchema, dnsServerSchema } from '../dns/records.ts';
+import type { PairSettings } from './settings.ts';
 
 // Enabling and disabling protection as lists of steps (data). The worker executes them in
 // order through the agents and records each one; a step may be marked optional when its failure
@@ -89,6 +90,17 @@ export const plannedStepSchema = z.discriminatedUnion('kind', [
   step('postgresql.wait-caught-up', z.strictObject({ side: sideSchema, timeoutSeconds: z.number().int().min(1).max(86_400) })),
   /** Stops writes on this side for a controlled switchover (the instance is stopped cleanly). */
   step('postgresql.stop', onSide),
+  /**
+   * The records that move at failover get a TTL of at most `ttlSeconds` (each read first; one
+   * already that low is left alone), through the pair's DNS executor, server and credential.
+   */
+  step(
+    'dns.lower-ttl',
+    z.strictObject({
+      records: z.array(z.strictObject({ zone: dnsNameSchema, name: dnsNameSchema, type: dnsRecordTypeSchema })).min(1).max(64),
+      ttlSeconds: z.number().int().min(0).max(86_400),
+    }),
+  ),
 ]);
 export type PlannedStep = z.infer<typeof plannedStepSchema>;
 export type StepKind = PlannedStep['kind'];
@@ -143,6 +155,14 @@ export interface PlanInput {
   routeMode?: 'direct' | 'relay';
   /** Start the failure monitor too (the default); off enables replication alone. */
   monitoring: boolean;
+  /** Lower the TTL of the records that move at failover (dnsTtlLowering of the settings). */
+  lowerTtl?: StepParams['dns.lower-ttl'] | null;
+}
+
+/** What enabling lowers when the pair's settings ask for it: the picked records of a DNS failover. */
+export function dnsTtlLowering(s: Pick<PairSettings, 'failover' | 'dns'>): StepParams['dns.lower-ttl'] | null {
+  if (!s.failover.enabled || s.failover.type !== 'dns' || !s.dns.lowerTtlOnEnable || s.dns.records.length === 0) return null;
+  return { records: s.dns.records.map((r) => ({ zone: r.zone, name: r.name, type: r.type })), ttlSeconds: s.dns.ttlSeconds };
 }
 
 export function planEnable(p: PlanInput): PlannedStep[] {
@@ -167,6 +187,11 @@ export function planEnable(p: PlanInput): PlannedStep[] {
       { kind: 'monitor.start', description: `Let ${p.sourceHostname} answer failure probes`, params: { side: 'source' } },
       { kind: 'monitor.start', description: `Start probing the source from ${p.targetHostname}`, params: { side: 'target' } },
     );
+  }
+  if (p.lowerTtl) {
+    // Best effort: a DNS server that cannot be reached must not stop protection (the validation says so).
+    const n = p.lowerTtl.records.length;
+    steps.push({ kind: 'dns.lower-ttl', description: `Lower the TTL of ${n} DNS record${n === 1 ? '' : 's'} that move at failover to ${p.lowerTtl.ttlSeconds} s, so clients follow a failover quickly`, params: p.lowerTtl, optional: true });
   }
   // A file pair mirrors in the background; a standby is complete once the clone step returns.
   steps.push(

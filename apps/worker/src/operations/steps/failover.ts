@@ -6,6 +6,7 @@ import type { ReplicationStatus } from '@tandem/protocol';
 import { command, commandTo, pairKey, sideOf, sleep, StepError, type StepContext } from './context.ts';
 import { pgDrain } from './postgresql.ts';
 import { dnsAuthFor } from '../dns-credential.ts';
+import { dnsAccess, queryDns } from '../plan-runbook.ts';
 
 /** Each DNS server gets this long to answer before the agent asks the next. */
 const DNS_SERVER_DEADLINE_MS = 30_000;
@@ -193,6 +194,37 @@ async function dnsApply(ctx: StepContext, params: StepParams['dns.apply']) {
   return result;
 }
 
+/**
+ * Enabling: the records that move at failover get a TTL of at most ttlSeconds. Each is read
+ * first; only those above it change, conditional on what they hold (dns.apply's prerequisites),
+ * so a second run sends nothing.
+ */
+async function dnsLowerTtl(ctx: StepContext, params: StepParams['dns.lower-ttl']) {
+  const refused = (err: unknown) => new StepError(err instanceof Error ? err.message : String(err));
+  const access = await dnsAccess(ctx.tx, ctx.orgTx, ctx.settings, ctx.pair).catch((err: unknown) => Promise.reject(refused(err)));
+  const current = await queryDns(ctx.bus, access, params.records).catch((err: unknown) => Promise.reject(refused(err)));
+  const changes = current.flatMap((r) => {
+    const zone = params.records.find((x) => x.name === r.name && x.type === r.type)?.zone;
+    if (!zone || r.records.length === 0 || r.ttl <= params.ttlSeconds) return [];
+    return [{ zone, name: r.name, type: r.type, before: { ttl: r.ttl, records: r.records }, after: { ttl: params.ttlSeconds, records: r.records } }];
+  });
+  const absent = current.filter((r) => r.records.length === 0).map((r) => `${r.name} (${r.type})`);
+  if (changes.length === 0) return { lowered: [], absent };
+  const all = DNS_SERVER_DEADLINE_MS * access.servers.length;
+  const secret = access.tsig?.secret ?? access.account?.password;
+  await commandTo(
+    ctx,
+    ctx.settings.dns.executorServerId ?? ctx.pair.targetServerId,
+    'dns.apply',
+    { provider: access.provider, servers: access.servers, timeoutMs: DNS_SERVER_DEADLINE_MS, ...(access.tsig ? { tsig: access.tsig } : {}), ...(access.account ? { account: access.account } : {}), changes },
+    { timeoutMs: all + 10_000, deadlineMs: all + 30_000, retryFailure: dnsUnanswered },
+  ).catch((err: unknown) => {
+    const text = err instanceof Error ? err.message : String(err);
+    throw new StepError(secret ? text.split(secret).join('[secret]') : text);
+  });
+  return { lowered: changes.map((c) => `${c.name} (${c.type}): ${c.before.ttl} s → ${c.after.ttl} s`), absent };
+}
+
 async function addressEnsure(ctx: StepContext, params: StepParams['address.ensure']) {
   return command(ctx, params.side, 'address.ensure', { address: params.address, prefix: params.prefix, interface: params.interface, present: params.present, force: params.force });
 }
@@ -204,5 +236,6 @@ export const failoverExecutors = {
   'replication.drain': replicationDrain,
   'replication.restore': replicationRestore,
   'dns.apply': dnsApply,
+  'dns.lower-ttl': dnsLowerTtl,
   'address.ensure': addressEnsure,
 };

@@ -87,6 +87,14 @@ function itemsOf(step: PlannedStep): Omit<ChangeItem, 'position' | 'pastPointOfN
         before: records(c.before.ttl, c.before.records),
         after: records(c.after.ttl, c.after.records),
       }));
+    case 'dns.lower-ttl':
+      return step.params.records.map((r) => ({
+        kind: 'dns' as const,
+        side: 'dns' as const,
+        summary: `${r.name} (${r.type}) in ${r.zone}`,
+        before: null,
+        after: `TTL at most ${step.params.ttlSeconds} s`,
+      }));
     case 'address.ensure':
       return one(
         'address',

@@ -1,6 +1,6 @@
 import type { DnsChange, DnsRRset } from '../../dns/records.ts';
 import type { PairSettings, ReplicationMethod } from '../settings.ts';
-import { planEnable, type PlannedStep, type Runbook } from '../plans.ts';
+import { dnsTtlLowering, planEnable, type PlannedStep, type Runbook } from '../plans.ts';
 import { hookStep, interfaceHolding, interfaceInSubnet, listWords, refuse, roleServices, type RunbookServer } from './common.ts';
 import { dnsApplyStep, planDnsRevert } from './dns-plan.ts';
 
@@ -269,6 +269,7 @@ function reprotectSteps(i: FailbackPlanInput): PlannedStep[] {
     port: settings.connection.port,
     routeMode: settings.connection.routeMode,
     monitoring,
+    lowerTtl: dnsTtlLowering(settings),
   }).filter((s) => s.kind !== 'agents.check');
   if (method === 'postgresql_streaming' && i.restoreFirst)
     return enable.filter((s) => s.kind !== 'postgresql.prepare-source' && s.kind !== 'postgresql.clone-standby');

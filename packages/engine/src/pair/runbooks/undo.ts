@@ -83,11 +83,12 @@ function reverse(s: PlannedStep): PlannedStep | { reason: string } | null {
       // primary serves again instead of both databases being down.
       return undo(s, `start PostgreSQL on ${on(s.params.side)} again`, { kind: 'postgresql.promote', params: { side: s.params.side } });
     // Checks, waits and hooks change nothing to put back; a copy restored onto the (not serving)
-    // source is harmless; the worker applies the runbook's failed event itself.
+    // source is harmless; a lower TTL harms nothing; the worker applies the runbook's failed event itself.
     case 'agents.check':
     case 'replication.check-set':
     case 'replication.drain':
     case 'replication.restore':
+    case 'dns.lower-ttl':
     case 'replication.verify':
     case 'hook.run':
     case 'pair.set-state':

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { publishPairChange } from '@tandem/agent-bus/live';
 import type { OperationKind, TenantTx } from '@tandem/db';
-import { AppError, idSchema, methodSupport, notFound, pairKeyContext, planDisable, planEnable, planMonitoring, stepToRow, type PlannedStep } from '@tandem/engine';
+import { AppError, dnsTtlLowering, idSchema, methodSupport, notFound, pairKeyContext, planDisable, planEnable, planMonitoring, stepToRow, type PlannedStep } from '@tandem/engine';
 import { enabledStatuses, operationInFlightStatuses, transition } from '@tandem/engine';
 import { sealSecret } from '@tandem/security';
 import { audit } from '../../services/audit';
@@ -85,6 +85,7 @@ export const enablePair = orgProcedure('operator')
       port: settings.connection.port,
       routeMode: settings.connection.routeMode,
       monitoring: input.monitoring,
+      lowerTtl: dnsTtlLowering(settings),
     });
     const op = await createOperation(ctx.db, pair, 'enable', ctx.actor.userId, steps);
     await pairEvent(ctx.db, pair, { kind: 'operation', message: `${ctx.actor.label} started enabling protection${input.monitoring ? '' : ' (without failure monitoring)'}` });
