@@ -218,31 +218,39 @@ export function verifyReply(reply: Buffer, key: TsigKey, requestMac: Buffer, now
       `the DNS reply is signed with key "${tsig.keyName}" (${tsig.algorithm}), not "${k.name}" (${k.algorithm})`,
     );
   }
-  const body = Buffer.from(reply.subarray(0, tsig.start));
-  body.writeUInt16BE(tsig.originalId, 0);
-  body.writeUInt16BE(body.readUInt16BE(10) - 1, 10);
   const expected = hmac(
     k,
     u16(requestMac.length),
     requestMac,
-    body,
+    signedBody(reply, tsig),
     tsigVariables(k, tsig.timeSigned, tsig.fudge, tsig.error, tsig.other),
   );
-  if (tsig.mac.length !== expected.length || !crypto.timingSafeEqual(tsig.mac, expected)) {
-    throw new TsigError(
-      'BADSIG',
-      'reply',
-      "the DNS reply's TSIG signature does not verify: the reply was altered or not signed with our key",
-    );
-  }
-  if (Math.abs(Math.floor(nowSeconds) - tsig.timeSigned) > tsig.fudge) {
-    throw new TsigError(
-      'BADTIME',
-      'reply',
-      `the DNS reply was signed ${Math.abs(Math.floor(nowSeconds) - tsig.timeSigned)} s away from our clock, more than the ${tsig.fudge} s allowed (BADTIME)`,
-    );
-  }
+  checkMacAndTime(tsig, expected, nowSeconds, {
+    altered: "the DNS reply's TSIG signature does not verify: the reply was altered or not signed with our key",
+    skew: (s) => `the DNS reply was signed ${s} s away from our clock, more than the ${tsig.fudge} s allowed (BADTIME)`,
+  });
   return tsig;
+}
+
+/** A signed message as its MAC covers it: without its TSIG record, with its original ID. */
+function signedBody(message: Buffer, tsig: ParsedTsig): Buffer {
+  const body = Buffer.from(message.subarray(0, tsig.start));
+  body.writeUInt16BE(tsig.originalId, 0);
+  body.writeUInt16BE(body.readUInt16BE(10) - 1, 10);
+  return body;
+}
+
+/** The MAC must equal `expected` (BADSIG) and the time signed lie within the fudge of our clock (BADTIME). */
+function checkMacAndTime(
+  tsig: ParsedTsig,
+  expected: Buffer,
+  nowSeconds: number,
+  say: { altered: string; skew: (seconds: number) => string },
+) {
+  if (tsig.mac.length !== expected.length || !crypto.timingSafeEqual(tsig.mac, expected))
+    throw new TsigError('BADSIG', 'reply', say.altered);
+  const skew = Math.abs(Math.floor(nowSeconds) - tsig.timeSigned);
+  if (skew > tsig.fudge) throw new TsigError('BADTIME', 'reply', say.skew(skew));
 }
 
 /** Most unsigned messages allowed between two signed ones of a stream (RFC 8945 §5.3.1). */
@@ -303,32 +311,20 @@ export class TsigStreamVerifier {
         `a message of the zone transfer is signed with key "${tsig.keyName}" (${tsig.algorithm}), not "${this.key.name}"`,
       );
     }
-    const body = Buffer.from(message.subarray(0, tsig.start));
-    body.writeUInt16BE(tsig.originalId, 0);
-    body.writeUInt16BE(body.readUInt16BE(10) - 1, 10);
     const expected = hmac(
       this.key,
       u16(this.priorMac.length),
       this.priorMac,
       ...this.unsigned,
-      body,
+      signedBody(message, tsig),
       u48(tsig.timeSigned),
       u16(tsig.fudge),
     );
-    if (tsig.mac.length !== expected.length || !crypto.timingSafeEqual(tsig.mac, expected)) {
-      throw new TsigError(
-        'BADSIG',
-        'reply',
+    checkMacAndTime(tsig, expected, nowSeconds, {
+      altered:
         'a message of the zone transfer has a TSIG signature that does not verify: it was altered or not signed with our key',
-      );
-    }
-    if (Math.abs(Math.floor(nowSeconds) - tsig.timeSigned) > tsig.fudge) {
-      throw new TsigError(
-        'BADTIME',
-        'reply',
-        `a message of the zone transfer was signed ${Math.abs(Math.floor(nowSeconds) - tsig.timeSigned)} s away from our clock (BADTIME)`,
-      );
-    }
+      skew: (s) => `a message of the zone transfer was signed ${s} s away from our clock (BADTIME)`,
+    });
     this.priorMac = Buffer.from(tsig.mac);
     this.unsigned = [];
     this.signed++;
