@@ -6,3 +6,4 @@ export * from './messages.ts';
 export * from './postgresql.ts';
 export * from './relay.ts';
 export * from './failover.ts';
+export * from './runbook-server.ts';

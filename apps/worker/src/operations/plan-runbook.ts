@@ -25,9 +25,8 @@ import {
   type DnsServerAddress,
   type PairSettings,
   type Runbook,
-  type RunbookServer,
 } from '@tandem/engine';
-import { factsSchema, type ActionInput } from '@tandem/protocol';
+import { runbookServer, type ActionInput } from '@tandem/protocol';
 import { dnsAuthFor, type OrgTx } from './dns-credential.ts';
 import type { StepContext } from './steps.ts';
 
@@ -46,22 +45,6 @@ interface OperationRow {
 }
 
 const serverSelect = { id: true, hostname: true, osFamily: true, facts: true, agent: { select: { id: true, status: true } } } as const;
-type ServerRow = { id: string; hostname: string; osFamily: 'linux' | 'windows'; facts: unknown; agent: { id: string; status: string } | null };
-
-/** The engine's view of a server for a runbook, from its stored facts and its agent's state. */
-export function runbookServer(s: ServerRow): RunbookServer {
-  const parsed = s.facts ? factsSchema.safeParse(s.facts) : null;
-  const f = parsed?.success ? parsed.data : null;
-  return {
-    id: s.id,
-    hostname: s.hostname,
-    fqdn: f?.host.status === 'ok' ? f.host.data.fqdn : null,
-    osFamily: s.osFamily,
-    agentOnline: s.agent?.status === 'online',
-    interfaces:
-      f?.network.status === 'ok' ? f.network.data.interfaces.map((i) => ({ name: i.name, addresses: i.addresses.map((a) => ({ address: a.address, prefix: a.prefix })) })) : null,
-  };
-}
 
 // ---- talking to the DNS servers through the executor's agent ----
 

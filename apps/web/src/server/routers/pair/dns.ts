@@ -4,7 +4,8 @@
 // executor's agent; no transaction is held while it answers.
 import { z } from 'zod';
 import { CommandError } from '@tandem/agent-bus';
-import { AppError, describeRecord, discoverDnsRecords, dnsQuestions, dnsNameSchema, dnsRecordDataSchema, dnsRecordTypeSchema, idSchema, notFound, reverseName, reverseZoneOf, type DnsQuestion, type DnsRecordType, type DnsRRset, type RunbookServer } from '@tandem/engine';
+import { AppError, describeRecord, discoverDnsRecords, dnsQuestions, dnsNameSchema, dnsRecordDataSchema, dnsRecordTypeSchema, idSchema, notFound, reverseName, reverseZoneOf, type DnsQuestion, type DnsRecordType, type DnsRRset } from '@tandem/engine';
+import { runbookServer } from '@tandem/protocol';
 import { agentErrorToAppError } from '../../agent-errors';
 import { agentBus } from '../../services/agents';
 import { serverView, storedSettings } from '../../services/pairs';
@@ -26,11 +27,6 @@ const answerOutput = z.object({
 });
 
 /** What dnsQuestions reads of a server (its name; the rest matters to planning only). */
-function runbookServer(s: Parameters<typeof serverView>[0]): RunbookServer {
-  const v = serverView(s);
-  return { id: s.id, hostname: s.hostname, fqdn: v.fqdn ?? null, osFamily: s.osFamily, agentOnline: s.agent?.status === 'online', interfaces: null };
-}
-
 /** The /24 reverse zone of an IPv4 address (10.0.0.5 → 0.0.10.in-addr.arpa); null for others, loopback and link-local. */
 function reverseZone24(address: string): string | null {
   if (!z.ipv4().safeParse(address).success || /^(127|169\.254)\./.test(address)) return null;
