@@ -1,5 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,6 +6,7 @@ import pg from 'pg';
 import { expect, test } from '@playwright/test';
 import { startBind, type Bind } from '../../tests/integration/support/bind';
 import { freePort } from '../../tests/integration/support/ports';
+import { agentBundle, enrolAgent, stopChild } from './agents';
 import { demoLogin, hydrated, signIn, unique } from './helpers';
 
 // The whole point of the product, from the browser: an operator fails a protected file server
@@ -15,19 +15,12 @@ import { demoLogin, hydrated, signIn, unique } from './helpers';
 // made (and BIND still answers the source then), confirms by name, watches the steps, and `dig`
 // answers the target; failback returns the zone to exactly what it was.
 
-const bundle = process.env.TANDEM_AGENT_BUNDLE ?? path.resolve(import.meta.dirname, '../../apps/agent/dist/tandem-agent.mjs');
-const gatewayUrl = process.env.TANDEM_GATEWAY_URL ?? 'http://127.0.0.1:3101';
 const SOURCE_IP = '10.77.0.5';
 const TARGET_IP = '10.77.0.6';
 
-async function stop(child: ChildProcess | undefined) {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
-}
-
-test('an operator fails a file server over and back from the browser; DNS answers the right address at every moment', async ({ page }) => {
+test('an operator fails a file server over and back from the browser; DNS answers the right address at every moment', async ({
+  page,
+}) => {
   test.setTimeout(240_000);
   const db = new pg.Client({ connectionString: process.env.DATABASE_URL });
   await db.connect();
@@ -46,33 +39,31 @@ test('an operator fails a file server over and back from the browser; DNS answer
     const { rows: orgs } = await db.query<{ id: string }>(`SELECT id FROM "Organization" WHERE name = 'Demo MSP'`);
     const orgId = orgs[0]!.id;
     const customerName = `E2E Failover ${tag}`;
-    const { rows: customers } = await db.query<{ id: string }>(`INSERT INTO "Customer" (id, "organizationId", name, "updatedAt") VALUES (gen_random_uuid(), $1, $2, now()) RETURNING id`, [orgId, customerName]);
+    const { rows: customers } = await db.query<{ id: string }>(
+      `INSERT INTO "Customer" (id, "organizationId", name, "updatedAt") VALUES (gen_random_uuid(), $1, $2, now()) RETURNING id`,
+      [orgId, customerName],
+    );
     const customerId = customers[0]!.id;
 
     // Two agents, enrolled with one-time tokens as the Add server dialog hands them out.
     const enrol = async (name: string) => {
-      const token = randomBytes(32).toString('base64url');
-      await db.query(`INSERT INTO "EnrollmentToken" (id, "organizationId", "customerId", "tokenHash", "expiresAt") VALUES (gen_random_uuid(), $1, $2, $3, now() + interval '1 hour')`, [
-        orgId,
-        customerId,
-        createHash('sha256').update(token).digest('hex'),
-      ]);
-      const dir = path.join(work, name);
-      fs.mkdirSync(dir);
-      const config = path.join(dir, 'agent.json');
-      const hostname = `${name}-${tag}`;
-      const res = spawnSync(process.execPath, [bundle, 'enroll', '--url', gatewayUrl, `--token=${token}`, '--config', config, '--hooks-dir', path.join(dir, 'hooks'), '--hostname', hostname], { encoding: 'utf8' });
-      expect(res.stdout).toContain('Enrolled as agent');
-      agents.push(spawn(process.execPath, [bundle, 'run', '--config', config], { stdio: 'ignore' }));
-      return JSON.parse(fs.readFileSync(config, 'utf8')) as { serverId: string };
+      const agent = await enrolAgent(db, { orgId, customerId, dir: path.join(work, name), hostname: `${name}-${tag}` });
+      agents.push(spawn(process.execPath, [agentBundle, 'run', '--config', agent.config], { stdio: 'ignore' }));
+      return agent;
     };
     const source = await enrol('fo-src');
     const target = await enrol('fo-dst');
     await expect
-      .poll(async () => {
-        const { rows } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM "Server" s JOIN "Agent" a ON a."serverId" = s.id WHERE s."customerId" = $1 AND a.status = 'online' AND s.facts IS NOT NULL`, [customerId]);
-        return Number(rows[0]!.n);
-      }, { timeout: 30_000 })
+      .poll(
+        async () => {
+          const { rows } = await db.query<{ n: string }>(
+            `SELECT count(*) AS n FROM "Server" s JOIN "Agent" a ON a."serverId" = s.id WHERE s."customerId" = $1 AND a.status = 'online' AND s.facts IS NOT NULL`,
+            [customerId],
+          );
+          return Number(rows[0]!.n);
+        },
+        { timeout: 30_000 },
+      )
       .toBe(2);
 
     await signIn(page, demoLogin.email, demoLogin.password);
@@ -98,7 +89,12 @@ test('an operator fails a file server over and back from the browser; DNS answer
     fs.mkdirSync(targetRoot);
     for (let i = 0; i < 10; i++) fs.writeFileSync(path.join(share, `doc-${i}.txt`), `document ${i}\n`);
     const pairName = `Files ${tag}`;
-    const failover = { type: 'dns', services: [], monitor: { method: 'agent', addresses: ['127.0.0.1'], port: await freePort(), intervalSeconds: 1, missed: 3 }, manualIntervention: true };
+    const failover = {
+      type: 'dns',
+      services: [],
+      monitor: { method: 'agent', addresses: ['127.0.0.1'], port: await freePort(), intervalSeconds: 1, missed: 3 },
+      manualIntervention: true,
+    };
     const connection = { route: '127.0.0.1', port: await freePort(), targetRoot };
     const dns = {
       servers: [`127.0.0.1:${bind.port}`],
@@ -158,11 +154,18 @@ test('an operator fails a file server over and back from the browser; DNS answer
     await controls.getByRole('button', { name: 'Failback', exact: true }).click();
     const back = page.getByRole('dialog');
     await expect(back.getByRole('checkbox', { name: /Restore first/ })).toBeChecked();
-    await expect(back.getByTestId('change-list').locator('[data-change="dns"]').filter({ hasText: `files.${zone} (A` })).toContainText(SOURCE_IP, { timeout: 60_000 });
+    await expect(
+      back
+        .getByTestId('change-list')
+        .locator('[data-change="dns"]')
+        .filter({ hasText: `files.${zone} (A` }),
+    ).toContainText(SOURCE_IP, { timeout: 60_000 });
     expect(await dig(`files.${zone}`)).toEqual([TARGET_IP]);
     await back.getByLabel('Type the pair’s name to confirm').fill(pairName);
     await back.getByRole('button', { name: 'Start failback' }).click();
-    await expect(back.getByTestId('operation-timeline')).toHaveAttribute('data-operation-status', 'succeeded', { timeout: 120_000 });
+    await expect(back.getByTestId('operation-timeline')).toHaveAttribute('data-operation-status', 'succeeded', {
+      timeout: 120_000,
+    });
     expect(await dig(`files.${zone}`)).toEqual([SOURCE_IP]);
     expect(await dig(`share.${zone}`)).toEqual([`files.${zone}.`, SOURCE_IP]);
     expect(await dig('5.0.77.10.in-addr.arpa', 'PTR')).toEqual([`files.${zone}.`]);
@@ -171,7 +174,7 @@ test('an operator fails a file server over and back from the browser; DNS answer
     await back.getByRole('button', { name: 'Close', exact: true }).last().click();
     await expect(status.locator('[data-pair-status="protected"]')).toBeVisible({ timeout: 90_000 });
   } finally {
-    for (const a of agents) await stop(a);
+    for (const a of agents) await stopChild(a);
     await bind?.stop();
     fs.rmSync(work, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     await db.end();

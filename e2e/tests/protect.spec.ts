@@ -1,5 +1,5 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,22 +7,13 @@ import pg from 'pg';
 import { expect, test } from '@playwright/test';
 import { spawnAgentWithExports } from '../../tests/integration/support/file-shares';
 import { freePort } from '../../tests/integration/support/ports';
+import { agentBundle as bundle, enrolAgent, stopChild as stop } from './agents';
 import { demoLogin, hydrated, signIn, unique } from './helpers';
 
 // Protecting a file server from the browser with two real agents on this machine: the source
 // agent sees an NFS export (in its own mount namespace), the target agent is a plain one. The
 // operator goes through the wizard, enables protection, watches the steps and the mirror, and
 // sees the pair become protected; the files are on the target. Everything stays on loopback.
-
-const bundle = process.env.TANDEM_AGENT_BUNDLE ?? path.resolve(import.meta.dirname, '../../apps/agent/dist/tandem-agent.mjs');
-const gatewayUrl = process.env.TANDEM_GATEWAY_URL ?? 'http://127.0.0.1:3101';
-
-async function stop(child: ChildProcess | undefined) {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
-}
 
 test('an operator protects a file server with the wizard and sees it become protected', async ({ page }) => {
   test.setTimeout(180_000);
@@ -36,7 +27,10 @@ test('an operator protects a file server with the wizard and sees it become prot
     const { rows: orgs } = await db.query<{ id: string }>(`SELECT id FROM "Organization" WHERE name = 'Demo MSP'`);
     const orgId = orgs[0]!.id;
     const customerName = `E2E Protect ${tag}`;
-    await db.query(`INSERT INTO "Customer" (id, "organizationId", name, "updatedAt") VALUES (gen_random_uuid(), $1, $2, now())`, [orgId, customerName]);
+    await db.query(`INSERT INTO "Customer" (id, "organizationId", name, "updatedAt") VALUES (gen_random_uuid(), $1, $2, now())`, [
+      orgId,
+      customerName,
+    ]);
     const { rows: customers } = await db.query<{ id: string }>(`SELECT id FROM "Customer" WHERE name = $1`, [customerName]);
     const customerId = customers[0]!.id;
 
@@ -49,20 +43,7 @@ test('an operator protects a file server with the wizard and sees it become prot
     fs.writeFileSync(path.join(share, 'big.bin'), randomBytes(3 * 1024 * 1024));
 
     // Two agents enrolled with one-time tokens, as the Add server dialog hands them out.
-    const enrol = async (name: string) => {
-      const token = randomBytes(32).toString('base64url');
-      await db.query(
-        `INSERT INTO "EnrollmentToken" (id, "organizationId", "customerId", "tokenHash", "expiresAt") VALUES (gen_random_uuid(), $1, $2, $3, now() + interval '1 hour')`,
-        [orgId, customerId, createHash('sha256').update(token).digest('hex')],
-      );
-      const dir = path.join(work, name);
-      fs.mkdirSync(dir);
-      const config = path.join(dir, 'agent.json');
-      const hostname = `${name}-${tag}`;
-      const res = spawnSync(process.execPath, [bundle, 'enroll', '--url', gatewayUrl, `--token=${token}`, '--config', config, '--hooks-dir', path.join(dir, 'hooks'), '--hostname', hostname], { encoding: 'utf8' });
-      expect(res.stdout).toContain('Enrolled as agent');
-      return { config, hostname };
-    };
+    const enrol = (name: string) => enrolAgent(db, { orgId, customerId, dir: path.join(work, name), hostname: `${name}-${tag}` });
     const source = await enrol('e2e-files');
     const target = await enrol('e2e-standby');
     agents.push(spawnAgentWithExports(bundle, source.config, [share]));
@@ -136,14 +117,18 @@ test('an operator protects a file server with the wizard and sees it become prot
     await expect(operation).toHaveAttribute('data-operation-status', 'succeeded', { timeout: 60_000 });
     await expect(operation.locator('[data-step]')).toHaveCount(7);
     await expect(operation.locator('[data-step-status="succeeded"]')).toHaveCount(7);
-    await expect(page.getByTestId('pair-status').locator('[data-pair-status="protected"]')).toHaveText('Protected', { timeout: 60_000 });
+    await expect(page.getByTestId('pair-status').locator('[data-pair-status="protected"]')).toHaveText('Protected', {
+      timeout: 60_000,
+    });
     await expect(page.getByTestId('pair-status').locator('[data-monitoring-status="watching"]')).toBeVisible();
     await expect(page.locator('[data-event]').filter({ hasText: 'Initial mirror finished' })).toBeVisible();
     await expect(page.getByTestId('monitor')).toContainText('127.0.0.1', { timeout: 20_000 });
 
     // The files are on the target, at the source's path under the target directory.
     const copy = path.join(targetRoot, share);
-    expect(fs.readFileSync(path.join(copy, 'plans', 'plan-7.txt'), 'utf8')).toBe(fs.readFileSync(path.join(share, 'plans', 'plan-7.txt'), 'utf8'));
+    expect(fs.readFileSync(path.join(copy, 'plans', 'plan-7.txt'), 'utf8')).toBe(
+      fs.readFileSync(path.join(share, 'plans', 'plan-7.txt'), 'utf8'),
+    );
     expect(fs.readFileSync(path.join(copy, 'big.bin')).equals(fs.readFileSync(path.join(share, 'big.bin')))).toBe(true);
 
     // Disabling stops it and keeps the configuration.
