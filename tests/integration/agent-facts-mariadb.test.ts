@@ -3,7 +3,6 @@
 // /proc and queried over the socket as root (unix_socket authentication).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, chmodSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ApplicationFacts } from '@tandem/protocol';
@@ -11,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectFacts } from '../../apps/agent/src/facts/index.ts';
 import { defaultIO } from '../../apps/agent/src/facts/io.ts';
 import { processSockets } from '../../apps/agent/src/facts/linux-proc.ts';
+import { freePort } from './support/ports';
 
 const root = mkdtempSync(path.join(tmpdir(), 'tandem-maria-'));
 const dataDir = path.join(root, 'data');
@@ -21,16 +21,6 @@ const userName = `tandem_u_${process.pid}`;
 let port = 0;
 let server: ChildProcess | undefined;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port: p } = srv.address() as { port: number };
-      srv.close(() => resolve(p));
-    });
-  });
-}
 
 const client = (sql: string) =>
   execFileSync('mariadb', ['--no-defaults', `--socket=${socket}`, '-uroot', '-N', '-B', '-e', sql], {

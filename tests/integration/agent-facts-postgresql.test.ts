@@ -3,12 +3,12 @@
 // /proc and postmaster.pid and queried over the socket as the data directory's owner.
 import { execFileSync } from 'node:child_process';
 import { chownSync, chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ApplicationFacts } from '@tandem/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectFacts } from '../../apps/agent/src/facts/index.ts';
+import { freePort } from './support/ports';
 
 const BIN = '/usr/lib/postgresql/15/bin';
 const root = mkdtempSync(path.join(tmpdir(), 'tandem-pg-'));
@@ -20,16 +20,6 @@ const dbName = `tandem_facts_${process.pid}`;
 let port = 0;
 let started = false;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port: p } = srv.address() as { port: number };
-      srv.close(() => resolve(p));
-    });
-  });
-}
 
 /** Runs a command as the postgres OS user. */
 function asPostgres(cmd: string, args: string[]): string {
