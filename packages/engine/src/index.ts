@@ -5,3 +5,4 @@ export * from './validation.ts';
 export * from './text.ts';
 export * from './pair/index.ts';
 export * from './dns/records.ts';
+export * from './cluster/index.ts';

@@ -1,4 +1,32 @@
 import { z } from 'zod';
+import {
+  clusterConfigReadArgsSchema,
+  clusterConfigReadResultSchema,
+  clusterConfigReplaceArgsSchema,
+  clusterConfigReplaceResultSchema,
+  clusterResourceEnsureArgsSchema,
+  clusterResourceEnsureResultSchema,
+  clusterStackEnsureArgsSchema,
+  clusterStackEnsureResultSchema,
+} from './cluster.ts';
+import {
+  pgTestCopyCreateArgsSchema,
+  pgTestCopyCreateResultSchema,
+  pgTestCopyQueryArgsSchema,
+  pgTestCopyQueryResultSchema,
+  testCopyCreateArgsSchema,
+  testCopyCreateResultSchema,
+  testCopyListArgsSchema,
+  testCopyListResultSchema,
+  testCopyRemoveArgsSchema,
+  testCopyRemoveResultSchema,
+  testFilesHashArgsSchema,
+  testFilesHashResultSchema,
+  testPathsExistArgsSchema,
+  testPathsExistResultSchema,
+  testTcpProbeArgsSchema,
+  testTcpProbeResultSchema,
+} from './drill.ts';
 import { absolutePathSchema, replicationRuleSchema, replicationSetSchema } from '@tandem/engine';
 import {
   PG_STANDBY_OVERHEAD_MS,
@@ -304,6 +332,20 @@ export const actionArgs = {
   'postgresql.promote': pgPromoteArgsSchema,
   'postgresql.rewind-or-reclone': pgRewindOrRecloneArgsSchema,
   'postgresql.stop': pgStopArgsSchema,
+  // Test failover (drill.ts): copies in the agent's scratch area, read-only probes.
+  'test.copy-create': testCopyCreateArgsSchema,
+  'test.copy-remove': testCopyRemoveArgsSchema,
+  'test.copy-list': testCopyListArgsSchema,
+  'test.files-hash': testFilesHashArgsSchema,
+  'test.paths-exist': testPathsExistArgsSchema,
+  'test.tcp-probe': testTcpProbeArgsSchema,
+  'postgresql.test-copy-create': pgTestCopyCreateArgsSchema,
+  'postgresql.test-copy-query': pgTestCopyQueryArgsSchema,
+  // Clusters (cluster.ts).
+  'cluster.resource-ensure': clusterResourceEnsureArgsSchema,
+  'cluster.stack-ensure': clusterStackEnsureArgsSchema,
+  'cluster.config-read': clusterConfigReadArgsSchema,
+  'cluster.config-replace': clusterConfigReplaceArgsSchema,
 } as const;
 export type ActionName = keyof typeof actionArgs;
 export const actionNames = Object.keys(actionArgs) as ActionName[];
@@ -366,6 +408,18 @@ export const actionResults = {
   'postgresql.promote': pgPromoteResultSchema,
   'postgresql.rewind-or-reclone': pgRewindOrRecloneResultSchema,
   'postgresql.stop': pgStopResultSchema,
+  'test.copy-create': testCopyCreateResultSchema,
+  'test.copy-remove': testCopyRemoveResultSchema,
+  'test.copy-list': testCopyListResultSchema,
+  'test.files-hash': testFilesHashResultSchema,
+  'test.paths-exist': testPathsExistResultSchema,
+  'test.tcp-probe': testTcpProbeResultSchema,
+  'postgresql.test-copy-create': pgTestCopyCreateResultSchema,
+  'postgresql.test-copy-query': pgTestCopyQueryResultSchema,
+  'cluster.resource-ensure': clusterResourceEnsureResultSchema,
+  'cluster.stack-ensure': clusterStackEnsureResultSchema,
+  'cluster.config-read': clusterConfigReadResultSchema,
+  'cluster.config-replace': clusterConfigReplaceResultSchema,
 } as const satisfies Record<ActionName, z.ZodType>;
 export type ActionResult<A extends ActionName> = z.infer<(typeof actionResults)[A]>;
 
@@ -411,5 +465,10 @@ export function postgresqlCommandTimeoutMs<A extends PostgresqlAction>(action: A
     case 'postgresql.stop':
       // pg_ctl's wait, then pg_controldata.
       return clamp(a.timeoutMs! + 60_000);
+    case 'postgresql.test-copy-create':
+      // the base backup, then start and promote (≤ 5 min).
+      return clamp(a.timeoutMs! + PG_STANDBY_OVERHEAD_MS);
+    case 'postgresql.test-copy-query':
+      return clamp(a.timeoutMs! + 30_000);
   }
 }

@@ -111,7 +111,41 @@ export const clusterFactsSchema = z.strictObject({
   name: str.nullable(),
   quorate: z.boolean().nullable(),
   nodes: z.array(z.strictObject({ name: str, online: z.boolean() })).max(64),
-  resources: z.array(z.strictObject({ id: str, type: str, role: str.nullable(), node: str.nullable() })).max(10_000),
+  resources: z
+    .array(
+      z.strictObject({
+        id: str,
+        type: str,
+        role: str.nullable(),
+        node: str.nullable(),
+        /** The group it belongs to (Pacemaker group, Windows cluster group), null when none. */
+        group: str.nullable().default(null),
+        /** Pacemaker's target-role meta attribute (Started, Stopped, Promoted…), null when unset. */
+        targetRole: str.nullable().default(null),
+      }),
+    )
+    .max(10_000),
+  /** Groups and their member resources, in order. */
+  groups: z.array(z.strictObject({ id: str, resources: z.array(str).max(1000), node: str.nullable() })).max(1000).default([]),
+  /** Placement rules: location (resource ↔ node), colocation (resource with resource), order. */
+  constraints: z
+    .array(
+      z.strictObject({
+        id: str,
+        kind: z.enum(['location', 'colocation', 'order', 'ticket']),
+        resource: str,
+        /** location: the node; colocation/order: null. */
+        node: str.nullable(),
+        /** colocation: with this resource; order: then this resource; else null. */
+        with: str.nullable(),
+        /** Score as written (INFINITY, -INFINITY, 100…), null when none. */
+        score: str.nullable(),
+      }),
+    )
+    .max(10_000)
+    .default([]),
+  /** Fencing: whether it is enabled (stonith-enabled), and how many fence devices are configured. null: not known. */
+  fencing: z.strictObject({ enabled: z.boolean().nullable(), devices: z.number().int().min(0) }).nullable().default(null),
 });
 
 export const factsSchema = z.strictObject({

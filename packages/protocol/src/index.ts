@@ -7,3 +7,5 @@ export * from './postgresql.ts';
 export * from './relay.ts';
 export * from './failover.ts';
 export * from './runbook-server.ts';
+export * from './drill.ts';
+export * from './cluster.ts';

@@ -23,5 +23,6 @@ export function validPairSettings(): PairSettings {
     connection: { route: '10.0.0.6', routeMode: 'direct', port: 6320, mirror: 'checksum', compression: 'off', bandwidthLimitKbps: null, orphans: 'delete', inPlaceFromMiB: null, targetRoot: '/', database: null },
     dns: { servers: [], zone: '', addressMap: [], ttlSeconds: 300, credentialId: null, provider: 'rfc2136', executorServerId: null, records: [], lowerTtlOnEnable: false },
     hooks: { beforeFailover: null, afterFailover: null, beforeFailback: null, afterFailback: null, beforeRestore: null, afterRestore: null },
+    testing: { probes: [], copyMethod: 'auto' },
   };
 }

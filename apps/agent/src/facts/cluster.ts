@@ -43,6 +43,8 @@ export function parseCrmMonXml(xml: string, clusterName: string | null): Cluster
       type: clip(r.attrs.resource_agent ?? 'unknown'),
       role: r.attrs.role ? clip(r.attrs.role) : null,
       node: node ? clip(node) : null,
+      group: null,
+      targetRole: null,
     };
   });
   return {
@@ -51,6 +53,9 @@ export function parseCrmMonXml(xml: string, clusterName: string | null): Cluster
     quorate,
     nodes: nodes.slice(0, 64),
     resources: resources.slice(0, 10_000),
+    groups: [],
+    constraints: [],
+    fencing: null,
   };
 }
 
@@ -98,6 +103,8 @@ export function parseWindowsCluster(value: unknown): ClusterFacts | null {
       type: clip(str(r.ResourceType) ?? 'unknown'),
       role: str(r.State) ? clip(str(r.State)!) : null,
       node: str(r.OwnerNode) ? clip(str(r.OwnerNode)!) : null,
+      group: null,
+      targetRole: null,
     }));
   const name = str(value.name);
   return {
@@ -106,6 +113,9 @@ export function parseWindowsCluster(value: unknown): ClusterFacts | null {
     quorate: true,
     nodes: nodes.slice(0, 64),
     resources: resources.slice(0, 10_000),
+    groups: [],
+    constraints: [],
+    fencing: null,
   };
 }
 

@@ -247,5 +247,6 @@ export function defaultPairSettings(application: Application, source: ServerView
       lowerTtlOnEnable: false,
     },
     hooks: { beforeFailover: null, afterFailover: null, beforeFailback: null, afterFailback: null, beforeRestore: null, afterRestore: null },
+    testing: { probes: [], copyMethod: 'auto' },
   };
 }

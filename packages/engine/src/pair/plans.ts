@@ -4,6 +4,7 @@ import { lifecycleEvents } from './lifecycle.ts';
 import { monitoringStatuses } from './status.ts';
 import { dnsChangeSchema, dnsNameSchema, dnsRecordTypeSchema, dnsServerSchema } from '../dns/records.ts';
 import type { PairSettings } from './settings.ts';
+import { probeSchema } from './testing.ts';
 
 // Enabling and disabling protection as lists of steps (data). The worker executes them in
 // order through the agents and records each one; a step may be marked optional when its failure
@@ -13,8 +14,10 @@ export const sideSchema = z.enum(['source', 'target']);
 export type Side = z.infer<typeof sideSchema>;
 
 // `optional: true` marks a best-effort step: its failure is recorded (skipped) and the rest runs.
+// `cleanup: true` marks a teardown step: it runs even after an earlier step failed (a test
+// failover always removes its copy), and a run resumed after a crash runs it too.
 const step = <K extends string, P extends z.ZodType>(kind: K, params: P) =>
-  z.strictObject({ kind: z.literal(kind), description: z.string().min(1).max(1000), params, optional: z.literal(true).optional() });
+  z.strictObject({ kind: z.literal(kind), description: z.string().min(1).max(1000), params, optional: z.literal(true).optional(), cleanup: z.literal(true).optional() });
 const noParams = z.strictObject({});
 const onSide = z.strictObject({ side: sideSchema });
 
@@ -101,6 +104,46 @@ export const plannedStepSchema = z.discriminatedUnion('kind', [
       ttlSeconds: z.number().int().min(0).max(86_400),
     }),
   ),
+
+  // ---- cluster resources in failover and failback (planFailover / planFailback) ----
+  /**
+   * A cluster resource or group online (on `node`, or wherever the cluster places it when null)
+   * or offline, waited for. Pacemaker through crm_resource/crm_mon; Windows through the
+   * FailoverClusters cmdlets.
+   */
+  step(
+    'cluster.resource',
+    z.strictObject({
+      side: sideSchema,
+      stack: z.enum(['pacemaker', 'windows-failover-cluster']),
+      resource: z.string().min(1).max(256),
+      kind: z.enum(['resource', 'group']),
+      state: z.enum(['online', 'offline']),
+      node: z.string().min(1).max(256).nullable(),
+      timeoutSeconds: z.number().int().min(1).max(3600),
+    }),
+  ),
+  /** The cluster's configuration read on this side's node and kept as a version (before a failover). */
+  step('cluster.snapshot', z.strictObject({ side: sideSchema, reason: z.enum(['before_failover', 'manual']) })),
+
+  // ---- test failover (planTestFailover): the source and the live replica are never touched ----
+  /** The replication lag at this moment of the test, kept in the step's output for the report. */
+  step('test.lag', z.strictObject({ moment: z.enum(['before', 'during', 'after']) })),
+  /**
+   * Files: a point-in-time copy of the replica of each source root (kept on the target under
+   * targetRoot) into the agent's scratch area, named after the operation (reflink where the
+   * filesystem has it, else a plain copy).
+   */
+  step('test.copy', z.strictObject({ method: z.enum(['auto', 'copy']), roots: z.array(z.string().min(1).max(4096)).min(1).max(64), targetRoot: z.string().min(1).max(4096) })),
+  /**
+   * PostgreSQL: a temporary copy of the standby (base backup from the standby into scratch,
+   * started on a spare port, promoted); `countTables` are counted on the standby at copy time.
+   */
+  step('test.postgresql-copy', z.strictObject({ countTables: z.array(z.string().min(1).max(128)).max(32) })),
+  /** One probe against the copy; its output is the probe's result (passed, what it saw). */
+  step('test.probe', z.strictObject({ index: z.number().int().min(0).max(31), probe: probeSchema })),
+  /** Removes this operation's copies from the target (files and database); a copy already gone is fine. */
+  step('test.teardown', noParams),
 ]);
 export type PlannedStep = z.infer<typeof plannedStepSchema>;
 export type StepKind = PlannedStep['kind'];
@@ -119,7 +162,11 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 type StoredParam = JsonValue;
 
 export function stepToRow(s: PlannedStep): { kind: StepKind; description: string; params: Record<string, StoredParam> } {
-  return { kind: s.kind, description: s.description, params: { ...(s.params as unknown as Record<string, StoredParam>), optional: s.optional ?? false } };
+  return {
+    kind: s.kind,
+    description: s.description,
+    params: { ...(s.params as unknown as Record<string, StoredParam>), optional: s.optional ?? false, ...(s.cleanup ? { cleanup: true } : {}) },
+  };
 }
 
 /**
@@ -139,8 +186,8 @@ export interface Runbook {
  */
 export function stepFromRow(row: StoredStep): { ok: true; step: PlannedStep } | { ok: false; error: string } {
   if (typeof row.params !== 'object' || row.params === null || Array.isArray(row.params)) return { ok: false, error: 'its parameters are not an object' };
-  const { optional, ...params } = row.params as Record<string, unknown>;
-  const parsed = plannedStepSchema.safeParse({ kind: row.kind, description: row.description, params, ...(optional === true ? { optional } : {}) });
+  const { optional, cleanup, ...params } = row.params as Record<string, unknown>;
+  const parsed = plannedStepSchema.safeParse({ kind: row.kind, description: row.description, params, ...(optional === true ? { optional } : {}), ...(cleanup === true ? { cleanup } : {}) });
   if (!parsed.success) return { ok: false, error: z.prettifyError(parsed.error).replace(/\s*\n\s*/g, ' ') };
   return { ok: true, step: parsed.data };
 }

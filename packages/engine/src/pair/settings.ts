@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { replicationSetSchema } from './replication-set.ts';
 import { nameTextSchema, textSchema } from '../text.ts';
 import { dnsNameSchema, dnsRecordTypeSchema } from '../dns/records.ts';
+import { probeKindsFor, probeLabels, testSettingsSchema } from './testing.ts';
 
 // A protection pair's configuration: what the wizard edits and what enabling protection turns
 // into agent commands. Stored as JSON on the pair and parsed with these schemas on every read
@@ -247,6 +248,8 @@ export const pairSettingsSchema = z
     connection: connectionSettingsSchema,
     dns: dnsSettingsSchema,
     hooks: hooksSchema,
+    /** Test failover probes and copy method. */
+    testing: testSettingsSchema.default({ probes: [], copyMethod: 'auto' }),
   })
   .superRefine((s, ctx) => {
     if (s.failover.enabled && s.failover.type === 'identity' && s.failover.identity.addresses.length === 0) {
@@ -283,6 +286,10 @@ export const pairSettingsSchema = z
     if (s.connection.routeMode === 'relay' && replicationMethodFor[s.application] !== 'file') {
       ctx.addIssue({ code: 'custom', path: ['connection', 'routeMode'], message: 'The relay carries file replication only: database replication needs a direct route to the source' });
     }
+    const fits = probeKindsFor[replicationMethodFor[s.application]];
+    s.testing.probes.forEach((p, i) => {
+      if (!fits.includes(p.kind)) ctx.addIssue({ code: 'custom', path: ['testing', 'probes', i, 'kind'], message: `“${probeLabels[p.kind]}” does not apply to a ${applicationLabels[s.application]} pair` });
+    });
     if (replicationMethodFor[s.application] === 'file' && !s.replicationSet) {
       ctx.addIssue({ code: 'custom', path: ['replicationSet', 'roots'], message: 'Choose at least one directory to protect' });
     }

@@ -1,3 +1,4 @@
+import { testSettingsSchema } from './testing.ts';
 import { connectionSettingsSchema, dnsSettingsSchema, failoverSettingsSchema, hooksSchema, type PairSettings } from './settings.ts';
 import { replicationSetSchema } from './replication-set.ts';
 
@@ -12,6 +13,8 @@ export interface StoredPairColumns {
   connectionSettings: unknown;
   dnsSettings: unknown;
   hooks: unknown;
+  /** Absent in rows read before test failover existed (the defaults apply). */
+  testSettings?: unknown;
 }
 
 /** The stored settings, parsed; throws (a ZodError) when they are incomplete or no longer valid. */
@@ -25,6 +28,7 @@ export function settingsFromColumns(p: StoredPairColumns): PairSettings {
     connection: connectionSettingsSchema.parse(p.connectionSettings),
     dns: dnsSettingsSchema.parse(p.dnsSettings ?? {}),
     hooks: hooksSchema.parse(p.hooks ?? {}),
+    testing: testSettingsSchema.parse(p.testSettings ?? {}),
   };
 }
 
@@ -38,5 +42,6 @@ export function settingsToColumns(s: PairSettings) {
     connectionSettings: s.connection as object,
     dnsSettings: s.dns as object,
     hooks: s.hooks as object,
+    testSettings: s.testing as object,
   };
 }

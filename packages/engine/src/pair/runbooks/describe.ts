@@ -116,6 +116,17 @@ function itemsOf(step: PlannedStep): Omit<ChangeItem, 'position' | 'pastPointOfN
       return one('database', 'source');
     case 'postgresql.clone-standby':
       return one('database', 'target', null, 'standby');
+    case 'cluster.resource':
+      return one('service', step.params.side, null, step.params.state === 'online' ? `online${step.params.node ? ` on ${step.params.node}` : ''}` : 'offline');
+    case 'cluster.snapshot':
+    case 'test.lag':
+    case 'test.probe':
+      return one('check', null);
+    case 'test.copy':
+    case 'test.postgresql-copy':
+      return one('database', 'target', null, 'temporary test copy');
+    case 'test.teardown':
+      return one('database', 'target', 'temporary test copy', 'removed');
   }
 }
 

@@ -7,3 +7,4 @@ export * from './describe.ts';
 export * from './failback.ts';
 export * from './undo.ts';
 export * from './discover.ts';
+export * from './test-failover.ts';

@@ -96,7 +96,19 @@ function reverse(s: PlannedStep): PlannedStep | { reason: string } | null {
     case 'postgresql.wait-caught-up':
     case 'postgresql.prepare-source':
     case 'postgresql.clone-standby':
+    case 'cluster.snapshot':
+    case 'test.lag':
+    case 'test.probe':
+    case 'test.teardown':
       return null;
+    case 'test.copy':
+    case 'test.postgresql-copy':
+      return undo(s, 'remove the test copy', { kind: 'test.teardown', params: {} });
+    case 'cluster.resource':
+      return undo(s, `bring ${s.params.resource} ${s.params.state === 'online' ? 'offline' : 'online'} again`, {
+        kind: 'cluster.resource',
+        params: { ...s.params, state: s.params.state === 'online' ? 'offline' : 'online' },
+      });
   }
 }
 
