@@ -2,6 +2,7 @@ export * from './replication-set.ts';
 export * from './settings.ts';
 export * from './testing.ts';
 export * from './test-report.ts';
+export * from './drills.ts';
 export * from './defaults.ts';
 export * from './status.ts';
 export * from './lifecycle.ts';
