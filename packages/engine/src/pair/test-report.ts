@@ -55,3 +55,122 @@ export const testReportSchema = z.object({
   settings: z.record(z.string(), z.unknown()),
 });
 export type TestReport = z.infer<typeof testReportSchema>;
+
+/** A stored step of the test, as the runner read it back. */
+export interface TestReportStep {
+  position: number;
+  kind: string;
+  description: string;
+  params: unknown;
+  status: string;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  error: string | null;
+  output: unknown;
+}
+
+export interface TestReportInput {
+  operation: { id: string; createdAt: Date; startedAt: Date | null; error: string | null };
+  steps: TestReportStep[];
+  pair: TestReport['pair'];
+  customer: TestReport['customer'];
+  startedBy: TestReport['startedBy'];
+  /** The pair's settings when the test ran (settingsToColumns shape or the settings object). */
+  settings: Record<string, unknown>;
+  finishedAt: Date;
+}
+
+const ms = (a: Date | null, b: Date | null) => (a && b ? Math.max(0, b.getTime() - a.getTime()) : null);
+const record = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const clip = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
+
+/**
+ * The evidence report of a finished test failover, from its stored steps. It passes only when the
+ * copy was made, every probe ran and passed, and the teardown removed the copy; the first reason
+ * it did not is its error (the operation's own error when the runner gave one).
+ */
+export function buildTestReport(i: TestReportInput): TestReport {
+  const steps = [...i.steps].sort((a, b) => a.position - b.position);
+  const byKind = (kind: string) => steps.filter((s) => s.kind === kind);
+
+  const copyStep = byKind('test.copy')[0] ?? byKind('test.postgresql-copy')[0] ?? null;
+  let copy: TestReport['copy'] = null;
+  if (copyStep && copyStep.status === 'succeeded') {
+    const out = record(copyStep.output);
+    const files = copyStep.kind === 'test.copy';
+    copy = {
+      kind: files ? 'files' : 'postgresql',
+      method: typeof out.method === 'string' ? out.method : files ? 'copy' : 'base backup',
+      bytes: num(out.bytes),
+      files: files ? num(out.files) : null,
+      durationMs: num(out.durationMs) ?? ms(copyStep.startedAt, copyStep.finishedAt),
+    };
+  }
+
+  const lag: TestReport['lag'] = { before: null, during: null, after: null };
+  for (const s of byKind('test.lag')) {
+    const moment = record(s.params).moment;
+    const parsed = lagSampleSchema.safeParse(s.output);
+    if ((moment === 'before' || moment === 'during' || moment === 'after') && s.status === 'succeeded' && parsed.success) lag[moment] = parsed.data.lagSeconds;
+  }
+
+  const probes = byKind('test.probe').map((s) => {
+    const params = record(s.params);
+    const probe = record(params.probe);
+    const result = probeResultSchema.safeParse(s.output);
+    const ran = result.success && (s.status === 'succeeded' || s.status === 'failed');
+    const notRun = s.status === 'pending' || s.status === 'skipped' || s.status === 'running' ? 'Not run' : 'Failed';
+    return {
+      index: num(params.index) ?? 0,
+      kind: typeof probe.kind === 'string' ? probe.kind : 'unknown',
+      description: s.description,
+      passed: ran ? result.data.passed && s.status === 'succeeded' : false,
+      summary: ran ? result.data.summary : clip(`${notRun}${s.error ? `: ${s.error}` : ''}`, 500),
+      detail: ran ? result.data.detail : '',
+      durationMs: ms(s.startedAt, s.finishedAt),
+    };
+  });
+
+  const teardown = byKind('test.teardown')[0] ?? null;
+  const cleanedUp = teardown !== null && teardown.status === 'succeeded';
+
+  let error = i.operation.error;
+  if (!error) {
+    const failedStep = steps.find((s) => s.status === 'failed' && s.kind !== 'test.probe');
+    const failedProbes = probes.filter((p) => !p.passed);
+    if (failedStep) error = `${failedStep.description}: ${failedStep.error ?? 'failed'}`;
+    else if (!copy) error = 'The test copy was not made';
+    else if (probes.length === 0) error = 'No probe ran';
+    else if (failedProbes.length) error = `${failedProbes.length} of ${probes.length} probe${probes.length === 1 ? '' : 's'} failed: ${failedProbes.map((p) => p.summary).join('; ')}`;
+    else if (!cleanedUp) error = `The test copy was not removed${teardown?.error ? `: ${teardown.error}` : ''}`;
+  }
+  const startedAt = i.operation.startedAt ?? i.operation.createdAt;
+  return testReportSchema.parse({
+    version: 1,
+    operationId: i.operation.id,
+    pair: i.pair,
+    customer: i.customer,
+    startedBy: i.startedBy,
+    startedAt: startedAt.toISOString(),
+    finishedAt: i.finishedAt.toISOString(),
+    durationMs: Math.max(0, i.finishedAt.getTime() - startedAt.getTime()),
+    result: error ? 'failed' : 'passed',
+    error: error ? clip(error, 2000) : null,
+    copy,
+    lag,
+    probes,
+    timeline: steps.map((s) => ({
+      position: s.position,
+      kind: s.kind,
+      description: s.description,
+      status: s.status,
+      startedAt: s.startedAt?.toISOString() ?? null,
+      finishedAt: s.finishedAt?.toISOString() ?? null,
+      durationMs: ms(s.startedAt, s.finishedAt),
+      error: s.error,
+    })),
+    cleanedUp,
+    settings: i.settings,
+  });
+}
