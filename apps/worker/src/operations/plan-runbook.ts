@@ -1,4 +1,4 @@
-// The planning phase of a failover or failback: gather what the engine needs (both servers'
+// The planning phase of a failover, failback or test failover: gather what the engine needs (both servers'
 // facts, the agents' state, the live DNS answers of the records that move, for a failback the
 // failover it reverses), ask the engine for the runbook, and store its steps, the diff and the
 // point of no return with the operation. A dry run ends here; a run executes the stored steps.
@@ -15,6 +15,7 @@ import {
   parseDnsServer,
   planFailback,
   planFailover,
+  planTestFailover,
   recordedFailoverState,
   stepFromRow,
   stepToRow,
@@ -142,7 +143,7 @@ export async function failoverDnsChanges(tx: StepContext['tx'], pairId: string):
  * transaction. Throws PlanningRefused when it must not go ahead; nothing was changed then.
  */
 export async function planRunbook(ctx: StepContext, op: OperationRow): Promise<Runbook> {
-  if (op.kind !== 'failover' && op.kind !== 'failback') throw new Error(`${op.kind} operations are not planned here`);
+  if (!isPlanned(op.kind)) throw new Error(`${op.kind} operations are not planned here`);
   const pairId = ctx.pair.id;
   const row = await ctx.tx((db) =>
     db.protectionPair.findUnique({
@@ -160,7 +161,12 @@ export async function planRunbook(ctx: StepContext, op: OperationRow): Promise<R
   const dnsFailover = settings.failover.type === 'dns';
 
   let runbook: Runbook;
-  if (op.kind === 'failover') {
+  if (op.kind === 'test_failover') {
+    // A preview may be planned while the target is away, as for a failover; a run may not start.
+    runbook = engine(() =>
+      planTestFailover({ method, settings, sourceHostname: source.hostname, targetHostname: target.hostname, status: row.status, targetAgentOnline: op.dryRun === true || target.agentOnline }),
+    );
+  } else if (op.kind === 'failover') {
     if (row.status !== 'protected' && row.status !== 'failover_pending') throw new PlanningRefused(`A failover needs a protected pair; the pair is ${row.status.replace(/_/g, ' ')}`);
     if (!settings.failover.enabled) throw new PlanningRefused('Failover is turned off in this pair’s settings');
     // A preview may be planned while the target is away; a run may not start without it.
@@ -232,9 +238,9 @@ function engine(fn: () => Runbook): Runbook {
   }
 }
 
-export const isPlanned = (kind: string) => kind === 'failover' || kind === 'failback';
+export const isPlanned = (kind: string) => kind === 'failover' || kind === 'failback' || kind === 'test_failover';
 
-const refusedLabel: Record<string, string> = { failover: 'Failover', failback: 'Failback' };
+const refusedLabel: Record<string, string> = { failover: 'Failover', failback: 'Failback', test_failover: 'Test failover' };
 
 /**
  * What the runner does before a failover/failback without steps: plan it. Returns the stored

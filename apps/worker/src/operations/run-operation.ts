@@ -10,6 +10,7 @@ import type { OperationJob } from '@tandem/jobs';
 import { isPlanned, planBeforeRun } from './plan-runbook.ts';
 import { runStep, StepError, stepExecutors, type LoadedPair, type StepContext } from './steps.ts';
 import { lastSampledLag } from './steps/failover.ts';
+import { runTest } from './run-test.ts';
 import { crashPoint } from './test-crash.ts';
 
 export interface OperationDeps {
@@ -27,6 +28,7 @@ const operationLabel: Record<string, string> = {
   monitoring_off: 'Turning failure monitoring off',
   failover: 'Failover',
   failback: 'Failback',
+  test_failover: 'Test failover',
 };
 const finishedMessage: Record<string, string> = {
   enable: 'Protection enabled: the initial mirror is running',
@@ -43,7 +45,7 @@ interface Outcome {
   nextSteps: string[];
 }
 
-type StepRow = { id: string; position: number; kind: string; description: string; params: unknown; status: string; phase: string; attempts: number; error: string | null; startedAt: Date | null };
+export type StepRow = { id: string; position: number; kind: string; description: string; params: unknown; status: string; phase: string; attempts: number; error: string | null; startedAt: Date | null };
 
 export async function runOperation(deps: OperationDeps, job: OperationJob): Promise<{ status: string }> {
   const now = deps.now ?? (() => new Date());
@@ -99,6 +101,8 @@ export async function runOperation(deps: OperationDeps, job: OperationJob): Prom
     steps = planned.steps;
     pointOfNoReturn = (await tx((db) => db.operation.findUniqueOrThrow({ where: { id: op.id }, select: { pointOfNoReturn: true } }))).pointOfNoReturn;
   }
+  // A test failover has its own runner (run-test.ts): cleanup steps, every probe, the report.
+  if (op.kind === 'test_failover') return runTest({ opId: op.id, kind: op.kind, outcome: op.outcome, pointOfNoReturn, steps, base, tx, now, event, label });
   if (runbook) return runRunbook({ opId: op.id, kind: op.kind, outcome: op.outcome, pointOfNoReturn, steps, base, tx, now, event, label });
 
   const skipped: string[] = [];
@@ -160,7 +164,7 @@ function stepRun(operationId: string, step: StepRow, optional: boolean, pastPoin
   };
 }
 
-interface RunbookRun {
+export interface RunbookRun {
   opId: string;
   kind: string;
   outcome: unknown;
@@ -176,7 +180,7 @@ interface RunbookRun {
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** Runs one stored step of a runbook; its output (or the error) is recorded. */
-async function runOne(r: RunbookRun, step: StepRow, past: boolean): Promise<{ ok: true; output: Record<string, unknown> } | { ok: false; error: string; optional: boolean }> {
+export async function runOne(r: RunbookRun, step: StepRow, past: boolean): Promise<{ ok: true; output: Record<string, unknown> } | { ok: false; error: string; optional: boolean }> {
   const planned = stepFromRow(step);
   const optional = planned.ok && planned.step.optional === true;
   const startedAt = step.startedAt ?? r.now();

@@ -6,6 +6,7 @@ import { postgresqlCommandTimeoutMs, RELAY_CAPABILITY } from '@tandem/protocol';
 import { command, pairKey, sideOf, StepError, type AgentRow, type StepContext } from './steps/context.ts';
 import { failoverExecutors } from './steps/failover.ts';
 import { pgFollow, pgPromote, pgStop, pgWaitCaughtUp } from './steps/postgresql.ts';
+import { testFailoverExecutors } from './steps/test-failover.ts';
 
 export { command, commandTo, pairKey, sideOf, StepError, type LoadedPair, type StepContext, type StepRun } from './steps/context.ts';
 
@@ -90,11 +91,7 @@ export const stepExecutors: StepExecutors = {
   // TODO(issue 14, in progress this session): cluster and test failover executors.
   'cluster.resource': notBuilt,
   'cluster.snapshot': notBuilt,
-  'test.lag': notBuilt,
-  'test.copy': notBuilt,
-  'test.postgresql-copy': notBuilt,
-  'test.probe': notBuilt,
-  'test.teardown': notBuilt,
+  ...testFailoverExecutors,
   'agents.check': (ctx, params) => {
     const out: Record<string, unknown> = {};
     for (const side of params.sides) {
