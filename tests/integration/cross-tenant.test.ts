@@ -20,6 +20,7 @@ interface Ids {
   pairId: string;
   operationId: string;
   credentialId: string;
+  drillId: string;
 }
 
 interface IdCase {
@@ -116,6 +117,10 @@ const idCases: IdCase[] = [
   { path: 'credential.update', input: (i) => ({ id: i.credentialId, name: 'Taken over' }), customerUserGets: 'FORBIDDEN' },
   { path: 'credential.remove', input: (i) => ({ id: i.credentialId }), customerUserGets: 'FORBIDDEN' },
   { path: 'credential.test', input: (i) => ({ id: i.credentialId, zone: 'corp.test', servers: ['127.0.0.1'], executorServerId: i.serverId }), customerUserGets: 'FORBIDDEN' },
+  { path: 'drill.list', input: (i) => ({ customerId: i.customerId }), customerUserGets: 'FORBIDDEN' },
+  { path: 'drill.create', input: (i) => ({ customerId: i.customerId, pairId: i.pairId, everyDays: 7 }), customerUserGets: 'FORBIDDEN' },
+  { path: 'drill.update', input: (i) => ({ id: i.drillId, enabled: false }), customerUserGets: 'FORBIDDEN' },
+  { path: 'drill.remove', input: (i) => ({ id: i.drillId }), customerUserGets: 'FORBIDDEN' },
 ];
 
 
@@ -191,6 +196,10 @@ async function operationAndCredentialOf(t: Tenant, customer: { id: string }, pai
   });
   return { operationId: op.id, credentialId: id };
 }
+/** A monthly drill of the pair, next due in a week. */
+function drillOf(t: Tenant, customer: { id: string }, pairId: string) {
+  return ownerDb().drillSchedule.create({ data: { organizationId: t.org.id, customerId: customer.id, pairId, everyDays: 30, nextDueAt: new Date(Date.now() + 7 * 86_400_000) } });
+}
 let bIds: Ids;
 let yIds: Ids;
 
@@ -206,8 +215,10 @@ beforeAll(async () => {
     pairId: (await pairOf(b, b.customerX)).id,
     operationId: '',
     credentialId: '',
+    drillId: '',
   };
   Object.assign(bIds, await operationAndCredentialOf(b, b.customerX, bIds.pairId));
+  bIds.drillId = (await drillOf(b, b.customerX, bIds.pairId)).id;
   const { invitation: yInvitation } = await createInvitation({ organizationId: a.org.id, customerId: a.customerY.id });
   yIds = {
     customerId: a.customerY.id,
@@ -219,8 +230,10 @@ beforeAll(async () => {
     pairId: (await pairOf(a, a.customerY)).id,
     operationId: '',
     credentialId: '',
+    drillId: '',
   };
   Object.assign(yIds, await operationAndCredentialOf(a, a.customerY, yIds.pairId));
+  yIds.drillId = (await drillOf(a, a.customerY, yIds.pairId)).id;
   // Servers with live-looking agents, so revoke/rotate would have something to change.
   for (const [t, server] of [
     [b, b.serverX],
@@ -335,6 +348,7 @@ describe('ids that do not exist', () => {
     pairId: randomUUID(),
     operationId: randomUUID(),
     credentialId: randomUUID(),
+    drillId: randomUUID(),
   };
 
   it.each(idCases)('$path → NOT_FOUND for an owner', async ({ path, input }) => {

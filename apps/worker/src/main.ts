@@ -23,16 +23,17 @@ const prefix = env.TANDEM_QUEUE_PREFIX;
 const db = appDb();
 const bus = new AgentBus(env.REDIS_URL, env.TANDEM_BUS_KEY);
 
+const operations = operationsQueue(connection, { prefix });
 const maintenance = maintenanceQueue(connection, { prefix });
 await scheduleMaintenance(maintenance);
-const maintenanceWorker = startMaintenanceWorker(connection, db, { prefix });
+// Due drills start test failovers: maintenance hands them to the operations queue.
+const maintenanceWorker = startMaintenanceWorker(connection, db, { prefix, operations });
 maintenanceWorker.on('completed', (job, result) => {
   if (job.name !== 'mark-stale-agents-offline' || (result as { markedOffline?: number }).markedOffline) {
     console.log(`[worker] ${job.name} done`, JSON.stringify(result));
   }
 });
 
-const operations = operationsQueue(connection, { prefix });
 const detection = detectionQueue(connection, { prefix });
 await scheduleDetection(detection);
 // The sweep starts automatic failovers: it hands them to the operations queue.

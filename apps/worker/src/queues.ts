@@ -6,6 +6,7 @@ import { enqueueOperation, operationJobSchema, operationsQueueName, type Operati
 import { sampleNativeReplication } from './detection/native-samples.ts';
 import { sweepDetection } from './detection/sweep.ts';
 import { dnsReassertIntervalMs, reassertDns } from './jobs/dns-reassert.ts';
+import { startDueDrills } from './jobs/drills.ts';
 import { markStaleAgentsOffline, pruneLoginAttempts, rollUpReplicationSamples } from './jobs/maintenance.ts';
 import { runOperation } from './operations/run-operation.ts';
 
@@ -18,6 +19,7 @@ const maintenanceJob = z.discriminatedUnion('task', [
   z.object({ task: z.literal('prune-login-attempts') }),
   z.object({ task: z.literal('mark-stale-agents-offline') }),
   z.object({ task: z.literal('roll-up-replication-samples') }),
+  z.object({ task: z.literal('start-due-drills') }),
 ]);
 export type MaintenanceJob = z.infer<typeof maintenanceJob>;
 
@@ -28,9 +30,10 @@ export function maintenanceQueue(connection: ConnectionOptions, opts: QueueOptio
 export function startMaintenanceWorker(
   connection: ConnectionOptions,
   db: Db,
-  opts: QueueOptions & { now?: () => Date } = {},
+  opts: QueueOptions & { now?: () => Date; operations?: Queue<OperationJob> } = {},
 ) {
   const now = opts.now ?? (() => new Date());
+  const operations = opts.operations;
   return new Worker<MaintenanceJob>(
     maintenanceQueueName,
     async (job: Job<MaintenanceJob>) => {
@@ -44,6 +47,9 @@ export function startMaintenanceWorker(
           return { markedOffline: await markStaleAgentsOffline(db) };
         case 'roll-up-replication-samples':
           return { rolledUp: await rollUpReplicationSamples(db) };
+        case 'start-due-drills':
+          // Without the operations queue (tests of other maintenance) drills are left for a worker that has it.
+          return operations ? startDueDrills(db, now(), (j) => enqueueOperation(operations, j)) : { due: 0, claimed: 0, operations: 0, skippedBusy: 0 };
       }
     },
     { connection, concurrency: 1, prefix: opts.prefix },
@@ -55,6 +61,7 @@ export async function scheduleMaintenance(queue: Queue<MaintenanceJob>) {
   await queue.upsertJobScheduler('prune-login-attempts', { every: 3600_000 }, { data: { task: 'prune-login-attempts' } });
   await queue.upsertJobScheduler('mark-stale-agents-offline', { every: 30_000 }, { data: { task: 'mark-stale-agents-offline' } });
   await queue.upsertJobScheduler('roll-up-replication-samples', { every: 600_000 }, { data: { task: 'roll-up-replication-samples' } });
+  await queue.upsertJobScheduler('start-due-drills', { every: 60_000 }, { data: { task: 'start-due-drills' }, opts: { removeOnComplete: true, removeOnFail: 100 } });
 }
 
 /**

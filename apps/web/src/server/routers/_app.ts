@@ -5,6 +5,7 @@ import { credentialRouter } from './credential/router';
 import { auditRouter } from './audit/router';
 import { customerRouter } from './customer/router';
 import { dashboardRouter } from './dashboard/router';
+import { drillRouter } from './drill/router';
 import { invitationRouter } from './invitation/router';
 import { memberRouter } from './member/router';
 import { pairRouter } from './pair/router';
@@ -18,6 +19,7 @@ export const appRouter = createRouter({
   credential: credentialRouter,
   customer: customerRouter,
   dashboard: dashboardRouter,
+  drill: drillRouter,
   invitation: invitationRouter,
   member: memberRouter,
   pair: pairRouter,
