@@ -1,6 +1,6 @@
-// Pacemaker cluster facts against recorded crm_mon XML (tests/fixtures/pacemaker): the agent
-// runs on this machine, except that crm_mon "exists" and answers from a fixture, and corosync.conf
-// is a recorded one. The Windows failover cluster is covered in agent-facts-windows.test.ts.
+// Pacemaker cluster facts against recorded crm_mon XML and cibadmin --query output
+// (tests/fixtures/pacemaker): the agent runs on this machine, except that crm_mon and cibadmin
+// "exist" and answer from fixtures, and corosync.conf is a recorded one. The Windows failover cluster is covered in agent-facts-windows.test.ts.
 import { readFile, stat } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -13,15 +13,27 @@ import { parseXml } from '../../apps/agent/src/facts/xml.ts';
 
 const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, '../fixtures/pacemaker', name), 'utf8');
 const CRM_MON = '/usr/sbin/crm_mon';
+const CIBADMIN = '/usr/sbin/cibadmin';
+// Pacemaker 1.1 nodes in these tests: the CIB is not readable (the collector keeps crm_mon's view).
+const NO_CIB: CommandResult = {
+  code: 107,
+  stdout: '',
+  stderr: 'Call cib_query failed (-107): Transport endpoint is not connected\n',
+};
 
 interface Setup {
   crmMon: CommandResult | ((args: string[]) => CommandResult);
+  cibadmin?: CommandResult;
   corosync: string | null;
   installed?: boolean;
 }
 
-function options({ crmMon, corosync, installed = true }: Setup, calls: string[][]): CollectFactsOptions {
+function options({ crmMon, cibadmin = NO_CIB, corosync, installed = true }: Setup, calls: string[][]): CollectFactsOptions {
   const run: CommandRunner = (cmd, args, opts) => {
+    if (cmd === CIBADMIN) {
+      calls.push(['cibadmin', ...args]);
+      return Promise.resolve(cibadmin);
+    }
     if (cmd !== CRM_MON) return runCommand(cmd, args, opts);
     calls.push(args);
     return Promise.resolve(typeof crmMon === 'function' ? crmMon(args) : crmMon);
@@ -40,8 +52,9 @@ function options({ crmMon, corosync, installed = true }: Setup, calls: string[][
     },
     stat: async (file) => {
       // Whether crm_mon "exists" is the test's choice, whatever this machine has installed.
-      if (file === CRM_MON && installed) return { uid: 0, gid: 0, mode: 0o100755, isFile: true, isDirectory: false };
-      if (path.basename(file) === 'crm_mon') {
+      if ((file === CRM_MON || file === CIBADMIN) && installed)
+        return { uid: 0, gid: 0, mode: 0o100755, isFile: true, isDirectory: false };
+      if (path.basename(file) === 'crm_mon' || path.basename(file) === 'cibadmin') {
         throw Object.assign(new Error(`ENOENT: no such file or directory, stat '${file}'`), { code: 'ENOENT' });
       }
       const s = await stat(file);
@@ -51,13 +64,23 @@ function options({ crmMon, corosync, installed = true }: Setup, calls: string[][
 }
 
 describe('Pacemaker cluster facts (recorded output)', () => {
-  it('parses crm_mon 2.x XML: cluster name, quorum, two nodes and resources in clones and groups', async () => {
+  it('parses crm_mon 2.x XML and the CIB: name, quorum, nodes, resources in clones and groups, constraints, target-role, fencing', async () => {
     const calls: string[][] = [];
     const facts = await collectFacts(
-      options({ crmMon: { code: 0, stdout: fixture('crm_mon-2.1.xml'), stderr: '' }, corosync: fixture('corosync.conf') }, calls),
+      options(
+        {
+          crmMon: { code: 0, stdout: fixture('crm_mon-2.1.xml'), stderr: '' },
+          cibadmin: { code: 0, stdout: fixture('cib-configuration-2.1.xml'), stderr: '' },
+          corosync: fixture('corosync.conf'),
+        },
+        calls,
+      ),
     );
     expect(() => factsSchema.parse(facts)).not.toThrow();
-    expect(calls).toEqual([['-1', '--output-as=xml']]);
+    expect(calls).toEqual([
+      ['-1', '--output-as=xml'],
+      ['cibadmin', '--query', '--scope', 'configuration'],
+    ]);
     expect(facts.cluster).toEqual({
       status: 'ok',
       data: {
@@ -69,13 +92,29 @@ describe('Pacemaker cluster facts (recorded output)', () => {
           { name: 'db2', online: true },
         ],
         resources: [
-          { id: 'fence-db1', type: 'stonith:fence_ipmilan', role: 'Started', node: 'db2' },
-          { id: 'fence-db2', type: 'stonith:fence_ipmilan', role: 'Started', node: 'db1' },
-          { id: 'pgsql', type: 'ocf:heartbeat:pgsql', role: 'Promoted', node: 'db1' },
-          { id: 'pgsql', type: 'ocf:heartbeat:pgsql', role: 'Unpromoted', node: 'db2' },
-          { id: 'vip', type: 'ocf:heartbeat:IPaddr2', role: 'Started', node: 'db1' },
-          { id: 'nginx', type: 'systemd:nginx', role: 'Stopped', node: null },
+          { id: 'fence-db1', type: 'stonith:fence_ipmilan', role: 'Started', node: 'db2', group: null, targetRole: null },
+          { id: 'fence-db2', type: 'stonith:fence_ipmilan', role: 'Started', node: 'db1', group: null, targetRole: null },
+          { id: 'pgsql', type: 'ocf:heartbeat:pgsql', role: 'Promoted', node: 'db1', group: null, targetRole: null },
+          { id: 'pgsql', type: 'ocf:heartbeat:pgsql', role: 'Unpromoted', node: 'db2', group: null, targetRole: null },
+          { id: 'vip', type: 'ocf:heartbeat:IPaddr2', role: 'Started', node: 'db1', group: 'web', targetRole: null },
+          { id: 'nginx', type: 'systemd:nginx', role: 'Stopped', node: null, group: 'web', targetRole: 'Stopped' },
         ],
+        groups: [{ id: 'web', resources: ['vip', 'nginx'], node: 'db1' }],
+        constraints: [
+          { id: 'location-fence-db1-db1', kind: 'location', resource: 'fence-db1', node: 'db1', with: null, score: '-INFINITY' },
+          { id: 'location-fence-db2-db2', kind: 'location', resource: 'fence-db2', node: 'db2', with: null, score: '-INFINITY' },
+          {
+            id: 'colocation-web-pgsql-clone',
+            kind: 'colocation',
+            resource: 'web',
+            node: null,
+            with: 'pgsql-clone',
+            score: 'INFINITY',
+          },
+          { id: 'order-pgsql-clone-web', kind: 'order', resource: 'pgsql-clone', node: null, with: 'web', score: null },
+          { id: 'ticket-site-a-web', kind: 'ticket', resource: 'web', node: null, with: 'site-a', score: null },
+        ],
+        fencing: { enabled: true, devices: 2 },
       },
     });
     // The other sections are this machine's, untouched by the fake crm_mon.
@@ -92,6 +131,7 @@ describe('Pacemaker cluster facts (recorded output)', () => {
     expect(calls).toEqual([
       ['-1', '--output-as=xml'],
       ['-1', '-X'],
+      ['cibadmin', '--query', '--scope', 'configuration'],
     ]);
     expect(facts.cluster).toEqual({
       status: 'ok',
@@ -104,10 +144,14 @@ describe('Pacemaker cluster facts (recorded output)', () => {
           { name: 'nfs2', online: false },
         ],
         resources: [
-          { id: 'nfs_fs', type: 'ocf::heartbeat:Filesystem', role: 'Started', node: 'nfs1' },
-          { id: 'nfs_ip', type: 'ocf::heartbeat:IPaddr2', role: 'Started', node: 'nfs1' },
-          { id: 'fence_nfs2', type: 'stonith:fence_vmware_soap', role: 'Stopped', node: null },
+          { id: 'nfs_fs', type: 'ocf::heartbeat:Filesystem', role: 'Started', node: 'nfs1', group: 'nfsgroup', targetRole: null },
+          { id: 'nfs_ip', type: 'ocf::heartbeat:IPaddr2', role: 'Started', node: 'nfs1', group: 'nfsgroup', targetRole: null },
+          { id: 'fence_nfs2', type: 'stonith:fence_vmware_soap', role: 'Stopped', node: null, group: null, targetRole: null },
         ],
+        // The CIB was not readable: crm_mon's stonith-enabled and stonith resources, no constraints.
+        groups: [{ id: 'nfsgroup', resources: ['nfs_fs', 'nfs_ip'], node: 'nfs1' }],
+        constraints: [],
+        fencing: { enabled: true, devices: 1 },
       },
     });
   });

@@ -137,7 +137,9 @@ function primitiveXml(r: ClusterResourceSpec, indent: string): string {
 
 // The initial CIB: no fencing, quorum ignored, dc-deadtime 2 s (the default 20 s would be the
 // whole start-up time).
-function cibXml(opts: Required<Pick<PacemakerClusterOptions, 'clusterName' | 'resources' | 'groups' | 'constraintsXml'>>): string {
+function cibXml(
+  opts: Required<Pick<PacemakerClusterOptions, 'clusterName' | 'resources' | 'groups' | 'constraintsXml'>>,
+): string {
   const grouped = new Set(opts.groups.flatMap((g) => g.resources));
   const byId = new Map(opts.resources.map((r) => [r.id, r]));
   const lines = [
@@ -220,7 +222,9 @@ export async function startPacemakerCluster(opts: PacemakerClusterOptions = {}):
 
   const diagnostics = () => {
     const read = (f: string) => (existsSync(path.join(state, f)) ? readFileSync(path.join(state, f), 'utf8').slice(-3000) : '');
-    return ['namespace.out', 'corosync.out', 'pacemakerd.out', 'log-pacemaker/pacemaker.log'].map((f) => `--- ${f}\n${read(f)}`).join('\n');
+    return ['namespace.out', 'corosync.out', 'pacemakerd.out', 'log-pacemaker/pacemaker.log']
+      .map((f) => `--- ${f}\n${read(f)}`)
+      .join('\n');
   };
 
   const waitFor = async (what: string, ok: () => Promise<boolean>, timeoutMs = 15_000) => {
@@ -233,13 +237,17 @@ export async function startPacemakerCluster(opts: PacemakerClusterOptions = {}):
         return false;
       });
       if (done) return;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last error: ${lastError || 'none'})\n${diagnostics()}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${what} (last error: ${lastError || 'none'})\n${diagnostics()}`);
       await sleep(250);
     }
   };
 
   const run = (cmd: string, args: string[], timeoutMs = 20_000) =>
-    execFileP('nsenter', ['-t', String(nsPid), '-a', `--wd=${repoRoot}`, '--', cmd, ...args], { encoding: 'utf8', timeout: timeoutMs });
+    execFileP('nsenter', ['-t', String(nsPid), '-a', `--wd=${repoRoot}`, '--', cmd, ...args], {
+      encoding: 'utf8',
+      timeout: timeoutMs,
+    });
 
   const spawn = (cmd: string, args: string[], o: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): InClusterProcess => {
     const c = spawnProcess('nsenter', ['-t', String(nsPid), '-a', `--wd=${o.cwd ?? repoRoot}`, '--', cmd, ...args], {
@@ -318,7 +326,10 @@ export async function startPacemakerCluster(opts: PacemakerClusterOptions = {}):
   };
   const resourceRoles = async () => {
     const top = await crmMon();
-    const entries = descendants(child(top, 'resources'), 'resource').map((r): [string, string | undefined] => [r.attrs.id ?? '', r.attrs.role]);
+    const entries = descendants(child(top, 'resources'), 'resource').map((r): [string, string | undefined] => [
+      r.attrs.id ?? '',
+      r.attrs.role,
+    ]);
     return Object.fromEntries(entries);
   };
 
