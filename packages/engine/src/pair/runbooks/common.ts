@@ -16,6 +16,19 @@ export interface RunbookServer {
   agentOnline: boolean;
   /** Network interfaces with their addresses (facts); null when the agent never reported them. */
   interfaces: { name: string; addresses: { address: string; prefix: number }[] }[] | null;
+  /** The cluster this server is a member of (its agent's facts); null or absent: not a member, or not reported. */
+  cluster?: RunbookCluster | null;
+}
+
+/** A server's cluster as the planner needs it: the stack, the cluster's and this node's names, what it knows. */
+export interface RunbookCluster {
+  stack: 'pacemaker' | 'windows-failover-cluster';
+  /** The cluster's name (corosync.conf cluster_name, the Windows cluster name); null when it has none. */
+  name: string | null;
+  /** This server's node name in the cluster; null when it cannot be told from the facts. */
+  node: string | null;
+  resources: { id: string; group: string | null; node: string | null }[];
+  groups: { id: string; resources: string[]; node: string | null }[];
 }
 
 /** A plan that cannot be made as configured: the message says what to change. */

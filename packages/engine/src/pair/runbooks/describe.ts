@@ -8,7 +8,7 @@ import type { PlannedStep, Runbook } from '../plans.ts';
 // lie past the point of no return. The portal shows it before a failover starts and beside the
 // live timeline; it is computed from the stored steps, so the diff and the run cannot disagree.
 
-export const changeKinds = ['dns', 'address', 'service', 'database', 'hook', 'replication', 'state', 'check'] as const;
+export const changeKinds = ['dns', 'address', 'service', 'cluster', 'database', 'hook', 'replication', 'state', 'check'] as const;
 export type ChangeKind = (typeof changeKinds)[number];
 
 /** One change of the dry-run diff (Operation.changes holds a list of these; read it back with this schema). */
@@ -116,9 +116,21 @@ function itemsOf(step: PlannedStep): Omit<ChangeItem, 'position' | 'pastPointOfN
       return one('database', 'source');
     case 'postgresql.clone-standby':
       return one('database', 'target', null, 'standby');
-    case 'cluster.resource':
-      return one('service', step.params.side, null, step.params.state === 'online' ? `online${step.params.node ? ` on ${step.params.node}` : ''}` : 'offline');
+    case 'cluster.resource': {
+      const p = step.params;
+      return [
+        {
+          kind: 'cluster' as const,
+          side: p.side,
+          summary: `${p.state === 'online' ? 'Bring online' : 'Take offline'}: cluster ${p.kind} ${p.resource}`,
+          before: null,
+          after: p.state === 'online' ? `online${p.node ? ` on node ${p.node}` : ''}` : 'offline',
+        },
+      ];
+    }
     case 'cluster.snapshot':
+      // Changes nothing in the cluster: a copy of its configuration is kept in Tandem.
+      return [{ kind: 'cluster' as const, side: step.params.side, summary: step.description, before: null, after: 'configuration kept as a version' }];
     case 'test.lag':
     case 'test.probe':
       return one('check', null);

@@ -1,7 +1,8 @@
 import type { DnsChange, DnsRRset } from '../../dns/records.ts';
 import type { PairSettings, ReplicationMethod } from '../settings.ts';
 import { dnsTtlLowering, planEnable, type PlannedStep, type Runbook } from '../plans.ts';
-import { hookStep, interfaceHolding, interfaceInSubnet, listWords, refuse, roleServices, type RunbookServer } from './common.ts';
+import { hookStep, interfaceHolding, interfaceInSubnet, listWords, refuse, type RunbookServer } from './common.ts';
+import { clusterKindOf, clusterResourceSteps, clusterSnapshotSteps, namedClusterResources, plainServices } from './cluster-steps.ts';
 import { dnsApplyStep, planDnsRevert } from './dns-plan.ts';
 
 // The failback runbook: the source takes its role back from the target, from the state the
@@ -117,9 +118,10 @@ function revertSteps(i: FailbackPlanInput): PlannedStep[] {
 export function planFailback(i: FailbackPlanInput): Runbook {
   const { settings, source, target, method } = i;
   const pg = method === 'postgresql_streaming';
-  const services = roleServices(settings);
+  const services = plainServices(settings);
   const timeout = settings.failover.serviceTimeoutSeconds;
   const mirror = settings.connection.mirror;
+  checkFailbackClusterResources(i);
   let pointOfNoReturn: number | null = null;
   const steps: PlannedStep[] = [
     {
@@ -127,6 +129,8 @@ export function planFailback(i: FailbackPlanInput): Runbook {
       description: `Check that the agents on ${source.hostname} and ${target.hostname} are online`,
       params: { sides: ['source', 'target'] },
     },
+    // Before anything changes, the configuration of the cluster whose resources move first.
+    ...(target.cluster ? clusterSnapshotSteps('target', target, 'before the failback') : clusterSnapshotSteps('source', source, 'before the failback')),
     i.restoreFirst
       ? {
           kind: 'pair.set-state',
@@ -198,7 +202,7 @@ export function planFailback(i: FailbackPlanInput): Runbook {
   }
 
   // The database service on a PostgreSQL target now runs the new standby: only the other services stop there.
-  const stopOnTarget = pg && i.restoreFirst ? settings.failover.extraServices : services;
+  const stopOnTarget = pg && i.restoreFirst ? plainServices(settings, settings.failover.extraServices) : services;
   if (stopOnTarget.length > 0) {
     steps.push({
       kind: 'services.stop',
@@ -206,6 +210,8 @@ export function planFailback(i: FailbackPlanInput): Runbook {
       params: { side: 'target', services: stopOnTarget, startMode: 'manual', timeoutSeconds: timeout },
     });
   }
+  // The reverse of the failover's start order: the services that use them stop first.
+  steps.push(...clusterResourceSteps(settings, 'target', target, 'offline'));
   if (i.restoreFirst && !pg) {
     // Changes written between the restore and the services stopping: a second, short pass.
     steps.push({
@@ -236,6 +242,7 @@ export function planFailback(i: FailbackPlanInput): Runbook {
   const revert = revertSteps(i);
   pointOfNoReturn ??= steps.length;
   steps.push(...revert);
+  steps.push(...clusterResourceSteps(settings, 'source', source, 'online'));
   if (services.length > 0) {
     steps.push({
       kind: 'services.start',
@@ -252,6 +259,25 @@ export function planFailback(i: FailbackPlanInput): Runbook {
 
   if (i.reprotect) steps.push(...reprotectSteps(i));
   return { steps, pointOfNoReturn: Math.min(pointOfNoReturn, steps.length - 1) };
+}
+
+/**
+ * Failback: every named resource must be known to one side's cluster, and a source that brings
+ * them online must know its node name. Throws a refusal that says what to change.
+ */
+function checkFailbackClusterResources(i: FailbackPlanInput): void {
+  const named = namedClusterResources(i.settings);
+  if (named.length === 0) return;
+  const { source, target } = i;
+  const unknown = named.filter((n) => !(source.cluster && clusterKindOf(source.cluster, n)) && !(target.cluster && clusterKindOf(target.cluster, n)));
+  if (unknown.length > 0) {
+    throw refuse(
+      `Neither ${source.hostname} nor ${target.hostname} reports a cluster resource or group named ${listWords(unknown)}: correct the pair’s cluster resources, or wait for the agents to report their clusters`,
+    );
+  }
+  if (source.cluster && !source.cluster.node && named.some((n) => clusterKindOf(source.cluster!, n))) {
+    throw refuse(`Tandem cannot tell which cluster node ${source.hostname} is: the resources could not be placed on it`);
+  }
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { DnsRRset } from '../../dns/records.ts';
 import type { PairSettings, ReplicationMethod } from '../settings.ts';
 import type { PlannedStep, Runbook } from '../plans.ts';
-import { hookStep, interfaceHolding, listWords, refuse, roleServices, sameSubnet, type RunbookServer } from './common.ts';
+import { hookStep, interfaceHolding, listWords, refuse, sameSubnet, type RunbookServer } from './common.ts';
+import { checkClusterResources, clusterResourceSteps, clusterSnapshotSteps, plainServices } from './cluster-steps.ts';
 import { dnsApplyStep, planDnsFailover } from './dns-plan.ts';
 
 // The failover runbook: the target takes over from the source. Everything before the cut-over
@@ -67,8 +68,10 @@ export function planFailover(i: FailoverPlanInput): Runbook {
   const { settings, source, target, method } = i;
   if (!settings.failover.enabled) throw refuse('Failover is turned off for this pair: turn it on in its failover settings first');
   const pg = method === 'postgresql_streaming';
-  const services = roleServices(settings);
+  // Resources the cluster manages move through it, not as plain services.
+  const services = plainServices(settings);
   const timeout = settings.failover.serviceTimeoutSeconds;
+  checkClusterResources(settings, target);
   // Only the target must answer: failing over from a source that is gone is the point.
   const steps: PlannedStep[] = [
     {
@@ -76,6 +79,8 @@ export function planFailover(i: FailoverPlanInput): Runbook {
       description: `Check that the agent on ${target.hostname} is online (${source.hostname} may be gone)`,
       params: { sides: ['target'] },
     },
+    // Before anything changes: the configuration a failed failover might have to go back to.
+    ...clusterSnapshotSteps('target', target, 'before the failover'),
     { kind: 'pair.set-state', description: `Mark “${i.pairName}” as failing over`, params: { event: 'failover.started' } },
     ...hookStep(settings, 'beforeFailover', 'target', target, false),
   ];
@@ -91,6 +96,7 @@ export function planFailover(i: FailoverPlanInput): Runbook {
         params: { side: 'source', services, startMode: 'manual', timeoutSeconds: timeout },
       });
     }
+    steps.push(...clusterResourceSteps(settings, 'source', source, 'offline'));
     const { drainTimeoutSeconds: t, onDrainTimeout: onTimeout } = settings.failover;
     steps.push({
       kind: 'replication.drain',
@@ -157,6 +163,12 @@ export function planFailover(i: FailoverPlanInput): Runbook {
     );
   }
 
+  // A source that did not stop gracefully: its clustered resources are taken offline now, best
+  // effort when its agent is gone (the cluster cannot be told through it).
+  if (!(i.mode === 'graceful' && source.agentOnline)) {
+    steps.push(...clusterResourceSteps(settings, 'source', source, 'offline', { optional: !source.agentOnline }));
+  }
+
   // The cut-over: from here clients may reach the target, so nothing before is undone any more.
   const pointOfNoReturn = steps.length;
   if (settings.failover.type === 'dns') {
@@ -167,6 +179,8 @@ export function planFailover(i: FailoverPlanInput): Runbook {
     steps.push(...identitySteps(i));
   }
 
+  // Cluster resources first (addresses, file systems), then the plain services that use them.
+  steps.push(...clusterResourceSteps(settings, 'target', target, 'online'));
   if (services.length > 0) {
     steps.push({
       kind: 'services.start',

@@ -1,5 +1,6 @@
 // Only what callers need from the shared helpers (the rest stays internal to the planners).
-export { sameAddress, sameSubnet, type RunbookServer } from './common.ts';
+export { sameAddress, sameSubnet, type RunbookCluster, type RunbookServer } from './common.ts';
+export { clusterKindOf, namedClusterResources } from './cluster-steps.ts';
 export * from './options.ts';
 export * from './dns-plan.ts';
 export * from './failover.ts';

@@ -105,10 +105,17 @@ function reverse(s: PlannedStep): PlannedStep | { reason: string } | null {
     case 'test.postgresql-copy':
       return undo(s, 'remove the test copy', { kind: 'test.teardown', params: {} });
     case 'cluster.resource':
-      return undo(s, `bring ${s.params.resource} ${s.params.state === 'online' ? 'offline' : 'online'} again`, {
-        kind: 'cluster.resource',
-        params: { ...s.params, state: s.params.state === 'online' ? 'offline' : 'online' },
-      });
+      // Taken offline: online again wherever the cluster places it (its own placement rules);
+      // brought online on a node: offline again.
+      return s.params.state === 'offline'
+        ? undo(s, `bring ${s.params.resource} online again on ${on(s.params.side)}`, {
+            kind: 'cluster.resource',
+            params: { ...s.params, state: 'online', node: null },
+          })
+        : undo(s, `take ${s.params.resource} offline again on ${on(s.params.side)}`, {
+            kind: 'cluster.resource',
+            params: { ...s.params, state: 'offline', node: null },
+          });
   }
 }
 
