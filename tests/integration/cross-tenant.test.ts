@@ -102,6 +102,11 @@ const idCases: IdCase[] = [
   { path: 'pair.failback.preview', input: (i) => ({ pairId: i.pairId, restoreFirst: true, reprotect: true }), customerUserGets: 'FORBIDDEN' },
   { path: 'pair.failback.start', input: (i) => ({ pairId: i.pairId, restoreFirst: true, reprotect: true, confirmName: 'x' }), customerUserGets: 'FORBIDDEN' },
   { path: 'pair.operation', input: (i) => ({ operationId: i.operationId }), customerUserGets: 'NOT_FOUND' },
+  { path: 'pair.testReport', input: (i) => ({ operationId: i.operationId }), customerUserGets: 'NOT_FOUND' },
+  { path: 'pair.testFailover.preview', input: (i) => ({ pairId: i.pairId }), customerUserGets: 'FORBIDDEN' },
+  { path: 'pair.testFailover.start', input: (i) => ({ pairId: i.pairId }), customerUserGets: 'FORBIDDEN' },
+  { path: 'pair.tests', input: (i) => ({ pairId: i.pairId }), customerUserGets: 'NOT_FOUND' },
+  { path: 'pair.updateTesting', input: (i) => ({ pairId: i.pairId, testing: { probes: [], copyMethod: 'copy' } }), customerUserGets: 'FORBIDDEN' },
   { path: 'pair.dnsRecords', input: (i) => ({ pairId: i.pairId }), customerUserGets: 'NOT_FOUND' },
   {
     path: 'pair.dnsDiscover',

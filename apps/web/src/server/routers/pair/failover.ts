@@ -55,7 +55,7 @@ export function requireAgentOnline(server: { hostname: string; agent: { status: 
 export async function requestRunbook(
   ctx: { db: TenantTx; actor: Actor; afterCommit: (fn: () => Promise<void>) => void },
   pair: RunbookPair,
-  r: { kind: Extract<OperationKind, 'failover' | 'failback'>; dryRun: boolean; options: Record<string, unknown>; event: string; action: string; summary: string },
+  r: { kind: Extract<OperationKind, 'failover' | 'failback' | 'test_failover'>; dryRun: boolean; options: Record<string, unknown>; event: string; action: string; summary: string },
 ) {
   const op = await ctx.db.operation.create({
     data: {

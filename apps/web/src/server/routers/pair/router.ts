@@ -11,6 +11,8 @@ import { pairOperation } from './operation';
 import { disablePair, enablePair, setPairMonitoring } from './protection';
 import { createPair, updatePair } from './save';
 import { resendPair, verifyPair, verifyResult } from './verify';
+import { testFailoverPreview, testFailoverStart } from './test-failover';
+import { pairTests, updatePairTesting } from './tests';
 import { pairWizard } from './wizard';
 
 export const pairRouter = createRouter({
@@ -32,6 +34,9 @@ export const pairRouter = createRouter({
   live: pairLive,
   failover: createRouter({ preview: failoverPreview, start: failoverStart }),
   failback: createRouter({ preview: failbackPreview, start: failbackStart }),
+  testFailover: createRouter({ preview: testFailoverPreview, start: testFailoverStart }),
+  tests: pairTests,
+  updateTesting: updatePairTesting,
   operation: pairOperation,
   dnsRecords: pairDnsRecords,
   dnsDiscover: pairDnsDiscover,

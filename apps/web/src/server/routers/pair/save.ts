@@ -148,7 +148,12 @@ export const updatePair = agentOrgProcedure('operator')
       // keeps its configuration. A change voids an earlier validation (validated → unprotected).
       const { count } = await db.protectionPair.updateMany({
         where: { id: pair.id, status: pair.status },
-        data: { ...settingsToColumns(input.settings), ...(changed.length ? { status: next.status, configChangedAt: new Date() } : {}) },
+        data: {
+          ...settingsToColumns(input.settings),
+          ...(changed.length ? { configChangedAt: new Date() } : {}),
+          // Test settings only matter to test failovers: they do not void a validation.
+          ...(changed.some((k) => k !== 'testing') ? { status: next.status } : {}),
+        },
       });
       if (count === 0) throw new AppError('CONFLICT', 'The pair changed while saving (protection was enabled?); reload and try again');
       await pairEvent(db, pair, { kind: 'configuration', message: `Configuration changed by ${ctx.actor.label}${changed.length ? `: ${changed.join(', ')}` : ' (no differences)'}` });
@@ -165,6 +170,6 @@ export const updatePair = agentOrgProcedure('operator')
   });
 
 function changedSections(a: PairSettings, b: PairSettings): string[] {
-  const sections: (keyof PairSettings)[] = ['name', 'replicationSet', 'failover', 'connection', 'dns', 'hooks'];
+  const sections: (keyof PairSettings)[] = ['name', 'replicationSet', 'failover', 'connection', 'dns', 'hooks', 'testing'];
   return sections.filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
 }
