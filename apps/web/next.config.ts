@@ -45,8 +45,8 @@ const config: NextConfig = {
   // npm test builds into its own directory so it can run beside npm start.
   distDir: process.env.TANDEM_NEXT_DIST ?? '.next',
   // Workspace packages ship TypeScript sources.
-  transpilePackages: ['@tandem/db', '@tandem/engine', '@tandem/security', '@tandem/protocol', '@tandem/agent-bus', '@tandem/jobs'],
-  serverExternalPackages: ['@prisma/client', '@prisma/adapter-pg', 'pg', 'bcryptjs', 'ioredis', 'bullmq'],
+  transpilePackages: ['@tandem/db', '@tandem/engine', '@tandem/security', '@tandem/protocol', '@tandem/agent-bus', '@tandem/jobs', '@tandem/reports'],
+  serverExternalPackages: ['@prisma/client', '@prisma/adapter-pg', 'pg', 'bcryptjs', 'ioredis', 'bullmq', 'pdfkit'],
   poweredByHeader: false,
   typescript: { ignoreBuildErrors: false },
   headers() {

@@ -11,6 +11,7 @@ import { pairOperation } from './operation';
 import { disablePair, enablePair, setPairMonitoring } from './protection';
 import { createPair, updatePair } from './save';
 import { resendPair, verifyPair, verifyResult } from './verify';
+import { pairTestReport } from './test-report';
 import { testFailoverPreview, testFailoverStart } from './test-failover';
 import { pairTests, updatePairTesting } from './tests';
 import { pairWizard } from './wizard';
@@ -38,6 +39,7 @@ export const pairRouter = createRouter({
   tests: pairTests,
   updateTesting: updatePairTesting,
   operation: pairOperation,
+  testReport: pairTestReport,
   dnsRecords: pairDnsRecords,
   dnsDiscover: pairDnsDiscover,
 });
