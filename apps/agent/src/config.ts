@@ -11,6 +11,8 @@ export const configSchema = z.object({
   serverId: z.uuid(),
   credential: z.string().min(32),
   hooksDir: z.string().min(1),
+  /** Test failover copies; absent (older configurations): defaultScratchDir. */
+  scratchDir: z.string().min(1).optional(),
   enrolledAt: z.string(),
 });
 export type AgentConfig = z.infer<typeof configSchema>;
@@ -23,6 +25,11 @@ export function defaultConfigPath(): string {
 
 export function defaultHooksDir(configPath: string): string {
   return process.platform === 'win32' ? path.join(path.dirname(configPath), 'hooks') : '/var/lib/tandem-agent/hooks';
+}
+
+/** `<dir of the config file>/scratch`: the agent's own area for test failover copies. */
+export function defaultScratchDir(configPath: string): string {
+  return path.join(path.dirname(path.resolve(configPath)), 'scratch');
 }
 
 /** Writes atomically (temp file + rename) so a crash never leaves half a config. */

@@ -11,9 +11,16 @@ import { dnsAction } from './dns.ts';
 import { runHook, writeHook } from './hooks.ts';
 import { ensureAddress } from './address.ts';
 import { ensureService, serviceAction, setStartupMode, type ServiceVerb } from './services.ts';
+import { clusterAction } from './cluster/index.ts';
+import { createPostgresTestCopy, queryPostgresTestCopy } from '../replication/postgresql/test-copy.ts';
+import { createFilesCopy, listTestCopies, removeCopy } from './test-copy.ts';
+import { filesHash, pathsExist, tcpProbe } from './test/probes.ts';
+import { requireScratchDir } from './test/scratch.ts';
 
 export interface ActionContext {
   hooksDir: string;
+  /** Test failover copies live here (`<agent config dir>/scratch` by default). */
+  scratchDir?: string;
   platform?: NodeJS.Platform;
   run?: CommandRunner;
   /** Replaces file reads (tests: /proc/1/comm decides between systemd and SysV). */
@@ -121,19 +128,26 @@ async function execute(
     case 'postgresql.rewind-or-reclone':
     case 'postgresql.stop':
       return runPostgresqlAction(action, args, { run: ctx.run });
-    // TODO(issue 14, in progress this session): test failover and cluster actions.
     case 'test.copy-create':
+      return createFilesCopy(args as ActionArgs<'test.copy-create'>, { scratchDir: requireScratchDir(ctx.scratchDir), run: ctx.run });
     case 'test.copy-remove':
+      return removeCopy(args as ActionArgs<'test.copy-remove'>, { scratchDir: requireScratchDir(ctx.scratchDir), run: ctx.run });
     case 'test.copy-list':
+      return listTestCopies({ scratchDir: requireScratchDir(ctx.scratchDir) });
     case 'test.files-hash':
+      return filesHash(args as ActionArgs<'test.files-hash'>);
     case 'test.paths-exist':
+      return pathsExist(args as ActionArgs<'test.paths-exist'>);
     case 'test.tcp-probe':
+      return tcpProbe(args as ActionArgs<'test.tcp-probe'>);
     case 'postgresql.test-copy-create':
+      return createPostgresTestCopy(args as ActionArgs<'postgresql.test-copy-create'>, { scratchDir: requireScratchDir(ctx.scratchDir), run: ctx.run });
     case 'postgresql.test-copy-query':
+      return queryPostgresTestCopy(args as ActionArgs<'postgresql.test-copy-query'>, { scratchDir: requireScratchDir(ctx.scratchDir), run: ctx.run });
     case 'cluster.resource-ensure':
     case 'cluster.stack-ensure':
     case 'cluster.config-read':
     case 'cluster.config-replace':
-      throw new Error(`${action} is not built yet`);
+      return clusterAction(action, args, { platform, run: ctx.run });
   }
 }

@@ -19,7 +19,7 @@ import {
   type GatewayPayload,
 } from '@tandem/protocol';
 import { parseActionArgs, runAction } from '../actions/index.ts';
-import { writeSecretFile, writeStatus, type AgentConfig, type AgentStatus } from '../config.ts';
+import { defaultScratchDir, writeSecretFile, writeStatus, type AgentConfig, type AgentStatus } from '../config.ts';
 import { collectFacts } from '../facts/index.ts';
 import { MonitorManager } from '../monitor/manager.ts';
 import { ReplicationManager } from '../replication/manager.ts';
@@ -316,7 +316,7 @@ export class AgentRuntime {
           case 'monitor.status':
             return actionResults['monitor.status'].parse(this.monitor.status(parseActionArgs('monitor.status', cmd.args).pairId));
           default:
-            return runAction(cmd.action, cmd.args, { hooksDir: this.config.hooksDir });
+            return runAction(cmd.action, cmd.args, { hooksDir: this.config.hooksDir, scratchDir: this.config.scratchDir ?? defaultScratchDir(this.configPath) });
         }
       })();
       const result = await Promise.race([work, timeout]);
