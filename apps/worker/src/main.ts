@@ -16,6 +16,7 @@ import {
   startOperationsWorker,
   unfinishedOperations,
 } from './queues.ts';
+import { removeTestLeftovers } from './jobs/test-leftovers.ts';
 
 const env = workerEnv();
 const connection = redisConnection(env.REDIS_URL);
@@ -27,7 +28,7 @@ const operations = operationsQueue(connection, { prefix });
 const maintenance = maintenanceQueue(connection, { prefix });
 await scheduleMaintenance(maintenance);
 // Due drills start test failovers: maintenance hands them to the operations queue.
-const maintenanceWorker = startMaintenanceWorker(connection, db, { prefix, operations });
+const maintenanceWorker = startMaintenanceWorker(connection, db, { prefix, operations, bus });
 maintenanceWorker.on('completed', (job, result) => {
   if (job.name !== 'mark-stale-agents-offline' || (result as { markedOffline?: number }).markedOffline) {
     console.log(`[worker] ${job.name} done`, JSON.stringify(result));
@@ -52,6 +53,11 @@ await Promise.all(workers.map((w) => w.waitUntilReady()));
 
 // Operations a previous worker left unfinished continue now (their finished steps are skipped).
 for (const job of await unfinishedOperations(db)) await enqueueOperation(operations, job);
+// Test copies whose operation ended without removing them (a resumed test removes its own).
+void removeTestLeftovers(db, bus).then(
+  (r) => r.removed + r.failed > 0 && console.log('[worker] test copies left behind', JSON.stringify(r)),
+  (err: unknown) => console.error('[worker] looking for test copies left behind failed', err),
+);
 console.log('[worker] ready: queues', workers.map((w) => w.name).join(', '));
 
 let stopping = false;

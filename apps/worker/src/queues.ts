@@ -8,6 +8,7 @@ import { sweepDetection } from './detection/sweep.ts';
 import { dnsReassertIntervalMs, reassertDns } from './jobs/dns-reassert.ts';
 import { startDueDrills } from './jobs/drills.ts';
 import { markStaleAgentsOffline, pruneLoginAttempts, rollUpReplicationSamples } from './jobs/maintenance.ts';
+import { removeTestLeftovers } from './jobs/test-leftovers.ts';
 import { runOperation } from './operations/run-operation.ts';
 
 export { redisConnection, operationsQueue, enqueueOperation, type QueueOptions } from '@tandem/jobs';
@@ -20,6 +21,7 @@ const maintenanceJob = z.discriminatedUnion('task', [
   z.object({ task: z.literal('mark-stale-agents-offline') }),
   z.object({ task: z.literal('roll-up-replication-samples') }),
   z.object({ task: z.literal('start-due-drills') }),
+  z.object({ task: z.literal('remove-test-leftovers') }),
 ]);
 export type MaintenanceJob = z.infer<typeof maintenanceJob>;
 
@@ -30,7 +32,7 @@ export function maintenanceQueue(connection: ConnectionOptions, opts: QueueOptio
 export function startMaintenanceWorker(
   connection: ConnectionOptions,
   db: Db,
-  opts: QueueOptions & { now?: () => Date; operations?: Queue<OperationJob> } = {},
+  opts: QueueOptions & { now?: () => Date; operations?: Queue<OperationJob>; bus?: AgentBus } = {},
 ) {
   const now = opts.now ?? (() => new Date());
   const operations = opts.operations;
@@ -50,6 +52,9 @@ export function startMaintenanceWorker(
         case 'start-due-drills':
           // Without the operations queue (tests of other maintenance) drills are left for a worker that has it.
           return operations ? startDueDrills(db, now(), (j) => enqueueOperation(operations, j)) : { due: 0, claimed: 0, operations: 0, skippedBusy: 0 };
+        case 'remove-test-leftovers':
+          // Test failover copies a dead worker left on target agents (needs the bus to ask them).
+          return opts.bus ? removeTestLeftovers(db, opts.bus) : { agents: 0, copies: 0, removed: 0, failed: 0 };
       }
     },
     { connection, concurrency: 1, prefix: opts.prefix },
@@ -61,6 +66,7 @@ export async function scheduleMaintenance(queue: Queue<MaintenanceJob>) {
   await queue.upsertJobScheduler('prune-login-attempts', { every: 3600_000 }, { data: { task: 'prune-login-attempts' } });
   await queue.upsertJobScheduler('mark-stale-agents-offline', { every: 30_000 }, { data: { task: 'mark-stale-agents-offline' } });
   await queue.upsertJobScheduler('roll-up-replication-samples', { every: 600_000 }, { data: { task: 'roll-up-replication-samples' } });
+  await queue.upsertJobScheduler('remove-test-leftovers', { every: 300_000 }, { data: { task: 'remove-test-leftovers' }, opts: { removeOnComplete: true, removeOnFail: 100 } });
   await queue.upsertJobScheduler('start-due-drills', { every: 60_000 }, { data: { task: 'start-due-drills' }, opts: { removeOnComplete: true, removeOnFail: 100 } });
 }
 
