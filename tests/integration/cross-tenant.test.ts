@@ -21,6 +21,7 @@ interface Ids {
   operationId: string;
   credentialId: string;
   drillId: string;
+  clusterVersionId: string;
 }
 
 interface IdCase {
@@ -126,6 +127,13 @@ const idCases: IdCase[] = [
   { path: 'drill.create', input: (i) => ({ customerId: i.customerId, pairId: i.pairId, everyDays: 7 }), customerUserGets: 'FORBIDDEN' },
   { path: 'drill.update', input: (i) => ({ id: i.drillId, enabled: false }), customerUserGets: 'FORBIDDEN' },
   { path: 'drill.remove', input: (i) => ({ id: i.drillId }), customerUserGets: 'FORBIDDEN' },
+  { path: 'cluster.list', input: (i) => ({ customerId: i.customerId }), customerUserGets: 'FORBIDDEN' },
+  { path: 'cluster.get', input: (i) => ({ customerId: i.customerId, stack: 'pacemaker', name: 'web' }), customerUserGets: 'FORBIDDEN' },
+  { path: 'cluster.versions', input: (i) => ({ customerId: i.customerId, stack: 'pacemaker', name: 'web' }), customerUserGets: 'FORBIDDEN' },
+  { path: 'cluster.diff', input: (i) => ({ fromId: i.clusterVersionId, toId: i.clusterVersionId }), customerUserGets: 'FORBIDDEN' },
+  { path: 'cluster.snapshot', input: (i) => ({ customerId: i.customerId, stack: 'pacemaker', name: 'web' }), customerUserGets: 'FORBIDDEN' },
+  { path: 'cluster.restore.preview', input: (i) => ({ versionId: i.clusterVersionId }), customerUserGets: 'FORBIDDEN' },
+  { path: 'cluster.restore.start', input: (i) => ({ versionId: i.clusterVersionId, confirmName: 'web' }), customerUserGets: 'FORBIDDEN' },
 ];
 
 
@@ -205,6 +213,14 @@ async function operationAndCredentialOf(t: Tenant, customer: { id: string }, pai
 function drillOf(t: Tenant, customer: { id: string }, pairId: string) {
   return ownerDb().drillSchedule.create({ data: { organizationId: t.org.id, customerId: customer.id, pairId, everyDays: 30, nextDueAt: new Date(Date.now() + 7 * 86_400_000) } });
 }
+/** A saved configuration of the server's cluster "web" (the server reports it in its facts). */
+async function clusterVersionOf(t: Tenant, server: { id: string; customerId: string }) {
+  const cluster = { stack: 'pacemaker', name: 'web', quorate: true, nodes: [{ name: 'n1', online: true }], resources: [], groups: [], constraints: [], fencing: null };
+  await ownerDb().server.update({ where: { id: server.id }, data: { facts: { cluster: { status: 'ok', data: cluster } } } });
+  return ownerDb().clusterConfigVersion.create({
+    data: { organizationId: t.org.id, customerId: server.customerId, stack: 'pacemaker', clusterName: 'web', serverId: server.id, reason: 'manual', sha256: '0'.repeat(64), sizeBytes: 6, content: '<cib/>' },
+  });
+}
 let bIds: Ids;
 let yIds: Ids;
 
@@ -221,9 +237,11 @@ beforeAll(async () => {
     operationId: '',
     credentialId: '',
     drillId: '',
+    clusterVersionId: '',
   };
   Object.assign(bIds, await operationAndCredentialOf(b, b.customerX, bIds.pairId));
   bIds.drillId = (await drillOf(b, b.customerX, bIds.pairId)).id;
+  bIds.clusterVersionId = (await clusterVersionOf(b, b.serverX)).id;
   const { invitation: yInvitation } = await createInvitation({ organizationId: a.org.id, customerId: a.customerY.id });
   yIds = {
     customerId: a.customerY.id,
@@ -236,9 +254,11 @@ beforeAll(async () => {
     operationId: '',
     credentialId: '',
     drillId: '',
+    clusterVersionId: '',
   };
   Object.assign(yIds, await operationAndCredentialOf(a, a.customerY, yIds.pairId));
   yIds.drillId = (await drillOf(a, a.customerY, yIds.pairId)).id;
+  yIds.clusterVersionId = (await clusterVersionOf(a, a.serverY)).id;
   // Servers with live-looking agents, so revoke/rotate would have something to change.
   for (const [t, server] of [
     [b, b.serverX],
@@ -354,6 +374,7 @@ describe('ids that do not exist', () => {
     operationId: randomUUID(),
     credentialId: randomUUID(),
     drillId: randomUUID(),
+    clusterVersionId: randomUUID(),
   };
 
   it.each(idCases)('$path → NOT_FOUND for an owner', async ({ path, input }) => {

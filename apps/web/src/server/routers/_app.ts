@@ -3,6 +3,7 @@ import { accountRouter } from './account/router';
 import { agentRouter } from './agent/router';
 import { credentialRouter } from './credential/router';
 import { auditRouter } from './audit/router';
+import { clusterRouter } from './cluster/router';
 import { customerRouter } from './customer/router';
 import { dashboardRouter } from './dashboard/router';
 import { drillRouter } from './drill/router';
@@ -16,6 +17,7 @@ export const appRouter = createRouter({
   account: accountRouter,
   agent: agentRouter,
   audit: auditRouter,
+  cluster: clusterRouter,
   credential: credentialRouter,
   customer: customerRouter,
   dashboard: dashboardRouter,
