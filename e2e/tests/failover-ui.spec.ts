@@ -124,7 +124,7 @@ test('the Failover button is offered to an operator, not to a customer user, and
     await open(page, pairPath);
     await expect(page.getByRole('heading', { name, exact: true })).toBeVisible();
     const controls = page.getByRole('region', { name: 'Failover controls' });
-    await controls.getByRole('button', { name: 'Failover' }).click();
+    await controls.getByRole('button', { name: 'Failover', exact: true }).click();
 
     const dialog = page.getByRole('dialog', { name: `Fail over ${name}` });
     await expect(dialog).toBeVisible();

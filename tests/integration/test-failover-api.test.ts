@@ -180,9 +180,9 @@ describe('pair.tests', () => {
     // Only this test's operations: the earlier ones were requests the API created.
     await ownerDb().operation.deleteMany({ where: { pairId } });
     const older = await ownerDb().operation.create({ data: { ...base, status: 'failed', requestedById: t.operator.id, createdAt: new Date(Date.now() - 60_000), finishedAt: new Date(), error: 'A probe failed' } });
-    await ownerDb().operation.update({ where: { id: older.id }, data: { report: reportOf(older.id, 'failed') } });
+    await ownerDb().operation.update({ where: { id: older.id }, data: { report: reportOf(older.id, 'failed') as never } });
     const passed = await ownerDb().operation.create({ data: { ...base, status: 'succeeded', requestedById: t.operator.id, createdAt: new Date(Date.now() - 30_000), startedAt: new Date(), finishedAt: new Date() } });
-    await ownerDb().operation.update({ where: { id: passed.id }, data: { report: reportOf(passed.id, 'passed') } });
+    await ownerDb().operation.update({ where: { id: passed.id }, data: { report: reportOf(passed.id, 'passed') as never } });
     await ownerDb().operation.create({ data: { ...base, status: 'succeeded', dryRun: true, requestedById: t.operator.id } });
     const running = await ownerDb().operation.create({ data: { ...base, status: 'running', startedAt: new Date() } });
     const lastPassed = new Date('2026-12-01T10:00:00Z');

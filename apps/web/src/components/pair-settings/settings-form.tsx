@@ -12,6 +12,7 @@ import { FailoverSection } from './failover-section';
 import { GeneralSection } from './general-section';
 import { HooksSection } from './hooks-section';
 import { ReplicationSetSection } from './replication-set-section';
+import { TestingSection } from './testing-section';
 import type { CredentialOption, PostgresInstanceOption } from './types';
 import { errorAt, type FieldMessages } from './validation';
 
@@ -83,6 +84,7 @@ export function PairSettingsForm({
         />
       )}
       <HooksSection hooks={s.hooks} onChange={(hooks) => onChange({ ...s, hooks })} errors={errors} />
+      <TestingSection testing={s.testing} method={method} onChange={(testing) => onChange({ ...s, testing })} errors={errors} />
     </div>
   );
 }

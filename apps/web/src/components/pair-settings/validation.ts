@@ -62,6 +62,8 @@ export const fieldNames: Record<string, string> = {
   'dns.credentialId': 'Credential',
   'dns.executorServerId': 'DNS executor',
   'dns.records': 'Records that move at failover',
+  'testing.probes': 'Test failover probes',
+  'testing.copyMethod': 'Test copy method',
   targetServerId: 'Target server',
 };
 

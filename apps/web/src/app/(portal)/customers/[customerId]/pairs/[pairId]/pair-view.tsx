@@ -26,6 +26,7 @@ import { FailedOverNotice, FailoverHistoryCard, runbookOps } from './failover-hi
 import { activeOperationStatuses, EventsCard, MonitorCard, OperationsCard, type OperationView } from './pair-activity';
 import { ProtectionControls } from './pair-controls';
 import { RecoveryControls } from './recovery-controls';
+import { TestsCard } from './tests-card';
 
 type LiveQuery = 'get' | 'operations' | 'events' | 'settings';
 const allLiveQueries: LiveQuery[] = ['get', 'operations', 'events', 'settings'];
@@ -155,6 +156,8 @@ export function PairView({ pairId, canOperate, isStaff }: { pairId: string; canO
       </Card>
       {canOperate && (
         <RecoveryControls
+          customerId={p.customerId}
+          replicationMethod={p.replicationMethod}
           pairId={pairId}
           pairName={p.name}
           status={p.status}
@@ -216,6 +219,7 @@ export function PairView({ pairId, canOperate, isStaff }: { pairId: string; canO
         )}
       </Card>
       <FailoverHistoryCard operations={operations.data} live={connected} />
+      <TestsCard customerId={p.customerId} pairId={pairId} operations={operations.data} live={connected} />
       <DnsRecordsCard pairId={pairId} failedOver={p.status === 'failed_over'} />
       <OperationsCard operations={operations.data} />
       {isStaff && cfg && <MonitorCard monitor={cfg.monitor} monitoringStatus={p.monitoringStatus} />}

@@ -2,15 +2,22 @@
 
 // Failover and failback buttons for operators (MSP operator role and up), each opening its
 // dialog. Failover is offered while the pair is protected or failover pending; failback while
-// it is failed over.
+// it is failed over. Test failover (nothing in production changes) sits beside Failover and is
+// enabled while the pair is protected.
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Button, Card } from '@/components/ui';
 import { useTRPC } from '@/trpc/client';
 import { FailbackDialog } from './failback-dialog';
 import { FailoverDialog } from './failover-dialog';
+import { TestFailoverDialog } from './test-failover-dialog';
+
+/** Replication methods a test failover can copy (the API refuses others). */
+const testableMethods = ['file', 'postgresql_streaming'];
 
 export function RecoveryControls({
+  customerId,
+  replicationMethod,
   pairId,
   pairName,
   status,
@@ -21,6 +28,8 @@ export function RecoveryControls({
   busy,
   live,
 }: {
+  customerId: string;
+  replicationMethod: string;
   pairId: string;
   pairName: string;
   status: string;
@@ -34,7 +43,8 @@ export function RecoveryControls({
 }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
-  const [open, setOpen] = useState<'none' | 'failover' | 'failback'>('none');
+  const [open, setOpen] = useState<'none' | 'failover' | 'failback' | 'test'>('none');
+  const testable = testableMethods.includes(replicationMethod);
   const canFailover = status === 'protected' || status === 'failover_pending';
   const canFailback = status === 'failed_over';
   const refresh = () => void qc.invalidateQueries({ queryKey: trpc.pair.pathKey() });
@@ -46,12 +56,17 @@ export function RecoveryControls({
         <p className="mb-3 text-sm text-slate-600 dark:text-slate-400">
           {canFailback
             ? `${targetHostname} serves in place of ${sourceHostname}. Failing back shows every change first and asks you to confirm.`
-            : `Move the service to ${targetHostname} now. You see every change before anything happens, and confirm by typing the pair’s name.`}
+            : `Move the service to ${targetHostname} now. You see every change before anything happens, and confirm by typing the pair’s name. A test failover proves the target could take over without changing anything in production.`}
         </p>
         <div className="flex flex-wrap items-center gap-2">
           {canFailover && (
             <Button variant="danger" onClick={() => setOpen('failover')} disabled={busy || !failoverEnabled}>
               Failover
+            </Button>
+          )}
+          {canFailover && (
+            <Button variant="secondary" onClick={() => setOpen('test')} disabled={busy || status !== 'protected' || !testable}>
+              Test failover
             </Button>
           )}
           {canFailback && (
@@ -60,6 +75,11 @@ export function RecoveryControls({
             </Button>
           )}
           {busy && <span className="text-sm text-slate-600 dark:text-slate-400">Another operation is running on this pair.</span>}
+          {canFailover && !testable && (
+            <span className="text-sm text-slate-600 dark:text-slate-400">
+              Test failover is available for file and PostgreSQL pairs.
+            </span>
+          )}
           {canFailover && !failoverEnabled && (
             <span className="text-sm text-amber-800 dark:text-amber-300">Failover is turned off in this pair’s settings.</span>
           )}
@@ -72,6 +92,18 @@ export function RecoveryControls({
           sourceHostname={sourceHostname}
           targetHostname={targetHostname}
           defaultMode={defaultMode}
+          live={live}
+          onStarted={refresh}
+          onClose={() => setOpen('none')}
+        />
+      )}
+      {open === 'test' && (
+        <TestFailoverDialog
+          customerId={customerId}
+          pairId={pairId}
+          pairName={pairName}
+          sourceHostname={sourceHostname}
+          targetHostname={targetHostname}
           live={live}
           onStarted={refresh}
           onClose={() => setOpen('none')}

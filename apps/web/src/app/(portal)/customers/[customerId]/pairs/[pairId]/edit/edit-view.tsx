@@ -4,7 +4,15 @@ import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { isConfigurable, pairStatusInfo, type Application, type PairSettings, type PairStatus } from '@tandem/engine';
+import {
+  inFlightStatuses,
+  isConfigurable,
+  pairStatusInfo,
+  replicationMethodFor,
+  type Application,
+  type PairSettings,
+  type PairStatus,
+} from '@tandem/engine';
 import type { ComponentProps } from 'react';
 import { PairSettingsForm } from '@/components/pair-settings/settings-form';
 import { SettingsProblems } from '@/components/pair-settings/problems';
@@ -12,6 +20,7 @@ import { settingsErrorOf, validateSettings, type FieldMessages } from '@/compone
 import { PairStatusBadge } from '@/components/status-badge';
 import { Button, Card, ErrorBanner, PageHeader } from '@/components/ui';
 import { describeError, useTRPC } from '@/trpc/client';
+import { TestingEditor } from './testing-editor';
 
 export function EditView({ customerId, pairId }: { customerId: string; pairId: string }) {
   const trpc = useTRPC();
@@ -53,16 +62,25 @@ export function EditView({ customerId, pairId }: { customerId: string; pairId: s
         actions={<PairStatusBadge status={p.status} />}
       />
       {!isConfigurable(p.status as PairStatus) ? (
-        <Card className="mb-4">
-          <p className="text-sm" data-testid="config-locked">
-            The pair is {pairStatusInfo[p.status as PairStatus]?.label.toLowerCase() ?? p.status}: its configuration is locked
-            while replication runs, so the agents never work from a half-changed configuration. Disable protection on the{' '}
-            <Link href={back} className="text-sky-700 underline dark:text-sky-400">
-              pair page
-            </Link>{' '}
-            first.
-          </p>
-        </Card>
+        <>
+          <Card className="mb-4">
+            <p className="text-sm" data-testid="config-locked">
+              The pair is {pairStatusInfo[p.status as PairStatus]?.label.toLowerCase() ?? p.status}: its configuration is locked
+              while replication runs, so the agents never work from a half-changed configuration. Disable protection on the{' '}
+              <Link href={back} className="text-sky-700 underline dark:text-sky-400">
+                pair page
+              </Link>{' '}
+              first.
+            </p>
+          </Card>
+          {stored.data.settings && !inFlightStatuses.includes(p.status as PairStatus) && (
+            <TestingEditor
+              pairId={pairId}
+              initial={stored.data.settings.testing}
+              method={replicationMethodFor[stored.data.settings.application]}
+            />
+          )}
+        </>
       ) : !initial ? (
         <ErrorBanner message="The stored configuration cannot be read and no defaults are available for these servers." />
       ) : (
