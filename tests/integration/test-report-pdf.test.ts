@@ -6,7 +6,7 @@ import { PDFParse } from 'pdf-parse';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Prisma } from '@tandem/db';
 import { createServer, createTenant, ownerDb, type Tenant } from '@tandem/db/testing';
-import { testReportSchema, type TestReport } from '@tandem/engine';
+import { buildTestReport, testReportSchema, type TestReport } from '@tandem/engine';
 import { pdfText, renderTestReportPdf, reportFileName, settingsRows } from '@tandem/reports';
 import { testReportPdfResponse } from '@/server/services/test-report-pdf';
 import { callerFor, expectCode } from './helpers';
@@ -99,7 +99,14 @@ describe('renderTestReportPdf', () => {
     expect(flat(long.text).replace(/ /g, '')).not.toContain('x'.repeat(4001));
     expect(flat(long.text)).toContain('PASSED');
 
-    const empty = testReportSchema.parse({ ...sampleReport(), probes: [], timeline: [], settings: {}, copy: null, cleanedUp: false });
+    const empty = testReportSchema.parse({
+      ...sampleReport(),
+      probes: [],
+      timeline: [],
+      settings: {},
+      copy: null,
+      cleanedUp: false,
+    });
     const e = flat((await textOf(await renderTestReportPdf(empty))).text);
     expect(e).toContain('No probe ran.');
     expect(e).toContain('No copy was made');
@@ -107,21 +114,116 @@ describe('renderTestReportPdf', () => {
   });
 });
 
+describe('a report as the worker builds it (buildTestReport)', () => {
+  it('renders a PostgreSQL test whose copy was made but whose teardown failed', async () => {
+    const t0 = Date.parse('2026-12-07T10:00:00.000Z');
+    const d = (s: number) => new Date(t0 + s * 1000);
+    const step = (
+      position: number,
+      kind: string,
+      description: string,
+      status: string,
+      params: unknown,
+      output: unknown,
+      error: string | null = null,
+    ) => ({
+      position,
+      kind,
+      description,
+      params,
+      status,
+      output,
+      error,
+      startedAt: d(position),
+      finishedAt: d(position + 1),
+    });
+    const report = buildTestReport({
+      operation: { id: randomUUID(), createdAt: d(0), startedAt: d(0), error: null },
+      steps: [
+        step(
+          0,
+          'test.lag',
+          'Replication lag before the test',
+          'succeeded',
+          { moment: 'before' },
+          { lagSeconds: 0.4, at: d(0).toISOString() },
+        ),
+        step(
+          1,
+          'test.postgresql-copy',
+          'Temporary copy of the standby',
+          'succeeded',
+          { countTables: [] },
+          { bytes: 1_073_741_824, durationMs: 8_000 },
+        ),
+        step(
+          2,
+          'test.probe',
+          'Probe: A query returns rows (SELECT count(*) FROM orders)',
+          'succeeded',
+          { index: 0, probe: { kind: 'sql-rows' } },
+          { passed: true, summary: '1 row: count = 1234', detail: 'count\n1234' },
+        ),
+        step(3, 'test.probe', 'Probe: A TCP port answers', 'skipped', { index: 1, probe: { kind: 'tcp' } }, null),
+        step(4, 'test.teardown', 'Stop and remove the temporary copy', 'failed', {}, null, 'pg_ctl stop timed out after 30 s'),
+      ],
+      pair: {
+        id: randomUUID(),
+        name: 'orders-db',
+        application: 'postgresql',
+        method: 'postgresql_streaming',
+        source: 'db1',
+        target: 'db2',
+      },
+      customer: { id: randomUUID(), name: 'Acme' },
+      startedBy: { kind: 'drill', name: 'monthly', email: null },
+      settings: {
+        name: 'orders-db',
+        testSettings: {
+          probes: [{ kind: 'sql-rows', database: 'shop', query: 'SELECT count(*) FROM orders' }],
+          copyMethod: 'auto',
+        },
+      },
+      finishedAt: d(6),
+    });
+    const t = flat((await textOf(await renderTestReportPdf(report))).text);
+    expect(t).toContain('FAILED');
+    expect(t).toContain('Scheduled drill (monthly)');
+    expect(t).toContain('PostgreSQL, base backup, 1.0 GiB, made in 8.0 s');
+    expect(t).toContain('1 row: count = 1234');
+    expect(t).toMatch(/A TCP port answers\s*Failed\s*Not run/);
+    expect(t).toContain('Error: pg_ctl stop timed out after 30 s');
+    expect(t).toContain('No: the teardown did not remove every test copy');
+    expect(t).toMatch(/Before the test\s*under 1 s/);
+    expect(t).toContain('testing.probes[1].query SELECT count(*) FROM orders');
+  });
+});
+
 describe('settingsRows and reportFileName', () => {
   it('flattens settings and leaves out anything named like a secret', () => {
-    const rows = settingsRows({ a: { b: 1, password: 'x', list: [1, 2], objs: [{ c: true }] }, apiKey: 'k', secretEnc: 'y', keyName: 'k.example' });
+    const rows = settingsRows({
+      a: { b: 1, password: 'x', list: [1, 2], objs: [{ c: true }] },
+      apiKey: 'k',
+      secretEnc: 'y',
+      keyName: 'k.example',
+      testSettings: { copyMethod: 'auto' },
+    });
     expect(rows).toEqual([
       { key: 'a.b', value: '1' },
       { key: 'a.list', value: '1, 2' },
       { key: 'a.objs[1].c', value: 'yes' },
       { key: 'keyName', value: 'k.example' },
+      { key: 'testing.copyMethod', value: 'auto' },
     ]);
   });
 
   it('makes a safe file name', () => {
-    expect(reportFileName({ pair: { ...sampleReport().pair, name: 'Dateiserver "Zürich"/../x' }, startedAt: '2026-12-07T09:00:00.000Z' })).toBe(
-      'test-failover-Dateiserver-Zurich-.-x-2026-12-07.pdf',
-    );
+    expect(
+      reportFileName({
+        pair: { ...sampleReport().pair, name: 'Dateiserver "Zürich"/../x' },
+        startedAt: '2026-12-07T09:00:00.000Z',
+      }),
+    ).toBe('test-failover-Dateiserver-Zurich-.-x-2026-12-07.pdf');
   });
 });
 
@@ -136,10 +238,23 @@ describe('GET /api/reports/test/<operationId> and pair.testReport', () => {
   async function testOperation(t: Tenant, customer: { id: string; organizationId: string; name: string }, withReport: boolean) {
     const [source, target] = [await createServer(customer), await createServer(customer)];
     const pair = await ownerDb().protectionPair.create({
-      data: { organizationId: t.org.id, customerId: customer.id, name: `files-${randomUUID().slice(0, 6)}`, sourceServerId: source.id, targetServerId: target.id, application: 'file_server' },
+      data: {
+        organizationId: t.org.id,
+        customerId: customer.id,
+        name: `files-${randomUUID().slice(0, 6)}`,
+        sourceServerId: source.id,
+        targetServerId: target.id,
+        application: 'file_server',
+      },
     });
     const id = randomUUID();
-    const report = sampleReport({ operationId: id, pairId: pair.id, pairName: pair.name, customerId: customer.id, customerName: customer.name });
+    const report = sampleReport({
+      operationId: id,
+      pairId: pair.id,
+      pairName: pair.name,
+      customerId: customer.id,
+      customerName: customer.name,
+    });
     await ownerDb().operation.create({
       data: {
         id,
@@ -162,14 +277,27 @@ describe('GET /api/reports/test/<operationId> and pair.testReport', () => {
     aRunningOp = (await testOperation(a, a.customerX, false)).id;
     bReportOp = (await testOperation(b, b.customerX, true)).id;
     const other = await testOperation(a, a.customerX, false);
-    aFailoverOp = (await ownerDb().operation.create({ data: { organizationId: a.org.id, customerId: a.customerX.id, pairId: other.pair.id, kind: 'failover', status: 'succeeded', options: {} } })).id;
+    aFailoverOp = (
+      await ownerDb().operation.create({
+        data: {
+          organizationId: a.org.id,
+          customerId: a.customerX.id,
+          pairId: other.pair.id,
+          kind: 'failover',
+          status: 'succeeded',
+          options: {},
+        },
+      })
+    ).id;
   });
 
   it('gives the owner the PDF, as an attachment with a sane name, holding the pair and the probes', async () => {
     const res = await testReportPdfResponse({ userId: a.owner.id, workspaceKey: null }, aReportOp);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/pdf');
-    expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="test-failover-files-[a-f0-9]{6}-2026-12-07\.pdf"$/);
+    expect(res.headers.get('content-disposition')).toMatch(
+      /^attachment; filename="test-failover-files-[a-f0-9]{6}-2026-12-07\.pdf"$/,
+    );
     const pdf = new Uint8Array(await res.arrayBuffer());
     const t = flat((await textOf(pdf)).text);
     const stored = await callerFor(a.owner.id).pair.testReport({ operationId: aReportOp });

@@ -20,6 +20,14 @@ export interface SettingRow {
  * The pair's settings as readable rows, nested objects flattened to dotted keys, anything named
  * like a secret left out (settings hold none by contract; this is the second belt).
  */
+/** The stored columns' names (settingsToColumns) as the settings form calls those sections. */
+const sectionNames: Record<string, string> = {
+  connectionSettings: 'connection',
+  failoverSettings: 'failover',
+  dnsSettings: 'dns',
+  testSettings: 'testing',
+};
+
 export function settingsRows(settings: Record<string, unknown>): SettingRow[] {
   const rows: SettingRow[] = [];
   const walk = (value: unknown, key: string) => {
@@ -35,7 +43,7 @@ export function settingsRows(settings: Record<string, unknown>): SettingRow[] {
       rows.push({ key, value: clip(scalar(value), maxValueChars) });
     }
   };
-  for (const [k, v] of Object.entries(settings)) if (!isSecretName(k)) walk(v, k);
+  for (const [k, v] of Object.entries(settings)) if (!isSecretName(k)) walk(v, sectionNames[k] ?? k);
   return rows;
 }
 
@@ -96,7 +104,9 @@ export function describeStarter(s: TestReport['startedBy']): string {
 }
 
 export const cleanupText = (cleanedUp: boolean) =>
-  cleanedUp ? 'Yes: the test copy was removed from the target' : 'No: the teardown did not remove every test copy; the target still holds one';
+  cleanedUp
+    ? 'Yes: the test copy was removed from the target'
+    : 'No: the teardown did not remove every test copy; the target still holds one';
 
 /** A sane download name: letters, digits, dots and dashes only. */
 export function reportFileName(report: Pick<TestReport, 'pair' | 'startedAt'>): string {

@@ -7,10 +7,26 @@
 // Unicode allows, else shown as "?" (pdfText).
 import PDFDocument from 'pdfkit';
 import type { TestReport } from '@tandem/engine';
-import { cleanupText, clip, describeCopy, describeStarter, formatDuration, formatLag, formatTime, settingsRows } from './format.ts';
+import {
+  cleanupText,
+  clip,
+  describeCopy,
+  describeStarter,
+  formatDuration,
+  formatLag,
+  formatTime,
+  settingsRows,
+} from './format.ts';
 
 const font = { regular: 'Helvetica', bold: 'Helvetica-Bold', italic: 'Helvetica-Oblique', mono: 'Courier' } as const;
-const color = { text: '#0f172a', muted: '#475569', rule: '#cbd5e1', passed: '#15803d', failed: '#b91c1c', band: '#f1f5f9' } as const;
+const color = {
+  text: '#0f172a',
+  muted: '#475569',
+  rule: '#cbd5e1',
+  passed: '#15803d',
+  failed: '#b91c1c',
+  band: '#f1f5f9',
+} as const;
 const margin = 50;
 /** Detail of one probe and errors of one step, in the PDF (the portal shows detail in full). */
 const maxDetailChars = 4000;
@@ -18,11 +34,26 @@ const maxErrorChars = 1500;
 
 // Windows-1252 characters above Latin-1's 0x7F..0x9F gap, which the standard fonts can draw.
 const cp1252Extras = new Set([
-  0x20ac, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0x017d, 0x2018, 0x2019, 0x201c, 0x201d,
-  0x2022, 0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x017e, 0x0178,
+  0x20ac, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0x017d, 0x2018, 0x2019, 0x201c,
+  0x201d, 0x2022, 0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x017e, 0x0178,
 ]);
 const drawable = (cp: number) => (cp >= 0x20 && cp <= 0x7e) || (cp >= 0xa0 && cp <= 0xff) || cp1252Extras.has(cp) || cp === 0x0a;
-const lookalikes: Record<string, string> = { ł: 'l', Ł: 'L', đ: 'd', Đ: 'D', ı: 'i', ħ: 'h', Ħ: 'H', '→': '->', '←': '<-', '✓': 'v', '✗': 'x', '≤': '<=', '≥': '>=', '−': '-' };
+const lookalikes: Record<string, string> = {
+  ł: 'l',
+  Ł: 'L',
+  đ: 'd',
+  Đ: 'D',
+  ı: 'i',
+  ħ: 'h',
+  Ħ: 'H',
+  '→': '->',
+  '←': '<-',
+  '✓': 'v',
+  '✗': 'x',
+  '≤': '<=',
+  '≥': '>=',
+  '−': '-',
+};
 
 /**
  * Text the standard fonts can draw: other characters lose their accents (NFKD) or become a
@@ -87,14 +118,28 @@ function ensureSpace(doc: Doc, height: number) {
 function heading(doc: Doc, text: string) {
   ensureSpace(doc, 60);
   doc.moveDown(0.8);
-  doc.font(font.bold).fontSize(13).fillColor(color.text).text(pdfText(text), margin, doc.y, { width: width(doc) });
+  doc
+    .font(font.bold)
+    .fontSize(13)
+    .fillColor(color.text)
+    .text(pdfText(text), margin, doc.y, { width: width(doc) });
   const y = doc.y + 2;
-  doc.moveTo(margin, y).lineTo(margin + width(doc), y).lineWidth(0.5).strokeColor(color.rule).stroke();
+  doc
+    .moveTo(margin, y)
+    .lineTo(margin + width(doc), y)
+    .lineWidth(0.5)
+    .strokeColor(color.rule)
+    .stroke();
   doc.y = y + 6;
 }
 
 /** Label and value side by side; the value wraps in its column. */
-function field(doc: Doc, label: string, value: string, opts: { labelWidth?: number; valueFont?: string; valueColor?: string } = {}) {
+function field(
+  doc: Doc,
+  label: string,
+  value: string,
+  opts: { labelWidth?: number; valueFont?: string; valueColor?: string } = {},
+) {
   const labelWidth = opts.labelWidth ?? 130;
   const valueWidth = width(doc) - labelWidth;
   const text = pdfText(value);
@@ -102,14 +147,26 @@ function field(doc: Doc, label: string, value: string, opts: { labelWidth?: numb
   const h = Math.max(doc.heightOfString(text, { width: valueWidth }), 12);
   ensureSpace(doc, Math.min(h, 200));
   const y = doc.y;
-  doc.font(font.bold).fontSize(10).fillColor(color.muted).text(pdfText(label), margin, y, { width: labelWidth - 8 });
-  doc.font(opts.valueFont ?? font.regular).fontSize(10).fillColor(opts.valueColor ?? color.text).text(text, margin + labelWidth, y, { width: valueWidth });
+  doc
+    .font(font.bold)
+    .fontSize(10)
+    .fillColor(color.muted)
+    .text(pdfText(label), margin, y, { width: labelWidth - 8 });
+  doc
+    .font(opts.valueFont ?? font.regular)
+    .fontSize(10)
+    .fillColor(opts.valueColor ?? color.text)
+    .text(text, margin + labelWidth, y, { width: valueWidth });
   doc.y = Math.max(doc.y, y + 12) + 3;
 }
 
 function writeReport(doc: Doc, r: TestReport) {
   doc.font(font.bold).fontSize(20).fillColor(color.text).text('Test failover report', margin, margin);
-  doc.font(font.regular).fontSize(12).fillColor(color.muted).text(pdfText(`${r.pair.name} · ${r.customer.name}`));
+  doc
+    .font(font.regular)
+    .fontSize(12)
+    .fillColor(color.muted)
+    .text(pdfText(`${r.pair.name} · ${r.customer.name}`));
   doc.moveDown(0.8);
   resultBanner(doc, r);
 
@@ -127,7 +184,13 @@ function writeReport(doc: Doc, r: TestReport) {
   field(doc, 'Operation', r.operationId, { valueFont: font.mono });
 
   heading(doc, 'Replication lag');
-  doc.font(font.regular).fontSize(9).fillColor(color.muted).text('How far the replica was behind the source around the test; replication kept running throughout.', { width: width(doc) });
+  doc
+    .font(font.regular)
+    .fontSize(9)
+    .fillColor(color.muted)
+    .text('How far the replica was behind the source around the test; replication kept running throughout.', {
+      width: width(doc),
+    });
   doc.moveDown(0.4);
   field(doc, 'Before the test', formatLag(r.lag.before));
   field(doc, 'During the test', formatLag(r.lag.during));
@@ -144,11 +207,16 @@ function writeReport(doc: Doc, r: TestReport) {
   heading(doc, 'Pair settings at the time of the test');
   const rows = settingsRows(r.settings);
   if (rows.length === 0) note(doc, 'No settings were recorded.');
-  for (const row of rows) field(doc, row.key, row.value, { labelWidth: 190, valueFont: row.value.includes('\n') ? font.mono : font.regular });
+  for (const row of rows)
+    field(doc, row.key, row.value, { labelWidth: 190, valueFont: row.value.includes('\n') ? font.mono : font.regular });
 }
 
 function note(doc: Doc, text: string) {
-  doc.font(font.italic).fontSize(10).fillColor(color.muted).text(pdfText(text), margin, doc.y, { width: width(doc) });
+  doc
+    .font(font.italic)
+    .fontSize(10)
+    .fillColor(color.muted)
+    .text(pdfText(text), margin, doc.y, { width: width(doc) });
 }
 
 function resultBanner(doc: Doc, r: TestReport) {
@@ -161,10 +229,23 @@ function resultBanner(doc: Doc, r: TestReport) {
   const top = doc.y;
   doc.rect(margin, top, width(doc), height).fillColor(tone).fillOpacity(0.08).fill().fillOpacity(1);
   doc.rect(margin, top, 4, height).fillColor(tone).fill();
-  doc.font(font.bold).fontSize(22).fillColor(tone).text(passed ? 'PASSED' : 'FAILED', margin + 14, top + 10, { width: 140 });
+  doc
+    .font(font.bold)
+    .fontSize(22)
+    .fillColor(tone)
+    .text(passed ? 'PASSED' : 'FAILED', margin + 14, top + 10, { width: 140 });
   const sub = passed ? 'Every probe passed and the test copy was removed.' : 'The test did not prove a failover would work.';
-  doc.font(font.regular).fontSize(10).fillColor(color.text).text(sub, margin + 150, top + 17, { width: width(doc) - 160 });
-  if (error) doc.font(font.regular).fontSize(10).fillColor(color.failed).text(error, margin + 14, top + 42, { width: width(doc) - 24 });
+  doc
+    .font(font.regular)
+    .fontSize(10)
+    .fillColor(color.text)
+    .text(sub, margin + 150, top + 17, { width: width(doc) - 160 });
+  if (error)
+    doc
+      .font(font.regular)
+      .fontSize(10)
+      .fillColor(color.failed)
+      .text(error, margin + 14, top + 42, { width: width(doc) - 24 });
   doc.y = top + height + 4;
   doc.x = margin;
 }
@@ -199,7 +280,12 @@ function tableRow(doc: Doc, columns: Column[], cells: { text: string; font?: str
     x += col.width;
   });
   doc.y = top + height;
-  doc.moveTo(margin, doc.y).lineTo(margin + width(doc), doc.y).lineWidth(0.3).strokeColor(color.rule).stroke();
+  doc
+    .moveTo(margin, doc.y)
+    .lineTo(margin + width(doc), doc.y)
+    .lineWidth(0.3)
+    .strokeColor(color.rule)
+    .stroke();
 }
 
 function tableHeader(doc: Doc, columns: Column[]) {
@@ -207,14 +293,19 @@ function tableHeader(doc: Doc, columns: Column[]) {
   doc.rect(margin, top, width(doc), 16).fillColor(color.band).fill();
   let x = margin;
   for (const col of columns) {
-    doc.font(font.bold).fontSize(9).fillColor(color.muted).text(col.title, x + 3, top + 4, { width: col.width - 6, align: col.align ?? 'left' });
+    doc
+      .font(font.bold)
+      .fontSize(9)
+      .fillColor(color.muted)
+      .text(col.title, x + 3, top + 4, { width: col.width - 6, align: col.align ?? 'left' });
     x += col.width;
   }
   doc.y = top + 16;
 }
 
 /** Fits column widths (fractions) to the page. */
-const columnsOf = (doc: Doc, spec: [string, number, Align?][]): Column[] => spec.map(([title, f, align]) => ({ title, width: width(doc) * f, align }));
+const columnsOf = (doc: Doc, spec: [string, number, Align?][]): Column[] =>
+  spec.map(([title, f, align]) => ({ title, width: width(doc) * f, align }));
 
 function probeTable(doc: Doc, probes: TestReport['probes']) {
   const columns = columnsOf(doc, [
@@ -249,7 +340,11 @@ function detailBlock(doc: Doc, detail: string) {
   const text = pdfText(clip(detail.trimEnd(), maxDetailChars));
   ensureSpace(doc, 30);
   doc.moveDown(0.2);
-  doc.font(font.mono).fontSize(7.5).fillColor(color.muted).text(text, margin + 18, doc.y, { width: width(doc) - 24, lineGap: 1 });
+  doc
+    .font(font.mono)
+    .fontSize(7.5)
+    .fillColor(color.muted)
+    .text(text, margin + 18, doc.y, { width: width(doc) - 24, lineGap: 1 });
   doc.moveDown(0.4);
   doc.x = margin;
 }
@@ -273,7 +368,11 @@ function timelineTable(doc: Doc, steps: TestReport['timeline']) {
       [
         { text: String(s.position + 1) },
         { text: pdfText(clip(s.description, 400)) },
-        { text: pdfText(s.status), font: font.bold, color: bad ? color.failed : s.status === 'succeeded' ? color.passed : color.muted },
+        {
+          text: pdfText(s.status),
+          font: font.bold,
+          color: bad ? color.failed : s.status === 'succeeded' ? color.passed : color.muted,
+        },
         { text: s.startedAt ? s.startedAt.slice(11, 19) : '—', color: color.muted },
         { text: formatDuration(s.durationMs), color: color.muted },
       ],
@@ -282,7 +381,11 @@ function timelineTable(doc: Doc, steps: TestReport['timeline']) {
     if (s.error) {
       ensureSpace(doc, 24);
       doc.moveDown(0.2);
-      doc.font(font.regular).fontSize(8.5).fillColor(color.failed).text(pdfText(`Error: ${clip(s.error, maxErrorChars)}`), margin + 18, doc.y, { width: width(doc) - 24 });
+      doc
+        .font(font.regular)
+        .fontSize(8.5)
+        .fillColor(color.failed)
+        .text(pdfText(`Error: ${clip(s.error, maxErrorChars)}`), margin + 18, doc.y, { width: width(doc) - 24 });
       doc.moveDown(0.4);
       doc.x = margin;
     }
@@ -299,8 +402,15 @@ function footers(doc: Doc, r: TestReport) {
     doc.page.margins.bottom = 0;
     const y = doc.page.height - margin + 16;
     doc.font(font.regular).fontSize(8).fillColor(color.muted);
-    doc.text(pdfText(`Tandem test failover report · ${clip(r.pair.name, 60)} · ${formatTime(r.startedAt)}`), margin, y, { width: width(doc) * 0.75, lineBreak: false });
-    doc.text(`Page ${i - range.start + 1} of ${range.count}`, margin + width(doc) * 0.75, y, { width: width(doc) * 0.25, align: 'right', lineBreak: false });
+    doc.text(pdfText(`Tandem test failover report · ${clip(r.pair.name, 60)} · ${formatTime(r.startedAt)}`), margin, y, {
+      width: width(doc) * 0.75,
+      lineBreak: false,
+    });
+    doc.text(`Page ${i - range.start + 1} of ${range.count}`, margin + width(doc) * 0.75, y, {
+      width: width(doc) * 0.25,
+      align: 'right',
+      lineBreak: false,
+    });
     doc.page.margins.bottom = keep;
   }
 }

@@ -5,9 +5,14 @@ import { testReportSchema, type TestReport } from '@tandem/engine';
 
 const at = (base: number, s: number) => new Date(base + s * 1000).toISOString();
 
-export function sampleReport(over: { operationId?: string; pairId?: string; customerId?: string; pairName?: string; customerName?: string } = {}): TestReport {
+export function sampleReport(
+  over: { operationId?: string; pairId?: string; customerId?: string; pairName?: string; customerName?: string } = {},
+): TestReport {
   const t0 = Date.parse('2026-12-07T09:00:00.000Z');
-  const mismatches = Array.from({ length: 60 }, (_, i) => `projects/2026/Q4/Angebot-${String(i).padStart(3, '0')}.docx  source 9f2c…${i}  copy 41aa…${i}`).join('\n');
+  const mismatches = Array.from(
+    { length: 60 },
+    (_, i) => `projects/2026/Q4/Angebot-${String(i).padStart(3, '0')}.docx  source 9f2c…${i}  copy 41aa…${i}`,
+  ).join('\n');
   return testReportSchema.parse({
     version: 1,
     operationId: over.operationId ?? randomUUID(),
@@ -61,7 +66,16 @@ export function sampleReport(over: { operationId?: string; pairId?: string; cust
       step(0, 'agents.check', 'Check the target’s agent answers', 'succeeded', t0, 0, 1),
       step(1, 'test.lag', 'Measure the replication lag before the test', 'succeeded', t0, 1, 2),
       step(2, 'test.copy', 'Make a point-in-time copy of the replica (reflink where possible)', 'succeeded', t0, 2, 6),
-      step(3, 'test.probe', 'Probe: Sampled files match the source (60 files)', 'failed', t0, 6, 18, '57 of 60 sampled files differ from the source'),
+      step(
+        3,
+        'test.probe',
+        'Probe: Sampled files match the source (60 files)',
+        'failed',
+        t0,
+        6,
+        18,
+        '57 of 60 sampled files differ from the source',
+      ),
       step(4, 'test.probe', 'Probe: Required paths exist', 'succeeded', t0, 18, 18),
       step(5, 'test.probe', 'Probe: A script exits 0', 'succeeded', t0, 18, 20),
       step(6, 'test.lag', 'Measure the replication lag during the test', 'succeeded', t0, 20, 21),
@@ -71,15 +85,52 @@ export function sampleReport(over: { operationId?: string; pairId?: string; cust
     cleanedUp: true,
     settings: {
       general: { name: 'Dateiserver Zürich → Genève', application: 'file_server', method: 'file' },
-      connection: { route: '10.9.0.11', routeMode: 'direct', port: 7420, mirror: 'checksum', bandwidthLimitKbps: null, targetRoot: '/' },
+      connection: {
+        route: '10.9.0.11',
+        routeMode: 'direct',
+        port: 7420,
+        mirror: 'checksum',
+        bandwidthLimitKbps: null,
+        targetRoot: '/',
+      },
       replicationSet: { roots: ['/srv/share'], excludes: ['*.tmp', '~$*'] },
-      testing: { probes: [{ kind: 'files-match', sample: 60 }, { kind: 'paths-exist', paths: ['/srv/share/Buchhaltung', '/srv/share/Verträge'] }], copyMethod: 'auto' },
-      dns: { servers: ['10.0.0.2'], zone: 'müller-ag.example', credentialId: null, secret: 'must-not-appear', tsigKey: 'must-not-appear-either' },
+      testing: {
+        probes: [
+          { kind: 'files-match', sample: 60 },
+          { kind: 'paths-exist', paths: ['/srv/share/Buchhaltung', '/srv/share/Verträge'] },
+        ],
+        copyMethod: 'auto',
+      },
+      dns: {
+        servers: ['10.0.0.2'],
+        zone: 'müller-ag.example',
+        credentialId: null,
+        secret: 'must-not-appear',
+        tsigKey: 'must-not-appear-either',
+      },
       hooks: { beforeFailover: '#!/bin/sh\nsystemctl stop smbd\n', password: 'never-shown' },
     },
   });
 }
 
-function step(position: number, kind: string, description: string, status: string, t0: number, from: number, to: number, error: string | null = null) {
-  return { position, kind, description, status, startedAt: at(t0, from), finishedAt: at(t0, to), durationMs: (to - from) * 1000, error };
+function step(
+  position: number,
+  kind: string,
+  description: string,
+  status: string,
+  t0: number,
+  from: number,
+  to: number,
+  error: string | null = null,
+) {
+  return {
+    position,
+    kind,
+    description,
+    status,
+    startedAt: at(t0, from),
+    finishedAt: at(t0, to),
+    durationMs: (to - from) * 1000,
+    error,
+  };
 }

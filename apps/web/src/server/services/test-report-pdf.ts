@@ -13,12 +13,19 @@ const plain = (status: number, message: string) =>
   new Response(message, { status, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' } });
 const notFound = () => plain(404, 'Test failover report not found');
 
-export async function testReportPdfResponse(ctx: Pick<Context, 'userId' | 'workspaceKey'>, operationId: string): Promise<Response> {
+export async function testReportPdfResponse(
+  ctx: Pick<Context, 'userId' | 'workspaceKey'>,
+  operationId: string,
+): Promise<Response> {
   if (!ctx.userId) return plain(401, 'Sign in first');
   if (!idSchema.safeParse(operationId).success) return notFound();
   const actor = await resolveActor(ctx.userId, ctx.workspaceKey);
   if (!actor) return notFound();
-  const scope = { organizationId: actor.organizationId, userId: actor.userId, customerId: actor.kind === 'customer' ? actor.customerId : null };
+  const scope = {
+    organizationId: actor.organizationId,
+    userId: actor.userId,
+    customerId: actor.kind === 'customer' ? actor.customerId : null,
+  };
   let report;
   try {
     report = await withTenant(scope, (db) => readTestReport(db, actor, operationId));

@@ -11,7 +11,11 @@ import { memberProcedure } from '../../trpc';
 function withoutSecretNames(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutSecretNames);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([k]) => !isSecretName(k)).map(([k, v]) => [k, withoutSecretNames(v)]));
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .filter(([k]) => !isSecretName(k))
+        .map(([k, v]) => [k, withoutSecretNames(v)]),
+    );
   }
   return value;
 }

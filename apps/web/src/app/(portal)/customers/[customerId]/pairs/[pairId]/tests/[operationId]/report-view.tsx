@@ -7,7 +7,15 @@ import Link from 'next/link';
 import { useQuery } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
 import type { TestReport } from '@tandem/engine';
-import { cleanupText, describeCopy, describeStarter, formatDuration, formatLag, formatTime, settingsRows } from '@tandem/reports/format';
+import {
+  cleanupText,
+  describeCopy,
+  describeStarter,
+  formatDuration,
+  formatLag,
+  formatTime,
+  settingsRows,
+} from '@tandem/reports/format';
 import { Badge, Card, ErrorBanner, PageHeader, tableStyles } from '@/components/ui';
 import { describeError, useTRPC } from '@/trpc/client';
 
@@ -76,10 +84,15 @@ function ReportBody({ r, back }: { r: TestReport; back: ReactNode }) {
         aria-label="Result"
         className={`rounded-lg border-l-4 p-4 ${passed ? 'border-emerald-600 bg-emerald-50 dark:bg-emerald-950' : 'border-red-600 bg-red-50 dark:bg-red-950'}`}
       >
-        <p className={`text-2xl font-bold ${passed ? 'text-emerald-800 dark:text-emerald-300' : 'text-red-800 dark:text-red-300'}`} data-testid="report-result">
+        <p
+          className={`text-2xl font-bold ${passed ? 'text-emerald-800 dark:text-emerald-300' : 'text-red-800 dark:text-red-300'}`}
+          data-testid="report-result"
+        >
           {passed ? 'Passed' : 'Failed'}
         </p>
-        <p className="text-sm">{passed ? 'Every probe passed and the test copy was removed.' : 'The test did not prove a failover would work.'}</p>
+        <p className="text-sm">
+          {passed ? 'Every probe passed and the test copy was removed.' : 'The test did not prove a failover would work.'}
+        </p>
         {r.error && <p className="mt-1 text-sm text-red-800 dark:text-red-300">{r.error}</p>}
       </section>
 
@@ -107,7 +120,9 @@ function ReportBody({ r, back }: { r: TestReport; back: ReactNode }) {
 
       <Card>
         <h2 className="mb-1 text-lg font-semibold">Replication lag</h2>
-        <p className="mb-2 text-xs text-slate-500 dark:text-slate-400">How far the replica was behind the source around the test; replication kept running throughout.</p>
+        <p className="mb-2 text-xs text-slate-500 dark:text-slate-400">
+          How far the replica was behind the source around the test; replication kept running throughout.
+        </p>
         <dl className="grid grid-cols-3 gap-4 text-sm">
           {(['before', 'during', 'after'] as const).map((m) => (
             <div key={m}>
@@ -150,11 +165,15 @@ function ReportBody({ r, back }: { r: TestReport; back: ReactNode }) {
                       {p.detail.trim() && (
                         <details className="mt-1">
                           <summary className="cursor-pointer text-xs text-sky-700 dark:text-sky-400">Details</summary>
-                          <pre className="mt-1 max-h-80 overflow-auto whitespace-pre-wrap break-all rounded bg-slate-100 p-2 text-xs dark:bg-slate-800">{p.detail}</pre>
+                          <pre className="mt-1 max-h-80 overflow-auto whitespace-pre-wrap break-all rounded bg-slate-100 p-2 text-xs dark:bg-slate-800">
+                            {p.detail}
+                          </pre>
                         </details>
                       )}
                     </td>
-                    <td className={`${tableStyles.cell} whitespace-nowrap text-right text-slate-500 dark:text-slate-400`}>{formatDuration(p.durationMs)}</td>
+                    <td className={`${tableStyles.cell} whitespace-nowrap text-right text-slate-500 dark:text-slate-400`}>
+                      {formatDuration(p.durationMs)}
+                    </td>
                   </tr>
                 ))}
             </tbody>
@@ -186,10 +205,16 @@ function ReportBody({ r, back }: { r: TestReport; back: ReactNode }) {
                       {s.error && <span className="block text-xs text-red-700 dark:text-red-400">{s.error}</span>}
                     </td>
                     <td className={tableStyles.cell}>
-                      <Badge tone={s.status === 'succeeded' ? 'green' : s.status === 'failed' ? 'red' : 'slate'}>{s.status}</Badge>
+                      <Badge tone={s.status === 'succeeded' ? 'green' : s.status === 'failed' ? 'red' : 'slate'}>
+                        {s.status}
+                      </Badge>
                     </td>
-                    <td className={`${tableStyles.cell} whitespace-nowrap text-slate-500 dark:text-slate-400`}>{formatTime(s.startedAt)}</td>
-                    <td className={`${tableStyles.cell} whitespace-nowrap text-right text-slate-500 dark:text-slate-400`}>{formatDuration(s.durationMs)}</td>
+                    <td className={`${tableStyles.cell} whitespace-nowrap text-slate-500 dark:text-slate-400`}>
+                      {formatTime(s.startedAt)}
+                    </td>
+                    <td className={`${tableStyles.cell} whitespace-nowrap text-right text-slate-500 dark:text-slate-400`}>
+                      {formatDuration(s.durationMs)}
+                    </td>
                   </tr>
                 ))}
             </tbody>
@@ -222,7 +247,11 @@ function SettingsList({ settings }: { settings: Record<string, unknown> }) {
     <dl className="grid grid-cols-1 gap-x-4 gap-y-1 text-sm sm:grid-cols-[16rem_1fr]" aria-label="Settings">
       {rows.map((row) => (
         <Row key={row.key} label={row.key}>
-          {row.value.includes('\n') ? <pre className="whitespace-pre-wrap break-all font-mono text-xs">{row.value}</pre> : row.value}
+          {row.value.includes('\n') ? (
+            <pre className="whitespace-pre-wrap break-all font-mono text-xs">{row.value}</pre>
+          ) : (
+            row.value
+          )}
         </Row>
       ))}
     </dl>
