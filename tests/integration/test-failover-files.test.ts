@@ -76,7 +76,7 @@ beforeAll(async () => {
           copyMethod: 'auto',
           probes: [
             { kind: 'files-match', sample: 20 },
-            // Filled in below, once the share's path is known, through the same settings field.
+            // A paths-exist probe is added below, once the share's path is known.
             { kind: 'hook', script: holdScript, timeoutSeconds: 150 },
           ],
         },
