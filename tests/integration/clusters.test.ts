@@ -48,9 +48,29 @@ function clusterFacts(name: string, node2Online = true) {
 const cib = (ip: string, epoch: number) =>
   `<cib epoch="${epoch}" num_updates="0" admin_epoch="0"><configuration><resources><group id="web-group"><primitive id="vip" class="ocf" provider="heartbeat" type="IPaddr2"><instance_attributes id="vip-ia"><nvpair id="vip-ip" name="ip" value="${ip}"/></instance_attributes></primitive></group></resources></configuration></cib>`;
 
-async function version(tenant: Tenant, customerId: string, serverId: string, name: string, content: string, takenAt: Date, reason = 'scheduled') {
+async function version(
+  tenant: Tenant,
+  customerId: string,
+  serverId: string,
+  name: string,
+  content: string,
+  takenAt: Date,
+  reason = 'scheduled',
+) {
   const v = await ownerDb().clusterConfigVersion.create({
-    data: { organizationId: tenant.org.id, customerId, stack: 'pacemaker', clusterName: name, serverId, reason, epoch: `0.${takenAt.getTime() % 1000}.0`, sha256: createHash('sha256').update(content).digest('hex'), sizeBytes: Buffer.byteLength(content), content, takenAt },
+    data: {
+      organizationId: tenant.org.id,
+      customerId,
+      stack: 'pacemaker',
+      clusterName: name,
+      serverId,
+      reason,
+      epoch: `0.${takenAt.getTime() % 1000}.0`,
+      sha256: createHash('sha256').update(content).digest('hex'),
+      sizeBytes: Buffer.byteLength(content),
+      content,
+      takenAt,
+    },
   });
   return v.id;
 }
@@ -60,17 +80,34 @@ beforeAll(async () => {
   queue = operationsQueue(redisConnection(process.env.REDIS_URL!), { prefix });
   for (const hostname of ['node1.corp.test', 'node2.corp.test']) {
     const s = await createServer(t.customerX, hostname);
-    await ownerDb().server.update({ where: { id: s.id }, data: { facts: { cluster: { status: 'ok', data: clusterFacts(clusterName, true) } }, factsAt: new Date() } });
-    await ownerDb().agent.create({ data: { organizationId: t.org.id, customerId: t.customerX.id, serverId: s.id, status: hostname.startsWith('node1') ? 'online' : 'offline', credentialHash: randomUUID() } });
+    await ownerDb().server.update({
+      where: { id: s.id },
+      data: { facts: { cluster: { status: 'ok', data: clusterFacts(clusterName, true) } }, factsAt: new Date() },
+    });
+    await ownerDb().agent.create({
+      data: {
+        organizationId: t.org.id,
+        customerId: t.customerX.id,
+        serverId: s.id,
+        status: hostname.startsWith('node1') ? 'online' : 'offline',
+        credentialHash: randomUUID(),
+      },
+    });
     nodes.push({ id: s.id, hostname });
   }
   // A server with no cluster, and one whose cluster section could not be read.
   await ownerDb().server.update({ where: { id: t.serverX.id }, data: { facts: { cluster: { status: 'ok', data: null } } } });
   const unknown = await createServer(t.customerX, 'odd.corp.test');
-  await ownerDb().server.update({ where: { id: unknown.id }, data: { facts: { cluster: { status: 'unknown', reason: 'crm_mon not found' } } } });
+  await ownerDb().server.update({
+    where: { id: unknown.id },
+    data: { facts: { cluster: { status: 'unknown', reason: 'crm_mon not found' } } },
+  });
   // Another customer of the same organization has a cluster of the same name.
   const y = await createServer(t.customerY, 'y-node.corp.test');
-  await ownerDb().server.update({ where: { id: y.id }, data: { facts: { cluster: { status: 'ok', data: clusterFacts(clusterName) } } } });
+  await ownerDb().server.update({
+    where: { id: y.id },
+    data: { facts: { cluster: { status: 'ok', data: clusterFacts(clusterName) } } },
+  });
   otherClusterVersion = await version(t, t.customerY.id, y.id, clusterName, cib('10.9.9.9', 1), new Date());
 
   v1 = await version(t, t.customerX.id, nodes[0]!.id, clusterName, cib('10.0.0.10', 5), new Date(Date.now() - 3600_000));
@@ -86,7 +123,15 @@ describe('cluster.list and cluster.get', () => {
   it('lists the customer’s cluster once, from its members’ facts, with its versions counted', async () => {
     const list = await callerFor(t.viewer.id).cluster.list({ customerId: t.customerX.id });
     expect(list).toHaveLength(1);
-    expect(list[0]).toMatchObject({ stack: 'pacemaker', name: clusterName, quorate: true, resources: 3, running: 2, versions: 2, fencing: { enabled: false, devices: 0 } });
+    expect(list[0]).toMatchObject({
+      stack: 'pacemaker',
+      name: clusterName,
+      quorate: true,
+      resources: 3,
+      running: 2,
+      versions: 2,
+      fencing: { enabled: false, devices: 0 },
+    });
     expect(list[0]!.members.map((m) => [m.hostname, m.agentStatus])).toEqual([
       ['node1.corp.test', 'online'],
       ['node2.corp.test', 'offline'],
@@ -106,20 +151,33 @@ describe('cluster.list and cluster.get', () => {
       { name: 'node1', online: true, serverId: nodes[0]!.id, agentStatus: 'online' },
       { name: 'node2', online: true, serverId: nodes[1]!.id, agentStatus: 'offline' },
     ]);
-    await expectCode(callerFor(t.viewer.id).cluster.get({ customerId: t.customerX.id, stack: 'pacemaker', name: 'no-such-cluster' }), 'NOT_FOUND');
-    await expectCode(callerFor(t.viewer.id).cluster.get({ customerId: t.customerX.id, stack: 'windows-failover-cluster', name: clusterName }), 'NOT_FOUND');
+    await expectCode(
+      callerFor(t.viewer.id).cluster.get({ customerId: t.customerX.id, stack: 'pacemaker', name: 'no-such-cluster' }),
+      'NOT_FOUND',
+    );
+    await expectCode(
+      callerFor(t.viewer.id).cluster.get({ customerId: t.customerX.id, stack: 'windows-failover-cluster', name: clusterName }),
+      'NOT_FOUND',
+    );
   });
 
   it('customer users and other organizations see no clusters', async () => {
     await expectCode(callerFor(t.customerUser.id).cluster.list({ customerId: t.customerX.id }), 'FORBIDDEN');
     await expectCode(callerFor(other.owner.id).cluster.list({ customerId: t.customerX.id }), 'NOT_FOUND');
-    await expectCode(callerFor(other.owner.id).cluster.get({ customerId: t.customerX.id, stack: 'pacemaker', name: clusterName }), 'NOT_FOUND');
+    await expectCode(
+      callerFor(other.owner.id).cluster.get({ customerId: t.customerX.id, stack: 'pacemaker', name: clusterName }),
+      'NOT_FOUND',
+    );
   });
 });
 
 describe('versions and diff', () => {
   it('lists the versions newest first, without their content', async () => {
-    const versions = await callerFor(t.viewer.id).cluster.versions({ customerId: t.customerX.id, stack: 'pacemaker', name: clusterName });
+    const versions = await callerFor(t.viewer.id).cluster.versions({
+      customerId: t.customerX.id,
+      stack: 'pacemaker',
+      name: clusterName,
+    });
     expect(versions.map((v) => [v.id, v.reason, v.hostname])).toEqual([
       [v2, 'before_failover', 'node1.corp.test'],
       [v1, 'scheduled', 'node1.corp.test'],
@@ -140,23 +198,55 @@ describe('versions and diff', () => {
     const err = await expectCode(callerFor(t.viewer.id).cluster.diff({ fromId: v1, toId: otherClusterVersion }), 'BAD_REQUEST');
     expect(err.message).toMatch(/same cluster/);
     await expectCode(callerFor(other.owner.id).cluster.diff({ fromId: v1, toId: v2 }), 'NOT_FOUND');
-    expect(await callerFor(other.owner.id).cluster.versions({ customerId: other.customerX.id, stack: 'pacemaker', name: clusterName })).toEqual([]);
+    expect(
+      await callerFor(other.owner.id).cluster.versions({ customerId: other.customerX.id, stack: 'pacemaker', name: clusterName }),
+    ).toEqual([]);
   });
 });
 
 describe('backup and restore requests', () => {
-  const settle = () => ownerDb().operation.updateMany({ where: { customerId: t.customerX.id, clusterName, status: { in: ['pending', 'running'] } }, data: { status: 'succeeded', finishedAt: new Date() } });
+  const settle = () =>
+    ownerDb().operation.updateMany({
+      where: { customerId: t.customerX.id, clusterName, status: { in: ['pending', 'running'] } },
+      data: { status: 'succeeded', finishedAt: new Date() },
+    });
 
   it('"Take snapshot now" creates a cluster_backup operation for the cluster, queued and audited; a second waits for it', async () => {
-    const { operationId } = await callerFor(t.operator.id).cluster.snapshot({ customerId: t.customerX.id, stack: 'pacemaker', name: clusterName });
+    const { operationId } = await callerFor(t.operator.id).cluster.snapshot({
+      customerId: t.customerX.id,
+      stack: 'pacemaker',
+      name: clusterName,
+    });
     const op = await ownerDb().operation.findUniqueOrThrow({ where: { id: operationId } });
-    expect(op).toMatchObject({ kind: 'cluster_backup', pairId: null, clusterStack: 'pacemaker', clusterName, dryRun: false, status: 'pending', requestedById: t.operator.id, options: { serverId: null } });
-    expect((await queue.getJob(operationId))?.data).toEqual({ operationId, organizationId: t.org.id, customerId: t.customerX.id });
-    const err = await expectCode(callerFor(t.operator.id).cluster.snapshot({ customerId: t.customerX.id, stack: 'pacemaker', name: clusterName }), 'CONFLICT');
+    expect(op).toMatchObject({
+      kind: 'cluster_backup',
+      pairId: null,
+      clusterStack: 'pacemaker',
+      clusterName,
+      dryRun: false,
+      status: 'pending',
+      requestedById: t.operator.id,
+      options: { serverId: null },
+    });
+    expect((await queue.getJob(operationId))?.data).toEqual({
+      operationId,
+      organizationId: t.org.id,
+      customerId: t.customerX.id,
+    });
+    const err = await expectCode(
+      callerFor(t.operator.id).cluster.snapshot({ customerId: t.customerX.id, stack: 'pacemaker', name: clusterName }),
+      'CONFLICT',
+    );
     expect(err.message).toMatch(/cluster backup.*still running/);
-    expect((await auditEventsOf(t.org.id)).filter((e) => e.action === 'cluster.snapshot').map((e) => e.targetId)).toEqual([operationId]);
+    expect((await auditEventsOf(t.org.id)).filter((e) => e.action === 'cluster.snapshot').map((e) => e.targetId)).toEqual([
+      operationId,
+    ]);
     // The operation's timeline is read like a pair's.
-    expect(await callerFor(t.viewer.id).pair.operation({ operationId })).toMatchObject({ id: operationId, pairId: null, kind: 'cluster_backup' });
+    expect(await callerFor(t.viewer.id).pair.operation({ operationId })).toMatchObject({
+      id: operationId,
+      pairId: null,
+      kind: 'cluster_backup',
+    });
     await settle();
   });
 
@@ -175,7 +265,11 @@ describe('backup and restore requests', () => {
     expect(wrong.message).toMatch(/Type the cluster's name/);
     await expectCode(op.cluster.restore.start({ versionId: v1, confirmName: clusterName, restoreOn: randomUUID() }), 'NOT_FOUND');
     const started = await op.cluster.restore.start({ versionId: v1, confirmName: ` ${clusterName} `, restoreOn: nodes[0]!.id });
-    expect(await ownerDb().operation.findUniqueOrThrow({ where: { id: started.operationId } })).toMatchObject({ kind: 'cluster_restore', dryRun: false, options: { versionId: v1, serverId: nodes[0]!.id } });
+    expect(await ownerDb().operation.findUniqueOrThrow({ where: { id: started.operationId } })).toMatchObject({
+      kind: 'cluster_restore',
+      dryRun: false,
+      options: { versionId: v1, serverId: nodes[0]!.id },
+    });
     expect(await queue.getJob(started.operationId)).toBeTruthy();
     const actions = (await auditEventsOf(t.org.id)).filter((e) => e.action.startsWith('cluster.restore')).map((e) => e.action);
     expect(actions).toEqual(['cluster.restore.preview', 'cluster.restore.start']);
@@ -194,7 +288,10 @@ describe('backup and restore requests', () => {
 
   it('a snapshot needs an online agent on a node', async () => {
     await ownerDb().agent.updateMany({ where: { serverId: nodes[0]!.id }, data: { status: 'offline' } });
-    const err = await expectCode(callerFor(t.operator.id).cluster.snapshot({ customerId: t.customerX.id, stack: 'pacemaker', name: clusterName }), 'CONFLICT');
+    const err = await expectCode(
+      callerFor(t.operator.id).cluster.snapshot({ customerId: t.customerX.id, stack: 'pacemaker', name: clusterName }),
+      'CONFLICT',
+    );
     expect(err.message).toMatch(/No agent/);
     await ownerDb().agent.updateMany({ where: { serverId: nodes[0]!.id }, data: { status: 'online' } });
   });

@@ -147,6 +147,7 @@ const noIdProcedures = [
   'audit.facets',
   'customer.create',
   'customer.list',
+  'dashboard.drills',
   'dashboard.live',
   'dashboard.summary',
   'invitation.accept', // by token

@@ -17,10 +17,22 @@ let workerDbs: Db[];
 let t: Tenant;
 let other: Tenant;
 
-async function pairOf(tenant: Tenant, customer: { id: string; organizationId: string }, status: 'protected' | 'unprotected' = 'protected') {
+async function pairOf(
+  tenant: Tenant,
+  customer: { id: string; organizationId: string },
+  status: 'protected' | 'unprotected' = 'protected',
+) {
   const [source, target] = [await createServer(customer), await createServer(customer)];
   return ownerDb().protectionPair.create({
-    data: { organizationId: tenant.org.id, customerId: customer.id, name: `pair-${randomUUID().slice(0, 6)}`, sourceServerId: source.id, targetServerId: target.id, application: 'file_server', status },
+    data: {
+      organizationId: tenant.org.id,
+      customerId: customer.id,
+      name: `pair-${randomUUID().slice(0, 6)}`,
+      sourceServerId: source.id,
+      targetServerId: target.id,
+      application: 'file_server',
+      status,
+    },
   });
 }
 
@@ -28,7 +40,10 @@ beforeAll(async () => {
   [t, other] = await Promise.all([createTenant(), createTenant()]);
   queue = operationsQueue(connection, { prefix });
   // Two "workers": separate connection pools, as two worker processes would have.
-  workerDbs = [createPrismaClient(process.env.APP_DATABASE_URL!, { max: 2 }), createPrismaClient(process.env.APP_DATABASE_URL!, { max: 2 })];
+  workerDbs = [
+    createPrismaClient(process.env.APP_DATABASE_URL!, { max: 2 }),
+    createPrismaClient(process.env.APP_DATABASE_URL!, { max: 2 }),
+  ];
   await queue.waitUntilReady();
 });
 
@@ -45,7 +60,17 @@ describe('the drill API', () => {
     const { id } = await callerFor(t.operator.id).drill.create({ customerId: t.customerX.id, pairId: pair.id, everyDays: 30 });
     const list = await callerFor(t.viewer.id).drill.list({ customerId: t.customerX.id });
     const d = list.find((x) => x.id === id)!;
-    expect(d).toMatchObject({ customerId: t.customerX.id, customerName: t.customerX.name, pairId: pair.id, pairName: pair.name, everyDays: 30, enabled: true, lastResult: null, overdue: false, status: { state: 'ok', days: 30 } });
+    expect(d).toMatchObject({
+      customerId: t.customerX.id,
+      customerName: t.customerX.name,
+      pairId: pair.id,
+      pairName: pair.name,
+      everyDays: 30,
+      enabled: true,
+      lastResult: null,
+      overdue: false,
+      status: { state: 'ok', days: 30 },
+    });
     expect(new Date(d.nextDueAt).getTime()).toBeGreaterThanOrEqual(before + 30 * dayMs);
     const audit = (await auditEventsOf(t.org.id)).filter((e) => e.targetId === id);
     expect(audit.map((e) => e.action)).toEqual(['drill.create']);
@@ -72,13 +97,38 @@ describe('the drill API', () => {
   it('lists an overdue drill: its due time passed days ago with no passing test', async () => {
     const pair = await pairOf(t, t.customerX);
     const drill = await ownerDb().drillSchedule.create({
-      data: { organizationId: t.org.id, customerId: t.customerX.id, pairId: pair.id, everyDays: 30, nextDueAt: new Date(Date.now() - 3 * dayMs - 3600_000), createdAt: new Date(Date.now() - 40 * dayMs), enabled: true },
+      data: {
+        organizationId: t.org.id,
+        customerId: t.customerX.id,
+        pairId: pair.id,
+        everyDays: 30,
+        nextDueAt: new Date(Date.now() - 3 * dayMs - 3600_000),
+        createdAt: new Date(Date.now() - 40 * dayMs),
+        enabled: true,
+      },
     });
     const d = (await callerFor(t.owner.id).drill.list()).find((x) => x.id === drill.id)!;
     expect(d).toMatchObject({ overdue: true, status: { state: 'overdue', days: 3 } });
+    // The dashboard counts it, lists it, and lists the pair as never tested; another organization's dashboard does not.
+    const dash = await callerFor(t.viewer.id).dashboard.drills();
+    expect(dash.overdue).toBeGreaterThanOrEqual(1);
+    expect(dash.schedules.find((x) => x.id === drill.id)).toMatchObject({ pairName: pair.name, overdue: true });
+    expect(dash.pairs.find((p) => p.pairId === pair.id)).toMatchObject({
+      pairName: pair.name,
+      customerName: t.customerX.name,
+      lastTest: null,
+      lastPassedAt: null,
+    });
+    const outsider = await callerFor(other.owner.id).dashboard.drills();
+    expect(outsider.schedules.map((x) => x.id)).not.toContain(drill.id);
+    expect(outsider.pairs.map((x) => x.pairId)).not.toContain(pair.id);
     // A passing test since the due time settles it.
     await ownerDb().protectionPair.update({ where: { id: pair.id }, data: { lastTestSucceededAt: new Date() } });
-    expect((await callerFor(t.owner.id).drill.list()).find((x) => x.id === drill.id)).toMatchObject({ overdue: false, status: { state: 'ok' } });
+    expect((await callerFor(t.owner.id).drill.list()).find((x) => x.id === drill.id)).toMatchObject({
+      overdue: false,
+      status: { state: 'ok' },
+    });
+    expect((await callerFor(t.owner.id).dashboard.drills()).pairs.map((p) => p.pairId)).not.toContain(pair.id);
     // Not left due for a worker of another test file to start.
     await ownerDb().drillSchedule.delete({ where: { id: drill.id } });
   });
@@ -90,7 +140,10 @@ describe('the drill API', () => {
       const err = await expectCode(op.drill.create({ customerId: t.customerX.id, pairId: null, everyDays }), 'BAD_REQUEST');
       expect(err.message).toMatch(/everyDays/);
     }
-    await expectCode(op.drill.create({ customerId: t.customerX.id, pairId: null, everyDays: 7, firstDueAt: 'next tuesday' }), 'BAD_REQUEST');
+    await expectCode(
+      op.drill.create({ customerId: t.customerX.id, pairId: null, everyDays: 7, firstDueAt: 'next tuesday' }),
+      'BAD_REQUEST',
+    );
     // A pair of another customer of the same organization.
     const yPair = await pairOf(t, t.customerY);
     const err = await expectCode(op.drill.create({ customerId: t.customerX.id, pairId: yPair.id, everyDays: 7 }), 'BAD_REQUEST');
@@ -121,7 +174,8 @@ describe('the drill API', () => {
 });
 
 describe('start-due-drills (worker)', () => {
-  const jobsFor = async (operationIds: string[]) => (await Promise.all(operationIds.map((id) => queue.getJob(id)))).filter(Boolean);
+  const jobsFor = async (operationIds: string[]) =>
+    (await Promise.all(operationIds.map((id) => queue.getJob(id)))).filter(Boolean);
 
   it('two workers at once: a due customer-wide drill starts one test failover per protected pair, once, and moves on', async () => {
     const tenant = await createTenant();
@@ -129,7 +183,9 @@ describe('start-due-drills (worker)', () => {
     await pairOf(tenant, tenant.customerX, 'unprotected'); // not tested by a customer-wide drill
     const now = new Date();
     const dueAt = new Date(now.getTime() - 9 * dayMs - 60_000); // due 9 days ago, every 7: one period was missed
-    const drill = await ownerDb().drillSchedule.create({ data: { organizationId: tenant.org.id, customerId: tenant.customerX.id, everyDays: 7, nextDueAt: dueAt } });
+    const drill = await ownerDb().drillSchedule.create({
+      data: { organizationId: tenant.org.id, customerId: tenant.customerX.id, everyDays: 7, nextDueAt: dueAt },
+    });
     const enqueue = (j: Parameters<typeof enqueueOperation>[1]) => enqueueOperation(queue, j);
 
     // (drills_due spans every tenant: the runs may also claim other files' due drills, so the
@@ -138,9 +194,18 @@ describe('start-due-drills (worker)', () => {
 
     const ops = await ownerDb().operation.findMany({ where: { drillScheduleId: drill.id } });
     expect(ops.map((o) => o.pairId).sort()).toEqual([p1.id, p2.id].sort());
-    for (const o of ops) expect(o).toMatchObject({ kind: 'test_failover', dryRun: false, requestedById: null, status: 'pending', customerId: tenant.customerX.id });
+    for (const o of ops)
+      expect(o).toMatchObject({
+        kind: 'test_failover',
+        dryRun: false,
+        requestedById: null,
+        status: 'pending',
+        customerId: tenant.customerX.id,
+      });
     expect((await jobsFor(ops.map((o) => o.id))).map((j) => j!.data)).toEqual(
-      expect.arrayContaining(ops.map((o) => ({ operationId: o.id, organizationId: tenant.org.id, customerId: tenant.customerX.id }))),
+      expect.arrayContaining(
+        ops.map((o) => ({ operationId: o.id, organizationId: tenant.org.id, customerId: tenant.customerX.id })),
+      ),
     );
     const after = await ownerDb().drillSchedule.findUniqueOrThrow({ where: { id: drill.id } });
     // From the due time, skipping the missed period: 14 days after it, which is after now.
@@ -163,19 +228,56 @@ describe('start-due-drills (worker)', () => {
   it('a pair with an operation in flight is skipped with a warning event; disabled and future schedules wait', async () => {
     const tenant = await createTenant();
     const pair = await pairOf(tenant, tenant.customerX);
-    await ownerDb().operation.create({ data: { organizationId: tenant.org.id, customerId: tenant.customerX.id, pairId: pair.id, kind: 'failover', status: 'running' } });
+    await ownerDb().operation.create({
+      data: {
+        organizationId: tenant.org.id,
+        customerId: tenant.customerX.id,
+        pairId: pair.id,
+        kind: 'failover',
+        status: 'running',
+      },
+    });
     const now = new Date();
-    const busy = await ownerDb().drillSchedule.create({ data: { organizationId: tenant.org.id, customerId: tenant.customerX.id, pairId: pair.id, everyDays: 1, nextDueAt: new Date(now.getTime() - 60_000) } });
-    const paused = await ownerDb().drillSchedule.create({ data: { organizationId: tenant.org.id, customerId: tenant.customerX.id, pairId: pair.id, everyDays: 1, nextDueAt: new Date(now.getTime() - 60_000), enabled: false } });
-    const future = await ownerDb().drillSchedule.create({ data: { organizationId: tenant.org.id, customerId: tenant.customerX.id, pairId: pair.id, everyDays: 1, nextDueAt: new Date(now.getTime() + 60_000) } });
+    const busy = await ownerDb().drillSchedule.create({
+      data: {
+        organizationId: tenant.org.id,
+        customerId: tenant.customerX.id,
+        pairId: pair.id,
+        everyDays: 1,
+        nextDueAt: new Date(now.getTime() - 60_000),
+      },
+    });
+    const paused = await ownerDb().drillSchedule.create({
+      data: {
+        organizationId: tenant.org.id,
+        customerId: tenant.customerX.id,
+        pairId: pair.id,
+        everyDays: 1,
+        nextDueAt: new Date(now.getTime() - 60_000),
+        enabled: false,
+      },
+    });
+    const future = await ownerDb().drillSchedule.create({
+      data: {
+        organizationId: tenant.org.id,
+        customerId: tenant.customerX.id,
+        pairId: pair.id,
+        everyDays: 1,
+        nextDueAt: new Date(now.getTime() + 60_000),
+      },
+    });
 
     const run = await startDueDrills(workerDbs[0]!, now, (j) => enqueueOperation(queue, j));
     expect(run.skippedBusy).toBeGreaterThanOrEqual(1);
     expect(await ownerDb().operation.count({ where: { drillScheduleId: { in: [busy.id, paused.id, future.id] } } })).toBe(0);
     const events = await ownerDb().pairEvent.findMany({ where: { pairId: pair.id, severity: 'warning' } });
-    expect(events.map((e) => e.message).join('\n')).toMatch(/drill did not start a test failover: another operation \(failover\)/);
+    expect(events.map((e) => e.message).join('\n')).toMatch(
+      /drill did not start a test failover: another operation \(failover\)/,
+    );
     // The busy schedule still moved on (the next period tries again); the others did not.
-    expect((await ownerDb().drillSchedule.findUniqueOrThrow({ where: { id: busy.id } })).nextDueAt.getTime()).toBeGreaterThan(now.getTime());
+    expect((await ownerDb().drillSchedule.findUniqueOrThrow({ where: { id: busy.id } })).nextDueAt.getTime()).toBeGreaterThan(
+      now.getTime(),
+    );
     expect((await ownerDb().drillSchedule.findUniqueOrThrow({ where: { id: paused.id } })).nextDueAt).toEqual(paused.nextDueAt);
     expect((await ownerDb().drillSchedule.findUniqueOrThrow({ where: { id: future.id } })).lastStartedAt).toBeNull();
   });

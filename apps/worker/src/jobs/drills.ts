@@ -29,19 +29,46 @@ const utc = (d: Date) => d.toISOString().slice(0, -1);
 const everyText = (days: number) => (days === 1 ? 'daily' : `every ${days} days`);
 
 /** Creates the drill's test failover of one pair, unless something else runs on it (then a warning event). */
-async function startPairDrill(tx: TenantTx, drill: { id: string; organizationId: string; customerId: string; everyDays: number }, pair: { id: string; name: string }, now: Date) {
+async function startPairDrill(
+  tx: TenantTx,
+  drill: { id: string; organizationId: string; customerId: string; everyDays: number },
+  pair: { id: string; name: string },
+  now: Date,
+) {
   // Held until commit: a request from the portal cannot start another operation meanwhile.
   await tx.$queryRaw`SELECT 1 FROM "ProtectionPair" WHERE id = ${pair.id} FOR UPDATE`;
-  const busy = await tx.operation.findFirst({ where: { pairId: pair.id, status: { in: [...operationInFlightStatuses] } }, select: { kind: true } });
-  const base = { organizationId: drill.organizationId, customerId: drill.customerId, pairId: pair.id, at: now, kind: 'operation' as const };
+  const busy = await tx.operation.findFirst({
+    where: { pairId: pair.id, status: { in: [...operationInFlightStatuses] } },
+    select: { kind: true },
+  });
+  const base = {
+    organizationId: drill.organizationId,
+    customerId: drill.customerId,
+    pairId: pair.id,
+    at: now,
+    kind: 'operation' as const,
+  };
   if (busy) {
     await tx.pairEvent.create({
-      data: { ...base, severity: 'warning', message: `The scheduled drill did not start a test failover: another operation (${busy.kind.replace(/_/g, ' ')}) is under way on this pair` },
+      data: {
+        ...base,
+        severity: 'warning',
+        message: `The scheduled drill did not start a test failover: another operation (${busy.kind.replace(/_/g, ' ')}) is under way on this pair`,
+      },
     });
     return null;
   }
   const op = await tx.operation.create({
-    data: { organizationId: drill.organizationId, customerId: drill.customerId, pairId: pair.id, kind: 'test_failover', dryRun: false, options: {}, requestedById: null, drillScheduleId: drill.id },
+    data: {
+      organizationId: drill.organizationId,
+      customerId: drill.customerId,
+      pairId: pair.id,
+      kind: 'test_failover',
+      dryRun: false,
+      options: {},
+      requestedById: null,
+      drillScheduleId: drill.id,
+    },
   });
   const summary = `Started a scheduled test failover of "${pair.name}" (drill ${everyText(drill.everyDays)})`;
   await tx.auditEvent.create({
@@ -57,7 +84,9 @@ async function startPairDrill(tx: TenantTx, drill: { id: string; organizationId:
       changes: { operationId: op.id, drillScheduleId: drill.id },
     },
   });
-  await tx.pairEvent.create({ data: { ...base, severity: 'info', message: `Tandem ${summary.charAt(0).toLowerCase()}${summary.slice(1)}` } });
+  await tx.pairEvent.create({
+    data: { ...base, severity: 'info', message: `Tandem ${summary.charAt(0).toLowerCase()}${summary.slice(1)}` },
+  });
   return op.id;
 }
 
@@ -86,7 +115,11 @@ export async function startDueDrills(db: Db, now: Date, startOperation: StartOpe
         result.claimed++;
         const pairs = drill.pairId
           ? await tx.protectionPair.findMany({ where: { id: drill.pairId }, select: { id: true, name: true } })
-          : await tx.protectionPair.findMany({ where: { customerId: drill.customerId, status: 'protected' }, select: { id: true, name: true }, orderBy: { name: 'asc' } });
+          : await tx.protectionPair.findMany({
+              where: { customerId: drill.customerId, status: 'protected' },
+              select: { id: true, name: true },
+              orderBy: { name: 'asc' },
+            });
         for (const pair of pairs) {
           const operationId = await startPairDrill(tx, drill, pair, now);
           if (operationId) started.push({ operationId, pairId: pair.id });

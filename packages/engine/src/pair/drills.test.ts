@@ -71,6 +71,9 @@ describe('drillStatus', () => {
   });
 
   it('a disabled schedule is never due', () => {
-    expect(drillStatus(schedule('2026-11-02T00:00:00Z', { enabled: false }), null, at('2026-11-20T00:00:00Z'))).toEqual({ state: 'ok', days: 0 });
+    expect(drillStatus(schedule('2026-11-02T00:00:00Z', { enabled: false }), null, at('2026-11-20T00:00:00Z'))).toEqual({
+      state: 'ok',
+      days: 0,
+    });
   });
 });

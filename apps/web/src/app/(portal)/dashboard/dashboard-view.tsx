@@ -11,6 +11,7 @@ import { duration } from '@/lib/format';
 import type { DashboardCustomer, DashboardSummary } from '@/server/routers/dashboard/summary';
 import { describeError, useTRPC } from '@/trpc/client';
 import { useBatchedRefresh, useStreamUp } from '@/trpc/live';
+import { DrillsPanel } from './drills-panel';
 
 type SortKey = 'name' | 'lag' | 'pending' | 'offline';
 type Sort = { key: SortKey; dir: 'asc' | 'desc' };
@@ -99,6 +100,7 @@ export function DashboardView() {
       {data && (
         <>
           <Totals totals={data.totals} attentionLagSeconds={data.attentionLagSeconds} />
+          <DrillsPanel />
           <Card>
             <div className="mb-3 grid grid-cols-2 gap-3 lg:grid-cols-4" role="search" aria-label="Filter customers">
               <div className="col-span-2 lg:col-span-1">

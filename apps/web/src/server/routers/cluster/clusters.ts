@@ -46,14 +46,20 @@ export async function clustersOf(db: TenantTx, customerId: string): Promise<Foun
     const facts = parsed.data;
     const name = facts.name ?? unnamedCluster;
     const key = `${facts.stack}\u0000${name}`;
-    const member: ClusterMember = { serverId: s.id, hostname: s.hostname, agentStatus: s.agent?.status ?? 'none', factsAt: s.factsAt };
+    const member: ClusterMember = {
+      serverId: s.id,
+      hostname: s.hostname,
+      agentStatus: s.agent?.status ?? 'none',
+      factsAt: s.factsAt,
+    };
     const found = byKey.get(key);
     if (!found) {
       byKey.set(key, { stack: facts.stack, name, facts, factsAt: s.factsAt, reportedBy: s.hostname, members: [member] });
       continue;
     }
     found.members.push(member);
-    if ((s.factsAt?.getTime() ?? 0) > (found.factsAt?.getTime() ?? 0)) Object.assign(found, { facts, factsAt: s.factsAt, reportedBy: s.hostname });
+    if ((s.factsAt?.getTime() ?? 0) > (found.factsAt?.getTime() ?? 0))
+      Object.assign(found, { facts, factsAt: s.factsAt, reportedBy: s.hostname });
   }
   return [...byKey.values()].sort((a, b) => a.name.localeCompare(b.name) || a.stack.localeCompare(b.stack));
 }
@@ -70,4 +76,7 @@ export async function loadVersion(db: TenantTx, id: string) {
   return version;
 }
 
-export const stackLabel: Record<ClusterFacts['stack'], string> = { pacemaker: 'Pacemaker', 'windows-failover-cluster': 'Windows failover cluster' };
+export const stackLabel: Record<ClusterFacts['stack'], string> = {
+  pacemaker: 'Pacemaker',
+  'windows-failover-cluster': 'Windows failover cluster',
+};

@@ -3,7 +3,13 @@ import { AppError, diffClusterConfig, idSchema } from '@tandem/engine';
 import { orgProcedure } from '../../trpc';
 import { loadVersion } from './clusters';
 
-const versionMeta = z.object({ id: z.string(), reason: z.string(), takenAt: z.string(), epoch: z.string().nullable(), sizeBytes: z.number().int() });
+const versionMeta = z.object({
+  id: z.string(),
+  reason: z.string(),
+  takenAt: z.string(),
+  epoch: z.string().nullable(),
+  sizeBytes: z.number().int(),
+});
 
 export const clusterDiffOutput = z.object({
   stack: z.string(),
@@ -21,12 +27,25 @@ export const clusterDiffOutput = z.object({
       oldLines: z.number().int(),
       newStart: z.number().int(),
       newLines: z.number().int(),
-      lines: z.array(z.object({ op: z.enum([' ', '-', '+']), text: z.string(), oldLine: z.number().int().nullable(), newLine: z.number().int().nullable() })),
+      lines: z.array(
+        z.object({
+          op: z.enum([' ', '-', '+']),
+          text: z.string(),
+          oldLine: z.number().int().nullable(),
+          newLine: z.number().int().nullable(),
+        }),
+      ),
     }),
   ),
 });
 
-const meta = (v: { id: string; reason: string; takenAt: Date; epoch: string | null; sizeBytes: number }) => ({ id: v.id, reason: v.reason, takenAt: v.takenAt.toISOString(), epoch: v.epoch, sizeBytes: v.sizeBytes });
+const meta = (v: { id: string; reason: string; takenAt: Date; epoch: string | null; sizeBytes: number }) => ({
+  id: v.id,
+  reason: v.reason,
+  takenAt: v.takenAt.toISOString(),
+  epoch: v.epoch,
+  sizeBytes: v.sizeBytes,
+});
 
 /** What changed between two saved configurations of the same cluster (from: the older one, as picked). */
 export const clusterDiff = orgProcedure('viewer')
@@ -35,8 +54,21 @@ export const clusterDiff = orgProcedure('viewer')
   .query(async ({ ctx, input }) => {
     const [from, to] = [await loadVersion(ctx.db, input.fromId), await loadVersion(ctx.db, input.toId)];
     if (from.customerId !== to.customerId || from.stack !== to.stack || from.clusterName !== to.clusterName) {
-      throw new AppError('BAD_REQUEST', 'Both versions must be of the same cluster', { toId: 'Pick a version of the same cluster' });
+      throw new AppError('BAD_REQUEST', 'Both versions must be of the same cluster', {
+        toId: 'Pick a version of the same cluster',
+      });
     }
     const d = diffClusterConfig(from.content, to.content);
-    return { stack: from.stack, name: from.clusterName, from: meta(from), to: meta(to), format: d.format, identical: d.identical, added: d.added, removed: d.removed, tooLarge: d.tooLarge, hunks: d.hunks };
+    return {
+      stack: from.stack,
+      name: from.clusterName,
+      from: meta(from),
+      to: meta(to),
+      format: d.format,
+      identical: d.identical,
+      added: d.added,
+      removed: d.removed,
+      tooLarge: d.tooLarge,
+      hunks: d.hunks,
+    };
   });

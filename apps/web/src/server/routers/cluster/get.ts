@@ -13,13 +13,42 @@ export const clusterDetailOutput = z.object({
   factsAt: z.string().nullable(),
   reportedBy: z.string(),
   nodes: z.array(z.object({ name: z.string(), online: z.boolean(), serverId: nullableString, agentStatus: nullableString })),
-  resources: z.array(z.object({ id: z.string(), type: z.string(), role: nullableString, node: nullableString, group: nullableString, targetRole: nullableString, running: z.boolean() })),
+  resources: z.array(
+    z.object({
+      id: z.string(),
+      type: z.string(),
+      role: nullableString,
+      node: nullableString,
+      group: nullableString,
+      targetRole: nullableString,
+      running: z.boolean(),
+    }),
+  ),
   groups: z.array(z.object({ id: z.string(), resources: z.array(z.string()), node: nullableString })),
-  constraints: z.array(z.object({ id: z.string(), kind: z.enum(['location', 'colocation', 'order', 'ticket']), resource: z.string(), node: nullableString, with: nullableString, score: nullableString })),
+  constraints: z.array(
+    z.object({
+      id: z.string(),
+      kind: z.enum(['location', 'colocation', 'order', 'ticket']),
+      resource: z.string(),
+      node: nullableString,
+      with: nullableString,
+      score: nullableString,
+    }),
+  ),
   fencing: z.object({ enabled: z.boolean().nullable(), devices: z.number().int() }).nullable(),
   members: z.array(z.object({ serverId: z.string(), hostname: z.string(), agentStatus: z.string(), factsAt: nullableString })),
   /** The latest backups and restores of this cluster. */
-  operations: z.array(z.object({ id: z.string(), kind: z.enum(OperationKind), status: z.enum(OperationStatus), dryRun: z.boolean(), createdAt: z.string(), finishedAt: nullableString, error: nullableString })),
+  operations: z.array(
+    z.object({
+      id: z.string(),
+      kind: z.enum(OperationKind),
+      status: z.enum(OperationStatus),
+      dryRun: z.boolean(),
+      createdAt: z.string(),
+      finishedAt: nullableString,
+      error: nullableString,
+    }),
+  ),
 });
 
 /** One cluster: where each resource runs, constraints, fencing, member servers and their agents, recent backups/restores. */
@@ -43,12 +72,20 @@ export const getCluster = customerProcedure({ staff: 'viewer' })
       quorate: c.facts.quorate,
       factsAt: c.factsAt?.toISOString() ?? null,
       reportedBy: c.reportedBy,
-      nodes: c.facts.nodes.map((n) => ({ ...n, serverId: memberOf(n.name)?.serverId ?? null, agentStatus: memberOf(n.name)?.agentStatus ?? null })),
+      nodes: c.facts.nodes.map((n) => ({
+        ...n,
+        serverId: memberOf(n.name)?.serverId ?? null,
+        agentStatus: memberOf(n.name)?.agentStatus ?? null,
+      })),
       resources: c.facts.resources.map((r) => ({ ...r, running: isRunning(r) })),
       groups: c.facts.groups,
       constraints: c.facts.constraints,
       fencing: c.facts.fencing,
       members: c.members.map((m) => ({ ...m, factsAt: m.factsAt?.toISOString() ?? null })),
-      operations: ops.map((o) => ({ ...o, createdAt: o.createdAt.toISOString(), finishedAt: o.finishedAt?.toISOString() ?? null })),
+      operations: ops.map((o) => ({
+        ...o,
+        createdAt: o.createdAt.toISOString(),
+        finishedAt: o.finishedAt?.toISOString() ?? null,
+      })),
     };
   });

@@ -18,7 +18,8 @@ export const clusterSummaryOutput = z.object({
 });
 
 const runningRoles = /^(started|promoted|unpromoted|master|slave|online)$/i;
-export const isRunning = (r: { role: string | null; node: string | null }) => (r.role ? runningRoles.test(r.role) : r.node !== null);
+export const isRunning = (r: { role: string | null; node: string | null }) =>
+  r.role ? runningRoles.test(r.role) : r.node !== null;
 
 /** The customer's clusters (from the members' facts), with their saved configuration versions counted. */
 export const listClusters = customerProcedure({ staff: 'viewer' })

@@ -24,8 +24,14 @@ async function requestRestore(
   confirmName?: string,
 ) {
   const version = await loadVersion(ctx.db, input.versionId);
-  const cluster = (await clustersOf(ctx.db, version.customerId)).find((c) => c.stack === version.stack && c.name === version.clusterName);
-  if (!cluster) throw new AppError('CONFLICT', `No server of this customer reports cluster "${version.clusterName}" any more; a restore needs its nodes`);
+  const cluster = (await clustersOf(ctx.db, version.customerId)).find(
+    (c) => c.stack === version.stack && c.name === version.clusterName,
+  );
+  if (!cluster)
+    throw new AppError(
+      'CONFLICT',
+      `No server of this customer reports cluster "${version.clusterName}" any more; a restore needs its nodes`,
+    );
   if (input.restoreOn && !cluster.members.some((m) => m.serverId === input.restoreOn)) throw notFound('Cluster node');
   if (confirmName !== undefined && confirmName.trim() !== cluster.name) {
     throw new AppError('BAD_REQUEST', "Type the cluster's name to confirm", { confirmName: `Type "${cluster.name}" exactly` });
@@ -36,7 +42,17 @@ async function requestRestore(
   await refuseIfClusterBusy(ctx.db, version.customerId, cluster.stack, cluster.name);
   const options = clusterRestoreOptionsSchema.parse({ versionId: version.id, serverId: restoreOn });
   const op = await ctx.db.operation.create({
-    data: { organizationId: ctx.actor.organizationId, customerId: version.customerId, pairId: null, kind: 'cluster_restore', dryRun, clusterStack: cluster.stack, clusterName: cluster.name, options, requestedById: ctx.actor.userId },
+    data: {
+      organizationId: ctx.actor.organizationId,
+      customerId: version.customerId,
+      pairId: null,
+      kind: 'cluster_restore',
+      dryRun,
+      clusterStack: cluster.stack,
+      clusterName: cluster.name,
+      options,
+      requestedById: ctx.actor.userId,
+    },
   });
   const taken = version.takenAt.toISOString();
   await audit(ctx.db, ctx.actor, {
@@ -47,7 +63,9 @@ async function requestRestore(
     summary: `${dryRun ? 'Previewed a restore (dry run) of' : 'Started restoring'} the configuration of ${stackLabel[cluster.stack]} cluster "${cluster.name}" saved ${taken}`,
     changes: { operationId: op.id, dryRun, ...options },
   });
-  ctx.afterCommit(() => startOperation({ operationId: op.id, organizationId: ctx.actor.organizationId, customerId: version.customerId }));
+  ctx.afterCommit(() =>
+    startOperation({ operationId: op.id, organizationId: ctx.actor.organizationId, customerId: version.customerId }),
+  );
   return { operationId: op.id };
 }
 

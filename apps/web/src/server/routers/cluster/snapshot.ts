@@ -14,8 +14,15 @@ export const clusterOperationOutput = z.object({ operationId: z.string() });
  */
 export async function refuseIfClusterBusy(db: TenantTx, customerId: string, stack: string, name: string) {
   await db.$queryRaw`SELECT 1 FROM "Customer" WHERE id = ${customerId} FOR UPDATE`;
-  const running = await db.operation.findFirst({ where: { customerId, clusterStack: stack, clusterName: name, status: { in: [...operationInFlightStatuses] } }, select: { kind: true } });
-  if (running) throw new AppError('CONFLICT', `Another operation (${running.kind.replace(/_/g, ' ')}) is still running on this cluster; wait for it to finish`);
+  const running = await db.operation.findFirst({
+    where: { customerId, clusterStack: stack, clusterName: name, status: { in: [...operationInFlightStatuses] } },
+    select: { kind: true },
+  });
+  if (running)
+    throw new AppError(
+      'CONFLICT',
+      `Another operation (${running.kind.replace(/_/g, ' ')}) is still running on this cluster; wait for it to finish`,
+    );
 }
 
 /** Takes a backup of the cluster's configuration now (a `manual` version); the worker reads it from a node. */
@@ -24,10 +31,20 @@ export const clusterSnapshot = customerProcedure({ staff: 'operator' })
   .output(clusterOperationOutput)
   .mutation(async ({ ctx, input }) => {
     const cluster = await findCluster(ctx.db, input.customerId, input.stack, input.name);
-    if (!cluster.members.some((m) => m.agentStatus === 'online')) throw new AppError('CONFLICT', 'No agent of this cluster’s nodes is online to read its configuration');
+    if (!cluster.members.some((m) => m.agentStatus === 'online'))
+      throw new AppError('CONFLICT', 'No agent of this cluster’s nodes is online to read its configuration');
     await refuseIfClusterBusy(ctx.db, input.customerId, cluster.stack, cluster.name);
     const op = await ctx.db.operation.create({
-      data: { organizationId: ctx.actor.organizationId, customerId: input.customerId, pairId: null, kind: 'cluster_backup', clusterStack: cluster.stack, clusterName: cluster.name, options: clusterBackupOptionsSchema.parse({ serverId: null }), requestedById: ctx.actor.userId },
+      data: {
+        organizationId: ctx.actor.organizationId,
+        customerId: input.customerId,
+        pairId: null,
+        kind: 'cluster_backup',
+        clusterStack: cluster.stack,
+        clusterName: cluster.name,
+        options: clusterBackupOptionsSchema.parse({ serverId: null }),
+        requestedById: ctx.actor.userId,
+      },
     });
     await audit(ctx.db, ctx.actor, {
       action: 'cluster.snapshot',
@@ -37,6 +54,8 @@ export const clusterSnapshot = customerProcedure({ staff: 'operator' })
       summary: `Started a configuration backup of ${stackLabel[cluster.stack]} cluster "${cluster.name}"`,
       changes: { operationId: op.id, stack: cluster.stack, cluster: cluster.name },
     });
-    ctx.afterCommit(() => startOperation({ operationId: op.id, organizationId: ctx.actor.organizationId, customerId: input.customerId }));
+    ctx.afterCommit(() =>
+      startOperation({ operationId: op.id, organizationId: ctx.actor.organizationId, customerId: input.customerId }),
+    );
     return { operationId: op.id };
   });

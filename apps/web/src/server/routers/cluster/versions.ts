@@ -25,8 +25,24 @@ export const clusterVersions = customerProcedure({ staff: 'viewer' })
       where: { customerId: input.customerId, stack: input.stack, clusterName: input.name },
       orderBy: [{ takenAt: 'desc' }, { id: 'asc' }],
       take: 500,
-      select: { id: true, reason: true, takenAt: true, epoch: true, sizeBytes: true, sha256: true, serverId: true, operationId: true },
+      select: {
+        id: true,
+        reason: true,
+        takenAt: true,
+        epoch: true,
+        sizeBytes: true,
+        sha256: true,
+        serverId: true,
+        operationId: true,
+      },
     });
-    const servers = await ctx.db.server.findMany({ where: { id: { in: [...new Set(rows.map((r) => r.serverId))] } }, select: { id: true, hostname: true } });
-    return rows.map((r) => ({ ...r, takenAt: r.takenAt.toISOString(), hostname: servers.find((s) => s.id === r.serverId)?.hostname ?? null }));
+    const servers = await ctx.db.server.findMany({
+      where: { id: { in: [...new Set(rows.map((r) => r.serverId))] } },
+      select: { id: true, hostname: true },
+    });
+    return rows.map((r) => ({
+      ...r,
+      takenAt: r.takenAt.toISOString(),
+      hostname: servers.find((s) => s.id === r.serverId)?.hostname ?? null,
+    }));
   });

@@ -1,5 +1,6 @@
 import { createRouter } from '../../trpc';
+import { dashboardDrills } from './drills';
 import { dashboardLive } from './live';
 import { dashboardSummary } from './summary';
 
-export const dashboardRouter = createRouter({ summary: dashboardSummary, live: dashboardLive });
+export const dashboardRouter = createRouter({ summary: dashboardSummary, live: dashboardLive, drills: dashboardDrills });

@@ -21,9 +21,13 @@ export const createDrill = orgProcedure('operator')
     if (!customer) throw notFound('Customer');
     let pairName: string | null = null;
     if (input.pairId) {
-      const pair = await ctx.db.protectionPair.findUnique({ where: { id: input.pairId }, select: { customerId: true, name: true } });
+      const pair = await ctx.db.protectionPair.findUnique({
+        where: { id: input.pairId },
+        select: { customerId: true, name: true },
+      });
       if (!pair) throw notFound('Protection pair');
-      if (pair.customerId !== customer.id) throw new AppError('BAD_REQUEST', 'That pair belongs to another customer', { pairId: 'Pick a pair of this customer' });
+      if (pair.customerId !== customer.id)
+        throw new AppError('BAD_REQUEST', 'That pair belongs to another customer', { pairId: 'Pick a pair of this customer' });
       pairName = pair.name;
     }
     const now = new Date();
@@ -33,7 +37,14 @@ export const createDrill = orgProcedure('operator')
     }
     const nextDueAt = firstDrillDue(input.everyDays, now, firstDueAt);
     const drill = await ctx.db.drillSchedule.create({
-      data: { organizationId: ctx.actor.organizationId, customerId: customer.id, pairId: input.pairId, everyDays: input.everyDays, nextDueAt, createdById: ctx.actor.userId },
+      data: {
+        organizationId: ctx.actor.organizationId,
+        customerId: customer.id,
+        pairId: input.pairId,
+        everyDays: input.everyDays,
+        nextDueAt,
+        createdById: ctx.actor.userId,
+      },
     });
     const what = pairName ? `pair "${pairName}"` : `every protected pair of ${customer.name}`;
     await audit(ctx.db, ctx.actor, {

@@ -15,7 +15,13 @@ export const drillScheduleOutput = z.object({
   lastStartedAt: z.string().nullable(),
   /** The latest test failover this schedule started, whatever its outcome. */
   lastResult: z
-    .object({ operationId: z.string(), pairId: z.string().nullable(), status: z.string(), createdAt: z.string(), finishedAt: z.string().nullable() })
+    .object({
+      operationId: z.string(),
+      pairId: z.string().nullable(),
+      status: z.string(),
+      createdAt: z.string(),
+      finishedAt: z.string().nullable(),
+    })
     .nullable(),
   /** The passing test that counts for the schedule: the pair's, or for a customer the pair tested longest ago (null: one never passed). */
   lastPassedAt: z.string().nullable(),

@@ -10,7 +10,10 @@ export const updateDrill = orgProcedure('operator')
   .output(z.object({ id: z.string() }))
   .mutation(async ({ ctx, input }) => {
     const drill = await loadDrill(ctx.db, input.id);
-    const changes = diff({ everyDays: drill.everyDays, enabled: drill.enabled }, { everyDays: input.everyDays, enabled: input.enabled });
+    const changes = diff(
+      { everyDays: drill.everyDays, enabled: drill.enabled },
+      { everyDays: input.everyDays, enabled: input.enabled },
+    );
     if (Object.keys(changes).length === 0) return { id: drill.id };
     await ctx.db.drillSchedule.update({ where: { id: drill.id }, data: { everyDays: input.everyDays, enabled: input.enabled } });
     const what = drill.pair ? `pair "${drill.pair.name}"` : 'every protected pair of the customer';

@@ -92,6 +92,14 @@ export function CustomerView({ customerId, staffRole }: { customerId: string; st
         )}
       </Card>
       <Pairs customerId={customerId} canOperate={canEdit} />
+      {staffRole !== null && (
+        <p className="mb-4 text-sm">
+          <Link href={`/customers/${customerId}/clusters`} className="text-sky-700 hover:underline dark:text-sky-400">
+            Clusters
+          </Link>{' '}
+          <span className="text-slate-500 dark:text-slate-400">(resources, configuration versions, backup and restore)</span>
+        </p>
+      )}
       <Coverage customerId={customerId} />
       {canEdit && (
         <Card className="mb-4">
