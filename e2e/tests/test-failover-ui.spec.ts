@@ -188,7 +188,7 @@ test('the test failover probes of a protected pair are edited on their own: save
       copyMethod: 'copy',
     });
 
-    // A relative path is refused by the server, naming the field; nothing changes.
+    // A relative path is refused, naming the field; nothing changes.
     await form.getByLabel('Add: Probe 1: paths that must exist').fill('relative/file');
     await form.getByRole('button', { name: 'Add to Probe 1: paths that must exist' }).click();
     await form.getByRole('button', { name: 'Save test settings' }).click();

@@ -4,7 +4,7 @@
 // probes only matter to test failovers, so they may change while replication runs.
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import type { ReplicationMethod, TestSettings } from '@tandem/engine';
+import { fieldErrors, testSettingsSchema, type ReplicationMethod, type TestSettings } from '@tandem/engine';
 import { SettingsProblems } from '@/components/pair-settings/problems';
 import { TestingSection } from '@/components/pair-settings/testing-section';
 import { settingsErrorOf, type FieldMessages } from '@/components/pair-settings/validation';
@@ -39,7 +39,17 @@ export function TestingEditor({ pairId, initial, method }: { pairId: string; ini
         setErrors({});
         setProblem(null);
         setSaved(false);
-        update.mutate({ pairId, testing });
+        // The shape is checked here for a quick answer (an emptied number box); the server checks
+        // again, and also that each probe fits the application.
+        const r = testSettingsSchema.safeParse(testing);
+        if (!r.success) {
+          const fields: FieldMessages = {};
+          for (const [k, v] of Object.entries(fieldErrors(r.error)))
+            fields[`testing.${k}`] = /expected number/i.test(v) ? 'Enter a number' : v;
+          setErrors(fields);
+          return;
+        }
+        update.mutate({ pairId, testing: r.data });
       }}
     >
       <p className="mb-3 text-sm text-slate-600 dark:text-slate-400">
