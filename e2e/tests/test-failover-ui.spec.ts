@@ -83,7 +83,7 @@ test('Test failover is offered to an operator, not to a customer user; its dialo
     await signIn(page, demoLogin.email, demoLogin.password);
     await open(page, pairPath);
     await expect(page.getByRole('heading', { name, exact: true })).toBeVisible();
-    const tests = page.getByRole('region', { name: 'Tests' });
+    const tests = page.getByRole('region', { name: 'Tests', exact: true });
     await expect(tests.getByTestId('last-test-passed')).toHaveText('No test failover has passed yet.');
 
     const controls = page.getByRole('region', { name: 'Failover controls' });
@@ -130,7 +130,7 @@ test('Test failover is offered to an operator, not to a customer user; its dialo
     await signInAsContosoViewer(page);
     await open(page, pairPath);
     await expect(page.getByRole('heading', { name, exact: true })).toBeVisible();
-    await expect(page.getByRole('region', { name: 'Tests' }).getByTestId('last-test-passed')).toContainText(
+    await expect(page.getByRole('region', { name: 'Tests', exact: true }).getByTestId('last-test-passed')).toContainText(
       'Last successful test:',
     );
     await expect(page.getByRole('button', { name: 'Test failover' })).toHaveCount(0);
