@@ -11,6 +11,7 @@ import { dnsAction } from './dns.ts';
 import { runHook, writeHook } from './hooks.ts';
 import { ensureAddress } from './address.ts';
 import { ensureService, serviceAction, setStartupMode, type ServiceVerb } from './services.ts';
+import { clusterAction } from './cluster/index.ts';
 import { createPostgresTestCopy, queryPostgresTestCopy } from '../replication/postgresql/test-copy.ts';
 import { createFilesCopy, listTestCopies, removeCopy } from './test-copy.ts';
 import { filesHash, pathsExist, tcpProbe } from './test/probes.ts';
@@ -147,6 +148,6 @@ async function execute(
     case 'cluster.stack-ensure':
     case 'cluster.config-read':
     case 'cluster.config-replace':
-      throw new Error(`${action} is not built yet`);
+      return clusterAction(action, args, { platform, run: ctx.run });
   }
 }

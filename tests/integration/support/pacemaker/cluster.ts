@@ -73,7 +73,7 @@ export interface PacemakerCluster {
   /** The temporary directory holding the cluster's state (bind-mounted inside). */
   stateDir: string;
   run: (cmd: string, args: string[], timeoutMs?: number) => Promise<{ stdout: string; stderr: string }>;
-  spawn: (cmd: string, args: string[], opts?: { env?: NodeJS.ProcessEnv; cwd?: string }) => InClusterProcess;
+  spawn: (cmd: string, args: string[], opts?: { env?: NodeJS.ProcessEnv; cwd?: string; stdin?: boolean }) => InClusterProcess;
   /** Makes 127.0.0.1:<hostPort> inside the namespace reach 127.0.0.1:<hostPort> on the host. */
   forward: (hostPort: number) => Promise<number>;
   crmMon: () => Promise<XmlElement>;
@@ -249,14 +249,18 @@ export async function startPacemakerCluster(opts: PacemakerClusterOptions = {}):
       timeout: timeoutMs,
     });
 
-  const spawn = (cmd: string, args: string[], o: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): InClusterProcess => {
+  const spawn = (
+    cmd: string,
+    args: string[],
+    o: { env?: NodeJS.ProcessEnv; cwd?: string; stdin?: boolean } = {},
+  ): InClusterProcess => {
     const c = spawnProcess('nsenter', ['-t', String(nsPid), '-a', `--wd=${o.cwd ?? repoRoot}`, '--', cmd, ...args], {
       env: o.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [o.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
     let output = '';
-    c.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    c.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    c.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    c.stderr?.on('data', (d: Buffer) => (output += d.toString()));
     const innerPid = () => {
       try {
         const kids = readFileSync(`/proc/${c.pid}/task/${c.pid}/children`, 'utf8').trim().split(/\s+/);
