@@ -528,6 +528,9 @@ describe('every mutation writes exactly one audit event', () => {
     'pair.failover.start',
     'pair.failback.preview',
     'pair.failback.start',
+    'pair.testFailover.preview', // test-failover-api.test.ts (a protected pair with agents), from here on
+    'pair.testFailover.start',
+    'pair.updateTesting',
     'credential.test', // credentials.test.ts
   ];
 
