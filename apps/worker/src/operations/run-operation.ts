@@ -8,6 +8,7 @@ import { withTenant, type Db, type TenantTx } from '@tandem/db';
 import { settingsFromColumns, stepFromRow, stepToRow, undoPlan, type LifecycleEvent, type PairSettings } from '@tandem/engine';
 import type { OperationJob } from '@tandem/jobs';
 import { isPlanned, planBeforeRun } from './plan-runbook.ts';
+import { runClusterOperation } from './run-cluster-operation.ts';
 import { runStep, StepError, stepExecutors, type LoadedPair, type StepContext } from './steps.ts';
 import { lastSampledLag } from './steps/failover.ts';
 import { runTest } from './run-test.ts';
@@ -62,6 +63,8 @@ export async function runOperation(deps: OperationDeps, job: OperationJob): Prom
   const op = await tx((db) => db.operation.findUnique({ where: { id: job.operationId }, include: { steps: { orderBy: { position: 'asc' } } } }));
   if (!op) throw new Error(`Operation ${job.operationId} not found in this tenant`);
   if (finished.has(op.status)) return { status: op.status };
+  // A cluster's backup or restore belongs to no pair: its own runner.
+  if (op.kind === 'cluster_backup' || op.kind === 'cluster_restore') return runClusterOperation(deps, job, op);
   if (!op.pairId) throw new Error(`Operation ${op.id} has no pair`);
 
   const agentSelect = { select: { id: true, status: true, capabilities: true, lastSeenAt: true } } as const;

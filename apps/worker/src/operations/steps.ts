@@ -4,6 +4,7 @@ import { createHmac } from 'node:crypto';
 import { enabledStatuses, statusesAllowing, transition, type Side, type StepKind, type StepParams } from '@tandem/engine';
 import { postgresqlCommandTimeoutMs, RELAY_CAPABILITY } from '@tandem/protocol';
 import { command, pairKey, sideOf, StepError, type AgentRow, type StepContext } from './steps/context.ts';
+import { clusterPairExecutors } from './steps/cluster.ts';
 import { failoverExecutors } from './steps/failover.ts';
 import { pgFollow, pgPromote, pgStop, pgWaitCaughtUp } from './steps/postgresql.ts';
 import { testFailoverExecutors } from './steps/test-failover.ts';
@@ -73,8 +74,6 @@ function monitorArgs(ctx: StepContext, side: Side) {
   };
 }
 
-const notBuilt = (): Promise<never> => Promise.reject(new StepError('This step is not built yet'));
-
 type StepExecutors = { [K in StepKind]: (ctx: StepContext, params: StepParams[K]) => Promise<unknown> };
 
 /** Runs one step with its own kind's executor (the parameters were checked when the step was read). */
@@ -88,9 +87,7 @@ export const stepExecutors: StepExecutors = {
   'postgresql.follow': pgFollow,
   'postgresql.wait-caught-up': pgWaitCaughtUp,
   'postgresql.stop': pgStop,
-  // TODO(issue 14, in progress this session): cluster and test failover executors.
-  'cluster.resource': notBuilt,
-  'cluster.snapshot': notBuilt,
+  ...clusterPairExecutors,
   ...testFailoverExecutors,
   'agents.check': (ctx, params) => {
     const out: Record<string, unknown> = {};

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
+import type { JsonValue } from '../pair/plans.ts';
 
 // Cluster configuration operations (backup and restore), as lists of steps (data) the worker
 // runs through the agents of the cluster's nodes. They belong to a customer's cluster, not to a
@@ -41,8 +42,8 @@ export function clusterStepFromRow(row: { kind: string; description: string; par
   return { ok: true, step: parsed.data };
 }
 
-export function clusterStepToRow(s: ClusterStep): { kind: ClusterStepKind; description: string; params: Record<string, unknown> } {
-  return { kind: s.kind, description: s.description, params: { ...(s.params as Record<string, unknown>), optional: s.optional ?? false } };
+export function clusterStepToRow(s: ClusterStep): { kind: ClusterStepKind; description: string; params: Record<string, JsonValue> } {
+  return { kind: s.kind, description: s.description, params: { ...(s.params as unknown as Record<string, JsonValue>), optional: s.optional ?? false } };
 }
 
 // ---- planning backups and restores ----

@@ -99,8 +99,11 @@ export interface SendOptions {
   fresh?: boolean;
 }
 
+/** What sending a command needs: the bus, short transactions, the step (for command ids). Cluster operations have no pair. */
+export type CommandContext = Pick<StepContext, 'bus' | 'tx' | 'step' | 'agentWaitMs'>;
+
 /** The agent of a server, read again from the database (its status changes while a step waits). */
-async function agentOf(ctx: StepContext, serverId: string): Promise<{ hostname: string; agent: AgentRow | null }> {
+async function agentOf(ctx: CommandContext, serverId: string): Promise<{ hostname: string; agent: AgentRow | null }> {
   const row = await ctx.tx((db) =>
     db.server.findUnique({ where: { id: serverId }, select: { hostname: true, agent: { select: { id: true, status: true, capabilities: true, lastSeenAt: true } } } }),
   );
@@ -114,7 +117,7 @@ async function agentOf(ctx: StepContext, serverId: string): Promise<{ hostname: 
  * offline or does not answer is waited for (backoff) until the deadline; a definite failure is
  * retried only when `retryFailure` says so, with the step's attempt raised first.
  */
-export async function commandTo<A extends ActionName>(ctx: StepContext, serverId: string, action: A, args: ActionInput<A>, opts: SendOptions = {}): Promise<ActionResult<A>> {
+export async function commandTo<A extends ActionName>(ctx: CommandContext, serverId: string, action: A, args: ActionInput<A>, opts: SendOptions = {}): Promise<ActionResult<A>> {
   const step = ctx.step;
   const sub = opts.fresh || !step ? null : step.sub++;
   const deadline = Date.now() + (opts.deadlineMs ?? ctx.agentWaitMs ?? 0);
