@@ -12,11 +12,11 @@ import { testReportPdfResponse } from '@/server/services/test-report-pdf';
 import { callerFor, expectCode } from './helpers';
 import { sampleReport } from './support/test-report-sample';
 
-async function textOf(pdf: Uint8Array): Promise<{ text: string; pages: number }> {
+async function textOf(pdf: Uint8Array): Promise<{ text: string; pages: number; pageTexts: string[] }> {
   const parser = new PDFParse({ data: new Uint8Array(pdf) });
   try {
     const result = await parser.getText();
-    return { text: result.text, pages: result.total };
+    return { text: result.text, pages: result.total, pageTexts: result.pages.map((p) => p.text) };
   } finally {
     await parser.destroy();
   }
@@ -88,6 +88,20 @@ describe('renderTestReportPdf', () => {
     // fonts lack are spelt without accents or as "?" rather than as wrong glyphs.
     expect(flat(text).match(/Share OK — ünïcödé/g)!.length).toBeGreaterThanOrEqual(30);
     expect(flat(text)).toContain('Müller & Søn AG – Lódz ??');
+  });
+
+  it('continues a setting that runs over a page right below it on the next page', async () => {
+    const long = sampleReport();
+    // 200 lines (under the 2,000 characters a setting shows): longer than a page.
+    const script = Array.from({ length: 200 }, (_, i) => `echo ${i};`).join('\n');
+    const after = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`k${i}`, `value ${i}`]));
+    long.settings = { ...long.settings, hooks: { afterFailover: script }, zz: after };
+    const { pageTexts } = await textOf(await renderTestReportPdf(testReportSchema.parse(long)));
+    const last = pageTexts.findIndex((t) => t.includes('echo 199;'));
+    const first = pageTexts.findIndex((t) => t.includes('echo 0;'));
+    expect(last).toBeGreaterThan(first);
+    // The next settings follow on the page where the script ended.
+    for (let i = 0; i < 12; i++) expect(pageTexts[last]).toContain(`zz.k${i} value ${i}`);
   });
 
   it('bounds a huge probe detail and renders a passed report with no probes or steps', async () => {

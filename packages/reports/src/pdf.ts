@@ -147,6 +147,7 @@ function field(
   const h = Math.max(doc.heightOfString(text, { width: valueWidth }), 12);
   ensureSpace(doc, Math.min(h, 200));
   const y = doc.y;
+  const page = doc.page;
   doc
     .font(font.bold)
     .fontSize(10)
@@ -157,7 +158,8 @@ function field(
     .fontSize(10)
     .fillColor(opts.valueColor ?? color.text)
     .text(text, margin + labelWidth, y, { width: valueWidth });
-  doc.y = Math.max(doc.y, y + 12) + 3;
+  // A long value may have run onto the next page: then the row ends where the value ended.
+  doc.y = (doc.page === page ? Math.max(doc.y, y + 12) : doc.y) + 3;
 }
 
 function writeReport(doc: Doc, r: TestReport) {
