@@ -102,7 +102,8 @@ describe('the drill API', () => {
         customerId: t.customerX.id,
         pairId: pair.id,
         everyDays: 30,
-        nextDueAt: new Date(Date.now() - 3 * dayMs - 3600_000),
+        // Started 3 days ago (moved on by 30 days): not due for any worker, but that due time had no passing test.
+        nextDueAt: new Date(Date.now() + 27 * dayMs - 3600_000),
         createdAt: new Date(Date.now() - 40 * dayMs),
         enabled: true,
       },
@@ -174,6 +175,10 @@ describe('the drill API', () => {
 });
 
 describe('start-due-drills (worker)', () => {
+  // The job runs with a clock a month ahead, so these schedules are due only for these calls (a
+  // worker process of another test file, on the real clock, never takes them), and for the
+  // test's own organization only (it never starts another file's drills).
+  const inTheFuture = () => new Date(Date.now() + 30 * dayMs);
   const jobsFor = async (operationIds: string[]) =>
     (await Promise.all(operationIds.map((id) => queue.getJob(id)))).filter(Boolean);
 
@@ -181,16 +186,14 @@ describe('start-due-drills (worker)', () => {
     const tenant = await createTenant();
     const [p1, p2] = [await pairOf(tenant, tenant.customerX), await pairOf(tenant, tenant.customerX)];
     await pairOf(tenant, tenant.customerX, 'unprotected'); // not tested by a customer-wide drill
-    const now = new Date();
+    const now = inTheFuture();
     const dueAt = new Date(now.getTime() - 9 * dayMs - 60_000); // due 9 days ago, every 7: one period was missed
     const drill = await ownerDb().drillSchedule.create({
       data: { organizationId: tenant.org.id, customerId: tenant.customerX.id, everyDays: 7, nextDueAt: dueAt },
     });
     const enqueue = (j: Parameters<typeof enqueueOperation>[1]) => enqueueOperation(queue, j);
 
-    // (drills_due spans every tenant: the runs may also claim other files' due drills, so the
-    // assertions below look at this schedule only.)
-    await Promise.all(workerDbs.map((d) => startDueDrills(d, now, enqueue)));
+    await Promise.all(workerDbs.map((d) => startDueDrills(d, now, enqueue, tenant.org.id)));
 
     const ops = await ownerDb().operation.findMany({ where: { drillScheduleId: drill.id } });
     expect(ops.map((o) => o.pairId).sort()).toEqual([p1.id, p2.id].sort());
@@ -216,7 +219,7 @@ describe('start-due-drills (worker)', () => {
     expect(audit.every((e) => e.actorId === null && e.actorLabel === 'Tandem (scheduled drill)')).toBe(true);
 
     // Running again at the same moment finds nothing due.
-    await startDueDrills(workerDbs[0]!, now, enqueue);
+    await startDueDrills(workerDbs[0]!, now, enqueue, tenant.org.id);
     expect(await ownerDb().operation.count({ where: { drillScheduleId: drill.id } })).toBe(2);
 
     // The list shows the drill's latest result and the due time it moved to.
@@ -237,7 +240,7 @@ describe('start-due-drills (worker)', () => {
         status: 'running',
       },
     });
-    const now = new Date();
+    const now = inTheFuture();
     const busy = await ownerDb().drillSchedule.create({
       data: {
         organizationId: tenant.org.id,
@@ -267,7 +270,7 @@ describe('start-due-drills (worker)', () => {
       },
     });
 
-    const run = await startDueDrills(workerDbs[0]!, now, (j) => enqueueOperation(queue, j));
+    const run = await startDueDrills(workerDbs[0]!, now, (j) => enqueueOperation(queue, j), tenant.org.id);
     expect(run.skippedBusy).toBeGreaterThanOrEqual(1);
     expect(await ownerDb().operation.count({ where: { drillScheduleId: { in: [busy.id, paused.id, future.id] } } })).toBe(0);
     const events = await ownerDb().pairEvent.findMany({ where: { pairId: pair.id, severity: 'warning' } });

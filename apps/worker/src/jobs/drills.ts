@@ -94,12 +94,20 @@ async function startPairDrill(
  * Starts every due drill. Per schedule, in its tenant: claim it (nextDueAt moves to the first due
  * time after now, lastStartedAt = now), then create one test failover per pair (the named pair,
  * or every protected pair of the customer) and hand them to the operations queue after commit.
+ * `onlyOrganizationId` limits the run to one organization (tests).
  */
-export async function startDueDrills(db: Db, now: Date, startOperation: StartOperation): Promise<DrillsStarted> {
+export async function startDueDrills(
+  db: Db,
+  now: Date,
+  startOperation: StartOperation,
+  onlyOrganizationId?: string,
+): Promise<DrillsStarted> {
   // SECURITY DEFINER reader over every tenant; the writes below are tenant-scoped.
   const due = await db.$queryRaw<DueRow[]>`SELECT * FROM drills_due(${utc(now)}::timestamp)`;
   const result: DrillsStarted = { due: due.length, claimed: 0, operations: 0, skippedBusy: 0 };
   for (const row of due) {
+    // (Tests run the job for their own organization only, as the DNS re-assertion does.)
+    if (onlyOrganizationId && row.organizationId !== onlyOrganizationId) continue;
     const started: { operationId: string; pairId: string }[] = [];
     await withTenant(
       { organizationId: row.organizationId, customerId: row.customerId, userId: null },
