@@ -7,7 +7,8 @@
 // - postgresql.test-copy-create from a streaming standby: the copy is promoted, answers queries,
 //   takes a write; the standby streams throughout (same WAL receiver, no restart) and after;
 //   test.copy-remove stops the copy and removes it.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createHash, randomUUID } from 'node:crypto';
 import {
   chownSync,
@@ -33,9 +34,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAction } from '../../apps/agent/src/actions/index.ts';
+import { cloneTarget, prepareSource } from '../../apps/agent/src/replication/postgresql/index.ts';
 import { targetPathFor } from '../../apps/agent/src/replication/manager.ts';
 import { freePort } from './support/ports.ts';
+import { ClusterRoot, PG_BIN, clusterHandle, waitFor, type TempCluster } from './support/postgresql/cluster.ts';
+import { REPL_USER, SLOT_TO_B, passwordFragment, standbyOf, trickyPassword } from './support/postgresql/pair.ts';
 
+const execFileAsync = promisify(execFile);
 const work = mkdtempSync(path.join(tmpdir(), 'tandem-test-copy-'));
 // Like an agent's configuration directory (0700, root's): the scratch area lives inside it.
 const agentDir = path.join(work, 'agent');
@@ -106,6 +111,15 @@ function buildReplica(dir: string, seed: string): void {
   utimesSync(path.join(dir, 'docs'), new Date('2019-05-05T00:00:00Z'), new Date('2019-05-05T00:00:00Z'));
 }
 
+/** Whether a process runs (a zombie left to a container's init that does not reap does not count). */
+function alive(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 /** Whether this filesystem clones (what test.copy-create must report for method auto). */
 function filesystemClones(dir: string): boolean {
   const a = path.join(dir, '.probe-a');
@@ -125,6 +139,8 @@ const replicaState: Record<string, Record<string, string>> = {};
 
 beforeAll(() => {
   if (process.getuid?.() !== 0) throw new Error('these tests need root (owners are preserved, PostgreSQL runs as postgres)');
+  // Like /etc above /etc/tandem-agent: the PostgreSQL owner may pass through (mkdtemp makes it 0700).
+  chmodSync(work, 0o755);
   mkdirSync(agentDir, { mode: 0o700 });
   for (const [i, root] of ROOTS.entries()) {
     mkdirSync(replica(root), { recursive: true });
@@ -270,4 +286,139 @@ describe('test.files-hash / test.paths-exist / test.tcp-probe', () => {
     expect(closed.ok).toBe(false);
     expect(closed.error).toMatch(/ECONNREFUSED/);
   });
+});
+
+describe('postgresql.test-copy-create / query (a real primary and streaming standby)', () => {
+  const pgRoots = new ClusterRoot();
+  const PASSWORD = trickyPassword('tc');
+  let A: TempCluster;
+  let B: TempCluster;
+  const id = randomUUID();
+  type Copy = { dataDir: string; port: number; bytes: number; durationMs: number; standbyCounts: Record<string, number | null> };
+  type Rows = { columns: string[]; rows: (string | null)[][]; rowCount: number };
+  let copy: Copy;
+  const receiver = () => B.psql(`SELECT pid || ' ' || status FROM pg_stat_wal_receiver`);
+  const receiverAsync = async () =>
+    (
+      await execFileAsync('runuser', ['-u', 'postgres', '--', `${PG_BIN}/psql`, '-X', '-A', '-t', '-q', '-h', B.socketDir, '-p', String(B.port), '-d', 'postgres', '-c', `SELECT pid || ' ' || status FROM pg_stat_wal_receiver`], {
+        cwd: '/',
+        timeout: 30_000,
+      })
+    ).stdout.trim();
+  const postmasterPid = () => readFileSync(path.join(B.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0];
+
+  beforeAll(async () => {
+    [A, B] = await Promise.all([pgRoots.create('primary'), pgRoots.create('standby')]);
+    await prepareSource({ dataDir: A.dataDir, replicationUser: REPL_USER, password: PASSWORD, slotName: SLOT_TO_B, targetAddress: '127.0.0.1' });
+    const standby = await cloneTarget({ ...standbyOf(B, A, PASSWORD, SLOT_TO_B), port: B.port });
+    expect(standby.streaming).toBe(true);
+    A.psql(`CREATE TABLE orders (id int PRIMARY KEY, note text); INSERT INTO orders SELECT g, CASE WHEN g % 2 = 0 THEN NULL ELSE 'note ' || g END FROM generate_series(1, 1000) g`);
+    await waitFor('the rows on the standby', () => B.psql('SELECT count(*) FROM orders') === '1000');
+  }, 120_000);
+
+  afterAll(() => {
+    pgRoots.stopAll();
+  });
+
+  it('copies the standby by base backup while it keeps streaming, then starts and promotes the copy on its own port and socket', async () => {
+    const before = { receiver: receiver(), postmaster: postmasterPid() };
+    expect(before.receiver).toMatch(/ streaming$/);
+    // Sampled asynchronously (a synchronous psql every few hundred ms would starve the action's own I/O).
+    const samples: string[] = [];
+    let creating = true;
+    const sampling = (async () => {
+      while (creating) {
+        samples.push(await receiverAsync().catch((e: unknown) => `error: ${e instanceof Error ? e.message : String(e)}`));
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
+    try {
+      copy = (await runAction(
+        'postgresql.test-copy-create',
+        { id, standbyDataDir: B.dataDir, standbyPort: B.port, port: 0, countTables: ['orders', 'postgres:public.orders', 'no_such_table', 'nodb:orders'], timeoutMs: 120_000 },
+        ctx,
+      )) as Copy;
+      console.log(`postgresql.test-copy-create: ${copy.bytes} bytes in ${copy.durationMs} ms`);
+    } finally {
+      creating = false;
+      await sampling;
+    }
+    // The same WAL receiver streamed the whole time; the standby was never restarted.
+    expect(samples.length).toBeGreaterThan(0);
+    expect(new Set([...samples, receiver()])).toEqual(new Set([before.receiver]));
+    expect(postmasterPid()).toBe(before.postmaster);
+
+    expect(copy.dataDir).toBe(path.join(scratchDir, id, 'pgdata'));
+    expect(copy.port).not.toBe(B.port);
+    expect(copy.standbyCounts).toEqual({ orders: 1000, 'postgres:public.orders': 1000, no_such_table: null, 'nodb:orders': null });
+    expect(copy.bytes).toBeGreaterThan(1024 * 1024);
+    const c = clusterHandle('copy', copy.dataDir, path.join(scratchDir, id, 'run'), copy.port, path.join(scratchDir, id, 'postgresql.log'));
+    expect(c.psql('SELECT pg_is_in_recovery()')).toBe('f');
+    expect(c.psql('SELECT count(*) FROM orders')).toBe('1000');
+    // Promoted: it takes a write, which reaches neither the standby nor the primary.
+    c.psql(`INSERT INTO orders VALUES (5000, 'only in the copy')`);
+    expect(c.psql('SELECT count(*) FROM orders')).toBe('1001');
+    // Nothing ties it to production: no connection to the primary, no slot, no archiving.
+    expect(c.psql(`SELECT current_setting('primary_conninfo') || '|' || current_setting('primary_slot_name') || '|' || current_setting('archive_mode')`)).toBe('||off');
+    expect(existsSync(path.join(copy.dataDir, 'standby.signal'))).toBe(false);
+    expect(readFileSync(path.join(copy.dataDir, 'postgresql.auto.conf'), 'utf8')).not.toContain(passwordFragment());
+    expect(A.psql(`SELECT count(*) FROM pg_replication_slots`)).toBe('1');
+    expect(A.psql(`SELECT count(*) FROM pg_stat_replication`)).toBe('1');
+
+    // Replication went on: a row written now reaches the standby, and not the copy.
+    A.psql(`INSERT INTO orders VALUES (2000, 'during the test')`);
+    await waitFor('the new row on the standby', () => B.psql('SELECT count(*) FROM orders WHERE id = 2000') === '1');
+    expect(c.psql('SELECT count(*) FROM orders WHERE id = 2000')).toBe('0');
+    expect(B.psql('SELECT count(*) FROM orders WHERE id = 5000')).toBe('0');
+    expect(receiver()).toBe(before.receiver);
+  }, 180_000);
+
+  it('is idempotent: a running copy is answered as is', async () => {
+    const again = (await runAction('postgresql.test-copy-create', { id, standbyDataDir: B.dataDir, standbyPort: B.port, countTables: ['orders'] }, ctx)) as Copy;
+    expect(again).toEqual(copy);
+    const list = (await runAction('test.copy-list', {}, ctx)) as { copies: { id: string; kind: string; path: string }[] };
+    expect(list.copies).toEqual([expect.objectContaining({ id, kind: 'postgresql', path: copy.dataDir })]);
+  }, 60_000);
+
+  it('runs a query read only on the copy or the standby: columns, rows as strings (nulls kept), the full row count', async () => {
+    const q = (on: 'copy' | 'standby', query: string, maxRows = 10) =>
+      runAction('postgresql.test-copy-query', { id, on, standbyDataDir: B.dataDir, standbyPort: B.port, database: 'postgres', query, maxRows, timeoutMs: 10_000 }, ctx) as Promise<Rows>;
+    expect(await q('copy', 'SELECT count(*) AS n FROM orders;')).toEqual({ columns: ['n'], rows: [['1001']], rowCount: 1 });
+    expect(await q('standby', 'SELECT count(*) AS n FROM orders')).toEqual({ columns: ['n'], rows: [['1001']], rowCount: 1 });
+    expect(await q('copy', `SELECT id, note, '' AS empty, E'two\\nlines|x' AS odd FROM orders WHERE id <= 1000 ORDER BY id`, 3)).toEqual({
+      columns: ['id', 'note', 'empty', 'odd'],
+      rows: [
+        ['1', 'note 1', '', 'two\nlines|x'],
+        ['2', null, '', 'two\nlines|x'],
+        ['3', 'note 3', '', 'two\nlines|x'],
+      ],
+      rowCount: 1000,
+    });
+    expect(await q('copy', 'SELECT 1 AS a, 2 AS a WHERE false')).toEqual({ columns: ['a', 'a'], rows: [], rowCount: 0 });
+    await expect(q('copy', 'SELEC 1')).rejects.toThrow(/the query failed on the test copy: ERROR: {2}syntax error at or near "SELEC"/);
+    await expect(q('copy', `INSERT INTO orders VALUES (6000, 'x') RETURNING id`)).rejects.toThrow(/read-only transaction/);
+    expect(await q('copy', 'SELECT pg_sleep(0.2) AS slept', 1)).toEqual({ columns: ['slept'], rows: [['']], rowCount: 1 });
+    await expect(
+      runAction('postgresql.test-copy-query', { id, on: 'copy', database: 'postgres', query: 'SELECT pg_sleep(3)', timeoutMs: 500 }, ctx),
+    ).rejects.toThrow(/statement timeout/);
+    // Backslash commands in a query are never run by psql.
+    const marker = path.join(work, 'psql-shell-escape');
+    await expect(q('copy', `SELECT 1 \\! touch ${marker}`)).rejects.toThrow(/the query failed/);
+    expect(existsSync(marker)).toBe(false);
+    expect(c2Count()).toBe('1001');
+    await expect(runAction('postgresql.test-copy-query', { id: randomUUID(), database: 'postgres', query: 'SELECT 1' }, ctx)).rejects.toThrow(/no test copy .* is running/);
+  }, 90_000);
+
+  const c2Count = () => clusterHandle('copy', copy.dataDir, path.join(scratchDir, id, 'run'), copy.port, '').psql('SELECT count(*) FROM orders');
+
+  it('test.copy-remove stops the copy and removes it; the standby streams on', async () => {
+    const pid = Number(readFileSync(path.join(copy.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    expect(await runAction('test.copy-remove', { id }, ctx)).toEqual({ removed: ['postgresql'] });
+    expect(existsSync(path.join(scratchDir, id))).toBe(false);
+    expect(alive(pid)).toBe(false);
+    expect(await runAction('test.copy-remove', { id }, ctx)).toEqual({ removed: [] });
+    A.psql(`INSERT INTO orders VALUES (3000, 'after the test')`);
+    await waitFor('the row after the test on the standby', () => B.psql('SELECT count(*) FROM orders WHERE id = 3000') === '1');
+    expect(receiver()).toMatch(/ streaming$/);
+  }, 90_000);
 });

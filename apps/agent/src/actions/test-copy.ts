@@ -47,10 +47,9 @@ export async function createFilesCopy(args: ActionArgs<'test.copy-create'>, ctx:
   return withCopyLock(args.id, async () => {
     const started = Date.now();
     const run = ctx.run ?? runCommand;
-    const dir = await ensureCopyDir(ctx.scratchDir, args.id, 'files');
-    const done = await readJson<CreateResult>(path.join(dir, DONE));
+    const dir = copyPath(ctx.scratchDir, args.id);
+    const done = (await isCopyDir(dir)) ? await readJson<CreateResult>(path.join(dir, DONE)) : null;
     if (done) return done;
-
     const replicas = await Promise.all(
       args.roots.map(async (root) => {
         const replica = targetPathFor(args.targetRoot, root);
@@ -59,6 +58,7 @@ export async function createFilesCopy(args: ActionArgs<'test.copy-create'>, ctx:
         return { root, replica: real };
       }),
     );
+    await ensureCopyDir(ctx.scratchDir, args.id, 'files');
     const filesDir = path.join(dir, 'files');
     await removeNoFollow(filesDir); // A partial copy from an interrupted attempt.
     await mkdir(filesDir, { mode: 0o700 });
