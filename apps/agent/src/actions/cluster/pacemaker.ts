@@ -8,7 +8,10 @@
 // constraint is deleted again, so no placement rule is left behind (a cli-prefer-<id> left by an
 // interrupted earlier call, or by an operator's move, is deleted the same way). Afterwards the
 // resource stays on N unless other constraints prefer another node more than its stickiness
-// holds it. The state is waited for by polling crm_mon until it holds or timeoutMs passes.
+// holds it. The state is waited for by polling crm_mon until it holds or timeoutMs passes; a
+// timeout names what crm_mon showed last (e.g. "Stopped", "Started on n2", "(failed)"). A group
+// is online when every member runs; a member with its own target-role Stopped, or a failed one
+// (failcount, see crm_resource --cleanup), keeps it from that, and the error says so.
 //
 // cluster.config-read: `cibadmin --query` without its <status> section (the live state, which the
 // cluster rebuilds): the <cib> element keeps its validate-with and epochs, so the content can be
