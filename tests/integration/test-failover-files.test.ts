@@ -78,6 +78,8 @@ beforeAll(async () => {
             { kind: 'files-match', sample: 20 },
             // A paths-exist probe is added below, once the share's path is known.
             { kind: 'hook', script: holdScript, timeoutSeconds: 150 },
+            // After the change made during the test: that file is not compared (another version).
+            { kind: 'files-match', sample: 20 },
           ],
         },
       }),
@@ -138,13 +140,16 @@ describe('test failover of a replicating file pair', () => {
       ['files-match', true],
       ['paths-exist', true],
       ['hook', true],
+      ['files-match', true],
     ]);
-    expect(report.probes[0]!.summary).toMatch(/^10 of 10 compared files have the same SHA-256 as on the source/);
+    expect(report.probes[0]!.summary).toBe('10 of 10 compared files have the same SHA-256 as on the source');
+    expect(report.probes[3]!.summary).toBe('9 of 9 compared files have the same SHA-256 as on the source (1 changed on the source since the copy, not compared)');
+    expect(report.probes[3]!.detail).toContain(`${path.join(s.share, 'doc', 'file 1.txt')} (changed on the source since the copy)`);
     expect(report.probes[2]!.detail).toContain(`copy at ${copy}`);
     expect(report.copy).toMatchObject({ kind: 'files', files: 10 });
     expect(report.cleanedUp).toBe(true);
     expect(report.startedBy).toMatchObject({ kind: 'user', email: expect.stringContaining('@') as string });
-    expect(report.timeline.map((t) => t.kind)).toEqual(['agents.check', 'test.lag', 'test.copy', 'test.probe', 'test.probe', 'test.probe', 'test.lag', 'test.teardown', 'test.lag']);
+    expect(report.timeline.map((t) => t.kind)).toEqual(['agents.check', 'test.lag', 'test.copy', 'test.probe', 'test.probe', 'test.probe', 'test.probe', 'test.lag', 'test.teardown', 'test.lag']);
     expect(report.timeline.every((t) => t.durationMs !== null)).toBe(true);
     expect(report.settings).toMatchObject({ name: 'tf-files share' });
     expect(typeof report.lag.before).toBe('number');
@@ -160,6 +165,35 @@ describe('test failover of a replicating file pair', () => {
     const events = await ownerDb().pairEvent.findMany({ where: { pairId: s.pairId, message: { startsWith: 'Test failover passed' } } });
     expect(events).toHaveLength(1);
   }, 240_000);
+
+  it('a failing probe fails the test, the other probes still run and report, the copy is removed', async () => {
+    const pair = await ownerDb().protectionPair.findUniqueOrThrow({ where: { id: s.pairId } });
+    const missing = path.join(s.share, 'doc', 'not there.txt');
+    await ownerDb().protectionPair.update({
+      where: { id: s.pairId },
+      data: { testSettings: { copyMethod: 'copy', probes: [{ kind: 'paths-exist', paths: [missing, path.join(s.share, 'doc')] }, { kind: 'files-match', sample: 5 }] } },
+    });
+    try {
+      const op = await finishedOperation(await startTest(), 120_000);
+      expect(op.status).toBe('failed');
+      const report = testReportSchema.parse(op.report);
+      expect(report.result).toBe('failed');
+      expect(report.probes.map((p) => [p.kind, p.passed, p.summary])).toEqual([
+        ['paths-exist', false, '1 of 2 paths are missing in the copy'],
+        ['files-match', true, '5 of 5 compared files have the same SHA-256 as on the source'],
+      ]);
+      expect(report.probes[0]!.detail).toBe(`Missing in the copy:\n${missing}`);
+      expect(op.error).toBe(`1 probe failed: ${op.steps.find((x) => x.kind === 'test.probe')!.description}: 1 of 2 paths are missing in the copy`);
+      expect(report.copy).toMatchObject({ method: 'copy' });
+      expect(report.cleanedUp).toBe(true);
+      expect(fs.existsSync(copyPath(op)!)).toBe(false);
+      const after = await ownerDb().protectionPair.findUniqueOrThrow({ where: { id: s.pairId } });
+      expect(after.lastTestSucceededAt).toEqual(pair.lastTestSucceededAt);
+      expect(await ownerDb().pairEvent.count({ where: { pairId: s.pairId, message: { startsWith: 'Test failover failed: 1 probe failed' } } })).toBe(1);
+    } finally {
+      await ownerDb().protectionPair.update({ where: { id: s.pairId }, data: { testSettings: pair.testSettings as object } });
+    }
+  }, 120_000);
 
   it('a dry run only plans; a refused test (not protected) changes nothing', async () => {
     const dry = await ownerDb().operation.create({
