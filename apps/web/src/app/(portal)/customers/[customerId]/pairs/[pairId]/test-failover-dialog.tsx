@@ -9,7 +9,7 @@ import { useEffect } from 'react';
 import { Button, ErrorBanner } from '@/components/ui';
 import { describeError, useTRPC } from '@/trpc/client';
 import { Modal } from './modal';
-import { OperationTimeline } from './operation-timeline';
+import { ChangeList, OperationTimeline } from './operation-timeline';
 import { activeOperationStatuses } from './pair-activity';
 
 export const testReportHref = (customerId: string, pairId: string, operationId: string) =>
@@ -110,6 +110,9 @@ export function TestFailoverDialog({
               </p>
             ) : planFailed ? (
               <ErrorBanner message={`The dry run failed: ${plan.data.error ?? 'no reason given'}`} />
+            ) : plan.data.steps.length === 0 ? (
+              // Only the diff was stored with the dry run: show that.
+              <ChangeList changes={plan.data.changes ?? []} />
             ) : (
               <ol className="space-y-1 text-sm" aria-label="Planned steps" data-testid="test-plan">
                 {plan.data.steps
