@@ -15,6 +15,9 @@
 //   // port number works inside, thanks to the forwarder), then:
 //   const agent = cluster.spawn(process.execPath, [agentBundle, 'run', '--config', configPath], { env: {...} });
 //   ... agent.stop() (kills the process inside the namespace) ... finally cluster.stop().
+// (Tried: an agent enrolled with agentCli on the host, run this way, came online on the gateway
+// and carried out cluster.resource-ensure sent on the bus.) Agent actions without a gateway:
+// support/pacemaker/action.ts serves them inside the namespaces (agent-cluster-pacemaker.test.ts).
 // The forwarder: a small node process inside the namespace listens on 127.0.0.1:<port> and relays
 // each connection over a filesystem unix socket (those cross network namespaces) to a relay in the
 // test process, which connects to 127.0.0.1:<port> on the host. The host's /tmp and the repository
