@@ -99,7 +99,12 @@ test('Test failover is offered to an operator, not to a customer user; its dialo
     await expect(intro).toContainText('the copy is then removed, also when a probe fails');
     const dryRun = dialog.getByRole('region', { name: 'Dry run' });
     await expect(dryRun.getByRole('heading', { name: 'What the test will do (dry run)' })).toBeVisible();
-    // Opening the dialog asked for a dry run (planned by the worker; without agents it may be refused).
+    // Opening the dialog asked for a dry run; the worker plans it (a dry run needs no agent) and the
+    // steps are listed, ending with the copy's removal.
+    const plan = dryRun.getByTestId('test-plan');
+    await expect(plan).toContainText('Copy the replica on cd-files02', { timeout: 30_000 });
+    await expect(plan).toContainText('Remove the test copy from cd-files02');
+    await expect(dialog.getByRole('button', { name: 'Start test failover' })).toBeEnabled();
     await expect
       .poll(() =>
         count(db, `SELECT count(*) AS n FROM "Operation" WHERE "pairId" = $1 AND kind = 'test_failover' AND "dryRun"`, [pairId]),
