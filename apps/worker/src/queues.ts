@@ -8,6 +8,7 @@ import { sweepDetection } from './detection/sweep.ts';
 import { dnsReassertIntervalMs, reassertDns } from './jobs/dns-reassert.ts';
 import { startDueDrills } from './jobs/drills.ts';
 import { markStaleAgentsOffline, pruneLoginAttempts, rollUpReplicationSamples } from './jobs/maintenance.ts';
+import { CLUSTER_SNAPSHOT_INTERVAL_HOURS, snapshotClusters } from './jobs/cluster-snapshots.ts';
 import { removeTestLeftovers } from './jobs/test-leftovers.ts';
 import { runOperation } from './operations/run-operation.ts';
 
@@ -22,6 +23,7 @@ const maintenanceJob = z.discriminatedUnion('task', [
   z.object({ task: z.literal('roll-up-replication-samples') }),
   z.object({ task: z.literal('start-due-drills') }),
   z.object({ task: z.literal('remove-test-leftovers') }),
+  z.object({ task: z.literal('snapshot-clusters') }),
 ]);
 export type MaintenanceJob = z.infer<typeof maintenanceJob>;
 
@@ -55,6 +57,9 @@ export function startMaintenanceWorker(
         case 'remove-test-leftovers':
           // Test failover copies a dead worker left on target agents (needs the bus to ask them).
           return opts.bus ? removeTestLeftovers(db, opts.bus) : { agents: 0, copies: 0, removed: 0, failed: 0 };
+        case 'snapshot-clusters':
+          // Each cluster's configuration, kept when it changed (the agents are asked through the bus).
+          return opts.bus ? snapshotClusters(db, opts.bus, now) : { clusters: 0, stored: 0, unchanged: 0, failed: 0 };
       }
     },
     { connection, concurrency: 1, prefix: opts.prefix },
@@ -67,6 +72,7 @@ export async function scheduleMaintenance(queue: Queue<MaintenanceJob>) {
   await queue.upsertJobScheduler('mark-stale-agents-offline', { every: 30_000 }, { data: { task: 'mark-stale-agents-offline' } });
   await queue.upsertJobScheduler('roll-up-replication-samples', { every: 600_000 }, { data: { task: 'roll-up-replication-samples' } });
   await queue.upsertJobScheduler('remove-test-leftovers', { every: 300_000 }, { data: { task: 'remove-test-leftovers' }, opts: { removeOnComplete: true, removeOnFail: 100 } });
+  await queue.upsertJobScheduler('snapshot-clusters', { every: CLUSTER_SNAPSHOT_INTERVAL_HOURS * 3600_000 }, { data: { task: 'snapshot-clusters' }, opts: { removeOnComplete: true, removeOnFail: 100 } });
   await queue.upsertJobScheduler('start-due-drills', { every: 60_000 }, { data: { task: 'start-due-drills' }, opts: { removeOnComplete: true, removeOnFail: 100 } });
 }
 
