@@ -19,13 +19,13 @@
 //    pg_is_in_recovery() is false. `pg.done.json` (written last) makes a create idempotent: a
 //    running complete copy is answered as is; anything else is stopped, removed and made again.
 import { randomBytes, randomInt } from 'node:crypto';
-import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import type { ActionArgs, ActionResult } from '@tandem/protocol';
 import { ensureCopyDir, isCopyDir, copyPath, readJson, removeNoFollow, treeSize, withCopyLock, writeJsonAtomic } from '../../actions/test/scratch.ts';
 import { type PgContext, PostgresReplicationError, runnerOf } from './context.ts';
-import { bin, exists, findBinDir, runningPostmaster, updateAutoConf } from './datadir.ts';
+import { bin, exists, findBinDir, runningPostmaster, updateAutoConf, writeOwnedFile } from './datadir.ts';
 import { psql, resolveInstance, type Instance } from './instance.ts';
 import { confString } from './quoting.ts';
 import { pollUntil, pgEnv, runAs, runAsOk } from './run.ts';
@@ -58,15 +58,18 @@ export function parseCountTable(name: string): { database: string; table: string
   return DATABASE.test(database) && TABLE.test(table) ? { database, table } : null;
 }
 
-async function countTables(standby: Instance, names: string[], ctx?: PgContext): Promise<Record<string, number | null>> {
+/** Counts on the standby within one budget (the command's timeout leaves about a minute for them). */
+async function countTables(standby: Instance, names: string[], ctx?: PgContext, budgetMs = 60_000): Promise<Record<string, number | null>> {
   const out: Record<string, number | null> = {};
+  const deadline = Date.now() + budgetMs;
   for (const name of names) {
     const t = parseCountTable(name);
     out[name] = null;
-    if (!t) continue;
+    const left = deadline - Date.now();
+    if (!t || left < 1000) continue;
     try {
       // Unquoted on purpose: the names were checked above and fold to lower case as typed SQL does.
-      const v = (await psql(standby, `BEGIN READ ONLY; SELECT count(*) FROM ${t.table}; COMMIT`, ctx, { database: t.database, timeoutMs: 120_000 })).trim();
+      const v = (await psql(standby, `BEGIN READ ONLY; SELECT count(*) FROM ${t.table}; COMMIT`, ctx, { database: t.database, timeoutMs: Math.min(30_000, left) })).trim();
       if (/^\d+$/.test(v)) out[name] = Number(v);
     } catch {
       // Stays null: the probe reports it.
@@ -141,29 +144,9 @@ export async function removePostgresTestCopy(dir: string, ctx?: PgContext): Prom
   return true;
 }
 
-/** The copy's configuration: our overrides last, and an outside configuration included when the standby has one. */
-async function configureCopy(standby: Instance, pgdata: string, runDir: string, port: number, ctx?: PgContext): Promise<void> {
-  const owner = standby.owner;
-  const files = (await psql(standby, `SELECT current_setting('config_file') || E'\\n' || current_setting('hba_file') || E'\\n' || current_setting('ident_file')`, ctx)).trim().split('\n');
-  const [configFile = '', hbaFile = '', identFile = ''] = files;
-  const inside = (f: string) => path.resolve(f).startsWith(`${path.resolve(standby.dataDir)}/`);
-  const own = path.join(pgdata, 'postgresql.conf');
-  if (!inside(configFile) || !(await exists(own))) {
-    const lines = [`# Written by Tandem for a test copy: the standby's configuration, then this copy's own paths.`, `include ${confString(configFile)}`];
-    if (hbaFile && !inside(hbaFile)) lines.push(`hba_file = ${confString(hbaFile)}`);
-    if (identFile && !inside(identFile)) lines.push(`ident_file = ${confString(identFile)}`);
-    await writeFile(own, `${lines.join('\n')}\n`, { mode: 0o600 });
-    await chown(own, owner.uid, owner.gid);
-  }
-  // data_directory may not go in postgresql.auto.conf; an included configuration could name the standby's.
-  const conf = await readFile(own, 'utf8');
-  await writeFile(own, `${conf.replace(/\n?$/, '\n')}data_directory = ${confString(pgdata)}\n`, { mode: 0o600 });
-  await chown(own, owner.uid, owner.gid);
-
-  await rm(path.join(pgdata, 'recovery.signal'), { force: true });
-  await writeFile(path.join(pgdata, 'standby.signal'), '', { mode: 0o600 });
-  await chown(path.join(pgdata, 'standby.signal'), owner.uid, owner.gid);
-  await updateAutoConf(pgdata, owner, {
+/** Settings of the copy (postgresql.auto.conf, read last) that cut every tie to production. */
+export function copyOverrides(port: number, runDir: string): Record<string, string> {
+  return {
     primary_conninfo: '',
     primary_slot_name: '',
     restore_command: '',
@@ -178,7 +161,41 @@ async function configureCopy(standby: Instance, pgdata: string, runDir: string, 
     huge_pages: 'try',
     port: String(port),
     unix_socket_directories: runDir,
-  });
+  };
+}
+
+/**
+ * The copy's postgresql.conf: its own (copied) one when the standby keeps its configuration in the
+ * data directory, else an include of the standby's outside file (and its hba/ident files); either
+ * way data_directory last, since an included file may name the standby's directory.
+ */
+export function copyPostgresqlConf(
+  own: string | null,
+  standby: { dataDir: string; configFile: string; hbaFile: string; identFile: string },
+  pgdata: string,
+): string {
+  const inside = (f: string) => path.resolve(f).startsWith(`${path.resolve(standby.dataDir)}/`);
+  let text = own;
+  if (text === null || !inside(standby.configFile)) {
+    const lines = ["# Written by Tandem for a test copy: the standby's configuration, then this copy's own paths.", `include ${confString(standby.configFile)}`];
+    if (standby.hbaFile && !inside(standby.hbaFile)) lines.push(`hba_file = ${confString(standby.hbaFile)}`);
+    if (standby.identFile && !inside(standby.identFile)) lines.push(`ident_file = ${confString(standby.identFile)}`);
+    text = lines.join('\n');
+  }
+  return `${text.replace(/\n?$/, '\n')}data_directory = ${confString(pgdata)}\n`;
+}
+
+async function configureCopy(standby: Instance, pgdata: string, runDir: string, port: number, ctx?: PgContext): Promise<void> {
+  const owner = standby.owner;
+  const sql = `SELECT current_setting('config_file') || E'\\n' || current_setting('hba_file') || E'\\n' || current_setting('ident_file')`;
+  const [configFile = '', hbaFile = '', identFile = ''] = (await psql(standby, sql, ctx)).trim().split('\n');
+  const confFile = path.join(pgdata, 'postgresql.conf');
+  const own = await readFile(confFile, 'utf8').catch(() => null);
+  await writeOwnedFile(confFile, copyPostgresqlConf(own, { dataDir: standby.dataDir, configFile, hbaFile, identFile }, pgdata), owner, 0o600);
+  await rm(path.join(pgdata, 'recovery.signal'), { force: true });
+  // Started in recovery first, then promoted: it replays what the backup streamed, then leaves recovery on a new timeline.
+  await writeOwnedFile(path.join(pgdata, 'standby.signal'), '', owner, 0o600);
+  await updateAutoConf(pgdata, owner, copyOverrides(port, runDir));
 }
 
 async function ownedDir(dir: string, owner: OsUser): Promise<void> {
@@ -215,10 +232,10 @@ export async function createPostgresTestCopy(args: ActionArgs<'postgresql.test-c
       );
       const port = await pickPort(args.port);
       await configureCopy(standby, l.pgdata, l.runDir, port, ctx);
-      await startServer(ctx, owner, standby.binDir, l.pgdata, ['-p', String(port), '-k', l.runDir], l.logFile);
+      await startServer(ctx, owner, standby.binDir, l.pgdata, ['-p', String(port), '-k', l.runDir], l.logFile, 90);
       const copy: Instance = { ...standby, dataDir: l.pgdata, port, socketDir: l.runDir, pid: 0 };
-      await runAsOk(ctx, owner, bin(standby.binDir, 'pg_ctl'), ['promote', '-D', l.pgdata, '-w', '-t', '120'], { timeoutMs: 130_000 });
-      await pollUntil('the test copy to leave recovery', 120_000, async () => ((await psql(copy, 'SELECT pg_is_in_recovery()', ctx)).trim() === 'f' ? true : null));
+      await runAsOk(ctx, owner, bin(standby.binDir, 'pg_ctl'), ['promote', '-D', l.pgdata, '-w', '-t', '60'], { timeoutMs: 70_000 });
+      await pollUntil('the test copy to leave recovery', 30_000, async () => ((await psql(copy, 'SELECT pg_is_in_recovery()', ctx)).trim() === 'f' ? true : null));
       const result: Done = { dataDir: l.pgdata, port, bytes: (await treeSize(l.pgdata)).bytes, durationMs: Date.now() - started, standbyCounts };
       await writeJsonAtomic(l.done, result);
       return result;
