@@ -44,6 +44,8 @@ async function reflinkWorks(run: CommandRunner, replica: string, dir: string): P
 type CreateResult = ActionResult<'test.copy-create'>;
 
 export async function createFilesCopy(args: ActionArgs<'test.copy-create'>, ctx: TestCopyContext): Promise<CreateResult> {
+  // GNU cp does the copying (modes, owners, holes, reflinks); Windows targets have no such tool here.
+  if (process.platform === 'win32') throw new Error('test copies of files are made on Linux targets only');
   return withCopyLock(args.id, async () => {
     const started = Date.now();
     const run = ctx.run ?? runCommand;
