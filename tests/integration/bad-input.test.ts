@@ -273,6 +273,27 @@ const badCases: BadCase[] = [
     field: 'role',
     message: /expected one of/,
   },
+  {
+    name: 'a drill every 0 days',
+    path: 'drill.create',
+    input: () => ({ customerId: t.customerX.id, pairId: null, everyDays: 0 }),
+    field: 'everyDays',
+    message: /At least every day/,
+  },
+  {
+    name: 'a first drill that is not a date',
+    path: 'drill.create',
+    input: () => ({ customerId: t.customerX.id, pairId: null, everyDays: 7, firstDueAt: 'soon' }),
+    field: 'firstDueAt',
+    message: /Enter a date and time/,
+  },
+  {
+    name: 'a cluster without a name',
+    path: 'cluster.get',
+    input: () => ({ customerId: t.customerX.id, stack: 'pacemaker', name: '  ' }),
+    field: 'name',
+    message: /Name the cluster/,
+  },
 ];
 
 /** A message a person can read: not a JSON dump of zod issues. */

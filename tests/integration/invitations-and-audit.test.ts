@@ -510,6 +510,29 @@ describe('every mutation writes exactly one audit event', () => {
         return { actorId: t.operator.id, actorEmail: t.operator.email, action: 'credential.remove', targetType: 'Credential', targetId: id, customerId: null, summary: /Deleted credential "Old key"/ };
       },
     },
+    {
+      path: 'drill.create',
+      run: async (t) => {
+        const d = await callerFor(t.operator.id).drill.create({ customerId: t.customerX.id, pairId: null, everyDays: 30 });
+        return { actorId: t.operator.id, actorEmail: t.operator.email, action: 'drill.create', targetType: 'DrillSchedule', targetId: d.id, customerId: t.customerX.id, summary: /Scheduled a test failover drill of every protected pair of .* every 30 days/ };
+      },
+    },
+    {
+      path: 'drill.update',
+      setup: async (t) => (await callerFor(t.operator.id).drill.create({ customerId: t.customerX.id, pairId: null, everyDays: 30 })).id,
+      run: async (t, id) => {
+        await callerFor(t.operator.id).drill.update({ id: id!, everyDays: 7, enabled: false });
+        return { actorId: t.operator.id, actorEmail: t.operator.email, action: 'drill.update', targetType: 'DrillSchedule', targetId: id, customerId: t.customerX.id, summary: /now runs every 7 days, paused/ };
+      },
+    },
+    {
+      path: 'drill.remove',
+      setup: async (t) => (await callerFor(t.operator.id).drill.create({ customerId: t.customerX.id, pairId: null, everyDays: 1 })).id,
+      run: async (t, id) => {
+        await callerFor(t.operator.id).drill.remove({ id: id! });
+        return { actorId: t.operator.id, actorEmail: t.operator.email, action: 'drill.remove', targetType: 'DrillSchedule', targetId: id, customerId: t.customerX.id, summary: /Removed the drill of every protected pair of the customer \(every day\)/ };
+      },
+    },
   ];
   /** Mutations that deliberately write no audit event. */
   const unaudited = ['account.totpBegin']; // stages a secret; nothing changes until totpEnable
@@ -532,6 +555,9 @@ describe('every mutation writes exactly one audit event', () => {
     'pair.testFailover.start',
     'pair.updateTesting',
     'credential.test', // credentials.test.ts
+    'cluster.snapshot', // clusters.test.ts (a cluster in the nodes' facts, an agent online), from here on
+    'cluster.restore.preview',
+    'cluster.restore.start',
   ];
 
   it('the table covers every mutation of the router', () => {
