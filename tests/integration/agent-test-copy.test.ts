@@ -358,6 +358,8 @@ describe('postgresql.test-copy-create / query (a real primary and streaming stan
     // Promoted: it takes a write, which reaches neither the standby nor the primary.
     c.psql(`INSERT INTO orders VALUES (5000, 'only in the copy')`);
     expect(c.psql('SELECT count(*) FROM orders')).toBe('1001');
+    // It answers on loopback TCP, where the worker's TCP probe looks for it.
+    expect(await runAction('test.tcp-probe', { host: '127.0.0.1', port: copy.port, timeoutMs: 5000 }, ctx)).toMatchObject({ ok: true });
     // Nothing ties it to production: no connection to the primary, no slot, no archiving.
     expect(c.psql(`SELECT current_setting('primary_conninfo') || '|' || current_setting('primary_slot_name') || '|' || current_setting('archive_mode')`)).toBe('||off');
     expect(existsSync(path.join(copy.dataDir, 'standby.signal'))).toBe(false);

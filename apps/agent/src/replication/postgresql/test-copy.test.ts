@@ -54,6 +54,7 @@ describe('PostgreSQL test copy helpers', () => {
     expect(out).toContain("archive_mode = 'off'");
     expect(out).toContain("synchronous_standby_names = ''");
     expect(out).toContain("port = '25432'");
+    expect(out).toContain("listen_addresses = '127.0.0.1'");
     expect(out).toContain("unix_socket_directories = '/s/id/run'");
     expect(out.match(/^port =/gm)).toHaveLength(1);
   });

@@ -12,9 +12,9 @@
 // 3. The copy's settings (postgresql.auto.conf of the copy, read last) cut every tie to production:
 //    no primary_conninfo / primary_slot_name / restore_command, archive_mode off (never push WAL
 //    into the production archive), no synchronous standbys (a write would wait for ever), no
-//    external pid file, its own port and socket directory, small shared_buffers. A configuration
-//    kept outside the data directory (Debian's /etc/postgresql) is included from a
-//    postgresql.conf written into the copy, with data_directory pointing at the copy.
+//    external pid file, loopback only, its own port and socket directory, small shared_buffers.
+//    A configuration kept outside the data directory (Debian's /etc/postgresql) is included from
+//    a postgresql.conf written into the copy, with data_directory pointing at the copy.
 // 4. Started in recovery (standby.signal), then promoted (pg_ctl promote) and waited for until
 //    pg_is_in_recovery() is false. `pg.done.json` (written last) makes a create idempotent: a
 //    running complete copy is answered as is; anything else is stopped, removed and made again.
@@ -159,6 +159,9 @@ export function copyOverrides(port: number, runDir: string): Record<string, stri
     cluster_name: 'tandem-test-copy',
     shared_buffers: '128MB',
     huge_pages: 'try',
+    // Loopback only: nothing on the network can mistake the copy for production, and the TCP probe
+    // (127.0.0.1 by default) reaches it whatever addresses the standby listens on.
+    listen_addresses: '127.0.0.1',
     port: String(port),
     unix_socket_directories: runDir,
   };
