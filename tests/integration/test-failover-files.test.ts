@@ -166,7 +166,7 @@ describe('test failover of a replicating file pair', () => {
     expect(events).toHaveLength(1);
   }, 240_000);
 
-  it('a failing probe fails the test, the other probes still run and report, the copy is removed', async () => {
+  it('a failing probe fails the test, the other probes still run and report, the copy is removed (a drill started it)', async () => {
     const pair = await ownerDb().protectionPair.findUniqueOrThrow({ where: { id: s.pairId } });
     const missing = path.join(s.share, 'doc', 'not there.txt');
     await ownerDb().protectionPair.update({
@@ -174,7 +174,10 @@ describe('test failover of a replicating file pair', () => {
       data: { testSettings: { copyMethod: 'copy', probes: [{ kind: 'paths-exist', paths: [missing, path.join(s.share, 'doc')] }, { kind: 'files-match', sample: 5 }] } },
     });
     try {
-      const op = await finishedOperation(await startTest(), 120_000);
+      const drill = await ownerDb().drillSchedule.create({
+        data: { organizationId: s.h.t.org.id, customerId: s.h.t.customerX.id, pairId: s.pairId, everyDays: 30, nextDueAt: new Date(Date.now() + 30 * 86_400_000) },
+      });
+      const op = await finishedOperation(await startTest(drill.id), 120_000);
       expect(op.status).toBe('failed');
       const report = testReportSchema.parse(op.report);
       expect(report.result).toBe('failed');
@@ -185,6 +188,7 @@ describe('test failover of a replicating file pair', () => {
       expect(report.probes[0]!.detail).toBe(`Missing in the copy:\n${missing}`);
       expect(op.error).toBe(`1 probe failed: ${op.steps.find((x) => x.kind === 'test.probe')!.description}: 1 of 2 paths are missing in the copy`);
       expect(report.copy).toMatchObject({ method: 'copy' });
+      expect(report.startedBy).toEqual({ kind: 'drill', name: 'Scheduled drill (every 30 days)', email: null });
       expect(report.cleanedUp).toBe(true);
       expect(fs.existsSync(copyPath(op)!)).toBe(false);
       const after = await ownerDb().protectionPair.findUniqueOrThrow({ where: { id: s.pairId } });
@@ -262,9 +266,9 @@ describe('test failover of a replicating file pair', () => {
 });
 
 /** A test failover as the portal starts it (no steps: the worker plans), queued. */
-async function startTest(): Promise<string> {
+async function startTest(drillScheduleId?: string): Promise<string> {
   const op = await ownerDb().operation.create({
-    data: { organizationId: s.h.t.org.id, customerId: s.h.t.customerX.id, pairId: s.pairId, kind: 'test_failover', requestedById: s.h.t.operator.id },
+    data: { organizationId: s.h.t.org.id, customerId: s.h.t.customerX.id, pairId: s.pairId, kind: 'test_failover', ...(drillScheduleId ? { drillScheduleId } : { requestedById: s.h.t.operator.id }) },
   });
   const queue = operationsQueue(redisConnection(process.env.REDIS_URL!), { prefix });
   await enqueueOperation(queue, { operationId: op.id, organizationId: s.h.t.org.id, customerId: s.h.t.customerX.id });

@@ -75,8 +75,9 @@ export async function finishTest(r: RunbookRun, runError: string | null): Promis
   const customer = await r.tx((db) => db.customer.findUnique({ where: { id: r.base.pair.customerId }, select: { id: true, name: true } }));
   // People are visible in the organization's scope (a customer-scoped read may not see staff).
   const user = loaded.requestedById ? await r.base.orgTx((db) => db.user.findUnique({ where: { id: loaded.requestedById! }, select: { name: true, email: true } })) : null;
+  const drill = loaded.drillScheduleId ? await r.tx((db) => db.drillSchedule.findUnique({ where: { id: loaded.drillScheduleId! }, select: { everyDays: true } })) : null;
   const startedBy = loaded.drillScheduleId
-    ? { kind: 'drill' as const, name: 'Scheduled drill', email: null }
+    ? { kind: 'drill' as const, name: drill ? `Scheduled drill (every ${drill.everyDays} day${drill.everyDays === 1 ? '' : 's'})` : 'Scheduled drill', email: null }
     : { kind: 'user' as const, name: user?.name ?? (loaded.requestedById ? 'Unknown user' : 'Tandem'), email: user?.email ?? null };
   const pair = loaded.pair;
   let report = null;
