@@ -255,6 +255,7 @@ describe('test.files-hash / test.paths-exist / test.tcp-probe', () => {
     const r = (await runAction('test.files-hash', { root: root(), paths: ['plain.txt', 'docs/space name é.txt', 'nope', 'docs/fifo', 'docs'] }, ctx)) as Hashes;
     expect(r.files.map((x) => x.path)).toEqual(['plain.txt', 'docs/space name é.txt']);
     expect(r.missing).toEqual(['nope', 'docs/fifo', 'docs']);
+    expect(r.total).toBe(2); // Named paths: no walk of the tree, the total is what was found.
     await expect(runAction('test.files-hash', { root: root(), paths: ['/etc/passwd'] }, ctx)).rejects.toThrow(/relative to the root/);
     await expect(runAction('test.files-hash', { root: root(), paths: ['docs/../../../etc/passwd'] }, ctx)).rejects.toThrow(/must not leave the root/);
     // A symlink out of the root is not followed out of it.

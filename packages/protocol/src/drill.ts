@@ -49,7 +49,7 @@ export const testFilesHashResultSchema = z.strictObject({
   files: z.array(z.strictObject({ path: z.string(), sha256: z.string(), size: z.number().int().min(0), mtimeMs: z.number() })).max(1000),
   /** Asked-for paths that are not regular files there. */
   missing: z.array(z.string()).max(1000),
-  /** Regular files under root in all. */
+  /** Regular files under root in all (with `paths`: those found; the tree is not walked then). */
   total: z.number().int().min(0),
 });
 

@@ -1,7 +1,8 @@
 // Read-only probes of test failover: file hashes (on the copy and on the source), paths that must
 // exist, and a TCP connection.
 // - test.files-hash: SHA-256 by streaming. `paths` are relative to root (absolute ones and `..`
-//   are refused) and must stay inside root after symlinks are resolved. Without paths: `sample`
+//   are refused) and must stay inside root after symlinks are resolved; the tree is not walked
+//   then, so `total` is the number of those found. Without paths: `sample`
 //   regular files chosen evenly over the whole tree in a fixed order (directory entries sorted by
 //   name, depth first), so the same tree always gives the same sample. The walk never follows
 //   symlinks, skips sockets, FIFOs and devices, and stops after MAX_WALK entries (then `total`
@@ -63,8 +64,9 @@ export async function filesHash(args: ActionArgs<'test.files-hash'>): Promise<Ac
   if (!path.isAbsolute(args.root)) throw new Error(`root must be an absolute path (got "${args.root}")`);
   const root = await realpath(args.root).catch(() => null);
   if (root === null || !(await lstat(root)).isDirectory()) throw new Error(`${args.root} is not a directory on this agent`);
-  const all = await sortedFiles(root);
-  const wanted = args.paths === null ? evenSample(all.length, args.sample).map((i) => all[i]!) : args.paths;
+  // Named paths need no walk (on a source server a whole-tree walk per test is load for nothing).
+  const all = args.paths === null ? await sortedFiles(root) : null;
+  const wanted = all === null ? (args.paths ?? []) : evenSample(all.length, args.sample).map((i) => all[i]!);
   const segments = args.paths === null ? wanted.map((p) => p.split('/')) : wanted.map(relativeSegments);
   const files: ActionResult<'test.files-hash'>['files'] = [];
   const missing: string[] = [];
@@ -82,7 +84,7 @@ export async function filesHash(args: ActionArgs<'test.files-hash'>): Promise<Ac
       missing.push(p); // Vanished or unreadable while we looked.
     }
   }
-  return { files, missing, total: all.length };
+  return { files, missing, total: all === null ? files.length : all.length };
 }
 
 export async function pathsExist(args: ActionArgs<'test.paths-exist'>): Promise<ActionResult<'test.paths-exist'>> {
