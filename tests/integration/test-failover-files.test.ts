@@ -199,7 +199,7 @@ describe('test failover of a replicating file pair', () => {
     }
   }, 120_000);
 
-  it('a dry run only plans; a refused test (not protected) changes nothing', async () => {
+  it('a dry run only plans; a refused test (not protected, another operation under way) changes nothing', async () => {
     const dry = await ownerDb().operation.create({
       data: { organizationId: s.h.t.org.id, customerId: s.h.t.customerX.id, pairId: s.pairId, kind: 'test_failover', dryRun: true, requestedById: s.h.t.operator.id },
     });
@@ -221,6 +221,19 @@ describe('test failover of a replicating file pair', () => {
       expect(row.steps).toEqual([]);
     } finally {
       await ownerDb().protectionPair.update({ where: { id: s.pairId }, data: { status: 'protected' } });
+    }
+
+    // Another operation under way on the pair: refused, nothing planned.
+    const other = await ownerDb().operation.create({ data: { organizationId: s.h.t.org.id, customerId: s.h.t.customerX.id, pairId: s.pairId, kind: 'verify', status: 'running' } });
+    try {
+      const busy = await ownerDb().operation.create({
+        data: { organizationId: s.h.t.org.id, customerId: s.h.t.customerX.id, pairId: s.pairId, kind: 'test_failover', requestedById: s.h.t.operator.id },
+      });
+      await runOperation({ db, bus: s.h.bus }, { operationId: busy.id, organizationId: s.h.t.org.id, customerId: s.h.t.customerX.id });
+      const row = await ownerDb().operation.findUniqueOrThrow({ where: { id: busy.id }, include: { steps: true } });
+      expect(row).toMatchObject({ status: 'failed', error: 'Another operation is under way on this pair; wait until it finishes', steps: [] });
+    } finally {
+      await ownerDb().operation.update({ where: { id: other.id }, data: { status: 'cancelled' } });
     }
   }, 60_000);
 
