@@ -7,7 +7,8 @@
 //   snapshot (ClusterConfigVersion, reason before_failover) was kept.
 // - A resource parameter changed afterwards (crm_resource --set-parameter) is back after a
 //   cluster_restore of that snapshot run by the worker (its dry run first changes nothing).
-// - The scheduled snapshot keeps a version only when the configuration changed.
+// - The scheduled snapshot keeps a version only when the configuration changed; a manual backup
+//   runs through the worker, and one asked of a server outside the cluster is refused.
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -229,5 +230,18 @@ describe('Pacemaker cluster resources and configuration in runbooks (real Pacema
     expect(scheduled.sha256).toBe((await ownerDb().clusterConfigVersion.findUniqueOrThrow({ where: { id: snapshotId } })).sha256);
     expect(await snapshotClusters(db, h.bus, () => new Date(), h.t.org.id)).toEqual({ clusters: 1, stored: 0, unchanged: 1, failed: 0 });
     expect(await count()).toBe(before + 1);
+  });
+
+  it('a manual backup reads the configuration on the node (unchanged: no new version); a server outside the cluster is refused before anything runs', async () => {
+    const base = { organizationId: h.t.org.id, customerId: h.t.customerX.id, pairId: null, kind: 'cluster_backup' as const, clusterStack: 'pacemaker', clusterName: CLUSTER, requestedById: h.t.operator.id };
+    const backup = await finishedOperation(await enqueue({ ...base, options: { serverId: null } }), 60_000);
+    expect(backup.status).toBe('succeeded');
+    expect(backup.steps.map((s) => `${s.kind} ${s.status}`)).toEqual(['cluster.node-check succeeded', 'cluster.config-snapshot succeeded']);
+    expect(backup.steps[1]!.output).toMatchObject({ stored: false, stack: 'pacemaker', clusterName: CLUSTER });
+
+    const refused = await finishedOperation(await enqueue({ ...base, options: { serverId: source.serverId } }), 60_000);
+    expect(refused.status).toBe('failed');
+    expect(refused.error).toMatch(/not a node of this cluster/);
+    expect(refused.steps).toEqual([]);
   });
 });

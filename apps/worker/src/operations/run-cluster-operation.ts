@@ -107,11 +107,11 @@ export async function runClusterOperation(deps: OperationDeps, job: OperationJob
       }
       return db.operationStep.findMany({ where: { operationId: op.id }, orderBy: { position: 'asc' } });
     });
-    // A dry run shows the plan and changes nothing.
-    if (op.dryRun) {
-      await tx((db) => db.operation.update({ where: { id: op.id }, data: { status: 'succeeded', finishedAt: now() } }));
-      return { status: 'succeeded' };
-    }
+  }
+  // A dry run shows the plan and changes nothing (also when a restarted worker finds it planned).
+  if (op.dryRun) {
+    await tx((db) => db.operation.update({ where: { id: op.id }, data: { status: 'succeeded', finishedAt: now() } }));
+    return { status: 'succeeded' };
   }
 
   for (const step of steps) {
