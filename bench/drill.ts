@@ -73,7 +73,10 @@ async function main() {
   // The agent starts its PostgreSQL copy as the postgres user, under its own directory: that
   // user must be able to reach it (as under /var/lib or /etc on a real server).
   fs.chmodSync(work, 0o755);
-  cleanups.push(() => fs.rmSync(work, { recursive: true, force: true }));
+  cleanups.push(() => {
+    stopCopies(path.join(work, 'target', 'scratch'));
+    fs.rmSync(work, { recursive: true, force: true });
+  });
   const t = await createTenant(`bench-drill-${randomUUID().slice(0, 6)}`);
   const scope = { organizationId: t.org.id, customerId: t.customerX.id };
   const bus = new AgentBus(process.env.REDIS_URL!, process.env.TANDEM_BUS_KEY);
@@ -325,6 +328,21 @@ async function main() {
   fs.mkdirSync(path.join(root, 'bench/results'), { recursive: true });
   fs.writeFileSync(path.join(root, 'bench/results/drill.json'), `${JSON.stringify(result, null, 2)}\n`);
   say(`wrote bench/results/drill.json: ${JSON.stringify(metrics)}`);
+}
+
+/** A test that failed before its teardown may leave its PostgreSQL copy running in the scratch area: stop it before removing the files. */
+function stopCopies(scratch: string) {
+  if (!fs.existsSync(scratch)) return;
+  for (const id of fs.readdirSync(scratch)) {
+    const pidFile = path.join(scratch, id, 'pgdata', 'postmaster.pid');
+    if (!fs.existsSync(pidFile)) continue;
+    const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
+    try {
+      if (pid > 0) process.kill(pid, 'SIGQUIT');
+    } catch {
+      // Already gone.
+    }
+  }
 }
 
 try {
