@@ -4,7 +4,7 @@
 // through the harness's loopback forwarder), the source's agent on the host; a real BIND 9 holds
 // the records that move; the worker plans and runs everything through the gateway.
 // - A failover brings a stopped resource online on the node through the runbook, after a CIB
-//   snapshot (ClusterConfigVersion, reason before_failover) was kept.
+//   snapshot (ClusterConfigVersion, reason before_failover) was kept; the failback takes it offline.
 // - A resource parameter changed afterwards (crm_resource --set-parameter) is back after a
 //   cluster_restore of that snapshot run by the worker (its dry run first changes nothing).
 // - The scheduled snapshot keeps a version only when the configuration changed; a manual backup
@@ -192,6 +192,19 @@ describe('Pacemaker cluster resources and configuration in runbooks (real Pacema
     expect(version.content).toContain('value="original"');
     expect((snapshotStep.output as { versionId: string }).versionId).toBe(version.id);
     snapshotId = version.id;
+  });
+
+  it('a failback takes the resource offline on the target through the cluster, after keeping the configuration again', async () => {
+    const opId = await enqueue({ organizationId: h.t.org.id, customerId: h.t.customerX.id, pairId, kind: 'failback', options: { restoreFirst: false, reprotect: false }, requestedById: h.t.operator.id });
+    const op = await finishedOperation(opId, 120_000);
+    expect(op.error, op.steps.map((s) => `${s.kind} ${s.status} ${s.error ?? ''}`).join('\n')).toBeNull();
+    const offline = op.steps.find((s) => s.kind === 'cluster.resource')!;
+    expect(offline.params).toMatchObject({ side: 'target', resource: RESOURCE, state: 'offline', node: null });
+    expect(offline.output).toMatchObject({ state: 'offline', node: null, changed: true });
+    expect(op.steps.find((s) => s.kind === 'cluster.snapshot')!.status).toBe('succeeded');
+    expect((await cluster.resourceRoles())[RESOURCE]).toBe('Stopped');
+    // The failover had started it: this configuration differs from the first snapshot, so it is a new version.
+    expect(await ownerDb().clusterConfigVersion.count({ where: { customerId: h.t.customerX.id, clusterName: CLUSTER, reason: 'before_failover' } })).toBe(2);
   });
 
   it('a cluster_restore of that snapshot brings back a resource parameter changed since (a dry run first changes nothing)', async () => {
