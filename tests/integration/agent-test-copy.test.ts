@@ -290,7 +290,7 @@ describe('test.files-hash / test.paths-exist / test.tcp-probe', () => {
 });
 
 describe('postgresql.test-copy-create / query (a real primary and streaming standby)', () => {
-  const pgRoots = new ClusterRoot();
+  let pgRoots: ClusterRoot | undefined;
   const PASSWORD = trickyPassword('tc');
   let A: TempCluster;
   let B: TempCluster;
@@ -309,6 +309,7 @@ describe('postgresql.test-copy-create / query (a real primary and streaming stan
   const postmasterPid = () => readFileSync(path.join(B.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0];
 
   beforeAll(async () => {
+    pgRoots = new ClusterRoot(); // Here, not at collection: a filtered run must leave no directory behind.
     [A, B] = await Promise.all([pgRoots.create('primary'), pgRoots.create('standby')]);
     await prepareSource({ dataDir: A.dataDir, replicationUser: REPL_USER, password: PASSWORD, slotName: SLOT_TO_B, targetAddress: '127.0.0.1' });
     const standby = await cloneTarget({ ...standbyOf(B, A, PASSWORD, SLOT_TO_B), port: B.port });
@@ -318,7 +319,7 @@ describe('postgresql.test-copy-create / query (a real primary and streaming stan
   }, 120_000);
 
   afterAll(() => {
-    pgRoots.stopAll();
+    pgRoots?.stopAll();
   });
 
   it('copies the standby by base backup while it keeps streaming, then starts and promotes the copy on its own port and socket', async () => {
