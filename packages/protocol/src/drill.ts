@@ -75,7 +75,7 @@ export const pgTestCopyCreateArgsSchema = z.strictObject({
   standbyDataDir: absPath,
   standbyPort: z.number().int().min(1).max(65_535),
   port: z.number().int().min(0).max(65_535).default(0),
-  countTables: z.array(z.string().min(1).max(128)).max(32).default([]),
+  countTables: z.array(z.string().min(1).max(260)).max(32).default([]),
   timeoutMs: z.number().int().min(1000).max(3_000_000).default(1_800_000),
 });
 export const pgTestCopyCreateResultSchema = z.strictObject({

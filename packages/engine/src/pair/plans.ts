@@ -139,7 +139,7 @@ export const plannedStepSchema = z.discriminatedUnion('kind', [
    * PostgreSQL: a temporary copy of the standby (base backup from the standby into scratch,
    * started on a spare port, promoted); `countTables` are counted on the standby at copy time.
    */
-  step('test.postgresql-copy', z.strictObject({ countTables: z.array(z.string().min(1).max(128)).max(32) })),
+  step('test.postgresql-copy', z.strictObject({ countTables: z.array(z.string().min(1).max(260)).max(32) })),
   /** One probe against the copy; its output is the probe's result (passed, what it saw). */
   step('test.probe', z.strictObject({ index: z.number().int().min(0).max(31), probe: probeSchema })),
   /** Removes this operation's copies from the target (files and database); a copy already gone is fine. */

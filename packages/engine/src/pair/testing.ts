@@ -64,6 +64,9 @@ export const probeLabels: Record<ProbeKind, string> = {
   hook: 'A script exits 0',
 };
 
+/** How a row-count probe's table is named to the agent's copy step ("database:table"), whose counts come back under the same key. */
+export const rowCountKey = (p: { database: string; table: string }) => `${p.database}:${p.table}`;
+
 /** What a test failover checks when the pair names no probes. */
 export function defaultProbes(method: ReplicationMethod): Probe[] {
   if (method === 'postgresql_streaming') {

@@ -3,7 +3,7 @@
 // file hashes), and the live replica or standby is never written. A probe answers a
 // probeResultSchema; one that did not pass throws a StepError carrying that result, so the
 // runner records it failed and goes on with the next probe.
-import { replicationMethodFor, type Probe, type ProbeResult, type StepParams } from '@tandem/engine';
+import { replicationMethodFor, rowCountKey, type Probe, type ProbeResult, type StepParams } from '@tandem/engine';
 import { MAX_COMMAND_TIMEOUT_MS, postgresqlCommandTimeoutMs, type ActionResult } from '@tandem/protocol';
 import { command, StepError, type StepContext } from './context.ts';
 import { hookFileName, lastSampledLag } from './failover.ts';
@@ -178,7 +178,7 @@ async function sqlRows(ctx: StepContext, probe: Extract<Probe, { kind: 'sql-rows
 }
 
 async function rowCount(ctx: StepContext, copy: PgCopy, probe: Extract<Probe, { kind: 'row-count' }>) {
-  const atCopy = copy.standbyCounts[probe.table] ?? null;
+  const atCopy = copy.standbyCounts[rowCountKey(probe)] ?? null;
   // The table name passed the settings' identifier check (letters, digits, _ and $, one dot).
   const sql = `SELECT count(*) FROM ${probe.table}`;
   const count = async (on: 'copy' | 'standby') => Number((await query(ctx, on, probe.database, sql, 1)).rows[0]?.[0] ?? NaN);

@@ -55,7 +55,7 @@ describe('planTestFailover', () => {
     const s = { ...pg, testing: { copyMethod: 'auto' as const, probes: [{ kind: 'row-count' as const, database: 'app', table: 'orders' }, { kind: 'row-count' as const, database: 'app', table: 'orders' }, { kind: 'sql-rows' as const, database: 'app', query: 'SELECT 1' }] } };
     const plan = planTestFailover(input({ method: 'postgresql_streaming', settings: s }));
     expect(plan.steps.map((x) => x.kind)).toEqual(['agents.check', 'test.lag', 'test.postgresql-copy', 'test.probe', 'test.probe', 'test.probe', 'test.lag', 'test.teardown', 'test.lag']);
-    expect(plan.steps[2]!.params).toEqual({ countTables: ['orders'] });
+    expect(plan.steps[2]!.params).toEqual({ countTables: ['app:orders'] });
     // Default probes of a database: a query returns rows, the copy's port answers.
     const defaults = planTestFailover(input({ method: 'postgresql_streaming', settings: pg })).steps.filter((x) => x.kind === 'test.probe');
     expect(defaults.map((p) => (p.params as { probe: { kind: string } }).probe.kind)).toEqual(['sql-rows', 'tcp']);

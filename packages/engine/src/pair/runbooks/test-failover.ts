@@ -1,6 +1,6 @@
 import type { PairSettings, ReplicationMethod } from '../settings.ts';
 import type { PlannedStep, Runbook } from '../plans.ts';
-import { defaultProbes, probeLabels, type Probe } from '../testing.ts';
+import { defaultProbes, probeLabels, rowCountKey, type Probe } from '../testing.ts';
 import { refuse } from './common.ts';
 
 // The test failover runbook: prove the target could take over, without taking production down.
@@ -63,7 +63,7 @@ export function planTestFailover(i: TestFailoverPlanInput): Runbook {
     });
   } else {
     if (!settings.connection.database) throw refuse('This pair does not say which PostgreSQL instances to use; edit its configuration');
-    const countTables = probes.flatMap((p) => (p.kind === 'row-count' ? [p.table] : []));
+    const countTables = probes.flatMap((p) => (p.kind === 'row-count' ? [rowCountKey(p)] : []));
     steps.push({
       kind: 'test.postgresql-copy',
       description: `Make a temporary copy of the standby on ${i.targetHostname} (base backup from the standby, started on a spare port and promoted); the standby keeps streaming`,
