@@ -158,6 +158,11 @@ export function copyOverrides(port: number, runDir: string): Record<string, stri
     logging_collector: 'off',
     cluster_name: 'tandem-test-copy',
     shared_buffers: '128MB',
+    // The copy is thrown away after the test: no flushing. Above all, with fsync off the start-up
+    // after the base backup skips syncing the whole data directory (seconds per GiB).
+    fsync: 'off',
+    synchronous_commit: 'off',
+    full_page_writes: 'off',
     huge_pages: 'try',
     // Loopback only: nothing on the network can mistake the copy for production, and the TCP probe
     // (127.0.0.1 by default) reaches it whatever addresses the standby listens on.
