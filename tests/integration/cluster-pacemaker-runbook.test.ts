@@ -257,4 +257,22 @@ describe('Pacemaker cluster resources and configuration in runbooks (real Pacema
     expect(refused.error).toMatch(/not a node of this cluster/);
     expect(refused.steps).toEqual([]);
   });
+
+  it('a restore the node refuses fails at the replace, skips the rest and leaves the configuration as it was', async () => {
+    const good = await ownerDb().clusterConfigVersion.findUniqueOrThrow({ where: { id: snapshotId } });
+    // A stored version whose content does not match its checksum (damaged at rest): the agent must not apply it.
+    const damaged = await ownerDb().clusterConfigVersion.create({
+      data: { ...good, id: randomUUID(), reason: 'manual', operationId: null, content: good.content.replace('value="original"', 'value="damaged"') },
+    });
+    const op = await finishedOperation(
+      await enqueue({ organizationId: h.t.org.id, customerId: h.t.customerX.id, pairId: null, kind: 'cluster_restore', clusterStack: 'pacemaker', clusterName: CLUSTER, options: { versionId: damaged.id, serverId: targetServerId }, requestedById: h.t.operator.id }),
+      60_000,
+    );
+    expect(op.status).toBe('failed');
+    expect(op.steps.map((s) => `${s.kind} ${s.status}`)).toEqual(['cluster.node-check succeeded', 'cluster.config-snapshot succeeded', 'cluster.config-replace failed', 'cluster.config-verify skipped']);
+    expect(op.error).toMatch(/failed at "Replace the configuration/);
+    expect(op.steps[2]!.error).toMatch(/SHA-256 .* refusing to restore it/);
+    expect(await parameter('fake')).toBe('original');
+    await ownerDb().clusterConfigVersion.delete({ where: { id: damaged.id } });
+  });
 });
