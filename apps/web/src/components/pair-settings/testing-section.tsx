@@ -200,14 +200,13 @@ function ProbeFields({
     case 'sql-rows':
       return (
         <div className="space-y-3">
-          <Field id={id('database')} label={`Probe ${n}: database`} error={err('database')}>
-            <Input
-              id={id('database')}
-              value={p.database}
-              onChange={(e) => onChange({ ...p, database: e.target.value })}
-              aria-invalid={!!err('database')}
-            />
-          </Field>
+          <DatabaseField
+            id={id('database')}
+            n={n}
+            value={p.database}
+            error={err('database')}
+            onChange={(database) => onChange({ ...p, database })}
+          />
           <Field id={id('query')} label={`Probe ${n}: query`} error={err('query')}>
             <Textarea
               id={id('query')}
@@ -223,14 +222,13 @@ function ProbeFields({
     case 'row-count':
       return (
         <div className="grid gap-3 sm:grid-cols-2">
-          <Field id={id('database')} label={`Probe ${n}: database`} error={err('database')}>
-            <Input
-              id={id('database')}
-              value={p.database}
-              onChange={(e) => onChange({ ...p, database: e.target.value })}
-              aria-invalid={!!err('database')}
-            />
-          </Field>
+          <DatabaseField
+            id={id('database')}
+            n={n}
+            value={p.database}
+            error={err('database')}
+            onChange={(database) => onChange({ ...p, database })}
+          />
           <Field id={id('table')} label={`Probe ${n}: table`} error={err('table')}>
             <Input
               id={id('table')}
@@ -288,4 +286,19 @@ function ProbeFields({
         </div>
       );
   }
+}
+
+/** The database a SQL probe runs in (sql-rows and row-count ask for it the same way). */
+function DatabaseField(props: {
+  id: string;
+  n: number;
+  value: string;
+  error: string | undefined;
+  onChange: (database: string) => void;
+}) {
+  return (
+    <Field id={props.id} label={`Probe ${props.n}: database`} error={props.error}>
+      <Input id={props.id} value={props.value} onChange={(e) => props.onChange(e.target.value)} aria-invalid={!!props.error} />
+    </Field>
+  );
 }
