@@ -16,7 +16,8 @@ export interface TenantScope {
 /** Models whose rows belong to exactly one customer (customerId required). */
 export const customerOwnedModels = new Set([
   'CustomerMembership', 'Server', 'Agent', 'EnrollmentToken', 'ProtectionPair', 'ValidationRun', 'Finding',
-  'Operation', 'OperationStep', 'Approval', 'ReplicationSample', 'PairEvent', 'PairMonitor',
+  'Operation', 'OperationStep', 'Approval', 'ReplicationSample', 'PairEvent', 'PairMonitor', 'DrillSchedule',
+  'ClusterConfigVersion',
 ]);
 /** Models with an optional customerId: customer users see only their own customer's rows. */
 export const customerOptionalModels = new Set(['Invitation', 'Credential', 'AlertRule', 'AuditEvent']);
