@@ -219,6 +219,8 @@ describe('test failover of a replicating file pair', () => {
       expect(row.status).toBe('failed');
       expect(row.error).toMatch(/needs a protected pair \(this one is mirroring\)/);
       expect(row.steps).toEqual([]);
+      // Its evidence report says why no test ran: failed, the refusal, no probes, no copy.
+      expect(row.report).toMatchObject({ result: 'failed', error: row.error, probes: [], copy: null, cleanedUp: true });
     } finally {
       await ownerDb().protectionPair.update({ where: { id: s.pairId }, data: { status: 'protected' } });
     }

@@ -11,7 +11,7 @@ import { isPlanned, planBeforeRun } from './plan-runbook.ts';
 import { runClusterOperation } from './run-cluster-operation.ts';
 import { runStep, StepError, stepExecutors, type LoadedPair, type StepContext } from './steps.ts';
 import { lastSampledLag } from './steps/failover.ts';
-import { runTest } from './run-test.ts';
+import { recordRefusedTest, runTest } from './run-test.ts';
 import { crashPoint } from './test-crash.ts';
 
 export interface OperationDeps {
@@ -100,7 +100,14 @@ export async function runOperation(deps: OperationDeps, job: OperationJob): Prom
   let pointOfNoReturn = op.pointOfNoReturn;
   if (runbook && steps.length === 0) {
     const planned = await planBeforeRun<StepRow>(base, op);
-    if ('status' in planned) return planned;
+    if ('status' in planned) {
+      // A test refused before it started still leaves its report (failed, with the reason): the
+      // portal and a drill's history show why no test ran.
+      if (op.kind === 'test_failover' && !op.dryRun && planned.status === 'failed') {
+        await recordRefusedTest({ opId: op.id, kind: op.kind, outcome: op.outcome, pointOfNoReturn, steps: [], base, tx, now, event, label });
+      }
+      return planned;
+    }
     steps = planned.steps;
     pointOfNoReturn = (await tx((db) => db.operation.findUniqueOrThrow({ where: { id: op.id }, select: { pointOfNoReturn: true } }))).pointOfNoReturn;
   }

@@ -63,6 +63,31 @@ export async function runTest(r: RunbookRun): Promise<{ status: string }> {
 /** Writes the evidence report, the operation's end, the pair's last successful test and an event. */
 export async function finishTest(r: RunbookRun, runError: string | null): Promise<{ status: string }> {
   const finishedAt = r.now();
+  const report = await testReport(r, runError, finishedAt);
+  const passed = report ? report.result === 'passed' : false;
+  const error = passed ? null : (report?.error ?? runError ?? 'The test report could not be built');
+  await r.tx(async (db) => {
+    await db.operation.update({ where: { id: r.opId }, data: { status: passed ? 'succeeded' : 'failed', error, finishedAt, ...(report ? { report: report as object } : {}) } });
+    // A plain record of the last good test, not a status change.
+    if (passed) await db.protectionPair.updateMany({ where: { id: r.base.pair.id }, data: { lastTestSucceededAt: finishedAt } });
+  });
+  if (passed && report) {
+    const lag = report.lag.during === null ? '' : `, replication lag during the test ${report.lag.during} s`;
+    await r.event('info', `Test failover passed: ${report.probes.length} of ${report.probes.length} probes passed${lag}; the test copy was removed`);
+  } else {
+    await r.event('error', `Test failover failed: ${error}`);
+  }
+  return { status: passed ? 'succeeded' : 'failed' };
+}
+
+/** A test refused while it was planned (it ended failed, with its event): its report says why, with no steps. */
+export async function recordRefusedTest(r: RunbookRun): Promise<void> {
+  const op = await r.tx((db) => db.operation.findUniqueOrThrow({ where: { id: r.opId }, select: { error: true, finishedAt: true } }));
+  const report = await testReport(r, op.error ?? 'The test was refused before it started', op.finishedAt ?? r.now());
+  if (report) await r.tx((db) => db.operation.update({ where: { id: r.opId }, data: { report: report as object } }));
+}
+
+async function testReport(r: RunbookRun, runError: string | null, finishedAt: Date) {
   const loaded = await r.tx((db) =>
     db.operation.findUniqueOrThrow({
       where: { id: r.opId },
@@ -101,18 +126,5 @@ export async function finishTest(r: RunbookRun, runError: string | null): Promis
   } catch (err) {
     console.error(`[worker] operation ${r.opId}: the test report could not be built`, err);
   }
-  const passed = report ? report.result === 'passed' : false;
-  const error = passed ? null : (report?.error ?? runError ?? 'The test report could not be built');
-  await r.tx(async (db) => {
-    await db.operation.update({ where: { id: r.opId }, data: { status: passed ? 'succeeded' : 'failed', error, finishedAt, ...(report ? { report: report as object } : {}) } });
-    // A plain record of the last good test, not a status change.
-    if (passed) await db.protectionPair.updateMany({ where: { id: r.base.pair.id }, data: { lastTestSucceededAt: finishedAt } });
-  });
-  if (passed && report) {
-    const lag = report.lag.during === null ? '' : `, replication lag during the test ${report.lag.during} s`;
-    await r.event('info', `Test failover passed: ${report.probes.length} of ${report.probes.length} probes passed${lag}; the test copy was removed`);
-  } else {
-    await r.event('error', `Test failover failed: ${error}`);
-  }
-  return { status: passed ? 'succeeded' : 'failed' };
+  return report;
 }

@@ -89,6 +89,11 @@ describe('buildTestReport', () => {
     expect(r.cleanedUp).toBe(true);
   });
 
+  it('a test refused before it planned a step: failed with the refusal, nothing copied and nothing left', () => {
+    const r = buildTestReport(input([], { operation: { ...input([]).operation, error: 'A test failover needs a protected pair' } }));
+    expect(r).toMatchObject({ result: 'failed', error: 'A test failover needs a protected pair', copy: null, probes: [], timeline: [], cleanedUp: true });
+  });
+
   it('a teardown that failed: not cleaned up, failed, even with every probe passing', () => {
     const steps = passingSteps();
     steps[6] = step(6, 'test.teardown', { status: 'failed', error: 'agent offline' });

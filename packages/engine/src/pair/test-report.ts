@@ -133,7 +133,8 @@ export function buildTestReport(i: TestReportInput): TestReport {
   });
 
   const teardown = byKind('test.teardown')[0] ?? null;
-  const cleanedUp = teardown !== null && teardown.status === 'succeeded';
+  // A test refused before it planned any step made no copy: nothing is left to remove.
+  const cleanedUp = teardown === null ? steps.length === 0 : teardown.status === 'succeeded';
 
   let error = i.operation.error;
   if (!error) {
