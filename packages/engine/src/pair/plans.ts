@@ -124,7 +124,7 @@ export const plannedStepSchema = z.discriminatedUnion('kind', [
     }),
   ),
   /** The cluster's configuration read on this side's node and kept as a version (before a failover). */
-  step('cluster.snapshot', z.strictObject({ side: sideSchema, reason: z.enum(['before_failover', 'manual']) })),
+  step('cluster.snapshot', z.strictObject({ side: sideSchema, reason: z.enum(['before_failover', 'before_failback', 'manual']) })),
 
   // ---- test failover (planTestFailover): the source and the live replica are never touched ----
   /** The replication lag at this moment of the test, kept in the step's output for the report. */

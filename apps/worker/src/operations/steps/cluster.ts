@@ -41,7 +41,7 @@ export interface StoredVersion {
  */
 export async function storeClusterConfig(
   tx: <T>(fn: (db: TenantTx) => Promise<T>) => Promise<T>,
-  v: { organizationId: string; customerId: string; stack: string; clusterName: string; serverId: string; reason: 'scheduled' | 'before_failover' | 'manual' | 'before_restore'; operationId: string | null; read: ConfigRead; now: Date },
+  v: { organizationId: string; customerId: string; stack: string; clusterName: string; serverId: string; reason: 'scheduled' | 'before_failover' | 'before_failback' | 'manual' | 'before_restore'; operationId: string | null; read: ConfigRead; now: Date },
 ): Promise<StoredVersion> {
   const sizeBytes = Buffer.byteLength(v.read.content, 'utf8');
   const base = { stack: v.stack, clusterName: v.clusterName, sha256: v.read.sha256, epoch: v.read.epoch, sizeBytes };

@@ -178,6 +178,7 @@ describe('planFailback with cluster resources', () => {
       'services.start source smbd',
       'pair.set-state',
     ]);
+    expect(r.steps[1]!.params).toEqual({ side: 'target', reason: 'before_failback' });
     expect(readBack(r)).toEqual(r.steps);
   });
 

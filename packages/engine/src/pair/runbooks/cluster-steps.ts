@@ -26,14 +26,14 @@ export function clusterKindOf(cluster: RunbookCluster, name: string): 'resource'
 const clusterLabel = (c: RunbookCluster) => (c.name ? `cluster ${c.name}` : `its ${c.stack === 'pacemaker' ? 'Pacemaker' : 'Windows failover'} cluster`);
 
 /** An optional snapshot of the configuration of the side's cluster (nothing when that side is not a member). */
-export function clusterSnapshotSteps(side: Side, server: RunbookServer, when: string): PlannedStep[] {
+export function clusterSnapshotSteps(side: Side, server: RunbookServer, before: 'failover' | 'failback'): PlannedStep[] {
   const c = server.cluster;
   if (!c) return [];
   return [
     {
       kind: 'cluster.snapshot',
-      description: `Keep a copy of the configuration of ${clusterLabel(c)} (read on ${server.hostname}) ${when} (best effort)`,
-      params: { side, reason: 'before_failover' },
+      description: `Keep a copy of the configuration of ${clusterLabel(c)} (read on ${server.hostname}) before the ${before} (best effort)`,
+      params: { side, reason: before === 'failover' ? 'before_failover' : 'before_failback' },
       optional: true,
     },
   ];

@@ -130,7 +130,7 @@ export function planFailback(i: FailbackPlanInput): Runbook {
       params: { sides: ['source', 'target'] },
     },
     // Before anything changes, the configuration of the cluster whose resources move first.
-    ...(target.cluster ? clusterSnapshotSteps('target', target, 'before the failback') : clusterSnapshotSteps('source', source, 'before the failback')),
+    ...(target.cluster ? clusterSnapshotSteps('target', target, 'failback') : clusterSnapshotSteps('source', source, 'failback')),
     i.restoreFirst
       ? {
           kind: 'pair.set-state',

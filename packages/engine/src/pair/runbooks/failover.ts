@@ -80,7 +80,7 @@ export function planFailover(i: FailoverPlanInput): Runbook {
       params: { sides: ['target'] },
     },
     // Before anything changes: the configuration a failed failover might have to go back to.
-    ...clusterSnapshotSteps('target', target, 'before the failover'),
+    ...clusterSnapshotSteps('target', target, 'failover'),
     { kind: 'pair.set-state', description: `Mark “${i.pairName}” as failing over`, params: { event: 'failover.started' } },
     ...hookStep(settings, 'beforeFailover', 'target', target, false),
   ];

@@ -20,6 +20,7 @@ import { DiffView } from './diff-view';
 const reasonLabels: Record<string, string> = {
   scheduled: 'Scheduled',
   before_failover: 'Before a failover',
+  before_failback: 'Before a failback',
   manual: 'Taken by hand',
   before_restore: 'Before a restore',
 };
