@@ -18,7 +18,7 @@ import { createPrismaClient, type Db } from '@tandem/db';
 import { ownerDb } from '@tandem/db/testing';
 import type { PairSettings } from '@tandem/engine';
 import { enqueueOperation, operationsQueue, redisConnection } from '@tandem/jobs';
-import { sealSecret } from '@tandem/security';
+import { openClusterConfig, sealClusterConfig, sealSecret } from '@tandem/security';
 import { snapshotClusters } from '../../apps/worker/src/jobs/cluster-snapshots';
 import { startOperationsWorker } from '../../apps/worker/src/queues';
 import { callerFor } from './helpers';
@@ -187,9 +187,12 @@ describe('Pacemaker cluster resources and configuration in runbooks (real Pacema
 
     // The snapshot: the CIB as it was before the failover (the resource still Stopped), tied to the failover.
     const version = await ownerDb().clusterConfigVersion.findFirstOrThrow({ where: { customerId: h.t.customerX.id, clusterName: CLUSTER, reason: 'before_failover' } });
-    expect(version).toMatchObject({ stack: 'pacemaker', serverId: targetServerId, operationId: opId, sizeBytes: Buffer.byteLength(version.content) });
-    expect(version.content).toContain(`id="${RESOURCE}"`);
-    expect(version.content).toContain('value="original"');
+    const content = openClusterConfig(version);
+    expect(version).toMatchObject({ stack: 'pacemaker', serverId: targetServerId, operationId: opId, sizeBytes: Buffer.byteLength(content) });
+    expect(content).toContain(`id="${RESOURCE}"`);
+    expect(content).toContain('value="original"');
+    // Sealed at rest: the stored column holds no part of the configuration in clear.
+    expect(version.content).not.toContain(RESOURCE);
     expect((snapshotStep.output as { versionId: string }).versionId).toBe(version.id);
     snapshotId = version.id;
   });
@@ -203,8 +206,10 @@ describe('Pacemaker cluster resources and configuration in runbooks (real Pacema
     expect(offline.output).toMatchObject({ state: 'offline', node: null, changed: true });
     expect(op.steps.find((s) => s.kind === 'cluster.snapshot')!.status).toBe('succeeded');
     expect((await cluster.resourceRoles())[RESOURCE]).toBe('Stopped');
-    // The failover had started it: this configuration differs from the first snapshot, so it is a new version.
-    expect(await ownerDb().clusterConfigVersion.count({ where: { customerId: h.t.customerX.id, clusterName: CLUSTER, reason: 'before_failover' } })).toBe(2);
+    // The failover had started it: this configuration differs from the first snapshot, so it is a
+    // new version, filed as taken before the failback.
+    expect(await ownerDb().clusterConfigVersion.count({ where: { customerId: h.t.customerX.id, clusterName: CLUSTER, reason: 'before_failover' } })).toBe(1);
+    expect(await ownerDb().clusterConfigVersion.count({ where: { customerId: h.t.customerX.id, clusterName: CLUSTER, reason: 'before_failback' } })).toBe(1);
   });
 
   it('a cluster_restore of that snapshot brings back a resource parameter changed since (a dry run first changes nothing)', async () => {
@@ -230,7 +235,7 @@ describe('Pacemaker cluster resources and configuration in runbooks (real Pacema
     expect(await parameter('fake')).toBe('original');
     // The configuration it replaced was kept first (the changed parameter), for a way back.
     const before = await ownerDb().clusterConfigVersion.findFirstOrThrow({ where: { clusterName: CLUSTER, reason: 'before_restore', operationId: run.id } });
-    expect(before.content).toContain('value="changed"');
+    expect(openClusterConfig(before)).toContain('value="changed"');
     expect(run.steps.find((s) => s.kind === 'cluster.config-verify')!.output).toMatchObject({ versionId: snapshotId });
   });
 
@@ -261,8 +266,9 @@ describe('Pacemaker cluster resources and configuration in runbooks (real Pacema
   it('a restore the node refuses fails at the replace, skips the rest and leaves the configuration as it was', async () => {
     const good = await ownerDb().clusterConfigVersion.findUniqueOrThrow({ where: { id: snapshotId } });
     // A stored version whose content does not match its checksum (damaged at rest): the agent must not apply it.
+    const damagedId = randomUUID();
     const damaged = await ownerDb().clusterConfigVersion.create({
-      data: { ...good, id: randomUUID(), reason: 'manual', operationId: null, content: good.content.replace('value="original"', 'value="damaged"') },
+      data: { ...good, id: damagedId, reason: 'manual', operationId: null, content: sealClusterConfig(damagedId, openClusterConfig(good).replace('value="original"', 'value="damaged"')) },
     });
     const op = await finishedOperation(
       await enqueue({ organizationId: h.t.org.id, customerId: h.t.customerX.id, pairId: null, kind: 'cluster_restore', clusterStack: 'pacemaker', clusterName: CLUSTER, options: { versionId: damaged.id, serverId: targetServerId }, requestedById: h.t.operator.id }),

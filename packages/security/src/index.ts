@@ -5,3 +5,4 @@ export * from './secrets.ts';
 export * from './tokens.ts';
 export * from './totp.ts';
 export * from './credentials.ts';
+export * from './cluster-config.ts';

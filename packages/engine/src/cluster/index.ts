@@ -1,2 +1,3 @@
 export * from './plans.ts';
 export * from './diff.ts';
+export * from './secrets.ts';

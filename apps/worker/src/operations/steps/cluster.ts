@@ -3,7 +3,9 @@
 // cluster operations' config-snapshot), and the executors of cluster_backup/cluster_restore
 // steps (node check, stack stop/start, configuration replace and verify). Agent calls are never
 // made inside a transaction; each stored version is one short transaction.
+import { randomUUID } from 'node:crypto';
 import type { TenantTx } from '@tandem/db';
+import { openClusterConfig, sealClusterConfig } from '@tandem/security';
 import type { ClusterStack, ClusterStepKind, ClusterStepParams, StepParams } from '@tandem/engine';
 import { factsSchema, type ActionResult, type ClusterFacts } from '@tandem/protocol';
 import { command, commandTo, serverIdOf, sideOf, sleep, StepError, type CommandContext, type StepContext } from './context.ts';
@@ -52,8 +54,10 @@ export async function storeClusterConfig(
       select: { id: true, sha256: true },
     });
     if (newest?.sha256 === v.read.sha256) return { versionId: newest.id, stored: false, ...base };
+    const id = randomUUID();
     const row = await db.clusterConfigVersion.create({
       data: {
+        id,
         organizationId: v.organizationId,
         customerId: v.customerId,
         stack: v.stack,
@@ -64,7 +68,8 @@ export async function storeClusterConfig(
         epoch: v.read.epoch,
         sha256: v.read.sha256,
         sizeBytes,
-        content: v.read.content,
+        // Sealed: a configuration may hold fence-device passwords and resource secrets.
+        content: sealClusterConfig(id, v.read.content),
         takenAt: v.now,
       },
       select: { id: true },
@@ -162,13 +167,13 @@ export const clusterStepExecutors: ClusterExecutors = {
 
   'cluster.config-replace': async (ctx, p) => {
     const version = await ctx.tx((db) =>
-      db.clusterConfigVersion.findUnique({ where: { id: p.versionId }, select: { content: true, sha256: true, stack: true, clusterName: true } }),
+      db.clusterConfigVersion.findUnique({ where: { id: p.versionId }, select: { id: true, content: true, sha256: true, stack: true, clusterName: true } }),
     );
     if (!version) throw new StepError('The configuration version to restore no longer exists');
     if (version.sha256 !== p.sha256 || version.stack !== ctx.stack || version.clusterName !== ctx.clusterName) {
       throw new StepError('The stored configuration version does not match the one this restore was planned with');
     }
-    const result = await commandTo(ctx, p.serverId, 'cluster.config-replace', { stack: ctx.stack, content: version.content, sha256: version.sha256, authoritative: p.authoritative }, { timeoutMs: 300_000 });
+    const result = await commandTo(ctx, p.serverId, 'cluster.config-replace', { stack: ctx.stack, content: openClusterConfig(version), sha256: version.sha256, authoritative: p.authoritative }, { timeoutMs: 300_000 });
     return { hostname: p.hostname, versionId: p.versionId, ...result };
   },
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { AppError, diffClusterConfig, idSchema } from '@tandem/engine';
+import { AppError, diffClusterConfig, hideClusterSecrets, idSchema } from '@tandem/engine';
+import { openClusterConfig } from '@tandem/security';
 import { orgProcedure } from '../../trpc';
 import { loadVersion } from './clusters';
 
@@ -58,7 +59,8 @@ export const clusterDiff = orgProcedure('viewer')
         toId: 'Pick a version of the same cluster',
       });
     }
-    const d = diffClusterConfig(from.content, to.content);
+    // Opened here, on the server; values of secret-looking parameters never reach the browser.
+    const d = diffClusterConfig(hideClusterSecrets(openClusterConfig(from)), hideClusterSecrets(openClusterConfig(to)));
     return {
       stack: from.stack,
       name: from.clusterName,
