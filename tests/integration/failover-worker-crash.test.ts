@@ -6,11 +6,10 @@
 // (The child is bundled once with esbuild so that a dozen restarts stay quick.)
 // Afterwards BIND holds exactly the expected records (one update per zone), each hook ran once,
 // and the protected service (a SysV init script) was stopped once and started once.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Worker } from 'bullmq';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrismaClient, type Db } from '@tandem/db';
 import { ownerDb } from '@tandem/db/testing';
@@ -18,8 +17,8 @@ import { redisConnection, startOperationsWorker } from '../../apps/worker/src/qu
 import { tempDir } from './support/agents';
 import { protectedPair, REVERSE_ZONE, soaSerial, SOURCE_IP, TARGET_IP, ZONE, zoneDump, type FailoverSetup } from './support/failover';
 import { installTestService, type TestService } from './support/sysv-service';
+import { operationWorkerChild } from './support/worker-life';
 
-const root = path.resolve(import.meta.dirname, '../..');
 const work = tempDir('fo-crash-work');
 const hookLog = path.join(work, 'hooks.log');
 // The protected service: a SysV init script that counts each real start and stop.
@@ -33,56 +32,13 @@ process.env.TANDEM_QUEUE_PREFIX = prefix;
 let s: FailoverSetup;
 let db: Db;
 let worker: Worker | undefined;
+const child = operationWorkerChild('operation-child');
 const lines = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
 
-/** One life of the worker: runs the operation until it finishes, or dies where told. */
-function workerLife(operationId: string, crashAt: string | null): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [childBundle], {
-      cwd: root,
-      env: {
-        ...process.env,
-        NODE_ENV: 'test',
-        TANDEM_TEST_JOB: JSON.stringify({ operationId, organizationId: s.h.t.org.id, customerId: s.h.t.customerX.id }),
-        ...(crashAt ? { TANDEM_TEST_CRASH_AT: crashAt } : {}),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('exit', (code, signal) => resolve({ code, signal, output }));
-  });
-}
 
-/**
- * The child bundled once (esbuild, our workspace packages inside, npm packages left to
- * node_modules): a worker started a dozen times then loads in a fraction of tsx's time.
- */
-const childBundle = path.join(root, 'node_modules/.cache/tandem-test', `operation-child-${process.pid}.mjs`);
-async function bundleChild() {
-  await build({
-    entryPoints: [path.join(root, 'tests/integration/support/operation-child.ts')],
-    outfile: childBundle,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    banner: { js: "import { createRequire as __tandemRequire } from 'node:module'; const require = __tandemRequire(import.meta.url);" },
-    plugins: [
-      {
-        name: 'npm-packages-external',
-        setup(b) {
-          b.onResolve({ filter: /^[^./]/ }, (a) => (a.kind === 'entry-point' || a.path.startsWith('@tandem/') ? undefined : { path: a.path, external: true }));
-        },
-      },
-    ],
-    logLevel: 'warning',
-  });
-}
 
 beforeAll(async () => {
-  await bundleChild();
+  await child.bundle();
   db = createPrismaClient(process.env.APP_DATABASE_URL!, { max: 3 });
   service = installTestService('crash');
   execFileSync('service', [service.name, 'start']);
@@ -103,7 +59,7 @@ afterAll(async () => {
   await worker?.close();
   service?.remove();
   fs.rmSync(work, { recursive: true, force: true });
-  fs.rmSync(childBundle, { force: true });
+  child.remove();
   await s?.teardown();
   await db?.$disconnect();
 });
@@ -125,7 +81,7 @@ describe('worker killed during a failover', () => {
       // The next life re-runs the step its predecessor died in, then dies in the following one.
       const next = steps.find((x) => !deaths.includes(x.position));
       const crashAt = steps.length === 0 ? 'done:run:0' : next ? `done:${next.phase}:${next.position}` : null;
-      const result = await workerLife(op.id, crashAt);
+      const result = await child.life({ operationId: op.id, organizationId: s.h.t.org.id, customerId: s.h.t.customerX.id }, crashAt);
       if (crashAt) {
         if (result.signal !== 'SIGKILL') throw new Error(`the worker was to die at ${crashAt} but ended ${result.code ?? result.signal}:\n${result.output}`);
         deaths.push(Number(crashAt.split(':')[2]));

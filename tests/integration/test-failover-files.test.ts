@@ -10,12 +10,10 @@
 //   leaves the copy of a running operation alone); a new worker resumes the operation, removes
 //   the copy and ends the test failed, saying the worker stopped. A copy whose operation is
 //   finished is removed by the leftover sweep (removeTestLeftovers, run at worker start).
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Worker } from 'bullmq';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrismaClient, type Db } from '@tandem/db';
 import { ownerDb } from '@tandem/db/testing';
@@ -28,8 +26,8 @@ import { enqueueOperation, operationsQueue } from '@tandem/jobs';
 import { runOperation } from '../../apps/worker/src/operations/run-operation';
 import { finishedOperation, protectedPair, type FailoverSetup } from './support/failover';
 import { waitEqual } from './support/replication/agents';
+import { operationWorkerChild } from './support/worker-life';
 
-const root = path.resolve(import.meta.dirname, '../..');
 const prefix = `tandem-test-${process.pid}-${Date.now().toString(36)}`;
 process.env.TANDEM_QUEUE_PREFIX = prefix;
 
@@ -41,6 +39,7 @@ const holdScript = `#!/bin/sh\n# $1: the copy's scratch directory\n[ -d "$1" ] |
 let s: FailoverSetup;
 let db: Db;
 let worker: Worker | undefined;
+const child = operationWorkerChild('tf-operation-child');
 
 /** Every entry under `dir`: type, mtime, ctime (ns) and, for files, the SHA-256 of the content. */
 function snapshot(dir: string, skip: Set<string>): Map<string, string> {
@@ -99,7 +98,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker?.close();
   fs.rmSync(work, { recursive: true, force: true });
-  fs.rmSync(childBundle, { force: true });
+  child.remove();
   await s?.teardown();
   await db?.$disconnect();
 });
@@ -240,13 +239,13 @@ describe('test failover of a replicating file pair', () => {
   }, 60_000);
 
   it('worker killed (-9) after the copy was made: a new worker removes the copy and ends the test failed; finished tests’ leftovers are swept', async () => {
-    await bundleChild();
+    await child.bundle();
     const scratch = path.join(s.target.dir, 'scratch');
     const op = await ownerDb().operation.create({
       data: { organizationId: s.h.t.org.id, customerId: s.h.t.customerX.id, pairId: s.pairId, kind: 'test_failover', requestedById: s.h.t.operator.id },
     });
     // Steps: 0 agents.check, 1 lag, 2 copy: the worker dies once the copy is made, before recording it.
-    const first = await workerLife(op.id, 'done:run:2');
+    const first = await child.life({ operationId: op.id, organizationId: s.h.t.org.id, customerId: s.h.t.customerX.id }, 'done:run:2');
     expect(first.signal, first.output).toBe('SIGKILL');
     expect(fs.readdirSync(scratch)).toContain(op.id);
     const copyDir = path.join(scratch, op.id);
@@ -255,7 +254,7 @@ describe('test failover of a replicating file pair', () => {
     await removeTestLeftovers(db, s.h.bus);
     expect(fs.existsSync(copyDir)).toBe(true);
 
-    const second = await workerLife(op.id, null);
+    const second = await child.life({ operationId: op.id, organizationId: s.h.t.org.id, customerId: s.h.t.customerX.id }, null);
     expect(second.code, second.output).toBe(0);
     const done = await ownerDb().operation.findUniqueOrThrow({ where: { id: op.id }, include: { steps: { orderBy: { position: 'asc' } } } });
     expect(done.status).toBe('failed');
@@ -291,44 +290,4 @@ async function startTest(drillScheduleId?: string): Promise<string> {
   return op.id;
 }
 
-/** One life of a worker running one operation (a child process it can kill). */
-function workerLife(operationId: string, crashAt: string | null): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [childBundle], {
-      cwd: root,
-      env: {
-        ...process.env,
-        NODE_ENV: 'test',
-        TANDEM_TEST_JOB: JSON.stringify({ operationId, organizationId: s.h.t.org.id, customerId: s.h.t.customerX.id }),
-        ...(crashAt ? { TANDEM_TEST_CRASH_AT: crashAt } : {}),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('exit', (code, signal) => resolve({ code, signal, output }));
-  });
-}
 
-const childBundle = path.join(root, 'node_modules/.cache/tandem-test', `tf-operation-child-${process.pid}.mjs`);
-async function bundleChild() {
-  await build({
-    entryPoints: [path.join(root, 'tests/integration/support/operation-child.ts')],
-    outfile: childBundle,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    banner: { js: "import { createRequire as __tandemRequire } from 'node:module'; const require = __tandemRequire(import.meta.url);" },
-    plugins: [
-      {
-        name: 'npm-packages-external',
-        setup(b) {
-          b.onResolve({ filter: /^[^./]/ }, (a) => (a.kind === 'entry-point' || a.path.startsWith('@tandem/') ? undefined : { path: a.path, external: true }));
-        },
-      },
-    ],
-    logLevel: 'warning',
-  });
-}
