@@ -46,6 +46,22 @@ export async function enrolAgent(db: pg.Client, o: { orgId: string; customerId: 
   };
 }
 
+/** Waits until `count` of the customer's servers have an online agent that has reported its facts. */
+export async function waitForAgentsOnline(db: pg.Client, customerId: string, count: number) {
+  await expect
+    .poll(
+      async () => {
+        const { rows } = await db.query<{ n: string }>(
+          `SELECT count(*) AS n FROM "Server" s JOIN "Agent" a ON a."serverId" = s.id WHERE s."customerId" = $1 AND a.status = 'online' AND s.facts IS NOT NULL`,
+          [customerId],
+        );
+        return Number(rows[0]!.n);
+      },
+      { timeout: 30_000 },
+    )
+    .toBe(count);
+}
+
 /** Stops a child process and waits for it to exit. */
 export async function stopChild(child: ChildProcess | undefined) {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { expect, test } from '@playwright/test';
 import { startBind, type Bind } from '../../tests/integration/support/bind';
 import { freePort } from '../../tests/integration/support/ports';
-import { agentBundle, enrolAgent, stopChild } from './agents';
+import { agentBundle, enrolAgent, stopChild, waitForAgentsOnline } from './agents';
 import { demoLogin, hydrated, signIn, unique } from './helpers';
 
 // The whole point of the product, from the browser: an operator fails a protected file server
@@ -53,18 +53,7 @@ test('an operator fails a file server over and back from the browser; DNS answer
     };
     const source = await enrol('fo-src');
     const target = await enrol('fo-dst');
-    await expect
-      .poll(
-        async () => {
-          const { rows } = await db.query<{ n: string }>(
-            `SELECT count(*) AS n FROM "Server" s JOIN "Agent" a ON a."serverId" = s.id WHERE s."customerId" = $1 AND a.status = 'online' AND s.facts IS NOT NULL`,
-            [customerId],
-          );
-          return Number(rows[0]!.n);
-        },
-        { timeout: 30_000 },
-      )
-      .toBe(2);
+    await waitForAgentsOnline(db, customerId, 2);
 
     await signIn(page, demoLogin.email, demoLogin.password);
 

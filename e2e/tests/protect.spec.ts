@@ -7,7 +7,7 @@ import pg from 'pg';
 import { expect, test } from '@playwright/test';
 import { spawnAgentWithExports } from '../../tests/integration/support/file-shares';
 import { freePort } from '../../tests/integration/support/ports';
-import { agentBundle as bundle, enrolAgent, stopChild as stop } from './agents';
+import { agentBundle as bundle, enrolAgent, stopChild as stop, waitForAgentsOnline } from './agents';
 import { demoLogin, hydrated, signIn, unique } from './helpers';
 
 // Protecting a file server from the browser with two real agents on this machine: the source
@@ -48,18 +48,7 @@ test('an operator protects a file server with the wizard and sees it become prot
     const target = await enrol('e2e-standby');
     agents.push(spawnAgentWithExports(bundle, source.config, [share]));
     agents.push(spawn(process.execPath, [bundle, 'run', '--config', target.config], { stdio: 'ignore' }));
-    await expect
-      .poll(
-        async () => {
-          const { rows } = await db.query<{ n: string }>(
-            `SELECT count(*) AS n FROM "Server" s JOIN "Agent" a ON a."serverId" = s.id WHERE s."customerId" = $1 AND a.status = 'online' AND s.facts IS NOT NULL`,
-            [customerId],
-          );
-          return Number(rows[0]!.n);
-        },
-        { timeout: 30_000 },
-      )
-      .toBe(2);
+    await waitForAgentsOnline(db, customerId, 2);
 
     const dataPort = await freePort();
     const monitorPort = await freePort();

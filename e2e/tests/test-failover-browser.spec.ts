@@ -6,7 +6,7 @@ import pg from 'pg';
 import { PDFParse } from 'pdf-parse';
 import { expect, test } from '@playwright/test';
 import { freePort } from '../../tests/integration/support/ports';
-import { agentBundle, enrolAgent, stopChild } from './agents';
+import { agentBundle, enrolAgent, stopChild, waitForAgentsOnline } from './agents';
 import { demoLogin, hydrated, signIn, unique } from './helpers';
 
 // What an MSP hands a customer: proof that a failover would work, made from the browser while
@@ -51,18 +51,7 @@ test('an operator runs a test failover of a file server from the browser and dow
     };
     const source = await enrol('tf-src');
     const target = await enrol('tf-dst');
-    await expect
-      .poll(
-        async () => {
-          const { rows } = await db.query<{ n: string }>(
-            `SELECT count(*) AS n FROM "Server" s JOIN "Agent" a ON a."serverId" = s.id WHERE s."customerId" = $1 AND a.status = 'online' AND s.facts IS NOT NULL`,
-            [customerId],
-          );
-          return Number(rows[0]!.n);
-        },
-        { timeout: 30_000 },
-      )
-      .toBe(2);
+    await waitForAgentsOnline(db, customerId, 2);
 
     // A file pair without automatic failover (a test failover needs no DNS), configured as the wizard would.
     const share = path.join(work, 'share');
