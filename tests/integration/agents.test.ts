@@ -158,6 +158,39 @@ describe('agents and gateways (real processes)', () => {
     await expect(bus.send(a.agentId, 'service.status', { name: 'x' }, { ackTimeoutMs: 200, attempts: 2 })).rejects.toThrow(/not connected/);
   });
 
+  it('a command sent while the agent reconnects waits for it instead of failing', async () => {
+    const g = await gateway();
+    const a = await enrolAndRun(t, g, 'reconnecting');
+    await waitFor('online', async () => (await bus.locate(a.agentId)) === g.id && (await agentRow(a.agentId)).status === 'online');
+    // A second connection with the agent's credential replaces its session and says no hello:
+    // the location still names this gateway, but its session is not ready. The agent is paused
+    // so that it cannot come back before the command has been refused once.
+    a.child.kill('SIGSTOP');
+    const { credential } = JSON.parse(fs.readFileSync(a.configPath, 'utf8')) as { credential: string };
+    const silent = new WebSocket(`ws://127.0.0.1:${g.port}/agent`, { headers: { authorization: `Bearer ${credential}` } });
+    silent.on('error', () => undefined);
+    try {
+      await new Promise((r) => silent.once('open', r));
+      const commandId = crypto.randomUUID();
+      const replies = new Redis(process.env.REDIS_URL!);
+      const refusedOnce = new Promise<void>((resolve) => replies.on('message', (_ch, msg: string) => msg.includes('agent_offline') && resolve()));
+      await replies.subscribe(keys.reply(commandId));
+      try {
+        const answer = bus.send(a.agentId, 'service.status', { name: 'tandem-no-such-service' }, { commandId, ackTimeoutMs: 1_000, attempts: 5 });
+        await refusedOnce;
+        // Resumed, the agent finds its connection replaced, reconnects and says hello; the
+        // command, asked again, reaches it.
+        a.child.kill('SIGCONT');
+        expect((await answer).state).toBe('not-found');
+      } finally {
+        replies.disconnect();
+      }
+    } finally {
+      a.child.kill('SIGCONT');
+      silent.terminate();
+    }
+  });
+
   it('refuses missing, unknown and revoked credentials with a close code and reason', async () => {
     const g = await gateway();
     const close = (headers: Record<string, string>) =>

@@ -241,6 +241,9 @@ describe('failure monitor between two real agents', () => {
   });
 
   it('refuses a report from the pair’s SOURCE agent and writes nothing', { timeout: 60_000 }, async () => {
+    // Only the source's reports may reach the row while this runs: the target's monitor is off
+    // (it is, unless the test before failed half-way).
+    await h.bus.send(target.agentId, 'monitor.stop', { pairId });
     const before = await monitorRow();
     // The source agent runs a target-role monitor for the pair: its reports are not its to make.
     const marker = '127.0.0.2';

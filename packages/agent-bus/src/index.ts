@@ -152,6 +152,13 @@ export class AgentBus {
         await this.pub.publish(keys.gateway(gatewayId), signOrder(this.busKey, order));
         const reply = await next(ackTimeoutMs);
         if (!reply) continue;
+        if (reply.stage === 'result' && !reply.ok && reply.error.code === 'agent_offline') {
+          // The location named a gateway whose session for the agent is gone or not ready yet
+          // (a reconnect in progress): nothing was delivered, so asking again is safe.
+          if (attempt === attempts) throw new CommandError('agent_offline', reply.error.message);
+          await sleep(Math.min(ackTimeoutMs, 1_000));
+          continue;
+        }
         if (reply.stage === 'result') return unwrap(action, reply);
         acked = true;
       }
