@@ -17,7 +17,7 @@ export interface TenantScope {
 export const customerOwnedModels = new Set([
   'CustomerMembership', 'Server', 'Agent', 'EnrollmentToken', 'ProtectionPair', 'ValidationRun', 'Finding',
   'Operation', 'OperationStep', 'Approval', 'ReplicationSample', 'PairEvent', 'PairMonitor', 'DrillSchedule',
-  'ClusterConfigVersion',
+  'ClusterConfigVersion', 'FindingAcknowledgement',
 ]);
 /** Models with an optional customerId: customer users see only their own customer's rows. */
 export const customerOptionalModels = new Set(['Invitation', 'Credential', 'AlertRule', 'AuditEvent']);

@@ -6,3 +6,4 @@ export * from './text.ts';
 export * from './pair/index.ts';
 export * from './dns/records.ts';
 export * from './cluster/index.ts';
+export * from './catalogue/index.ts';

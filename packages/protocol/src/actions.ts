@@ -28,6 +28,7 @@ import {
   testTcpProbeResultSchema,
 } from './drill.ts';
 import { absolutePathSchema, replicationRuleSchema, replicationSetSchema } from '@tandem/engine';
+import { validationActionArgs, validationActionResults } from './validation.ts';
 import {
   PG_STANDBY_OVERHEAD_MS,
   pgCloneStandbyArgsSchema,
@@ -346,6 +347,8 @@ export const actionArgs = {
   'cluster.stack-ensure': clusterStackEnsureArgsSchema,
   'cluster.config-read': clusterConfigReadArgsSchema,
   'cluster.config-replace': clusterConfigReplaceArgsSchema,
+  // The validation catalogue (validation.ts).
+  ...validationActionArgs,
 } as const;
 export type ActionName = keyof typeof actionArgs;
 export const actionNames = Object.keys(actionArgs) as ActionName[];
@@ -420,6 +423,7 @@ export const actionResults = {
   'cluster.stack-ensure': clusterStackEnsureResultSchema,
   'cluster.config-read': clusterConfigReadResultSchema,
   'cluster.config-replace': clusterConfigReplaceResultSchema,
+  ...validationActionResults,
 } as const satisfies Record<ActionName, z.ZodType>;
 export type ActionResult<A extends ActionName> = z.infer<(typeof actionResults)[A]>;
 
@@ -470,5 +474,8 @@ export function postgresqlCommandTimeoutMs<A extends PostgresqlAction>(action: A
       return clamp(a.timeoutMs! + PG_STANDBY_OVERHEAD_MS);
     case 'postgresql.test-copy-query':
       return clamp(a.timeoutMs! + 30_000);
+    case 'postgresql.set-settings':
+      // ALTER SYSTEM and a reload, or a restart of the standby (pg_ctl's wait).
+      return 3 * 60_000;
   }
 }

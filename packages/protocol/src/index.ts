@@ -9,3 +9,4 @@ export * from './failover.ts';
 export * from './runbook-server.ts';
 export * from './drill.ts';
 export * from './cluster.ts';
+export * from './validation.ts';
