@@ -7,3 +7,7 @@ export * from './actions.ts';
 export * from './vocabulary.ts';
 export * from './evaluate.ts';
 export * from './registry.ts';
+export * from './fix-all.ts';
+export * from './gate.ts';
+export * from './fingerprint.ts';
+export * from './pair-facts.ts';
