@@ -15,6 +15,7 @@ export const nodeFactKeys = [
   'agent.clock',
   'agent.cert',
   'agent.dataPort',
+  'agent.appAccess',
   'time',
   'hooks',
   'os',
@@ -75,6 +76,7 @@ const collectorOf: Record<NodeFactKey, string> = {
   'agent.clock': 'agent',
   'agent.cert': 'agent',
   'agent.dataPort': 'agent',
+  'agent.appAccess': 'appAccess',
   time: 'time',
   hooks: 'hooks',
   os: 'host',
@@ -116,6 +118,8 @@ function nodeValue(n: NodeFacts, key: NodeFactKey): unknown {
       return a && a.certNotAfter;
     case 'agent.dataPort':
       return a && a.dataPort;
+    case 'agent.appAccess':
+      return n.appAccess;
     case 'time':
       return n.time;
     case 'hooks':

@@ -63,6 +63,8 @@ export interface NodeFacts {
   listening?: Z<typeof listeningSocketSchema>[];
   openFiles?: Z<typeof openFileSchema>[];
   cloud?: { platform: string; network: 'vpc' | 'overlay' | 'flat' | null } | null;
+  /** N.agent.appAccess: the app module's sign-in as the agent's identity (null: no app module on this node). */
+  appAccess?: { app: string; ok: boolean; error: string | null; missingRoles: string[] } | null;
   /** Application facts by catalogue name; each app's schema lives beside its checks. */
   apps: {
     postgres?: PostgresFacts | null;
@@ -112,6 +114,8 @@ export interface PairFacts {
   snapshots: { intervalMinutes: number } | null;
   drill: { mode: 'in-place' | 'clone'; maxHours: number };
   overlays: { name: string; content: string }[];
+  /** Digest of the hook bundle the control plane generates for this pair (hooks.drift); undefined: not computed. */
+  hookBundleDigest?: string | null;
   /** Credentials the runbooks need (purpose → stored credential id or null when missing). */
   credentials: { purpose: 'dns' | 'directory' | 'cluster' | 'network' | 'app' | 'farm'; credentialId: string | null }[];
   lastChangeAt: number;
