@@ -1,7 +1,7 @@
 import type { CheckId } from './ids.ts';
 import { missingFact, type FactKey } from './facts.ts';
-import type { CheckContext, CheckDef, CheckResult, DisplayStatus, EvaluatedFinding, FindingDraft, FindingSide } from './model.ts';
-import { actionRunsOn } from './actions.ts';
+import type { AutoFix, CheckContext, CheckDef, CheckResult, ConditionalFix, DisplayStatus, EvaluatedFinding, FindingDraft, FindingSide } from './model.ts';
+import { actionRunsOn, type FixAction } from './actions.ts';
 import type { FactsSnapshot } from './snapshot.ts';
 
 // Evaluating the catalogue over one snapshot (catalogue §1.5, §1.6): which checks apply, each
@@ -69,6 +69,11 @@ const nodeKeysOnly = (check: CheckDef, side: 'source' | 'target') => {
   return keys.length > 0 && keys.every((k) => k.startsWith(side === 'source' ? 'S.' : 'T.') || (k.startsWith('N.') && check.scope.every((s) => s === side)));
 };
 
+/** A fix with this plan is refused while the pair is protected (§1.4): always, or when it runs on the target. */
+export function blockedWhileProtected(fix: AutoFix | ConditionalFix, plan: readonly FixAction[]): boolean {
+  return fix.blockedWhileProtected === 'target' ? plan.some((a) => actionRunsOn(a) === 'target') : fix.blockedWhileProtected;
+}
+
 function resolveFinding(check: CheckDef, ctx: CheckContext, draft: FindingDraft): EvaluatedFinding {
   const base = { ...draft, checkId: check.id, side: ctx.side, severity: check.severity, evidenceDigest: stableDigest(draft.evidence) };
   const fix = check.fix;
@@ -88,7 +93,7 @@ function resolveFinding(check: CheckDef, ctx: CheckContext, draft: FindingDraft)
   }
   const pair = ctx.snap.pair;
   let blockedReason: string | null = null;
-  if (fix.blockedWhileProtected && pair.protected) blockedReason = 'Disable protection first: this fix changes the target, which is refused while the pair is protected.';
+  if (blockedWhileProtected(fix, plan) && pair.protected) blockedReason = 'Disable protection first: this fix changes the target, which is refused while the pair is protected.';
   else if (pair.failedOver && plan.some((a) => actionRunsOn(a) === 'source')) blockedReason = 'The pair is failed over: the source is being repaired, so fixes that change it wait for the failback.';
   return { ...base, status: `${check.severity}-fixable`, plan, guidance, blockedReason, privileged: fix.privileged === true, phase: fix.phase };
 }

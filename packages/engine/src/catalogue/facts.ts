@@ -195,9 +195,12 @@ function otherValue(s: FactsSnapshot, key: OtherFactKey): unknown {
     case 'R.pendingFailover':
       return r.pendingFailover;
     case 'D':
-      return s.dns ?? undefined;
+      // A dry run that timed out or reached no server holds no DNS data to judge: its gate
+      // (dns.validation-timeout, dns.provider-unreachable) reports it and dependants are unknown.
+      return s.dns && !s.dns.timedOut && s.dns.attempts.some((a) => a.answered) ? s.dns : undefined;
     case 'A':
-      return s.directory ?? undefined;
+      // Likewise a probe that could not bind (directory.unreachable reports it).
+      return s.directory && s.directory.reachable ? s.directory : undefined;
     case 'C':
       return s.cluster;
     case 'C.src':
@@ -230,6 +233,15 @@ export function missingFact(s: FactsSnapshot, key: FactKey, side: FindingSide): 
   }
   if (otherValue(s, key as OtherFactKey) !== undefined) return null;
   const gatherer = key.startsWith('D') ? 'dns' : key.startsWith('A') ? 'directory' : key.startsWith('C') ? 'cluster' : null;
-  const why = gatherer ? s.gatherers[gatherer]?.error : null;
+  const why =
+    key === 'D' && s.dns
+      ? s.dns.timedOut
+        ? 'the DNS dry run ran out of its time budget'
+        : 'no DNS server answered the dry run'
+      : key === 'A' && s.directory && !s.directory.reachable
+        ? `the directory probe could not bind${s.directory.error ? `: ${s.directory.error}` : ''}`
+        : gatherer
+          ? s.gatherers[gatherer]?.error
+          : null;
   return `${key} is unknown${why ? `: ${why}` : ' (not collected)'}`;
 }

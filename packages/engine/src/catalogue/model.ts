@@ -54,8 +54,11 @@ export interface Plan {
 }
 
 interface FixCommon {
-  /** Refused while the pair is protected (it changes the target) — catalogue's second-to-last column. */
-  blockedWhileProtected: boolean;
+  /**
+   * Refused while the pair is protected (it changes the target) — catalogue's second-to-last column.
+   * 'target': only when the plan runs on the target (rows saying "yes (target); no (source)").
+   */
+  blockedWhileProtected: boolean | 'target';
   /** Widens access (grants, firewall openings, replication roles, pg_hba): confirmed one by one (§1.4). */
   privileged?: boolean;
   /** Fix All phase (§5), 1–8. */

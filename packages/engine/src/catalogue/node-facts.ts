@@ -81,6 +81,8 @@ export const volumeFactSchema = z.strictObject({
   system: z.boolean(),
   /** Mount options/features: acl, user_xattr, noexec, snapshots (lvm-thin, zfs, btrfs, vss)… */
   features: list(str, 64),
+  /** Snapshot reserve in bytes (Windows VSS shadow storage maximum); null or absent: none. */
+  snapshotReserveBytes: z.number().nonnegative().nullable().optional(),
 });
 
 export const serviceFactSchema = z.strictObject({
