@@ -1,0 +1,159 @@
+import type { PostgresFacts } from '../node-facts.ts';
+import type { FactsSnapshot, NodeFacts } from '../snapshot.ts';
+import { nodeFixture, snapshotFixture, withFacts } from '../fixtures.ts';
+import { pairSlotName } from './postgres.ts';
+
+// Healthy, fully collected snapshots for the application families (postgres streaming, mariadb
+// replication, a Samba file server, a generic systemd service): every check of the family is
+// good on them. Tests bend one fact at a time with withFacts.
+
+const PAIR_ID = '00000000-0000-4000-8000-0000000000aa';
+const PG_CONF = '/etc/postgresql/16/main';
+const PG_DATA = '/var/lib/postgresql/16/main';
+
+type PgSetting = PostgresFacts['settings'][number];
+const conf = (name: string, setting: string, unit: string | null = null, context = 'sighup'): PgSetting => ({ name, setting, unit, source: 'configuration file', context, sourcefile: `${PG_CONF}/postgresql.conf` });
+const dflt = (name: string, setting: string, unit: string | null = null, context = 'user'): PgSetting => ({ name, setting, unit, source: 'default', context, sourcefile: null });
+
+/** pg_settings of a Debian PostgreSQL 16 with 16 GiB of RAM (values as pg_settings reports them). */
+export function pgSettings(over: Record<string, string> = {}): PgSetting[] {
+  const list: PgSetting[] = [
+    conf('port', '5432', null, 'postmaster'),
+    conf('listen_addresses', '*', null, 'postmaster'),
+    conf('max_connections', '100', null, 'postmaster'),
+    dflt('max_worker_processes', '8', null, 'postmaster'),
+    conf('max_wal_senders', '10', null, 'postmaster'),
+    dflt('max_replication_slots', '10', null, 'postmaster'),
+    dflt('max_prepared_transactions', '0', null, 'postmaster'),
+    dflt('max_locks_per_transaction', '64', null, 'postmaster'),
+    dflt('wal_level', 'replica', null, 'postmaster'),
+    conf('shared_buffers', '524288', '8kB', 'postmaster'),
+    conf('effective_cache_size', '1048576', '8kB'),
+    conf('maintenance_work_mem', '262144', 'kB'),
+    conf('work_mem', '16384', 'kB'),
+    conf('timezone', 'Etc/UTC'),
+    conf('lc_messages', 'C.UTF-8'),
+    conf('lc_monetary', 'C.UTF-8'),
+    conf('lc_numeric', 'C.UTF-8'),
+    conf('lc_time', 'C.UTF-8'),
+    dflt('password_encryption', 'scram-sha-256'),
+    conf('ssl', 'on', null, 'sighup'),
+    conf('ssl_cert_file', '/etc/ssl/certs/ssl-cert-snakeoil.pem', null, 'sighup'),
+    conf('ssl_key_file', '/etc/ssl/private/ssl-cert-snakeoil.key', null, 'sighup'),
+    dflt('ssl_ca_file', '', null, 'sighup'),
+    dflt('ssl_crl_file', '', null, 'sighup'),
+    dflt('ssl_crl_dir', '', null, 'sighup'),
+    { name: 'hba_file', setting: `${PG_CONF}/pg_hba.conf`, unit: null, source: 'override', context: 'postmaster', sourcefile: null },
+    { name: 'ident_file', setting: `${PG_CONF}/pg_ident.conf`, unit: null, source: 'override', context: 'postmaster', sourcefile: null },
+    { name: 'config_file', setting: `${PG_CONF}/postgresql.conf`, unit: null, source: 'override', context: 'postmaster', sourcefile: null },
+    { name: 'data_directory', setting: PG_DATA, unit: null, source: 'override', context: 'postmaster', sourcefile: null },
+    conf('shared_preload_libraries', 'pg_stat_statements', null, 'postmaster'),
+    dflt('archive_mode', 'off', null, 'postmaster'),
+    dflt('archive_command', '', null, 'sighup'),
+    dflt('restore_command', '', null, 'postmaster'),
+    dflt('statement_timeout', '0', 'ms'),
+    dflt('idle_in_transaction_session_timeout', '0', 'ms'),
+    dflt('idle_session_timeout', '0', 'ms'),
+    { name: 'max_slot_wal_keep_size', setting: '10240', unit: 'MB', source: 'configuration file', context: 'sighup', sourcefile: `${PG_DATA}/postgresql.auto.conf` },
+  ];
+  return list.map((s) => (over[s.name] !== undefined ? { ...s, setting: over[s.name]! } : s));
+}
+
+const controlData = {
+  'pg_control version number': '1300',
+  'Database block size': '8192',
+  'Blocks per segment of large relation': '131072',
+  'WAL block size': '8192',
+  'Bytes per WAL segment': '16777216',
+  'Maximum length of identifiers': '64',
+  'Maximum columns in an index': '32',
+  'Maximum size of a TOAST chunk': '1996',
+  'Size of a large-object chunk': '2048',
+  'Date/time type storage': '64-bit integers',
+  'Float8 argument passing': 'by value',
+  'Data page checksum version': '1',
+};
+
+export function postgresFacts(side: 'source' | 'target'): PostgresFacts {
+  const source = side === 'source';
+  return {
+    port: 5432,
+    running: true,
+    versionNum: 160004,
+    version: 'PostgreSQL 16.4 (Debian 16.4-1.pgdg120+2)',
+    dataDir: PG_DATA,
+    walDir: null,
+    tablespaces: [],
+    controlData,
+    systemId: '7301234567890123456',
+    timeline: 1,
+    inRecovery: !source,
+    primaryConninfo: source ? null : "user=tandem_replication passfile=/var/lib/postgresql/.pgpass host=10.0.0.10 port=5432 application_name=tandem sslmode=prefer",
+    osUser: { name: 'postgres', uid: 110, gid: 118 },
+    settings: pgSettings(),
+    hba: [
+      { type: 'local', database: ['all'], user: ['postgres'], address: null, method: 'peer' },
+      { type: 'host', database: ['replication'], user: ['tandem_replication'], address: '10.0.0.20/32', method: 'scram-sha-256' },
+      { type: 'host', database: ['all'], user: ['all'], address: '10.0.0.0/24', method: 'scram-sha-256' },
+    ],
+    roles: [
+      { name: 'postgres', superuser: true, replication: true, canLogin: true, createRole: true, memberOf: [] },
+      { name: 'tandem_replication', superuser: false, replication: true, canLogin: true, createRole: false, memberOf: [] },
+      { name: 'app', superuser: false, replication: false, canLogin: true, createRole: false, memberOf: [] },
+    ],
+    extensions: [
+      { database: 'app', name: 'plpgsql', version: '1.0' },
+      { database: 'app', name: 'pg_stat_statements', version: '1.10' },
+      { database: 'postgres', name: 'plpgsql', version: '1.0' },
+    ],
+    availableExtensions: [
+      { name: 'plpgsql', defaultVersion: '1.0' },
+      { name: 'pg_stat_statements', defaultVersion: '1.10' },
+      { name: 'pgcrypto', defaultVersion: '1.3' },
+    ],
+    slots: source ? [{ name: pairSlotName(PAIR_ID), type: 'physical', active: true, walStatus: 'reserved' }] : [],
+    replication: source ? [{ applicationName: 'tandem', clientAddress: '10.0.0.20', state: 'streaming' }] : [],
+    managedBy: null,
+    icuVersion: '72.1',
+    libcVersion: '2.36',
+  };
+}
+
+const file = (path: string, owner = 'root', mode = 0o644) => ({ path, exists: true, type: 'file' as const, owner, uid: owner === 'root' ? 0 : 110, gid: owner === 'root' ? 0 : 118, mode, usedBytes: 4096, volume: '/' });
+
+function postgresNode(side: 'source' | 'target'): NodeFacts {
+  const n = nodeFixture(side);
+  return {
+    ...n,
+    hostname: side === 'source' ? 'db-a' : 'db-b',
+    services: [{ name: 'postgresql@16-main', state: 'running', startMode: 'auto', account: 'postgres', definitionDigest: 'pg1', definition: { ExecStart: '/usr/bin/pg_ctlcluster --skip-systemctl-redirect 16-main start' }, dependencies: [] }],
+    paths: [
+      { path: PG_DATA, exists: true, type: 'dir', owner: 'postgres', uid: 110, gid: 118, mode: 0o700, usedBytes: 30 * 2 ** 30, volume: '/' },
+      file(`${PG_CONF}/postgresql.conf`, 'postgres'),
+      file(`${PG_CONF}/pg_hba.conf`, 'postgres', 0o640),
+      file(`${PG_CONF}/pg_ident.conf`, 'postgres', 0o640),
+      file('/etc/ssl/certs/ssl-cert-snakeoil.pem'),
+      file('/etc/ssl/private/ssl-cert-snakeoil.key', 'root', 0o640),
+    ],
+    apps: { postgres: postgresFacts(side) },
+  };
+}
+
+/** A healthy PostgreSQL streaming pair (db-a → db-b) failing over by DNS. */
+export function postgresSnapshot(): FactsSnapshot {
+  const s = snapshotFixture();
+  return withFacts(s, {
+    pair: {
+      name: 'Orders database',
+      app: 'postgres',
+      application: 'postgresql',
+      method: 'streaming',
+      replicationMethod: 'postgresql_streaming',
+      rules: null,
+      services: [],
+      database: { sourceDataDir: PG_DATA, sourcePort: 5432, targetDataDir: PG_DATA, targetPort: 5432, sourceAddress: '10.0.0.10' },
+    },
+    source: postgresNode('source'),
+    target: postgresNode('target'),
+  });
+}
