@@ -179,3 +179,17 @@ export function scaleToTarget(sourceBytes: number, sourceRam: number, targetRam:
 
 /** Two sizes agree when they are within 10 % of the wanted one (RAM rarely matches to the byte). */
 export const closeEnough = (actual: number, wanted: number) => Math.abs(actual - wanted) <= wanted * 0.1;
+
+/**
+ * Why a missing target directory must not simply be created: the source keeps the path on a
+ * dedicated file system and the target has no matching mount (creating it on the root file
+ * system would fill that instead). null when creating it is fine.
+ */
+export function missingMount(snap: FactsSnapshot, sourcePath: string, targetPathName: string): string | null {
+  const sVol = volumeHolding(snap.source?.volumes ?? [], sourcePath);
+  const tVol = volumeHolding(snap.target?.volumes ?? [], targetPathName);
+  if (!sVol || sVol.system) return null;
+  const wanted = mapToTarget(snap, sVol.mountPoint);
+  if (tVol && tVol.mountPoint === wanted) return null;
+  return `The source keeps this path on its own file system (${sVol.mountPoint}); the target has no matching mount (${wanted}). Add and mount storage there, then validate again.`;
+}

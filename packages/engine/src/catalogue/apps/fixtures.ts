@@ -2,6 +2,7 @@ import type { PostgresFacts } from '../node-facts.ts';
 import type { FactsSnapshot, NodeFacts } from '../snapshot.ts';
 import { nodeFixture, snapshotFixture, withFacts } from '../fixtures.ts';
 import { pairSlotName } from './postgres.ts';
+import type { MariadbFacts } from './mariadb.ts';
 
 // Healthy, fully collected snapshots for the application families (postgres streaming, mariadb
 // replication, a Samba file server, a generic systemd service): every check of the family is
@@ -155,5 +156,78 @@ export function postgresSnapshot(): FactsSnapshot {
     },
     source: postgresNode('source'),
     target: postgresNode('target'),
+  });
+}
+
+export function mariadbFacts(side: 'source' | 'target'): MariadbFacts {
+  const source = side === 'source';
+  return {
+    flavour: 'mariadb',
+    version: '10.11.6',
+    running: true,
+    port: 3306,
+    variables: {
+      server_id: source ? '1' : '2',
+      log_bin: 'ON',
+      binlog_format: 'ROW',
+      log_slave_updates: 'OFF',
+      gtid_strict_mode: 'ON',
+      binlog_expire_logs_seconds: '864000',
+      expire_logs_days: '10',
+      read_only: source ? 'OFF' : 'ON',
+      sql_mode: 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION',
+      character_set_server: 'utf8mb4',
+      collation_server: 'utf8mb4_general_ci',
+      time_zone: 'SYSTEM',
+      max_allowed_packet: '16777216',
+      max_connections: '151',
+      event_scheduler: 'OFF',
+      explicit_defaults_for_timestamp: 'ON',
+      lower_case_table_names: '0',
+      innodb_page_size: '16384',
+      innodb_buffer_pool_size: String(8 * 2 ** 30),
+    },
+    replicaStatus: source ? null : { sourceHost: '10.0.0.10', sourcePort: 3306, ioRunning: true, sqlRunning: true, gtidPositioning: true },
+    users: [
+      { user: 'root', host: 'localhost', plugin: 'unix_socket', privileges: ['ALL PRIVILEGES'], grantsDigest: 'g-root' },
+      { user: 'mariadb.sys', host: 'localhost', plugin: 'mysql_native_password', privileges: ['USAGE'], grantsDigest: 'g-sys' },
+      { user: 'app', host: '10.0.0.%', plugin: 'mysql_native_password', privileges: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'], grantsDigest: 'g-app' },
+      ...(source ? [{ user: 'tandem_replication', host: '10.0.0.20', plugin: 'mysql_native_password', privileges: ['REPLICATION SLAVE'], grantsDigest: 'g-repl' }] : []),
+    ],
+    plugins: [
+      { name: 'InnoDB', type: 'STORAGE ENGINE', status: 'active', library: null },
+      { name: 'unix_socket', type: 'AUTHENTICATION', status: 'active', library: null },
+      { name: 'ed25519', type: 'AUTHENTICATION', status: 'not-installed', library: 'auth_ed25519.so' },
+    ],
+    paths: [
+      { role: 'datadir', path: '/var/lib/mysql' },
+      { role: 'binlog', path: '/var/lib/mysql' },
+      { role: 'tmpdir', path: '/tmp' },
+    ],
+    osUser: { name: 'mysql', uid: 106, gid: 112 },
+    cluster: { kind: null, manager: null },
+  };
+}
+
+function mariadbNode(side: 'source' | 'target'): NodeFacts {
+  const n = nodeFixture(side);
+  return {
+    ...n,
+    hostname: side === 'source' ? 'shop-db-a' : 'shop-db-b',
+    services: [{ name: 'mariadb', state: 'running', startMode: 'auto', account: 'mysql', definitionDigest: 'm1', definition: { ExecStart: '/usr/sbin/mariadbd $MYSQLD_OPTS' }, dependencies: [] }],
+    paths: [
+      { path: '/var/lib/mysql', exists: true, type: 'dir', owner: 'mysql', uid: 106, gid: 112, mode: 0o750, usedBytes: 12 * 2 ** 30, volume: '/' },
+      { path: '/tmp', exists: true, type: 'dir', owner: 'mysql', uid: 0, gid: 0, mode: 0o700, usedBytes: 0, volume: '/' },
+    ],
+    apps: { mariadb: mariadbFacts(side) },
+  };
+}
+
+/** A healthy MariaDB replication pair (shop-db-a → shop-db-b). */
+export function mariadbSnapshot(): FactsSnapshot {
+  return withFacts(snapshotFixture(), {
+    pair: { name: 'Shop database', app: 'mariadb', application: 'mariadb', method: 'replication', replicationMethod: 'mariadb_replication', rules: null, services: [] },
+    source: mariadbNode('source'),
+    target: mariadbNode('target'),
   });
 }
