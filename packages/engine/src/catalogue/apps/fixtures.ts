@@ -3,6 +3,7 @@ import type { FactsSnapshot, NodeFacts } from '../snapshot.ts';
 import { nodeFixture, snapshotFixture, withFacts } from '../fixtures.ts';
 import { pairSlotName } from './postgres.ts';
 import type { MariadbFacts } from './mariadb.ts';
+import type { FileserverFacts } from './fileserver.ts';
 
 // Healthy, fully collected snapshots for the application families (postgres streaming, mariadb
 // replication, a Samba file server, a generic systemd service): every check of the family is
@@ -230,4 +231,39 @@ export function mariadbSnapshot(): FactsSnapshot {
     source: mariadbNode('source'),
     target: mariadbNode('target'),
   });
+}
+
+export function fileserverFacts(side: 'source' | 'target'): FileserverFacts {
+  const source = side === 'source';
+  return {
+    // The target publishes nothing until failover: Tandem publishes the source's definitions then.
+    shares: source
+      ? [
+          {
+            name: 'files',
+            protocol: 'smb',
+            path: '/srv/files',
+            readOnly: false,
+            options: { 'read only': 'no', 'vfs objects': 'acl_xattr', 'inherit acls': 'yes' },
+            acl: [{ principal: 'CORP\\Domain Users', access: 'change' }],
+            nestedMounts: [],
+          },
+        ]
+      : [],
+    servers: { smb: { installed: true, service: 'smbd' }, nfs: { installed: false, service: null } },
+    serverConfig: { 'smb.signing': 'mandatory', 'smb.smb1': 'disabled', 'samba.global.server min protocol': 'SMB2_10', 'samba.global.security': 'ads' },
+    dfsLinks: [],
+    aclModes: source ? [{ path: '/srv/files', modes: ['posix-acl', 'xattr'] }] : [],
+    principals: [
+      { id: 'uid:1001', name: 'scanner', local: true },
+      { id: 'gid:1001', name: 'scans', local: true },
+      { id: 'S-1-5-21-3623811015-3361044348-30300820-1105', name: 'CORP\\bob', local: false },
+    ],
+  };
+}
+
+/** The healthy Samba file server pair of fixtures.ts, with its file server facts. */
+export function fileserverSnapshot(): FactsSnapshot {
+  const s = snapshotFixture();
+  return { ...s, source: { ...s.source!, apps: { fileserver: fileserverFacts('source') } }, target: { ...s.target!, apps: { fileserver: fileserverFacts('target') } } };
 }
