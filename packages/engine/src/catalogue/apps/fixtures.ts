@@ -4,6 +4,7 @@ import { nodeFixture, snapshotFixture, withFacts } from '../fixtures.ts';
 import { pairSlotName } from './postgres.ts';
 import type { MariadbFacts } from './mariadb.ts';
 import type { FileserverFacts } from './fileserver.ts';
+import type { GenericFacts } from './generic.ts';
 
 // Healthy, fully collected snapshots for the application families (postgres streaming, mariadb
 // replication, a Samba file server, a generic systemd service): every check of the family is
@@ -266,4 +267,60 @@ export function fileserverFacts(side: 'source' | 'target'): FileserverFacts {
 export function fileserverSnapshot(): FactsSnapshot {
   const s = snapshotFixture();
   return { ...s, source: { ...s.source!, apps: { fileserver: fileserverFacts('source') } }, target: { ...s.target!, apps: { fileserver: fileserverFacts('target') } } };
+}
+
+export function genericFacts(side: 'source' | 'target'): GenericFacts {
+  void side;
+  return {
+    service: 'inventory-api',
+    definition: {
+      ExecStart: '/opt/inventory/bin/inventory-api --config /srv/app/config.yaml',
+      User: 'inventory',
+      EnvironmentFile: '/etc/inventory/env',
+      WorkingDirectory: '/srv/app',
+      LimitNOFILE: '65536',
+      After: 'network-online.target',
+      Wants: 'network-online.target',
+    },
+    digest: 'unit-3f2a',
+    executable: '/opt/inventory/bin/inventory-api',
+    installPath: '/opt/inventory',
+    account: 'inventory',
+    dependencies: ['network-online.target'],
+    ports: [{ protocol: 'tcp', port: 8080 }],
+    referencedFiles: [
+      { path: '/etc/inventory/env', kind: 'file', digest: 'env-91c0' },
+      { path: '/srv/app/config.yaml', kind: 'file', digest: 'cfg-77aa' },
+      { path: '/srv/app', kind: 'dir', digest: null },
+    ],
+    accounts: { inventory: true },
+  };
+}
+
+function genericNode(side: 'source' | 'target'): NodeFacts {
+  const n = nodeFixture(side);
+  const source = side === 'source';
+  const f = (path: string, type: 'file' | 'dir' = 'file') => ({ path, exists: true, type, owner: 'root', uid: 0, gid: 0, mode: type === 'dir' ? 0o755 : 0o644, usedBytes: 1024, volume: path.startsWith('/srv') ? '/srv' : '/' });
+  return {
+    ...n,
+    hostname: source ? 'app-a' : 'app-b',
+    services: [
+      { name: 'inventory-api', state: source ? 'running' : 'stopped', startMode: source ? 'auto' : 'disabled', account: 'inventory', definitionDigest: 'unit-3f2a', definition: genericFacts(side).definition, dependencies: ['network-online.target'] },
+      { name: 'network-online.target', state: 'running', startMode: 'auto', account: null, definitionDigest: null, definition: null, dependencies: [] },
+    ],
+    paths: [f('/srv/app', 'dir'), f('/opt/inventory/bin/inventory-api'), f('/etc/inventory/env')],
+    listening: source ? [{ protocol: 'tcp', address: '0.0.0.0', port: 8080, process: 'inventory-api' }] : [{ protocol: 'tcp', address: '0.0.0.0', port: 22, process: 'sshd' }],
+    apps: { generic: genericFacts(side) },
+  };
+}
+
+/** A healthy generic systemd service pair (app-a → app-b) replicating /srv/app, with a TCP probe. */
+export function genericSnapshot(): FactsSnapshot {
+  const s = withFacts(snapshotFixture(), {
+    pair: { name: 'Inventory API', app: 'generic-service', application: 'generic_service', method: 'files', replicationMethod: 'file', rules: { roots: ['/srv/app'], rules: [] }, services: [{ name: 'inventory-api', mustStopOnTarget: true }] },
+    source: genericNode('source'),
+    target: genericNode('target'),
+  });
+  // Declared probes travel with the pair (see pairProbes in generic.ts).
+  return { ...s, pair: Object.assign(s.pair, { probes: [{ kind: 'tcp' }] }) };
 }
