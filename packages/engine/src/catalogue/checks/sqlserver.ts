@@ -31,7 +31,9 @@ const instanceChecks: CheckDef[] = [
       pairsOf(ctx).flatMap(({ s, t }): FindingDraft[] => {
         const ev = { instance: s.name, source: { version: s.version, servicingLevel: s.servicingLevel }, target: { version: t.version, servicingLevel: t.servicingLevel } };
         if (ctx.snap.pair.method === 'instance') {
-          if (compareVersions(s.version, t.version) === 0 && (s.servicingLevel ?? '') === (t.servicingLevel ?? '')) return [];
+          // The build number carries the CU; the label is compared only when both sides report it
+          // (a stopped target instance knows its build from the registry, not its label).
+          if (compareVersions(s.version, t.version) === 0 && (!s.servicingLevel || !t.servicingLevel || s.servicingLevel === t.servicingLevel)) return [];
           return [{ subject: instSubject(s.name), message: `SQL Server ${s.name} is ${s.version} (${s.servicingLevel ?? '?'}) on the source and ${t.version} (${t.servicingLevel ?? '?'}) on the target; the instance method needs the same build.`, evidence: ev }];
         }
         if (compareVersions(t.version, s.version) >= 0) return [];
