@@ -8,6 +8,7 @@ import { defaultIO } from '../facts/io.ts';
 import { runPostgresqlAction } from '../replication/postgresql/actions.ts';
 import { checkReplicationSet } from './check-set.ts';
 import { dnsAction } from './dns.ts';
+import { dnsDryRun } from '../dns/dry-run.ts';
 import { runHook, writeHook } from './hooks.ts';
 import { ensureAddress } from './address.ts';
 import { ensureService, serviceAction, setStartupMode, type ServiceVerb } from './services.ts';
@@ -122,6 +123,8 @@ async function execute(
     case 'dns.transfer':
     case 'dns.apply':
       return dnsAction(action, args, { platform, run: ctx.run });
+    case 'dns.dry-run':
+      return dnsDryRun(args as ActionArgs<'dns.dry-run'>, platform);
     case 'postgresql.prepare-source':
     case 'postgresql.clone-standby':
     case 'postgresql.status':

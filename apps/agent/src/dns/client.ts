@@ -319,7 +319,8 @@ async function exchange(server: z.output<typeof dnsServerSchema>, message: Buffe
 
 type Sent = { server: string; reply: Buffer; skipped: { server: string; reason: string }[] };
 
-async function send(options: ClientOptions, build: (id: number) => Buffer): Promise<Sent> {
+/** Sends one request (signed when a key is given) to the first server that answers; the raw reply. */
+export async function send(options: ClientOptions, build: (id: number) => Buffer): Promise<Sent> {
   const opts = parse(clientOptionsSchema, options, 'DNS client options');
   const now = options.now ?? Date.now;
   const skipped: { server: string; reason: string }[] = [];
