@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { addCustomerMember, createInvitation, createServer, createTenant, ownerDb, type Tenant } from '@tandem/db/testing';
+import { stableDigest } from '@tandem/engine';
 import { sealSecret } from '@tandem/security';
 import { allProcedurePaths, callerFor, expectCode, procedureAt, procedureDef, tenantSnapshot, uniqueEmail } from './helpers';
 import { validPairSettings } from './support/pair-settings';
@@ -22,6 +23,9 @@ interface Ids {
   credentialId: string;
   drillId: string;
   clusterVersionId: string;
+  validationRunId: string;
+  /** A warning finding of that run. */
+  findingId: string;
 }
 
 interface IdCase {
@@ -134,6 +138,16 @@ const idCases: IdCase[] = [
   { path: 'cluster.snapshot', input: (i) => ({ customerId: i.customerId, stack: 'pacemaker', name: 'web' }), customerUserGets: 'FORBIDDEN' },
   { path: 'cluster.restore.preview', input: (i) => ({ versionId: i.clusterVersionId }), customerUserGets: 'FORBIDDEN' },
   { path: 'cluster.restore.start', input: (i) => ({ versionId: i.clusterVersionId, confirmName: 'web' }), customerUserGets: 'FORBIDDEN' },
+  { path: 'validation.start', input: (i) => ({ pairId: i.pairId }), customerUserGets: 'FORBIDDEN' },
+  { path: 'validation.latest', input: (i) => ({ pairId: i.pairId }), customerUserGets: 'NOT_FOUND' },
+  { path: 'validation.runs', input: (i) => ({ pairId: i.pairId }), customerUserGets: 'NOT_FOUND' },
+  { path: 'validation.diff', input: (i) => ({ runA: i.validationRunId, runB: i.validationRunId }), customerUserGets: 'NOT_FOUND' },
+  { path: 'validation.acknowledge', input: (i) => ({ findingId: i.findingId, reason: 'taken over', days: 30 }), customerUserGets: 'FORBIDDEN' },
+  { path: 'validation.unacknowledge', input: (i) => ({ findingId: i.findingId }), customerUserGets: 'FORBIDDEN' },
+  { path: 'validation.fixPreview', input: (i) => ({ findingIds: [i.findingId] }), customerUserGets: 'NOT_FOUND' },
+  { path: 'validation.fixAllPreview', input: (i) => ({ pairId: i.pairId }), customerUserGets: 'NOT_FOUND' },
+  { path: 'validation.fix', input: (i) => ({ findingIds: [i.findingId] }), customerUserGets: 'FORBIDDEN' },
+  { path: 'validation.fixAll', input: (i) => ({ pairId: i.pairId, deselected: [i.findingId] }), customerUserGets: 'FORBIDDEN' },
 ];
 
 
@@ -154,6 +168,9 @@ const noIdProcedures = [
   'invitation.list',
   'invitation.preview', // by token
   'member.list',
+  'validation.rollup',
+  'validation.settings',
+  'validation.updateSettings',
   'workspace.list',
 ];
 
@@ -222,6 +239,40 @@ async function clusterVersionOf(t: Tenant, server: { id: string; customerId: str
     data: { organizationId: t.org.id, customerId: server.customerId, stack: 'pacemaker', clusterName: 'web', serverId: server.id, reason: 'manual', sha256: '0'.repeat(64), sizeBytes: 6, content: '<cib/>' },
   });
 }
+/** A finished validation run of the pair with one fixable warning (an acknowledgeable, fixable finding). */
+async function validationRunOf(t: Tenant, customer: { id: string }, pairId: string) {
+  const evidence = { ttl: 3600 };
+  const run = await ownerDb().validationRun.create({
+    data: {
+      organizationId: t.org.id,
+      customerId: customer.id,
+      pairId,
+      status: 'warnings',
+      finishedAt: new Date(),
+      overall: 'warning-fixable',
+      results: [{ checkId: 'dns.ttl-above-recommended', side: 'none', status: 'warning-fixable' }],
+      findings: {
+        create: {
+          organizationId: t.org.id,
+          customerId: customer.id,
+          pairId,
+          checkId: 'dns.ttl-above-recommended',
+          severity: 'warning',
+          message: 'TTL above 300 s',
+          side: 'none',
+          subject: 'record=A files.corp.test',
+          status: 'warning-fixable',
+          evidence,
+          evidenceDigest: stableDigest(evidence),
+          phase: 4,
+          plan: [{ action: 'dns.set-ttl', records: [{ type: 'A', name: 'files.corp.test' }], ttl: 300, description: 'Lower the TTL', before: '3600', after: '300' }],
+        },
+      },
+    },
+    include: { findings: true },
+  });
+  return { validationRunId: run.id, findingId: run.findings[0]!.id };
+}
 let bIds: Ids;
 let yIds: Ids;
 
@@ -239,8 +290,11 @@ beforeAll(async () => {
     credentialId: '',
     drillId: '',
     clusterVersionId: '',
+    validationRunId: '',
+    findingId: '',
   };
   Object.assign(bIds, await operationAndCredentialOf(b, b.customerX, bIds.pairId));
+  Object.assign(bIds, await validationRunOf(b, b.customerX, bIds.pairId));
   bIds.drillId = (await drillOf(b, b.customerX, bIds.pairId)).id;
   bIds.clusterVersionId = (await clusterVersionOf(b, b.serverX)).id;
   const { invitation: yInvitation } = await createInvitation({ organizationId: a.org.id, customerId: a.customerY.id });
@@ -256,8 +310,11 @@ beforeAll(async () => {
     credentialId: '',
     drillId: '',
     clusterVersionId: '',
+    validationRunId: '',
+    findingId: '',
   };
   Object.assign(yIds, await operationAndCredentialOf(a, a.customerY, yIds.pairId));
+  Object.assign(yIds, await validationRunOf(a, a.customerY, yIds.pairId));
   yIds.drillId = (await drillOf(a, a.customerY, yIds.pairId)).id;
   yIds.clusterVersionId = (await clusterVersionOf(a, a.serverY)).id;
   // Servers with live-looking agents, so revoke/rotate would have something to change.
@@ -376,6 +433,8 @@ describe('ids that do not exist', () => {
     credentialId: randomUUID(),
     drillId: randomUUID(),
     clusterVersionId: randomUUID(),
+    validationRunId: randomUUID(),
+    findingId: randomUUID(),
   };
 
   it.each(idCases)('$path → NOT_FOUND for an owner', async ({ path, input }) => {

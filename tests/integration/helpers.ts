@@ -92,7 +92,7 @@ export function auditEventsOf(organizationId: string) {
 export async function tenantSnapshot(organizationId: string) {
   const db = ownerDb();
   const where = { organizationId };
-  const [organization, customers, servers, orgMemberships, customerMemberships, invitations, auditEvents, agents, enrollmentTokens, drillSchedules] = await Promise.all([
+  const [organization, customers, servers, orgMemberships, customerMemberships, invitations, auditEvents, agents, enrollmentTokens, drillSchedules, operations, findingAcknowledgements] = await Promise.all([
     db.organization.findUnique({ where: { id: organizationId } }),
     db.customer.findMany({ where, orderBy: { id: 'asc' } }),
     db.server.findMany({ where, orderBy: { id: 'asc' } }),
@@ -103,6 +103,8 @@ export async function tenantSnapshot(organizationId: string) {
     db.agent.findMany({ where, orderBy: { id: 'asc' } }),
     db.enrollmentToken.findMany({ where, orderBy: { id: 'asc' } }),
     db.drillSchedule.findMany({ where, orderBy: { id: 'asc' } }),
+    db.operation.findMany({ where, orderBy: { id: 'asc' } }),
+    db.findingAcknowledgement.findMany({ where, orderBy: { id: 'asc' } }),
   ]);
-  return { organization, customers, servers, orgMemberships, customerMemberships, invitations, auditEvents, agents, enrollmentTokens, drillSchedules };
+  return { organization, customers, servers, orgMemberships, customerMemberships, invitations, auditEvents, agents, enrollmentTokens, drillSchedules, operations, findingAcknowledgements };
 }

@@ -11,6 +11,7 @@ import { invitationRouter } from './invitation/router';
 import { memberRouter } from './member/router';
 import { pairRouter } from './pair/router';
 import { serverRouter } from './server/router';
+import { validationRouter } from './validation/router';
 import { workspaceRouter } from './workspace/router';
 
 export const appRouter = createRouter({
@@ -26,6 +27,7 @@ export const appRouter = createRouter({
   member: memberRouter,
   pair: pairRouter,
   server: serverRouter,
+  validation: validationRouter,
   workspace: workspaceRouter,
 });
 
