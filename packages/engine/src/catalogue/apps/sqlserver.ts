@@ -186,3 +186,22 @@ export function mapPath(pair: PairFacts, path: string): string {
   }
   return path;
 }
+
+/**
+ * The target paths the sqlserver checks read from T.paths (backup-device folders, log-shipping
+ * backup shares), from the source's facts: the worker adds them to the target's validate.facts
+ * request; a path not asked about leaves those checks silent rather than wrong.
+ */
+export function sqlserverTargetPaths(pair: PairFacts, source: unknown): string[] {
+  const parsed = sqlserverFactsSchema.safeParse(source);
+  if (!parsed.success) return [];
+  const paths = new Set<string>();
+  for (const i of protectedInstances(pair, parsed.data)) {
+    for (const d of i.backupDevices.filter((x) => x.type === 'disk')) {
+      const p = mapPath(pair, d.path);
+      paths.add(p.slice(0, Math.max(p.lastIndexOf('\\'), 0)) || p);
+    }
+    for (const ls of i.logShipping.primaries) paths.add(ls.backupShare);
+  }
+  return [...paths];
+}

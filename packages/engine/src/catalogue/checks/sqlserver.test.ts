@@ -4,7 +4,7 @@ import { withFacts } from '../fixtures.ts';
 import { fixActionSchema } from '../actions.ts';
 import type { CatalogueMethod, CheckDef, DisplayStatus } from '../model.ts';
 import type { FactsSnapshot } from '../snapshot.ts';
-import type { SqlInstance } from '../apps/sqlserver.ts';
+import { sqlserverTargetPaths, type SqlInstance } from '../apps/sqlserver.ts';
 import { sqlserverChecks } from './sqlserver.ts';
 import { sqlDb, sqlDirectory, sqlFacts, sqlInstance, sqlSnapshot } from './sqlserver.fixture.ts';
 
@@ -233,5 +233,11 @@ describe('sqlserver checks (catalogue §2.15)', () => {
   it('keeps the directory rights of other objects out of the SPN check', () => {
     const snap = withFacts(sqlSnapshot(), { directory: { ...sqlDirectory(), rights: [{ principal: 'CORP\\sql-b$', object: 'CN=sql-a,OU=Servers,DC=corp,DC=example,DC=com', right: 'write SPN', allowed: false }] } });
     expect(evaluateChecks([check('sqlserver.service-spn-rights-missing')], snap)[0]!.status).toBe('good');
+  });
+
+  it('names the target paths its checks read (backup-device folders, log-shipping shares) for the facts request', () => {
+    const snap = sqlSnapshot('log-shipping');
+    expect(sqlserverTargetPaths(snap.pair, snap.source!.apps.sqlserver)).toEqual(['D:\\Backup', '\\\\files-a\\logship']);
+    expect(sqlserverTargetPaths(snap.pair, { nonsense: true })).toEqual([]);
   });
 });
