@@ -15,3 +15,4 @@ export { sqlserverFactsSchema, sqlserverTargetPaths, type SqlserverFacts } from 
 export { exchangeFactsSchema, type ExchangeFacts } from './apps/exchange.ts';
 export { sharepointFactsSchema, type SharepointFacts } from './apps/sharepoint.ts';
 export * from './readiness.ts';
+export { needsDirectory } from './checks/failover-util.ts';
