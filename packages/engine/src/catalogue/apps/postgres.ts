@@ -35,7 +35,16 @@ export function instanceOf(snap: FactsSnapshot, side: 'source' | 'target', facts
 }
 
 type Setting = PostgresFacts['settings'][number];
-export const settingsOf = (facts: PostgresFacts) => new Map<string, Setting>(facts.settings.map((s) => [s.name, s]));
+const settingsCache = new WeakMap<PostgresFacts, Map<string, Setting>>();
+/** pg_settings by name (built once per facts object: several checks read the same ~350 rows). */
+export function settingsOf(facts: PostgresFacts): Map<string, Setting> {
+  let m = settingsCache.get(facts);
+  if (!m) {
+    m = new Map(facts.settings.map((s) => [s.name, s]));
+    settingsCache.set(facts, m);
+  }
+  return m;
+}
 
 const memoryBase: Record<string, number> = { B: 1, kB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4 };
 const timeBase: Record<string, number> = { us: 0.001, ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -67,7 +76,10 @@ export function comparable(s: Setting): string {
   const num = numericValue(s);
   if (num) return `${num.kind}:${num.value}`;
   if (s.name === 'shared_preload_libraries' || s.name === 'listen_addresses') return listOf(s.setting).sort().join(',');
-  return s.setting.trim().toLowerCase() === 'true' ? 'on' : s.setting.trim().toLowerCase() === 'false' ? 'off' : s.setting.trim();
+  const v = s.setting.trim();
+  // en_US.UTF-8 and en_US.utf8 name the same locale.
+  if (s.name.startsWith('lc_')) return v.replace(/\.utf-?8$/i, '.utf8');
+  return v.toLowerCase() === 'true' ? 'on' : v.toLowerCase() === 'false' ? 'off' : v;
 }
 
 /** A comma-separated setting (listen_addresses, shared_preload_libraries) as its items. */

@@ -177,6 +177,7 @@ const rows: Row[] = [
       { subject: 'setting=listen_addresses', status: 'warning-fixable', plan: setPlan({ listen_addresses: '*' }) },
     ],
   },
+  { name: 'the same locale spelt differently is no drift', check: 'postgres.settings-drift', snap: () => settingsOn('target', { lc_messages: 'C.utf8', lc_time: 'C.UTF8' }), want: [] },
   {
     name: 'memory sized for a target with half the RAM',
     check: 'postgres.settings-drift',
