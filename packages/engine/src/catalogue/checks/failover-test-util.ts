@@ -1,3 +1,4 @@
+import { fixActionSchema } from '../actions.ts';
 import { evaluateChecks } from '../evaluate.ts';
 import { snapshotFixture, withFacts } from '../fixtures.ts';
 import type { CheckDef, CheckResult, DisplayStatus, EvaluatedFinding, FindingSide } from '../model.ts';
@@ -38,7 +39,8 @@ const project = (f: EvaluatedFinding | undefined, e: Expected) => ({
   status: f?.status,
   ...(e.side ? { side: f?.side } : {}),
   plan: f?.plan?.map((a) => a.action) ?? null,
-  planDescribed: (f?.plan ?? []).every((a) => a.description.length > 0),
+  /** Every planned action is valid fix vocabulary with a description. */
+  planDescribed: (f?.plan ?? []).every((a) => a.description.length > 0 && fixActionSchema.safeParse(a).success),
   guidance: e.guidance ? e.guidance.test(f?.guidance ?? '') : (f?.guidance ?? '').length > 10 || !!f?.plan,
 });
 
