@@ -241,3 +241,12 @@ describe('sqlserver checks (catalogue §2.15)', () => {
     expect(sqlserverTargetPaths(snap.pair, { nonsense: true })).toEqual([]);
   });
 });
+
+describe('sqlserver.service-spn-rights-missing without a directory probe', () => {
+  it('is hidden when the plan needs no directory action and no probe ran', () => {
+    const snap = withFacts(sqlSnapshot(), { directory: undefined });
+    expect(evaluateChecks([check('sqlserver.service-spn-rights-missing')], snap)).toEqual([]);
+    const withName = withFacts(snap, { pair: { identity: { takeName: true } } });
+    expect(evaluateChecks([check('sqlserver.service-spn-rights-missing')], withName)[0]!.status).toBe('unknown');
+  });
+});

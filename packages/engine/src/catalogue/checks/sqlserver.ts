@@ -2,6 +2,7 @@ import type { CheckDef, FindingDraft } from '../model.ts';
 import { catalogueIds } from '../ids.ts';
 import { compareVersions, dbSubject, findInstance, instSubject, isSelected, mapPath, protectedInstances, sqlserverOf } from '../apps/sqlserver.ts';
 import { appAction, BOTH, DB_METHODS, pairsOf, sides } from './sqlserver-common.ts';
+import { needsDirectory } from './failover-util.ts';
 import { sqlserverObjectChecks } from './sqlserver-objects.ts';
 
 // The `sqlserver` family (catalogue §2.15), instance and database level. Server-level objects
@@ -105,6 +106,8 @@ const instanceChecks: CheckDef[] = [
     scope: ['directory'],
     appliesTo: ['sqlserver'],
     severity: 'error',
+    // Like the directory family: only when the worker runs the directory probe (or it ran anyway).
+    when: (snap) => needsDirectory(snap) || snap.directory !== undefined,
     facts: ['P', 'A', 'S.app.sqlserver', 'V'],
     evaluate: (ctx) => {
       const src = sqlserverOf(ctx.snap.source, 'source');
