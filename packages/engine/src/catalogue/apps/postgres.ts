@@ -17,9 +17,16 @@ export function majorOf(versionNum: number): string {
 }
 export const minorOf = (versionNum: number) => versionNum % 100;
 
+/**
+ * server_version_num, or (the server being down) the version string the collector read from the
+ * installed binaries or PG_VERSION: "PostgreSQL 16.4 (Debian…)", "16.4", "9.6.24", "16".
+ */
 export function versionOf(facts: PostgresFacts, side: string): number {
-  if (facts.versionNum === null) throw new Error(`the PostgreSQL version of the ${side} is unknown (the server is not running)`);
-  return facts.versionNum;
+  if (facts.versionNum !== null) return facts.versionNum;
+  const m = facts.version?.match(/(\d+)(?:\.(\d+))?(?:\.(\d+))?/);
+  if (!m) throw new Error(`the PostgreSQL version of the ${side} is unknown (the server is not running)`);
+  const [a, b, c] = [Number(m[1]), Number(m[2] ?? 0), Number(m[3] ?? 0)];
+  return a >= 10 ? a * 10_000 + b : a * 10_000 + b * 100 + c;
 }
 
 /** The slot Tandem's enable creates for a pair (as the worker names it). */

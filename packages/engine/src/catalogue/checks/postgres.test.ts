@@ -48,6 +48,7 @@ const rows: Row[] = [
   { name: 'logical: an older target major', check: 'postgres.major-version-mismatch', snap: () => pgPatch('target', { versionNum: 150008 }, withFacts(postgresSnapshot(), { pair: { method: 'logical' } })), want: [{ subject: 'version=major', status: 'error-manual' }] },
   { name: 'logical: a newer target major is allowed', check: 'postgres.major-version-mismatch', snap: () => pgPatch('target', { versionNum: 170002 }, withFacts(postgresSnapshot(), { pair: { method: 'logical' } })), want: [] },
   { name: 'older minor on the target', check: 'postgres.minor-version-older-on-target', snap: () => pgPatch('target', { versionNum: 160002 }), want: [{ subject: 'version=minor', status: 'warning-manual', guidance: /minor release/ }] },
+  { name: 'a stopped target whose binaries say 16.2', check: 'postgres.minor-version-older-on-target', snap: () => pgPatch('target', { versionNum: null, version: 'PostgreSQL 16.2', running: false }), want: [{ subject: 'version=minor', status: 'warning-manual' }] },
   { name: 'newer minor on the target is fine', check: 'postgres.minor-version-older-on-target', snap: () => pgPatch('target', { versionNum: 160006 }), want: [] },
   {
     name: 'checksums and architecture differ',
@@ -309,7 +310,7 @@ describe('postgres checks', () => {
     unknownWith(evaluateChecks([byId('postgres.settings-drift')], malformed)[0], /not in the expected form/);
     const pathUnasked = { ...s, target: { ...s.target!, paths: s.target!.paths!.filter((p) => !p.path.endsWith('.key')) } };
     unknownWith(evaluateChecks([byId('postgres.referenced-files-missing')], pathUnasked)[0], /do not describe/);
-    const down = pgPatch('target', { versionNum: null, running: false });
+    const down = pgPatch('target', { versionNum: null, version: null, running: false });
     expect(evaluateChecks([byId('postgres.minor-version-older-on-target')], down)[0]!.status).toBe('unknown');
     expect(evaluateChecks([byId('postgres.logical-method-gaps')], withFacts(s, { pair: { method: 'logical' } }))[0]!.status).toBe('unknown');
   });
