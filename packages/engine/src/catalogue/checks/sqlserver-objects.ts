@@ -14,8 +14,8 @@ const isPath = (v: unknown): v is string => typeof v === 'string' && /^([a-z]:\\
 
 /** Registry values Tandem may set on the target (network protocols, default directories, auditing). */
 export const registryAllowList = ['supersocketnetlib\\tcp\\enabled', 'supersocketnetlib\\np\\enabled', 'supersocketnetlib\\sm\\enabled', 'mssqlserver\\defaultdata', 'mssqlserver\\defaultlog', 'mssqlserver\\backupdirectory', 'mssqlserver\\auditlevel', 'mssqlserver\\numerrorlogs'];
-/** Registry values other checks own: the login mode (auth-mode-differs) and startup arguments (startup-parameters-differ). */
-const ownedElsewhere = (name: string) => /^(loginmode|sqlarg\d+)$/i.test(name);
+/** Registry values other checks own: the login mode (auth-mode-differs), startup arguments (startup-parameters-differ) and the full-text path (fulltext-differs). */
+const ownedElsewhere = (name: string) => /^(loginmode|sqlarg\d+|fulltextdefaultpath)$/i.test(name);
 const regKey = (r: { key: string; name: string }) => (r.key ? `${r.key}\\${r.name}` : r.name);
 
 function registryMaps(ctx: Parameters<CheckDef['evaluate']>[0], s: SqlInstance, t: SqlInstance) {
