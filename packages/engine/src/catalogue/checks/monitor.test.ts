@@ -22,6 +22,7 @@ const cases: Case[] = [
     side: 'none',
     expected: { status: 'error-fixable', findings: [{ subject: 'setting=monitor.method', plan: [{ action: 'pair.set', key: 'failover.monitor.method', value: 'agent', after: 'agent-heartbeat' }] }] },
   },
+  { name: 'icmp-blocked: hidden without failover', id: 'monitor.icmp-blocked', snap: withFacts(base(), { pair: { failover: { enabled: false }, monitor: { method: 'icmp' } }, replication: { monitorProbe: { icmpOk: false, agentOk: true } } }), side: 'none', expected: { status: 'hidden' } },
   { name: 'icmp-blocked: both fail (the source may be down)', id: 'monitor.icmp-blocked', snap: withFacts(base(), { pair: { monitor: { method: 'icmp' } }, replication: { monitorProbe: { icmpOk: false, agentOk: false } } }), side: 'none', expected: { status: 'good' } },
 
   { name: 'window-short-for-cluster: source not clustered', id: 'monitor.window-short-for-cluster', snap: base(), side: 'none', expected: { status: 'good' } },

@@ -1,10 +1,13 @@
 import type { CheckDef } from '../model.ts';
+import type { FactsSnapshot } from '../snapshot.ts';
 import { codeMonitorMethodOf } from '../vocabulary.ts';
 
 // The `monitor` family (catalogue §2.8, §4.5): failure detection and what happens when it fires.
 
 /** The most missed beats the pair settings accept (monitorSettingsSchema). */
 const MAX_MISSED = 100;
+/** Detection and fencing matter only for pairs that may fail over. */
+const failoverEnabled = (snap: FactsSnapshot) => snap.pair.failover.enabled;
 
 export const monitorChecks: CheckDef[] = [
   {
@@ -16,6 +19,7 @@ export const monitorChecks: CheckDef[] = [
     appliesTo: ['any'],
     severity: 'error',
     facts: ['P', 'R.monitorProbe'],
+    when: failoverEnabled,
     evaluate: (ctx) => {
       const m = ctx.snap.pair.monitor;
       const probe = ctx.snap.replication.monitorProbe!;
@@ -39,6 +43,7 @@ export const monitorChecks: CheckDef[] = [
     appliesTo: ['any'],
     severity: 'warning',
     facts: ['P', 'C.src'],
+    when: failoverEnabled,
     evaluate: (ctx) => {
       const c = ctx.snap.cluster!.source;
       const m = ctx.snap.pair.monitor;
@@ -83,9 +88,10 @@ export const monitorChecks: CheckDef[] = [
     appliesTo: ['any'],
     severity: 'error',
     facts: ['P'],
+    when: failoverEnabled,
     evaluate: (ctx) => {
       const p = ctx.snap.pair;
-      if (!p.failover.enabled || p.failover.approvalRequired) return [];
+      if (p.failover.approvalRequired) return [];
       // DNS record fencing needs a zone that takes dynamic updates; when the dry run ran and shows
       // none, that method cannot fence. (D is read only when present: pairs without DNS failover have none.)
       const zone = ctx.snap.dns?.zone;
