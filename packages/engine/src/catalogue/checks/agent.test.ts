@@ -21,6 +21,7 @@ const cases: Case[] = [
 
   { name: 'insufficient-privilege: root with the capability set', id: 'agent.insufficient-privilege', snap: base(), side: 'source', expected: { status: 'good' } },
   { name: 'insufficient-privilege: capabilities missing', id: 'agent.insufficient-privilege', snap: withFacts(base(), { source: { account: { privileges: ['CAP_CHOWN'] } } }), side: 'source', expected: { status: 'error-manual', findings: [o({ subject: 'account=root', guidance: /LocalSystem/ })] } },
+  { name: 'insufficient-privilege: CAP_DAC_OVERRIDE covers read-search', id: 'agent.insufficient-privilege', snap: withFacts(base(), { source: { account: { privileges: ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER'] } } }), side: 'source', expected: { status: 'good' } },
   {
     name: 'insufficient-privilege: local Windows user on the Windows DNS executor',
     id: 'agent.insufficient-privilege',

@@ -97,7 +97,8 @@ export const agentChecks: CheckDef[] = [
       const windows = n.os!.family === 'windows';
       const have = new Set(acct.privileges.map((p) => p.toLowerCase()));
       const required = windows ? (acct.kind === 'system' ? [] : WINDOWS_PRIVILEGES) : LINUX_CAPS;
-      const missing = required.filter((r) => !have.has(r.toLowerCase()));
+      // CAP_DAC_OVERRIDE bypasses every permission check, so it covers CAP_DAC_READ_SEARCH.
+      const missing = required.filter((r) => !have.has(r.toLowerCase()) && !(r === 'CAP_DAC_READ_SEARCH' && have.has('cap_dac_override')));
       const localForDirectory = windows && acct.kind === 'local' && actsOnDirectoryOrWindowsDns(ctx.snap, nodeSide(ctx), n);
       if (!missing.length && !localForDirectory) return [];
       const parts = [missing.length ? `lacks ${missing.join(', ')}` : null, localForDirectory ? 'is a machine-local user, but this node changes the directory or Windows DNS in the runbooks' : null].filter(Boolean);
