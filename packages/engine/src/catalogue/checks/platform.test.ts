@@ -81,8 +81,16 @@ describe('platform checks', () => {
     expect(outcomeOf(platformChecks, 'platform.volume-missing-on-target', snap, 'target').status).toBe('unknown');
   });
 
-  it('an unmeasured source size is unknown, not good', () => {
+  it('an unasked source path is unknown, not good', () => {
     const snap = withFacts(base(), { source: { paths: [] } });
     expect(outcomeOf(platformChecks, 'platform.target-space-insufficient', snap, 'target').status).toBe('unknown');
+  });
+
+  it('an unmeasured size falls back on its source volume’s used bytes: good when that fits, unknown when it does not', () => {
+    const unmeasured = { source: { paths: [{ ...nodeFixture('source').paths![0]!, usedBytes: null }] } };
+    // Source /srv holds 40 GiB in all (500 − 460); the target has 420 GiB free.
+    expect(outcomeOf(platformChecks, 'platform.target-space-insufficient', withFacts(base(), unmeasured), 'target').status).toBe('good');
+    const tight = withFacts(base(), { ...unmeasured, target: { volumes: srv('target', 10), paths: [] } });
+    expect(outcomeOf(platformChecks, 'platform.target-space-insufficient', tight, 'target').status).toBe('unknown');
   });
 });

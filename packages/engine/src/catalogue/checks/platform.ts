@@ -80,6 +80,8 @@ interface VolumeNeed {
   /** Bytes of those paths already on the target. */
   presentBytes: number;
   paths: string[];
+  /** Paths whose size was not measured (a walk past its limits): their source volume's used bytes stand in, an upper bound. */
+  estimated: string[];
 }
 
 /** Groups the replicated roots by the target volume they land on. Throws (→ unknown) when a size was not measured. */
@@ -90,19 +92,29 @@ function targetVolumeNeeds(ctx: CheckContext): VolumeNeed[] {
   const needs = new Map<string, VolumeNeed>();
   for (const root of snap.pair.rules?.roots ?? []) {
     const s = src.find((p) => samePath(p.path, root));
-    if (!s || s.usedBytes === null) throw new Error(`the size of ${root} on the source was not measured`);
+    if (!s) throw new Error(`the size of ${root} on the source was not measured`);
     if (!s.exists) continue;
+    const sv = s.usedBytes === null ? volumeOf(snap.source!.volumes!, root) : null;
+    if (s.usedBytes === null && !sv) throw new Error(`the size of ${root} on the source was not measured`);
+    const bytes = s.usedBytes ?? sv!.sizeBytes - sv!.freeBytes;
     const targetPath = targetPathOf(snap, root);
     const vol = volumeOf(tgt.volumes!, targetPath);
     if (!vol) continue;
     const present = tgt.paths!.find((p) => samePath(p.path, targetPath));
-    const n = needs.get(vol.mountPoint) ?? { mountPoint: vol.mountPoint, sizeBytes: vol.sizeBytes, freeBytes: vol.freeBytes, sourceBytes: 0, presentBytes: 0, paths: [] };
-    n.sourceBytes += s.usedBytes;
+    const n = needs.get(vol.mountPoint) ?? { mountPoint: vol.mountPoint, sizeBytes: vol.sizeBytes, freeBytes: vol.freeBytes, sourceBytes: 0, presentBytes: 0, paths: [], estimated: [] };
+    n.sourceBytes += bytes;
+    if (s.usedBytes === null) n.estimated.push(root);
     n.presentBytes += present?.exists ? (present.usedBytes ?? 0) : 0;
     n.paths.push(targetPath);
     needs.set(vol.mountPoint, n);
   }
   return [...needs.values()];
+}
+
+/** An estimate that does not fit proves nothing: the check is unknown (throws) rather than fired. */
+function unmeasured(n: VolumeNeed): false {
+  if (n.estimated.length) throw new Error(`the size of ${n.estimated.join(', ')} on the source was not measured, and its whole volume does not fit ${n.mountPoint}`);
+  return false;
 }
 
 const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
@@ -239,7 +251,7 @@ export const platformChecks: CheckDef[] = [
     evaluate: (ctx) => {
       const ratio = ctx.snap.reference.policy.spaceErrorRatio;
       return targetVolumeNeeds(ctx)
-        .filter((n) => n.freeBytes + n.presentBytes < ratio * n.sourceBytes)
+        .filter((n) => n.freeBytes + n.presentBytes < ratio * n.sourceBytes && !unmeasured(n))
         .map((n) => ({
           subject: `volume=${n.mountPoint}`,
           message: `${n.mountPoint} on ${where(ctx)} has ${gib(n.freeBytes + n.presentBytes)} available for ${gib(n.sourceBytes)} of source data; ${Math.round(ratio * 100)} % is needed.`,
@@ -256,7 +268,7 @@ export const platformChecks: CheckDef[] = [
     scope: ['target'],
     appliesTo: ['any'],
     severity: 'warning',
-    facts: ['T.vol', 'T.paths', 'S.paths', 'R.changeRate', 'P', 'X'],
+    facts: ['S.vol', 'T.vol', 'T.paths', 'S.paths', 'R.changeRate', 'P', 'X'],
     evaluate: (ctx) => {
       const p = ctx.snap.reference.policy;
       const rate = ctx.snap.replication.changeRateBytesPerDay!;
@@ -267,6 +279,7 @@ export const platformChecks: CheckDef[] = [
         const headroom = n.sizeBytes > 0 ? after / n.sizeBytes : 0;
         const days = rate > 0 ? after / rate : null;
         if (headroom >= p.spaceHeadroomRatio && (days === null || days > p.spaceFullDays)) continue;
+        unmeasured(n);
         out.push({
           subject: `volume=${n.mountPoint}`,
           message:
