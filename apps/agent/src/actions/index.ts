@@ -18,6 +18,9 @@ import { createFilesCopy, listTestCopies, removeCopy } from './test-copy.ts';
 import { setSettings } from '../validation/pg-settings.ts';
 import { filesHash, pathsExist, tcpProbe } from './test/probes.ts';
 import { requireScratchDir } from './test/scratch.ts';
+import { ensurePath, prepareHooksDir } from '../validation/fixes.ts';
+import { collectValidationFacts, validationContext } from '../validation/index.ts';
+import { resyncTime } from '../validation/time.ts';
 
 export interface ActionContext {
   hooksDir: string;
@@ -155,5 +158,13 @@ async function execute(
     case 'cluster.config-read':
     case 'cluster.config-replace':
       return clusterAction(action, args, { platform, run: ctx.run });
+    case 'validate.facts':
+      return collectValidationFacts(args as ActionArgs<'validate.facts'>, validationContext({ ...ctx, platform }));
+    case 'fs.ensure-path':
+      return ensurePath(defaultIO({ platform, run: ctx.run, readFile: ctx.readFile }), args as ActionArgs<'fs.ensure-path'>);
+    case 'hooks.prepare-dir':
+      return prepareHooksDir(defaultIO({ platform, run: ctx.run, readFile: ctx.readFile }), ctx.hooksDir, process.getuid?.() ?? 0, process.getgid?.() ?? 0);
+    case 'time.resync':
+      return resyncTime(validationContext({ ...ctx, platform }));
   }
 }

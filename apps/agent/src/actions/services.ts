@@ -124,6 +124,9 @@ async function sysvServiceAction(io: FactsIO, verb: ServiceVerb, name: string): 
     throw new Error(`service "${name}" not found (no executable /etc/init.d/${name})`);
   }
   if (verb === 'start' || verb === 'stop') {
+    // Already so: answer the state. Not every init script exits 0 when asked to stop a stopped daemon.
+    const current = await sysvState(io, name);
+    if (current.state === (verb === 'start' ? 'running' : 'stopped')) return current;
     const r = await runSysvScript(io, name, verb, CONTROL_TIMEOUT_MS);
     if (r.code !== 0) throw failed(`service ${name} ${verb}`, r);
   } else if (verb === 'enable' || verb === 'disable') {
