@@ -1,15 +1,27 @@
 import { z } from 'zod';
-import { postgresFactsSchema, type PostgresFacts } from '../node-facts.ts';
+import type { PostgresFacts } from '../node-facts.ts';
 import type { FactsSnapshot } from '../snapshot.ts';
-import { appFacts } from './common.ts';
 
 // Reading PostgreSQL facts (`app.postgres`, schema in node-facts.ts) for the postgres checks:
 // versions, pg_settings with units normalised, and the instance each side of the pair names.
 
-// Unknown keys are dropped rather than refused, so facts a newer collector adds (the logical
-// method's) do not make every check unknown.
-const postgresFacts = z.object(postgresFactsSchema.shape);
-export const pg = (snap: FactsSnapshot, side: 'source' | 'target'): PostgresFacts => appFacts(snap, side, 'postgres', postgresFacts, 'PostgreSQL');
+/**
+ * A side's PostgreSQL facts. The agent's `validate.facts` answer was parsed against
+ * postgresFactsSchema at the protocol boundary, so only the shape the checks lean on is confirmed
+ * here (a full parse of ~350 pg_settings rows per side would dominate a 1,000-pair evaluation).
+ * A value that is not that shape throws, which the evaluator turns into unknown.
+ */
+export function pg(snap: FactsSnapshot, side: 'source' | 'target'): PostgresFacts {
+  const node = snap[side];
+  if (!node) throw new Error(`the ${side} agent did not answer`);
+  const f = node.apps.postgres;
+  if (f === undefined) throw new Error(`PostgreSQL facts of the ${side} were not collected`);
+  if (f === null) throw new Error(`no PostgreSQL was found on the ${side} ${node.hostname}`);
+  const lists = ['settings', 'hba', 'roles', 'extensions', 'availableExtensions', 'slots', 'replication', 'tablespaces'] as const;
+  const bad = typeof f !== 'object' ? 'value' : typeof f.dataDir !== 'string' ? 'dataDir' : typeof f.port !== 'number' ? 'port' : lists.find((k) => !Array.isArray(f[k])) ?? (typeof f.controlData !== 'object' || f.controlData === null ? 'controlData' : null);
+  if (bad) throw new Error(`PostgreSQL facts of the ${side} are not in the expected form (${bad})`);
+  return f;
+}
 
 /** The major release: 16 for 160004, 9.6 for 90624. */
 export function majorOf(versionNum: number): string {
