@@ -45,6 +45,7 @@ const cases: Case[] = [
   { name: 'unsupported-chain: logical cascade is not allowed', id: 'topology.unsupported-chain', snap: withFacts(streamingPg(160004, 160004), { replication: { connections: [conn({ id: 'up', sourceServerId: OTHER, targetServerId: S, paths: [] })] } }), side: 'none', expected: { status: 'error-manual', findings: [{ subject: 'connection=up' }] } },
 
   { name: 'stale-addresses: all on the nodes', id: 'topology.stale-addresses', snap: base(), side: 'none', expected: { status: 'good' } },
+  { name: 'stale-addresses: host names and loopback are not compared', id: 'topology.stale-addresses', snap: withFacts(base(), { pair: { savedAddresses: ['10.0.0.10', 'files-b.corp.example.com', '127.0.0.1'] } }), side: 'none', expected: { status: 'good' } },
   { name: 'stale-addresses: staging address', id: 'topology.stale-addresses', snap: withFacts(base(), { pair: { savedAddresses: ['10.0.0.10', '192.168.50.20'] } }), side: 'none', expected: { status: 'error-manual', findings: [{ subject: 'address=192.168.50.20', guidance: /address step/ }] } },
 
   { name: 'failback-impossible: hidden for file servers', id: 'topology.failback-impossible', snap: base(), side: 'none', expected: { status: 'hidden' } },

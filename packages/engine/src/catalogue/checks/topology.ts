@@ -168,8 +168,10 @@ export const topologyChecks: CheckDef[] = [
       const onNodes = new Set([...snap.source!.interfaces!, ...snap.target!.interfaces!].flatMap((i) => i.addresses.map((a) => a.address.toLowerCase())));
       // Identity addresses move between the nodes at failover: they need not be on either now.
       const moving = new Set(snap.pair.identity.addresses.map((a) => a.address.toLowerCase()));
+      // Host names (a route given by name) are resolved elsewhere, and loopback is on every node
+      // (agents report no loopback interface): only other literal addresses are compared.
       return snap.pair.savedAddresses
-        .filter((a) => !onNodes.has(a.toLowerCase()) && !moving.has(a.toLowerCase()))
+        .filter((a) => isIpLiteral(a) && !isLoopback(a) && !onNodes.has(a.toLowerCase()) && !moving.has(a.toLowerCase()))
         .map((a) => ({ subject: `address=${a}`, message: `The pair configuration uses ${a}, which is no longer configured on the source or the target.`, evidence: { address: a } }));
     },
     fix: { kind: 'manual', guidance: 'Redo the address step of the pair configuration: the IP map, the monitored addresses and the route.' },
@@ -197,6 +199,10 @@ export const topologyChecks: CheckDef[] = [
     legacy: ['Newer target allowed, but failback impossible'],
   },
 ];
+
+const isIpLiteral = (a: string) => /^\d{1,3}(\.\d{1,3}){3}$/.test(a) || (a.includes(':') && /^[0-9a-f:.]+$/i.test(a));
+
+const isLoopback = (a: string) => a.startsWith('127.') || a === '::1';
 
 /** An application's release from its facts: `versionNum` (PostgreSQL's server_version_num) or `version`. */
 function appVersion(facts: Record<string, unknown> | null): string | null {
