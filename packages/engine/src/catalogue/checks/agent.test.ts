@@ -15,7 +15,8 @@ const postgresPair = (patch: Parameters<typeof withFacts<FactsSnapshot>>[1] = {}
 
 const cases: Case[] = [
   { name: 'unreachable: fresh heartbeat is good', id: 'agent.unreachable', snap: base(), side: 'target', expected: { status: 'good', findings: [] } },
-  { name: 'unreachable: heartbeat 60 s old', id: 'agent.unreachable', snap: withFacts(base(), { target: { agent: { lastHeartbeatAt: NOW - 60_000 } } }), side: 'target', expected: { status: 'error-manual', findings: [o({ subject: 'node=files-b', guidance: /agent service/ })] } },
+  { name: 'unreachable: answered, last-seen time not yet flushed', id: 'agent.unreachable', snap: withFacts(base(), { target: { agent: { lastHeartbeatAt: NOW - 20_000 } } }), side: 'target', expected: { status: 'good' } },
+  { name: 'unreachable: offline after missed heartbeats', id: 'agent.unreachable', snap: withFacts(base(), { target: { agent: { online: false, answered: false, lastHeartbeatAt: NOW - 60_000 } } }), side: 'target', expected: { status: 'error-manual', findings: [o({ subject: 'node=files-b', guidance: /agent service/ })] } },
   { name: 'unreachable: no answer at all', id: 'agent.unreachable', snap: withFacts(base(), { target: null, gatherers: { target: { ok: false, error: 'timed out after 60 s', ms: 60_000 } } }), side: 'target', expected: { status: 'error-manual', findings: [o({ subject: 'node=target' })] } },
   { name: 'unreachable: not enrolled', id: 'agent.unreachable', snap: withFacts(base(), { source: { agent: { enrolled: false } } }), side: 'source', expected: { status: 'error-manual', findings: [o({ subject: 'node=files-a' })] } },
 
