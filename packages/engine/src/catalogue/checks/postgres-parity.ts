@@ -238,11 +238,15 @@ export const postgresParityChecks: CheckDef[] = [
     scope: ['target'],
     methods: ['file', 'streaming', 'logical'],
     severity: 'error',
-    facts: ['S.app.postgres', 'T.paths', 'P'],
+    facts: ['S.app.postgres', 'T.app.postgres', 'T.paths', 'P'],
     evaluate: (ctx) => {
       const t = sideNode(ctx.snap, 'target');
+      const tf = pg(ctx.snap, 'target');
+      // A running target that reads the same file itself (same setting value, or an include it
+      // loaded) proves it is there; anything else is looked up in the target's path facts.
+      const inUse = new Set(tf.running ? tf.settings.flatMap((x) => [x.setting.trim(), x.sourcefile ?? '']).filter((v) => v.startsWith('/')) : []);
       return postgresReferencedFiles(ctx.snap, pg(ctx.snap, 'source'))
-        .filter((f) => !targetPath(t, f.target).exists)
+        .filter((f) => !inUse.has(f.target) && !targetPath(t, f.target).exists)
         .map((f) => ({ subject: `file=${f.target}`, message: `${f.target} (named by ${f.setting} on the source) is missing on the target ${t.hostname}.`, evidence: { setting: f.setting, sourcePath: f.source, targetPath: f.target } }));
     },
     fix: { kind: 'manual', guidance: 'Deploy the named files on the target at the same paths (or change the setting to where they are). Certificates and private keys are secrets: Tandem does not copy them.' },

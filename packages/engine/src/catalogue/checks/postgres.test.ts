@@ -199,7 +199,7 @@ const rows: Row[] = [
   {
     name: 'the SSL key is missing on the target',
     check: 'postgres.referenced-files-missing',
-    snap: () => pathOn(postgresSnapshot(), '/etc/ssl/private/ssl-cert-snakeoil.key', { exists: false }),
+    snap: () => settingsOn('target', { ssl: 'off', ssl_key_file: 'server.key' }, pathOn(postgresSnapshot(), '/etc/ssl/private/ssl-cert-snakeoil.key', { exists: false })),
     want: [{ subject: 'file=/etc/ssl/private/ssl-cert-snakeoil.key', status: 'error-manual', side: 'target', guidance: /secrets/ }],
   },
   {
@@ -308,7 +308,10 @@ describe('postgres checks', () => {
     unknownWith(evaluateChecks([byId('postgres.major-version-mismatch')], absent)[0], /no PostgreSQL was found on the target/);
     const malformed = { ...s, target: { ...s.target!, apps: { postgres: { port: 'x' } as unknown as PostgresFacts } } };
     unknownWith(evaluateChecks([byId('postgres.settings-drift')], malformed)[0], /not in the expected form/);
-    const pathUnasked = { ...s, target: { ...s.target!, paths: s.target!.paths!.filter((p) => !p.path.endsWith('.key')) } };
+    // The running target's own settings vouch for the files it uses; otherwise the path must have been asked about.
+    const vouched = { ...s, target: { ...s.target!, paths: [] } };
+    expect(evaluateChecks([byId('postgres.referenced-files-missing')], vouched)[0]!.status).toBe('good');
+    const pathUnasked = settingsOn('target', { ssl_key_file: '/etc/ssl/private/other.key' }, { ...s, target: { ...s.target!, paths: s.target!.paths!.filter((p) => !p.path.endsWith('.key')) } });
     unknownWith(evaluateChecks([byId('postgres.referenced-files-missing')], pathUnasked)[0], /do not describe/);
     const down = pgPatch('target', { versionNum: null, version: null, running: false });
     expect(evaluateChecks([byId('postgres.minor-version-older-on-target')], down)[0]!.status).toBe('unknown');
