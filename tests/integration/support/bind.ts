@@ -13,6 +13,8 @@ export interface BindZone {
   name: string;
   /** Zone file text after the $ORIGIN/$TTL/SOA/NS lines this helper writes. */
   records: string;
+  /** Who may send dynamic updates: the key (default), anyone (unsigned too), or nobody. */
+  updates?: 'key' | 'any' | 'none';
 }
 
 export interface Bind {
@@ -38,7 +40,7 @@ export async function startBind(zones: BindZone[], keyName = 'tandem-test-key'):
       path.join(dir, file),
       `$ORIGIN ${z.name}.\n$TTL 300\n@ IN SOA ns1.${z.name}. hostmaster.${z.name}. 1 3600 600 86400 60\n@ IN NS ns1.${z.name}.\nns1 IN A 127.0.0.1\n${z.records}\n`,
     );
-    return `zone "${z.name}" { type primary; file "${path.join(dir, file)}"; allow-update { key "${keyName}"; }; allow-transfer { key "${keyName}"; }; };`;
+    return `zone "${z.name}" { type primary; file "${path.join(dir, file)}"; allow-update { ${{ key: `key "${keyName}";`, any: 'any;', none: 'none;' }[z.updates ?? 'key']} }; allow-transfer { key "${keyName}"; }; };`;
   });
   fs.writeFileSync(
     path.join(dir, 'named.conf'),
