@@ -22,6 +22,8 @@ export const genericFactsSchema = z.strictObject({
   digest: str.nullable(),
   /** The program it starts (absolute path). */
   executable: str.nullable(),
+  /** Whether `executable` exists on this node (null or absent: not checked). */
+  executableExists: z.boolean().nullable().optional(),
   /** Where the application is installed (the executable's install directory). */
   installPath: str.nullable(),
   /** Run-as account (null: the service manager's default). */

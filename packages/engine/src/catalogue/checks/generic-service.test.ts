@@ -66,6 +66,15 @@ const rows: Row[] = [
     },
     want: [{ subject: 'path=/etc/inventory/env', status: 'warning-fixable', plan: [{ action: 'repset.add-rule', path: '/etc/inventory/env' }] }],
   },
+  {
+    name: "the target's own unit reports its program missing (no path fact needed)",
+    check: 'generic-service.prerequisites-missing-on-target',
+    snap: () => {
+      const s = patch('target', { executableExists: false });
+      return { ...s, target: { ...s.target!, paths: [] } };
+    },
+    want: [{ subject: 'executable=/opt/inventory/bin/inventory-api', status: 'error-manual' }],
+  },
   { name: 'only a files-match probe', check: 'generic-service.health-probe-missing', snap: () => withProbes([{ kind: 'files-match' }]), want: [{ subject: 'probe=service', status: 'warning-manual', side: 'none', guidance: /TCP port/ }] },
   { name: 'a hook probe', check: 'generic-service.health-probe-missing', snap: () => withProbes([{ kind: 'hook' }]), want: [] },
 ];

@@ -36,7 +36,9 @@ function prerequisites(ctx: CheckContext): FindingDraft[] {
   const out: FindingDraft[] = [];
   if (s.executable) {
     const exe = mapToTarget(ctx.snap, s.executable);
-    if (!targetPath(node, exe).exists) out.push({ subject: `executable=${exe}`, message: `${exe}, which ${s.service} runs, is missing on the target ${node.hostname}.`, evidence: { executable: exe } });
+    // The target's own unit names the same program and its collector checked it: no path fact needed.
+    const own = t.executable === exe && typeof t.executableExists === 'boolean' ? t.executableExists : null;
+    if (!(own ?? targetPath(node, exe).exists)) out.push({ subject: `executable=${exe}`, message: `${exe}, which ${s.service} runs, is missing on the target ${node.hostname}.`, evidence: { executable: exe } });
   }
   if (s.account) {
     const exists = t.accounts[s.account];
