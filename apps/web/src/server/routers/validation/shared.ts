@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { TenantTx } from '@tandem/db';
 import {
   actionRunsOn,
+  blockedWhileProtected,
   checkById,
   displayStatuses,
   enabledStatuses,
@@ -80,7 +81,7 @@ export function currentBlock(
 ): string | null {
   const fix = checkById(f.checkId)?.fix;
   if (!fix || !plan) return f.blockedReason;
-  if (fix.kind !== 'manual' && fix.blockedWhileProtected && enabledStatuses.includes(pairStatus as PairStatus))
+  if (fix.kind !== 'manual' && blockedWhileProtected(fix, plan) && enabledStatuses.includes(pairStatus as PairStatus))
     return protectedBlock;
   if (pairStatus === 'failed_over' && plan.some((a) => actionRunsOn(a) === 'source')) return failedOverBlock;
   return null;

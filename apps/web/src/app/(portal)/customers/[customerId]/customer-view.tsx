@@ -12,6 +12,7 @@ import { Pairs } from '@/components/pairs';
 import { timeAgo } from '@/lib/time';
 import { Badge, Button, Card, ErrorBanner, Field, Input, PageHeader, Textarea, tableStyles as t } from '@/components/ui';
 import { describeError, useTRPC } from '@/trpc/client';
+import { ValidationRollupCard } from '@/components/validation/rollup-card';
 
 const agentTone = { online: 'green', offline: 'red', pending: 'amber', revoked: 'slate', none: 'slate' } as const;
 
@@ -92,6 +93,7 @@ export function CustomerView({ customerId, staffRole }: { customerId: string; st
         )}
       </Card>
       <Pairs customerId={customerId} canOperate={canEdit} />
+      <ValidationRollupCard customerId={customerId} />
       {staffRole !== null && (
         <p className="mb-4 text-sm">
           <Link href={`/customers/${customerId}/clusters`} className="text-sky-700 hover:underline dark:text-sky-400">

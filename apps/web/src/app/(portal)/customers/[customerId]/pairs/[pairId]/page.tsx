@@ -9,5 +9,6 @@ export default async function PairPage({ params }: { params: Promise<{ customerI
   if (!idSchema.safeParse(customerId).success || !idSchema.safeParse(pairId).success) notFound();
   if (actor.kind === 'customer' && actor.customerId !== customerId) notFound();
   const canOperate = actor.kind === 'staff' && orgRoleAtLeast(actor.role, 'operator');
-  return <PairView pairId={pairId} canOperate={canOperate} isStaff={actor.kind === 'staff'} />;
+  const canConfirmPrivileged = actor.kind === 'staff' && orgRoleAtLeast(actor.role, 'admin');
+  return <PairView pairId={pairId} canOperate={canOperate} canConfirmPrivileged={canConfirmPrivileged} isStaff={actor.kind === 'staff'} />;
 }

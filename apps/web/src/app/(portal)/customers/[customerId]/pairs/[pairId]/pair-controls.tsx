@@ -213,6 +213,15 @@ export function ProtectionControls({
 
         <div className="mt-3">
           <ErrorBanner message={error ? describeError(error).message : null} />
+          {/* The enable gate refuses until a clean validation run: point at Validate. */}
+          {enable.error && /validat/i.test(describeError(enable.error).message) && (
+            <p className="mt-2 text-sm" data-testid="enable-gate">
+              <a href="#validation" className="font-medium text-sky-700 underline dark:text-sky-300">
+                Go to Validate
+              </a>{' '}
+              to run a validation and see what stands in the way.
+            </p>
+          )}
         </div>
       </div>
     </Card>

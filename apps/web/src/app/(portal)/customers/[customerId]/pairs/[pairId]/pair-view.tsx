@@ -27,6 +27,7 @@ import { activeOperationStatuses, EventsCard, MonitorCard, OperationsCard, type 
 import { ProtectionControls } from './pair-controls';
 import { RecoveryControls } from './recovery-controls';
 import { TestsCard } from './tests-card';
+import { ValidationCard } from '@/components/validation/validation-card';
 
 type LiveQuery = 'get' | 'operations' | 'events' | 'settings';
 const allLiveQueries: LiveQuery[] = ['get', 'operations', 'events', 'settings'];
@@ -43,7 +44,7 @@ const refreshedBy: Record<PairChange, LiveQuery[]> = {
 /** Statuses in which things change by the second: the page polls faster (when the stream is down). */
 const fastStatuses: readonly string[] = ['mirroring', ...inFlightStatuses];
 
-export function PairView({ pairId, canOperate, isStaff }: { pairId: string; canOperate: boolean; isStaff: boolean }) {
+export function PairView({ pairId, canOperate, canConfirmPrivileged = false, isStaff }: { pairId: string; canOperate: boolean; canConfirmPrivileged?: boolean; isStaff: boolean }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const [span, setSpan] = useState<'hour' | 'day'>('hour');
@@ -54,6 +55,8 @@ export function PairView({ pairId, canOperate, isStaff }: { pairId: string; canO
     for (const q of due) void qc.invalidateQueries({ queryKey: trpc.pair[q].queryKey({ pairId }) });
     // Open timelines and dry runs (pair.operation) follow the operation notices.
     if (due.has('operations')) void qc.invalidateQueries({ queryKey: trpc.pair.operation.pathKey() });
+    // Validation runs, fixes and acknowledgements arrive as operation and event notices.
+    if (due.has('operations') || due.has('events')) void qc.invalidateQueries({ queryKey: trpc.validation.pathKey() });
   }, 300);
   // The chart needs no more than a point every 15 s.
   const refreshHistory = useBatchedRefresh<'history'>(() => void qc.invalidateQueries({ queryKey: trpc.pair.history.pathKey() }), 15_000);
@@ -181,6 +184,7 @@ export function PairView({ pairId, canOperate, isStaff }: { pairId: string; canO
           busy={busy}
         />
       )}
+      <ValidationCard pairId={pairId} permissions={{ canOperate, canConfirmPrivileged }} live={connected} />
       <Card className="mb-4">
         <h2 className="mb-2 text-lg font-semibold">Replication</h2>
         {!l ? (
