@@ -228,11 +228,12 @@ test('validation results by family with the six statuses, a finding’s drawer, 
     await page.getByRole('dialog').getByRole('button', { name: 'Close' }).click();
     await expect(check('dns.ttl-above-recommended')).toContainText('acknowledged');
 
-    // A manual finding's Fix says why it cannot run.
+    // A manual finding has no Fix: its drawer says what a person does.
     await check('dns.reverse-zone-missing')
       .getByRole('button', { name: /^Details/ })
       .click();
     await expect(page.getByTestId('finding-drawer')).toContainText('Create the reverse zone');
+    await expect(page.getByTestId('finding-drawer').getByRole('button', { name: 'Fix', exact: true })).toHaveCount(0);
     await page.getByRole('dialog').getByRole('button', { name: 'Close' }).click();
 
     // Run history and the diff of the two runs (older → newer).
