@@ -16,3 +16,4 @@ export { exchangeFactsSchema, type ExchangeFacts } from './apps/exchange.ts';
 export { sharepointFactsSchema, type SharepointFacts } from './apps/sharepoint.ts';
 export * from './readiness.ts';
 export { needsDirectory } from './checks/failover-util.ts';
+export * from './apps/index.ts';
