@@ -37,7 +37,7 @@ const cases: Case[] = [
   { name: 'drift: generated digest not computed → unknown', id: 'hooks.drift', snap: withFacts(base(), { target: { hooks: { bundleDigest: 'b-1' } } }), side: 'target', expected: { status: 'unknown' } },
 
   { name: 'inline-secret: no overlays', id: 'hooks.inline-secret', snap: base(), side: 'none', expected: { status: 'good' } },
-  { name: 'inline-secret: secrets by reference are fine', id: 'hooks.inline-secret', snap: overlay('before-stop.sh', '#!/bin/bash\nPGPASSWORD="$DB_PASSWORD" psql -c "checkpoint"\nmysql -p"$MYSQL_PWD"\n'), side: 'none', expected: { status: 'good' } },
+  { name: 'inline-secret: secrets by reference are fine', id: 'hooks.inline-secret', snap: overlay('before-stop.sh', '#!/bin/bash\nPGPASSWORD="$DB_PASSWORD" psql -c "checkpoint"\nmysql -p"$MYSQL_PWD"\nMYSQL_PWD_FILE=/run/secrets/mysql\nread -s -p "Password: " PW\n'), side: 'none', expected: { status: 'good' } },
   { name: 'inline-secret: literal password argument', id: 'hooks.inline-secret', snap: overlay('before-stop.sh', '#!/bin/bash\nmysqladmin -u root --password=Sup3rSecret flush-logs\n'), side: 'none', expected: { status: 'warning-manual', findings: [{ subject: 'overlay=before-stop.sh', guidance: /vault/ }] } },
   { name: 'inline-secret: private key', id: 'hooks.inline-secret', snap: overlay('key.sh', 'cat > /tmp/k <<EOF\n-----BEGIN OPENSSH PRIVATE KEY-----\nabc\nEOF\n'), side: 'none', expected: { status: 'warning-manual', findings: [{ subject: 'overlay=key.sh' }] } },
 ];

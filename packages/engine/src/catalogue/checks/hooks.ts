@@ -24,7 +24,7 @@ const side = (ctx: CheckContext) => ctx.side as 'source' | 'target';
 const secretPatterns: { kind: string; re: RegExp }[] = [
   { kind: 'private key', re: /-----BEGIN [A-Z ]*PRIVATE KEY-----/ },
   { kind: 'password argument', re: /(?:^|\s)(?:--password|--passwd|-Password|\/p:)(?:=|\s+)["']?(?![$%{"'<-])[^\s"']{4,}/i },
-  { kind: 'secret assignment', re: /\b[\w-]*(?:PASSWORD|PASSWD|PWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY)[\w-]*\s*[:=]\s*["']?(?![$%{"'<\s])[^\s"';]{4,}/i },
+  { kind: 'secret assignment', re: /\b[\w-]*(?:PASSWORD|PASSWD|PWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY)[\w-]*\s*[:=]\s*["']?(?![$%{"'<\s/\\]|[A-Za-z]:\\)[^\s"';]{4,}/i },
   { kind: 'plain-text secure string', re: /ConvertTo-SecureString\s+["'][^"']+["']\s+-AsPlainText/i },
   { kind: 'credentials in a URL', re: /\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@]+:(?![$%{])[^\s/@]{3,}@/i },
   { kind: 'access token', re: /\b(?:AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{30,}|xox[abpr]-[A-Za-z0-9-]{10,}|glpat-[A-Za-z0-9_-]{20,}|eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})\b/ },
