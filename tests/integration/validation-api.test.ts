@@ -505,6 +505,41 @@ describe('Fix', () => {
     expect(await ownerDb().operation.count({ where: { pairId, kind: 'fix', status: 'pending' } })).toBe(1);
   });
 
+  it('blocks a fix that is refused only on the target just where its plan changes the target', async () => {
+    const nic = (node: 'source' | 'target'): SeedFinding => ({
+      checkId: 'dns.private-nic-registers',
+      severity: 'warning',
+      status: 'warning-fixable',
+      side: node,
+      subject: 'interface=Ethernet 2',
+      evidence: { interface: 'Ethernet 2' },
+      plan: [
+        {
+          action: 'net.set-dns-registration',
+          node,
+          nic: 'Ethernet 2',
+          register: false,
+          description: `Stop Ethernet 2 on the ${node} registering in DNS`,
+          before: 'registers in DNS',
+          after: 'does not register',
+        },
+      ],
+      phase: 4,
+    });
+    const run = await seedRun([nic('source'), nic('target')]);
+    await setStatus('protected');
+    const byId = new Map(run.findings.map((f) => [f.side, f.id]));
+    const latest = await callerFor(t.viewer.id).validation.latest({ pairId });
+    const views = latest.families.flatMap((f) => f.checks.flatMap((c) => c.findings));
+    expect(views.find((f) => f.side === 'source')?.blockedReason).toBeNull();
+    expect(views.find((f) => f.side === 'target')?.blockedReason).toMatch(/^Disable protection first/);
+    await expectCode(callerFor(t.operator.id).validation.fix({ findingIds: [byId.get('target')!] }), 'CONFLICT');
+    const { operationId } = await callerFor(t.operator.id).validation.fix({ findingIds: [byId.get('source')!] });
+    expect((await ownerDb().operation.findUniqueOrThrow({ where: { id: operationId } })).options).toMatchObject({
+      findingIds: [byId.get('source')],
+    });
+  });
+
   it('needs an owner’s or admin’s confirmation for a privileged fix', async () => {
     const run = await seedRun(standardFindings());
     const channel = findingOf(run, 'agent.data-channel-unreachable');
