@@ -101,7 +101,7 @@ describe('dns.dry-run (real agent, real BIND 9)', () => {
     expect(r.resolverView).toEqual([{ resolver: `127.0.0.1:${bind.port}`, answers: ['10.1.0.5'], matchesServer: true }]);
     expect(r.fenceEntries).toEqual([]);
     expect(r).toMatchObject({ planOk: true, planReason: null });
-  });
+  }, 90_000);
 
   it('a wrong TSIG secret: not authorised, said as the server said it (BADSIG), the secret nowhere in the answer', async () => {
     const wrong = Buffer.alloc(32, 7).toString('base64');
@@ -116,7 +116,7 @@ describe('dns.dry-run (real agent, real BIND 9)', () => {
     // A key the server does not know at all.
     const unknown = await dryRun({ tsig: { ...bind.key, name: 'no-such-key' } });
     expect(unknown.auth).toEqual({ ok: false, error: expect.stringMatching(/no-such-key.*BADKEY/) as unknown });
-  });
+  }, 90_000);
 
   it('the source record missing: no records (the zone and the key are fine)', async () => {
     const r = await dryRun({ sourceName: `gone.${ZONE}` });
@@ -125,7 +125,7 @@ describe('dns.dry-run (real agent, real BIND 9)', () => {
     expect(r.auth.ok).toBe(true);
     expect(r.resolverView).toEqual([{ resolver: `127.0.0.1:${bind.port}`, answers: [], matchesServer: true }]);
     expect(r.planOk).toBe(true);
-  });
+  }, 90_000);
 
   it('a reverse zone the server does not have: that address has no zone and cannot be updated', async () => {
     const r = await dryRun({ addresses: ['10.1.0.5', '10.2.0.7', '2001:db8::7'] });
@@ -134,7 +134,7 @@ describe('dns.dry-run (real agent, real BIND 9)', () => {
       { address: '10.2.0.7', zone: null, updatable: false },
       { address: '2001:db8::7', zone: null, updatable: false },
     ]);
-  });
+  }, 90_000);
 
   it('the primary down and a working secondary: the primary tried first and unanswered, the data from the secondary', async () => {
     const dead = await freePort();
@@ -147,7 +147,7 @@ describe('dns.dry-run (real agent, real BIND 9)', () => {
     expect(r.timedOut).toBe(false);
     expect(r.auth.ok).toBe(true);
     expect(r.records).toEqual([{ type: 'A', name: `fs1.${ZONE}`, value: '10.1.0.5', ttl: 300 }]);
-  });
+  }, 90_000);
 
   it('a server that never answers, with a short budget: timed out, nothing else known', async () => {
     const r = await dryRun({ servers: [{ host: '127.0.0.1', port: silentPort }], budgetMs: 1_000, primaryMs: 1_000, resolvers: [] });
@@ -155,7 +155,7 @@ describe('dns.dry-run (real agent, real BIND 9)', () => {
     expect(r.attempts).toEqual([{ server: `127.0.0.1:${silentPort}`, role: 'primary', answered: false, ms: expect.any(Number) as unknown, error: expect.stringMatching(/deadline/) as unknown }]);
     expect(r).toMatchObject({ zone: null, records: [], auth: { ok: null }, planOk: false });
     expect(r.planReason).toMatch(/budget/);
-  });
+  }, 90_000);
 
   it('a zone the server does not serve, or a source name outside the zone: the plan cannot be built', async () => {
     const other = await dryRun({ zone: 'elsewhere.test', sourceName: 'fs1.elsewhere.test' });
@@ -165,7 +165,7 @@ describe('dns.dry-run (real agent, real BIND 9)', () => {
     const outside = await dryRun({ sourceName: 'fs1.example.test' });
     expect(outside.planOk).toBe(false);
     expect(outside.planReason).toMatch(/not in zone corp\.test/);
-  });
+  }, 90_000);
 
   it('a zone open to unsigned updates is open; a zone taking no updates is none, and the key is refused there (the probe record refused too, nothing left)', async () => {
     const open = await dryRun({ zone: 'open.test', sourceName: 'fs1.open.test' });
@@ -177,9 +177,9 @@ describe('dns.dry-run (real agent, real BIND 9)', () => {
     expect(closed.auth.error).toMatch(/REFUSED.*static\.test/);
     expect(closed.records).toEqual([{ type: 'A', name: 'fs1.static.test', value: '10.1.0.5', ttl: 300 }]);
     expect(await bind.dig('_tandem-probe.static.test', 'TXT')).toEqual([]);
-  });
+  }, 90_000);
 
   it('the windows provider on this Linux agent: refused plainly', async () => {
     await expect(h.bus.send(agent.agentId, 'dns.dry-run', { ...base(), provider: 'windows', tsig: undefined })).rejects.toThrow(/windows DNS provider needs a Windows agent/);
-  });
+  }, 90_000);
 });

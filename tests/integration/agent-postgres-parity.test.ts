@@ -97,12 +97,23 @@ describe('PostgreSQL deep facts and postgresql.set-settings (two real instances,
     expect(t.primaryConninfo).toMatch(/^host=127\.0\.0\.1 .*password=\*+$/);
     expect(JSON.stringify(t)).not.toContain(SECRET);
     expect(s.primaryConninfo).toBeNull();
-  });
+  }, 90_000);
+
+  it('a stopped instance: what the control file says (system id, timeline, build), nothing from the server', async () => {
+    const down = await root.create('down');
+    asPostgres(`${PG_BIN}/pg_ctl`, ['stop', '-D', down.dataDir, '-m', 'fast', '-w']);
+    const r = await collectPostgresFacts({ port: down.port, dataDir: down.dataDir });
+    expect(r.status).toBe('ok');
+    const f = r.status === 'ok' ? r.data! : null;
+    expect(f).toMatchObject({ running: false, versionNum: null, version: null, inRecovery: null, timeline: 1, settings: [], roles: [], extensions: [], osUser: { name: 'postgres' } });
+    expect(f!.controlData['Database cluster state']).toBe('shut down');
+    expect(f!.systemId).toMatch(/^\d+$/);
+  }, 90_000);
 
   it('an unknown data directory is unknown with the reason; none asked for is null', async () => {
     await expect(collectPostgresFacts({ port: 1, dataDir: '/nonexistent/pgdata' })).resolves.toEqual({ status: 'unknown', reason: expect.stringMatching(/not a PostgreSQL data directory/) as unknown });
     await expect(collectPostgresFacts(null)).resolves.toEqual({ status: 'ok', data: null });
-  });
+  }, 90_000);
 
   it('set-settings through the agent: a restart not allowed is refused naming the setting, and nothing changes', async () => {
     const s = await facts(src);
@@ -112,7 +123,7 @@ describe('PostgreSQL deep facts and postgresql.set-settings (two real instances,
     const after = await facts(tgt);
     for (const n of PARITY) expect(setting(after, n)).toEqual(setting(before, n));
     expect(readFileSync(path.join(tgt.dataDir, 'postgresql.auto.conf'), 'utf8')).not.toMatch(/statement_timeout|timezone|max_connections/);
-  });
+  }, 90_000);
 
   it('set-settings through the agent: reload-only settings change without a restart, then a postmaster one with allowRestart restarts; again is already-satisfied', async () => {
     const s = await facts(src);
@@ -137,5 +148,5 @@ describe('PostgreSQL deep facts and postgresql.set-settings (two real instances,
     const again = await h.bus.send(agent.agentId, 'postgresql.set-settings', { port: tgt.port, dataDir: tgt.dataDir, settings: wanted, allowRestart: true });
     expect(again).toEqual({ outcome: 'already-satisfied', changed: [], restarted: false, detail: null });
     await expect(h.bus.send(agent.agentId, 'postgresql.set-settings', { port: tgt.port, dataDir: tgt.dataDir, settings: { no_such_setting: '1' }, allowRestart: false })).rejects.toThrow(/unknown settings: no_such_setting/);
-  });
+  }, 90_000);
 });
