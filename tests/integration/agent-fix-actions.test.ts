@@ -7,13 +7,13 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ownerDb } from '@tandem/db/testing';
-import { tempDir, waitFor } from './support/agents';
-import { ReplicationHarness, type Enrolled } from './support/replication/agents';
+import { tempDir } from './support/agents';
+import type { ReplicationHarness, Enrolled } from './support/replication/agents';
 import { installTestService, type TestService } from './support/sysv-service';
+import { validationAgent } from './support/validation-agent';
 
 const isRootOnLinux = process.platform === 'linux' && process.getuid?.() === 0;
-const h = new ReplicationHarness('fix');
+let h: ReplicationHarness;
 let agent: Enrolled;
 let service: TestService;
 let work = '';
@@ -37,11 +37,7 @@ function rcLinks(name: string): string[] {
 
 beforeAll(async () => {
   if (!isRootOnLinux) throw new Error('these tests need root on Linux (ownership changes and a SysV service)');
-  await h.setup();
-  agent = await h.enrolAndRun('agent');
-  await h.online(agent.agentId);
-  // The agent collects its standing facts right after connecting: commands wait until that is done.
-  await waitFor('the first facts', async () => (await ownerDb().server.findUnique({ where: { id: agent.serverId } }))?.factsAt, 60_000);
+  ({ h, agent } = await validationAgent('fix'));
   work = tempDir('fix-actions');
   h.cleanup.push(work);
   service = installTestService('fix');
@@ -49,7 +45,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   service?.remove();
-  await h.teardown();
+  await h?.teardown();
 });
 
 describe('fs.ensure-path', { timeout: 90_000 }, () => {

@@ -10,17 +10,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ownerDb } from '@tandem/db/testing';
 import { keys, signOrder, type GatewayOrder } from '@tandem/agent-bus';
 import type { ValidationFacts, ValidationFactsArgs } from '@tandem/engine';
 import { AGENT_VERSION } from '../../apps/agent/src/version.ts';
 import { tempDir, waitFor } from './support/agents';
 import { dropOnLoopback, type Cut } from './support/firewall';
-import { ReplicationHarness, type Enrolled } from './support/replication/agents';
+import type { ReplicationHarness, Enrolled } from './support/replication/agents';
 import { installTestService, type TestService } from './support/sysv-service';
+import { validationAgent } from './support/validation-agent';
 
 const isRootOnLinux = process.platform === 'linux' && process.getuid?.() === 0;
-const h = new ReplicationHarness('vf');
+let h: ReplicationHarness;
 let agent: Enrolled;
 let service: TestService;
 let work = '';
@@ -55,11 +55,7 @@ const mountPointOf = (p: string) => execFileSync('df', ['--output=target', p], {
 
 beforeAll(async () => {
   if (!isRootOnLinux) throw new Error('these tests need root on Linux (a SysV service, a tmpfs mount, nftables)');
-  await h.setup();
-  agent = await h.enrolAndRun('agent');
-  await h.online(agent.agentId);
-  // The agent collects its standing facts right after connecting: commands wait until that is done.
-  await waitFor('the first facts', async () => (await ownerDb().server.findUnique({ where: { id: agent.serverId } }))?.factsAt, 60_000);
+  ({ h, agent } = await validationAgent('vf'));
   work = tempDir('validate-facts');
   h.cleanup.push(work);
   service = installTestService('vf');
@@ -100,7 +96,7 @@ afterAll(async () => {
   reader?.kill('SIGKILL');
   if (smallMounted) execFileSync('umount', [small]);
   service?.remove();
-  await h.teardown();
+  await h?.teardown();
 });
 
 describe('validate.facts through a real agent', { timeout: 120_000 }, () => {

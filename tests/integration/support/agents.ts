@@ -75,7 +75,8 @@ export async function startGateway(opts: { port?: number; id?: string; heartbeat
     if (child.exitCode !== null) throw new Error(`gateway exited: ${h.output()}`);
     const res = await fetch(`${url}/health`).catch(() => null);
     return res?.ok;
-  });
+    // tsx compiles the gateway at start: on a busy machine (parallel test files) that takes over 15 s.
+  }, 45_000);
   return { ...h, port, id, url };
 }
 
