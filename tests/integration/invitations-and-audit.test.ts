@@ -533,6 +533,13 @@ describe('every mutation writes exactly one audit event', () => {
         return { actorId: t.operator.id, actorEmail: t.operator.email, action: 'drill.remove', targetType: 'DrillSchedule', targetId: id, customerId: t.customerX.id, summary: /Removed the drill of every protected pair of the customer \(every day\)/ };
       },
     },
+    {
+      path: 'validation.updateSettings',
+      run: async (t) => {
+        await callerFor(t.owner.id).validation.updateSettings({ validationIntervalHours: 12 });
+        return { actorId: t.owner.id, actorEmail: t.owner.email, action: 'organization.validationSettings', targetType: 'Organization', targetId: t.org.id, customerId: null, summary: /re-validate every 24 → 12 h/ };
+      },
+    },
   ];
   /** Mutations that deliberately write no audit event. */
   const unaudited = ['account.totpBegin']; // stages a secret; nothing changes until totpEnable
@@ -559,10 +566,12 @@ describe('every mutation writes exactly one audit event', () => {
     'cluster.restore.preview',
     'cluster.restore.start',
   ];
+  /** Mutations about a stored validation run (or that hand a run to the worker's queue): validation-api.test.ts checks their audit events. */
+  const auditedWithValidationRuns = ['validation.start', 'validation.acknowledge', 'validation.unacknowledge', 'validation.fix', 'validation.fixAll'];
 
   it('the table covers every mutation of the router', () => {
     const mutations = allProcedurePaths().filter((p) => procedureDef(p).type === 'mutation');
-    expect([...auditCases.map((c) => c.path), ...unaudited, ...auditedWithLiveAgents].sort()).toEqual(mutations);
+    expect([...auditCases.map((c) => c.path), ...unaudited, ...auditedWithLiveAgents, ...auditedWithValidationRuns].sort()).toEqual(mutations);
   });
 
   it.each(auditCases)('$path', async ({ setup, run }) => {
