@@ -26,7 +26,9 @@ export function compareVersions(a: string, b: string): number {
 }
 
 const isWindowsPath = (p: string) => /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\');
-const norm = (p: string) => {
+const norm = (path: string) => {
+  // A bare drive (`C:`, as volumes are often named) is its root.
+  const p = /^[A-Za-z]:$/.test(path) ? `${path}\\` : path;
   const win = isWindowsPath(p);
   let s = win ? p.replace(/\//g, '\\').toLowerCase() : p;
   const sep = win ? '\\' : '/';
@@ -57,11 +59,6 @@ export function targetPathOf(snap: FactsSnapshot, sourcePath: string): string {
 
 /** The path-map entry covering a source path, if any. */
 export const pathMapEntryOf = (snap: FactsSnapshot, sourcePath: string) => snap.pair.pathMap.find((m) => pathUnder(sourcePath, m.from)) ?? null;
-
-/** The replicated source paths: the roots, plus non-recursive/include rules joined to each root. */
-export function replicatedRoots(snap: FactsSnapshot): string[] {
-  return snap.pair.rules?.roots ?? [];
-}
 
 /** Joins a relative rule pattern to a root with the root's separator. */
 export function joinPath(root: string, rel: string): string {
