@@ -6,14 +6,17 @@ import type { PairFacts } from './snapshot.ts';
 // can recompute it at enable time from the database alone and the gate can compare.
 
 /** Standing facts that move all the time and say nothing about readiness. */
-const volatileKeys = new Set(['collectedAt', 'uptimeSeconds', 'clockOffsetMs', 'freeBytes', 'lastHeartbeatAt', 'lastSeenAt']);
+const volatileKeys = new Set(['collectedAt', 'uptimeSeconds', 'clockOffsetMs', 'freeBytes', 'lastHeartbeatAt', 'lastSeenAt', 'usedBytes']);
+/** Sizes that grow with the data (a database's size), unlike a volume's, which stays put. */
+const growing = (key: string, holder: Record<string, unknown>) => key === 'sizeBytes' && !('mountPoint' in holder);
 /** Pair facts that change with the pair's status or the clock, not with its configuration. */
 const pairVolatile = new Set<keyof PairFacts>(['state', 'protected', 'failedOver', 'lastChangeAt']);
 
 function strip(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(strip);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([k]) => !volatileKeys.has(k)).map(([k, v]) => [k, strip(v)]));
+    const holder = value as Record<string, unknown>;
+    return Object.fromEntries(Object.entries(holder).filter(([k]) => !volatileKeys.has(k) && !growing(k, holder)).map(([k, v]) => [k, strip(v)]));
   }
   return value;
 }
