@@ -62,6 +62,12 @@ async function enroll(url: string, token: string, configPath: string, hooksDir: 
     hooksDir,
     enrolledAt: new Date().toISOString(),
   });
+  // The hook directory is the agent's own: made now, so a first validation finds it ready.
+  try {
+    fs.mkdirSync(hooksDir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    console.error(`tandem-agent: could not create the hook directory ${hooksDir} (${err instanceof Error ? err.message : String(err)}); validation will offer to create it`);
+  }
   console.log(`Enrolled as agent ${body.agentId}. Configuration written to ${configPath}.`);
   console.log(`Start it with: tandem-agent run${configPath === defaultConfigPath() ? '' : ` --config ${configPath}`}`);
 }
