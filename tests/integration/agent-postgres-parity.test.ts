@@ -1,6 +1,6 @@
 // PostgreSQL parity with two real PostgreSQL 15 instances (support/postgresql/cluster.ts): the
-// deep facts the validation catalogue compares (collectPostgresFacts, the agent's validate.facts
-// collector, run here against the real servers) show the differences made on the source
+// deep facts the validation catalogue compares (the postgres section of validate.facts, asked of
+// a real agent process) show the differences made on the source
 // (settings of user, sighup-free and postmaster context, roles with memberships, extensions in
 // two databases, a slot), and postgresql.set-settings through a real agent process makes the
 // target's settings equal: reload only when that suffices, a restart only when allowed (refused
@@ -8,7 +8,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectPostgresFacts } from '../../apps/agent/src/validation/postgres.ts';
 import { asPostgres, ClusterRoot, PG_BIN, postgresGid, postgresUid, type TempCluster } from './support/postgresql/cluster';
 import { ReplicationHarness, type Enrolled } from './support/replication/agents';
 
@@ -21,8 +20,11 @@ let tgt: TempCluster;
 let h: ReplicationHarness;
 let agent: Enrolled;
 
+/** The postgres section of the agent's validate.facts (the other collectors asked for nothing). */
+const collect = async (c: { port: number; dataDir: string } | null) =>
+  (await h.bus.send(agent.agentId, 'validate.facts', { paths: [], ports: [], services: [], openFilesUnder: [], postgres: c && { port: c.port, dataDir: c.dataDir }, apps: [] }, { timeoutMs: 120_000 })).postgres;
 const facts = async (c: TempCluster) => {
-  const r = await collectPostgresFacts({ port: c.port, dataDir: c.dataDir });
+  const r = await collect(c);
   if (r.status !== 'ok' || r.data === null) throw new Error(`no facts: ${JSON.stringify(r)}`);
   return r.data;
 };
@@ -102,7 +104,7 @@ describe('PostgreSQL deep facts and postgresql.set-settings (two real instances,
   it('a stopped instance: what the control file says (system id, timeline, build), nothing from the server', async () => {
     const down = await root.create('down');
     asPostgres(`${PG_BIN}/pg_ctl`, ['stop', '-D', down.dataDir, '-m', 'fast', '-w']);
-    const r = await collectPostgresFacts({ port: down.port, dataDir: down.dataDir });
+    const r = await collect(down);
     expect(r.status).toBe('ok');
     const f = r.status === 'ok' ? r.data! : null;
     expect(f).toMatchObject({ running: false, versionNum: null, version: null, inRecovery: null, timeline: 1, settings: [], roles: [], extensions: [], osUser: { name: 'postgres' } });
@@ -111,8 +113,8 @@ describe('PostgreSQL deep facts and postgresql.set-settings (two real instances,
   }, 90_000);
 
   it('an unknown data directory is unknown with the reason; none asked for is null', async () => {
-    await expect(collectPostgresFacts({ port: 1, dataDir: '/nonexistent/pgdata' })).resolves.toEqual({ status: 'unknown', reason: expect.stringMatching(/not a PostgreSQL data directory/) as unknown });
-    await expect(collectPostgresFacts(null)).resolves.toEqual({ status: 'ok', data: null });
+    await expect(collect({ port: 1, dataDir: '/nonexistent/pgdata' })).resolves.toEqual({ status: 'unknown', reason: expect.stringMatching(/not a PostgreSQL data directory/) as unknown });
+    await expect(collect(null)).resolves.toEqual({ status: 'ok', data: null });
   }, 90_000);
 
   it('set-settings through the agent: a restart not allowed is refused naming the setting, and nothing changes', async () => {
