@@ -79,6 +79,7 @@ const cases: Case[] = [
     side: 'none',
     expected: { status: 'error-fixable', findings: [o({ subject: 'route=10.0.0.20:6320', privileged: true, plan: [o({ action: 'firewall.allow', node: 'target', port: 6320, protocol: 'tcp', fromCidr: '10.0.0.10/32' })] })] },
   },
+  { name: 'data-channel: not probed yet (before the first enable) → the ports are compared', id: 'agent.data-channel-unreachable', snap: withFacts(base(), { replication: { channelProbe: null } }), side: 'none', expected: { status: 'good' } },
   { name: 'data-channel: unmanaged firewall → manual', id: 'agent.data-channel-unreachable', snap: withFacts(base(), { replication: { channelProbe: { ok: false, error: 'refused' } }, target: { firewall: { agentManaged: false } } }), side: 'none', expected: { status: 'error-manual' } },
   { name: 'data-channel: different data ports', id: 'agent.data-channel-unreachable', snap: withFacts(base(), { target: { agent: { dataPort: 7000 } } }), side: 'none', expected: { status: 'error-manual', findings: [o({ subject: 'setting=dataPort' })] } },
 

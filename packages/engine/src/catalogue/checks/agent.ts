@@ -317,17 +317,19 @@ export const agentChecks: CheckDef[] = [
     scope: ['pair'],
     appliesTo: ['any'],
     severity: 'error',
-    facts: ['S.agent.dataPort', 'T.agent.dataPort', 'R.channelProbe', 'P', 'S.net', 'T.firewall'],
+    // R.channelProbe is read when there is one: before the first enable nothing listens on the
+    // data port to probe, and the port settings can still be compared.
+    facts: ['S.agent.dataPort', 'T.agent.dataPort', 'P', 'S.net', 'T.firewall'],
     evaluate: (ctx) => {
       const sp = ctx.snap.source!.agent!.dataPort;
       const tp = ctx.snap.target!.agent!.dataPort;
-      const probe = ctx.snap.replication.channelProbe!;
+      const probe = ctx.snap.replication.channelProbe;
       const route = ctx.snap.pair.route;
       const out: FindingDraft[] = [];
       if (sp !== null && tp !== null && sp !== tp) {
         out.push({ subject: 'setting=dataPort', message: `The source agent uses data port ${sp} and the target agent ${tp}; both must use the same port.`, evidence: { sourcePort: sp, targetPort: tp } });
       }
-      if (!probe.ok) {
+      if (probe && !probe.ok) {
         out.push({ subject: `route=${route.address}:${route.port}`, message: `The source could not open the data channel to ${route.address}:${route.port}${probe.error ? ` (${probe.error})` : ''}.`, evidence: { address: route.address, port: route.port, error: probe.error } });
       }
       return out;

@@ -68,6 +68,12 @@ const cases: Case[] = [
   },
   // dns.reverse-zone-missing
   { id: 'dns.reverse-zone-missing', name: 'both reverse zones updatable', snap: snap(), expect: [] },
+  {
+    id: 'dns.reverse-zone-missing',
+    name: 'an address mapped to itself is reported once',
+    snap: snap({ pair: { ipMap: [{ source: '10.0.0.30', target: '10.0.0.30' }] }, dns: { reverseZones: [{ address: '10.0.0.30', zone: '0.0.10.in-addr.arpa', updatable: false }] } }),
+    expect: [{ subject: 'address=10.0.0.30', status: 'warning-manual' }],
+  },
   { id: 'dns.reverse-zone-missing', name: 'no reverse zone for the target', snap: snap({ dns: { reverseZones: [dry.reverseZones[0]!, { address: '10.0.0.20', zone: null, updatable: false }] } }), expect: [{ subject: 'address=10.0.0.20', status: 'warning-manual', also: (f) => expect(f.evidence).toMatchObject({ side: 'target', subnet: '10.0.0.20/24' }) }] },
   // dns.resolver-mismatch
   { id: 'dns.resolver-mismatch', name: 'resolver served by the zone', snap: snap(), expect: [] },

@@ -224,6 +224,8 @@ export const dnsChecks: CheckDef[] = [
       };
       const addrs = [...ctx.snap.pair.ipMap.map((m) => ({ a: m.source, side: 'source' as const })), ...ctx.snap.pair.ipMap.filter((m) => m.target).map((m) => ({ a: m.target!, side: 'target' as const }))];
       return addrs
+        // One finding per address, also when a source address maps to itself.
+        .filter(({ a }, i) => addrs.findIndex((x) => sameAddress(x.a, a)) === i)
         .filter(({ a }) => {
           const z = d.reverseZones.find((r) => sameAddress(r.address, a));
           return !z || !z.zone || !z.updatable;
