@@ -41,13 +41,16 @@ export async function findAgentByCredential(credential: string): Promise<AgentId
   return agent;
 }
 
+/** How long after an agent reconnects its pairs are validated again. */
+const RECONNECT_VALIDATION_DELAY_MS = 30_000;
+
 /**
  * Marks the agent online unless it has been revoked meanwhile (a revocation committed after its
  * credential was looked up): false then, and the gateway refuses the connection.
  */
 export async function markOnline(agent: AgentIdentity, hello: AgentPayload<'hello'>): Promise<boolean> {
-  const { count } = await withTenant(scopeOf(agent), (db) =>
-    db.agent.updateMany({
+  const { count } = await withTenant(scopeOf(agent), async (db) => {
+    const marked = await db.agent.updateMany({
       where: { id: agent.id, status: { not: 'revoked' }, revokedAt: null },
       data: {
         status: 'online',
@@ -56,8 +59,17 @@ export async function markOnline(agent: AgentIdentity, hello: AgentPayload<'hell
         protocolVersion: hello.protocolVersion,
         capabilities: hello.capabilities,
       },
-    }),
-  );
+    });
+    // Its validated pairs are validated again shortly (the worker's validate-due-pairs); only an
+    // unset due time is set, so an agent reconnecting again and again asks once.
+    if (marked.count > 0) {
+      await db.protectionPair.updateMany({
+        where: { OR: [{ sourceServerId: agent.serverId }, { targetServerId: agent.serverId }], lastValidationRunId: { not: null }, status: { in: ['unprotected', 'validated', 'protected'] }, validationDueAt: null },
+        data: { validationDueAt: new Date(Date.now() + RECONNECT_VALIDATION_DELAY_MS) },
+      });
+    }
+    return marked;
+  });
   if (count === 0) return false;
   void publishServerChange(agent, agent.serverId, 'agent');
   return true;

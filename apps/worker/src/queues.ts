@@ -11,6 +11,7 @@ import { markStaleAgentsOffline, pruneLoginAttempts, rollUpReplicationSamples } 
 import { CLUSTER_SNAPSHOT_INTERVAL_HOURS, snapshotClusters } from './jobs/cluster-snapshots.ts';
 import { removeTestLeftovers } from './jobs/test-leftovers.ts';
 import { runOperation } from './operations/run-operation.ts';
+import { startDueValidations, VALIDATION_SWEEP_EVERY_MS } from './validation/schedule.ts';
 
 export { redisConnection, operationsQueue, enqueueOperation, type QueueOptions } from '@tandem/jobs';
 
@@ -24,6 +25,7 @@ const maintenanceJob = z.discriminatedUnion('task', [
   z.object({ task: z.literal('start-due-drills') }),
   z.object({ task: z.literal('remove-test-leftovers') }),
   z.object({ task: z.literal('snapshot-clusters') }),
+  z.object({ task: z.literal('validate-due-pairs') }),
 ]);
 export type MaintenanceJob = z.infer<typeof maintenanceJob>;
 
@@ -60,6 +62,9 @@ export function startMaintenanceWorker(
         case 'snapshot-clusters':
           // Each cluster's configuration, kept when it changed (the agents are asked through the bus).
           return opts.bus ? snapshotClusters(db, opts.bus, now) : { clusters: 0, stored: 0, unchanged: 0, failed: 0 };
+        case 'validate-due-pairs':
+          // Scheduled and reconnect validation runs are operations: they need the operations queue.
+          return operations ? startDueValidations(db, now(), (j) => enqueueOperation(operations, j)) : { due: 0, started: 0 };
       }
     },
     { connection, concurrency: 1, prefix: opts.prefix },
@@ -73,6 +78,7 @@ export async function scheduleMaintenance(queue: Queue<MaintenanceJob>) {
   await queue.upsertJobScheduler('roll-up-replication-samples', { every: 600_000 }, { data: { task: 'roll-up-replication-samples' } });
   await queue.upsertJobScheduler('remove-test-leftovers', { every: 300_000 }, { data: { task: 'remove-test-leftovers' }, opts: { removeOnComplete: true, removeOnFail: 100 } });
   await queue.upsertJobScheduler('snapshot-clusters', { every: CLUSTER_SNAPSHOT_INTERVAL_HOURS * 3600_000 }, { data: { task: 'snapshot-clusters' }, opts: { removeOnComplete: true, removeOnFail: 100 } });
+  await queue.upsertJobScheduler('validate-due-pairs', { every: VALIDATION_SWEEP_EVERY_MS }, { data: { task: 'validate-due-pairs' }, opts: { removeOnComplete: true, removeOnFail: 100 } });
   await queue.upsertJobScheduler('start-due-drills', { every: 60_000 }, { data: { task: 'start-due-drills' }, opts: { removeOnComplete: true, removeOnFail: 100 } });
 }
 

@@ -13,6 +13,8 @@ import { runStep, StepError, stepExecutors, type LoadedPair, type StepContext } 
 import { lastSampledLag } from './steps/failover.ts';
 import { recordRefusedTest, runTest } from './run-test.ts';
 import { crashPoint } from './test-crash.ts';
+import { runFix } from '../validation/run-fix.ts';
+import { runValidate } from '../validation/run-validate.ts';
 
 export interface OperationDeps {
   db: Db;
@@ -66,6 +68,9 @@ export async function runOperation(deps: OperationDeps, job: OperationJob): Prom
   // A cluster's backup or restore belongs to no pair: its own runner.
   if (op.kind === 'cluster_backup' || op.kind === 'cluster_restore') return runClusterOperation(deps, job, op);
   if (!op.pairId) throw new Error(`Operation ${op.id} has no pair`);
+  // Validation and fixes have runners of their own (apps/worker/src/validation).
+  if (op.kind === 'validate') return runValidate(deps, job, op);
+  if (op.kind === 'fix') return runFix(deps, job, op);
 
   const agentSelect = { select: { id: true, status: true, capabilities: true, lastSeenAt: true } } as const;
   const row = await tx((db) =>
