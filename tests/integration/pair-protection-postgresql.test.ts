@@ -17,6 +17,7 @@ import { callerFor, expectCode } from './helpers';
 import { freePort, waitFor } from './support/agents';
 import { ClusterRoot, type TempCluster } from './support/postgresql/cluster';
 import { ReplicationHarness, type Enrolled } from './support/replication/agents';
+import { recordPassingValidation } from './support/validation';
 
 const prefix = `tandem-test-${process.pid}-${Date.now().toString(36)}`;
 process.env.TANDEM_QUEUE_PREFIX = prefix;
@@ -96,6 +97,8 @@ describe('protecting a PostgreSQL server', () => {
 
     const { id: pairId } = await caller.pair.create({ customerId: h.t.customerX.id, sourceServerId: source.serverId, targetServerId: target.serverId, settings });
     expect((await ownerDb().protectionPair.findUniqueOrThrow({ where: { id: pairId } })).replicationMethod).toBe('postgresql_streaming');
+    // Validation is not this test's subject: a passing run lets the enable gate through.
+    await recordPassingValidation(pairId);
     const { operationId } = await caller.pair.enable({ pairId });
     const op = await waitFor(
       'enable finished',

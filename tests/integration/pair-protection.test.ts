@@ -26,6 +26,7 @@ import { agentBundle, agentCli, enrollmentToken, freePort, tempDir, waitFor } fr
 import { spawnAgentWithExports } from './support/file-shares';
 import { dropOnLoopback, type Cut } from './support/firewall';
 import { ReplicationHarness, waitEqual, writeFiles } from './support/replication/agents';
+import { recordPassingValidation } from './support/validation';
 
 const prefix = `tandem-test-${process.pid}-${Date.now().toString(36)}`;
 process.env.TANDEM_QUEUE_PREFIX = prefix;
@@ -172,6 +173,8 @@ describe('protecting a file server', () => {
     const caller = callerFor(h.t.operator.id);
     pairId = (await caller.pair.create({ customerId: h.t.customerX.id, sourceServerId, targetServerId, settings: await wizardSettings() })).id;
     expect((await pair()).status).toBe('unprotected');
+    // Validation is not this test's subject: a passing run lets the enable gate through.
+    await recordPassingValidation(pairId);
     const { operationId } = await caller.pair.enable({ pairId });
     const op = await waitFor(
       'enable operation finished',
@@ -325,6 +328,8 @@ describe('protecting a file server', () => {
 
   it('an agent that was offline while protection was disabled is told to stop when it returns', async () => {
     const caller = callerFor(h.t.operator.id);
+    // Validation is not this test's subject: a passing run lets the enable gate through.
+    await recordPassingValidation(pairId);
     const { operationId: enableId } = await caller.pair.enable({ pairId });
     await waitFor('enabled again', async () => (await ownerDb().operation.findUniqueOrThrow({ where: { id: enableId } })).status === 'succeeded', 60_000);
     await waitFor('protected again', async () => (await pair()).status === 'protected', 60_000);

@@ -6,6 +6,7 @@ import { AppError, dnsTtlLowering, idSchema, methodSupport, notFound, pairKeyCon
 import { enabledStatuses, operationInFlightStatuses, transition } from '@tandem/engine';
 import { sealSecret } from '@tandem/security';
 import { audit } from '../../services/audit';
+import { enableGateFor } from '../../services/enable-gate';
 import { startOperation } from '../../services/operations';
 import { pairEvent, storedSettings } from '../../services/pairs';
 import { orgProcedure } from '../../trpc';
@@ -72,6 +73,9 @@ export const enablePair = orgProcedure('operator')
     const settings = storedSettings(pair);
     if (!settings) throw new AppError('CONFLICT', 'The pair has no complete configuration yet: edit it first');
     await refuseIfBusy(ctx.db, pair.id);
+    // A validation run without errors since the last change, on the facts as they still are.
+    const gate = await enableGateFor(ctx.db, pair, settings);
+    if (!gate.ok) throw new AppError('CONFLICT', gate.reason, { validation: gate.code });
 
     // One key per pair for the data channel and the monitor; kept across disable/enable.
     if (!pair.pairKeyEnc) {
