@@ -38,8 +38,9 @@ async function sendWithin<A extends 'facts.collect' | 'validate.facts'>(bus: Age
   for (;;) {
     const left = until - Date.now();
     try {
-      // The agent may take all of the remaining time (it is also its own deadline for the work).
-      return await bus.send(agentId, action, args, { commandId, timeoutMs: Math.max(1_000, left) });
+      // Half the deadline per attempt (it is also the agent's own limit for the work, which takes
+      // seconds): an answer lost to a reconnect is asked for again while time is left.
+      return await bus.send(agentId, action, args, { commandId, timeoutMs: Math.max(1_000, Math.min(left, Math.ceil(deadlineMs / 2))) });
     } catch (err) {
       if (!silent(err) || Date.now() + 500 >= until) throw err;
       await sleep(250);

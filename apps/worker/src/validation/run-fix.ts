@@ -117,6 +117,9 @@ export async function runFix(deps: ValidateDeps, job: OperationJob, op: OpRow): 
           fixState: f.fixState,
         };
       });
+    // Within a phase the planner keeps this order: services are stopped before start modes change (§5 phase 6).
+    const stopsFirst = (c: FixCandidate) => (c.plan?.some((a) => a.action === 'service.stop') ? 0 : 1);
+    candidates.sort((a, b) => stopsFirst(a) - stopsFirst(b));
     const plan = options.fixAll
       ? planFixAll(candidates, { privilegedInFixAll: org.privilegedFixesInFixAll, deselected: new Set(options.deselected) })
       : planFix(candidates, { confirmPrivileged: options.confirmPrivileged });
