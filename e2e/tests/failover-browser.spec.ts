@@ -8,6 +8,7 @@ import { startBind, type Bind } from '../../tests/integration/support/bind';
 import { freePort } from '../../tests/integration/support/ports';
 import { agentBundle, enrolAgent, stopChild, waitForAgentsOnline } from './agents';
 import { demoLogin, hydrated, signIn, unique } from './helpers';
+import { recordPassingValidation } from './validation-fixture';
 
 // The whole point of the product, from the browser: an operator fails a protected file server
 // over to its target and back. Two real agents on this machine, the app's own worker and gateway,
@@ -104,6 +105,8 @@ test('an operator fails a file server over and back from the browser; DNS answer
     const pairId = pairs[0]!.id;
 
     // Enable protection from the pair page and wait until it is protected.
+    // Validation is not this test's subject (validation-ui.spec.ts is): a passing run lets Enable through.
+    await recordPassingValidation(db, pairId);
     await page.goto(`/customers/${customerId}/pairs/${pairId}`);
     await hydrated(page);
     const status = page.getByTestId('pair-status');

@@ -9,6 +9,7 @@ import { spawnAgentWithExports } from '../../tests/integration/support/file-shar
 import { freePort } from '../../tests/integration/support/ports';
 import { agentBundle as bundle, enrolAgent, stopChild as stop, waitForAgentsOnline } from './agents';
 import { demoLogin, hydrated, signIn, unique } from './helpers';
+import { recordPassingValidation } from './validation-fixture';
 
 // Protecting a file server from the browser with two real agents on this machine: the source
 // agent sees an NFS export (in its own mount namespace), the target agent is a plain one. The
@@ -95,6 +96,9 @@ test('an operator protects a file server with the wizard and sees it become prot
     // The pair page: unprotected until enabled.
     await expect(page.getByRole('heading', { name: `Projects share ${tag}`, exact: true })).toBeVisible();
     await expect(page.getByTestId('pair-status').locator('[data-pair-status="unprotected"]')).toBeVisible();
+    // Validation is not this test's subject (validation-ui.spec.ts is): a passing run lets Enable through.
+    const { rows: created } = await db.query<{ id: string }>(`SELECT id FROM "ProtectionPair" WHERE name = $1`, [`Projects share ${tag}`]);
+    await recordPassingValidation(db, created[0]!.id);
     await page.getByRole('button', { name: 'Enable protection' }).click();
     await expect(page.getByRole('checkbox', { name: /With failure monitoring/ })).toBeChecked();
     await page.getByRole('button', { name: 'Start protection' }).click();

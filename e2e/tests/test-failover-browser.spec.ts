@@ -8,6 +8,7 @@ import { expect, test } from '@playwright/test';
 import { freePort } from '../../tests/integration/support/ports';
 import { agentBundle, enrolAgent, stopChild, waitForAgentsOnline } from './agents';
 import { demoLogin, hydrated, signIn, unique } from './helpers';
+import { recordPassingValidation } from './validation-fixture';
 
 // What an MSP hands a customer: proof that a failover would work, made from the browser while
 // production runs on. Two real agents on this machine and the app's own worker and gateway: the
@@ -74,6 +75,8 @@ test('an operator runs a test failover of a file server from the browser and dow
     const pairId = pairs[0]!.id;
 
     await signIn(page, demoLogin.email, demoLogin.password);
+    // Validation is not this test's subject (validation-ui.spec.ts is): a passing run lets Enable through.
+    await recordPassingValidation(db, pairId);
     await page.goto(`/customers/${customerId}/pairs/${pairId}`);
     await hydrated(page);
     const status = page.getByTestId('pair-status');
