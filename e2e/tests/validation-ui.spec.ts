@@ -167,9 +167,10 @@ test('validation results by family with the six statuses, a finding’s drawer, 
         JSON.stringify(s.testing),
         JSON.stringify({
           score: 55,
-          lowers: [
-            { reason: 'smbd is running on the target', points: 20 },
-            { reason: 'No test failover yet', points: 15 },
+          factors: [
+            { key: 'errors', label: 'Open errors', penalty: 20, detail: 'smbd is running on the target' },
+            { key: 'test', label: 'Test failover', penalty: 15, detail: 'never tested' },
+            { key: 'lag', label: 'Lag', penalty: 0, detail: 'within the RPO' },
           ],
         }),
       ],

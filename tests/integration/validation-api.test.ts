@@ -657,10 +657,13 @@ describe('roll-up and settings', () => {
       where: { id: bad.pair.id },
       data: {
         readinessScore: 40,
+        // As the worker stores it (the engine's readinessScore).
         readiness: {
-          lowers: [
-            { label: 'Open errors', points: 40 },
-            { label: 'No test failover in 90 days', points: 20 },
+          score: 40,
+          factors: [
+            { key: 'lag', label: 'Lag', penalty: 0, detail: 'within the RPO' },
+            { key: 'errors', label: 'Open errors', penalty: 40, detail: '2 errors' },
+            { key: 'test', label: 'Test failover', penalty: 20, detail: 'none in 90 days' },
           ],
         },
       },
@@ -696,8 +699,8 @@ describe('roll-up and settings', () => {
       readiness: {
         score: 40,
         lowers: [
-          { label: 'Open errors', points: 40 },
-          { label: 'No test failover in 90 days', points: 20 },
+          { label: 'Open errors: 2 errors', points: 40 },
+          { label: 'Test failover: none in 90 days', points: 20 },
         ],
       },
     });
@@ -705,8 +708,8 @@ describe('roll-up and settings', () => {
     expect((await callerFor(org.viewer.id).validation.latest({ pairId: bad.pair.id })).readiness).toEqual({
       score: 40,
       lowers: [
-        { label: 'Open errors', points: 40 },
-        { label: 'No test failover in 90 days', points: 20 },
+        { label: 'Open errors: 2 errors', points: 40 },
+        { label: 'Test failover: none in 90 days', points: 20 },
       ],
     });
     const mine = await callerFor(org.customerYUser.id).validation.rollup();

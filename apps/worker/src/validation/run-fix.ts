@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { publishPairChange } from '@tandem/agent-bus/live';
 import { withTenant, type TenantTx } from '@tandem/db';
 import {
+  blockedWhileProtected,
   actionRunsOn,
   checkById,
   enabledStatuses,
@@ -103,7 +104,8 @@ export async function runFix(deps: ValidateDeps, job: OperationJob, op: OpRow): 
         const plan = z.array(fixActionSchema).safeParse(f.plan);
         const check = checkById(f.checkId)?.fix;
         // Decided as the pair is now: protection may have been enabled since the run.
-        const blocked = check && check.kind !== 'manual' && check.blockedWhileProtected && enabledStatuses.includes(row.status) ? 'Disable protection first: this fix changes the target, which is refused while the pair is protected.' : null;
+        // Rows blocked only on the target ("yes (target); no (source)") let their source-side plans through.
+        const blocked = check && check.kind !== 'manual' && plan.success && blockedWhileProtected(check, plan.data) && enabledStatuses.includes(row.status) ? 'Disable protection first: this fix changes the target, which is refused while the pair is protected.' : null;
         return {
           id: f.id,
           checkId: f.checkId,

@@ -65,8 +65,12 @@ export function pairFactsOf(row: PairRowForFacts, s: PairSettings): PairFacts {
     },
     ipMap: s.dns.addressMap.map((m) => ({ source: m.source, target: m.target })),
     route: { mode: c.routeMode, address: c.route, port: c.port },
-    // Every service the failover starts on the target must stay stopped there until then.
-    services: [...f.services, ...f.extraServices].map((name) => ({ name, mustStopOnTarget: true })),
+    // Every service the failover starts on the target stays stopped there until then, except the
+    // database's own under native replication: the standby it runs is the replica.
+    services: [
+      ...f.services.map((name) => ({ name, mustStopOnTarget: row.replicationMethod === 'file' })),
+      ...f.extraServices.map((name) => ({ name, mustStopOnTarget: true })),
+    ],
     resources: [...f.clusterResources],
     identity: { addresses: f.identity.addresses.map((a) => ({ address: a.address, prefix: a.prefix, targetInterface: a.targetInterface })), takeName: false, hostSpn: false },
     dns: {

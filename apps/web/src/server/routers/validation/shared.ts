@@ -328,37 +328,21 @@ export const readinessOutput = z.object({
 });
 export type ReadinessView = z.infer<typeof readinessOutput>;
 
-const lowerItem = z
-  .object({
-    label: z.string().optional(),
-    reason: z.string().optional(),
-    message: z.string().optional(),
-    title: z.string().optional(),
-    points: z.number().optional(),
-    penalty: z.number().optional(),
-    deduction: z.number().optional(),
-  })
-  .passthrough();
+/** The engine's Readiness as the worker stores it (readinessScore in the catalogue). */
+const storedReadiness = z.object({
+  score: z.number(),
+  factors: z.array(z.object({ label: z.string(), penalty: z.number(), detail: z.string() })),
+});
 
 /**
- * The pair's readiness (written by the worker with each run): the score and what lowers it. Read
- * leniently (a list under `lowers`, `factors`, `deductions` or `reasons`), so a change of shape
- * shows fewer details rather than breaking the page.
+ * The pair's readiness (written by the worker with each run): the score and what lowers it. A
+ * stored value of another shape (from before a change) shows the score alone.
  */
 export function readinessOf(score: number | null, value: unknown): ReadinessView {
-  const obj = value && typeof value === 'object' ? (value as Record<string, unknown>) : {};
-  const list = Array.isArray(value)
-    ? value
-    : (['lowers', 'factors', 'deductions', 'reasons'].map((k) => obj[k]).find(Array.isArray) ?? []);
-  const lowers = (list as unknown[]).flatMap((item) => {
-    if (typeof item === 'string') return [{ label: item, points: null }];
-    const p = lowerItem.safeParse(item);
-    if (!p.success) return [];
-    const label = p.data.label ?? p.data.reason ?? p.data.message ?? p.data.title;
-    const points = p.data.points ?? p.data.penalty ?? p.data.deduction ?? null;
-    return label && points !== 0 ? [{ label, points: points === null ? null : Math.abs(points) }] : [];
-  });
+  const parsed = storedReadiness.safeParse(value);
+  const lowers = parsed.success
+    ? parsed.data.factors.filter((f) => f.penalty > 0).map((f) => ({ label: `${f.label}: ${f.detail}`, points: f.penalty }))
+    : [];
   lowers.sort((a, b) => (b.points ?? 0) - (a.points ?? 0));
-  const stored = typeof obj.score === 'number' ? Math.round(obj.score) : null;
-  return { score: score ?? stored, lowers };
+  return { score: score ?? (parsed.success ? Math.round(parsed.data.score) : null), lowers };
 }
