@@ -10,6 +10,7 @@ import { AGENT_VERSION } from '../version.ts';
 import { collectAccount, collectHooks, collectModules } from './agent.ts';
 import { limitedRunner, type ValidationContext } from './context.ts';
 import { collectFirewall } from './firewall.ts';
+import { collectLinuxApps } from './linux-apps.ts';
 import { collectCloud, collectHostsFile, collectInterfaces } from './network.ts';
 import { collectPostgresFacts } from './postgres.ts';
 import { collectListening, collectOpenFiles } from './processes.ts';
@@ -96,7 +97,8 @@ export async function collectValidationFacts(args: ValidationFactsArgs, ctx: Val
   const postgres = withTimeout(collectPostgresFacts(args.postgres, { run: ctx.io.run }), ctx.collectorTimeoutMs, 'postgres facts').catch(
     (e: unknown): Section => ({ status: 'unknown', reason: errorMessage(e).slice(0, 2000) }),
   );
-  const apps = collectWindowsApps(ctx.io, args.apps, ctx.collectorTimeoutMs);
+  // Each platform's collectors answer an empty map elsewhere.
+  const apps = Promise.all([collectWindowsApps(ctx.io, args.apps, ctx.collectorTimeoutMs), collectLinuxApps(ctx, args)]).then(([windows, linux]) => ({ ...windows, ...linux }));
   const sections = await Promise.all(
     names.map((name) =>
       // The Linux collectors read /proc and run Linux tools; other platforms have their own.
@@ -109,7 +111,7 @@ export async function collectValidationFacts(args: ValidationFactsArgs, ctx: Val
     collectedAt: new Date().toISOString(),
     ...(Object.fromEntries(names.map((n, i) => [n, sections[i]!])) as Omit<ValidationFacts, 'collectedAt' | 'apps' | 'postgres'>),
     postgres: (await postgres) as ValidationFacts['postgres'],
-    // Windows application collectors (SQL Server, Exchange, SharePoint); none run on Linux.
+    // Application collectors: Windows (SQL Server, Exchange, SharePoint), Linux (file server, generic service).
     apps: await apps,
   };
 }

@@ -172,7 +172,10 @@ export function nodeFacts(input: NodeInput, s: PairSettings): NodeFacts | null {
   }
   const app = appCollector[s.application];
   if (app) {
-    if (v && app in v.apps) node.apps[app] = v.apps[app];
+    // The agent answers each app as a section ({status:'ok', data} or {status:'unknown', reason}); the checks read the data.
+    const section = v?.apps[app] as { status?: unknown; data?: unknown; reason?: unknown } | undefined;
+    if (section?.status === 'ok') node.apps[app] = section.data;
+    else if (section?.status === 'unknown') failures[app] = typeof section.reason === 'string' ? section.reason : 'unknown';
     else failures[app] = validationError ?? `the agent did not report ${app} facts`;
   }
   return node;

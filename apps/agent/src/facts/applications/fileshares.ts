@@ -15,58 +15,100 @@ function logicalLines(text: string): string[] {
   return text.replace(/\\\r?\n/g, ' ').split(/\r?\n/);
 }
 
-export function parseSmbConf(text: string): Share[] {
-  const shares: Share[] = [];
-  let section: { name: string; path: string | null; available: boolean } | null = null;
-  const flush = () => {
-    if (!section || section.path === null || !section.available) return;
-    const lower = section.name.toLowerCase();
-    if (lower === 'global' || lower === 'printers' || lower === 'print$') return;
-    shares.push({ protocol: 'smb', name: clip(section.name), path: clip(section.path) });
-  };
+/** One smb.conf section: its name and parameters (names lower-cased, inner spaces collapsed; a later line wins). */
+export interface SmbSection {
+  name: string;
+  params: Record<string, string>;
+}
+
+export function parseSmbSections(text: string): SmbSection[] {
+  const sections: SmbSection[] = [];
+  let section: SmbSection | null = null;
   for (const raw of logicalLines(text)) {
     const line = raw.trim();
     if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
     const header = /^\[(.+)\]$/.exec(line);
     if (header) {
-      flush();
-      section = { name: header[1]!.trim(), path: null, available: true };
+      section = { name: header[1]!.trim(), params: {} };
+      sections.push(section);
       continue;
     }
     const kv = /^([^=]+)=(.*)$/.exec(line);
     if (!kv || !section) continue;
-    const key = kv[1]!.toLowerCase().replace(/\s+/g, '');
-    const value = kv[2]!.trim();
-    if (key === 'path' || key === 'directory') section.path = value;
-    else if (key === 'available') section.available = !/^(no|false|0)$/i.test(value);
+    section.params[kv[1]!.trim().toLowerCase().replace(/\s+/g, ' ')] = kv[2]!.trim();
   }
-  flush();
-  return shares;
+  return sections;
 }
 
-export function parseExports(text: string): Share[] {
-  const shares: Share[] = [];
+/** The sections of smb.conf that are shares (a path, not [global]/[printers]/[print$], not `available = no`). */
+export function smbShareSections(text: string): (SmbSection & { path: string })[] {
+  return parseSmbSections(text).flatMap((s) => {
+    const path = s.params.path ?? s.params.directory;
+    const lower = s.name.toLowerCase();
+    if (path === undefined || lower === 'global' || lower === 'printers' || lower === 'print$') return [];
+    if (/^(no|false|0)$/i.test(s.params.available ?? '')) return [];
+    return [{ ...s, path }];
+  });
+}
+
+export function parseSmbConf(text: string): Share[] {
+  return smbShareSections(text).map((s) => ({ protocol: 'smb' as const, name: clip(s.name), path: clip(s.path) }));
+}
+
+/** One /etc/exports line: the path and its clients with their options (a client without options gets the line's `-` defaults). */
+export interface ExportEntry {
+  path: string;
+  clients: { client: string; options: string[] }[];
+}
+
+export function parseExportEntries(text: string): ExportEntry[] {
+  const entries: ExportEntry[] = [];
   for (const raw of logicalLines(text)) {
     const line = raw.replace(/#.*$/, '').trim();
     if (line === '') continue;
     const m = /^"([^"]+)"|^(\S+)/.exec(line);
     const p = m?.[1] ?? m?.[2];
-    if (p?.startsWith('/') && !shares.some((s) => s.path === p)) shares.push({ protocol: 'nfs', name: clip(p), path: clip(p) });
+    if (!p?.startsWith('/')) continue;
+    let defaults: string[] = [];
+    const clients: ExportEntry['clients'] = [];
+    for (const word of line.slice(m![0].length).trim().split(/\s+/).filter(Boolean)) {
+      if (word.startsWith('-')) {
+        defaults = word.slice(1).split(',').filter(Boolean);
+        continue;
+      }
+      const c = /^([^(]*)(?:\(([^)]*)\))?$/.exec(word);
+      if (!c) continue;
+      clients.push({ client: c[1] || '*', options: c[2] !== undefined ? c[2].split(',').filter(Boolean) : defaults });
+    }
+    // A path with no client is exported to everyone with the defaults.
+    entries.push({ path: p, clients: clients.length > 0 ? clients : [{ client: '*', options: defaults }] });
+  }
+  return entries;
+}
+
+export function parseExports(text: string): Share[] {
+  const shares: Share[] = [];
+  for (const e of parseExportEntries(text)) {
+    if (!shares.some((s) => s.path === e.path)) shares.push({ protocol: 'nfs', name: clip(e.path), path: clip(e.path) });
   }
   return shares;
 }
 
+export const SMB_CONF = '/etc/samba/smb.conf';
+export const EXPORTS_FILE = '/etc/exports';
+export const EXPORTS_D = '/etc/exports.d';
+
 async function linuxShares(io: FactsIO): Promise<Share[]> {
-  const [smb, exports] = await Promise.all([readFileOrNull(io, '/etc/samba/smb.conf'), readFileOrNull(io, '/etc/exports')]);
+  const [smb, exports] = await Promise.all([readFileOrNull(io, SMB_CONF), readFileOrNull(io, EXPORTS_FILE)]);
   const shares = [...parseSmbConf(smb ?? ''), ...parseExports(exports ?? '')];
   let extra: string[] = [];
   try {
-    extra = (await io.readDir('/etc/exports.d')).filter((f) => f.endsWith('.exports')).sort();
+    extra = (await io.readDir(EXPORTS_D)).filter((f) => f.endsWith('.exports')).sort();
   } catch {
     // No exports.d.
   }
   for (const f of extra) {
-    for (const s of parseExports((await readFileOrNull(io, `/etc/exports.d/${f}`)) ?? '')) {
+    for (const s of parseExports((await readFileOrNull(io, `${EXPORTS_D}/${f}`)) ?? '')) {
       if (!shares.some((x) => x.protocol === 'nfs' && x.path === s.path)) shares.push(s);
     }
   }
