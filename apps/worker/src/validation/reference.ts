@@ -1,7 +1,7 @@
 // X.*: the control plane's reference data and the tenant's policy, in one place. The agent
 // versions can be raised by the environment (an operator pinning a newer minimum; tests set a
 // minimum above the running agent to see agent.version-unsupported).
-import type { ReferenceFacts } from '@tandem/engine';
+import { defaultPolicy, type ReferenceFacts } from '@tandem/engine';
 
 /**
  * The agent release this control plane ships is 0.1.0 (apps/agent/src/version.ts); the minimum it
@@ -32,21 +32,7 @@ export function referenceFacts(org: PolicyInput, env: NodeJS.ProcessEnv = proces
       protocolMajor: 1,
     },
     modulesRequired: { core: channel },
-    policy: {
-      ttlMaxSeconds: 300,
-      clockSkewWarnMs: 2_000,
-      clockSkewUnknownMs: 30_000,
-      credentialExpiryDays: 14,
-      spaceErrorRatio: 1.1,
-      spaceHeadroomRatio: 0.2,
-      spaceFullDays: 30,
-      capacityMemoryRatio: 0.9,
-      testMaxAgeDays: 90,
-      binlogRetentionDays: 7,
-      privilegedFixesInFixAll: org.privilegedFixesInFixAll,
-      autoScheduleDrills: false,
-      siteResolvers: [],
-    },
+    policy: { ...defaultPolicy(), privilegedFixesInFixAll: org.privilegedFixesInFixAll },
   };
 }
 

@@ -1,3 +1,4 @@
+import { defaultPolicy } from './policy.ts';
 import type { FactsSnapshot, NodeFacts, PairFacts, ReferenceFacts, ReplicationFacts } from './snapshot.ts';
 
 // Facts fixtures for the table-driven check tests: a healthy, fully collected snapshot of a file
@@ -98,21 +99,7 @@ export function referenceFixture(): ReferenceFacts {
   return {
     agent: { minVersion: '1.2.0', channelVersion: '1.4.0', selfUpdateFloor: '1.0.0', protocolMajor: 1 },
     modulesRequired: { core: '1.4.0', dns: '1.4.0' },
-    policy: {
-      ttlMaxSeconds: 300,
-      clockSkewWarnMs: 2_000,
-      clockSkewUnknownMs: 30_000,
-      credentialExpiryDays: 14,
-      spaceErrorRatio: 1.1,
-      spaceHeadroomRatio: 0.2,
-      spaceFullDays: 30,
-      capacityMemoryRatio: 0.9,
-      testMaxAgeDays: 90,
-      binlogRetentionDays: 7,
-      privilegedFixesInFixAll: false,
-      autoScheduleDrills: false,
-      siteResolvers: [],
-    },
+    policy: defaultPolicy(),
   };
 }
 

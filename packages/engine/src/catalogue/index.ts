@@ -11,6 +11,7 @@ export * from './fix-all.ts';
 export * from './gate.ts';
 export * from './fingerprint.ts';
 export * from './pair-facts.ts';
+export * from './policy.ts';
 export { sqlserverFactsSchema, sqlserverTargetPaths, type SqlserverFacts } from './apps/sqlserver.ts';
 export { exchangeFactsSchema, type ExchangeFacts } from './apps/exchange.ts';
 export { sharepointFactsSchema, type SharepointFacts } from './apps/sharepoint.ts';
