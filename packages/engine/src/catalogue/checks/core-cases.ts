@@ -58,7 +58,7 @@ export interface Expected {
  */
 export function project(out: Outcome, exp: Expected): Expected {
   const res: Expected = { status: out.status };
-  if (exp.gate !== undefined || out.gate !== undefined) res.gate = out.gate as CheckId;
+  if (exp.gate !== undefined || out.gate !== undefined) res.gate = out.gate;
   if (!exp.findings) return res;
   res.findings = out.findings.map((f, i) => {
     const e = exp.findings![Math.min(i, exp.findings!.length - 1)] ?? {};
@@ -85,4 +85,64 @@ export function notGood(checks: readonly CheckDef[], snap: FactsSnapshot): { id:
   return evaluateChecks(checks, snap)
     .filter((r) => r.status !== 'good')
     .map((r) => ({ id: r.checkId, side: r.side, status: r.status, why: r.unknown?.reason ?? r.findings[0]?.message }));
+}
+
+/**
+ * A row of the application families' tables (fileserver, generic-service, mariadb, postgres): a
+ * snapshot bent from the app's healthy pair, and exactly the findings one check must give on it.
+ */
+export interface AppRow {
+  name: string;
+  check: string;
+  snap: () => FactsSnapshot;
+  want: AppWant[];
+}
+export interface AppWant {
+  subject: string;
+  status: DisplayStatus;
+  side?: string;
+  /** Matched as a subset of the plan (only the keys named are compared). */
+  plan?: unknown[];
+  guidance?: RegExp;
+  privileged?: boolean;
+  /** What blockedReason must match (the postgres table asserts none when unnamed). */
+  blocked?: RegExp;
+}
+
+const isPlain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof RegExp);
+
+/** `actual` cut down to the shape of `pattern`, so toEqual(pattern) behaves like toMatchObject. */
+function subset(actual: unknown, pattern: unknown): unknown {
+  if (Array.isArray(pattern) && Array.isArray(actual)) return (actual as unknown[]).map((a, i) => (i < pattern.length ? subset(a, pattern[i]) : a));
+  if (isPlain(pattern) && isPlain(actual)) return Object.fromEntries(Object.keys(pattern).map((k) => [k, subset(actual[k], pattern[k])]));
+  return actual;
+}
+
+/**
+ * One row evaluated: `actual` and `expected` are to be equal (one result, not unknown, the
+ * subjects in order, and per finding what the row names: status, side, plan as a subset, no plan
+ * for a manual finding, guidance, privileged, every planned action valid vocabulary). `findings`
+ * for a table's further assertions.
+ */
+export function appRowOutcome(checks: readonly CheckDef[], row: AppRow) {
+  const check = checks.find((c) => c.id === row.check);
+  if (!check) throw new Error(`no check ${row.check} in this family`);
+  const [result, ...more] = evaluateChecks([check], row.snap());
+  const findings = result?.findings ?? [];
+  const actual = { more: more.map((r) => `${r.checkId}/${r.side}`), unknown: result?.unknown, subjects: findings.map((f) => f.subject), findings: [] as unknown[] };
+  const expected = { more: [], unknown: undefined, subjects: row.want.map((w) => w.subject), findings: [] as unknown[] };
+  row.want.forEach((w, i) => {
+    const f = findings[i];
+    const a: Record<string, unknown> = { status: f?.status };
+    const e: Record<string, unknown> = { status: w.status };
+    if (w.side) [a.side, e.side] = [f?.side, w.side];
+    if (w.plan) [a.plan, e.plan] = [subset(f?.plan, w.plan), w.plan];
+    else if (w.status.endsWith('-manual')) [a.plan, e.plan] = [f?.plan, null];
+    if (w.guidance) [a.guidance, e.guidance] = [f?.guidance != null && w.guidance.test(f.guidance) ? w.guidance : f?.guidance, w.guidance];
+    if (w.privileged !== undefined) [a.privileged, e.privileged] = [f?.privileged, w.privileged];
+    [a.invalidActions, e.invalidActions] = [(f?.plan ?? []).filter((p) => !fixActionSchema.safeParse(p).success), []];
+    actual.findings.push(a);
+    expected.findings.push(e);
+  });
+  return { actual, expected, findings };
 }

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { appRowOutcome, type AppRow } from './core-cases.ts';
 import { evaluateChecks } from '../evaluate.ts';
 import { withFacts } from '../fixtures.ts';
-import { fixActionSchema } from '../actions.ts';
 import type { FactsSnapshot } from '../snapshot.ts';
-import type { EvaluatedFinding } from '../model.ts';
 import { fileserverChecks } from './fileserver.ts';
 import type { FileServerShare, FileserverFacts } from '../apps/fileserver.ts';
 import { fileserverFacts, fileserverSnapshot } from '../apps/fixtures.ts';
@@ -21,12 +20,7 @@ const share = (over: Partial<FileServerShare>): FileServerShare => ({ ...fileser
 const svc = (name: string, state: 'running' | 'stopped', startMode: 'auto' | 'manual' | 'disabled', dependencies: string[] = []) => ({ name, state, startMode, account: null, definitionDigest: null, definition: null, dependencies });
 const targetServices = (snap: FactsSnapshot, services: ReturnType<typeof svc>[]) => ({ ...snap, target: { ...snap.target!, services } });
 
-interface Row {
-  name: string;
-  check: string;
-  snap: () => FactsSnapshot;
-  want: { subject: string; status: EvaluatedFinding['status']; side?: string; plan?: unknown[]; guidance?: RegExp }[];
-}
+type Row = AppRow;
 
 const rows: Row[] = [
   {
@@ -107,21 +101,9 @@ describe('fileserver checks', () => {
     expect(results).toHaveLength(fileserverChecks.length);
   });
 
-  it.each(rows)('$check: $name', ({ check, snap, want }) => {
-    const [result, ...more] = evaluateChecks([byId(check)], snap());
-    expect(more).toEqual([]);
-    expect(result!.unknown).toBeUndefined();
-    const got = result!.findings;
-    expect(got.map((f) => f.subject)).toEqual(want.map((w) => w.subject));
-    want.forEach((w, i) => {
-      const f = got[i]!;
-      expect(f.status).toBe(w.status);
-      if (w.side) expect(f.side).toBe(w.side);
-      if (w.plan) expect(f.plan).toMatchObject(w.plan);
-      else if (w.status.endsWith('-manual')) expect(f.plan).toBeNull();
-      if (w.guidance) expect(f.guidance).toMatch(w.guidance);
-      for (const a of f.plan ?? []) expect(fixActionSchema.safeParse(a).success).toBe(true);
-    });
+  it.each(rows)('$check: $name', (row) => {
+    const { actual, expected } = appRowOutcome(fileserverChecks, row);
+    expect(actual).toEqual(expected);
   });
 
   it('is unknown, never a crash, when file server facts are missing or malformed', () => {

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { appRowOutcome, type AppRow } from './core-cases.ts';
 import { evaluateChecks } from '../evaluate.ts';
-import { fixActionSchema } from '../actions.ts';
 import type { FactsSnapshot } from '../snapshot.ts';
-import type { EvaluatedFinding } from '../model.ts';
 import { genericServiceChecks } from './generic-service.ts';
 import type { GenericFacts } from '../apps/generic.ts';
 import { genericFacts, genericSnapshot } from '../apps/fixtures.ts';
@@ -21,12 +20,7 @@ const withProbes = (probes: { kind: string }[]) => {
   return { ...s, pair: { ...s.pair, probes } };
 };
 
-interface Row {
-  name: string;
-  check: string;
-  snap: () => FactsSnapshot;
-  want: { subject: string; status: EvaluatedFinding['status']; side?: string; plan?: unknown[]; guidance?: RegExp }[];
-}
+type Row = AppRow;
 
 const rows: Row[] = [
   {
@@ -86,21 +80,9 @@ describe('generic-service checks', () => {
     expect(results).toHaveLength(genericServiceChecks.length);
   });
 
-  it.each(rows)('$check: $name', ({ check, snap, want }) => {
-    const [result, ...more] = evaluateChecks([byId(check)], snap());
-    expect(more).toEqual([]);
-    expect(result!.unknown).toBeUndefined();
-    const got = result!.findings;
-    expect(got.map((f) => f.subject)).toEqual(want.map((w) => w.subject));
-    want.forEach((w, i) => {
-      const f = got[i]!;
-      expect(f.status).toBe(w.status);
-      if (w.side) expect(f.side).toBe(w.side);
-      if (w.plan) expect(f.plan).toMatchObject(w.plan);
-      else if (w.status.endsWith('-manual')) expect(f.plan).toBeNull();
-      if (w.guidance) expect(f.guidance).toMatch(w.guidance);
-      for (const a of f.plan ?? []) expect(fixActionSchema.safeParse(a).success).toBe(true);
-    });
+  it.each(rows)('$check: $name', (row) => {
+    const { actual, expected } = appRowOutcome(genericServiceChecks, row);
+    expect(actual).toEqual(expected);
   });
 
   it('is unknown, never a crash, when service facts or the probes are missing', () => {

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { appRowOutcome, type AppRow } from './core-cases.ts';
 import { evaluateChecks } from '../evaluate.ts';
 import { withFacts } from '../fixtures.ts';
-import { fixActionSchema } from '../actions.ts';
 import type { FactsSnapshot } from '../snapshot.ts';
-import type { EvaluatedFinding } from '../model.ts';
 import { hostRestrictedTo, mariadbChecks } from './mariadb.ts';
 import type { MariadbFacts } from '../apps/mariadb.ts';
 import { mariadbFacts, mariadbSnapshot } from '../apps/fixtures.ts';
@@ -20,12 +19,7 @@ function patch(side: 'source' | 'target', p: Partial<MariadbFacts>, snap = maria
 const vars = (side: 'source' | 'target', v: Record<string, string>, snap = mariadbSnapshot()) => patch(side, { variables: { ...mariadbFacts(side).variables, ...v } }, snap);
 const fileMethod = () => withFacts(mariadbSnapshot(), { pair: { method: 'file', replicationMethod: 'file' } });
 
-interface Row {
-  name: string;
-  check: string;
-  snap: () => FactsSnapshot;
-  want: { subject: string; status: EvaluatedFinding['status']; side?: string; plan?: unknown[]; guidance?: RegExp; privileged?: boolean }[];
-}
+type Row = AppRow;
 
 const rows: Row[] = [
   { name: 'MySQL against MariaDB', check: 'mariadb.version-incompatible', snap: () => patch('target', { flavour: 'mysql', version: '8.0.36' }), want: [{ subject: 'version=flavour', status: 'error-manual', side: 'none', guidance: /same flavour/ }] },
@@ -157,22 +151,9 @@ describe('mariadb checks', () => {
     expect(results.map((r) => r.checkId)).not.toContain('mariadb.datadir-path-missing-on-target');
   });
 
-  it.each(rows)('$check: $name', ({ check, snap, want }) => {
-    const [result, ...more] = evaluateChecks([byId(check)], snap());
-    expect(more).toEqual([]);
-    expect(result!.unknown).toBeUndefined();
-    const got = result!.findings;
-    expect(got.map((f) => f.subject)).toEqual(want.map((w) => w.subject));
-    want.forEach((w, i) => {
-      const f = got[i]!;
-      expect(f.status).toBe(w.status);
-      if (w.side) expect(f.side).toBe(w.side);
-      if (w.plan) expect(f.plan).toMatchObject(w.plan);
-      else if (w.status.endsWith('-manual')) expect(f.plan).toBeNull();
-      if (w.guidance) expect(f.guidance).toMatch(w.guidance);
-      if (w.privileged !== undefined) expect(f.privileged).toBe(w.privileged);
-      for (const a of f.plan ?? []) expect(fixActionSchema.safeParse(a).success).toBe(true);
-    });
+  it.each(rows)('$check: $name', (row) => {
+    const { actual, expected } = appRowOutcome(mariadbChecks, row);
+    expect(actual).toEqual(expected);
   });
 
   it('is good after the persisted values are read back', () => {
