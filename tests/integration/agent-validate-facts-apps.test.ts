@@ -1,5 +1,5 @@
 // validate.facts' Linux application collectors from a real agent process through a real gateway:
-// file server facts for an NFS export of a real directory (the agent runs in a private mount
+// file server facts for an NFS export of a real directory (and the owners under the pair's paths) (the agent runs in a private mount
 // namespace whose /etc/exports.d holds the export; a tmpfs mounted inside the share beforehand is
 // a nested mount; files owned by nobody and by a uid no user has), and generic service facts for
 // a real SysV service (and unknown, with the reason, for a service that does not exist).
@@ -23,9 +23,11 @@ let agentId = '';
 let child: ChildProcess | undefined;
 let service: TestService;
 let share = '';
+let replica = '';
 let nested = '';
 let nestedMounted = false;
 const UNKNOWN_UID = 54_321;
+const REPLICA_UID = 54_322;
 
 const args = (over: Partial<ValidationFactsArgs>): ValidationFactsArgs => ({
   paths: [],
@@ -57,6 +59,11 @@ beforeAll(async () => {
   execFileSync('chown', ['nobody', path.join(share, 'sub', 'owned-by-nobody.txt')]);
   fs.writeFileSync(path.join(share, 'orphan.txt'), 'y');
   fs.chownSync(path.join(share, 'orphan.txt'), UNKNOWN_UID, UNKNOWN_UID);
+  // A pair path that is not shared (as the target's replica is): its owners are resolved too.
+  replica = path.join(data, 'replica');
+  fs.mkdirSync(replica);
+  fs.writeFileSync(path.join(replica, 'copied.txt'), 'z');
+  fs.chownSync(path.join(replica, 'copied.txt'), REPLICA_UID, 0);
   // Mounted before the agent starts: its private namespace is a copy of ours at that moment.
   nested = path.join(share, 'nested');
   fs.mkdirSync(nested);
@@ -109,7 +116,7 @@ afterAll(async () => {
 
 describe('validate.facts Linux application collectors through a real agent', { timeout: 120_000 }, () => {
   it('reports file server facts for a real NFS export that parse with the catalogue schema', async () => {
-    const facts = await validate({ apps: ['fileserver'] });
+    const facts = await validate({ apps: ['fileserver'], paths: [replica] });
     const section = facts.apps.fileserver as { status: string; data?: unknown; reason?: string };
     expect(section).toMatchObject({ status: 'ok' });
     const fsFacts = fileserverFactsSchema.parse(section.data);
@@ -148,6 +155,7 @@ describe('validate.facts Linux application collectors through a real agent', { t
         { id: `uid:${UNKNOWN_UID}`, name: null, local: false },
         { id: `gid:${UNKNOWN_UID}`, name: null, local: false },
         { id: 'gid:0', name: 'root', local: true },
+        { id: `uid:${REPLICA_UID}`, name: null, local: false },
       ]),
     );
   });

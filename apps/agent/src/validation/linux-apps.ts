@@ -209,7 +209,11 @@ async function servers(ctx: ValidationContext): Promise<FileserverFacts['servers
   return { smb: { installed: smbd, service: smbService }, nfs: { installed: nfsd, service: nfsService } };
 }
 
-export async function collectLinuxFileserver(ctx: ValidationContext): Promise<FileserverFacts> {
+/**
+ * `paths` are the pair's paths on this node (the worker's validate.facts paths): on the target the
+ * replica, which holds the source's ids before any share there does, so their owners are resolved too.
+ */
+export async function collectLinuxFileserver(ctx: ValidationContext, paths: readonly string[] = []): Promise<FileserverFacts> {
   const smbText = (await readIfPresent(SMB_CONF)) ?? '';
   const exportTexts = [(await readIfPresent(EXPORTS_FILE)) ?? ''];
   let extra: string[] = [];
@@ -237,11 +241,13 @@ export async function collectLinuxFileserver(ctx: ValidationContext): Promise<Fi
   const aclModes: FileserverFacts['aclModes'] = [];
   const uids = new Set<number>();
   const gids = new Set<number>();
-  for (const p of [...new Set(shares.map((s) => s.path))].slice(0, 5000)) {
+  const sharePaths = [...new Set(shares.map((s) => s.path))].slice(0, 5000);
+  for (const p of sharePaths) {
     const resolved = await realpath(p).catch(() => p);
     aclModes.push({ path: p, modes: aclModesOf(mountOf(mounts, resolved), selinux) });
-    await owners(p, PRINCIPAL_WALK_MAX, uids, gids);
   }
+  for (const p of [...new Set([...sharePaths, ...paths.filter((x) => path.isAbsolute(x))])].slice(0, 5000))
+    await owners(p, PRINCIPAL_WALK_MAX, uids, gids);
   const [passwd, group] = await Promise.all([readIfPresent('/etc/passwd'), readIfPresent('/etc/group')]);
   const users = idNames(passwd ?? '');
   const groups = idNames(group ?? '');
@@ -381,7 +387,7 @@ const linuxAppCollectors: Record<
   'fileserver' | 'generic',
   { collect: (ctx: ValidationContext, args: ValidationFactsArgs) => Promise<unknown>; schema: z.ZodType }
 > = {
-  fileserver: { collect: (ctx) => collectLinuxFileserver(ctx), schema: fileserverFactsSchema },
+  fileserver: { collect: (ctx, args) => collectLinuxFileserver(ctx, args.paths), schema: fileserverFactsSchema },
   generic: { collect: collectLinuxGeneric, schema: genericFactsSchema },
 };
 type LinuxApp = keyof typeof linuxAppCollectors;
