@@ -146,3 +146,48 @@ export function appRowOutcome(checks: readonly CheckDef[], row: AppRow) {
   });
   return { actual, expected, findings };
 }
+
+/**
+ * A firing case of the Windows application families' tables (exchange, sharepoint, sqlserver):
+ * the check must not be good on `snap`, and give the finding `subject` like this.
+ */
+export interface FiringCase {
+  id: string;
+  name: string;
+  snap: FactsSnapshot;
+  subject: string;
+  status: DisplayStatus;
+  side?: FindingSide;
+  /** The first planned action's `op` (app actions) or `action`. */
+  plan?: string;
+  /** Manual guidance must match this. */
+  guidance?: RegExp;
+  /** How many findings the check gives in all. */
+  count?: number;
+}
+
+/**
+ * One firing case evaluated: `actual` and `expected` are to be equal. A case naming a plan (or a
+ * fixable status) wants that first action and valid vocabulary throughout; any other wants no
+ * plan and some guidance. `finding` for a table's further assertions.
+ */
+export function firingOutcome(checks: readonly CheckDef[], c: FiringCase) {
+  const check = checks.find((x) => x.id === c.id);
+  if (!check) throw new Error(`no check ${c.id} in this family`);
+  const [result] = evaluateChecks([check], c.snap).filter((r) => r.status !== 'good');
+  const finding = result?.findings.find((x) => x.subject === c.subject);
+  const actual: Record<string, unknown> = { fired: !!result, subject: finding ? c.subject : `${c.subject} not in [${result?.findings.map((x) => x.subject).join(', ') ?? ''}] ${result?.unknown?.reason ?? ''}`, status: finding?.status };
+  const expected: Record<string, unknown> = { fired: true, subject: c.subject, status: c.status };
+  if (c.side) [actual.side, expected.side] = [finding?.side, c.side];
+  if (c.count) [actual.count, expected.count] = [result?.findings.length, c.count];
+  if (c.plan !== undefined || c.status.endsWith('fixable')) {
+    const a = finding?.plan?.[0];
+    [actual.plan, expected.plan] = [a && (a.action === 'app' ? a.op : a.action), c.plan];
+    [actual.invalidActions, expected.invalidActions] = [(finding?.plan ?? []).filter((p) => !fixActionSchema.safeParse(p).success), []];
+  } else {
+    [actual.plan, expected.plan] = [finding?.plan, null];
+    [actual.hasGuidance, expected.hasGuidance] = [!!finding?.guidance, true];
+    if (c.guidance) [actual.guidance, expected.guidance] = [finding?.guidance && c.guidance.test(finding.guidance) ? c.guidance : finding?.guidance, c.guidance];
+  }
+  return { actual, expected, finding };
+}

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { firingOutcome, type FiringCase } from './core-cases.ts';
 import { evaluateChecks } from '../evaluate.ts';
 import { snapshotFixture, withFacts } from '../fixtures.ts';
-import { fixActionSchema } from '../actions.ts';
-import type { CheckDef, DisplayStatus } from '../model.ts';
+import type { CheckDef } from '../model.ts';
 import type { DirectoryFacts, FactsSnapshot } from '../snapshot.ts';
 import type { ExchangeDatabase, ExchangeFacts } from '../apps/exchange.ts';
 import { exchangeChecks } from './exchange.ts';
@@ -84,15 +84,7 @@ function exSnapshot(src: unknown = exFacts('source'), tgt: unknown = exFacts('ta
 const check = (id: string): CheckDef => exchangeChecks.find((c) => c.id === id)!;
 const tested = { id: 'dir-1', purpose: 'directory' as const, kind: 'ad', expiresAt: null, lastTest: { at: 1, ok: true, error: null }, rights: [] };
 
-interface Case {
-  id: string;
-  name: string;
-  snap: FactsSnapshot;
-  subject: string;
-  status: DisplayStatus;
-  plan?: string;
-  guidance?: RegExp;
-}
+type Case = FiringCase;
 
 const firing: Case[] = [
   { id: 'exchange.version-mismatch', name: 'older CU on the target', snap: exSnapshot(undefined, exFacts('target', { version: '15.2.1258.12', cu: 'CU13' })), subject: 'server=ex-b.corp.example.com', status: 'error-manual', guidance: /cumulative update/ },
@@ -144,20 +136,8 @@ describe('exchange checks (catalogue §2.14)', () => {
   });
 
   it.each(firing.map((c) => [`${c.id}: ${c.name}`, c] as const))('%s', (_name, c) => {
-    const [result] = evaluateChecks([check(c.id)], c.snap).filter((r) => r.status !== 'good');
-    expect(result, 'the check fired').toBeDefined();
-    const f = result!.findings.find((x) => x.subject === c.subject);
-    expect(f, `finding ${c.subject} in ${result!.findings.map((x) => x.subject).join(', ') || result!.unknown?.reason}`).toBeDefined();
-    expect(f!.status).toBe(c.status);
-    if (c.plan) {
-      const a = f!.plan![0]!;
-      expect(a.action === 'app' ? a.op : a.action).toBe(c.plan);
-      for (const action of f!.plan!) expect(fixActionSchema.safeParse(action).success).toBe(true);
-    } else {
-      expect(f!.plan).toBeNull();
-      expect(f!.guidance).toBeTruthy();
-      if (c.guidance) expect(f!.guidance).toMatch(c.guidance);
-    }
+    const { actual, expected } = firingOutcome(exchangeChecks, c);
+    expect(actual).toEqual(expected);
   });
 
   it('copies the source layout to the target, dismounted, with absolute paths', () => {

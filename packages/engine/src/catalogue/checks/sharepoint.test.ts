@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { firingOutcome, type FiringCase } from './core-cases.ts';
 import { evaluateChecks } from '../evaluate.ts';
 import { withFacts } from '../fixtures.ts';
-import { fixActionSchema } from '../actions.ts';
-import type { CheckDef, DisplayStatus } from '../model.ts';
+import type { CheckDef } from '../model.ts';
 import type { FactsSnapshot } from '../snapshot.ts';
 import type { SharepointFacts } from '../apps/sharepoint.ts';
 import { sharepointChecks } from './sharepoint.ts';
@@ -49,15 +49,7 @@ function spSnapshot(src: unknown = spFacts('source'), tgt: unknown = spFacts('ta
 
 const check = (id: string): CheckDef => sharepointChecks.find((c) => c.id === id)!;
 
-interface Case {
-  id: string;
-  name: string;
-  snap: FactsSnapshot;
-  subject: string;
-  status: DisplayStatus;
-  plan?: string;
-  guidance?: RegExp;
-}
+type Case = FiringCase;
 
 const firing: Case[] = [
   { id: 'sharepoint.version-mismatch', name: 'language pack missing on the target', snap: spSnapshot(undefined, spFacts('target', { build: { version: '16.0.17328.20000', cu: '2024-03', languagePacks: ['en-US'] } })), subject: 'server=sql-b', status: 'error-manual', guidance: /language packs/ },
@@ -89,19 +81,8 @@ describe('sharepoint checks (catalogue §2.16, §4.12)', () => {
   });
 
   it.each(firing.map((c) => [`${c.id}: ${c.name}`, c] as const))('%s', (_name, c) => {
-    const [result] = evaluateChecks([check(c.id)], c.snap).filter((r) => r.status !== 'good');
-    expect(result, 'the check fired').toBeDefined();
-    const f = result!.findings.find((x) => x.subject === c.subject);
-    expect(f, `finding ${c.subject} in ${result!.findings.map((x) => x.subject).join(', ') || result!.unknown?.reason}`).toBeDefined();
-    expect(f!.status).toBe(c.status);
-    if (c.plan) {
-      expect(f!.plan![0]!.action).toBe(c.plan);
-      for (const action of f!.plan!) expect(fixActionSchema.safeParse(action).success).toBe(true);
-    } else {
-      expect(f!.plan).toBeNull();
-      expect(f!.guidance).toBeTruthy();
-      if (c.guidance) expect(f!.guidance).toMatch(c.guidance);
-    }
+    const { actual, expected } = firingOutcome(sharepointChecks, c);
+    expect(actual).toEqual(expected);
   });
 
   it('adds every missing service in one absolute list, kept stopped on the target', () => {

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { firingOutcome, type FiringCase } from './core-cases.ts';
 import { evaluateChecks } from '../evaluate.ts';
 import { withFacts } from '../fixtures.ts';
-import { fixActionSchema } from '../actions.ts';
-import type { CatalogueMethod, CheckDef, DisplayStatus } from '../model.ts';
-import type { FactsSnapshot } from '../snapshot.ts';
+import type { CatalogueMethod, CheckDef } from '../model.ts';
 import { sqlserverTargetPaths, type SqlInstance } from '../apps/sqlserver.ts';
 import { sqlserverChecks } from './sqlserver.ts';
 import { sqlDb, sqlDirectory, sqlFacts, sqlInstance, sqlSnapshot } from './sqlserver.fixture.ts';
@@ -19,18 +18,7 @@ const bent = (method: CatalogueMethod, src: Partial<SqlInstance> = {}, tgt: Part
 const base = (m: CatalogueMethod) => sqlInstance('source', m);
 const tbase = (m: CatalogueMethod) => sqlInstance('target', m);
 
-interface Case {
-  id: string;
-  name: string;
-  snap: FactsSnapshot;
-  subject: string;
-  status: DisplayStatus;
-  side?: 'source' | 'target' | 'none';
-  /** The first planned action's `op` (app actions) or `action`. */
-  plan?: string;
-  guidance?: RegExp;
-  count?: number;
-}
+type Case = FiringCase;
 
 const dbSales = (m: CatalogueMethod, over: Parameters<typeof sqlDb>[1]) => [...base(m).databases.filter((d) => d.name !== 'Sales'), sqlDb('Sales', over)];
 
@@ -149,24 +137,9 @@ describe('sqlserver checks (catalogue §2.15)', () => {
   });
 
   it.each(firing.map((c) => [`${c.id}: ${c.name}`, c] as const))('%s', (_name, c) => {
-    const [result] = evaluateChecks([check(c.id)], c.snap).filter((r) => r.status !== 'good');
-    expect(result, 'the check fired').toBeDefined();
-    const f = result!.findings.find((x) => x.subject === c.subject);
-    expect(f, `finding ${c.subject} in ${result!.findings.map((x) => x.subject).join(', ') || result!.unknown?.reason}`).toBeDefined();
-    expect(f!.status).toBe(c.status);
-    if (c.side) expect(f!.side).toBe(c.side);
-    if (c.count) expect(result!.findings).toHaveLength(c.count);
-    if (c.status.endsWith('fixable')) {
-      expect(f!.plan!.length).toBeGreaterThan(0);
-      const a = f!.plan![0]!;
-      expect(a.action === 'app' ? a.op : a.action).toBe(c.plan);
-      for (const action of f!.plan!) expect(fixActionSchema.safeParse(action).success).toBe(true);
-      expect(f!.phase).toBe(check(c.id).fix.kind === 'manual' ? null : (check(c.id).fix as { phase: number }).phase);
-    } else {
-      expect(f!.plan).toBeNull();
-      expect(f!.guidance).toBeTruthy();
-      if (c.guidance) expect(f!.guidance).toMatch(c.guidance);
-    }
+    const { actual, expected, finding } = firingOutcome(sqlserverChecks, c);
+    expect(actual).toEqual(expected);
+    if (c.status.endsWith('fixable')) expect(finding!.phase).toBe(check(c.id).fix.kind === 'manual' ? null : (check(c.id).fix as { phase: number }).phase);
   });
 
   it('never puts a password hash digest in the evidence', () => {
