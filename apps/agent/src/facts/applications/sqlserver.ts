@@ -11,22 +11,16 @@ import { clip, isRecord, powerShellJson, str, toArray } from '../util.ts';
 
 type SqlServerFacts = Extract<ApplicationFacts, { kind: 'sql_server' }>;
 
-const SQLSERVER_SCRIPT = `
-$services = @(Get-Service -Name 'MSSQLSERVER', 'MSSQL$*' -ErrorAction SilentlyContinue)
-$names = Get-ItemProperty -Path 'HKLM:\\SOFTWARE\\Microsoft\\Microsoft SQL Server\\Instance Names\\SQL' -ErrorAction SilentlyContinue
-$result = foreach ($svc in $services) {
-  $instance = if ($svc.Name -eq 'MSSQLSERVER') { 'MSSQLSERVER' } else { $svc.Name.Substring(6) }
-  $entry = [ordered]@{
-    Instance = $instance; ServiceName = $svc.Name; Status = [string]$svc.Status; StartType = [string]$svc.StartType
-    SetupVersion = $null; SetupEdition = $null; Version = $null; Edition = $null
-    Databases = @(); Files = @(); Error = $null
-  }
-  if ($names -and $names.$instance) {
-    $setup = Get-ItemProperty -Path "HKLM:\\SOFTWARE\\Microsoft\\Microsoft SQL Server\\$($names.$instance)\\Setup" -ErrorAction SilentlyContinue
-    if ($setup) { $entry.SetupVersion = $setup.Version; $entry.SetupEdition = $setup.Edition }
-  }
-  if ($svc.Status -eq 'Running') {
-    $server = if ($instance -eq 'MSSQLSERVER') { '.' } else { ".\\$instance" }
+/**
+ * PowerShell run inside the per-instance loop of a script (`$instance` set, the instance running):
+ * connects with .NET's SqlClient as the agent's Windows identity, defines Invoke-Query (rows as
+ * objects, NULL as $null) and runs `body`; `onError` handles a failed connection. Shared by
+ * discovery and validate.facts (apps/agent/src/validation/windows/sqlserver.ts).
+ */
+export const sqlSession = (
+  body: string,
+  onError: string,
+) => `    $server = if ($instance -eq 'MSSQLSERVER') { '.' } else { ".\\$instance" }
     try {
       $conn = New-Object System.Data.SqlClient.SqlConnection "Server=$server;Database=master;Integrated Security=SSPI;Connect Timeout=10;Application Name=tandem-agent"
       $conn.Open()
@@ -43,13 +37,33 @@ $result = foreach ($svc in $services) {
           $reader.Close()
           ,$rows.ToArray()
         }
-        $props = Invoke-Query "SELECT CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)) AS ProductVersion, CAST(SERVERPROPERTY('Edition') AS nvarchar(128)) AS Edition"
+${body}      } finally { $conn.Close() }
+    } catch { ${onError} }`;
+
+const SQLSERVER_SCRIPT = `
+$services = @(Get-Service -Name 'MSSQLSERVER', 'MSSQL$*' -ErrorAction SilentlyContinue)
+$names = Get-ItemProperty -Path 'HKLM:\\SOFTWARE\\Microsoft\\Microsoft SQL Server\\Instance Names\\SQL' -ErrorAction SilentlyContinue
+$result = foreach ($svc in $services) {
+  $instance = if ($svc.Name -eq 'MSSQLSERVER') { 'MSSQLSERVER' } else { $svc.Name.Substring(6) }
+  $entry = [ordered]@{
+    Instance = $instance; ServiceName = $svc.Name; Status = [string]$svc.Status; StartType = [string]$svc.StartType
+    SetupVersion = $null; SetupEdition = $null; Version = $null; Edition = $null
+    Databases = @(); Files = @(); Error = $null
+  }
+  if ($names -and $names.$instance) {
+    $setup = Get-ItemProperty -Path "HKLM:\\SOFTWARE\\Microsoft\\Microsoft SQL Server\\$($names.$instance)\\Setup" -ErrorAction SilentlyContinue
+    if ($setup) { $entry.SetupVersion = $setup.Version; $entry.SetupEdition = $setup.Edition }
+  }
+  if ($svc.Status -eq 'Running') {
+${sqlSession(
+  `        $props = Invoke-Query "SELECT CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)) AS ProductVersion, CAST(SERVERPROPERTY('Edition') AS nvarchar(128)) AS Edition"
         if ($props.Count -gt 0) { $entry.Version = $props[0].ProductVersion; $entry.Edition = $props[0].Edition }
         $entry.Databases = Invoke-Query 'SELECT name, recovery_model_desc FROM sys.databases ORDER BY name'
         try { $entry.Files = Invoke-Query 'SELECT DB_NAME(database_id) AS database_name, type_desc, physical_name FROM sys.master_files' }
         catch { $entry.Error = "sys.master_files: $($_.Exception.Message)" }
-      } finally { $conn.Close() }
-    } catch { $entry.Error = $_.Exception.Message }
+`,
+  '$entry.Error = $_.Exception.Message',
+)}
   }
   [pscustomobject]$entry
 }

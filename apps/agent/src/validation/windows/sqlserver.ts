@@ -8,6 +8,7 @@
 // server-level lists are empty.
 import { sqlserverFactsSchema, type SqlserverFacts } from '@tandem/engine';
 import type { FactsIO } from '../../facts/io.ts';
+import { sqlSession } from '../../facts/applications/sqlserver.ts';
 import { isRecord, num, powerShellJson, str, toArray, bool } from '../../facts/util.ts';
 
 /** The T-SQL the script runs on a running instance, by result key. */
@@ -65,24 +66,8 @@ $result = foreach ($svc in @(Get-Service -Name 'MSSQLSERVER', 'MSSQL$*' -ErrorAc
     })
   }
   if ($svc.Status -eq 'Running') {
-    $server = if ($instance -eq 'MSSQLSERVER') { '.' } else { ".\\$instance" }
-    try {
-      $conn = New-Object System.Data.SqlClient.SqlConnection "Server=$server;Database=master;Integrated Security=SSPI;Connect Timeout=10;Application Name=tandem-agent"
-      $conn.Open()
-      try {
-        function Invoke-Query([string]$sql) {
-          $cmd = $conn.CreateCommand(); $cmd.CommandText = $sql; $cmd.CommandTimeout = 30
-          $reader = $cmd.ExecuteReader()
-          $rows = New-Object System.Collections.ArrayList
-          while ($reader.Read()) {
-            $row = [ordered]@{}
-            for ($i = 0; $i -lt $reader.FieldCount; $i++) { $row[$reader.GetName($i)] = if ($reader.IsDBNull($i)) { $null } else { $reader.GetValue($i) } }
-            [void]$rows.Add([pscustomobject]$row)
-          }
-          $reader.Close()
-          ,$rows.ToArray()
-        }
-        foreach ($q in $queries.Keys) {
+${sqlSession(
+  `        foreach ($q in $queries.Keys) {
           try { $e.Rows[$q] = Invoke-Query $queries[$q] } catch { $e.Errors[$q] = $_.Exception.Message; $e.Rows[$q] = @() }
         }
         foreach ($l in $e.Rows['logins']) {
@@ -95,8 +80,9 @@ $result = foreach ($svc in @(Get-Service -Name 'MSSQLSERVER', 'MSSQL$*' -ErrorAc
             foreach ($p in (Invoke-Query "SELECT name, CONVERT(varchar(200), sid, 1) AS sid FROM [$db].sys.database_principals WHERE type IN ('S','U','G') AND principal_id > 4")) { [pscustomobject]@{ db = $d.name; name = $p.name; sid = $p.sid } }
           } catch { $e.Errors["principals:$($d.name)"] = $_.Exception.Message }
         })
-      } finally { $conn.Close() }
-    } catch { $e.Errors['connect'] = $_.Exception.Message }
+`,
+  "$e.Errors['connect'] = $_.Exception.Message",
+)}
   }
   [pscustomobject]$e
 }
