@@ -9,7 +9,7 @@ import { Button, ErrorBanner } from '@/components/ui';
 import type { FindingView } from './types';
 import { describeError, useTRPC } from '@/trpc/client';
 import { AcknowledgeForm } from './acknowledge-form';
-import { Dialog } from './dialog';
+import { Modal } from '@/app/(portal)/customers/[customerId]/pairs/[pairId]/modal';
 import { Evidence } from './evidence';
 import { sideLabel, ValidationStatus } from './status';
 
@@ -47,7 +47,7 @@ export function FindingDrawer({
   const refusal = fixRefusal(f, permissions);
   const side = sideLabel(f.side);
   return (
-    <Dialog title={f.title} onClose={onClose} drawer>
+    <Modal title={f.title} onClose={onClose} drawer>
       <div className="space-y-4 text-sm" data-testid="finding-drawer">
         <div className="flex flex-wrap items-center gap-2">
           <ValidationStatus status={f.status} />
@@ -130,6 +130,6 @@ export function FindingDrawer({
           </section>
         )}
       </div>
-    </Dialog>
+    </Modal>
   );
 }

@@ -6,7 +6,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Button, ErrorBanner } from '@/components/ui';
 import { describeError, useTRPC } from '@/trpc/client';
-import { Dialog } from './dialog';
+import { Modal } from '@/app/(portal)/customers/[customerId]/pairs/[pairId]/modal';
 import { FixPlan } from './fix-plan';
 
 export function FixAllDialog({ pairId, onClose }: { pairId: string; onClose: () => void }) {
@@ -35,7 +35,7 @@ export function FixAllDialog({ pairId, onClose }: { pairId: string; onClose: () 
   };
   const p = plan.data;
   return (
-    <Dialog title="Fix All" onClose={onClose}>
+    <Modal title="Fix All" onClose={onClose}>
       <div className="space-y-3 text-sm">
         <p className="text-slate-700 dark:text-slate-300">
           Runs these actions phase by phase through the agents, then validates the pair again. Clear an item to leave it out.
@@ -64,6 +64,6 @@ export function FixAllDialog({ pairId, onClose }: { pairId: string; onClose: () 
           </Button>
         </div>
       </div>
-    </Dialog>
+    </Modal>
   );
 }

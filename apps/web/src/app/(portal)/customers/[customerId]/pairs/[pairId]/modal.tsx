@@ -1,10 +1,21 @@
 'use client';
 
 // A modal on the native <dialog> element: focus is trapped and Escape closes it, and it is a
-// labelled dialog for screen readers (and for browser tests finding it by role and name).
+// labelled dialog for screen readers (and for browser tests finding it by role and name). Centred,
+// or as a drawer along the right edge (a validation finding's details).
 import { useEffect, useId, useRef, type ReactNode } from 'react';
 
-export function Modal({ title, onClose, children }: { title: string; onClose: () => void; children: ReactNode }) {
+export function Modal({
+  title,
+  onClose,
+  children,
+  drawer = false,
+}: {
+  title: string;
+  onClose: () => void;
+  children: ReactNode;
+  drawer?: boolean;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   const headingId = useId();
   useEffect(() => {
@@ -12,6 +23,7 @@ export function Modal({ title, onClose, children }: { title: string; onClose: ()
     if (d && !d.open) d.showModal();
     return () => d?.close();
   }, []);
+  const place = drawer ? 'ml-auto mr-0 my-0 h-full max-h-full w-[min(40rem,100vw)]' : 'm-auto w-[min(56rem,calc(100vw-2rem))]';
   return (
     <dialog
       ref={ref}
@@ -20,7 +32,7 @@ export function Modal({ title, onClose, children }: { title: string; onClose: ()
         e.preventDefault();
         onClose();
       }}
-      className="m-auto w-[min(56rem,calc(100vw-2rem))] rounded-lg border border-slate-200 bg-white p-0 text-slate-900 shadow-xl backdrop:bg-slate-900/50 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100"
+      className={`${place} rounded-lg border border-slate-200 bg-white p-0 text-slate-900 shadow-xl backdrop:bg-slate-900/50 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100`}
     >
       <div className="flex items-center justify-between border-b border-slate-200 px-4 py-3 dark:border-slate-800">
         <h2 id={headingId} className="text-lg font-semibold">
@@ -35,7 +47,7 @@ export function Modal({ title, onClose, children }: { title: string; onClose: ()
           ✕
         </button>
       </div>
-      <div className="max-h-[75vh] overflow-y-auto px-4 py-3">{children}</div>
+      <div className={`${drawer ? 'h-[calc(100%-3.5rem)]' : 'max-h-[75vh]'} overflow-y-auto px-4 py-3`}>{children}</div>
     </dialog>
   );
 }
