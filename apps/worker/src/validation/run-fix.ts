@@ -5,8 +5,6 @@
 // same subject on the same node later on) are not attempted; the rest go on. Every action is
 // audited with before and after. A full validation run follows, in the same job.
 import { z } from 'zod';
-import { publishPairChange } from '@tandem/agent-bus/live';
-import { withTenant, type TenantTx } from '@tandem/db';
 import {
   blockedWhileProtected,
   actionRunsOn,
@@ -26,7 +24,7 @@ import type { OperationJob } from '@tandem/jobs';
 import type { LoadedPair, StepContext } from '../operations/steps/context.ts';
 import { StepError } from '../operations/steps/context.ts';
 import { refuseWhileProtected, runFixAction, type ActionOutcome } from './fix-actions.ts';
-import { runValidate, type ValidateDeps } from './run-validate.ts';
+import { pairOperation, runValidate, type ValidateDeps } from './run-validate.ts';
 
 export const fixOptionsSchema = z.object({
   runId: z.string(),
@@ -60,15 +58,7 @@ function subjectOf(a: FixAction): string {
 }
 
 export async function runFix(deps: ValidateDeps, job: OperationJob, op: OpRow): Promise<{ status: string }> {
-  const now = deps.now ?? (() => new Date());
-  const scope = { organizationId: job.organizationId, customerId: job.customerId, userId: null };
-  const pairId = op.pairId!;
-  const tx = async <T>(fn: (db: TenantTx) => Promise<T>) => {
-    const result = await withTenant(scope, fn, deps.db);
-    void publishPairChange(job, pairId, 'operation');
-    return result;
-  };
-  const orgTx = <T>(fn: (db: TenantTx) => Promise<T>) => withTenant({ ...scope, customerId: null }, fn, deps.db);
+  const { now, pairId, tx, orgTx } = pairOperation(deps, job, op);
   const agentSelect = { select: { id: true, status: true, capabilities: true, lastSeenAt: true } } as const;
   const row = await tx((db) => db.protectionPair.findUnique({ where: { id: pairId }, include: { source: { select: { hostname: true, agent: agentSelect } }, target: { select: { hostname: true, agent: agentSelect } } } }));
   if (!row) throw new Error(`Pair of operation ${op.id} not found`);

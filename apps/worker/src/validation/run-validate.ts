@@ -21,6 +21,24 @@ export interface ValidateDeps {
   now?: () => Date;
 }
 
+/**
+ * What a validate or fix operation on a pair works with: the clock, the pair, a short tenant
+ * transaction (after which the pair's pages are told the operation moved) and an organization-wide
+ * one (the organization's policy and the vault).
+ */
+export function pairOperation(deps: ValidateDeps, job: OperationJob, op: { pairId: string | null }) {
+  const now = deps.now ?? (() => new Date());
+  const scope = { organizationId: job.organizationId, customerId: job.customerId, userId: null };
+  const pairId = op.pairId!;
+  const tx = async <T>(fn: (db: TenantTx) => Promise<T>) => {
+    const result = await withTenant(scope, fn, deps.db);
+    void publishPairChange(job, pairId, 'operation');
+    return result;
+  };
+  const orgTx = <T>(fn: (db: TenantTx) => Promise<T>) => withTenant({ ...scope, customerId: null }, fn, deps.db);
+  return { now, pairId, tx, orgTx };
+}
+
 export const validateOptionsSchema = z.object({
   trigger: z.enum(['manual', 'scheduled', 'reconnect', 'fix', 'config']).catch('manual'),
   /** Set by a fix: the findings it settled are marked did-not-hold when they come back. */
@@ -49,15 +67,7 @@ const agentSelect = { select: { id: true, status: true, version: true, protocolV
 const serverSelect = { id: true, hostname: true, facts: true, factsAt: true, agent: agentSelect } as const;
 
 export async function runValidate(deps: ValidateDeps, job: OperationJob, op: OpRow): Promise<{ status: string }> {
-  const now = deps.now ?? (() => new Date());
-  const scope = { organizationId: job.organizationId, customerId: job.customerId, userId: null };
-  const pairId = op.pairId!;
-  const tx = async <T>(fn: (db: TenantTx) => Promise<T>) => {
-    const result = await withTenant(scope, fn, deps.db);
-    void publishPairChange(job, pairId, 'operation');
-    return result;
-  };
-  const orgTx = <T>(fn: (db: TenantTx) => Promise<T>) => withTenant({ ...scope, customerId: null }, fn, deps.db);
+  const { now, pairId, tx, orgTx } = pairOperation(deps, job, op);
   const options = validateOptionsSchema.parse(op.options ?? {});
   const startedAt = now();
 
