@@ -15,7 +15,6 @@ import { createPrismaClient, type Db } from '@tandem/db';
 import { ownerDb } from '@tandem/db/testing';
 import { settingsToColumns, type PairSettings } from '@tandem/engine';
 import type { OperationJob } from '@tandem/jobs';
-import { sealSecret } from '@tandem/security';
 import { detectionQueue, operationsQueue, redisConnection, scheduleDetection, startDetectionWorker, startOperationsWorker, type WatchJob } from '../../../apps/worker/src/queues';
 import { callerFor } from '../helpers';
 import { freePort, tempDir, waitFor } from './agents';
@@ -23,7 +22,8 @@ import { startBind, type Bind } from './bind';
 import { validPairSettings } from './pair-settings';
 import { ReplicationHarness, writeFiles, type Enrolled } from './replication/agents';
 import { installTestService, type TestService } from './sysv-service';
-import { recordPassingValidation } from './validation';
+import { storeTsigCredential } from './failover';
+import { finished, recordPassingValidation } from './validation';
 
 export const ZONE = 'corp.test';
 export const REVERSE_ZONE = '2.0.192.in-addr.arpa';
@@ -69,18 +69,7 @@ export class FailoverPair {
       { name: ZONE, records: `fs01 IN A ${SOURCE_ADDRESS}\nwww IN CNAME fs01\n` },
       { name: REVERSE_ZONE, records: `10 IN PTR ${SOURCE_NAME}.\n` },
     ]);
-    this.credentialId = randomUUID();
-    await ownerDb().credential.create({
-      data: {
-        id: this.credentialId,
-        organizationId: this.h.t.org.id,
-        customerId: this.h.t.customerX.id,
-        kind: 'dns_tsig',
-        name: `${this.label} key ${this.credentialId.slice(0, 6)}`,
-        secretEnc: sealSecret(this.bind.key.secret, `credential:${this.credentialId}:secret`),
-        publicInfo: { keyName: this.bind.key.name, algorithm: this.bind.key.algorithm },
-      },
-    });
+    this.credentialId = await storeTsigCredential(this.h, this.bind, this.label);
     this.db = createPrismaClient(process.env.APP_DATABASE_URL!, { max: 4 });
     const connection = redisConnection(process.env.REDIS_URL!);
     this.operations = operationsQueue(connection, { prefix: this.prefix });
@@ -210,14 +199,7 @@ export class FailoverPair {
 
   /** Waits until the operation has finished (succeeded or failed) and returns it with its steps. */
   finished(operationId: string, timeoutMs = 60_000) {
-    return waitFor(
-      `operation ${operationId} finished`,
-      async () => {
-        const o = await ownerDb().operation.findUniqueOrThrow({ where: { id: operationId }, include: { steps: { orderBy: { position: 'asc' } } } });
-        return o.status === 'succeeded' || o.status === 'failed' ? o : null;
-      },
-      timeoutMs,
-    );
+    return finished(operationId, timeoutMs);
   }
 
   /** Changes a record behind Tandem's back, as an administrator would, with the zone's key. */

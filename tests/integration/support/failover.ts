@@ -9,14 +9,13 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
 import { ownerDb } from '@tandem/db/testing';
 import type { PairSettings } from '@tandem/engine';
-import { enqueueOperation, operationsQueue, redisConnection } from '@tandem/jobs';
 import { sealSecret } from '@tandem/security';
 import { callerFor } from '../helpers';
 import { agentBundle, agentCli, enrollmentToken, freePort, tempDir, waitFor } from './agents';
 import { startBind, type Bind } from './bind';
 import { spawnAgentWithExports } from './file-shares';
 import { ReplicationHarness, waitEqual, writeFiles, type Enrolled } from './replication/agents';
-import { recordPassingValidation } from './validation';
+import { finished, queueOperation, recordPassingValidation } from './validation';
 
 export const ZONE = 'corp.test';
 export const REVERSE_ZONE = '1.10.in-addr.arpa';
@@ -106,19 +105,7 @@ export async function protectedPair(o: FailoverOptions, startWorker: (h: Replica
     return servers.length === 2 && servers.every((s) => s.facts !== null);
   }, 30_000);
 
-  // The TSIG key BIND accepts, stored as the portal stores it (sealed, bound to its row).
-  const credentialId = randomUUID();
-  await ownerDb().credential.create({
-    data: {
-      id: credentialId,
-      organizationId: h.t.org.id,
-      customerId: h.t.customerX.id,
-      kind: 'dns_tsig',
-      name: `${o.label} key ${credentialId.slice(0, 6)}`,
-      secretEnc: sealSecret(bind.key.secret, `credential:${credentialId}:secret`),
-      publicInfo: { keyName: bind.key.name, algorithm: bind.key.algorithm },
-    },
-  });
+  const credentialId = await storeTsigCredential(h, bind, o.label);
 
   const caller = callerFor(h.t.operator.id);
   const wizard = await caller.pair.wizard({ customerId: h.t.customerX.id, sourceServerId, application: 'file_server', targetServerId: target.serverId });
@@ -188,26 +175,30 @@ export async function protectedPair(o: FailoverOptions, startWorker: (h: Replica
   };
 }
 
-/** A failover or failback operation as the portal creates it (no steps: the worker plans), queued. */
-export async function startOperation(s: FailoverSetup, kind: 'failover' | 'failback', options: Record<string, string | boolean>, prefix: string): Promise<string> {
-  const op = await ownerDb().operation.create({
-    data: { organizationId: s.h.t.org.id, customerId: s.h.t.customerX.id, pairId: s.pairId, kind, options, requestedById: s.h.t.operator.id },
+/** The TSIG key BIND accepts, stored as the portal stores it (sealed, bound to its row); its id. */
+export async function storeTsigCredential(h: ReplicationHarness, bind: Bind, label: string): Promise<string> {
+  const credentialId = randomUUID();
+  await ownerDb().credential.create({
+    data: {
+      id: credentialId,
+      organizationId: h.t.org.id,
+      customerId: h.t.customerX.id,
+      kind: 'dns_tsig',
+      name: `${label} key ${credentialId.slice(0, 6)}`,
+      secretEnc: sealSecret(bind.key.secret, `credential:${credentialId}:secret`),
+      publicInfo: { keyName: bind.key.name, algorithm: bind.key.algorithm },
+    },
   });
-  const queue = operationsQueue(redisConnection(process.env.REDIS_URL!), { prefix });
-  await enqueueOperation(queue, { operationId: op.id, organizationId: s.h.t.org.id, customerId: s.h.t.customerX.id });
-  await queue.close();
-  return op.id;
+  return credentialId;
 }
 
-export async function finishedOperation(operationId: string, timeoutMs = 90_000) {
-  return waitFor(
-    `operation ${operationId} finished`,
-    async () => {
-      const o = await ownerDb().operation.findUniqueOrThrow({ where: { id: operationId }, include: { steps: { orderBy: { position: 'asc' } } } });
-      return o.status === 'succeeded' || o.status === 'failed' ? o : null;
-    },
-    timeoutMs,
-  );
+/** A failover or failback operation as the portal creates it (no steps: the worker plans), queued. */
+export async function startOperation(s: FailoverSetup, kind: 'failover' | 'failback', options: Record<string, string | boolean>, prefix: string): Promise<string> {
+  return queueOperation({ organizationId: s.h.t.org.id, customerId: s.h.t.customerX.id }, s.pairId, kind, options, s.h.t.operator.id, prefix);
+}
+
+export function finishedOperation(operationId: string, timeoutMs = 90_000) {
+  return finished(operationId, timeoutMs);
 }
 
 /** The zone's records as `dig AXFR` lists them, sorted, without the SOA (its serial moves with every update). */

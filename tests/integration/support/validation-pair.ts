@@ -29,6 +29,7 @@ import { validPairSettings } from './pair-settings';
 import { asPostgres, ClusterRoot, PG_BIN, type TempCluster } from './postgresql/cluster';
 import { ReplicationHarness, type Enrolled } from './replication/agents';
 import { installTestService, type TestService } from './sysv-service';
+import { storeTsigCredential } from './failover';
 
 export const ZONE = 'corp.test';
 export const SOURCE_NAME = `db.${ZONE}`;
@@ -105,18 +106,7 @@ export class ValidationPair {
       { name: ZONE, records: `db IN A ${this.address}\nother IN A 10.1.0.99\n` },
       { name: reverse.zone, records: `${reverse.label} IN PTR ${SOURCE_NAME}.\n` },
     ]);
-    this.credentialId = randomUUID();
-    await ownerDb().credential.create({
-      data: {
-        id: this.credentialId,
-        organizationId: this.h.t.org.id,
-        customerId: this.h.t.customerX.id,
-        kind: 'dns_tsig',
-        name: `${this.label} key ${this.credentialId.slice(0, 6)}`,
-        secretEnc: sealSecret(this.bind.key.secret, `credential:${this.credentialId}:secret`),
-        publicInfo: { keyName: this.bind.key.name, algorithm: this.bind.key.algorithm },
-      },
-    });
+    this.credentialId = await storeTsigCredential(this.h, this.bind, this.label);
 
     this.source = await this.h.enrolAndRun('pg-source');
     this.target = await this.h.enrolAndRun('pg-target');

@@ -11,7 +11,8 @@ interface Tenant {
   customerId: string;
 }
 
-async function queueOperation(t: Tenant, pairId: string, kind: 'validate' | 'fix', options: object, requestedById: string | null, prefix: string) {
+/** An operation as the portal creates it (no steps: the worker plans), queued for the worker. */
+export async function queueOperation(t: Tenant, pairId: string, kind: 'validate' | 'fix' | 'failover' | 'failback', options: object, requestedById: string | null, prefix: string) {
   const op = await ownerDb().operation.create({ data: { organizationId: t.organizationId, customerId: t.customerId, pairId, kind, options, requestedById } });
   const queue = operationsQueue(redisConnection(process.env.REDIS_URL!), { prefix });
   await enqueueOperation(queue, { operationId: op.id, organizationId: t.organizationId, customerId: t.customerId });
@@ -19,6 +20,7 @@ async function queueOperation(t: Tenant, pairId: string, kind: 'validate' | 'fix
   return op.id;
 }
 
+/** Waits until the operation has finished (succeeded or failed) and returns it with its steps. */
 export async function finished(operationId: string, timeoutMs = 120_000) {
   return waitFor(
     `operation ${operationId} finished`,
