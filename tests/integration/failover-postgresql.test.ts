@@ -67,7 +67,7 @@ async function runSteps(steps: Step[]) {
       organizationId: pair.organizationId,
       customerId: pair.customerId,
       pairId,
-      kind: 'validate',
+      kind: 'verify', // a plain runbook of the given steps (validate has a runner of its own)
       steps: {
         create: steps.map((s, position) => ({ organizationId: pair.organizationId, customerId: pair.customerId, position, ...stepToRow(s as PlannedStep) })),
       },

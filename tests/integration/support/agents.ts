@@ -66,7 +66,7 @@ export async function startGateway(opts: { port?: number; id?: string; heartbeat
   const id = opts.id ?? `gw-test-${randomUUID().slice(0, 8)}`;
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'apps/gateway/src/main.ts')], {
     cwd: root,
-    env: { ...process.env, GATEWAY_PORT: String(port), GATEWAY_ID: id, HEARTBEAT_INTERVAL_MS: String(opts.heartbeatMs ?? 500) },
+    env: { ...process.env, GATEWAY_PORT: String(port), GATEWAY_ID: id, HEARTBEAT_INTERVAL_MS: String(opts.heartbeatMs ?? 2000) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const h = track(child);

@@ -66,7 +66,16 @@ export async function fix(t: Tenant, pairId: string, runId: string, prefix: stri
  * validation: the enable gate then lets protection be enabled.
  */
 export async function recordPassingValidation(pairId: string) {
-  const pair = await ownerDb().protectionPair.findUniqueOrThrow({ where: { id: pairId }, include: { source: { select: { facts: true } }, target: { select: { facts: true } } } });
+  // The fingerprint covers both servers' facts: wait until both agents have reported theirs, or the
+  // first report arriving after the record would change it.
+  const pair = await waitFor(
+    'facts of both servers (the fingerprint covers them)',
+    async () => {
+      const p = await ownerDb().protectionPair.findUniqueOrThrow({ where: { id: pairId }, include: { source: { select: { facts: true } }, target: { select: { facts: true } } } });
+      return p.source.facts && p.target.facts ? p : null;
+    },
+    60_000,
+  );
   const fingerprint = factsFingerprint({ pair: pairFactsOf(pair, settingsFromColumns(pair)), source: pair.source.facts, target: pair.target.facts });
   const now = new Date();
   await ownerDb().validationRun.create({

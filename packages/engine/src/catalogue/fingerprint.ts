@@ -6,7 +6,9 @@ import type { PairFacts } from './snapshot.ts';
 // can recompute it at enable time from the database alone and the gate can compare.
 
 /** Standing facts that move all the time and say nothing about readiness. */
-const volatileKeys = new Set(['collectedAt', 'uptimeSeconds', 'clockOffsetMs', 'freeBytes', 'lastHeartbeatAt', 'lastSeenAt', 'usedBytes']);
+const volatileKeys = new Set(['collectedAt', 'uptimeSeconds', 'clockOffsetMs', 'freeBytes', 'lastHeartbeatAt', 'lastSeenAt', 'usedBytes',
+  // Whether a service or an instance runs right now: every run reads it afresh; it is not configuration.
+  'state', 'running']);
 /** Sizes that grow with the data (a database's size), unlike a volume's, which stays put. */
 const growing = (key: string, holder: Record<string, unknown>) => key === 'sizeBytes' && !('mountPoint' in holder);
 /** Pair facts that change with the pair's status or the clock, not with its configuration. */
