@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { expect, test, type Page } from '@playwright/test';
-import { validPairSettings } from '../../tests/integration/support/pair-settings';
+import { seedContosoPair } from './contoso-pair';
 import { demoLogin, hydrated, open, signIn, signOut, unique } from './helpers';
 
 // The test failover portal without agents: who is offered the Test failover button, what its
@@ -10,40 +10,9 @@ import { demoLogin, hydrated, open, signIn, signOut, unique } from './helpers';
 // is protected (saved, refused when wrong, shown again after a reload). A real test against
 // agents is the worker's and the integration tests'.
 
-async function contoso(db: pg.Client) {
-  const { rows } = await db.query<{ org: string; customer: string; source: string; target: string }>(
-    `SELECT c."organizationId" AS org, c.id AS customer,
-            (SELECT id FROM "Server" WHERE "customerId" = c.id AND hostname = 'cd-files01') AS source,
-            (SELECT id FROM "Server" WHERE "customerId" = c.id AND hostname = 'cd-files02') AS target
-     FROM "Customer" c JOIN "Organization" o ON o.id = c."organizationId"
-     WHERE o.slug = 'demo-msp' AND c.name = 'Contoso Dental'`,
-  );
-  return rows[0]!;
-}
-
 /** A protected file pair cd-files01 → cd-files02 with a complete configuration; returns its page path. */
 async function protectedPair(db: pg.Client, pairId: string, name: string) {
-  const r = await contoso(db);
-  const s = { ...validPairSettings(), name };
-  await db.query(
-    `INSERT INTO "ProtectionPair" (id, "organizationId", "customerId", name, "sourceServerId", "targetServerId", application, status,
-       "replicationSet", "failoverSettings", "connectionSettings", "dnsSettings", hooks, "testSettings", "updatedAt")
-     VALUES ($1, $2, $3, $4, $5, $6, 'file_server', 'protected', $7, $8, $9, $10, $11, $12, now())`,
-    [
-      pairId,
-      r.org,
-      r.customer,
-      name,
-      r.source,
-      r.target,
-      JSON.stringify(s.replicationSet),
-      JSON.stringify(s.failover),
-      JSON.stringify(s.connection),
-      JSON.stringify(s.dns),
-      JSON.stringify(s.hooks),
-      JSON.stringify(s.testing),
-    ],
-  );
+  const r = await seedContosoPair(db, { pairId, name, status: 'protected' });
   return `/customers/${r.customer}/pairs/${pairId}`;
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { expect, test } from '@playwright/test';
-import { validPairSettings } from '../../tests/integration/support/pair-settings';
+import { seedContosoPair } from './contoso-pair';
 import { demoLogin, open, signIn, unique } from './helpers';
 
 // The validation portal without agents: two runs of a pair written to the database as the worker
@@ -139,42 +139,19 @@ test('validation results by family with the six statuses, a finding’s drawer, 
   const name = `e2e-validation-${unique()}`;
   const pairId = randomUUID();
   try {
-    const { rows } = await db.query<{ org: string; customer: string; source: string; target: string }>(
-      `SELECT c."organizationId" AS org, c.id AS customer,
-              (SELECT id FROM "Server" WHERE "customerId" = c.id AND hostname = 'cd-files01') AS source,
-              (SELECT id FROM "Server" WHERE "customerId" = c.id AND hostname = 'cd-files02') AS target
-       FROM "Customer" c JOIN "Organization" o ON o.id = c."organizationId"
-       WHERE o.slug = 'demo-msp' AND c.name = 'Contoso Dental'`,
-    );
-    const r = rows[0]!;
-    const s = { ...validPairSettings(), name };
-    await db.query(
-      `INSERT INTO "ProtectionPair" (id, "organizationId", "customerId", name, "sourceServerId", "targetServerId", application, status,
-         "replicationSet", "failoverSettings", "connectionSettings", "dnsSettings", hooks, "testSettings", "readinessScore", readiness, "updatedAt")
-       VALUES ($1, $2, $3, $4, $5, $6, 'file_server', 'unprotected', $7, $8, $9, $10, $11, $12, 55, $13, now())`,
-      [
-        pairId,
-        r.org,
-        r.customer,
-        name,
-        r.source,
-        r.target,
-        JSON.stringify(s.replicationSet),
-        JSON.stringify(s.failover),
-        JSON.stringify(s.connection),
-        JSON.stringify(s.dns),
-        JSON.stringify(s.hooks),
-        JSON.stringify(s.testing),
-        JSON.stringify({
-          score: 55,
-          factors: [
-            { key: 'errors', label: 'Open errors', penalty: 20, detail: 'smbd is running on the target' },
-            { key: 'test', label: 'Test failover', penalty: 15, detail: 'never tested' },
-            { key: 'lag', label: 'Lag', penalty: 0, detail: 'within the RPO' },
-          ],
-        }),
-      ],
-    );
+    const r = await seedContosoPair(db, {
+      pairId,
+      name,
+      status: 'unprotected',
+      readiness: {
+        score: 55,
+        factors: [
+          { key: 'errors', label: 'Open errors', penalty: 20, detail: 'smbd is running on the target' },
+          { key: 'test', label: 'Test failover', penalty: 15, detail: 'never tested' },
+          { key: 'lag', label: 'Lag', penalty: 0, detail: 'within the RPO' },
+        ],
+      },
+    });
     const p = { org: r.org, customer: r.customer, pairId };
     await seedRun(db, p, new Date(Date.now() - 3_600_000), [smbd, reverse, clock]);
     const latest = await seedRun(db, p, new Date(Date.now() - 60_000), [smbd, ttl, reverse]);
