@@ -3,3 +3,4 @@ export * from './tenant.ts';
 export { Prisma } from '../generated/prisma/client.ts';
 export * from '../generated/prisma/enums.ts';
 export type * from '../generated/prisma/client.ts';
+export * from './events.ts';

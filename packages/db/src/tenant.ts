@@ -17,12 +17,12 @@ export interface TenantScope {
 export const customerOwnedModels = new Set([
   'CustomerMembership', 'Server', 'Agent', 'EnrollmentToken', 'ProtectionPair', 'ValidationRun', 'Finding',
   'Operation', 'OperationStep', 'Approval', 'ReplicationSample', 'PairEvent', 'PairMonitor', 'DrillSchedule',
-  'ClusterConfigVersion', 'FindingAcknowledgement',
+  'ClusterConfigVersion', 'FindingAcknowledgement', 'ApprovalVote', 'ApprovalLink', 'MaintenanceWindow',
 ]);
 /** Models with an optional customerId: customer users see only their own customer's rows. */
-export const customerOptionalModels = new Set(['Invitation', 'Credential', 'AlertRule', 'AuditEvent']);
+export const customerOptionalModels = new Set(['Invitation', 'Credential', 'AlertRule', 'AuditEvent', 'AlertDelivery', 'OutboxEvent', 'Alert']);
 /** Models of the organization alone: invisible to customer users. */
-export const orgOnlyModels = new Set(['OrgMembership', 'AlertChannel', 'AlertDelivery']);
+export const orgOnlyModels = new Set(['OrgMembership', 'AlertChannel', 'SmtpSettings']);
 /** Every model whose rows carry organizationId. */
 export const tenantModels = new Set(['Customer', ...customerOwnedModels, ...customerOptionalModels, ...orgOnlyModels]);
 

@@ -7,3 +7,4 @@ export * from './pair/index.ts';
 export * from './dns/records.ts';
 export * from './cluster/index.ts';
 export * from './catalogue/index.ts';
+export * from './alerts/index.ts';

@@ -1,0 +1,3 @@
+export * from './events.ts';
+export * from './approval-policy.ts';
+export * from './message.ts';
