@@ -50,7 +50,7 @@ export async function startMailServer(opts: { auth?: { user: string; pass: strin
             text: parsed.text ?? '',
             html: typeof parsed.html === 'string' ? parsed.html : '',
             messageId: parsed.messageId,
-            headers: parsed.headers as Map<string, unknown>,
+            headers: parsed.headers,
             receivedAt: Date.now(),
           });
           for (const w of waiters.splice(0)) w();
