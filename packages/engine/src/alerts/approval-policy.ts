@@ -3,23 +3,32 @@ import { z } from 'zod';
 // Who decides a pending failover, by when, and what happens if nobody does. Set per customer,
 // overridable per pair; the effective policy is copied onto each request and stated on it.
 
-export const approvalPolicySchema = z.object({
+const policyFields = {
   /** msp: MSP operators (operator role or higher); customer: the customer's approvers; any: either. */
-  approvers: z.enum(['msp', 'customer', 'any']).default('any'),
+  approvers: z.enum(['msp', 'customer', 'any']),
   /** Two different people must approve (either side, within `approvers`). */
-  fourEyes: z.boolean().default(false),
+  fourEyes: z.boolean(),
   /** Minutes from the request to the deadline. */
-  deadlineMinutes: z.number().int().min(1).max(7 * 24 * 60).default(15),
+  deadlineMinutes: z.number().int().min(1).max(7 * 24 * 60),
   /** At half-time, notify the escalation contacts (and the MSP's admins when none are listed). */
-  escalate: z.boolean().default(true),
-  escalationEmails: z.array(z.email()).max(20).default([]),
+  escalate: z.boolean(),
+  escalationEmails: z.array(z.email()).max(20),
   /** When the deadline passes unanswered: run the failover, or abandon the request (the pair stays pending). */
-  onDeadline: z.enum(['proceed', 'abandon']).default('abandon'),
+  onDeadline: z.enum(['proceed', 'abandon']),
+};
+
+export const approvalPolicySchema = z.object({
+  approvers: policyFields.approvers.default('any'),
+  fourEyes: policyFields.fourEyes.default(false),
+  deadlineMinutes: policyFields.deadlineMinutes.default(15),
+  escalate: policyFields.escalate.default(true),
+  escalationEmails: policyFields.escalationEmails.default([]),
+  onDeadline: policyFields.onDeadline.default('abandon'),
 });
 export type ApprovalPolicy = z.infer<typeof approvalPolicySchema>;
 
-/** A pair's override: any subset of the policy ({} inherits the customer's). */
-export const approvalPolicyOverrideSchema = approvalPolicySchema.partial();
+/** A pair's override: any subset of the policy ({} inherits the customer's). No defaults here, so unset stays unset. */
+export const approvalPolicyOverrideSchema = z.object(policyFields).partial();
 export type ApprovalPolicyOverride = z.infer<typeof approvalPolicyOverrideSchema>;
 
 export const defaultApprovalPolicy: ApprovalPolicy = approvalPolicySchema.parse({});
