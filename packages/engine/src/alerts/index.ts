@@ -1,3 +1,4 @@
 export * from './events.ts';
 export * from './approval-policy.ts';
 export * from './message.ts';
+export * from './backoff.ts';
