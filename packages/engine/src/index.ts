@@ -8,3 +8,4 @@ export * from './dns/records.ts';
 export * from './cluster/index.ts';
 export * from './catalogue/index.ts';
 export * from './alerts/index.ts';
+export * from './reports/monthly.ts';
