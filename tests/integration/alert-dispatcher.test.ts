@@ -323,18 +323,20 @@ describe('alert dispatcher', () => {
     }
   });
 
-  it('the running loop picks up a committed event through LISTEN/NOTIFY (and its poll)', async () => {
+  it('the running loop is woken by NOTIFY when an event commits (polling off), then sends', async () => {
     const s = await setup();
     await s.rule(s.hook.id, ['failover.failed']);
-    const url = process.env.APP_DATABASE_URL!;
     const sends: number[] = [];
     const dispatcher = startAlertDispatcher(db, {
-      databaseUrl: url,
+      databaseUrl: process.env.APP_DATABASE_URL!,
       portalUrl,
+      // No poll within the test: only the notification can wake the loop for the new event.
+      pollMs: 3_600_000,
       only: (e) => e.organizationId === s.org.id,
       send: () => Promise.resolve(sends.push(Date.now())),
     });
     try {
+      await dispatcher.listening;
       const id = await emit(s, { type: 'failover.failed', severity: 'error' });
       await vi.waitFor(async () => expect(await targetsOf(id)).toEqual([`${s.hook.id}|http://127.0.0.1:9/hook`]), {
         timeout: 10_000,

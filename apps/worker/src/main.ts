@@ -17,6 +17,7 @@ import {
   unfinishedOperations,
 } from './queues.ts';
 import { removeTestLeftovers } from './jobs/test-leftovers.ts';
+import { startAlertDispatcher } from './alerts/dispatcher.ts';
 
 const env = workerEnv();
 const connection = redisConnection(env.REDIS_URL);
@@ -58,12 +59,18 @@ void removeTestLeftovers(db, bus).then(
   (r) => r.removed + r.failed > 0 && console.log('[worker] test copies left behind', JSON.stringify(r)),
   (err: unknown) => console.error('[worker] looking for test copies left behind failed', err),
 );
+// Alerting: committed outbox events fanned out into deliveries (woken by NOTIFY, polled as a fallback).
+const alerts = startAlertDispatcher(db, {
+  databaseUrl: env.APP_DATABASE_URL,
+  portalUrl: process.env.TANDEM_PUBLIC_URL ?? 'http://127.0.0.1:3000',
+});
 console.log('[worker] ready: queues', workers.map((w) => w.name).join(', '));
 
 let stopping = false;
 async function shutdown() {
   if (stopping) return;
   stopping = true;
+  await alerts.stop();
   await Promise.all(workers.map((w) => w.close()));
   await Promise.all([maintenance.close(), detection.close(), operations.close()]);
   bus.close();

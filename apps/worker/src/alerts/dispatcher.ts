@@ -311,6 +311,8 @@ export interface DispatcherOptions {
 export interface AlertDispatcher {
   /** Look for work now (fan-out, then sending). */
   wake(): void;
+  /** Resolves once the first LISTEN is in place (from then on commits wake the loop). */
+  listening: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -341,6 +343,8 @@ export function startAlertDispatcher(db: Db, opts: DispatcherOptions): AlertDisp
   };
 
   let listener: pg.Client | null = null;
+  let markListening!: () => void;
+  const listening = new Promise<void>((resolve) => (markListening = resolve));
   let retry: ReturnType<typeof setTimeout> | null = null;
   const dropListener = (client: pg.Client, why: unknown) => {
     if (listener === client) listener = null;
@@ -371,6 +375,7 @@ export function startAlertDispatcher(db: Db, opts: DispatcherOptions): AlertDisp
         return;
       }
       listener = client;
+      markListening();
       wake(); // whatever committed while nobody listened
     } catch (err) {
       dropListener(client, err);
@@ -382,6 +387,7 @@ export function startAlertDispatcher(db: Db, opts: DispatcherOptions): AlertDisp
 
   return {
     wake,
+    listening,
     async stop() {
       stopped = true;
       clearInterval(poll);
