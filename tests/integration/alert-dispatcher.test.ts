@@ -9,6 +9,7 @@ import { LINK_PLACEHOLDER, type RenderedMessage } from '@tandem/engine';
 import {
   fanOutEvent,
   fanOutOnce,
+  listenerName,
   startAlertDispatcher,
   type ClaimedEvent,
   type FanOutResult,
@@ -346,5 +347,39 @@ describe('alert dispatcher', () => {
     } finally {
       await dispatcher.stop();
     }
+  });
+
+  it('listens again after its connection is cut', async () => {
+    const s = await setup();
+    await s.rule(s.hook.id, ['failover.failed']);
+    const backends = async () =>
+      (await db.$queryRaw<{ pid: number }[]>`SELECT pid FROM pg_stat_activity WHERE application_name = ${listenerName()}`).map(
+        (r) => r.pid,
+      );
+    const dispatcher = startAlertDispatcher(db, {
+      databaseUrl: process.env.APP_DATABASE_URL!,
+      portalUrl,
+      pollMs: 3_600_000,
+      only: (e) => e.organizationId === s.org.id,
+    });
+    try {
+      await dispatcher.listening;
+      const [first] = await backends();
+      expect(first).toBeDefined();
+      // The app role may end its own sessions: the listener's connection dies as in a server restart.
+      await db.$queryRaw`SELECT pg_terminate_backend(${first}::int)`;
+      await vi.waitFor(async () => expect((await backends()).filter((p) => p !== first)).toHaveLength(1), {
+        timeout: 10_000,
+        interval: 50,
+      });
+      const id = await emit(s, { type: 'failover.failed', severity: 'error' });
+      await vi.waitFor(async () => expect(await targetsOf(id)).toEqual([`${s.hook.id}|http://127.0.0.1:9/hook`]), {
+        timeout: 10_000,
+        interval: 50,
+      });
+    } finally {
+      await dispatcher.stop();
+    }
+    await vi.waitFor(async () => expect(await backends()).toEqual([]), { timeout: 10_000, interval: 50 });
   });
 });

@@ -294,6 +294,9 @@ function lane(name: string, fn: () => Promise<void>) {
   return { wake, close };
 }
 
+/** The LISTEN connection's application_name (per process: a test can find and cut its own). */
+export const listenerName = () => `tandem-alerts:${process.pid}`;
+
 export interface DispatcherOptions {
   /** APP_DATABASE_URL: the LISTEN connection. */
   databaseUrl: string;
@@ -360,7 +363,7 @@ export function startAlertDispatcher(db: Db, opts: DispatcherOptions): AlertDisp
   };
   const listen = async () => {
     if (stopped) return;
-    const client = new pg.Client({ connectionString: opts.databaseUrl });
+    const client = new pg.Client({ connectionString: opts.databaseUrl, application_name: listenerName() });
     client.on('notification', (n) => {
       if (n.payload === 'AlertDelivery') sending.wake();
       else fanning.wake();
