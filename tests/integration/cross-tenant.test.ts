@@ -26,6 +26,11 @@ interface Ids {
   validationRunId: string;
   /** A warning finding of that run. */
   findingId: string;
+  /** Alerting: a webhook channel of the organization, a rule, a delivery and a maintenance window of the customer. */
+  channelId: string;
+  ruleId: string;
+  deliveryId: string;
+  windowId: string;
 }
 
 interface IdCase {
@@ -148,6 +153,26 @@ const idCases: IdCase[] = [
   { path: 'validation.fixAllPreview', input: (i) => ({ pairId: i.pairId }), customerUserGets: 'NOT_FOUND' },
   { path: 'validation.fix', input: (i) => ({ findingIds: [i.findingId] }), customerUserGets: 'FORBIDDEN' },
   { path: 'validation.fixAll', input: (i) => ({ pairId: i.pairId, deselected: [i.findingId] }), customerUserGets: 'FORBIDDEN' },
+  { path: 'alert.channel.update', input: (i) => ({ channelId: i.channelId, name: 'Taken over', enabled: false }), customerUserGets: 'FORBIDDEN' },
+  { path: 'alert.channel.remove', input: (i) => ({ channelId: i.channelId }), customerUserGets: 'FORBIDDEN' },
+  { path: 'alert.channel.rotateSecret', input: (i) => ({ channelId: i.channelId }), customerUserGets: 'FORBIDDEN' },
+  { path: 'alert.channel.sendTest', input: (i) => ({ channelId: i.channelId }), customerUserGets: 'FORBIDDEN' },
+  { path: 'alert.rule.list', input: (i) => ({ customerId: i.customerId }), customerUserGets: 'FORBIDDEN' },
+  { path: 'alert.rule.create', input: (i) => ({ customerId: i.customerId, channelId: i.channelId, events: ['agent.offline'] }), customerUserGets: 'FORBIDDEN' },
+  { path: 'alert.rule.update', input: (i) => ({ ruleId: i.ruleId, enabled: false }), customerUserGets: 'FORBIDDEN' },
+  { path: 'alert.rule.remove', input: (i) => ({ ruleId: i.ruleId }), customerUserGets: 'FORBIDDEN' },
+  { path: 'alert.delivery.list', input: (i) => ({ customerId: i.customerId, channelId: i.channelId }), customerUserGets: 'FORBIDDEN' },
+  { path: 'alert.delivery.listForCustomer', input: (i) => ({ customerId: i.customerId }), customerUserGets: 'NOT_FOUND' },
+  { path: 'alert.delivery.redeliver', input: (i) => ({ deliveryId: i.deliveryId }), customerUserGets: 'FORBIDDEN' },
+  { path: 'alert.open.list', input: (i) => ({ customerId: i.customerId }), customerUserGets: 'FORBIDDEN' },
+  { path: 'alert.open.listForCustomer', input: (i) => ({ customerId: i.customerId }), customerUserGets: 'NOT_FOUND' },
+  { path: 'alert.window.list', input: (i) => ({ customerId: i.customerId }), customerUserGets: 'NOT_FOUND' },
+  {
+    path: 'alert.window.create',
+    input: (i) => ({ customerId: i.customerId, pairId: i.pairId, startsAt: new Date().toISOString(), endsAt: new Date(Date.now() + 3_600_000).toISOString(), reason: 'taken over' }),
+    customerUserGets: 'FORBIDDEN',
+  },
+  { path: 'alert.window.end', input: (i) => ({ customerId: i.customerId, windowId: i.windowId }), customerUserGets: 'FORBIDDEN' },
 ];
 
 
@@ -158,6 +183,11 @@ const noIdProcedures = [
   'account.totpBegin',
   'account.totpDisable',
   'account.totpEnable',
+  'alert.channel.create',
+  'alert.channel.list',
+  'alert.smtp.get',
+  'alert.smtp.set',
+  'alert.smtp.test',
   'audit.facets',
   'customer.create',
   'customer.list',
@@ -273,6 +303,20 @@ async function validationRunOf(t: Tenant, customer: { id: string }, pairId: stri
   });
   return { validationRunId: run.id, findingId: run.findings[0]!.id };
 }
+/** Alerting records of the customer: a webhook channel of the organization with a rule for the customer, a failed delivery, a maintenance window. */
+async function alertingOf(t: Tenant, customer: { id: string }, pairId: string) {
+  const db = ownerDb();
+  const id = randomUUID();
+  const channel = await db.alertChannel.create({
+    data: { id, organizationId: t.org.id, kind: 'webhook', name: `hook-${id.slice(0, 6)}`, config: { url: 'https://hooks.example.test/x', preset: 'standard' }, secretEnc: sealSecret('whsec_c2VjcmV0', `alert-channel:${id}`) },
+  });
+  const rule = await db.alertRule.create({ data: { organizationId: t.org.id, customerId: customer.id, channelId: channel.id, events: ['agent.offline'] } });
+  const delivery = await db.alertDelivery.create({
+    data: { organizationId: t.org.id, customerId: customer.id, channelId: channel.id, kind: 'webhook', recipient: 'https://hooks.example.test/x', event: 'agent.offline', payload: { kind: 'webhook', preset: 'standard', body: {} }, status: 'failed', attempts: 3 },
+  });
+  const window = await db.maintenanceWindow.create({ data: { organizationId: t.org.id, customerId: customer.id, pairId, startsAt: new Date(), endsAt: new Date(Date.now() + 3_600_000), reason: 'patching' } });
+  return { channelId: channel.id, ruleId: rule.id, deliveryId: delivery.id, windowId: window.id };
+}
 let bIds: Ids;
 let yIds: Ids;
 
@@ -292,9 +336,14 @@ beforeAll(async () => {
     clusterVersionId: '',
     validationRunId: '',
     findingId: '',
+    channelId: '',
+    ruleId: '',
+    deliveryId: '',
+    windowId: '',
   };
   Object.assign(bIds, await operationAndCredentialOf(b, b.customerX, bIds.pairId));
   Object.assign(bIds, await validationRunOf(b, b.customerX, bIds.pairId));
+  Object.assign(bIds, await alertingOf(b, b.customerX, bIds.pairId));
   bIds.drillId = (await drillOf(b, b.customerX, bIds.pairId)).id;
   bIds.clusterVersionId = (await clusterVersionOf(b, b.serverX)).id;
   const { invitation: yInvitation } = await createInvitation({ organizationId: a.org.id, customerId: a.customerY.id });
@@ -312,9 +361,14 @@ beforeAll(async () => {
     clusterVersionId: '',
     validationRunId: '',
     findingId: '',
+    channelId: '',
+    ruleId: '',
+    deliveryId: '',
+    windowId: '',
   };
   Object.assign(yIds, await operationAndCredentialOf(a, a.customerY, yIds.pairId));
   Object.assign(yIds, await validationRunOf(a, a.customerY, yIds.pairId));
+  Object.assign(yIds, await alertingOf(a, a.customerY, yIds.pairId));
   yIds.drillId = (await drillOf(a, a.customerY, yIds.pairId)).id;
   yIds.clusterVersionId = (await clusterVersionOf(a, a.serverY)).id;
   // Servers with live-looking agents, so revoke/rotate would have something to change.
@@ -435,6 +489,10 @@ describe('ids that do not exist', () => {
     clusterVersionId: randomUUID(),
     validationRunId: randomUUID(),
     findingId: randomUUID(),
+    channelId: randomUUID(),
+    ruleId: randomUUID(),
+    deliveryId: randomUUID(),
+    windowId: randomUUID(),
   };
 
   it.each(idCases)('$path → NOT_FOUND for an owner', async ({ path, input }) => {

@@ -1,6 +1,7 @@
 import { createRouter } from '../trpc';
 import { accountRouter } from './account/router';
 import { agentRouter } from './agent/router';
+import { alertRouter } from './alert/router';
 import { credentialRouter } from './credential/router';
 import { auditRouter } from './audit/router';
 import { clusterRouter } from './cluster/router';
@@ -17,6 +18,7 @@ import { workspaceRouter } from './workspace/router';
 export const appRouter = createRouter({
   account: accountRouter,
   agent: agentRouter,
+  alert: alertRouter,
   audit: auditRouter,
   cluster: clusterRouter,
   credential: credentialRouter,
