@@ -321,8 +321,21 @@ export interface AlertDispatcher {
 
 export function startAlertDispatcher(db: Db, opts: DispatcherOptions): AlertDispatcher {
   let stopped = false;
+  let retryTimer: ReturnType<typeof setTimeout> | null = null;
   const sending = lane('sending', async () => {
-    if (opts.send) await opts.send(db);
+    if (!opts.send) return;
+    const r = (await opts.send(db)) as { nextRetryAt?: Date | null } | undefined;
+    // A retry due before the next poll is sent on time rather than at the poll.
+    const due = r?.nextRetryAt instanceof Date ? r.nextRetryAt.getTime() - Date.now() : null;
+    if (due !== null && due < (opts.pollMs ?? 1000) && !stopped && !retryTimer) {
+      retryTimer = setTimeout(
+        () => {
+          retryTimer = null;
+          sending.wake();
+        },
+        Math.max(0, due),
+      );
+    }
   });
   const fanning = lane('fan-out', async () => {
     const batch = opts.batch ?? 100;
@@ -395,6 +408,7 @@ export function startAlertDispatcher(db: Db, opts: DispatcherOptions): AlertDisp
       stopped = true;
       clearInterval(poll);
       if (retry) clearTimeout(retry);
+      if (retryTimer) clearTimeout(retryTimer);
       if (listener) dropListener(listener, 'stopped');
       await Promise.all([fanning.close(), sending.close()]);
     },
