@@ -242,6 +242,14 @@ const cases: Case[] = [
     targets: ['off|https://off.example.test/'],
   },
   {
+    name: 'the mail server test (alert.test naming no channel) goes to the person it is addressed to',
+    event: event('alert.test', { customerId: null, pairId: null, payload: { recipients: [{ email: 'Admin@example.test' }], data: { smtp: true } } }),
+    rules: [rule('slack', ['failover.started'])],
+    windows: [],
+    condition: 'none',
+    targets: ['-|admin@example.test'],
+  },
+  {
     name: 'approval requests go to their recipients only, with their links, never muted',
     event: event('approval.requested', {
       payload: {

@@ -199,10 +199,11 @@ export function planDelivery(input: DeliveryPlanInput): DeliveryPlan {
     [...ids].map((id) => byId.get(id)).filter((c): c is ChannelRow => c !== undefined && c.enabled);
 
   if (event.type === 'alert.test') {
-    // A test goes to the channel it names, enabled or not: the operator is checking it.
+    // A test goes to the channel it names, enabled or not: the operator is checking it. With no
+    // channel it is the mail server test, addressed to the person in its recipients.
     const channelId = event.payload.data?.channelId;
     const channel = typeof channelId === 'string' ? byId.get(channelId) : undefined;
-    plan.targets = channel ? channelTargets(channel) : [];
+    plan.targets = channel ? channelTargets(channel) : channelId === undefined ? directTargets(event) : [];
     return plan;
   }
   if (directTypes.has(event.type)) {

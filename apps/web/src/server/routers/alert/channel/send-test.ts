@@ -1,16 +1,15 @@
 import { z } from 'zod';
-import { AppError, idSchema } from '@tandem/engine';
+import { idSchema } from '@tandem/engine';
 import { audit } from '../../../services/audit';
 import { orgProcedure } from '../../../trpc';
 import { emitTestEvent, loadChannel } from '../schemas';
 
-/** "Send test": an `alert.test` event for this one channel; the delivery shows in the log. */
+/** "Send test": an `alert.test` event for this one channel (even a disabled one, to check it before enabling); the delivery shows in the log. */
 export const sendChannelTest = orgProcedure('operator')
   .input(z.object({ channelId: idSchema }))
   .output(z.object({ eventId: z.string() }))
   .mutation(async ({ ctx, input }) => {
     const c = await loadChannel(ctx.db, input.channelId);
-    if (!c.enabled) throw new AppError('BAD_REQUEST', `Channel "${c.name}" is disabled; enable it first`);
     const eventId = await emitTestEvent(ctx.db, ctx.actor.organizationId, {
       message: `Test message from Tandem for channel "${c.name}"`,
       data: { channelId: c.id },
