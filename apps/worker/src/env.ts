@@ -9,6 +9,8 @@ const schema = z.object({
   TANDEM_ENCRYPTION_KEY: z.string().min(40, 'TANDEM_ENCRYPTION_KEY must be 32 bytes, base64'),
   /** BullMQ key prefix shared with the web app (tests use their own). */
   TANDEM_QUEUE_PREFIX: z.string().min(1).optional(),
+  /** Tests only: the alert sender's first retry delay in ms (default 30 s, doubling per attempt). */
+  TANDEM_ALERT_RETRY_BASE_MS: z.coerce.number().int().positive().optional(),
 });
 
 export function workerEnv() {

@@ -18,6 +18,8 @@ import {
 } from './queues.ts';
 import { removeTestLeftovers } from './jobs/test-leftovers.ts';
 import { startAlertDispatcher } from './alerts/dispatcher.ts';
+import { sendDueDeliveries } from './alerts/sender.ts';
+import { closeTransports } from './alerts/transports.ts';
 
 const env = workerEnv();
 const connection = redisConnection(env.REDIS_URL);
@@ -63,6 +65,7 @@ void removeTestLeftovers(db, bus).then(
 const alerts = startAlertDispatcher(db, {
   databaseUrl: env.APP_DATABASE_URL,
   portalUrl: process.env.TANDEM_PUBLIC_URL ?? 'http://127.0.0.1:3000',
+  send: (d) => sendDueDeliveries(d, { portalUrl: process.env.TANDEM_PUBLIC_URL ?? 'http://127.0.0.1:3000', retryBaseMs: env.TANDEM_ALERT_RETRY_BASE_MS }),
 });
 console.log('[worker] ready: queues', workers.map((w) => w.name).join(', '));
 
@@ -71,6 +74,7 @@ async function shutdown() {
   if (stopping) return;
   stopping = true;
   await alerts.stop();
+  closeTransports();
   await Promise.all(workers.map((w) => w.close()));
   await Promise.all([maintenance.close(), detection.close(), operations.close()]);
   bus.close();
