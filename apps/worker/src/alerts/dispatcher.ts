@@ -43,7 +43,7 @@ export interface ClaimedEvent {
 export interface FanOutResult {
   eventId: string;
   /** Not fanned out: already done by someone else, or unreadable (marked processed, logged). */
-  skipped?: 'already-processed' | 'invalid';
+  skipped?: 'already-processed' | 'invalid' | 'deferred';
   condition: ConditionEffect['kind'];
   alertId: string | null;
   deliveries: number;
@@ -137,6 +137,22 @@ export async function fanOutEvent(db: Db, row: ClaimedEvent, opts: Pick<FanOutOp
         console.error(`[alerts] event ${row.id} (${row.type}) not fanned out: ${event}`);
         await markProcessed(tx, row.id);
         return { ...result, skipped: 'invalid' as const };
+      }
+
+      // A condition's events must apply in order (a clear handled before its open would leave the
+      // alert open for good). Another dispatcher may hold an earlier event of the same condition:
+      // then this one waits (released, picked up again by a later round).
+      const key = event.payload.condition?.key;
+      if (key) {
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${key}))`;
+        const earlier = await tx.$queryRaw<{ id: bigint }[]>`
+          SELECT id FROM "OutboxEvent"
+          WHERE "processedAt" IS NULL AND id < ${row.id} AND payload -> 'condition' ->> 'key' = ${key}
+          LIMIT 1`;
+        if (earlier.length > 0) {
+          await tx.outboxEvent.updateMany({ where: { id: row.id }, data: { claimedUntil: null } });
+          return { ...result, skipped: 'deferred' as const };
+        }
       }
 
       const at = event.createdAt;
