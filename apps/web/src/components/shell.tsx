@@ -16,6 +16,7 @@ export async function Shell({ actor, children }: { actor: Actor; children: React
           { href: '/dashboard', label: 'Dashboard' },
           { href: '/customers', label: 'Customers' },
           { href: '/drills', label: 'Drills' },
+          { href: '/alerts', label: 'Alerts' },
           { href: '/users', label: 'Users' },
           { href: '/credentials', label: 'Credentials' },
           { href: '/audit', label: 'Audit' },

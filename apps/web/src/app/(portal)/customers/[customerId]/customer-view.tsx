@@ -6,6 +6,7 @@ import { useRouter } from 'next/navigation';
 import { useState, type FormEvent } from 'react';
 import { orgRoleAtLeast, type OrgRole } from '@tandem/engine';
 import { AddServer } from '@/components/add-server';
+import { CustomerAlertsSection } from '@/components/alerts/customer-alerts';
 import { Coverage } from '@/components/coverage';
 import { InviteForm } from '@/components/invite-form';
 import { Pairs } from '@/components/pairs';
@@ -94,6 +95,7 @@ export function CustomerView({ customerId, staffRole }: { customerId: string; st
       </Card>
       <Pairs customerId={customerId} canOperate={canEdit} />
       <ValidationRollupCard customerId={customerId} />
+      <CustomerAlertsSection customerId={customerId} staffRole={staffRole} />
       {staffRole !== null && (
         <p className="mb-4 text-sm">
           <Link href={`/customers/${customerId}/clusters`} className="text-sky-700 hover:underline dark:text-sky-400">
