@@ -133,6 +133,17 @@ describe('renderEmail', () => {
       subject: /^Tandem test message$/,
       text: ['for the channel "Ops"'],
     },
+    {
+      name: 'the mail server test to a person says what it tests',
+      event: {
+        ...event('alert.test', { data: { smtp: true } }, 'info', null),
+        message: 'Test e-mail from Tandem: the mail server settings work',
+      },
+      target: { channelId: null, kind: 'email', recipient: 'admin@example.test' },
+      subject: /^Tandem test message$/,
+      text: ['the mail server settings work'],
+      absent: ['the channel works'],
+    },
   ];
 
   it.each(cases)('$name', (c) => {

@@ -181,8 +181,11 @@ function emailContent(event: TenantEvent, target: DeliveryTarget, opts: RenderOp
         subject: 'Tandem test message',
         heading: 'Test message',
         tone: 'neutral',
+        // A channel's test, or the mail server test addressed to a person (its message says so).
         paragraphs: [
-          `This is a test message from Tandem${target.name ? ` for the channel "${target.name}"` : ''}. If you can read it, the channel works.`,
+          target.channelId
+            ? `This is a test message from Tandem${target.name ? ` for the channel "${target.name}"` : ''}. If you can read it, the channel works.`
+            : event.message,
         ],
         facts: [],
         bullets: [],

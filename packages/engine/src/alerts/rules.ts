@@ -26,7 +26,8 @@ import { emailChannelConfigSchema, webhookChannelConfigSchema, type WebhookPrese
 // - Maintenance windows (the customer's, or the event's pair's) in force at the event's time mute
 //   channel messages; the alert still opens and resolves. Messages addressed to people (approval
 //   requests, invitations) and channel tests are never muted.
-// - alert.test goes only to data.channelId. approval.* and invitation.sent go only to
+// - alert.test goes only to data.channelId (with no channel named: the mail server test, to its
+//   recipients). approval.* and invitation.sent go only to
 //   payload.recipients. report.monthly goes to channels with a rule for it and to any recipients.
 
 export type ChannelKind = 'email' | 'webhook';
