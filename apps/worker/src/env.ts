@@ -9,9 +9,14 @@ const schema = z.object({
   TANDEM_ENCRYPTION_KEY: z.string().min(40, 'TANDEM_ENCRYPTION_KEY must be 32 bytes, base64'),
   /** BullMQ key prefix shared with the web app (tests use their own). */
   TANDEM_QUEUE_PREFIX: z.string().min(1).optional(),
+  /** The web app's address as people reach it: links in e-mails (approval requests) start with it. */
+  TANDEM_PUBLIC_URL: z.url().default('http://127.0.0.1:3000'),
   /** Tests only: the alert sender's first retry delay in ms (default 30 s, doubling per attempt). */
   TANDEM_ALERT_RETRY_BASE_MS: z.coerce.number().int().positive().optional(),
 });
+
+/** TANDEM_PUBLIC_URL alone, for jobs that build links and need no other setting. */
+export const workerPublicUrl = () => schema.shape.TANDEM_PUBLIC_URL.parse(process.env.TANDEM_PUBLIC_URL);
 
 export function workerEnv() {
   const parsed = schema.safeParse(process.env);

@@ -8,9 +8,11 @@ import { sweepDetection } from './detection/sweep.ts';
 import { dnsReassertIntervalMs, reassertDns } from './jobs/dns-reassert.ts';
 import { startDueDrills } from './jobs/drills.ts';
 import { markStaleAgentsOffline, pruneLoginAttempts, rollUpReplicationSamples } from './jobs/maintenance.ts';
+import { announceMonthlyReports, MONTHLY_REPORTS_EVERY_MS } from './jobs/monthly-reports.ts';
 import { CLUSTER_SNAPSHOT_INTERVAL_HOURS, snapshotClusters } from './jobs/cluster-snapshots.ts';
 import { removeTestLeftovers } from './jobs/test-leftovers.ts';
 import { runOperation } from './operations/run-operation.ts';
+import { workerPublicUrl } from './env.ts';
 import { startDueValidations, VALIDATION_SWEEP_EVERY_MS } from './validation/schedule.ts';
 
 export { redisConnection, operationsQueue, enqueueOperation, type QueueOptions } from '@tandem/jobs';
@@ -26,6 +28,7 @@ const maintenanceJob = z.discriminatedUnion('task', [
   z.object({ task: z.literal('remove-test-leftovers') }),
   z.object({ task: z.literal('snapshot-clusters') }),
   z.object({ task: z.literal('validate-due-pairs') }),
+  z.object({ task: z.literal('monthly-reports') }),
 ]);
 export type MaintenanceJob = z.infer<typeof maintenanceJob>;
 
@@ -36,7 +39,7 @@ export function maintenanceQueue(connection: ConnectionOptions, opts: QueueOptio
 export function startMaintenanceWorker(
   connection: ConnectionOptions,
   db: Db,
-  opts: QueueOptions & { now?: () => Date; operations?: Queue<OperationJob>; bus?: AgentBus } = {},
+  opts: QueueOptions & { now?: () => Date; operations?: Queue<OperationJob>; bus?: AgentBus; publicUrl?: string } = {},
 ) {
   const now = opts.now ?? (() => new Date());
   const operations = opts.operations;
@@ -62,6 +65,9 @@ export function startMaintenanceWorker(
         case 'snapshot-clusters':
           // Each cluster's configuration, kept when it changed (the agents are asked through the bus).
           return opts.bus ? snapshotClusters(db, opts.bus, now) : { clusters: 0, stored: 0, unchanged: 0, failed: 0 };
+        case 'monthly-reports':
+          // Last month's report to every customer with a pair, once (links start with the public URL).
+          return announceMonthlyReports(db, now(), opts.publicUrl ?? workerPublicUrl());
         case 'validate-due-pairs':
           // Scheduled and reconnect validation runs are operations: they need the operations queue.
           return operations ? startDueValidations(db, now(), (j) => enqueueOperation(operations, j)) : { due: 0, started: 0 };
@@ -79,6 +85,7 @@ export async function scheduleMaintenance(queue: Queue<MaintenanceJob>) {
   await queue.upsertJobScheduler('remove-test-leftovers', { every: 300_000 }, { data: { task: 'remove-test-leftovers' }, opts: { removeOnComplete: true, removeOnFail: 100 } });
   await queue.upsertJobScheduler('snapshot-clusters', { every: CLUSTER_SNAPSHOT_INTERVAL_HOURS * 3600_000 }, { data: { task: 'snapshot-clusters' }, opts: { removeOnComplete: true, removeOnFail: 100 } });
   await queue.upsertJobScheduler('validate-due-pairs', { every: VALIDATION_SWEEP_EVERY_MS }, { data: { task: 'validate-due-pairs' }, opts: { removeOnComplete: true, removeOnFail: 100 } });
+  await queue.upsertJobScheduler('monthly-reports', { every: MONTHLY_REPORTS_EVERY_MS }, { data: { task: 'monthly-reports' }, opts: { removeOnComplete: true, removeOnFail: 100 } });
   await queue.upsertJobScheduler('start-due-drills', { every: 60_000 }, { data: { task: 'start-due-drills' }, opts: { removeOnComplete: true, removeOnFail: 100 } });
 }
 

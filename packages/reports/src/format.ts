@@ -120,3 +120,6 @@ export function reportFileName(report: Pick<TestReport, 'pair' | 'startedAt'>): 
   const day = report.startedAt.slice(0, 10);
   return `test-failover-${name || 'pair'}-${day}.pdf`;
 }
+
+// The monthly report's wording lives beside it (also pure).
+export * from './monthly-format.ts';

@@ -18,8 +18,8 @@ import {
   settingsRows,
 } from './format.ts';
 
-const font = { regular: 'Helvetica', bold: 'Helvetica-Bold', italic: 'Helvetica-Oblique', mono: 'Courier' } as const;
-const color = {
+export const font = { regular: 'Helvetica', bold: 'Helvetica-Bold', italic: 'Helvetica-Oblique', mono: 'Courier' } as const;
+export const color = {
   text: '#0f172a',
   muted: '#475569',
   rule: '#cbd5e1',
@@ -27,7 +27,7 @@ const color = {
   failed: '#b91c1c',
   band: '#f1f5f9',
 } as const;
-const margin = 50;
+export const margin = 50;
 /** Detail of one probe and errors of one step, in the PDF (the portal shows detail in full). */
 const maxDetailChars = 4000;
 const maxErrorChars = 1500;
@@ -74,7 +74,7 @@ export function pdfText(input: string): string {
   return out;
 }
 
-type Doc = PDFKit.PDFDocument;
+export type Doc = PDFKit.PDFDocument;
 type Align = 'left' | 'right' | 'center';
 
 /** Renders the report; resolves with the whole PDF. */
@@ -98,7 +98,7 @@ export function renderTestReportPdf(report: TestReport): Promise<Buffer> {
   });
   try {
     writeReport(doc, report);
-    footers(doc, report);
+    footers(doc, `Tandem test failover report · ${clip(report.pair.name, 60)} · ${formatTime(report.startedAt)}`);
     doc.end();
   } catch (err) {
     doc.destroy();
@@ -115,7 +115,7 @@ function ensureSpace(doc: Doc, height: number) {
   if (doc.y + height > bottom(doc)) doc.addPage();
 }
 
-function heading(doc: Doc, text: string) {
+export function heading(doc: Doc, text: string) {
   ensureSpace(doc, 60);
   doc.moveDown(0.8);
   doc
@@ -134,7 +134,7 @@ function heading(doc: Doc, text: string) {
 }
 
 /** Label and value side by side; the value wraps in its column. */
-function field(
+export function field(
   doc: Doc,
   label: string,
   value: string,
@@ -213,7 +213,7 @@ function writeReport(doc: Doc, r: TestReport) {
     field(doc, row.key, row.value, { labelWidth: 190, valueFont: row.value.includes('\n') ? font.mono : font.regular });
 }
 
-function note(doc: Doc, text: string) {
+export function note(doc: Doc, text: string) {
   doc
     .font(font.italic)
     .fontSize(10)
@@ -262,7 +262,7 @@ interface Column {
  * One table row: cells wrap in their columns; a row that does not fit on the page starts a new
  * one (with the header again). Returns nothing; doc.y ends below the row.
  */
-function tableRow(doc: Doc, columns: Column[], cells: { text: string; font?: string; color?: string }[], header: () => void) {
+export function tableRow(doc: Doc, columns: Column[], cells: { text: string; font?: string; color?: string }[], header: () => void) {
   doc.fontSize(9);
   const heights = cells.map((c, i) => doc.font(c.font ?? font.regular).heightOfString(c.text, { width: columns[i]!.width - 6 }));
   const height = Math.max(...heights, 11) + 6;
@@ -290,7 +290,7 @@ function tableRow(doc: Doc, columns: Column[], cells: { text: string; font?: str
     .stroke();
 }
 
-function tableHeader(doc: Doc, columns: Column[]) {
+export function tableHeader(doc: Doc, columns: Column[]) {
   const top = doc.y;
   doc.rect(margin, top, width(doc), 16).fillColor(color.band).fill();
   let x = margin;
@@ -306,7 +306,7 @@ function tableHeader(doc: Doc, columns: Column[]) {
 }
 
 /** Fits column widths (fractions) to the page. */
-const columnsOf = (doc: Doc, spec: [string, number, Align?][]): Column[] =>
+export const columnsOf = (doc: Doc, spec: [string, number, Align?][]): Column[] =>
   spec.map(([title, f, align]) => ({ title, width: width(doc) * f, align }));
 
 function probeTable(doc: Doc, probes: TestReport['probes']) {
@@ -394,8 +394,8 @@ function timelineTable(doc: Doc, steps: TestReport['timeline']) {
   }
 }
 
-/** "Page n of m" and what the report is about at the foot of every page. */
-function footers(doc: Doc, r: TestReport) {
+/** "Page n of m" and what the report is about (`label`) at the foot of every page. */
+export function footers(doc: Doc, label: string) {
   const range = doc.bufferedPageRange();
   for (let i = range.start; i < range.start + range.count; i++) {
     doc.switchToPage(i);
@@ -404,7 +404,7 @@ function footers(doc: Doc, r: TestReport) {
     doc.page.margins.bottom = 0;
     const y = doc.page.height - margin + 16;
     doc.font(font.regular).fontSize(8).fillColor(color.muted);
-    doc.text(pdfText(`Tandem test failover report · ${clip(r.pair.name, 60)} · ${formatTime(r.startedAt)}`), margin, y, {
+    doc.text(pdfText(label), margin, y, {
       width: width(doc) * 0.75,
       lineBreak: false,
     });

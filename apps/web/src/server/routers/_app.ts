@@ -11,6 +11,7 @@ import { drillRouter } from './drill/router';
 import { invitationRouter } from './invitation/router';
 import { memberRouter } from './member/router';
 import { pairRouter } from './pair/router';
+import { reportRouter } from './report/router';
 import { serverRouter } from './server/router';
 import { validationRouter } from './validation/router';
 import { workspaceRouter } from './workspace/router';
@@ -28,6 +29,7 @@ export const appRouter = createRouter({
   invitation: invitationRouter,
   member: memberRouter,
   pair: pairRouter,
+  report: reportRouter,
   server: serverRouter,
   validation: validationRouter,
   workspace: workspaceRouter,

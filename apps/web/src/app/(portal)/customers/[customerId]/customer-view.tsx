@@ -104,6 +104,12 @@ export function CustomerView({ customerId, staffRole }: { customerId: string; st
           <span className="text-slate-500 dark:text-slate-400">(resources, configuration versions, backup and restore)</span>
         </p>
       )}
+      <p className="mb-4 text-sm">
+        <Link href={`/customers/${customerId}/reports`} className="text-sky-700 hover:underline dark:text-sky-400">
+          Monthly reports
+        </Link>{' '}
+        <span className="text-slate-500 dark:text-slate-400">(time protected, lag against the RPO, failovers and tests; PDF)</span>
+      </p>
       <Coverage customerId={customerId} />
       {canEdit && (
         <Card className="mb-4">
