@@ -62,5 +62,13 @@ describe('automatic failover', () => {
     expect(audit[0]!.summary).toMatch(/automatic immediate failover/);
     // Exactly one per pending episode.
     expect(await failovers()).toHaveLength(1);
+
+    // Alerting heard it as typed events, in order: the source lost (its condition opened while
+    // the pair stays failed over), the failover started and succeeded, with operation and mode.
+    const since = (await ownerDb().outboxEvent.findFirst({ where: { pairId, type: 'source.back' }, orderBy: { id: 'desc' }, select: { id: true } }))?.id ?? 0n;
+    const typed = await ownerDb().outboxEvent.findMany({ where: { pairId, type: { not: 'pair.event' }, id: { gt: since } }, orderBy: { id: 'asc' } });
+    expect(typed.map((e) => e.type)).toEqual(['source.lost', 'failover.started', 'failover.succeeded']);
+    expect(typed[0]!.payload).toMatchObject({ condition: { key: `source.lost:${pairId}`, state: 'open' }, pairName: pair.name });
+    for (const e of typed.slice(1)) expect(e.payload).toMatchObject({ data: { operationId: op.id, mode: 'immediate' }, pairName: pair.name });
   });
 });

@@ -2,7 +2,7 @@
 // enrolment token), never from anything the agent says.
 import { randomUUID } from 'node:crypto';
 import { publishPairChange, publishServerChange } from '@tandem/agent-bus/live';
-import { appDb, withTenant, type TenantScope, type TenantTx } from '@tandem/db';
+import { appDb, emitEvent, withTenant, type TenantScope, type TenantTx } from '@tandem/db';
 import { engagedStatuses, operationInFlightStatuses, transition } from '@tandem/engine';
 import type { AgentPayload, Facts } from '@tandem/protocol';
 import { randomToken, sha256Hex } from '@tandem/security';
@@ -172,9 +172,7 @@ export async function storeReplicationSample(agent: AgentIdentity, s: AgentPaylo
       const { count } = await db.protectionPair.updateMany({ where: { id: s.pairId, status: pair.status }, data: { status: next.status } });
       if (count > 0) {
         becameProtected = true;
-        await db.pairEvent.create({
-          data: { organizationId: agent.organizationId, customerId: pair.customerId, pairId: s.pairId, kind: 'status', message: 'Initial mirror finished: the pair is protected' },
-        });
+        await emitEvent(db, { organizationId: agent.organizationId, customerId: pair.customerId, pairId: s.pairId, kind: 'status', message: 'Initial mirror finished: the pair is protected' });
       }
     }
     return 'stored';
@@ -383,7 +381,7 @@ export async function markSourceHeld(agent: AgentIdentity, pair: PairToFence, se
   const held = await withTenant(scopeOf(agent), async (db) => {
     const { count } = await db.protectionPair.updateMany({ where: { id: pair.pairId, status: { in: ['failing_over', 'failed_over'] } }, data: { sourceHeldAt: new Date() } });
     if (count === 0) return false;
-    await db.pairEvent.create({ data: { organizationId: agent.organizationId, customerId: pair.customerId, pairId: pair.pairId, kind: 'status', severity, message } });
+    await emitEvent(db, { organizationId: agent.organizationId, customerId: pair.customerId, pairId: pair.pairId, pairName: pair.name, kind: 'status', severity, message });
     return true;
   });
   if (held) void publishPairChange(agent, pair.pairId, 'event');

@@ -6,6 +6,7 @@ import { enqueueOperation, operationJobSchema, operationsQueueName, type Operati
 import { sampleNativeReplication } from './detection/native-samples.ts';
 import { sweepDetection } from './detection/sweep.ts';
 import { dnsReassertIntervalMs, reassertDns } from './jobs/dns-reassert.ts';
+import { ALERT_DETECTORS_EVERY_MS, detectAlertConditions } from './jobs/alert-detectors.ts';
 import { startDueDrills } from './jobs/drills.ts';
 import { markStaleAgentsOffline, pruneLoginAttempts, rollUpReplicationSamples } from './jobs/maintenance.ts';
 import { announceMonthlyReports, MONTHLY_REPORTS_EVERY_MS } from './jobs/monthly-reports.ts';
@@ -25,6 +26,7 @@ const maintenanceJob = z.discriminatedUnion('task', [
   z.object({ task: z.literal('mark-stale-agents-offline') }),
   z.object({ task: z.literal('roll-up-replication-samples') }),
   z.object({ task: z.literal('start-due-drills') }),
+  z.object({ task: z.literal('detect-alert-conditions') }),
   z.object({ task: z.literal('remove-test-leftovers') }),
   z.object({ task: z.literal('snapshot-clusters') }),
   z.object({ task: z.literal('validate-due-pairs') }),
@@ -50,6 +52,9 @@ export function startMaintenanceWorker(
       if (!parsed.success) throw new Error(`Malformed maintenance job: ${z.prettifyError(parsed.error)}`);
       const data = parsed.data;
       switch (data.task) {
+        case 'detect-alert-conditions':
+          // Agent offline, lag above the RPO, credentials expiring, test failovers overdue.
+          return detectAlertConditions(db, now());
         case 'prune-login-attempts':
           return { pruned: await pruneLoginAttempts(db, now()) };
         case 'mark-stale-agents-offline':
@@ -85,6 +90,7 @@ export async function scheduleMaintenance(queue: Queue<MaintenanceJob>) {
   await queue.upsertJobScheduler('remove-test-leftovers', { every: 300_000 }, { data: { task: 'remove-test-leftovers' }, opts: { removeOnComplete: true, removeOnFail: 100 } });
   await queue.upsertJobScheduler('snapshot-clusters', { every: CLUSTER_SNAPSHOT_INTERVAL_HOURS * 3600_000 }, { data: { task: 'snapshot-clusters' }, opts: { removeOnComplete: true, removeOnFail: 100 } });
   await queue.upsertJobScheduler('validate-due-pairs', { every: VALIDATION_SWEEP_EVERY_MS }, { data: { task: 'validate-due-pairs' }, opts: { removeOnComplete: true, removeOnFail: 100 } });
+  await queue.upsertJobScheduler('detect-alert-conditions', { every: ALERT_DETECTORS_EVERY_MS }, { data: { task: 'detect-alert-conditions' }, opts: { removeOnComplete: true, removeOnFail: 100 } });
   await queue.upsertJobScheduler('monthly-reports', { every: MONTHLY_REPORTS_EVERY_MS }, { data: { task: 'monthly-reports' }, opts: { removeOnComplete: true, removeOnFail: 100 } });
   await queue.upsertJobScheduler('start-due-drills', { every: 60_000 }, { data: { task: 'start-due-drills' }, opts: { removeOnComplete: true, removeOnFail: 100 } });
 }

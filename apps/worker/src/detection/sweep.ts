@@ -2,9 +2,10 @@
 // target agent's last report with the control plane's view of the source agent (engine rules)
 // and record what changed.
 import { publishPairChange } from '@tandem/agent-bus/live';
-import { withTenant, type Db, type TenantTx } from '@tandem/db';
+import { emitEvent, withTenant, type Db, type TenantTx } from '@tandem/db';
 import type { OperationJob } from '@tandem/jobs';
-import { automaticFailoverDecision, evaluateDetection, failoverSettingsSchema, operationInFlightStatuses, type AddressEvidence, type MonitoringStatus, type PairStatus, type TargetState, type Verdict } from '@tandem/engine';
+import { automaticFailoverDecision, evaluateDetection, failoverSettingsSchema, failoverStatuses, operationInFlightStatuses, type AddressEvidence, type EventType, type MonitoringStatus, type PairStatus, type TargetState, type Verdict } from '@tandem/engine';
+import { conditionChange, pairNames } from '../jobs/alert-conditions.ts';
 
 interface WatchedPair {
   pairId: string;
@@ -53,8 +54,15 @@ async function startAutomaticFailover(tx: TenantTx, row: WatchedPair, mode: 'gra
   const pair = await tx.protectionPair.findUnique({ where: { id: row.pairId }, select: { name: true, target: { select: { hostname: true } } } });
   if (!pair) return null;
   if (inFlight > 0) {
-    await tx.pairEvent.create({
-      data: { organizationId: row.organizationId, customerId: row.customerId, pairId: row.pairId, at: now, kind: 'operation', severity: 'warning', message: 'The automatic failover did not start: another operation is under way on this pair. Start the failover from the pair page once it finishes.' },
+    await emitEvent(tx, {
+      organizationId: row.organizationId,
+      customerId: row.customerId,
+      pairId: row.pairId,
+      pairName: pair.name,
+      at: now,
+      kind: 'operation',
+      severity: 'warning',
+      message: 'The automatic failover did not start: another operation is under way on this pair. Start the failover from the pair page once it finishes.',
     });
     return null;
   }
@@ -75,9 +83,8 @@ async function startAutomaticFailover(tx: TenantTx, row: WatchedPair, mode: 'gra
       changes: { operationId: op.id, dryRun: false, options: { mode }, automatic: true },
     },
   });
-  await tx.pairEvent.create({
-    data: { organizationId: row.organizationId, customerId: row.customerId, pairId: row.pairId, at: now, kind: 'operation', severity: 'warning', message: `Tandem ${summary.charAt(0).toLowerCase()}${summary.slice(1)}` },
-  });
+  // History only: alerting hears "failover started" when the runbook starts (run-operation.ts).
+  await emitEvent(tx, { organizationId: row.organizationId, customerId: row.customerId, pairId: row.pairId, pairName: pair.name, at: now, kind: 'operation', severity: 'warning', message: `Tandem ${summary.charAt(0).toLowerCase()}${summary.slice(1)}` });
   return { operationId: op.id, organizationId: row.organizationId, customerId: row.customerId };
 }
 
@@ -127,9 +134,26 @@ export async function sweepDetection(db: Db, now: Date = new Date(), startOperat
           create: { pairId: row.pairId, organizationId: row.organizationId, customerId: row.customerId, verdict: outcome.verdict, verdictSince: now },
           update: outcome.verdict === row.verdict ? {} : { verdict: outcome.verdict, verdictSince: now },
         });
+        // The detection line of a move into or out of source_lost opens or clears the pair's
+        // source.lost condition; every other line is history only. Once a failover is under way
+        // the target's probes may answer for the source (its address moves), so only leaving the
+        // failover part of the lifecycle clears it then (the pair.set-state step).
+        const settled = row.status === 'failover_pending' || !failoverStatuses.includes(row.status as PairStatus);
+        const lost = outcome.pair.monitoringStatus === 'source_lost' ? 'open' : outcome.pair.monitoringStatus === 'watching' && row.monitoringStatus === 'source_lost' && settled ? 'clear' : null;
         for (const e of outcome.events) {
-          await tx.pairEvent.create({
-            data: { organizationId: row.organizationId, customerId: row.customerId, pairId: row.pairId, at: now, kind: e.kind, severity: e.severity, message: e.message, evidence: e.evidence as object },
+          const condition = lost && e.kind === 'detection' ? await conditionChange(tx, 'source.lost', row.pairId, lost) : null;
+          const type: EventType = condition ? (lost === 'open' ? 'source.lost' : 'source.back') : 'pair.event';
+          await emitEvent(tx, {
+            organizationId: row.organizationId,
+            customerId: row.customerId,
+            pairId: row.pairId,
+            at: now,
+            kind: e.kind,
+            severity: e.severity,
+            message: e.message,
+            evidence: e.evidence,
+            type,
+            ...(condition ? { condition, ...(await pairNames(tx, row.pairId)) } : {}),
           });
         }
       },

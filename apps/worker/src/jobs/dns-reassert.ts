@@ -6,7 +6,7 @@
 // events. Agent calls never run inside a database transaction.
 import type { AgentBus } from '@tandem/agent-bus';
 import { publishPairChange } from '@tandem/agent-bus/live';
-import { withTenant, type Db, type TenantTx } from '@tandem/db';
+import { emitEvent, withTenant, type Db, type TenantTx } from '@tandem/db';
 import { describeRecord, operationInFlightStatuses, sameRecords, settingsFromColumns, type DnsChange, type DnsRecordData } from '@tandem/engine';
 import { dnsAccess, DNS_SERVER_DEADLINE_MS, failoverDnsChanges, queryDns } from '../operations/plan-runbook.ts';
 
@@ -110,17 +110,15 @@ async function reassertPair(db: Db, bus: AgentBus, row: FailedOverRow, now: () =
     const { count } = await t.protectionPair.updateMany({ where: { id: pair.id, status: 'failed_over' }, data: { dnsCheckedAt: at } });
     if (count === 0) return false;
     for (const { change, holds } of changed) {
-      await t.pairEvent.create({
-        data: {
-          organizationId: pair.organizationId,
-          customerId: pair.customerId,
-          pairId: pair.id,
-          at,
-          kind: 'status',
-          severity: 'warning',
-          message: `${change.name} (${change.type}) had been changed back to ${shown(holds.records)}; Tandem re-asserted ${shown(change.after.records)} (the target serves while the pair is failed over)`,
-          evidence: { zone: change.zone, name: change.name, type: change.type, found: holds, reasserted: change.after } as object,
-        },
+      await emitEvent(t, {
+        organizationId: pair.organizationId,
+        customerId: pair.customerId,
+        pairId: pair.id,
+        at,
+        kind: 'status',
+        severity: 'warning',
+        message: `${change.name} (${change.type}) had been changed back to ${shown(holds.records)}; Tandem re-asserted ${shown(change.after.records)} (the target serves while the pair is failed over)`,
+        evidence: { zone: change.zone, name: change.name, type: change.type, found: holds, reasserted: change.after },
       });
     }
     return true;

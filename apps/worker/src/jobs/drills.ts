@@ -2,7 +2,7 @@
 // tenant. A schedule is claimed by moving its due time on with a conditional update, so two
 // workers (or a job run twice) start each due drill once.
 import { publishPairChange } from '@tandem/agent-bus/live';
-import { withTenant, type Db, type TenantTx } from '@tandem/db';
+import { emitEvent, withTenant, type Db, type TenantTx } from '@tandem/db';
 import type { OperationJob } from '@tandem/jobs';
 import { nextDrillDue, operationInFlightStatuses } from '@tandem/engine';
 
@@ -45,16 +45,15 @@ async function startPairDrill(
     organizationId: drill.organizationId,
     customerId: drill.customerId,
     pairId: pair.id,
+    pairName: pair.name,
     at: now,
     kind: 'operation' as const,
   };
   if (busy) {
-    await tx.pairEvent.create({
-      data: {
-        ...base,
-        severity: 'warning',
-        message: `The scheduled drill did not start a test failover: another operation (${busy.kind.replace(/_/g, ' ')}) is under way on this pair`,
-      },
+    await emitEvent(tx, {
+      ...base,
+      severity: 'warning',
+      message: `The scheduled drill did not start a test failover: another operation (${busy.kind.replace(/_/g, ' ')}) is under way on this pair`,
     });
     return null;
   }
@@ -84,9 +83,7 @@ async function startPairDrill(
       changes: { operationId: op.id, drillScheduleId: drill.id },
     },
   });
-  await tx.pairEvent.create({
-    data: { ...base, severity: 'info', message: `Tandem ${summary.charAt(0).toLowerCase()}${summary.slice(1)}` },
-  });
+  await emitEvent(tx, { ...base, severity: 'info', message: `Tandem ${summary.charAt(0).toLowerCase()}${summary.slice(1)}` });
   return op.id;
 }
 

@@ -4,7 +4,8 @@
 // point of no return with the operation. A dry run ends here; a run executes the stored steps.
 // Nothing is changed anywhere before the plan is stored, so a refusal leaves the pair as it was.
 import type { AgentBus } from '@tandem/agent-bus';
-import type { TenantTx } from '@tandem/db';
+import { emitEvent, type TenantTx } from '@tandem/db';
+import { pairNames } from '../jobs/alert-conditions.ts';
 import {
   describeChanges,
   dnsQuestions,
@@ -238,6 +239,12 @@ function engine(fn: () => Runbook): Runbook {
   }
 }
 
+/** What alerting events about a failover carry: the operation and its mode (the pair's default when none was asked for). */
+export function failoverAlertData(op: { id: string; options: unknown }, defaultMode: string | null): { operationId: string; mode: string | null } {
+  const mode = (op.options as { mode?: unknown } | null)?.mode;
+  return { operationId: op.id, mode: typeof mode === 'string' ? mode : defaultMode };
+}
+
 export const isPlanned = (kind: string) => kind === 'failover' || kind === 'failback' || kind === 'test_failover';
 
 const refusedLabel: Record<string, string> = { failover: 'Failover', failback: 'Failback', test_failover: 'Test failover' };
@@ -257,8 +264,16 @@ export async function planBeforeRun<S>(ctx: StepContext, op: OperationRow & { dr
     await ctx.tx(async (db) => {
       await db.operation.update({ where: { id: op.id }, data: { status: 'failed', error: message, finishedAt: ctx.now() } });
       if (!op.dryRun) {
-        await db.pairEvent.create({
-          data: { organizationId: ctx.pair.organizationId, customerId: ctx.pair.customerId, pairId: ctx.pair.id, kind: 'operation', severity: 'error', message: `${refusedLabel[op.kind] ?? op.kind} refused before it started: ${message}` },
+        // A refused failover is a failed one for alerting: nobody took over.
+        const failover = op.kind === 'failover';
+        await emitEvent(db, {
+          organizationId: ctx.pair.organizationId,
+          customerId: ctx.pair.customerId,
+          pairId: ctx.pair.id,
+          kind: 'operation',
+          severity: 'error',
+          message: `${refusedLabel[op.kind] ?? op.kind} refused before it started: ${message}`,
+          ...(failover ? { type: 'failover.failed' as const, data: failoverAlertData(op, ctx.settings.failover.mode), ...(await pairNames(db, ctx.pair.id)) } : {}),
         });
       }
     });

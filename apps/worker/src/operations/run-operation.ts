@@ -4,10 +4,11 @@
 // at or after it, the run stops with the pair in a clear state and says what to do by hand.
 import type { AgentBus } from '@tandem/agent-bus';
 import { publishPairChange } from '@tandem/agent-bus/live';
-import { withTenant, type Db, type TenantTx } from '@tandem/db';
-import { settingsFromColumns, stepFromRow, stepToRow, undoPlan, type LifecycleEvent, type PairSettings } from '@tandem/engine';
+import { emitEvent, withTenant, type Db, type TenantTx } from '@tandem/db';
+import { settingsFromColumns, stepFromRow, stepToRow, undoPlan, type EventType, type LifecycleEvent, type PairSettings } from '@tandem/engine';
 import type { OperationJob } from '@tandem/jobs';
-import { isPlanned, planBeforeRun } from './plan-runbook.ts';
+import { pairNames } from '../jobs/alert-conditions.ts';
+import { failoverAlertData, isPlanned, planBeforeRun } from './plan-runbook.ts';
 import { runClusterOperation } from './run-cluster-operation.ts';
 import { runStep, StepError, stepExecutors, type LoadedPair, type StepContext } from './steps.ts';
 import { lastSampledLag } from './steps/failover.ts';
@@ -82,16 +83,30 @@ export async function runOperation(deps: OperationDeps, job: OperationJob): Prom
   if (!row) throw new Error(`Pair of operation ${op.id} not found`);
   livePairId = row.id;
   const pair: LoadedPair = row;
-  const event = (severity: 'info' | 'warning' | 'error', message: string) =>
-    tx((db) => db.pairEvent.create({ data: { organizationId: pair.organizationId, customerId: pair.customerId, pairId: pair.id, kind: 'operation', severity, message } }));
+  let defaultMode: string | null = null;
+  // A real failover's end is an alerting event too (failover.succeeded / failed); a dry run ends in planning.
+  const event = (severity: 'info' | 'warning' | 'error', message: string, type?: EventType) =>
+    tx(async (db) =>
+      emitEvent(db, {
+        organizationId: pair.organizationId,
+        customerId: pair.customerId,
+        pairId: pair.id,
+        kind: 'operation',
+        severity,
+        message,
+        // Once per operation and type: a run resumed after a crash does not announce it again.
+        ...(type && op.kind === 'failover' && !op.dryRun ? { type, dedupeKey: `${type}:${op.id}`, data: failoverAlertData(op, defaultMode), ...(await pairNames(db, pair.id)) } : {}),
+      }),
+    );
   const label = operationLabel[op.kind] ?? op.kind;
 
   let settings: PairSettings;
   try {
     settings = settingsFromColumns(row);
+    defaultMode = settings.failover.mode;
   } catch (err) {
     await tx((db) => db.operation.update({ where: { id: op.id }, data: { status: 'failed', error: 'The stored configuration is not valid; edit the pair', finishedAt: now() } }));
-    await event('error', `${label} failed: the stored configuration is not valid (${String(err).slice(0, 300)})`);
+    await event('error', `${label} failed: the stored configuration is not valid (${String(err).slice(0, 300)})`, 'failover.failed');
     return { status: 'failed' };
   }
 
@@ -118,6 +133,24 @@ export async function runOperation(deps: OperationDeps, job: OperationJob): Prom
   }
   // A test failover has its own runner (run-test.ts): cleanup steps, every probe, the report.
   if (op.kind === 'test_failover') return runTest({ opId: op.id, kind: op.kind, outcome: op.outcome, pointOfNoReturn, steps, base, tx, now, event, label });
+  if (runbook && op.kind === 'failover' && !op.dryRun) {
+    // Alerting only (the history already says who started it): the runbook really starts now,
+    // planned and, when it needed one, approved.
+    await tx(async (db) =>
+      emitEvent(db, {
+        organizationId: pair.organizationId,
+        customerId: pair.customerId,
+        pairId: pair.id,
+        type: 'failover.started',
+        severity: 'warning',
+        history: false,
+        dedupeKey: `failover.started:${op.id}`,
+        message: `Failover of "${pair.name}" to ${pair.target.hostname} started`,
+        data: failoverAlertData(op, defaultMode),
+        ...(await pairNames(db, pair.id)),
+      }),
+    );
+  }
   if (runbook) return runRunbook({ opId: op.id, kind: op.kind, outcome: op.outcome, pointOfNoReturn, steps, base, tx, now, event, label });
 
   const skipped: string[] = [];
@@ -188,7 +221,8 @@ export interface RunbookRun {
   base: StepContext;
   tx: StepContext['tx'];
   now: () => Date;
-  event: (severity: 'info' | 'warning' | 'error', message: string) => Promise<unknown>;
+  /** `type`: the alerting meaning, used for a real failover's end (ignored for other kinds). */
+  event: (severity: 'info' | 'warning' | 'error', message: string, type?: EventType) => Promise<unknown>;
   label: string;
 }
 
@@ -257,8 +291,8 @@ async function runRunbook(r: RunbookRun): Promise<{ status: string }> {
   }
 
   await r.tx((db) => db.operation.update({ where: { id: r.opId }, data: { status: 'succeeded', finishedAt: r.now(), outcome: outcome as object } }));
-  if (outcome.warnings.length) await r.event('warning', `${r.label} finished with warnings: ${outcome.warnings.join('; ')}`);
-  else await r.event('info', finishedMessage[r.kind] ?? `${r.label} finished`);
+  if (outcome.warnings.length) await r.event('warning', `${r.label} finished with warnings: ${outcome.warnings.join('; ')}`, 'failover.succeeded');
+  else await r.event('info', finishedMessage[r.kind] ?? `${r.label} finished`, 'failover.succeeded');
   return { status: 'succeeded' };
 }
 
@@ -309,7 +343,7 @@ async function failBeforePointOfNoReturn(r: RunbookRun, failed: StepRow, error: 
   await r.tx((db) =>
     db.operation.update({ where: { id: r.opId }, data: { status: 'failed', error: `${failed.description}: ${error}`, finishedAt: r.now(), outcome: outcome as object } }),
   );
-  await r.event('error', `${r.label} failed at "${failed.description}": ${error}. What ran was undone${undoFailures.length ? ' except: ' + undoFailures.join('; ') : ''}; the pair is ${state ?? 'as it was'}.`);
+  await r.event('error', `${r.label} failed at "${failed.description}": ${error}. What ran was undone${undoFailures.length ? ' except: ' + undoFailures.join('; ') : ''}; the pair is ${state ?? 'as it was'}.`, 'failover.failed');
   return { status: 'failed' };
 }
 
@@ -329,9 +363,11 @@ async function failPastPointOfNoReturn(r: RunbookRun, failed: StepRow, error: st
   await r.tx((db) =>
     db.operation.update({ where: { id: r.opId }, data: { status: 'failed', error: `${failed.description}: ${error}`, finishedAt: r.now(), outcome: outcome as object } }),
   );
+  // The operation failed even if clients may already reach the target: someone must finish by hand.
   await r.event(
     'error',
     `${r.label} stopped after the point of no return at "${failed.description}": ${error}. The pair is ${state ?? 'unchanged'}; nothing was undone. Do by hand: ${outcome.nextSteps.join(' ')}`,
+    'failover.failed',
   );
   return { status: 'failed' };
 }

@@ -1,9 +1,11 @@
 // What each kind of operation step does. The engine decides the steps (data); this file is the
 // I/O that carries them out through the agents and the database.
 import { createHmac } from 'node:crypto';
-import { enabledStatuses, statusesAllowing, transition, type Side, type StepKind, type StepParams } from '@tandem/engine';
+import { emitEvent } from '@tandem/db';
+import { enabledStatuses, failoverStatuses, statusesAllowing, transition, type Side, type StepKind, type StepParams } from '@tandem/engine';
 import { postgresqlCommandTimeoutMs, RELAY_CAPABILITY } from '@tandem/protocol';
 import { command, pairKey, sideOf, StepError, type AgentRow, type StepContext } from './steps/context.ts';
+import { conditionChange, pairNames } from '../jobs/alert-conditions.ts';
 import { clusterPairExecutors } from './steps/cluster.ts';
 import { failoverExecutors } from './steps/failover.ts';
 import { pgFollow, pgPromote, pgStop, pgWaitCaughtUp } from './steps/postgresql.ts';
@@ -159,8 +161,14 @@ export const stepExecutors: StepExecutors = {
     const result = await command(ctx, 'source', 'replication.verify', { pairId: ctx.pair.id }, 10 * 60_000);
     const differing = `${result.differing.length}${result.truncated ? '+' : ''}`;
     await ctx.tx((db) =>
-      db.pairEvent.create({
-        data: { organizationId: ctx.pair.organizationId, customerId: ctx.pair.customerId, pairId: ctx.pair.id, kind: 'operation', severity: result.differing.length ? 'warning' : 'info', message: `Verified: ${result.checkedFiles} files checked, ${differing} differing` },
+      emitEvent(db, {
+        organizationId: ctx.pair.organizationId,
+        customerId: ctx.pair.customerId,
+        pairId: ctx.pair.id,
+        pairName: ctx.pair.name,
+        kind: 'operation',
+        severity: result.differing.length ? 'warning' : 'info',
+        message: `Verified: ${result.checkedFiles} files checked, ${differing} differing`,
       }),
     );
     return result;
@@ -209,6 +217,24 @@ export const stepExecutors: StepExecutors = {
       if (count === 0) throw new StepError('The pair changed while this step ran; run the operation again');
       // A fresh start for the observers: nothing from an earlier run counts.
       await db.pairMonitor.deleteMany({ where: { pairId: ctx.pair.id } });
+      // The source.lost condition lasts while the pair is in the failover part of its lifecycle
+      // (monitoring is off once failed over, so the sweep cannot see the source come back);
+      // leaving it (failed back, disabled, or a pending failover that went nowhere) clears it.
+      if (!failoverStatuses.includes(next.status)) {
+        const condition = await conditionChange(db, 'source.lost', ctx.pair.id, 'clear');
+        if (condition) {
+          await emitEvent(db, {
+            organizationId: ctx.pair.organizationId,
+            customerId: ctx.pair.customerId,
+            pairId: ctx.pair.id,
+            type: 'source.back',
+            history: false,
+            message: `The source-lost condition of "${ctx.pair.name}" is over: the pair is ${next.status.replace(/_/g, ' ')}`,
+            condition,
+            ...(await pairNames(db, ctx.pair.id)),
+          });
+        }
+      }
       return { from: row.status, status: next.status, monitoringStatus: monitoringStatus ?? null };
     });
   },

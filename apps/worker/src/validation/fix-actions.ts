@@ -11,6 +11,7 @@ import {
   type PairSettings,
   type PairStatus,
 } from '@tandem/engine';
+import { emitEvent } from '@tandem/db';
 import { command, StepError, type StepContext } from '../operations/steps/context.ts';
 import { stepExecutors } from '../operations/steps.ts';
 
@@ -69,7 +70,7 @@ async function pairSet(ctx: StepContext, a: Extract<FixAction, { action: 'pair.s
     const { count } = await db.protectionPair.updateMany({ where: { id: row.id, status: row.status }, data: { ...settingsToColumns(updated), configChangedAt: ctx.now(), status: next.status } });
     if (count === 0) throw new StepError('The pair changed while the fix ran; validate again');
     ctx.settings = updated;
-    await db.pairEvent.create({ data: { organizationId: row.organizationId, customerId: row.customerId, pairId: row.id, kind: 'configuration', message: `Configuration changed by a fix: ${a.key} ${before} → ${after}` } });
+    await emitEvent(db, { organizationId: row.organizationId, customerId: row.customerId, pairId: row.id, pairName: row.name, kind: 'configuration', message: `Configuration changed by a fix: ${a.key} ${before} → ${after}` });
     return { outcome: 'changed' as const, before, after, detail: null };
   });
 }

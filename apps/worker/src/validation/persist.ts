@@ -1,8 +1,9 @@
 // Storing a finished validation run in one short transaction: the run, its findings, the pair's
 // readiness and latest run, the lifecycle event (validated / back to unprotected) through the
 // engine's transition, a pair event for errors the previous run did not have, and the audit.
-import type { TenantTx } from '@tandem/db';
-import { checkById, readinessScore, transition, type CheckResult, type DisplayStatus, type EvaluatedFinding, type FactsSnapshot, type FindingSide, type Readiness } from '@tandem/engine';
+import { emitEvent, type EmitEvent, type TenantTx } from '@tandem/db';
+import { conditionChange, pairNames } from '../jobs/alert-conditions.ts';
+import { checkById, conditionKey, readinessScore, transition, type CheckResult, type DisplayStatus, type EvaluatedFinding, type FactsSnapshot, type FindingSide, type Readiness } from '@tandem/engine';
 
 export const findingKey = (f: { checkId: string; side: string; subject: string }) => `${f.checkId}\u0000${f.side}\u0000${f.subject}`;
 
@@ -115,9 +116,10 @@ export async function persistRun(db: TenantTx, p: PersistInput): Promise<Persist
     await db.protectionPair.update({ where: { id: p.pair.id }, data });
   }
 
-  const newErrors = findings.filter((f) => f.severity === 'error' && !before.has(findingKey(f))).map((f) => f.message);
-  const event = (severity: 'info' | 'warning' | 'error', message: string) =>
-    db.pairEvent.create({ data: { organizationId: p.pair.organizationId, customerId: p.pair.customerId, pairId: p.pair.id, kind: 'operation', severity, message, at: p.finishedAt } });
+  const newErrorFindings = findings.filter((f) => f.severity === 'error' && !before.has(findingKey(f)));
+  const newErrors = newErrorFindings.map((f) => f.message);
+  const event = (severity: 'info' | 'warning' | 'error', message: string, alert: Partial<EmitEvent> = {}) =>
+    emitEvent(db, { organizationId: p.pair.organizationId, customerId: p.pair.customerId, pairId: p.pair.id, pairName: p.pair.name, kind: 'operation', severity, message, at: p.finishedAt, ...alert });
   const errors = findings.filter((f) => f.severity === 'error').length;
   const warnings = findings.filter((f) => f.severity === 'warning').length;
   const unknownErrors = p.results.filter((r) => r.status === 'unknown' && (checkById(r.checkId)?.severity ?? 'error') === 'error').length;
@@ -127,9 +129,23 @@ export async function persistRun(db: TenantTx, p: PersistInput): Promise<Persist
       : status === 'warnings'
         ? `Validation passed with ${warnings} warning${warnings === 1 ? '' : 's'}`
         : `Validation failed: ${errors} error${errors === 1 ? '' : 's'}${unknownErrors ? `, ${unknownErrors} error check${unknownErrors === 1 ? '' : 's'} could not be evaluated` : ''}`;
-  await event(status === 'failed' ? 'warning' : 'info', `${summary} (readiness ${readiness.score})`);
+  // Alerting: new error findings open the pair's validation.errors condition (one alert while it
+  // lasts; the dispatcher ignores an open for a condition already open, but the event still says
+  // which checks are new); a run with no errors clears it.
+  const clears = status !== 'failed' ? await conditionChange(db, 'validation.errors', p.pair.id, 'clear') : null;
+  await event(
+    status === 'failed' ? 'warning' : 'info',
+    `${summary} (readiness ${readiness.score})`,
+    clears ? { type: 'validation.clear', condition: clears, ...(await pairNames(db, p.pair.id)) } : {},
+  );
   if (newErrors.length) {
-    await event('error', `New validation error${newErrors.length === 1 ? '' : 's'}: ${newErrors.slice(0, 5).join(' ')}${newErrors.length > 5 ? ` (and ${newErrors.length - 5} more)` : ''}`);
+    const checks = [...new Map(newErrorFindings.map((f) => [f.checkId, checkById(f.checkId)?.title ?? f.checkId])).entries()].map(([checkId, title]) => ({ checkId, title }));
+    await event('error', `New validation error${newErrors.length === 1 ? '' : 's'}: ${newErrors.slice(0, 5).join(' ')}${newErrors.length > 5 ? ` (and ${newErrors.length - 5} more)` : ''}`, {
+      type: 'validation.errors',
+      condition: { key: conditionKey('validation.errors', p.pair.id), state: 'open' },
+      data: { validationRunId: p.runId, checks },
+      ...(await pairNames(db, p.pair.id)),
+    });
   }
   await db.auditEvent.create({
     data: {

@@ -21,6 +21,7 @@ import {
   type PairSettings,
 } from '@tandem/engine';
 import type { OperationJob } from '@tandem/jobs';
+import { emitEvent } from '@tandem/db';
 import type { LoadedPair, StepContext } from '../operations/steps/context.ts';
 import { StepError } from '../operations/steps/context.ts';
 import { refuseWhileProtected, runFixAction, type ActionOutcome } from './fix-actions.ts';
@@ -65,7 +66,7 @@ export async function runFix(deps: ValidateDeps, job: OperationJob, op: OpRow): 
   const finish = async (status: 'succeeded' | 'failed', error: string | null, outcome: object, severity: 'info' | 'warning' | 'error', message: string) => {
     await tx(async (db) => {
       await db.operation.update({ where: { id: op.id }, data: { status, error, finishedAt: now(), outcome } });
-      await db.pairEvent.create({ data: { organizationId: row.organizationId, customerId: row.customerId, pairId, kind: 'operation', severity, message } });
+      await emitEvent(db, { organizationId: row.organizationId, customerId: row.customerId, pairId, pairName: row.name, kind: 'operation', severity, message });
     });
   };
   const parsed = fixOptionsSchema.safeParse(op.options);

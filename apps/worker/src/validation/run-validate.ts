@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { AgentBus } from '@tandem/agent-bus';
 import { publishPairChange } from '@tandem/agent-bus/live';
-import { withTenant, type Db, type TenantTx } from '@tandem/db';
+import { emitEvent, withTenant, type Db, type TenantTx } from '@tandem/db';
 import { evaluateCatalogue, factsFingerprint, pairFactsOf, settingsFromColumns, type DnsDryRun, type PairSettings } from '@tandem/engine';
 import type { OperationJob } from '@tandem/jobs';
 import { openDnsCredential, CredentialError } from '@tandem/security';
@@ -77,7 +77,7 @@ export async function runValidate(deps: ValidateDeps, job: OperationJob, op: OpR
     await tx(async (db) => {
       await db.operation.update({ where: { id: op.id }, data: { status: 'failed', error, finishedAt: now() } });
       await db.validationRun.updateMany({ where: { operationId: op.id, finishedAt: null }, data: { status: 'failed', finishedAt: now() } });
-      await db.pairEvent.create({ data: { organizationId: row.organizationId, customerId: row.customerId, pairId, kind: 'operation', severity: 'error', message: `Validation could not run: ${error}` } });
+      await emitEvent(db, { organizationId: row.organizationId, customerId: row.customerId, pairId, pairName: row.name, kind: 'operation', severity: 'error', message: `Validation could not run: ${error}` });
     });
     return { status: 'failed' };
   };

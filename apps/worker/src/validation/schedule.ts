@@ -4,7 +4,7 @@
 // get a validate operation. The cross-tenant read is a SECURITY DEFINER function; each run is
 // created in its pair's tenant, under the pair's row lock, only while nothing else runs on it.
 import { publishPairChange } from '@tandem/agent-bus/live';
-import { withTenant, type Db } from '@tandem/db';
+import { emitEvent, withTenant, type Db } from '@tandem/db';
 import { operationInFlightStatuses } from '@tandem/engine';
 import type { OperationJob } from '@tandem/jobs';
 
@@ -40,14 +40,12 @@ export async function startDueValidations(db: Db, now: Date, startOperation: (jo
         const op = await tx.operation.create({
           data: { organizationId: row.organizationId, customerId: row.customerId, pairId: row.pairId, kind: 'validate', options: { trigger: row.trigger }, requestedById: null },
         });
-        await tx.pairEvent.create({
-          data: {
-            organizationId: row.organizationId,
-            customerId: row.customerId,
-            pairId: row.pairId,
-            kind: 'operation',
-            message: row.trigger === 'reconnect' ? 'Tandem started a validation run: an agent of this pair reconnected' : 'Tandem started a scheduled validation run',
-          },
+        await emitEvent(tx, {
+          organizationId: row.organizationId,
+          customerId: row.customerId,
+          pairId: row.pairId,
+          kind: 'operation',
+          message: row.trigger === 'reconnect' ? 'Tandem started a validation run: an agent of this pair reconnected' : 'Tandem started a scheduled validation run',
         });
         return op.id;
       },

@@ -1,5 +1,5 @@
 // Reading and writing a pair's configuration, and what the wizard knows about servers.
-import type { TenantTx } from '@tandem/db';
+import { emitEvent, type TenantTx } from '@tandem/db';
 import { AppError, settingsFromColumns, type DiscoveredApplication, type PairSettings, type ServerView, type StoredPairColumns } from '@tandem/engine';
 import { factsSchema } from '@tandem/protocol';
 
@@ -65,13 +65,11 @@ export async function checkCredential(db: TenantTx, customerId: string, credenti
   }
 }
 
-/** Writes a pair event (the pair page's history). */
+/** Writes a pair event (the pair page's history and the alerting outbox, through the one emitter). */
 export async function pairEvent(
   db: TenantTx,
-  pair: { id: string; organizationId: string; customerId: string },
+  pair: { id: string; organizationId: string; customerId: string; name?: string },
   e: { kind: 'configuration' | 'operation' | 'status' | 'detection' | 'monitor'; severity?: 'info' | 'warning' | 'error'; message: string; evidence?: object },
 ) {
-  await db.pairEvent.create({
-    data: { organizationId: pair.organizationId, customerId: pair.customerId, pairId: pair.id, kind: e.kind, severity: e.severity ?? 'info', message: e.message, evidence: e.evidence as never },
-  });
+  await emitEvent(db, { organizationId: pair.organizationId, customerId: pair.customerId, pairId: pair.id, pairName: pair.name, kind: e.kind, severity: e.severity, message: e.message, evidence: e.evidence });
 }
