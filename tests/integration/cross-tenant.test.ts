@@ -31,6 +31,8 @@ interface Ids {
   ruleId: string;
   deliveryId: string;
   windowId: string;
+  /** A pending approval request of the pair's awaiting failover. */
+  approvalId: string;
 }
 
 interface IdCase {
@@ -175,6 +177,13 @@ const idCases: IdCase[] = [
     customerUserGets: 'FORBIDDEN',
   },
   { path: 'alert.window.end', input: (i) => ({ customerId: i.customerId, windowId: i.windowId }), customerUserGets: 'FORBIDDEN' },
+  { path: 'approval.list', input: (i) => ({ customerId: i.customerId }), customerUserGets: 'NOT_FOUND' },
+  { path: 'approval.get', input: (i) => ({ approvalId: i.approvalId }), customerUserGets: 'NOT_FOUND' },
+  { path: 'approval.decide', input: (i) => ({ approvalId: i.approvalId, decision: 'approved' }), customerUserGets: 'NOT_FOUND' },
+  { path: 'approval.policy', input: (i) => ({ customerId: i.customerId }), customerUserGets: 'NOT_FOUND' },
+  { path: 'approval.setPolicy', input: (i) => ({ customerId: i.customerId, policy: { approvers: 'msp', fourEyes: false, deadlineMinutes: 5, escalate: false, escalationEmails: [], onDeadline: 'proceed' } }), customerUserGets: 'FORBIDDEN' },
+  { path: 'approval.pairPolicy', input: (i) => ({ customerId: i.customerId, pairId: i.pairId }), customerUserGets: 'NOT_FOUND' },
+  { path: 'approval.setPairPolicy', input: (i) => ({ customerId: i.customerId, pairId: i.pairId, override: { onDeadline: 'proceed' } }), customerUserGets: 'FORBIDDEN' },
 ];
 
 
@@ -190,6 +199,7 @@ const noIdProcedures = [
   'alert.smtp.get',
   'alert.smtp.set',
   'alert.smtp.test',
+  'approval.openLink', // by token
   'audit.facets',
   'customer.create',
   'customer.list',
@@ -305,6 +315,13 @@ async function validationRunOf(t: Tenant, customer: { id: string }, pairId: stri
   });
   return { validationRunId: run.id, findingId: run.findings[0]!.id };
 }
+/** A pending approval request of an awaiting failover of the pair. */
+async function approvalOf(t: Tenant, customer: { id: string }, pairId: string) {
+  const db = ownerDb();
+  const op = await db.operation.create({ data: { organizationId: t.org.id, customerId: customer.id, pairId, kind: 'failover', status: 'awaiting_approval', options: { mode: 'graceful' } } });
+  const approval = await db.approval.create({ data: { organizationId: t.org.id, customerId: customer.id, operationId: op.id, pairId, policy: {}, deadlineAt: new Date(Date.now() + 3_600_000) } });
+  return { approvalId: approval.id };
+}
 /** Alerting records of the customer: a webhook channel of the organization with a rule for the customer, a failed delivery, a maintenance window. */
 async function alertingOf(t: Tenant, customer: { id: string }, pairId: string) {
   const db = ownerDb();
@@ -342,8 +359,10 @@ beforeAll(async () => {
     ruleId: '',
     deliveryId: '',
     windowId: '',
+    approvalId: '',
   };
   Object.assign(bIds, await operationAndCredentialOf(b, b.customerX, bIds.pairId));
+  Object.assign(bIds, await approvalOf(b, b.customerX, bIds.pairId));
   Object.assign(bIds, await validationRunOf(b, b.customerX, bIds.pairId));
   Object.assign(bIds, await alertingOf(b, b.customerX, bIds.pairId));
   bIds.drillId = (await drillOf(b, b.customerX, bIds.pairId)).id;
@@ -367,8 +386,10 @@ beforeAll(async () => {
     ruleId: '',
     deliveryId: '',
     windowId: '',
+    approvalId: '',
   };
   Object.assign(yIds, await operationAndCredentialOf(a, a.customerY, yIds.pairId));
+  Object.assign(yIds, await approvalOf(a, a.customerY, yIds.pairId));
   Object.assign(yIds, await validationRunOf(a, a.customerY, yIds.pairId));
   Object.assign(yIds, await alertingOf(a, a.customerY, yIds.pairId));
   yIds.drillId = (await drillOf(a, a.customerY, yIds.pairId)).id;
@@ -495,6 +516,7 @@ describe('ids that do not exist', () => {
     ruleId: randomUUID(),
     deliveryId: randomUUID(),
     windowId: randomUUID(),
+    approvalId: randomUUID(),
   };
 
   it.each(idCases)('$path → NOT_FOUND for an owner', async ({ path, input }) => {

@@ -23,14 +23,25 @@ afterAll(async () => {
   await f.teardown();
 });
 
-const failovers = () => ownerDb().operation.findMany({ where: { pairId, kind: 'failover' } });
+// A request withdrawn when the source came back leaves a cancelled operation: not a failover that ran.
+const failovers = () => ownerDb().operation.findMany({ where: { pairId, kind: 'failover', status: { not: 'cancelled' } } });
 
 describe('automatic failover', () => {
   it('with manual intervention on, a lost source waits for a decision: nothing starts', async () => {
     await f.stopSource();
     await waitFor('pair failover pending', async () => (await f.pair(pairId)).status === 'failover_pending', 30_000);
-    // The failover would have been created in the same transaction that made the pair pending.
-    expect(await failovers()).toEqual([]);
+    // The failover waits for approval: created with the pending status, planned (its diff is what
+    // the approval page shows), not run.
+    const waiting = await failovers();
+    expect(waiting.map((o) => o.status)).toEqual(['awaiting_approval']);
+    const planned = await waitFor('awaiting failover planned', async () => {
+      const op = await ownerDb().operation.findUnique({ where: { id: waiting[0]!.id }, include: { steps: true } });
+      return op?.changes ? op : null;
+    }, 30_000);
+    expect(planned.status).toBe('awaiting_approval');
+    expect(planned.steps.length).toBeGreaterThan(0);
+    expect(planned.steps.every((s) => s.status === 'pending')).toBe(true);
+    expect(await ownerDb().approval.count({ where: { operationId: planned.id, decision: 'pending' } })).toBe(1);
     const pair = await f.pair(pairId);
     expect(pair.autoFailoverMarked).toBe(false);
     expect(await f.bind.dig(SOURCE_NAME, 'A')).toEqual([SOURCE_ADDRESS]);
@@ -39,6 +50,7 @@ describe('automatic failover', () => {
     await f.restartSource();
     await waitFor('pair protected again', async () => (await f.pair(pairId)).status === 'protected', 30_000);
     expect(await failovers()).toEqual([]);
+    expect((await ownerDb().approval.findFirstOrThrow({ where: { operationId: planned.id } })).decision).toBe('expired');
   });
 
   it('with manual intervention off, losing the source fails over by itself, audited as the system', async () => {

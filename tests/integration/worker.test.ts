@@ -113,7 +113,7 @@ describe('the maintenance worker', () => {
     await scheduleMaintenance(queue);
     await scheduleMaintenance(queue);
     const schedulers = await queue.getJobSchedulers();
-    const names = ['detect-alert-conditions', 'mark-stale-agents-offline', 'monthly-reports', 'prune-login-attempts', 'remove-test-leftovers', 'roll-up-replication-samples', 'snapshot-clusters', 'start-due-drills', 'validate-due-pairs'];
+    const names = ['approval-clock', 'detect-alert-conditions', 'mark-stale-agents-offline', 'monthly-reports', 'prune-login-attempts', 'remove-test-leftovers', 'roll-up-replication-samples', 'snapshot-clusters', 'start-due-drills', 'validate-due-pairs'];
     expect(schedulers.map((s) => s.key).sort()).toEqual(names);
     expect(schedulers.find((s) => s.key === 'prune-login-attempts')).toMatchObject({ every: 3600_000 });
     for (const name of names) await queue.removeJobScheduler(name);

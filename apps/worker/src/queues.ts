@@ -13,6 +13,7 @@ import { announceMonthlyReports, MONTHLY_REPORTS_EVERY_MS } from './jobs/monthly
 import { CLUSTER_SNAPSHOT_INTERVAL_HOURS, snapshotClusters } from './jobs/cluster-snapshots.ts';
 import { removeTestLeftovers } from './jobs/test-leftovers.ts';
 import { runOperation } from './operations/run-operation.ts';
+import { APPROVAL_CLOCK_EVERY_MS, runApprovalClock } from './approvals/clock.ts';
 import { workerPublicUrl } from './env.ts';
 import { startDueValidations, VALIDATION_SWEEP_EVERY_MS } from './validation/schedule.ts';
 
@@ -30,6 +31,7 @@ const maintenanceJob = z.discriminatedUnion('task', [
   z.object({ task: z.literal('remove-test-leftovers') }),
   z.object({ task: z.literal('snapshot-clusters') }),
   z.object({ task: z.literal('validate-due-pairs') }),
+  z.object({ task: z.literal('approval-clock') }),
   z.object({ task: z.literal('monthly-reports') }),
 ]);
 export type MaintenanceJob = z.infer<typeof maintenanceJob>;
@@ -76,6 +78,9 @@ export function startMaintenanceWorker(
         case 'validate-due-pairs':
           // Scheduled and reconnect validation runs are operations: they need the operations queue.
           return operations ? startDueValidations(db, now(), (j) => enqueueOperation(operations, j)) : { due: 0, started: 0 };
+        case 'approval-clock':
+          // Escalations and deadlines of approval requests; a failover that proceeds goes to the operations queue.
+          return runApprovalClock(db, now(), operations ? (j) => enqueueOperation(operations, j) : undefined);
       }
     },
     { connection, concurrency: 1, prefix: opts.prefix },
@@ -92,6 +97,7 @@ export async function scheduleMaintenance(queue: Queue<MaintenanceJob>) {
   await queue.upsertJobScheduler('validate-due-pairs', { every: VALIDATION_SWEEP_EVERY_MS }, { data: { task: 'validate-due-pairs' }, opts: { removeOnComplete: true, removeOnFail: 100 } });
   await queue.upsertJobScheduler('detect-alert-conditions', { every: ALERT_DETECTORS_EVERY_MS }, { data: { task: 'detect-alert-conditions' }, opts: { removeOnComplete: true, removeOnFail: 100 } });
   await queue.upsertJobScheduler('monthly-reports', { every: MONTHLY_REPORTS_EVERY_MS }, { data: { task: 'monthly-reports' }, opts: { removeOnComplete: true, removeOnFail: 100 } });
+  await queue.upsertJobScheduler('approval-clock', { every: APPROVAL_CLOCK_EVERY_MS }, { data: { task: 'approval-clock' }, opts: { removeOnComplete: true, removeOnFail: 100 } });
   await queue.upsertJobScheduler('start-due-drills', { every: 60_000 }, { data: { task: 'start-due-drills' }, opts: { removeOnComplete: true, removeOnFail: 100 } });
 }
 

@@ -81,7 +81,7 @@ export function InviteForm({ customerId }: { customerId?: string }) {
       </Button>
       {link && (
         <div className="rounded-md border border-emerald-300 bg-emerald-50 p-3 text-sm dark:border-emerald-800 dark:bg-emerald-950" role="status">
-          <p className="font-medium">Invitation created. Send this link to the person (valid for 7 days, shown only once):</p>
+          <p className="font-medium">Invitation created and e-mailed to the person. The link is also here if you want to pass it on yourself (valid for 7 days, shown only once):</p>
           <div className="mt-2 flex gap-2">
             <Input readOnly value={link} aria-label="Invitation link" data-testid="invitation-link" onFocus={(e) => e.currentTarget.select()} />
             <Button type="button" variant="secondary" onClick={() => void navigator.clipboard?.writeText(link)}>

@@ -15,6 +15,7 @@ export async function Shell({ actor, children }: { actor: Actor; children: React
       ? [
           { href: '/dashboard', label: 'Dashboard' },
           { href: '/customers', label: 'Customers' },
+          { href: '/approvals', label: 'Approvals' },
           { href: '/drills', label: 'Drills' },
           { href: '/alerts', label: 'Alerts' },
           { href: '/users', label: 'Users' },
@@ -23,6 +24,7 @@ export async function Shell({ actor, children }: { actor: Actor; children: React
         ]
       : [
           { href: `/customers/${actor.customerId}`, label: 'Overview' },
+          { href: '/approvals', label: 'Approvals' },
           { href: '/audit', label: 'Audit' },
         ];
   return (

@@ -4,6 +4,7 @@
 import { publishPairChange } from '@tandem/agent-bus/live';
 import { emitEvent, withTenant, type Db, type TenantTx } from '@tandem/db';
 import type { OperationJob } from '@tandem/jobs';
+import { requestFailoverApproval, withdrawPendingApproval } from '../approvals/request.ts';
 import { automaticFailoverDecision, evaluateDetection, failoverSettingsSchema, failoverStatuses, operationInFlightStatuses, type AddressEvidence, type EventType, type MonitoringStatus, type PairStatus, type TargetState, type Verdict } from '@tandem/engine';
 import { conditionChange, pairNames } from '../jobs/alert-conditions.ts';
 
@@ -36,12 +37,12 @@ function evidenceOf(raw: unknown): AddressEvidence[] {
 export type StartOperation = (job: OperationJob) => Promise<unknown>;
 
 /**
- * With manual intervention on, a lost source waits for a person: today an operator starts the
- * failover from the pair page. Customer approval (a later issue) plugs in here: it would create
- * an Approval for the pending failover and notify whoever must decide.
+ * With manual intervention on, a lost source waits for a person: an Operation awaiting approval
+ * with its Approval request (apps/worker/src/approvals). Returns the job that plans it (the
+ * approval page shows the diff), handed to the operations queue after the commit.
  */
-export function failoverAwaitingDecision(_pair: { pairId: string; organizationId: string; customerId: string }): void {
-  // Nothing to start: the pair shows "failover pending" and its event says a decision is waiting.
+export async function failoverAwaitingDecision(db: Db, tx: TenantTx, row: { pairId: string; organizationId: string; customerId: string }, mode: 'graceful' | 'immediate', now: Date): Promise<OperationJob | null> {
+  return requestFailoverApproval(db, tx, row, mode, now);
 }
 
 /**
@@ -122,11 +123,15 @@ export async function sweepDetection(db: Db, now: Date = new Date(), startOperat
             data: outcome.pair,
           });
           if (count === 0) return;
+          // The source is back before anyone decided: the pending request is withdrawn.
+          if (row.status === 'failover_pending' && outcome.pair.status && outcome.pair.status !== 'failover_pending') {
+            await withdrawPendingApproval(tx, row, 'the source is reachable again before anyone decided', now);
+          }
           if (outcome.pair.status === 'failover_pending') {
             // Once per pending episode: only the sweep that moved the pair gets here.
             const decision = automaticFailoverDecision({ status: outcome.pair.status, failover: failover.data });
             if (decision.start && startOperation) started = await startAutomaticFailover(tx, row, failover.data.mode, now);
-            else if (!decision.start) failoverAwaitingDecision(row);
+            else if (!decision.start) started = await failoverAwaitingDecision(db, tx, row, failover.data.mode, now);
           }
         }
         await tx.pairMonitor.upsert({
@@ -161,7 +166,7 @@ export async function sweepDetection(db: Db, now: Date = new Date(), startOperat
     );
     void publishPairChange(row, row.pairId, pairChanges ? 'status' : outcome.events.length > 0 ? 'event' : 'monitor');
     // After the commit: the operation exists before its job does (a lost enqueue is picked up at worker start).
-    if (started) await startOperation!(started);
+    if (started && startOperation) await startOperation(started);
   }
   return { watched: rows.length, changed };
 }

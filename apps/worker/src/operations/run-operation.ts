@@ -9,6 +9,7 @@ import { settingsFromColumns, stepFromRow, stepToRow, undoPlan, type EventType, 
 import type { OperationJob } from '@tandem/jobs';
 import { pairNames } from '../jobs/alert-conditions.ts';
 import { failoverAlertData, isPlanned, planBeforeRun } from './plan-runbook.ts';
+import { planAwaitingApproval } from '../approvals/plan.ts';
 import { runClusterOperation } from './run-cluster-operation.ts';
 import { runStep, StepError, stepExecutors, type LoadedPair, type StepContext } from './steps.ts';
 import { lastSampledLag } from './steps/failover.ts';
@@ -108,6 +109,15 @@ export async function runOperation(deps: OperationDeps, job: OperationJob): Prom
     await tx((db) => db.operation.update({ where: { id: op.id }, data: { status: 'failed', error: 'The stored configuration is not valid; edit the pair', finishedAt: now() } }));
     await event('error', `${label} failed: the stored configuration is not valid (${String(err).slice(0, 300)})`, 'failover.failed');
     return { status: 'failed' };
+  }
+
+  // Awaiting approval (apps/worker/src/approvals): planned now for the approval page, run only once approved.
+  if (op.status === 'awaiting_approval') {
+    const orgTx = <T>(fn: (db: TenantTx) => Promise<T>) => withTenant({ organizationId: job.organizationId, customerId: null, userId: null }, fn, deps.db);
+    const status = await planAwaitingApproval({ pair, settings, bus: deps.bus, tx, orgTx, now, agentWaitMs: 0 }, op);
+    if (status !== 'pending') return { status };
+    // Approved while it was being planned: run the stored plan now.
+    Object.assign(op, await tx((db) => db.operation.findUniqueOrThrow({ where: { id: op.id }, include: { steps: { orderBy: { position: 'asc' } } } })));
   }
 
   await tx((db) => db.operation.update({ where: { id: op.id }, data: { status: 'running', startedAt: op.startedAt ?? now() } }));

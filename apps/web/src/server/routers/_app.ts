@@ -1,6 +1,7 @@
 import { createRouter } from '../trpc';
 import { accountRouter } from './account/router';
 import { agentRouter } from './agent/router';
+import { approvalRouter } from './approval/router';
 import { alertRouter } from './alert/router';
 import { credentialRouter } from './credential/router';
 import { auditRouter } from './audit/router';
@@ -19,6 +20,7 @@ import { workspaceRouter } from './workspace/router';
 export const appRouter = createRouter({
   account: accountRouter,
   agent: agentRouter,
+  approval: approvalRouter,
   alert: alertRouter,
   audit: auditRouter,
   cluster: clusterRouter,

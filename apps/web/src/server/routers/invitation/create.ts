@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AppError, canGrantOrgRole, customerRoleSchema, emailSchema, forbidden, idSchema, notFound, orgRoleSchema } from '@tandem/engine';
-import { randomToken, sha256Hex } from '@tandem/security';
+import { emitEvent } from '@tandem/db';
+import { randomToken, sealSecret, sha256Hex } from '@tandem/security';
 import { orgProcedure } from '../../trpc';
 import { audit } from '../../services/audit';
 import { invitationLifetimeMs, invitationOutput } from './schemas';
@@ -12,7 +13,7 @@ export const createInvitationInput = z.discriminatedUnion('kind', [
 
 /**
  * Invites a person by link, to the organization (admins) or to one customer (operators).
- * The link is returned once; only its hash is stored.
+ * The link is returned once and e-mailed (sealed in the event); only its hash is stored.
  */
 export const createInvitation = orgProcedure('operator')
   .input(createInvitationInput)
@@ -53,6 +54,19 @@ export const createInvitation = orgProcedure('operator')
         ? `Invited ${input.email} to customer "${customer.name}" as ${input.role}`
         : `Invited ${input.email} to the organization as ${input.role}`,
     });
+    // The invitation is e-mailed too (alerting sends it); the link is still shown to the inviter.
+    const link = `${ctx.origin}/invite/${token}`;
+    const organization = await ctx.db.organization.findUnique({ where: { id: ctx.actor.organizationId }, select: { name: true } });
+    await emitEvent(ctx.db, {
+      organizationId: ctx.actor.organizationId,
+      customerId: customer?.id ?? null,
+      type: 'invitation.sent',
+      message: customer ? `${ctx.actor.label} invited ${input.email} to ${customer.name} as ${input.role}` : `${ctx.actor.label} invited ${input.email} to the organization as ${input.role}`,
+      subject: { kind: 'invitation', id: inv.id, name: input.email },
+      ...(customer ? { customerName: customer.name } : {}),
+      recipients: [{ email: input.email, linkEnc: sealSecret(link, 'delivery-link') }],
+      data: { organizationName: organization?.name ?? '', ...(customer ? { customerName: customer.name } : {}), role: input.role, expiresAt: inv.expiresAt.toISOString() },
+    });
     return {
       invitation: {
         id: inv.id,
@@ -64,6 +78,6 @@ export const createInvitation = orgProcedure('operator')
         expiresAt: inv.expiresAt.toISOString(),
         createdAt: inv.createdAt.toISOString(),
       },
-      link: `${ctx.origin}/invite/${token}`,
+      link,
     };
   });

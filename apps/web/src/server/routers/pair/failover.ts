@@ -82,6 +82,17 @@ export async function requestRunbook(
   return { operationId: op.id };
 }
 
+/**
+ * A failover already waiting for approval is not started a second time: the operator is sent to
+ * the request (where an operator may approve it, if its policy lets MSP staff answer).
+ */
+async function refuseIfAwaitingApproval(db: TenantTx, pairId: string) {
+  const pending = await db.approval.findFirst({ where: { pairId, decision: 'pending' }, select: { id: true } });
+  if (pending) {
+    throw new AppError('CONFLICT', `A failover of this pair is already waiting for approval: open the request (/approvals/${pending.id}) to approve it instead`, { approvalId: pending.id });
+  }
+}
+
 /** "a graceful" / "an immediate". */
 const aMode = (mode: string) => `${/^[aeiou]/.test(mode) ? 'an' : 'a'} ${mode}`;
 
@@ -117,6 +128,7 @@ export const failoverStart = orgProcedure('operator')
   .output(operationIdOutput)
   .mutation(async ({ ctx, input }) => {
     const pair = await loadRunbookPair(ctx.db, input.pairId);
+    await refuseIfAwaitingApproval(ctx.db, pair.id);
     const settings = await checkRunbookRequest(ctx.db, pair, 'failover.requested');
     refuseIfFailoverOff(settings);
     requireAgentOnline(pair.target, 'the target takes over, so its agent must answer before a failover starts');

@@ -7,6 +7,7 @@ import { useState, type FormEvent } from 'react';
 import { orgRoleAtLeast, type OrgRole } from '@tandem/engine';
 import { AddServer } from '@/components/add-server';
 import { CustomerAlertsSection } from '@/components/alerts/customer-alerts';
+import { CustomerPolicyCard } from '@/components/approvals/customer-policy-card';
 import { Coverage } from '@/components/coverage';
 import { InviteForm } from '@/components/invite-form';
 import { Pairs } from '@/components/pairs';
@@ -95,6 +96,7 @@ export function CustomerView({ customerId, staffRole }: { customerId: string; st
       </Card>
       <Pairs customerId={customerId} canOperate={canEdit} />
       <ValidationRollupCard customerId={customerId} />
+      <CustomerPolicyCard customerId={customerId} canEdit={canDelete} />
       <CustomerAlertsSection customerId={customerId} staffRole={staffRole} />
       {staffRole !== null && (
         <p className="mb-4 text-sm">

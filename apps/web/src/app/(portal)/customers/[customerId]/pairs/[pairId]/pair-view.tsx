@@ -27,6 +27,7 @@ import { activeOperationStatuses, EventsCard, MonitorCard, OperationsCard, type 
 import { ProtectionControls } from './pair-controls';
 import { RecoveryControls } from './recovery-controls';
 import { TestsCard } from './tests-card';
+import { PairPolicyCard } from '@/components/approvals/pair-policy-card';
 import { ValidationCard } from '@/components/validation/validation-card';
 
 type LiveQuery = 'get' | 'operations' | 'events' | 'settings';
@@ -184,6 +185,7 @@ export function PairView({ pairId, canOperate, canConfirmPrivileged = false, isS
           busy={busy}
         />
       )}
+      <PairPolicyCard customerId={p.customerId} pairId={pairId} canEdit={canOperate} />
       <ValidationCard pairId={pairId} permissions={{ canOperate, canConfirmPrivileged }} live={connected} />
       <Card className="mb-4">
         <h2 className="mb-2 text-lg font-semibold">Replication</h2>
