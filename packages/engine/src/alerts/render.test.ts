@@ -71,14 +71,18 @@ describe('renderEmail', () => {
     },
     {
       name: 'an approval request to a person carries the policy, the deadline and the one-time link placeholder',
-      event: event('approval.requested', approvalPayload, 'warning'),
+      event: event(
+        'approval.requested',
+        { ...approvalPayload, data: { ...approvalPayload.data, reason: 'FS01 stopped answering' } },
+        'warning',
+      ),
       target: person,
       subject: /^Approval needed: failover of FS01 → FS02$/,
       text: [
         'A customer approver decides.',
         'Decide by: 2026-12-07 03:15 UTC',
         `Review and approve: ${LINK_PLACEHOLDER}`,
-        'What happened: Source <fs01>',
+        'What happened: FS01 stopped answering',
       ],
       absent: ['/approvals/appr-1'],
     },
@@ -87,7 +91,7 @@ describe('renderEmail', () => {
       event: event('approval.requested', approvalPayload, 'warning'),
       target: { ...person, linkEnc: undefined },
       subject: /^Approval needed/,
-      text: ['Review and approve: https://portal.example.test/approvals/appr-1'],
+      text: ['Review and approve: https://portal.example.test/approvals/appr-1', 'Source <fs01> stopped answering'],
       absent: [LINK_PLACEHOLDER],
     },
     {

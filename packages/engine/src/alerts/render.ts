@@ -115,7 +115,8 @@ function approvalContent(event: TenantEvent, link: string): EmailContent {
     escalated
       ? `A failover of ${pair} has been waiting for a decision and is now half-way to its deadline. You are the next contact.`
       : `A failover of ${pair} is waiting for your approval.`,
-    `What happened: ${event.message}`,
+    // What failed, when the emitter says so (data.reason); otherwise the event's own line.
+    str(data.reason) ? `What happened: ${str(data.reason)}` : event.message,
   ];
   const policy = str(data.policyStatement);
   if (policy) paragraphs.push(`Policy: ${policy}`);
