@@ -1,13 +1,14 @@
 // The test failover API: what it refuses before anything starts (a pair that is not protected,
-// another operation in flight, the target agent offline, a customer user or a viewer), what it
-// creates (a test_failover Operation with no steps, handed to the worker's queue; a dry run for
-// the preview), the pair's test list with results from the evidence report, and the probe
-// settings (saved with the configuration, or on their own while protected; probes that do not fit
-// the application refused). No worker runs here: the operations stay queued.
+// another operation in flight, the target agent offline, a viewer, another customer's user), what
+// it creates (a test_failover Operation with no steps, handed to the worker's queue; a dry run for
+// the preview), who may ask (MSP operators, approvers of the pair's own customer), the pair's
+// test list with results from the evidence report, and the probe settings (saved with the
+// configuration, or on their own while protected; probes that do not fit the application
+// refused). No worker runs here: the operations stay queued.
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createServer, createTenant, ownerDb, type Tenant } from '@tandem/db/testing';
+import { addCustomerMember, createServer, createTenant, createUser, ownerDb, type Tenant } from '@tandem/db/testing';
 import type { PairStatus, Probe, TestReport } from '@tandem/engine';
 import { operationsQueue, redisConnection, type OperationJob } from '@tandem/jobs';
 import { auditEventsOf, callerFor, expectCode, httpCall, type HttpErrorBody } from './helpers';
@@ -140,11 +141,40 @@ describe('pair.testFailover.start', () => {
     expect(await ownerDb().operation.count({ where: { pairId, kind: 'test_failover', status: 'pending' } })).toBe(1);
   });
 
-  it('is refused to customer users (even of this customer) and to viewers', async () => {
-    await expectCode(callerFor(t.customerUser.id).pair.testFailover.start({ pairId }), 'FORBIDDEN');
-    await expectCode(callerFor(t.customerUser.id).pair.testFailover.preview({ pairId }), 'FORBIDDEN');
+  it('is refused to MSP viewers and to customer viewers; the settings stay staff-only', async () => {
+    const customerViewer = await createUser({ name: 'Customer viewer' });
+    await addCustomerMember(t.customerX, customerViewer.id, 'viewer');
+    await expectCode(callerFor(customerViewer.id).pair.testFailover.start({ pairId }), 'FORBIDDEN');
+    await expectCode(callerFor(customerViewer.id).pair.testFailover.preview({ pairId }), 'FORBIDDEN');
     await expectCode(callerFor(t.viewer.id).pair.testFailover.start({ pairId }), 'FORBIDDEN');
     await expectCode(callerFor(t.customerUser.id).pair.updateTesting({ pairId, testing: { probes: [], copyMethod: 'copy' } }), 'FORBIDDEN');
+    expect(await ownerDb().operation.count({ where: { pairId, kind: 'test_failover', status: 'pending' } })).toBe(0);
+  });
+
+  it('an approver of the pair’s customer may preview and start a test (self-service), audited under their name', async () => {
+    const approver = callerFor(t.customerUser.id);
+    const preview = await approver.pair.testFailover.preview({ pairId });
+    expect(await operationRow(preview.operationId)).toMatchObject({ kind: 'test_failover', dryRun: true, requestedById: t.customerUser.id });
+    await settleOperations();
+    const { operationId } = await approver.pair.testFailover.start({ pairId });
+    expect(await operationRow(operationId)).toMatchObject({ kind: 'test_failover', dryRun: false, status: 'pending', requestedById: t.customerUser.id });
+    expect(await queue.getJob(operationId)).toBeTruthy();
+    const audit = (await auditEventsOf(t.org.id)).filter((e) => e.action === 'pair.testFailover.start' && e.actorId === t.customerUser.id);
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ customerId: t.customerX.id, targetId: pairId, summary: `Started a test failover of "${pairName}" on ${targetHostname}` });
+    expect(audit[0]!.actorLabel).toContain(t.customerUser.email);
+    // The customer's own audit trail shows it to them.
+    const theirs = await approver.audit.list({});
+    expect(theirs.events.map((e) => e.action)).toContain('pair.testFailover.start');
+    expect((await pairRow()).status).toBe('protected');
+  });
+
+  it('another customer’s pair is not found for a customer user (approver or viewer), and nothing is created', async () => {
+    const otherApprover = await createUser({ name: 'Customer Y approver' });
+    await addCustomerMember(t.customerY, otherApprover.id, 'approver');
+    await expectCode(callerFor(otherApprover.id).pair.testFailover.start({ pairId }), 'NOT_FOUND');
+    await expectCode(callerFor(otherApprover.id).pair.testFailover.preview({ pairId }), 'NOT_FOUND');
+    await expectCode(callerFor(t.customerYUser.id).pair.testFailover.start({ pairId }), 'FORBIDDEN');
     expect(await ownerDb().operation.count({ where: { pairId, kind: 'test_failover', status: 'pending' } })).toBe(0);
   });
 });

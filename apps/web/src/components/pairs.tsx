@@ -5,6 +5,7 @@ import { useQuery } from '@tanstack/react-query';
 import { bytes, duration } from '@/lib/format';
 import { useTRPC } from '@/trpc/client';
 import { MonitoringBadge, PairStatusBadge } from './status-badge';
+import { ReadinessScore } from './validation/readiness';
 import { Card, tableStyles as t } from './ui';
 
 /** The customer's protection pairs with their replication state, live; operators can start a new one. */
@@ -38,11 +39,12 @@ export function Pairs({ customerId, canOperate = false }: { customerId: string; 
                 <th className={t.cell}>Status</th>
                 <th className={t.cell}>Lag</th>
                 <th className={t.cell}>Queue</th>
+                <th className={t.cell}>Readiness</th>
               </tr>
             </thead>
             <tbody>
               {(pairs.data ?? []).map((p) => (
-                <tr key={p.id} className={t.row}>
+                <tr key={p.id} className={t.row} data-testid="pair-row">
                   <td className={t.cell}>
                     <Link
                       className="font-medium text-sky-700 hover:underline dark:text-sky-400"
@@ -62,6 +64,9 @@ export function Pairs({ customerId, canOperate = false }: { customerId: string; 
                   </td>
                   <td className={t.cell}>{p.latest?.lagSeconds == null ? '—' : duration(p.latest.lagSeconds)}</td>
                   <td className={t.cell}>{p.latest ? bytes(p.latest.queueBytes) : '—'}</td>
+                  <td className={t.cell}>
+                    <ReadinessScore score={p.readinessScore} />
+                  </td>
                 </tr>
               ))}
             </tbody>

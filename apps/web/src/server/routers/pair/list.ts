@@ -3,7 +3,8 @@ import { customerProcedure } from '../../trpc';
 import { pairInclude, pairSummaryOutput, toLatest } from './schemas';
 
 export const listPairs = customerProcedure({ customerRoles: ['viewer', 'approver'] })
-  .output(z.array(pairSummaryOutput))
+  // Readiness (0-100, from the last validation) is listed too: the customer's home shows it.
+  .output(z.array(pairSummaryOutput.extend({ readinessScore: z.number().nullable() })))
   .query(async ({ ctx }) => {
     const pairs = await ctx.db.protectionPair.findMany({ where: { customerId: ctx.customer.id }, include: pairInclude, orderBy: { name: 'asc' } });
     return pairs.map((p) => ({
@@ -17,5 +18,6 @@ export const listPairs = customerProcedure({ customerRoles: ['viewer', 'approver
       source: p.source,
       target: p.target,
       latest: toLatest(p.replicationSamples[0]),
+      readinessScore: p.readinessScore,
     }));
   });

@@ -1,12 +1,13 @@
 // Test failover requests: a dry run (the plan, nothing made) or the real test. Like failover, both
 // create a test_failover Operation with NO steps; the worker plans it (planTestFailover) and,
 // unless it is a dry run, runs it. A test never touches the source or the live replica, but it
-// does make a copy on the target, so only MSP operators may start one.
+// does make a copy on the target, so MSP operators may start one, and so may the approvers of the
+// pair's own customer (self-service: they prove their own recovery); customer viewers may not.
 import { z } from 'zod';
 import type { TenantTx } from '@tandem/db';
-import { AppError, idSchema, pairStatusInfo, testFailoverStatuses, type PairSettings } from '@tandem/engine';
+import { AppError, forbidden, idSchema, orgRoleAtLeast, pairStatusInfo, testFailoverStatuses, type PairSettings } from '@tandem/engine';
 import { storedSettings } from '../../services/pairs';
-import { orgProcedure } from '../../trpc';
+import { memberProcedure } from '../../trpc';
 import { loadRunbookPair, operationIdOutput, requestRunbook, requireAgentOnline } from './failover';
 import { refuseIfBusy } from './protection';
 
@@ -14,6 +15,17 @@ import { refuseIfBusy } from './protection';
 const testableMethods: readonly string[] = ['file', 'postgresql_streaming'];
 
 type RunbookPair = Awaited<ReturnType<typeof loadRunbookPair>>;
+
+/**
+ * MSP operators and up, or an approver of a customer. Which pairs a customer user reaches is
+ * decided by the tenant scope: another customer's pair is simply not found.
+ */
+const testRequester = memberProcedure.use(({ ctx, next }) => {
+  const a = ctx.actor;
+  if (a.kind === 'staff' && !orgRoleAtLeast(a.role, 'operator')) throw forbidden('This needs the operator role or higher');
+  if (a.kind === 'customer' && a.role !== 'approver') throw forbidden('Only approvers of your company can request a test failover');
+  return next();
+});
 
 /**
  * The checks every test request passes, dry run or not: a protected pair (the target holds a
@@ -35,7 +47,7 @@ async function checkTestRequest(db: TenantTx, pair: RunbookPair): Promise<PairSe
 }
 
 /** Plans a test failover without making anything: the operation's steps and changes show what a test would do. */
-export const testFailoverPreview = orgProcedure('operator')
+export const testFailoverPreview = testRequester
   .input(z.object({ pairId: idSchema }))
   .output(operationIdOutput)
   .mutation(async ({ ctx, input }) => {
@@ -56,7 +68,7 @@ export const testFailoverPreview = orgProcedure('operator')
  * and replication are untouched. Refused before it starts (pair not protected, another operation
  * in flight, target agent offline).
  */
-export const testFailoverStart = orgProcedure('operator')
+export const testFailoverStart = testRequester
   .input(z.object({ pairId: idSchema }))
   .output(operationIdOutput)
   .mutation(async ({ ctx, input }) => {
