@@ -64,8 +64,8 @@ void removeTestLeftovers(db, bus).then(
 // Alerting: committed outbox events fanned out into deliveries (woken by NOTIFY, polled as a fallback).
 const alerts = startAlertDispatcher(db, {
   databaseUrl: env.APP_DATABASE_URL,
-  portalUrl: process.env.TANDEM_PUBLIC_URL ?? 'http://127.0.0.1:3000',
-  send: (d) => sendDueDeliveries(d, { portalUrl: process.env.TANDEM_PUBLIC_URL ?? 'http://127.0.0.1:3000', retryBaseMs: env.TANDEM_ALERT_RETRY_BASE_MS }),
+  portalUrl: env.TANDEM_PUBLIC_URL,
+  send: (d) => sendDueDeliveries(d, { portalUrl: env.TANDEM_PUBLIC_URL, retryBaseMs: env.TANDEM_ALERT_RETRY_BASE_MS }),
 });
 console.log('[worker] ready: queues', workers.map((w) => w.name).join(', '));
 
