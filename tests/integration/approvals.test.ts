@@ -5,15 +5,18 @@
 // its reason); the deadline proceeds or abandons as configured; the escalation goes out once at
 // half-time; the e-mailed link works once, until the deadline, and only for its person.
 import { randomUUID } from 'node:crypto';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { appDb } from '@tandem/db';
 import { addCustomerMember, createServer, createTenant, createUser, ownerDb, type Tenant } from '@tandem/db/testing';
 import { operationsQueue, redisConnection, type OperationJob } from '@tandem/jobs';
 import { settingsToColumns } from '@tandem/engine';
 import { openSecret, sha256Hex } from '@tandem/security';
+import { fanOutOnce } from '../../apps/worker/src/alerts/dispatcher';
+import { sendDueDeliveries } from '../../apps/worker/src/alerts/sender';
 import { runApprovalClock } from '../../apps/worker/src/approvals/clock';
 import { sweepDetection } from '../../apps/worker/src/detection/sweep';
 import { callerFor, expectCode, uniqueEmail } from './helpers';
+import { startMailServer } from './support/mail-server';
 import { validPairSettings } from './support/pair-settings';
 
 const prefix = `tandem-test-${process.pid}-${Date.now().toString(36)}`;
@@ -92,6 +95,9 @@ const collect = (jobs: OperationJob[], keep: (j: OperationJob) => boolean) => (j
   return Promise.resolve();
 };
 
+/** `seconds` after the request was made. */
+const at = (a: { createdAt: Date }, seconds: number) => new Date(a.createdAt.getTime() + seconds * 1000);
+
 const tokenOf = (link: string) => link.split('/approve/')[1]!;
 
 describe('a lost source with manual intervention on', () => {
@@ -121,6 +127,8 @@ describe('a lost source with manual intervention on', () => {
     }
     expect(event.payload).toMatchObject({ pairName: pair.name, customerName: t.customerX.name, data: { approvalId: approval.id, operationId: approval.operationId, url: `http://portal.example.test/approvals/${approval.id}` } });
     expect(String((event.payload as { data: { policyStatement: string } }).data.policyStatement)).toMatch(/within 15 minutes/);
+    // What detection saw, for the e-mail's "what happened".
+    expect(String((event.payload as { data: { reason?: string } }).data.reason)).toMatch(/^Source lost according to both the target and the control plane/);
 
     const pendingEvents = await ownerDb().outboxEvent.findMany({ where: { pairId: pair.id, type: 'failover.pending' } });
     expect(pendingEvents).toHaveLength(1);
@@ -238,7 +246,6 @@ describe('answering a request', () => {
 });
 
 describe('the clock', () => {
-  const at = (a: { createdAt: Date }, seconds: number) => new Date(a.createdAt.getTime() + seconds * 1000);
 
   it('escalates once at half-time to the listed contacts (links for those who are users)', async () => {
     const oncall = uniqueEmail('oncall');
@@ -251,6 +258,7 @@ describe('the clock', () => {
     expect(events).toHaveLength(1);
     expect(events[0]!.dedupeKey).toBe(`approval.escalated:${approval.id}`);
     expect((events[0]!.payload as { recipients: unknown[] }).recipients).toEqual([{ email: oncall }]);
+    expect(String((events[0]!.payload as { data: { reason?: string } }).data.reason)).toMatch(/^Source lost/);
     expect((await ownerDb().approval.findUniqueOrThrow({ where: { id: approval.id } })).escalatedAt).toEqual(at(approval, 60));
     void t;
   });
@@ -293,6 +301,43 @@ describe('the clock', () => {
     expect(events.some((e) => /Nobody answered by the deadline: the failover request is abandoned/.test(e.message))).toBe(true);
     await expectCode(callerFor(t.operator.id).approval.decide({ approvalId: approval.id, decision: 'approved' }), 'CONFLICT');
   });
+});
+
+describe('the escalation e-mail', () => {
+  it('reaches a real SMTP server through the dispatcher and the sender, with the person’s one-time link', async () => {
+    const mail = await startMailServer();
+    try {
+      const { t, approval } = await pending({ deadlineMinutes: 2 });
+      await ownerDb().smtpSettings.create({ data: { organizationId: t.org.id, host: mail.host, port: mail.port, security: 'none', fromAddress: 'alerts@msp.example.test' } });
+      await runApprovalClock(appDb(), at(approval, 61));
+      const escalated = await ownerDb().outboxEvent.findFirstOrThrow({ where: { type: 'approval.escalated', payload: { path: ['data', 'approvalId'], equals: approval.id } } });
+      // Fan out this organization's events (another test file's worker may do it first: same result), then send.
+      await vi.waitFor(
+        async () => {
+          // A large batch: claims are oldest first, and this test's events must be among them.
+          await fanOutOnce(appDb(), { portalUrl: 'http://portal.example.test', batch: 5000, only: (e) => e.organizationId === t.org.id });
+          expect((await ownerDb().outboxEvent.findUniqueOrThrow({ where: { id: escalated.id } })).processedAt).not.toBeNull();
+        },
+        { timeout: 20_000, interval: 100 },
+      );
+      const m = await vi.waitFor(
+        async () => {
+          await sendDueDeliveries(appDb(), { portalUrl: 'http://portal.example.test', retryBaseMs: 20, budgetMs: 2_000 });
+          const found = mail.messages.find((x) => x.to.includes(t.owner.email) && /^Escalation/.test(x.subject));
+          expect(found).toBeTruthy();
+          return found!;
+        },
+        { timeout: 30_000, interval: 200 },
+      );
+      expect(m.subject).toMatch(/still awaits approval/);
+      const link = /http:\/\/portal\.example\.test\/approve\/[\w-]+/.exec(m.text)?.[0];
+      expect(link, m.text).toBeTruthy();
+      const stored = await ownerDb().approvalLink.findFirstOrThrow({ where: { tokenHash: sha256Hex(tokenOf(link!)) } });
+      expect(stored).toMatchObject({ approvalId: approval.id, userId: t.owner.id });
+    } finally {
+      await mail.stop();
+    }
+  }, 90_000);
 });
 
 describe('the e-mailed link', () => {

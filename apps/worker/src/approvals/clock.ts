@@ -45,6 +45,8 @@ export async function runApprovalClock(db: Db, now: Date, startOperation?: Start
           const { count } = await tx.approval.updateMany({ where: { id: a.id, escalatedAt: null, decision: 'pending' }, data: { escalatedAt: now } });
           if (count === 0) return null;
           const recipients = await escalationRecipients(tx, a, policy.escalationEmails, admins);
+          // What detection saw when the request was made, for the escalation e-mail.
+          const seen = a.pairId ? await tx.pairEvent.findFirst({ where: { pairId: a.pairId, kind: 'detection', at: { lte: a.createdAt } }, orderBy: { at: 'desc' }, select: { message: true } }) : null;
           await emitEvent(tx, {
             ...base,
             type: 'approval.escalated',
@@ -53,7 +55,7 @@ export async function runApprovalClock(db: Db, now: Date, startOperation?: Start
             message: `Nobody has answered the failover approval yet (half the time is gone); the escalation contacts were notified. Deadline ${a.deadlineAt.toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
             recipients,
             dedupeKey: `approval.escalated:${a.id}`,
-            data: { approvalId: a.id, operationId: a.operationId, deadlineAt: a.deadlineAt.toISOString(), policyStatement: describeApprovalPolicy(policy), url: approvalPageUrl(a.id), pairName: pair?.name, customerName: pair?.customer.name },
+            data: { approvalId: a.id, operationId: a.operationId, deadlineAt: a.deadlineAt.toISOString(), policyStatement: describeApprovalPolicy(policy), url: approvalPageUrl(a.id), pairName: pair?.name, customerName: pair?.customer.name, ...(seen ? { reason: seen.message } : {}) },
           });
           return 'escalated' as const;
         }

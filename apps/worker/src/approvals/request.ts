@@ -16,8 +16,9 @@ export interface PendingPair {
 /**
  * Creates the awaiting operation and its approval request. Returns the job that plans it (the
  * approval page shows the plan's diff), or null when another operation is already in flight.
+ * `reason`: what detection saw, stated in the request's e-mail.
  */
-export async function requestFailoverApproval(db: Db, tx: TenantTx, row: PendingPair, mode: 'graceful' | 'immediate', now: Date): Promise<OperationJob | null> {
+export async function requestFailoverApproval(db: Db, tx: TenantTx, row: PendingPair, mode: 'graceful' | 'immediate', now: Date, reason?: string): Promise<OperationJob | null> {
   const pair = await tx.protectionPair.findUnique({
     where: { id: row.pairId },
     select: { name: true, approvalPolicy: true, customer: { select: { name: true, approvalPolicy: true } } },
@@ -57,7 +58,7 @@ export async function requestFailoverApproval(db: Db, tx: TenantTx, row: Pending
   const people = await approversFor(db, tx, row, policy);
   const recipients = await linksFor(tx, { ...row, approvalId: approval.id, expiresAt: deadlineAt }, people);
   const names = { customerName: pair.customer.name, pairName: pair.name };
-  const data = { approvalId: approval.id, operationId: op.id, deadlineAt: deadlineAt.toISOString(), policyStatement: statement };
+  const data = { approvalId: approval.id, operationId: op.id, deadlineAt: deadlineAt.toISOString(), policyStatement: statement, ...(reason ? { reason } : {}) };
   await emitEvent(tx, {
     organizationId: row.organizationId,
     customerId: row.customerId,

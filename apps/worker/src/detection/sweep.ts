@@ -41,8 +41,8 @@ export type StartOperation = (job: OperationJob) => Promise<unknown>;
  * with its Approval request (apps/worker/src/approvals). Returns the job that plans it (the
  * approval page shows the diff), handed to the operations queue after the commit.
  */
-export async function failoverAwaitingDecision(db: Db, tx: TenantTx, row: { pairId: string; organizationId: string; customerId: string }, mode: 'graceful' | 'immediate', now: Date): Promise<OperationJob | null> {
-  return requestFailoverApproval(db, tx, row, mode, now);
+export async function failoverAwaitingDecision(db: Db, tx: TenantTx, row: { pairId: string; organizationId: string; customerId: string }, mode: 'graceful' | 'immediate', now: Date, reason?: string): Promise<OperationJob | null> {
+  return requestFailoverApproval(db, tx, row, mode, now, reason);
 }
 
 /**
@@ -131,7 +131,7 @@ export async function sweepDetection(db: Db, now: Date = new Date(), startOperat
             // Once per pending episode: only the sweep that moved the pair gets here.
             const decision = automaticFailoverDecision({ status: outcome.pair.status, failover: failover.data });
             if (decision.start && startOperation) started = await startAutomaticFailover(tx, row, failover.data.mode, now);
-            else if (!decision.start) started = await failoverAwaitingDecision(db, tx, row, failover.data.mode, now);
+            else if (!decision.start) started = await failoverAwaitingDecision(db, tx, row, failover.data.mode, now, outcome.events.find((e) => e.kind === 'detection')?.message);
           }
         }
         await tx.pairMonitor.upsert({
