@@ -11,6 +11,7 @@ import { createServer, createTenant, ownerDb, type Tenant } from '@tandem/db/tes
 import { AGENT_OFFLINE_GRACE_SECONDS, detectAlertConditions } from '../../apps/worker/src/jobs/alert-detectors';
 import { conditionIsOpen } from '../../apps/worker/src/jobs/alert-conditions';
 import { stepExecutors, type StepContext } from '../../apps/worker/src/operations/steps';
+import { callerFor } from './helpers';
 
 let db: Db;
 let t: Tenant;
@@ -158,6 +159,23 @@ describe('detectors', () => {
     await run(seconds(week, 180));
     expect(await conditionEvents(`credential.expiring:${mine.id}`)).toEqual([['credential.expiring', 'open'], ['credential.renewed', 'clear']]);
     expect(await conditionEvents(`credential.expiring:${shared.id}`)).toEqual([['credential.expiring', 'open'], ['credential.renewed', 'clear']]);
+  });
+
+  it('a credential’s expiry date is set, changed and removed through the API (audited), and the detector follows it', async () => {
+    const api = callerFor(t.operator.id).credential;
+    const c = await api.create({ kind: 'domain', name: `acct-${randomUUID().slice(0, 6)}`, customerId: t.customerX.id, user: 'CORP\\tandem', password: 'pw', expiresAt: '2026-12-10' });
+    expect(c.expiresAt).toBe('2026-12-10');
+    const key = `credential.expiring:${c.id}`;
+    const at = new Date('2026-12-01T12:00:00Z');
+    await run(at);
+    expect(await conditionEvents(key)).toEqual([['credential.expiring', 'open']]);
+    expect((await api.update({ id: c.id, expiresAt: '2028-01-31' })).expiresAt).toBe('2028-01-31');
+    await run(at);
+    expect(await conditionEvents(key)).toEqual([['credential.expiring', 'open'], ['credential.renewed', 'clear']]);
+    expect((await api.update({ id: c.id, expiresAt: null })).expiresAt).toBeNull();
+    const audit = await ownerDb().auditEvent.findMany({ where: { targetId: c.id, action: 'credential.update' }, orderBy: { createdAt: 'asc' } });
+    expect(audit.map((a) => (a.changes as { expiresAt?: unknown }).expiresAt)).toEqual([{ from: '2026-12-10', to: '2028-01-31' }, { from: '2028-01-31', to: null }]);
+    await expect(api.update({ id: c.id, expiresAt: 'next tuesday' })).rejects.toThrow();
   });
 
   it('test failover overdue: opens once an hour past due with no test started, clears once when a test starts', async () => {

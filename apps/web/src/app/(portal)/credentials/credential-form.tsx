@@ -14,6 +14,7 @@ export interface CredentialRow {
   customerId: string | null;
   publicInfo: { keyName?: string; algorithm?: 'hmac-sha256' | 'hmac-sha512' | 'hmac-sha1'; user?: string };
   lastVerifiedAt: string | null;
+  expiresAt: string | null;
   createdAt: string;
 }
 
@@ -37,6 +38,7 @@ export function CredentialForm({
   const [keyName, setKeyName] = useState(editing?.publicInfo.keyName ?? '');
   const [algorithm, setAlgorithm] = useState<(typeof algorithms)[number]>(editing?.publicInfo.algorithm ?? 'hmac-sha256');
   const [user, setUser] = useState(editing?.publicInfo.user ?? '');
+  const [expiresAt, setExpiresAt] = useState(editing?.expiresAt ?? '');
   // Never pre-filled: the server never sends a secret back.
   const [secret, setSecret] = useState('');
   const done = async () => {
@@ -55,14 +57,14 @@ export function CredentialForm({
     if (editing) {
       update.mutate(
         tsig
-          ? { id: editing.id, name, keyName, algorithm, secret }
-          : { id: editing.id, name, user, password: secret },
+          ? { id: editing.id, name, keyName, algorithm, secret, expiresAt: expiresAt || null }
+          : { id: editing.id, name, user, password: secret, expiresAt: expiresAt || null },
       );
     } else {
       create.mutate(
         tsig
-          ? { kind: 'dns_tsig', name, customerId: customerId || null, keyName, algorithm, secret }
-          : { kind: 'domain', name, customerId: customerId || null, user, password: secret },
+          ? { kind: 'dns_tsig', name, customerId: customerId || null, keyName, algorithm, secret, expiresAt: expiresAt || null }
+          : { kind: 'domain', name, customerId: customerId || null, user, password: secret, expiresAt: expiresAt || null },
       );
     }
   };
@@ -137,6 +139,9 @@ export function CredentialForm({
             onChange={(e) => setSecret(e.target.value)}
             aria-invalid={!!f(tsig ? 'secret' : 'password')}
           />
+        </Field>
+        <Field id={`${idp}-expires`} label="Expires on (optional)" help="When the key or password stops working, if you know it: alerting warns 14 days ahead." error={f('expiresAt')}>
+          <Input id={`${idp}-expires`} type="date" value={expiresAt} onChange={(e) => setExpiresAt(e.target.value)} aria-invalid={!!f('expiresAt')} />
         </Field>
       </div>
       <ErrorBanner message={err && Object.keys(err.fields).length === 0 ? err.message : null} />

@@ -4,9 +4,9 @@ import { idSchema, notFound } from '@tandem/engine';
 import { sealSecret } from '@tandem/security';
 import { audit } from '../../services/audit';
 import { orgProcedure } from '../../trpc';
-import { credentialNameSchema, credentialOutput, credentialSecretContext, domainPasswordSchema, domainUserSchema, toCredentialOutput, tsigAlgorithmSchema, tsigKeyNameSchema, tsigSecretSchema } from './schemas';
+import { credentialExpirySchema, credentialNameSchema, credentialOutput, credentialSecretContext, domainPasswordSchema, expiryToDate, domainUserSchema, toCredentialOutput, tsigAlgorithmSchema, tsigKeyNameSchema, tsigSecretSchema } from './schemas';
 
-const common = { name: credentialNameSchema, customerId: idSchema.nullish() };
+const common = { name: credentialNameSchema, customerId: idSchema.nullish(), expiresAt: credentialExpirySchema.nullish() };
 export const createCredentialInput = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('dns_tsig'), ...common, keyName: tsigKeyNameSchema, algorithm: tsigAlgorithmSchema, secret: tsigSecretSchema }),
   z.object({ kind: z.literal('domain'), ...common, user: domainUserSchema, password: domainPasswordSchema }),
@@ -32,6 +32,7 @@ export const createCredential = orgProcedure('operator')
         kind: input.kind,
         name: input.name,
         publicInfo,
+        expiresAt: expiryToDate(input.expiresAt),
         secretEnc: sealSecret(secret, credentialSecretContext(id)),
       },
     });
@@ -41,7 +42,7 @@ export const createCredential = orgProcedure('operator')
       targetId: c.id,
       customerId: c.customerId,
       summary: `Created ${input.kind === 'dns_tsig' ? 'TSIG key' : 'domain account'} credential "${c.name}"`,
-      changes: { name: c.name, kind: c.kind, ...publicInfo },
+      changes: { name: c.name, kind: c.kind, ...publicInfo, ...(input.expiresAt ? { expiresAt: input.expiresAt } : {}) },
     });
     return toCredentialOutput(c);
   });

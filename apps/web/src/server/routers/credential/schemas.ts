@@ -23,6 +23,10 @@ export const tsigSecretSchema = z
   .refine((s) => s.length % 4 === 0, 'The secret is base64: its length is a multiple of 4');
 export const domainUserSchema = z.string().trim().min(1, 'Enter the account, such as CORP\\tandem-dns').max(256);
 export const domainPasswordSchema = z.string().min(1, 'Enter the password').max(1024);
+/** When the secret stops working (a password policy, a key rotation date): alerting warns 14 days ahead. */
+export const credentialExpirySchema = z.iso.date({ error: 'Enter a date such as 2027-03-31' });
+/** The stored expiry: the start of that day, UTC. */
+export const expiryToDate = (d: string | null | undefined) => (d ? new Date(`${d}T00:00:00.000Z`) : null);
 
 /** What may be shown of a credential (never the secret). */
 export const publicInfoSchema = z.object({
@@ -40,11 +44,13 @@ export const credentialOutput = z.object({
   customerId: z.string().nullable(),
   publicInfo: publicInfoSchema,
   lastVerifiedAt: z.string().nullable(),
+  /** YYYY-MM-DD, or null when not known. */
+  expiresAt: z.string().nullable(),
   createdAt: z.string(),
 });
 export type CredentialOutput = z.infer<typeof credentialOutput>;
 
-export function toCredentialOutput(c: { id: string; name: string; kind: string; customerId: string | null; publicInfo: unknown; lastVerifiedAt: Date | null; createdAt: Date }): CredentialOutput {
+export function toCredentialOutput(c: { id: string; name: string; kind: string; customerId: string | null; publicInfo: unknown; lastVerifiedAt: Date | null; expiresAt: Date | null; createdAt: Date }): CredentialOutput {
   const info = publicInfoSchema.safeParse(c.publicInfo);
   return {
     id: c.id,
@@ -53,6 +59,7 @@ export function toCredentialOutput(c: { id: string; name: string; kind: string; 
     customerId: c.customerId,
     publicInfo: info.success ? { keyName: info.data.keyName, algorithm: info.data.algorithm, user: info.data.user } : {},
     lastVerifiedAt: c.lastVerifiedAt?.toISOString() ?? null,
+    expiresAt: c.expiresAt?.toISOString().slice(0, 10) ?? null,
     createdAt: c.createdAt.toISOString(),
   };
 }

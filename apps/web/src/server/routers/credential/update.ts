@@ -3,7 +3,7 @@ import { AppError, idSchema } from '@tandem/engine';
 import { sealSecret } from '@tandem/security';
 import { audit, diff } from '../../services/audit';
 import { orgProcedure } from '../../trpc';
-import { credentialNameSchema, credentialOutput, credentialSecretContext, domainPasswordSchema, domainUserSchema, loadCredential, publicInfoSchema, toCredentialOutput, tsigAlgorithmSchema, tsigKeyNameSchema, tsigSecretSchema } from './schemas';
+import { credentialExpirySchema, credentialNameSchema, credentialOutput, credentialSecretContext, domainPasswordSchema, expiryToDate, domainUserSchema, loadCredential, publicInfoSchema, toCredentialOutput, tsigAlgorithmSchema, tsigKeyNameSchema, tsigSecretSchema } from './schemas';
 
 // An empty secret or password means "keep the stored one" (the form never shows it).
 const keepIfEmpty = <T extends z.ZodType>(schema: T) => z.union([z.literal('').transform(() => undefined), schema]).optional();
@@ -16,6 +16,8 @@ export const updateCredentialInput = z.object({
   secret: keepIfEmpty(tsigSecretSchema),
   user: domainUserSchema.optional(),
   password: keepIfEmpty(domainPasswordSchema),
+  /** null removes the date; absent keeps it. */
+  expiresAt: credentialExpirySchema.nullable().optional(),
 });
 
 /** Edits a credential; the secret changes only when a new one is given. */
@@ -36,10 +38,12 @@ export const updateCredential = orgProcedure('operator')
       data: {
         name: input.name,
         publicInfo,
+        ...(input.expiresAt !== undefined ? { expiresAt: expiryToDate(input.expiresAt) } : {}),
         ...(newSecret !== undefined ? { secretEnc: sealSecret(newSecret, credentialSecretContext(c.id)), lastVerifiedAt: null } : {}),
       },
     });
-    const changes: Record<string, unknown> = diff({ name: c.name, ...before }, { name: input.name, ...publicInfo });
+    const expiry = (d: Date | null) => d?.toISOString().slice(0, 10) ?? null;
+    const changes: Record<string, unknown> = diff({ name: c.name, ...before, expiresAt: expiry(c.expiresAt) }, { name: input.name, ...publicInfo, expiresAt: expiry(updated.expiresAt) });
     if (newSecret !== undefined) changes[tsig ? 'secret' : 'password'] = 'replaced';
     await audit(ctx.db, ctx.actor, {
       action: 'credential.update',
