@@ -7,11 +7,14 @@
 //      (the commit instant is taken before COMMIT is sent, so the figures err on the slow side).
 //   2. webhook_deliveries_per_s: BENCH_DELIVERIES (default 10,000) signed webhook deliveries queued
 //      at once, timed from release until all are accepted by the receiver and recorded delivered.
-//   The peer: plain `fetch` POSTs of the same signed body to the same receiver, 32 at a time (no
-//   database); webhook_rate_vs_raw_fetch is our rate over the peer's.
+//   The peers: the same signed POSTs to the same receiver, 32 at a time, with no database — plain
+//   `fetch` (webhook_rate_vs_raw_fetch is our rate over its rate) and node:http over kept-alive
+//   sockets, the client the sender itself uses (webhook_rate_vs_raw_http: what the database and
+//   bookkeeping cost).
 // Writes bench/results/alerts.json. Everything it starts it stops.
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
@@ -125,29 +128,48 @@ async function main() {
     say(`${DELIVERIES} deliveries in ${seconds.toFixed(2)} s: ${rate.toFixed(0)}/s`);
     await dispatcher.stop();
 
-    // The peer: the same signed POSTs with plain fetch, no database.
+    // The peers: the same signed POSTs with no database, by fetch and by node:http.
     const signer = new Webhook(secret);
     const body = JSON.stringify({ type: 'source.lost', message: 'peer', severity: 'error', data: {} });
-    let next = 0;
-    const p0 = performance.now();
-    await Promise.all(
-      Array.from({ length: 32 }, async () => {
-        while (next < DELIVERIES) {
-          next++;
-          const id = `peer-${randomUUID()}`;
-          const now = new Date();
-          const res = await fetch(receiver.url, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)), 'webhook-signature': signer.sign(id, now, body) },
-            body,
+    const signed = () => {
+      const id = `peer-${randomUUID()}`;
+      const now = new Date();
+      return { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)), 'webhook-signature': signer.sign(id, now, body) };
+    };
+    const peer = async (post: () => Promise<number>) => {
+      let next = 0;
+      const p0 = performance.now();
+      await Promise.all(
+        Array.from({ length: 32 }, async () => {
+          while (next < DELIVERIES) {
+            next++;
+            const status = await post();
+            if (status !== 200) throw new Error(`peer request answered ${status}`);
+          }
+        }),
+      );
+      return DELIVERIES / ((performance.now() - p0) / 1000);
+    };
+    const fetchRate = await peer(async () => {
+      const res = await fetch(receiver.url, { method: 'POST', headers: signed(), body });
+      await res.arrayBuffer();
+      return res.status;
+    });
+    say(`peer (plain fetch): ${fetchRate.toFixed(0)}/s`);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+    const httpRate = await peer(
+      () =>
+        new Promise<number>((resolve, reject) => {
+          const req = http.request(receiver.url, { method: 'POST', agent, headers: signed() }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
           });
-          await res.arrayBuffer();
-          if (res.status !== 200) throw new Error(`peer request answered ${res.status}`);
-        }
-      }),
+          req.on('error', reject);
+          req.end(body);
+        }),
     );
-    const peerRate = DELIVERIES / ((performance.now() - p0) / 1000);
-    say(`peer (plain fetch): ${peerRate.toFixed(0)}/s`);
+    agent.destroy();
+    say(`peer (node:http, kept alive): ${httpRate.toFixed(0)}/s`);
 
     const metrics = {
       event_to_email_p95_ms: p95(toEmail),
@@ -157,8 +179,10 @@ async function main() {
       events: EVENTS,
       webhook_deliveries_per_s: Math.round(rate),
       webhook_deliveries: DELIVERIES,
-      raw_fetch_per_s: Math.round(peerRate),
-      webhook_rate_vs_raw_fetch: round(rate / peerRate),
+      raw_fetch_per_s: Math.round(fetchRate),
+      webhook_rate_vs_raw_fetch: round(rate / fetchRate),
+      raw_http_per_s: Math.round(httpRate),
+      webhook_rate_vs_raw_http: round(rate / httpRate),
     };
     const result = {
       area: 'alerts',

@@ -84,20 +84,37 @@ export async function sendDueDeliveries(db: Db, opts: SendOptions = {}): Promise
   const budgetMs = opts.budgetMs ?? 20_000;
   const started = performance.now();
   const total: SendResult = { sent: 0, retried: 0, failed: 0, nextRetryAt: null };
-  for (;;) {
-    const claimed = await db.$queryRaw<Claimed[]>`SELECT * FROM claim_alert_deliveries(${batch}::int, ${LEASE_SECONDS}::int)`;
-    if (claimed.length === 0) break;
-    const r = await sendBatch(db, claimed, opts);
-    total.sent += r.sent;
-    total.retried += r.retried;
-    total.failed += r.failed;
-    if (r.nextRetryAt && (!total.nextRetryAt || r.nextRetryAt < total.nextRetryAt)) total.nextRetryAt = r.nextRetryAt;
-    if (claimed.length < batch || performance.now() - started > budgetMs) break;
+  const claim = () => db.$queryRaw<Claimed[]>`SELECT * FROM claim_alert_deliveries(${batch}::int, ${LEASE_SECONDS}::int)`;
+  // A pipeline: the next batch is claimed, and the last one recorded, while this one is out.
+  let next: Promise<Claimed[]> | null = claim();
+  let recording: Promise<unknown> = Promise.resolve();
+  try {
+    while (next) {
+      const claimed: Claimed[] = await next;
+      next = null;
+      if (claimed.length === 0) break;
+      // A full batch suggests more are due.
+      if (claimed.length === batch && performance.now() - started < budgetMs) {
+        next = claim();
+        next.catch(() => {}); // awaited (and its error thrown) on the next turn
+      }
+      const { result, rows } = await sendBatch(db, claimed, opts);
+      total.sent += result.sent;
+      total.retried += result.retried;
+      total.failed += result.failed;
+      if (result.nextRetryAt && (!total.nextRetryAt || result.nextRetryAt < total.nextRetryAt)) total.nextRetryAt = result.nextRetryAt;
+      await recording;
+      recording = db.$queryRaw`SELECT record_alert_delivery_results(${JSON.stringify(rows)}::jsonb)`;
+      recording.catch(() => {}); // awaited below
+    }
+  } finally {
+    await recording;
   }
   return total;
 }
 
-async function sendBatch(db: Db, claimed: Claimed[], opts: SendOptions): Promise<SendResult> {
+/** Sends one claimed batch; returns the counts and the rows for record_alert_delivery_results. */
+async function sendBatch(db: Db, claimed: Claimed[], opts: SendOptions): Promise<{ result: SendResult; rows: object[] }> {
   const contexts = await loadContexts(db, claimed);
   const webhooks = new Map<string, Webhook>();
   const results = new Array<{ attempt: Attempt; at: Date; ms: number }>(claimed.length);
@@ -148,8 +165,7 @@ async function sendBatch(db: Db, claimed: Claimed[], opts: SendOptions): Promise
       entry: { at: at.toISOString(), ms, ...(attempt.statusCode !== undefined ? { statusCode: attempt.statusCode } : {}), ...(error ? { error } : {}) },
     };
   });
-  await db.$queryRaw`SELECT record_alert_delivery_results(${JSON.stringify(rows)}::jsonb)`;
-  return out;
+  return { result: out, rows };
 }
 
 async function loadContexts(db: Db, claimed: Claimed[]): Promise<Map<string, OrgContext>> {
