@@ -8,14 +8,15 @@ import { PDFParse } from 'pdf-parse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrismaClient, type Db } from '@tandem/db';
 import { createServer, createTenant, ownerDb, type Tenant } from '@tandem/db/testing';
-import { lagStatistics, type LagSample } from '@tandem/engine';
+import { lagStatistics, monthBounds, monthOf, previousMonth, type LagSample } from '@tandem/engine';
+import { monthLabel } from '@tandem/reports';
 import { monthlyReportPdfResponse } from '@/server/routers/report/pdf';
 import { maintenanceQueue, maintenanceQueueName, redisConnection, startMaintenanceWorker } from '../../apps/worker/src/queues';
 import { callerFor, expectCode } from './helpers';
 
-const t = (iso: string) => new Date(iso);
 const flat = (s: string) => s.replace(/\s+/g, ' ');
-const day = 86_400;
+const day = 86_400_000;
+const min = 60_000;
 
 async function pdfTextOf(res: Response): Promise<string> {
   const parser = new PDFParse({ data: new Uint8Array(await res.arrayBuffer()) });
@@ -26,17 +27,25 @@ async function pdfTextOf(res: Response): Promise<string> {
   }
 }
 
+// The month reported on is last month: samples older than 35 days are deleted by any worker's
+// roll-up, so the seeded ones sit on its last day (raw samples on whole minutes roll up unchanged).
+const month = previousMonth(monthOf(new Date()));
+const { start: S, end: E } = monthBounds(month);
+const at = (base: Date, ms: number) => new Date(base.getTime() + ms);
+const monthDays = (E.getTime() - S.getTime()) / day;
+// The file pair was failed over for one day of the month.
+const protectedPercent = Math.round(((monthDays - 1) / monthDays) * 1000) / 10;
+
 let a: Tenant;
 let b: Tenant;
 let files: { id: string; name: string };
 let sql: { id: string; name: string };
 const rpo = 60;
-// October 2026's samples of the file pair (September's and November's must not count).
-const octoberSamples: LagSample[] = [
-  ...[5, 10, 20, 30, 100, 200, 150, 40, 10, 5].map((lag, i) => ({ at: new Date(Date.parse('2026-10-05T12:00:00Z') + i * 60_000), lagSeconds: lag, resolutionSeconds: 0 })),
-  // A lone one-minute roll-up above the RPO, nothing after it for days: a stretch of its minute.
-  { at: t('2026-10-20T00:00:00Z'), lagSeconds: 500, resolutionSeconds: 60 },
-  { at: t('2026-10-21T00:00:00Z'), lagSeconds: null, resolutionSeconds: 60 },
+const samplesOfMonth: LagSample[] = [
+  ...[5, 10, 20, 30, 100, 200, 150, 40, 10, 5].map((lag, i) => ({ at: at(E, -day + 2 * 3600_000 + i * min), lagSeconds: lag, resolutionSeconds: 0 })),
+  // A lone one-minute roll-up above the RPO, nothing after it for hours: a stretch of its minute.
+  { at: at(E, -day + 10 * 3600_000), lagSeconds: 500, resolutionSeconds: 60 },
+  { at: at(E, -3600_000), lagSeconds: null, resolutionSeconds: 60 },
 ];
 
 beforeAll(async () => {
@@ -50,27 +59,28 @@ beforeAll(async () => {
     db.protectionPair.create({
       data: { organizationId: a.org.id, customerId: x.id, name, sourceServerId: a.serverX.id, targetServerId: target.id, application: 'file_server', ...data },
     });
-  files = await pairOf(`Files Zürich ${randomUUID().slice(0, 4)}`, { status: 'protected', createdAt: t('2026-09-01T00:00:00Z'), enabledAt: t('2026-09-01T00:05:00Z') });
-  sql = await pairOf(`SQL Genève ${randomUUID().slice(0, 4)}`, { status: 'unprotected', createdAt: t('2026-10-15T00:00:00Z') });
-  const op = (pairId: string, kind: 'enable' | 'failover' | 'failback' | 'test_failover', status: 'succeeded' | 'failed', startedAt: string, finishedAt: string, extra: object = {}) =>
-    db.operation.create({
-      data: { organizationId: a.org.id, customerId: x.id, pairId, kind, status, createdAt: t(startedAt), startedAt: t(startedAt), finishedAt: t(finishedAt), ...extra },
-    });
-  await op(files.id, 'enable', 'succeeded', '2026-09-01T00:00:00Z', '2026-09-01T00:05:00Z');
-  // Failed over for a day (10 Oct 00:00 until the failback re-protected it on 11 Oct 00:00).
-  await op(files.id, 'failover', 'succeeded', '2026-10-10T00:00:00Z', '2026-10-10T00:05:00Z', { options: { mode: 'graceful' } });
-  await op(files.id, 'failback', 'succeeded', '2026-10-10T23:00:00Z', '2026-10-11T00:00:00Z', { options: { restoreFirst: true, reprotect: true } });
-  await op(files.id, 'test_failover', 'succeeded', '2026-10-20T10:00:00Z', '2026-10-20T10:03:00Z', { report: { result: 'passed' } });
-  await op(files.id, 'test_failover', 'failed', '2026-10-22T10:00:00Z', '2026-10-22T10:01:00Z', { error: 'probe 1 failed', report: { result: 'failed' } });
-  await op(files.id, 'test_failover', 'succeeded', '2026-11-02T10:00:00Z', '2026-11-02T10:01:00Z', { report: { result: 'passed' } });
+  const before = at(S, -30 * day);
+  files = await pairOf(`Files Zürich ${randomUUID().slice(0, 4)}`, { status: 'protected', createdAt: before, enabledAt: at(before, 5 * min) });
+  sql = await pairOf(`SQL Genève ${randomUUID().slice(0, 4)}`, { status: 'unprotected', createdAt: at(S, 14 * day) });
+  const op = (pairId: string, kind: 'enable' | 'failover' | 'failback' | 'test_failover', status: 'succeeded' | 'failed', startedAt: Date, finishedAt: Date, extra: object = {}) =>
+    db.operation.create({ data: { organizationId: a.org.id, customerId: x.id, pairId, kind, status, createdAt: startedAt, startedAt, finishedAt, ...extra } });
+  await op(files.id, 'enable', 'succeeded', before, at(before, 5 * min));
+  // Failed over for a day (day 10, 00:00, until the failback re-protected it on day 11, 00:00).
+  await op(files.id, 'failover', 'succeeded', at(S, 9 * day), at(S, 9 * day + 5 * min), { options: { mode: 'graceful' } });
+  await op(files.id, 'failback', 'succeeded', at(S, 10 * day - 60 * min), at(S, 10 * day), { options: { restoreFirst: true, reprotect: true } });
+  await op(files.id, 'test_failover', 'succeeded', at(S, 19 * day), at(S, 19 * day + 3 * min), { report: { result: 'passed' } });
+  await op(files.id, 'test_failover', 'failed', at(S, 21 * day), at(S, 21 * day + min), { error: 'probe 1 failed', report: { result: 'failed' } });
+  // This month's test is not last month's.
+  await op(files.id, 'test_failover', 'succeeded', at(E, 5 * min), at(E, 6 * min), { report: { result: 'passed' } });
   await db.replicationSample.createMany({
-    data: [
-      ...octoberSamples,
-      { at: t('2026-09-30T23:59:59Z'), lagSeconds: 9999, resolutionSeconds: 60 },
-      { at: t('2026-11-01T00:00:00Z'), lagSeconds: 9999, resolutionSeconds: 0 },
-    ].map((s) => ({ organizationId: a.org.id, customerId: x.id, pairId: files.id, ...s })),
+    data: [...samplesOfMonth, { at: at(S, -min), lagSeconds: 9999, resolutionSeconds: 60 }, { at: E, lagSeconds: 9999, resolutionSeconds: 0 }].map((s) => ({
+      organizationId: a.org.id,
+      customerId: x.id,
+      pairId: files.id,
+      ...s,
+    })),
   });
-  // The SQL pair's last run before November: an error and a warning open, a warning fixed in October.
+  // The SQL pair's last run before the month's end: an error and a warning open, a warning fixed in the month.
   const finding = (severity: 'error' | 'warning', fixedAt: Date | null) => ({
     organizationId: a.org.id,
     customerId: x.id,
@@ -81,27 +91,35 @@ beforeAll(async () => {
     fixedAt,
   });
   await db.validationRun.create({
-    data: { organizationId: a.org.id, customerId: x.id, pairId: sql.id, status: 'failed', startedAt: t('2026-10-15T01:00:00Z'), finishedAt: t('2026-10-15T01:02:00Z'), findings: { create: [finding('error', null), finding('warning', null), finding('warning', t('2026-10-17T00:00:00Z'))] } },
+    data: {
+      organizationId: a.org.id,
+      customerId: x.id,
+      pairId: sql.id,
+      status: 'failed',
+      startedAt: at(S, 14 * day + 60 * min),
+      finishedAt: at(S, 14 * day + 62 * min),
+      findings: { create: [finding('error', null), finding('warning', null), finding('warning', at(S, 16 * day))] },
+    },
   });
-  // A later run (in November) does not count for October.
+  // A later run (after the month) does not count for it.
   await db.validationRun.create({
-    data: { organizationId: a.org.id, customerId: x.id, pairId: sql.id, status: 'passed', startedAt: t('2026-11-03T00:00:00Z'), finishedAt: t('2026-11-03T00:01:00Z') },
+    data: { organizationId: a.org.id, customerId: x.id, pairId: sql.id, status: 'passed', startedAt: at(E, min), finishedAt: at(E, 2 * min) },
   });
 });
 
 describe('report.monthly', () => {
   it('has the figures of the seeded month', async () => {
-    const r = await callerFor(a.owner.id).report.monthly({ customerId: a.customerX.id, month: '2026-10' });
+    const r = await callerFor(a.owner.id).report.monthly({ customerId: a.customerX.id, month });
     expect(r.partial).toBe(false);
-    expect(r.periodStart).toBe('2026-10-01T00:00:00.000Z');
+    expect(r.periodStart).toBe(S.toISOString());
     expect(r.pairs.map((p) => p.name)).toEqual([files.name, sql.name]);
     const [f, s] = r.pairs;
-    // 31 days less the day failed over.
-    expect(f!.protectedSeconds).toBe(30 * day);
-    expect(f!.protectedPercent).toBe(96.8);
+    // The month less the day failed over.
+    expect(f!.protectedSeconds).toBe((monthDays - 1) * 86_400);
+    expect(f!.protectedPercent).toBe(protectedPercent);
     // PostgreSQL's aggregates agree with the engine's reading of the same samples.
     const { withinRpoPercent, ...lag } = f!.lag;
-    expect(lag).toEqual(lagStatistics(octoberSamples, rpo));
+    expect(lag).toEqual(lagStatistics(samplesOfMonth, rpo));
     expect(lag).toEqual({ samples: 11, withinRpo: 7, p50: 30, p95: 350, max: 500, longestAboveRpoSeconds: 180 });
     expect(withinRpoPercent).toBe(63.6);
     expect(f!.tests).toEqual({ total: 2, passed: 1, failed: 1 });
@@ -116,7 +134,7 @@ describe('report.monthly', () => {
     expect(s).toMatchObject({ protectedSeconds: 0, findings: { error: 1, warning: 1, info: 0 }, lag: { samples: 0, p95: null } });
     expect(r.totals).toMatchObject({
       pairs: 2,
-      protectedPercent: 48.4,
+      protectedPercent: Math.round((protectedPercent / 2) * 10) / 10,
       worstP95: 350,
       failovers: { total: 1, succeeded: 1, failed: 0 },
       tests: { total: 2, passed: 1, failed: 1 },
@@ -125,7 +143,7 @@ describe('report.monthly', () => {
   });
 
   it('is the same for the customer’s own approver; another customer’s user and another MSP get NOT_FOUND', async () => {
-    const input = { customerId: a.customerX.id, month: '2026-10' };
+    const input = { customerId: a.customerX.id, month };
     const own = await callerFor(a.customerUser.id).report.monthly(input);
     expect(own.totals.pairs).toBe(2);
     await expectCode(callerFor(a.customerYUser.id).report.monthly(input), 'NOT_FOUND');
@@ -137,60 +155,77 @@ describe('report.monthly', () => {
 
   it('lists the months from the first pair to now, newest first', async () => {
     const months = await callerFor(a.customerUser.id).report.months({ customerId: a.customerX.id });
-    const now = new Date().toISOString().slice(0, 7);
-    expect(months[0]).toBe(now);
-    expect(months.at(-1)).toBe('2026-09');
-    expect(months).toContain('2026-10');
+    expect(months[0]).toBe(monthOf(new Date()));
+    expect(months.at(-1)).toBe(monthOf(at(S, -30 * day)));
+    expect(months).toContain(month);
     expect(await callerFor(a.owner.id).report.months({ customerId: a.customerY.id })).toEqual([]);
   });
 });
 
 describe('the PDF', () => {
   it('is a PDF with the pair names and the month’s figures', async () => {
-    const res = await monthlyReportPdfResponse({ userId: a.customerUser.id, workspaceKey: null }, a.customerX.id, '2026-10');
+    const res = await monthlyReportPdfResponse({ userId: a.customerUser.id, workspaceKey: null }, a.customerX.id, month);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/pdf');
-    expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="monthly-report-X-[A-Za-z0-9.-]+-2026-10\.pdf"$/);
+    expect(res.headers.get('content-disposition')).toMatch(new RegExp(`^attachment; filename="monthly-report-X-[A-Za-z0-9.-]+-${month}\\.pdf"$`));
     const text = await pdfTextOf(res);
-    expect(text).toContain('Monthly report: October 2026');
+    expect(text).toContain(`Monthly report: ${monthLabel(month)}`);
     expect(text).toContain(files.name);
     expect(text).toContain(sql.name);
-    expect(text).toContain('96.8%');
+    expect(text).toContain(`${protectedPercent.toFixed(1)}%`);
     expect(text).toContain('probe 1 failed');
   });
 
   it('answers 404 alike to another customer’s user, another MSP, a bad id or month; 401 signed out', async () => {
     const bodies = new Set<string>();
-    for (const [userId, customerId, month] of [
-      [a.customerYUser.id, a.customerX.id, '2026-10'],
-      [b.owner.id, a.customerX.id, '2026-10'],
-      [a.owner.id, randomUUID(), '2026-10'],
-      [a.owner.id, 'not-a-uuid', '2026-10'],
+    for (const [userId, customerId, m] of [
+      [a.customerYUser.id, a.customerX.id, month],
+      [b.owner.id, a.customerX.id, month],
+      [a.owner.id, randomUUID(), month],
+      [a.owner.id, 'not-a-uuid', month],
       [a.owner.id, a.customerX.id, '2026-13'],
     ] as const) {
-      const res = await monthlyReportPdfResponse({ userId, workspaceKey: null }, customerId, month);
-      expect(res.status, `${userId} ${customerId} ${month}`).toBe(404);
+      const res = await monthlyReportPdfResponse({ userId, workspaceKey: null }, customerId, m);
+      expect(res.status, `${userId} ${customerId} ${m}`).toBe(404);
       bodies.add(await res.text());
     }
     expect(bodies.size).toBe(1);
-    expect((await monthlyReportPdfResponse({ userId: null, workspaceKey: null }, a.customerX.id, '2026-10')).status).toBe(401);
+    expect((await monthlyReportPdfResponse({ userId: null, workspaceKey: null }, a.customerX.id, month)).status).toBe(401);
   });
 });
 
 describe('the monthly job', () => {
   const prefix = `tandem-test-${process.pid}-${Date.now().toString(36)}-monthly`;
   const connection = redisConnection(process.env.REDIS_URL!);
+  // Two months back, so no worker of another test (running at the real time, due last month's
+  // reports) emits the same month's event first.
+  const jobMonth = previousMonth(month);
   let db: Db;
   let queue: ReturnType<typeof maintenanceQueue>;
   let events: QueueEvents;
   let worker: ReturnType<typeof startMaintenanceWorker>;
+  let pairName: string;
 
   beforeAll(async () => {
+    // B's first customer has had a pair since before that month.
+    pairName = `Mail ${randomUUID().slice(0, 4)}`;
+    const target = await createServer(b.customerX);
+    await ownerDb().protectionPair.create({
+      data: {
+        organizationId: b.org.id,
+        customerId: b.customerX.id,
+        name: pairName,
+        sourceServerId: b.serverX.id,
+        targetServerId: target.id,
+        application: 'file_server',
+        createdAt: at(monthBounds(jobMonth).start, -day),
+      },
+    });
     db = createPrismaClient(process.env.APP_DATABASE_URL!, { max: 2 });
     queue = maintenanceQueue(connection, { prefix });
     events = new QueueEvents(maintenanceQueueName, { connection, prefix });
-    // The 1st of November, just after midnight: October's reports are due.
-    worker = startMaintenanceWorker(connection, db, { prefix, now: () => t('2026-11-01T00:30:00Z'), publicUrl: 'https://portal.example.test/' });
+    // The 1st of the month after, just after midnight: that month's reports are due.
+    worker = startMaintenanceWorker(connection, db, { prefix, now: () => at(monthBounds(jobMonth).end, 30 * min), publicUrl: 'https://portal.example.test/' });
     await Promise.all([queue.waitUntilReady(), events.waitUntilReady(), worker.waitUntilReady()]);
   });
 
@@ -208,21 +243,21 @@ describe('the monthly job', () => {
       const job = await queue.add('monthly-reports', { task: 'monthly-reports' });
       results.push((await job.waitUntilFinished(events, 30_000)) as (typeof results)[number]);
     }
-    expect(results.map((r) => r.month)).toEqual(['2026-10', '2026-10']);
+    expect(results.map((r) => r.month)).toEqual([jobMonth, jobMonth]);
     expect(results[0]!.emitted).toBeGreaterThanOrEqual(1);
     expect(results[1]).toMatchObject({ emitted: 0, failed: 0 });
-    const rows = await ownerDb().outboxEvent.findMany({ where: { organizationId: a.org.id, type: 'report.monthly' } });
+    const rows = await ownerDb().outboxEvent.findMany({ where: { organizationId: b.org.id, type: 'report.monthly', dedupeKey: { endsWith: `:${jobMonth}` } } });
     expect(rows).toHaveLength(1);
     const [row] = rows;
-    expect(row!.customerId).toBe(a.customerX.id);
-    expect(row!.dedupeKey).toBe(`report.monthly:${a.customerX.id}:2026-10`);
+    expect(row!.customerId).toBe(b.customerX.id);
+    expect(row!.dedupeKey).toBe(`report.monthly:${b.customerX.id}:${jobMonth}`);
     const payload = row!.payload as { customerName: string; data: { month: string; url: string; summary: string[] } };
-    expect(payload.customerName).toBe(a.customerX.name);
-    expect(payload.data.month).toBe('2026-10');
-    expect(payload.data.url).toBe(`https://portal.example.test/customers/${a.customerX.id}/reports/2026-10`);
-    expect(payload.data.summary).toContain('Pairs: 2');
-    expect(payload.data.summary.join('\n')).toContain('Test failovers: 2 (1 passed, 1 failed)');
-    // Another tenant's customer without pairs from before November gets nothing.
-    expect(await ownerDb().outboxEvent.count({ where: { organizationId: b.org.id, type: 'report.monthly' } })).toBe(0);
+    expect(payload.customerName).toBe(b.customerX.name);
+    expect(payload.data.month).toBe(jobMonth);
+    expect(payload.data.url).toBe(`https://portal.example.test/customers/${b.customerX.id}/reports/${jobMonth}`);
+    expect(payload.data.summary).toContain('Pairs: 1');
+    expect(payload.data.summary.join('\n')).toContain('Test failovers: 0 (0 passed, 0 failed)');
+    // A customer without pairs gets nothing.
+    expect(await ownerDb().outboxEvent.count({ where: { customerId: a.customerY.id, type: 'report.monthly' } })).toBe(0);
   });
 });

@@ -128,6 +128,6 @@ function writeReport(doc: Doc, r: MonthlyReport) {
   doc.moveDown(1);
   note(
     doc,
-    'Time protected: while replication ran from source to target. Lag: replication samples of the month (one-minute roll-ups keep the worst lag of each minute); samples are kept for 30 days.',
+    'Time protected: while replication ran from source to target. Lag: replication samples of the month (one-minute roll-ups keep the worst lag of each minute); samples are kept for 35 days.',
   );
 }

@@ -32,7 +32,7 @@ export async function Shell({ actor, children }: { actor: Actor; children: React
       <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-white focus:p-2 focus:text-slate-900">
         Skip to content
       </a>
-      <header className="bg-slate-900 text-slate-100">
+      <header className="bg-slate-900 text-slate-100 print:hidden">
         <div className="mx-auto flex max-w-6xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-3">
           <Link href="/" className="text-lg font-semibold tracking-tight text-white">
             Tandem

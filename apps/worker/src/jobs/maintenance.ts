@@ -15,8 +15,11 @@ export async function markStaleAgentsOffline(db: Db): Promise<number> {
   return marked.length;
 }
 
-/** Raw replication samples are kept for a day, then rolled up per minute; nothing past 30 days. */
-export const replicationSampleRetention = { rawHours: 24, keepDays: 30 };
+/**
+ * Raw replication samples are kept for a day, then rolled up per minute; nothing past 35 days
+ * (a month and a few days: last month's report, sent on the 1st or a few days late, has all of it).
+ */
+export const replicationSampleRetention = { rawHours: 24, keepDays: 35 };
 
 export async function rollUpReplicationSamples(db: Db): Promise<number> {
   const { rawHours, keepDays } = replicationSampleRetention;

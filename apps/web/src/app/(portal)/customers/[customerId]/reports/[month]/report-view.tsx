@@ -190,7 +190,7 @@ function ReportBody({ r, back }: { r: MonthlyReport; back: ReactNode }) {
       </Card>
       <p className="text-xs text-slate-500 dark:text-slate-400">
         Time protected: while replication ran from source to target. Lag: the month&apos;s replication samples (one-minute roll-ups keep
-        the worst lag of each minute); samples are kept for 30 days.
+        the worst lag of each minute); samples are kept for 35 days.
       </p>
     </div>
   );
