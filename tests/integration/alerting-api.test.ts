@@ -245,9 +245,11 @@ describe('the delivery log', () => {
     expect(JSON.stringify(page)).not.toMatch(/SECRETPATH|SEALED-LINK/);
     await expectCode(customer.alert.delivery.listForCustomer({ customerId: t.customerY.id }), 'NOT_FOUND');
     await expectCode(customer.alert.delivery.list({}), 'FORBIDDEN');
-    // Staff see the full URL on the customer page.
-    const staff = await callerFor(t.viewer.id).alert.delivery.listForCustomer({ customerId: t.customerX.id });
+    // Operators see the full URL on the customer page; MSP viewers (who cannot list channels) the origin.
+    const staff = await callerFor(t.operator.id).alert.delivery.listForCustomer({ customerId: t.customerX.id });
     expect(staff.items.find((d) => d.id === hook.id)!.recipient).toContain('SECRETPATH');
+    const viewer = await callerFor(t.viewer.id).alert.delivery.listForCustomer({ customerId: t.customerX.id });
+    expect(viewer.items.find((d) => d.id === hook.id)!.recipient).toBe('https://hooks.slack.test');
   });
 });
 

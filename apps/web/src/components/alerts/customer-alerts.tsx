@@ -1,8 +1,9 @@
 'use client';
 
 // The customer page's alerting section: the customer's rules (staff only; customer users never
-// see the MSP's channels), maintenance windows and open alerts.
+// see the MSP's channels), maintenance windows, open alerts and the customer's deliveries.
 import { orgRoleAtLeast, type OrgRole } from '@tandem/engine';
+import { DeliveryLog } from './delivery-log';
 import { OpenAlertsCard } from './open-alerts';
 import { RulesCard } from './rules-card';
 import { WindowsCard } from './windows-card';
@@ -14,6 +15,7 @@ export function CustomerAlertsSection({ customerId, staffRole }: { customerId: s
       <OpenAlertsCard customerId={customerId} />
       {operator && <RulesCard customerId={customerId} canEdit={operator} />}
       <WindowsCard customerId={customerId} canEdit={operator} />
+      <DeliveryLog customerId={customerId} canRedeliver={operator} />
     </section>
   );
 }

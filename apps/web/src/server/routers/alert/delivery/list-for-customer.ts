@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { orgRoleAtLeast } from '@tandem/engine';
 import { customerProcedure } from '../../../trpc';
 import { deliveryFilters, deliveryPage, deliveryPageOutput } from './schemas';
 
@@ -11,5 +12,7 @@ export const listCustomerDeliveries = customerProcedure({ customerRoles: ['viewe
   .output(deliveryPageOutput)
   .query(async ({ ctx, input }) => {
     const where = { customerId: ctx.customer.id, status: input.status, event: input.event };
-    return deliveryPage(ctx.db, where, input.page, ctx.actor.kind === 'staff');
+    // Webhook URLs in full only for staff who may see the channels themselves.
+    const full = ctx.actor.kind === 'staff' && orgRoleAtLeast(ctx.actor.role, 'operator');
+    return deliveryPage(ctx.db, where, input.page, full);
   });
