@@ -79,6 +79,13 @@ describe('a pair with a running target service, a wrong DNS key and PostgreSQL d
     // What the portal shows: the same findings, with the plans.
     const latest = await caller().validation.latest({ pairId: vp.pairId });
     expect(latest.run?.id).toBe(run.id);
+
+    // Alerting hears of the new errors once: the pair's validation.errors condition opens, naming the checks.
+    const opened = await ownerDb().outboxEvent.findMany({ where: { pairId: vp.pairId, type: 'validation.errors' } });
+    expect(opened).toHaveLength(1);
+    expect(opened[0]!.payload).toMatchObject({ condition: { key: `validation.errors:${vp.pairId}`, state: 'open' }, data: { validationRunId: run.id } });
+    const checks = (opened[0]!.payload as { data: { checks: { checkId: string }[] } }).data.checks.map((c) => c.checkId);
+    expect(checks.sort()).toEqual(['postgres.standby-settings-lower', 'services.running-on-target']);
   }, 180_000);
 
   it('Fix All shows its plan, then the worker applies it and the re-validation is clean', async () => {
@@ -120,6 +127,9 @@ describe('a pair with a running target service, a wrong DNS key and PostgreSQL d
     expect(rerun.trigger).toBe('fix');
     expect(fired(rerun)).toEqual(['dns.provider-not-authorized none zone=corp.test warning-manual', ...manualWarnings()].sort());
     expect(unknownErrors(rerun)).toEqual([]);
+    // No errors left: the condition clears, once.
+    const cleared = await ownerDb().outboxEvent.findMany({ where: { pairId: vp.pairId, type: 'validation.clear' } });
+    expect(cleared.map((e) => e.payload)).toMatchObject([{ condition: { key: `validation.errors:${vp.pairId}`, state: 'clear' } }]);
   }, 240_000);
 
   it('enabling is allowed now, through the API as the portal does it', async () => {
