@@ -16,13 +16,16 @@ import { startMailServer, type MailServer } from './support/mail-server.ts';
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.ts';
 
 const SECRET = `whsec_${Buffer.from(randomUUID()).toString('base64')}`;
-const send = () => sendDueDeliveries(appDb(), { retryBaseMs: 20, portalUrl: 'https://portal.example.test' });
+// Only this file's organizations: other test files share the database and keep their deliveries.
+const orgs: string[] = [];
+const send = () => sendDueDeliveries(appDb(), { retryBaseMs: 20, portalUrl: 'https://portal.example.test', organizationIds: orgs });
 
 let t: Tenant;
 let receiver: WebhookReceiver;
 
 beforeAll(async () => {
   t = await createTenant();
+  orgs.push(t.org.id);
   receiver = await startWebhookReceiver(SECRET);
 });
 afterAll(async () => {
@@ -249,6 +252,7 @@ describe('e-mail', () => {
 
   it('with no mail server set up the delivery fails with a clear error and is tried again once one is', async () => {
     const other = await createTenant();
+    orgs.push(other.org.id);
     const d = await delivery({ organizationId: other.org.id, channelId: null, kind: 'email', recipient: 'ops@msp.example.test', payload: email('Agent offline') });
     const waiting = await sendUntil(d.id, (r) => r.attempts >= 1);
     expect(waiting).toMatchObject({ status: 'pending', lastError: NO_MAIL_SERVER, lastStatusCode: null });
@@ -266,6 +270,7 @@ describe('e-mail', () => {
 
   it('a wrong mail password is a refused login, tried again (someone may fix the settings)', async () => {
     const other = await createTenant();
+    orgs.push(other.org.id);
     await ownerDb().smtpSettings.create({
       data: { organizationId: other.org.id, host: mail.host, port: mail.port, security: 'none', username: mail.auth!.user, passwordEnc: sealSecret('not the password', `smtp:${other.org.id}`), fromAddress: 'alerts@other.example.test' },
     });

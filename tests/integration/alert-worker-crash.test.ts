@@ -23,7 +23,7 @@ interface Life {
 }
 
 /** One life of the real worker process. */
-function startWorker(crashAt: string | null): Life {
+function startWorker(organizationId: string, crashAt: string | null): Life {
   const child = spawn(process.execPath, ['--import', 'tsx', 'apps/worker/src/main.ts'], {
     cwd: root,
     env: {
@@ -31,6 +31,8 @@ function startWorker(crashAt: string | null): Life {
       NODE_ENV: 'test',
       TANDEM_QUEUE_PREFIX: prefix,
       TANDEM_ALERT_RETRY_BASE_MS: '50',
+      // Other test files share the database: this worker leaves their events and deliveries alone.
+      TANDEM_TEST_ALERT_ORGS: organizationId,
       ...(crashAt ? { TANDEM_TEST_CRASH_AT: crashAt } : { TANDEM_TEST_CRASH_AT: '' }),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -71,7 +73,7 @@ it('a worker killed -9 between the fan-out and the send delivers the message onc
   });
   await ownerDb().alertRule.create({ data: { organizationId: org.id, channelId, events: ['source.lost'], customerId: null } });
 
-  running = startWorker('alerts.after-fanout');
+  running = startWorker(org.id, 'alerts.after-fanout');
   await running.ready;
   expect(running.child.exitCode, running.output()).toBeNull();
 
@@ -91,7 +93,7 @@ it('a worker killed -9 between the fan-out and the send delivers the message onc
   expect((await ownerDb().outboxEvent.findUniqueOrThrow({ where: { id: event.id } })).processedAt).not.toBeNull();
   expect(receiver.requests).toHaveLength(0);
 
-  running = startWorker(null);
+  running = startWorker(org.id, null);
   const [accepted] = await receiver.waitForAccepted(1, 60_000);
   expect(accepted).toMatchObject({ id: afterCrash[0]!.id, verified: true, replay: false });
   expect((accepted!.json as { message?: string } | null)?.message ?? JSON.stringify(accepted!.json)).toContain(message);

@@ -61,11 +61,14 @@ void removeTestLeftovers(db, bus).then(
   (r) => r.removed + r.failed > 0 && console.log('[worker] test copies left behind', JSON.stringify(r)),
   (err: unknown) => console.error('[worker] looking for test copies left behind failed', err),
 );
+// TEST ONLY: a worker a test starts handles that test's organizations' events and deliveries alone.
+const testAlertOrgs = process.env.NODE_ENV === 'test' && process.env.TANDEM_TEST_ALERT_ORGS ? process.env.TANDEM_TEST_ALERT_ORGS.split(',') : undefined;
 // Alerting: committed outbox events fanned out into deliveries (woken by NOTIFY, polled as a fallback).
 const alerts = startAlertDispatcher(db, {
   databaseUrl: env.APP_DATABASE_URL,
   portalUrl: env.TANDEM_PUBLIC_URL,
-  send: (d) => sendDueDeliveries(d, { portalUrl: env.TANDEM_PUBLIC_URL, retryBaseMs: env.TANDEM_ALERT_RETRY_BASE_MS }),
+  send: (d) => sendDueDeliveries(d, { portalUrl: env.TANDEM_PUBLIC_URL, retryBaseMs: env.TANDEM_ALERT_RETRY_BASE_MS, organizationIds: testAlertOrgs }),
+  only: testAlertOrgs ? (e) => testAlertOrgs.includes(e.organizationId) : undefined,
 });
 console.log('[worker] ready: queues', workers.map((w) => w.name).join(', '));
 

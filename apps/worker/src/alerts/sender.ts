@@ -37,6 +37,8 @@ export interface SendOptions {
   batch?: number;
   /** Keep claiming batches while they come back full, for up to this long (default 20 s). */
   budgetMs?: number;
+  /** Tests only: send these organizations' deliveries and no others (test files share a database). */
+  organizationIds?: string[];
 }
 
 export interface SendResult {
@@ -84,7 +86,11 @@ export async function sendDueDeliveries(db: Db, opts: SendOptions = {}): Promise
   const budgetMs = opts.budgetMs ?? 20_000;
   const started = performance.now();
   const total: SendResult = { sent: 0, retried: 0, failed: 0, nextRetryAt: null };
-  const claim = () => db.$queryRaw<Claimed[]>`SELECT * FROM claim_alert_deliveries(${batch}::int, ${LEASE_SECONDS}::int)`;
+  const orgs = opts.organizationIds;
+  const claim = () =>
+    orgs
+      ? db.$queryRaw<Claimed[]>`SELECT * FROM claim_alert_deliveries_of(${orgs}::text[], ${batch}::int, ${LEASE_SECONDS}::int)`
+      : db.$queryRaw<Claimed[]>`SELECT * FROM claim_alert_deliveries(${batch}::int, ${LEASE_SECONDS}::int)`;
   // A pipeline: the next batch is claimed, and the last one recorded, while this one is out.
   let next: Promise<Claimed[]> | null = claim();
   let recording: Promise<unknown> = Promise.resolve();
