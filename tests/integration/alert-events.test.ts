@@ -178,6 +178,21 @@ describe('detectors', () => {
     await expect(api.update({ id: c.id, expiresAt: 'next tuesday' })).rejects.toThrow();
   });
 
+  it('a subject deleted while its condition is open clears it once (here a credential)', async () => {
+    const now = new Date();
+    const cred = await ownerDb().credential.create({ data: { organizationId: t.org.id, customerId: t.customerX.id, kind: 'other', name: `gone-${randomUUID().slice(0, 6)}`, secretEnc: 'sealed', expiresAt: seconds(now, 86400) } });
+    const key = `credential.expiring:${cred.id}`;
+    await run(now);
+    const opened = await ownerDb().outboxEvent.findFirstOrThrow({ where: { organizationId: t.org.id, type: 'credential.expiring', payload: { path: ['condition', 'key'], equals: key } } });
+    // Alerting handled it (processed, Alert open); then the credential is deleted.
+    await ownerDb().outboxEvent.update({ where: { id: opened.id }, data: { processedAt: new Date() } });
+    await ownerDb().alert.create({ data: { organizationId: t.org.id, customerId: t.customerX.id, conditionKey: key, type: 'credential.expiring', severity: 'warning', message: opened.message, openedEventId: opened.id } });
+    await ownerDb().credential.delete({ where: { id: cred.id } });
+    await run(seconds(now, 60));
+    await run(seconds(now, 120));
+    expect(await conditionEvents(key)).toEqual([['credential.expiring', 'open'], ['credential.renewed', 'clear']]);
+  });
+
   it('test failover overdue: opens once an hour past due with no test started, clears once when a test starts', async () => {
     const pair = await pairOf('unprotected');
     const now = new Date();

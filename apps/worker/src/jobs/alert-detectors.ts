@@ -68,13 +68,18 @@ async function customerName(tx: TenantTx, customerId: string | null): Promise<{ 
   return c ? { customerName: c.name } : {};
 }
 
-/** The event for one change, read in its tenant; null when its subject is gone. */
+const clearing: Record<DetectorType, Described['type']> = { 'agent.offline': 'agent.online', 'lag.high': 'lag.ok', 'credential.expiring': 'credential.renewed', 'test.overdue': 'test.done' };
+const subjectLabel: Record<DetectorType, string> = { 'agent.offline': 'agent', 'lag.high': 'pair', 'credential.expiring': 'credential', 'test.overdue': 'test failover schedule' };
+
+/** The event for one change, read in its tenant. A subject deleted while its condition was open clears it; one gone before opening says nothing. */
 async function describe(tx: TenantTx, row: Change, now: Date): Promise<Described | null> {
   const open = row.state === 'open';
+  const gone = (): Described | null =>
+    open ? null : { type: clearing[row.type], severity: 'info', message: `The ${subjectLabel[row.type]} this alert was about was removed`, data: { removed: row.subjectId } };
   switch (row.type) {
     case 'agent.offline': {
       const agent = await tx.agent.findUnique({ where: { id: row.subjectId }, select: { lastSeenAt: true, status: true, server: { select: { id: true, hostname: true } } } });
-      if (!agent) return null;
+      if (!agent) return gone();
       const host = agent.server.hostname;
       const since = agent.lastSeenAt ? ` (last heard from ${agent.lastSeenAt.toISOString()})` : '';
       return {
@@ -88,7 +93,7 @@ async function describe(tx: TenantTx, row: Change, now: Date): Promise<Described
     }
     case 'lag.high': {
       const pair = await tx.protectionPair.findUnique({ where: { id: row.subjectId }, select: { name: true, status: true, customer: { select: { name: true, rpoSeconds: true } } } });
-      if (!pair) return null;
+      if (!pair) return gone();
       const sample = await tx.replicationSample.findFirst({ where: { pairId: row.subjectId }, orderBy: { at: 'desc' }, select: { at: true, lagSeconds: true } });
       const rpoSeconds = pair.customer.rpoSeconds;
       const lagSeconds = sample?.lagSeconds ?? null;
@@ -118,7 +123,7 @@ async function describe(tx: TenantTx, row: Change, now: Date): Promise<Described
     }
     case 'credential.expiring': {
       const cred = await tx.credential.findUnique({ where: { id: row.subjectId }, select: { name: true, expiresAt: true } });
-      if (!cred) return null;
+      if (!cred) return gone();
       const expiresAt = cred.expiresAt;
       const past = expiresAt !== null && expiresAt <= now;
       return {
@@ -136,7 +141,7 @@ async function describe(tx: TenantTx, row: Change, now: Date): Promise<Described
     }
     case 'test.overdue': {
       const drill = await tx.drillSchedule.findUnique({ where: { id: row.subjectId }, select: { pairId: true, nextDueAt: true, enabled: true, pair: { select: { name: true } } } });
-      if (!drill) return null;
+      if (!drill) return gone();
       const names = await customerName(tx, row.customerId);
       const what = drill.pair ? `"${drill.pair.name}"` : `the pairs of ${names.customerName ?? 'the customer'}`;
       return {
