@@ -14,6 +14,7 @@ import { openSecret, sha256Hex } from '@tandem/security';
 import { fanOutOnce } from '../../apps/worker/src/alerts/dispatcher';
 import { sendDueDeliveries } from '../../apps/worker/src/alerts/sender';
 import { runApprovalClock } from '../../apps/worker/src/approvals/clock';
+import { awaitingUnplanned } from '../../apps/worker/src/approvals/plan';
 import { sweepDetection } from '../../apps/worker/src/detection/sweep';
 import { callerFor, expectCode, uniqueEmail } from './helpers';
 import { startMailServer } from './support/mail-server';
@@ -146,6 +147,15 @@ describe('a lost source with manual intervention on', () => {
     const listed = await callerFor(t.customerUser.id).approval.list();
     expect(listed.find((a) => a.id === approval.id)).toMatchObject({ decision: 'pending', canVote: true, pairName: pair.name });
     expect((await callerFor(t.viewer.id).approval.list()).find((a) => a.id === approval.id)).toMatchObject({ canVote: false });
+  });
+
+  it('an awaiting failover not planned yet (a worker stopped first) is found for planning at worker start', async () => {
+    const { t, approval } = await pending();
+    const found = await awaitingUnplanned(appDb());
+    expect(found).toContainEqual({ operationId: approval.operationId, organizationId: t.org.id, customerId: t.customerX.id });
+    // A planned one is not (nor a decided one).
+    await ownerDb().operation.update({ where: { id: approval.operationId }, data: { changes: [] } });
+    expect((await awaitingUnplanned(appDb())).map((j) => j.operationId)).not.toContain(approval.operationId);
   });
 
   it('is withdrawn when the source comes back before anyone decided', async () => {

@@ -17,6 +17,7 @@ import {
   unfinishedOperations,
 } from './queues.ts';
 import { removeTestLeftovers } from './jobs/test-leftovers.ts';
+import { awaitingUnplanned } from './approvals/plan.ts';
 import { startAlertDispatcher } from './alerts/dispatcher.ts';
 import { sendDueDeliveries } from './alerts/sender.ts';
 import { closeTransports } from './alerts/transports.ts';
@@ -56,6 +57,8 @@ await Promise.all(workers.map((w) => w.waitUntilReady()));
 
 // Operations a previous worker left unfinished continue now (their finished steps are skipped).
 for (const job of await unfinishedOperations(db)) await enqueueOperation(operations, job);
+// Failovers awaiting approval stay awaiting; one not planned yet is planned now (its diff for the approval page).
+for (const job of await awaitingUnplanned(db)) await enqueueOperation(operations, job);
 // Test copies whose operation ended without removing them (a resumed test removes its own).
 void removeTestLeftovers(db, bus).then(
   (r) => r.removed + r.failed > 0 && console.log('[worker] test copies left behind', JSON.stringify(r)),

@@ -1,6 +1,8 @@
 // An operation awaiting approval is planned at once, so the approval page can show what the
 // failover would change; it does not run. Once approved (status pending) the same stored plan
 // runs: the dry run the approvers saw and the run share one plan.
+import { withTenant, type Db } from '@tandem/db';
+import type { OperationJob } from '@tandem/jobs';
 import { PlanningRefused, planRunbook } from '../operations/plan-runbook.ts';
 import type { StepContext } from '../operations/steps.ts';
 
@@ -32,4 +34,20 @@ export async function planAwaitingApproval(ctx: StepContext, op: AwaitingOperati
   }
   const now = await ctx.tx((db) => db.operation.findUnique({ where: { id: op.id }, select: { status: true } }));
   return now?.status ?? 'cancelled';
+}
+
+/**
+ * Awaiting operations whose plan is not stored yet (a worker stopped before planning them), in
+ * every tenant: queued again at worker start so their approval pages get the diff.
+ */
+export async function awaitingUnplanned(db: Db): Promise<OperationJob[]> {
+  // approvals_due with a far date lists every open request across tenants (SECURITY DEFINER).
+  const open = await db.$queryRaw<{ organizationId: string; customerId: string; operationId: string }[]>`SELECT * FROM approvals_due('infinity'::timestamp)`;
+  const jobs: OperationJob[] = [];
+  for (const a of open) {
+    const op = await withTenant({ organizationId: a.organizationId, customerId: a.customerId, userId: null }, (tx) =>
+      tx.operation.findUnique({ where: { id: a.operationId }, select: { status: true, changes: true, _count: { select: { steps: true } } } }), db);
+    if (op?.status === 'awaiting_approval' && op.changes === null && op._count.steps === 0) jobs.push({ operationId: a.operationId, organizationId: a.organizationId, customerId: a.customerId });
+  }
+  return jobs;
 }
