@@ -23,7 +23,7 @@ export function SmtpCard() {
         Alert, approval and invitation e-mails go out through this SMTP server. The password is sealed when saved and never shown again.
       </p>
       {settings.error && <ErrorBanner message={describeError(settings.error).message} />}
-      {settings.data !== undefined && <SmtpForm key={settings.data?.updatedAt ?? 'new'} saved={settings.data} />}
+      {settings.data !== undefined && <SmtpForm key={settings.data ? 'saved' : 'new'} saved={settings.data} />}
       {settings.data && <SmtpTest />}
     </Card>
   );
@@ -39,7 +39,15 @@ function SmtpForm({ saved }: { saved: { host: string; port: number; security: Se
   const [password, setPassword] = useState('');
   const [fromAddress, setFromAddress] = useState(saved?.fromAddress ?? '');
   const [fromName, setFromName] = useState(saved?.fromName ?? 'Tandem');
-  const set = useMutation(trpc.alert.smtp.set.mutationOptions({ onSuccess: () => qc.invalidateQueries({ queryKey: trpc.alert.smtp.pathKey() }) }));
+  const set = useMutation(
+    trpc.alert.smtp.set.mutationOptions({
+      onSuccess: async () => {
+        // The stored password is never shown again; the field goes back to "keep it".
+        setPassword('');
+        await qc.invalidateQueries({ queryKey: trpc.alert.smtp.pathKey() });
+      },
+    }),
+  );
   const err = set.error ? describeError(set.error) : null;
   const submit = (e: FormEvent) => {
     e.preventDefault();
