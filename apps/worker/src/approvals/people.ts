@@ -3,6 +3,7 @@
 import { withTenant, type Db, type TenantTx } from '@tandem/db';
 import { sideMayApprove, type ApprovalPolicy, type EventRecipient } from '@tandem/engine';
 import { randomToken, sealSecret, sha256Hex } from '@tandem/security';
+import { workerPublicUrl } from '../env.ts';
 
 export interface Person {
   userId: string;
@@ -10,10 +11,8 @@ export interface Person {
   name: string;
 }
 
-/** The web app's address as people reach it (worker env TANDEM_PUBLIC_URL; same default). */
-export function publicUrl(): string {
-  return (process.env.TANDEM_PUBLIC_URL ?? 'http://127.0.0.1:3000').replace(/\/+$/, '');
-}
+/** The web app's address as people reach it (worker env TANDEM_PUBLIC_URL). */
+export const publicUrl = (): string => workerPublicUrl().replace(/\/+$/, '');
 
 export const approvalPageUrl = (approvalId: string) => `${publicUrl()}/approvals/${approvalId}`;
 
