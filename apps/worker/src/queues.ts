@@ -83,7 +83,10 @@ export function startMaintenanceWorker(
           return runApprovalClock(db, now(), operations ? (j) => enqueueOperation(operations, j) : undefined);
       }
     },
-    { connection, concurrency: 1, prefix: opts.prefix },
+    // Several at once, so a short, time-critical task (the approval clock, marking agents
+    // offline) never waits behind a long one (a cluster snapshot, a validation sweep). Each task
+    // is idempotent, so a slow run overlapping the next is harmless.
+    { connection, concurrency: 4, prefix: opts.prefix },
   );
 }
 
