@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useState, type FormEvent } from 'react';
-import { orgRoleAtLeast, type OrgRole } from '@tandem/engine';
+import { orgRoleAtLeast, type CustomerRole, type OrgRole } from '@tandem/engine';
 import { AddServer } from '@/components/add-server';
 import { CustomerAlertsSection } from '@/components/alerts/customer-alerts';
 import { CustomerPolicyCard } from '@/components/approvals/customer-policy-card';
@@ -15,10 +15,20 @@ import { timeAgo } from '@/lib/time';
 import { Badge, Button, Card, ErrorBanner, Field, Input, PageHeader, Textarea, tableStyles as t } from '@/components/ui';
 import { describeError, useTRPC } from '@/trpc/client';
 import { ValidationRollupCard } from '@/components/validation/rollup-card';
+import { CustomerSelfService, CustomerTestReports } from './self-service';
 
 const agentTone = { online: 'green', offline: 'red', pending: 'amber', revoked: 'slate', none: 'slate' } as const;
 
-export function CustomerView({ customerId, staffRole }: { customerId: string; staffRole: OrgRole | null }) {
+export function CustomerView({
+  customerId,
+  staffRole,
+  customerRole = null,
+}: {
+  customerId: string;
+  staffRole: OrgRole | null;
+  /** Set for the customer's own users: their home shows the self-service parts. */
+  customerRole?: CustomerRole | null;
+}) {
   const trpc = useTRPC();
   const customer = useQuery(trpc.customer.get.queryOptions({ customerId }));
   // Polled so agent badges and last-seen times stay live without a reload.
@@ -45,6 +55,7 @@ export function CustomerView({ customerId, staffRole }: { customerId: string; st
         actions={canEdit && !editing ? <Button variant="secondary" onClick={() => setEditing(true)}>Edit</Button> : null}
       />
       {editing && <EditCustomer customer={c} onDone={() => setEditing(false)} />}
+      {customerRole && <CustomerSelfService customerId={customerId} role={customerRole} />}
       {c.notes && !editing && (
         <Card className="mb-4">
           <h2 className="mb-1 text-sm font-semibold">Notes</h2>
@@ -96,6 +107,7 @@ export function CustomerView({ customerId, staffRole }: { customerId: string; st
       </Card>
       <Pairs customerId={customerId} canOperate={canEdit} />
       <ValidationRollupCard customerId={customerId} />
+      {customerRole && <CustomerTestReports customerId={customerId} />}
       <CustomerPolicyCard customerId={customerId} canEdit={canDelete} />
       <CustomerAlertsSection customerId={customerId} staffRole={staffRole} />
       {staffRole !== null && (

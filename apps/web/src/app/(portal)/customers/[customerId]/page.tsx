@@ -9,5 +9,5 @@ export default async function CustomerPage({ params }: { params: Promise<{ custo
   if (!idSchema.safeParse(customerId).success) notFound();
   // A customer user sees only their own customer; the API enforces it again.
   if (actor.kind === 'customer' && actor.customerId !== customerId) notFound();
-  return <CustomerView customerId={customerId} staffRole={actor.kind === 'staff' ? actor.role : null} />;
+  return <CustomerView customerId={customerId} staffRole={actor.kind === 'staff' ? actor.role : null} customerRole={actor.kind === 'customer' ? actor.role : null} />;
 }

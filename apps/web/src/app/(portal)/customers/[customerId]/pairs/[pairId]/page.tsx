@@ -10,5 +10,9 @@ export default async function PairPage({ params }: { params: Promise<{ customerI
   if (actor.kind === 'customer' && actor.customerId !== customerId) notFound();
   const canOperate = actor.kind === 'staff' && orgRoleAtLeast(actor.role, 'operator');
   const canConfirmPrivileged = actor.kind === 'staff' && orgRoleAtLeast(actor.role, 'admin');
-  return <PairView pairId={pairId} canOperate={canOperate} canConfirmPrivileged={canConfirmPrivileged} isStaff={actor.kind === 'staff'} />;
+  // A customer's approvers may request a test failover of their own pairs (the API checks it again).
+  const canRequestTest = actor.kind === 'customer' && actor.role === 'approver';
+  return (
+    <PairView pairId={pairId} canOperate={canOperate} canConfirmPrivileged={canConfirmPrivileged} isStaff={actor.kind === 'staff'} canRequestTest={canRequestTest} />
+  );
 }

@@ -25,6 +25,7 @@ import { DnsRecordsCard } from './dns-records';
 import { FailedOverNotice, FailoverHistoryCard, runbookOps } from './failover-history';
 import { activeOperationStatuses, EventsCard, MonitorCard, OperationsCard, type OperationView } from './pair-activity';
 import { ProtectionControls } from './pair-controls';
+import { CustomerTestControls } from './customer-test-controls';
 import { RecoveryControls } from './recovery-controls';
 import { TestsCard } from './tests-card';
 import { PairPolicyCard } from '@/components/approvals/pair-policy-card';
@@ -45,7 +46,20 @@ const refreshedBy: Record<PairChange, LiveQuery[]> = {
 /** Statuses in which things change by the second: the page polls faster (when the stream is down). */
 const fastStatuses: readonly string[] = ['mirroring', ...inFlightStatuses];
 
-export function PairView({ pairId, canOperate, canConfirmPrivileged = false, isStaff }: { pairId: string; canOperate: boolean; canConfirmPrivileged?: boolean; isStaff: boolean }) {
+export function PairView({
+  pairId,
+  canOperate,
+  canConfirmPrivileged = false,
+  isStaff,
+  canRequestTest = false,
+}: {
+  pairId: string;
+  canOperate: boolean;
+  canConfirmPrivileged?: boolean;
+  isStaff: boolean;
+  /** A customer's approver: only the test failover of the recovery controls. */
+  canRequestTest?: boolean;
+}) {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const [span, setSpan] = useState<'hour' | 'day'>('hour');
@@ -169,6 +183,19 @@ export function PairView({ pairId, canOperate, canConfirmPrivileged = false, isS
           targetHostname={p.target.hostname}
           defaultMode={cfg?.settings?.failover.mode ?? 'graceful'}
           failoverEnabled={cfg?.settings?.failover.enabled ?? true}
+          busy={busy}
+          live={connected}
+        />
+      )}
+      {!canOperate && canRequestTest && (
+        <CustomerTestControls
+          customerId={p.customerId}
+          pairId={pairId}
+          pairName={p.name}
+          status={p.status}
+          replicationMethod={p.replicationMethod}
+          sourceHostname={p.source.hostname}
+          targetHostname={p.target.hostname}
           busy={busy}
           live={connected}
         />
