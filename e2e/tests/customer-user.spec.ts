@@ -144,6 +144,7 @@ test('a customer approver’s home: pairs with readiness, a decision waiting, te
     const nav = page.getByRole('navigation', { name: 'Main' });
     await expect(nav.getByRole('link', { name: 'Approvals' })).toBeVisible();
     await expect(nav.getByRole('link', { name: 'Audit' })).toBeVisible();
+    await expect(nav.getByRole('link', { name: 'Reports' })).toHaveAttribute('href', `/customers/${ids.customer}/reports`);
     await expect(page.getByRole('list', { name: 'Your service' }).getByRole('link', { name: 'Monthly reports' })).toHaveAttribute('href', `/customers/${ids.customer}/reports`);
     await expect(page.getByRole('button', { name: 'Edit' })).toHaveCount(0);
     await expect(page.getByRole('link', { name: 'New protection' })).toHaveCount(0);

@@ -25,6 +25,7 @@ export async function Shell({ actor, children }: { actor: Actor; children: React
       : [
           { href: `/customers/${actor.customerId}`, label: 'Overview' },
           { href: '/approvals', label: 'Approvals' },
+          { href: `/customers/${actor.customerId}/reports`, label: 'Reports' },
           { href: '/audit', label: 'Audit' },
         ];
   return (
