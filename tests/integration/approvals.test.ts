@@ -260,10 +260,10 @@ describe('the clock', () => {
   it('escalates once at half-time to the listed contacts (links for those who are users)', async () => {
     const oncall = uniqueEmail('oncall');
     const { t, approval } = await pending({ deadlineMinutes: 2, escalationEmails: [oncall] });
-    await runApprovalClock(appDb(), at(approval, 59));
+    await runApprovalClock(appDb(), at(approval, 59), undefined, [t.org.id]);
     expect((await ownerDb().approval.findUniqueOrThrow({ where: { id: approval.id } })).escalatedAt).toBeNull();
-    await runApprovalClock(appDb(), at(approval, 60));
-    await runApprovalClock(appDb(), at(approval, 70));
+    await runApprovalClock(appDb(), at(approval, 60), undefined, [t.org.id]);
+    await runApprovalClock(appDb(), at(approval, 70), undefined, [t.org.id]);
     const events = await ownerDb().outboxEvent.findMany({ where: { type: 'approval.escalated', payload: { path: ['data', 'approvalId'], equals: approval.id } } });
     expect(events).toHaveLength(1);
     expect(events[0]!.dedupeKey).toBe(`approval.escalated:${approval.id}`);
@@ -275,18 +275,18 @@ describe('the clock', () => {
 
   it('without listed contacts the escalation goes to the organization’s owners and admins, with links', async () => {
     const { t, approval } = await pending({ deadlineMinutes: 2 });
-    await runApprovalClock(appDb(), at(approval, 61));
+    await runApprovalClock(appDb(), at(approval, 61), undefined, [t.org.id]);
     const { recipients, links } = await linksByUser(approval.id, 'approval.escalated');
     expect(recipients.map((r) => r.email)).toEqual([t.owner.email]);
     expect([...links.keys()]).toEqual([t.owner.id]);
   });
 
   it('at the deadline a "proceed" policy runs the failover', async () => {
-    const { pair, approval } = await pending({ deadlineMinutes: 1, escalate: false, onDeadline: 'proceed' });
+    const { t, pair, approval } = await pending({ deadlineMinutes: 1, escalate: false, onDeadline: 'proceed' });
     const jobs: OperationJob[] = [];
-    await runApprovalClock(appDb(), at(approval, 59), collect(jobs, (j) => j.operationId === approval.operationId));
+    await runApprovalClock(appDb(), at(approval, 59), collect(jobs, (j) => j.operationId === approval.operationId), [t.org.id]);
     expect(jobs).toEqual([]);
-    await runApprovalClock(appDb(), at(approval, 60), collect(jobs, (j) => j.operationId === approval.operationId));
+    await runApprovalClock(appDb(), at(approval, 60), collect(jobs, (j) => j.operationId === approval.operationId), [t.org.id]);
     expect(jobs.map((j) => j.operationId)).toEqual([approval.operationId]);
     const after = await ownerDb().approval.findUniqueOrThrow({ where: { id: approval.id }, include: { operation: true } });
     expect(after.decision).toBe('expired');
@@ -294,14 +294,14 @@ describe('the clock', () => {
     const events = await ownerDb().pairEvent.findMany({ where: { pairId: pair.id } });
     expect(events.some((e) => e.message === 'Nobody answered by the deadline: the failover runs as the policy says.')).toBe(true);
     // Once: a later tick finds nothing to do, and nobody can answer any more.
-    await runApprovalClock(appDb(), at(approval, 65), collect(jobs, (j) => j.operationId === approval.operationId));
+    await runApprovalClock(appDb(), at(approval, 65), collect(jobs, (j) => j.operationId === approval.operationId), [t.org.id]);
     expect(jobs).toHaveLength(1);
   });
 
   it('at the deadline an "abandon" policy cancels the request; the pair stays failover-pending', async () => {
     const { t, pair, approval } = await pending({ deadlineMinutes: 1, escalate: false, onDeadline: 'abandon' });
     const jobs: OperationJob[] = [];
-    await runApprovalClock(appDb(), at(approval, 61), collect(jobs, (j) => j.operationId === approval.operationId));
+    await runApprovalClock(appDb(), at(approval, 61), collect(jobs, (j) => j.operationId === approval.operationId), [t.org.id]);
     expect(jobs).toEqual([]);
     const after = await ownerDb().approval.findUniqueOrThrow({ where: { id: approval.id }, include: { operation: true } });
     expect(after.decision).toBe('expired');
@@ -319,7 +319,7 @@ describe('the escalation e-mail', () => {
     try {
       const { t, approval } = await pending({ deadlineMinutes: 2 });
       await ownerDb().smtpSettings.create({ data: { organizationId: t.org.id, host: mail.host, port: mail.port, security: 'none', fromAddress: 'alerts@msp.example.test' } });
-      await runApprovalClock(appDb(), at(approval, 61));
+      await runApprovalClock(appDb(), at(approval, 61), undefined, [t.org.id]);
       const escalated = await ownerDb().outboxEvent.findFirstOrThrow({ where: { type: 'approval.escalated', payload: { path: ['data', 'approvalId'], equals: approval.id } } });
       // Fan out this organization's events (another test file's worker may do it first: same result), then send.
       await vi.waitFor(
@@ -332,7 +332,7 @@ describe('the escalation e-mail', () => {
       );
       const m = await vi.waitFor(
         async () => {
-          await sendDueDeliveries(appDb(), { portalUrl: 'http://portal.example.test', retryBaseMs: 20, budgetMs: 2_000 });
+          await sendDueDeliveries(appDb(), { portalUrl: 'http://portal.example.test', retryBaseMs: 20, budgetMs: 2_000, organizationIds: [t.org.id] });
           const found = mail.messages.find((x) => x.to.includes(t.owner.email) && /^Escalation/.test(x.subject));
           expect(found).toBeTruthy();
           return found!;

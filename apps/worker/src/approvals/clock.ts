@@ -18,9 +18,16 @@ export const APPROVAL_CLOCK_EVERY_MS = 5_000;
 
 export type StartOperation = (job: OperationJob) => Promise<unknown>;
 
-export async function runApprovalClock(db: Db, now: Date, startOperation?: StartOperation): Promise<{ due: number; escalated: number; proceeded: number; abandoned: number }> {
+export async function runApprovalClock(
+  db: Db,
+  now: Date,
+  startOperation?: StartOperation,
+  /** Tests: only these organizations' requests (a clock run at a made-up time must not touch other tests' requests). */
+  organizationIds?: string[],
+): Promise<{ due: number; escalated: number; proceeded: number; abandoned: number }> {
   // SECURITY DEFINER reader across tenants; each request is then handled in its own organization.
-  const due = await db.$queryRaw<Due[]>`SELECT * FROM approvals_due(${now}::timestamp)`;
+  const all = await db.$queryRaw<Due[]>`SELECT * FROM approvals_due(${now}::timestamp)`;
+  const due = organizationIds ? all.filter((d) => organizationIds.includes(d.organizationId)) : all;
   const out = { due: due.length, escalated: 0, proceeded: 0, abandoned: 0 };
   for (const d of due) {
     // Escalation contacts who are staff are found in an organization-level read first.
