@@ -64,7 +64,7 @@ async function emit(s: Setup, e: Partial<EmitEvent> & { message?: string } = {})
 async function fanOut(s: Setup, ...ids: bigint[]): Promise<void> {
   await vi.waitFor(
     async () => {
-      await fanOutOnce(db, { portalUrl, only: (e) => e.organizationId === s.org.id });
+      await fanOutOnce(db, { portalUrl, organizationIds: [s.org.id] });
       const open = await owner.outboxEvent.count({ where: { id: { in: ids }, processedAt: null } });
       expect(open).toBe(0);
     },
@@ -345,7 +345,7 @@ describe('alert dispatcher', () => {
       portalUrl,
       // No poll within the test: only the notification can wake the loop for the new event.
       pollMs: 3_600_000,
-      only: (e) => e.organizationId === s.org.id,
+      organizationIds: [s.org.id],
       send: () => Promise.resolve(sends.push(Date.now())),
     });
     try {
@@ -372,7 +372,7 @@ describe('alert dispatcher', () => {
       databaseUrl: process.env.APP_DATABASE_URL!,
       portalUrl,
       pollMs: 3_600_000,
-      only: (e) => e.organizationId === s.org.id,
+      organizationIds: [s.org.id],
     });
     try {
       await dispatcher.listening;

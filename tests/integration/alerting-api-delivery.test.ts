@@ -29,7 +29,7 @@ afterAll(async () => {
 
 /** One round of the worker's alerting: fan out this tenant's events, then send what is due. */
 async function workerRound() {
-  await fanOutOnce(appDb(), { portalUrl: 'https://portal.example.test', only: (e) => e.organizationId === t.org.id });
+  await fanOutOnce(appDb(), { portalUrl: 'https://portal.example.test', organizationIds: [t.org.id] });
   await sendDueDeliveries(appDb(), { retryBaseMs: 60_000, portalUrl: 'https://portal.example.test', budgetMs: 1_000, organizationIds: [t.org.id] });
 }
 

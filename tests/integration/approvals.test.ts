@@ -325,7 +325,7 @@ describe('the escalation e-mail', () => {
       await vi.waitFor(
         async () => {
           // A large batch: claims are oldest first, and this test's events must be among them.
-          await fanOutOnce(appDb(), { portalUrl: 'http://portal.example.test', batch: 5000, only: (e) => e.organizationId === t.org.id });
+          await fanOutOnce(appDb(), { portalUrl: 'http://portal.example.test', batch: 5000, organizationIds: [t.org.id] });
           expect((await ownerDb().outboxEvent.findUniqueOrThrow({ where: { id: escalated.id } })).processedAt).not.toBeNull();
         },
         { timeout: 20_000, interval: 100 },

@@ -540,9 +540,130 @@ describe('every mutation writes exactly one audit event', () => {
         return { actorId: t.owner.id, actorEmail: t.owner.email, action: 'organization.validationSettings', targetType: 'Organization', targetId: t.org.id, customerId: null, summary: /re-validate every 24 → 12 h/ };
       },
     },
+
+    // Alerting (alerting-api.test.ts covers the behaviour; here: one audit event each).
+    {
+      path: 'alert.smtp.set',
+      run: async (t) => {
+        await callerFor(t.owner.id).alert.smtp.set({ host: 'smtp.audited.test', port: 587, security: 'starttls', username: 'mailer', password: 'not-in-the-audit', fromAddress: 'alerts@audited.test', fromName: 'Audited' });
+        return { actorId: t.owner.id, actorEmail: t.owner.email, action: 'alert.smtp.set', targetType: 'SmtpSettings', customerId: null, summary: /Set up the mail server smtp\.audited\.test:587/ };
+      },
+    },
+    {
+      path: 'alert.smtp.test',
+      setup: async (t) => {
+        await callerFor(t.owner.id).alert.smtp.set({ host: 'smtp.audited.test', port: 25, security: 'none', fromAddress: 'alerts@audited.test', fromName: 'Audited' });
+        return '';
+      },
+      run: async (t) => {
+        await callerFor(t.owner.id).alert.smtp.test({ to: 'oncall@audited.test' });
+        return { actorId: t.owner.id, actorEmail: t.owner.email, action: 'alert.smtp.test', targetType: 'SmtpSettings', summary: /Sent a test e-mail to oncall@audited\.test through smtp\.audited\.test/ };
+      },
+    },
+    {
+      path: 'alert.channel.create',
+      run: async (t) => {
+        const { channel } = await callerFor(t.owner.id).alert.channel.create({ kind: 'email', name: 'On call', addresses: ['oncall@audited.test'] });
+        return { actorId: t.owner.id, actorEmail: t.owner.email, action: 'alert.channel.create', targetType: 'AlertChannel', targetId: channel.id, summary: /Created e-mail channel "On call"/ };
+      },
+    },
+    {
+      path: 'alert.channel.update',
+      setup: async (t) => (await callerFor(t.owner.id).alert.channel.create({ kind: 'email', name: 'On call', addresses: ['oncall@audited.test'] })).channel.id,
+      run: async (t, channelId) => {
+        await callerFor(t.owner.id).alert.channel.update({ channelId: channelId!, name: 'Night shift' });
+        return { actorId: t.owner.id, actorEmail: t.owner.email, action: 'alert.channel.update', targetType: 'AlertChannel', targetId: channelId, summary: /channel "Night shift"/ };
+      },
+    },
+    {
+      path: 'alert.channel.rotateSecret',
+      setup: async (t) => (await callerFor(t.owner.id).alert.channel.create({ kind: 'webhook', name: 'Hooks', url: 'https://hooks.audited.test/tandem' })).channel.id,
+      run: async (t, channelId) => {
+        await callerFor(t.owner.id).alert.channel.rotateSecret({ channelId: channelId! });
+        return { actorId: t.owner.id, actorEmail: t.owner.email, action: 'alert.channel.rotate-secret', targetType: 'AlertChannel', targetId: channelId, summary: /Rotated the signing secret of channel "Hooks"/ };
+      },
+    },
+    {
+      path: 'alert.channel.sendTest',
+      setup: async (t) => (await callerFor(t.owner.id).alert.channel.create({ kind: 'email', name: 'On call', addresses: ['oncall@audited.test'] })).channel.id,
+      run: async (t, channelId) => {
+        await callerFor(t.operator.id).alert.channel.sendTest({ channelId: channelId! });
+        return { actorId: t.operator.id, actorEmail: t.operator.email, action: 'alert.channel.test', targetType: 'AlertChannel', targetId: channelId, summary: /Sent a test message to channel "On call"/ };
+      },
+    },
+    {
+      path: 'alert.channel.remove',
+      setup: async (t) => (await callerFor(t.owner.id).alert.channel.create({ kind: 'email', name: 'On call', addresses: ['oncall@audited.test'] })).channel.id,
+      run: async (t, channelId) => {
+        await callerFor(t.owner.id).alert.channel.remove({ channelId: channelId! });
+        return { actorId: t.owner.id, actorEmail: t.owner.email, action: 'alert.channel.remove', targetType: 'AlertChannel', targetId: channelId, summary: /Deleted channel "On call"/ };
+      },
+    },
+    {
+      path: 'alert.rule.create',
+      setup: async (t) => (await callerFor(t.owner.id).alert.channel.create({ kind: 'email', name: 'On call', addresses: ['oncall@audited.test'] })).channel.id,
+      run: async (t, channelId) => {
+        const r = await callerFor(t.operator.id).alert.rule.create({ customerId: t.customerX.id, channelId: channelId!, events: ['source.lost'] });
+        return { actorId: t.operator.id, actorEmail: t.operator.email, action: 'alert.rule.create', targetType: 'AlertRule', targetId: r.id, summary: /Added a rule sending source\.lost of .* to "On call"/ };
+      },
+    },
+    {
+      path: 'alert.rule.update',
+      setup: async (t) => {
+        const { channel } = await callerFor(t.owner.id).alert.channel.create({ kind: 'email', name: 'On call', addresses: ['oncall@audited.test'] });
+        return (await callerFor(t.owner.id).alert.rule.create({ customerId: null, channelId: channel.id, events: ['agent.offline'] })).id;
+      },
+      run: async (t, ruleId) => {
+        await callerFor(t.operator.id).alert.rule.update({ ruleId: ruleId!, minSeverity: 'error' });
+        return { actorId: t.operator.id, actorEmail: t.operator.email, action: 'alert.rule.update', targetType: 'AlertRule', targetId: ruleId, summary: /Updated the rule for "On call" \(organization default\)/ };
+      },
+    },
+    {
+      path: 'alert.rule.remove',
+      setup: async (t) => {
+        const { channel } = await callerFor(t.owner.id).alert.channel.create({ kind: 'email', name: 'On call', addresses: ['oncall@audited.test'] });
+        return (await callerFor(t.owner.id).alert.rule.create({ customerId: null, channelId: channel.id, events: ['agent.offline'] })).id;
+      },
+      run: async (t, ruleId) => {
+        await callerFor(t.operator.id).alert.rule.remove({ ruleId: ruleId! });
+        return { actorId: t.operator.id, actorEmail: t.operator.email, action: 'alert.rule.remove', targetType: 'AlertRule', targetId: ruleId, summary: /Deleted the rule for "On call" \(organization default\)/ };
+      },
+    },
+    {
+      path: 'alert.delivery.redeliver',
+      setup: async (t) => {
+        const d = await ownerDb().alertDelivery.create({
+          data: { organizationId: t.org.id, customerId: t.customerX.id, kind: 'email', recipient: 'oncall@audited.test', event: 'source.lost', payload: { kind: 'email', subject: 's', text: 't', html: 'h' }, status: 'failed', attempts: 3 },
+        });
+        return d.id;
+      },
+      run: async (t, deliveryId) => {
+        await callerFor(t.operator.id).alert.delivery.redeliver({ deliveryId: deliveryId! });
+        return { actorId: t.operator.id, actorEmail: t.operator.email, action: 'alert.delivery.redeliver', targetType: 'AlertDelivery', targetId: deliveryId, customerId: t.customerX.id, summary: /Queued source\.lost for redelivery to oncall@audited\.test \(was failed\)/ };
+      },
+    },
+    {
+      path: 'alert.window.create',
+      run: async (t) => {
+        const w = await callerFor(t.operator.id).alert.window.create({ customerId: t.customerX.id, startsAt: new Date(Date.now() + 3600_000).toISOString(), endsAt: new Date(Date.now() + 7200_000).toISOString(), reason: 'Patching' });
+        return { actorId: t.operator.id, actorEmail: t.operator.email, action: 'alert.window.create', targetType: 'MaintenanceWindow', targetId: w.id, customerId: t.customerX.id, summary: /Muted alerts of .*: Patching/ };
+      },
+    },
+    {
+      path: 'alert.window.end',
+      setup: async (t) =>
+        (await callerFor(t.operator.id).alert.window.create({ customerId: t.customerX.id, startsAt: new Date(Date.now() + 3600_000).toISOString(), endsAt: new Date(Date.now() + 7200_000).toISOString(), reason: 'Patching' })).id,
+      run: async (t, windowId) => {
+        await callerFor(t.operator.id).alert.window.end({ customerId: t.customerX.id, windowId: windowId! });
+        return { actorId: t.operator.id, actorEmail: t.operator.email, action: 'alert.window.end', targetType: 'MaintenanceWindow', targetId: windowId, customerId: t.customerX.id, summary: /Cancelled the maintenance window "Patching"/ };
+      },
+    },
   ];
   /** Mutations that deliberately write no audit event. */
-  const unaudited = ['account.totpBegin']; // stages a secret; nothing changes until totpEnable
+  const unaudited = [
+    'account.totpBegin', // stages a secret; nothing changes until totpEnable
+    'approval.openLink', // only opens the request page; the answer given there is audited
+  ];
   /** Mutations that need a live agent: their audit events are checked in agents.test.ts. */
   const auditedWithLiveAgents = [
     'agent.rotate',
@@ -568,10 +689,12 @@ describe('every mutation writes exactly one audit event', () => {
   ];
   /** Mutations about a stored validation run (or that hand a run to the worker's queue): validation-api.test.ts checks their audit events. */
   const auditedWithValidationRuns = ['validation.start', 'validation.acknowledge', 'validation.unacknowledge', 'validation.fix', 'validation.fixAll'];
+  /** Mutations about an approval request (a pending failover): approvals.test.ts checks their audit events. */
+  const auditedWithApprovals = ['approval.decide', 'approval.setPolicy', 'approval.setPairPolicy'];
 
   it('the table covers every mutation of the router', () => {
     const mutations = allProcedurePaths().filter((p) => procedureDef(p).type === 'mutation');
-    expect([...auditCases.map((c) => c.path), ...unaudited, ...auditedWithLiveAgents, ...auditedWithValidationRuns].sort()).toEqual(mutations);
+    expect([...auditCases.map((c) => c.path), ...unaudited, ...auditedWithLiveAgents, ...auditedWithValidationRuns, ...auditedWithApprovals].sort()).toEqual(mutations);
   });
 
   it.each(auditCases)('$path', async ({ setup, run }) => {

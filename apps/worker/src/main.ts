@@ -71,7 +71,7 @@ const alerts = startAlertDispatcher(db, {
   databaseUrl: env.APP_DATABASE_URL,
   portalUrl: env.TANDEM_PUBLIC_URL,
   send: (d) => sendDueDeliveries(d, { portalUrl: env.TANDEM_PUBLIC_URL, retryBaseMs: env.TANDEM_ALERT_RETRY_BASE_MS, organizationIds: testAlertOrgs }),
-  only: testAlertOrgs ? (e) => testAlertOrgs.includes(e.organizationId) : undefined,
+  organizationIds: testAlertOrgs,
 });
 console.log('[worker] ready: queues', workers.map((w) => w.name).join(', '));
 

@@ -57,16 +57,22 @@ export interface FanOutOptions {
   portalUrl: string;
   batch?: number;
   leaseSeconds?: number;
-  /** Tests only: events for which this is false are released unprocessed for someone else. */
-  only?: (e: ClaimedEvent) => boolean;
+  /**
+   * Tests only: claim only these organizations' events, so test files sharing a database never
+   * fan out each other's (nor wait behind them).
+   */
+  organizationIds?: string[];
   /** Called after each fan-out transaction has committed. */
   afterCommit?: (r: FanOutResult) => void;
 }
 
 const eventTypeSet = new Set<string>(eventTypes);
 
-/** Claims up to `limit` unprocessed events (any tenant) for `leaseSeconds`. */
-export async function claimEvents(db: Db, limit: number, leaseSeconds: number): Promise<ClaimedEvent[]> {
+/** Claims up to `limit` unprocessed events (any tenant, or only `organizationIds`') for `leaseSeconds`. */
+export async function claimEvents(db: Db, limit: number, leaseSeconds: number, organizationIds?: string[]): Promise<ClaimedEvent[]> {
+  if (organizationIds) {
+    return db.$queryRaw<ClaimedEvent[]>`SELECT * FROM claim_outbox_events_of(${organizationIds}::text[], ${limit}::int, ${leaseSeconds}::int)`;
+  }
   return db.$queryRaw<ClaimedEvent[]>`SELECT * FROM claim_outbox_events(${limit}::int, ${leaseSeconds}::int)`;
 }
 
@@ -233,28 +239,15 @@ export async function fanOutEvent(db: Db, row: ClaimedEvent, opts: Pick<FanOutOp
   );
 }
 
-/** Releases a claimed event unprocessed, so another dispatcher takes it at once (tests' `only`). */
-async function release(db: Db, row: ClaimedEvent) {
-  await withTenant(
-    { organizationId: row.organizationId, userId: null, customerId: null },
-    (tx) => tx.outboxEvent.updateMany({ where: { id: row.id, processedAt: null }, data: { claimedUntil: null } }),
-    db,
-  );
-}
-
 /** Claims one batch and fans each event out in order. An event that fails stays claimed until its lease runs out, then is retried. */
 export async function fanOutOnce(
   db: Db,
   opts: FanOutOptions,
 ): Promise<{ claimed: number; results: FanOutResult[]; failed: number }> {
-  const rows = await claimEvents(db, opts.batch ?? 100, opts.leaseSeconds ?? 30);
+  const rows = await claimEvents(db, opts.batch ?? 100, opts.leaseSeconds ?? 30, opts.organizationIds);
   const results: FanOutResult[] = [];
   let failed = 0;
   for (const row of rows) {
-    if (opts.only && !opts.only(row)) {
-      await release(db, row);
-      continue;
-    }
     try {
       const r = await fanOutEvent(db, row, opts);
       results.push(r);
@@ -323,8 +316,8 @@ export interface DispatcherOptions {
   leaseSeconds?: number;
   /** Sends due deliveries (the sender); called after fan-outs and on delivery notifications. */
   send?: (db: Db) => Promise<unknown>;
-  /** Tests only (see FanOutOptions.only). */
-  only?: (e: ClaimedEvent) => boolean;
+  /** Tests only (see FanOutOptions.organizationIds). */
+  organizationIds?: string[];
 }
 
 export interface AlertDispatcher {
@@ -361,7 +354,7 @@ export function startAlertDispatcher(db: Db, opts: DispatcherOptions): AlertDisp
         portalUrl: opts.portalUrl,
         batch,
         leaseSeconds: opts.leaseSeconds,
-        only: opts.only,
+        organizationIds: opts.organizationIds,
         afterCommit: alertsCrashPoint,
       });
       created += r.results.reduce((n, x) => n + x.deliveries, 0);
