@@ -7,10 +7,10 @@ import { expect, test } from '@playwright/test';
 import { hashPassword, sealSecret } from '@tandem/security';
 import { startBind, type Bind } from '../../tests/integration/support/bind';
 import { startMailServer, type MailServer } from '../../tests/integration/support/mail-server';
-import { freePort } from '../../tests/integration/support/ports';
 import { startWebhookReceiver, type WebhookReceiver } from '../../tests/integration/support/webhook-receiver';
 import { agentBundle, enrolAgent, stopChild, waitForAgentsOnline } from './agents';
 import { demoLogin, hydrated, signIn, signOut, unique } from './helpers';
+import { insertDnsFilePair } from './dns-file-pair';
 import { recordPassingValidation } from './validation-fixture';
 
 // The issue's "done when": a customer's approver gets an e-mail, follows its link, signs in, sees
@@ -110,36 +110,21 @@ test('a customer approver approves a failover from the e-mailed link; Slack hear
     );
 
     // A file server pair with manual intervention on: a lost source waits for a decision.
-    const share = path.join(work, 'share');
-    const targetRoot = path.join(work, 'replica');
-    fs.mkdirSync(share);
-    fs.mkdirSync(targetRoot);
-    for (let i = 0; i < 5; i++) fs.writeFileSync(path.join(share, `doc-${i}.txt`), `document ${i}\n`);
-    const pairName = `Files ${tag}`;
-    const failover = {
-      type: 'dns',
-      services: [],
-      monitor: { method: 'agent', addresses: ['127.0.0.1'], port: await freePort(), intervalSeconds: 1, missed: 3 },
-      manualIntervention: true,
-    };
-    const connection = { route: '127.0.0.1', port: await freePort(), targetRoot };
-    const dns = {
-      servers: [`127.0.0.1:${bind.port}`],
+    const { pairId, pairName } = await insertDnsFilePair(db, {
+      orgId,
+      customerId,
+      sourceServerId: source.serverId,
+      targetServerId: target.serverId,
+      work,
+      tag,
+      bindPort: bind.port,
       zone,
-      addressMap: [{ source: SOURCE_IP, target: TARGET_IP }],
-      ttlSeconds: 60,
+      reverseZone: '78.10.in-addr.arpa',
+      sourceIp: SOURCE_IP,
+      targetIp: TARGET_IP,
       credentialId,
-      records: [
-        { zone, name: `files.${zone}`, type: 'A' },
-        { zone: '78.10.in-addr.arpa', name: '5.0.78.10.in-addr.arpa', type: 'PTR' },
-      ],
-    };
-    const { rows: pairs } = await db.query<{ id: string }>(
-      `INSERT INTO "ProtectionPair" (id, "organizationId", "customerId", name, "sourceServerId", "targetServerId", application, "replicationSet", "failoverSettings", "connectionSettings", "dnsSettings", hooks, "updatedAt")
-       VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, 'file_server', $6, $7, $8, $9, '{}', now()) RETURNING id`,
-      [orgId, customerId, pairName, source.serverId, target.serverId, { roots: [share], rules: [] }, failover, connection, dns],
-    );
-    const pairId = pairs[0]!.id;
+      documents: 5,
+    });
     const pairStatus = async () => (await db.query<{ status: string }>(`SELECT status FROM "ProtectionPair" WHERE id = $1`, [pairId])).rows[0]!.status;
 
     // The MSP's operator enables protection (protect.spec covers the wizard; validation-ui.spec the gate).

@@ -5,9 +5,9 @@ import path from 'node:path';
 import pg from 'pg';
 import { expect, test } from '@playwright/test';
 import { startBind, type Bind } from '../../tests/integration/support/bind';
-import { freePort } from '../../tests/integration/support/ports';
 import { agentBundle, enrolAgent, stopChild, waitForAgentsOnline } from './agents';
 import { demoLogin, hydrated, signIn, unique } from './helpers';
+import { insertDnsFilePair } from './dns-file-pair';
 import { recordPassingValidation } from './validation-fixture';
 
 // The whole point of the product, from the browser: an operator fails a protected file server
@@ -73,36 +73,21 @@ test('an operator fails a file server over and back from the browser; DNS answer
     const { rows: creds } = await db.query<{ id: string }>(`SELECT id FROM "Credential" WHERE name = $1`, [credentialName]);
 
     // The pair, configured as the wizard would (the wizard itself is covered by protect.spec).
-    const share = path.join(work, 'share');
-    const targetRoot = path.join(work, 'replica');
-    fs.mkdirSync(share);
-    fs.mkdirSync(targetRoot);
-    for (let i = 0; i < 10; i++) fs.writeFileSync(path.join(share, `doc-${i}.txt`), `document ${i}\n`);
-    const pairName = `Files ${tag}`;
-    const failover = {
-      type: 'dns',
-      services: [],
-      monitor: { method: 'agent', addresses: ['127.0.0.1'], port: await freePort(), intervalSeconds: 1, missed: 3 },
-      manualIntervention: true,
-    };
-    const connection = { route: '127.0.0.1', port: await freePort(), targetRoot };
-    const dns = {
-      servers: [`127.0.0.1:${bind.port}`],
+    const { pairId, pairName, share, targetRoot } = await insertDnsFilePair(db, {
+      orgId,
+      customerId,
+      sourceServerId: source.serverId,
+      targetServerId: target.serverId,
+      work,
+      tag,
+      bindPort: bind.port,
       zone,
-      addressMap: [{ source: SOURCE_IP, target: TARGET_IP }],
-      ttlSeconds: 60,
+      reverseZone: '77.10.in-addr.arpa',
+      sourceIp: SOURCE_IP,
+      targetIp: TARGET_IP,
       credentialId: creds[0]!.id,
-      records: [
-        { zone, name: `files.${zone}`, type: 'A' },
-        { zone: '77.10.in-addr.arpa', name: '5.0.77.10.in-addr.arpa', type: 'PTR' },
-      ],
-    };
-    const { rows: pairs } = await db.query<{ id: string }>(
-      `INSERT INTO "ProtectionPair" (id, "organizationId", "customerId", name, "sourceServerId", "targetServerId", application, "replicationSet", "failoverSettings", "connectionSettings", "dnsSettings", hooks, "updatedAt")
-       VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, 'file_server', $6, $7, $8, $9, '{}', now()) RETURNING id`,
-      [orgId, customerId, pairName, source.serverId, target.serverId, { roots: [share], rules: [] }, failover, connection, dns],
-    );
-    const pairId = pairs[0]!.id;
+      documents: 10,
+    });
 
     // Enable protection from the pair page and wait until it is protected.
     // Validation is not this test's subject (validation-ui.spec.ts is): a passing run lets Enable through.
