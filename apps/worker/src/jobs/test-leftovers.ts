@@ -8,6 +8,8 @@ import type { AgentBus } from '@tandem/agent-bus';
 import { withTenant, type Db } from '@tandem/db';
 
 const unfinished = new Set(['pending', 'awaiting_approval', 'running']);
+/** Agents asked at once. */
+const SWEEP_CONCURRENCY = 16;
 
 export interface LeftoverSweep {
   agents: number;
@@ -20,13 +22,14 @@ export async function removeTestLeftovers(db: Db, bus: AgentBus, opts: { timeout
   const timeoutMs = opts.timeoutMs ?? 15_000;
   const agents = await db.$queryRaw<{ agentId: string; organizationId: string; customerId: string }[]>`SELECT * FROM test_copy_agents()`;
   const out: LeftoverSweep = { agents: agents.length, copies: 0, removed: 0, failed: 0 };
-  for (const a of agents) {
+  // Agents are asked side by side: one that is away costs its timeout once, not once per agent after it.
+  const sweepAgent = async (a: (typeof agents)[number]) => {
     let copies;
     try {
       copies = (await bus.send(a.agentId, 'test.copy-list', {}, { timeoutMs })).copies;
     } catch {
       // Away, or too old to make test copies: nothing of ours can be there to remove now.
-      continue;
+      return;
     }
     for (const copy of copies) {
       out.copies++;
@@ -42,6 +45,11 @@ export async function removeTestLeftovers(db: Db, bus: AgentBus, opts: { timeout
         console.error(`[worker] could not remove the test copy ${copy.id} on agent ${a.agentId}: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
-  }
+  };
+  const queue = [...agents];
+  const lanes = Array.from({ length: Math.min(SWEEP_CONCURRENCY, queue.length) }, async () => {
+    for (let a = queue.shift(); a; a = queue.shift()) await sweepAgent(a);
+  });
+  await Promise.all(lanes);
   return out;
 }
