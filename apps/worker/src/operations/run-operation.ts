@@ -50,6 +50,9 @@ interface Outcome {
   nextSteps: string[];
 }
 
+/** How an operation ends (finishedAt defaults to now). */
+export type OperationEnd = { status: 'succeeded' | 'failed'; error?: string | null; outcome?: object; report?: object; finishedAt?: Date };
+
 export type StepRow = { id: string; position: number; kind: string; description: string; params: unknown; status: string; phase: string; attempts: number; error: string | null; startedAt: Date | null };
 
 export async function runOperation(deps: OperationDeps, job: OperationJob): Promise<{ status: string }> {
@@ -86,8 +89,7 @@ export async function runOperation(deps: OperationDeps, job: OperationJob): Prom
   const pair: LoadedPair = row;
   let defaultMode: string | null = null;
   // A real failover's end is an alerting event too (failover.succeeded / failed); a dry run ends in planning.
-  const event = (severity: 'info' | 'warning' | 'error', message: string, type?: EventType) =>
-    tx(async (db) =>
+  const writeEvent = async (db: TenantTx, severity: 'info' | 'warning' | 'error', message: string, type?: EventType) =>
       emitEvent(db, {
         organizationId: pair.organizationId,
         customerId: pair.customerId,
@@ -97,8 +99,16 @@ export async function runOperation(deps: OperationDeps, job: OperationJob): Prom
         message,
         // Once per operation and type: a run resumed after a crash does not announce it again.
         ...(type && op.kind === 'failover' && !op.dryRun ? { type, dedupeKey: `${type}:${op.id}`, data: failoverAlertData(op, defaultMode), ...(await pairNames(db, pair.id)) } : {}),
-      }),
-    );
+      });
+  const event = (severity: 'info' | 'warning' | 'error', message: string, type?: EventType) => tx((db) => writeEvent(db, severity, message, type));
+  // The operation's end and the event announcing it commit together: whoever sees the end sees
+  // the event, and a crash between the two cannot lose a failover's alert.
+  const finish = (data: OperationEnd, severity: 'info' | 'warning' | 'error', message: string | null, type?: EventType, alongside?: (db: TenantTx) => Promise<unknown>) =>
+    tx(async (db) => {
+      await db.operation.update({ where: { id: op.id }, data: { ...data, finishedAt: data.finishedAt ?? now() } as object });
+      if (alongside) await alongside(db);
+      if (message !== null) await writeEvent(db, severity, message, type);
+    });
   const label = operationLabel[op.kind] ?? op.kind;
 
   let settings: PairSettings;
@@ -106,8 +116,7 @@ export async function runOperation(deps: OperationDeps, job: OperationJob): Prom
     settings = settingsFromColumns(row);
     defaultMode = settings.failover.mode;
   } catch (err) {
-    await tx((db) => db.operation.update({ where: { id: op.id }, data: { status: 'failed', error: 'The stored configuration is not valid; edit the pair', finishedAt: now() } }));
-    await event('error', `${label} failed: the stored configuration is not valid (${String(err).slice(0, 300)})`, 'failover.failed');
+    await finish({ status: 'failed', error: 'The stored configuration is not valid; edit the pair' }, 'error', `${label} failed: the stored configuration is not valid (${String(err).slice(0, 300)})`, 'failover.failed');
     return { status: 'failed' };
   }
 
@@ -134,7 +143,7 @@ export async function runOperation(deps: OperationDeps, job: OperationJob): Prom
       // A test refused before it started still leaves its report (failed, with the reason): the
       // portal and a drill's history show why no test ran.
       if (op.kind === 'test_failover' && !op.dryRun && planned.status === 'failed') {
-        await recordRefusedTest({ opId: op.id, kind: op.kind, outcome: op.outcome, pointOfNoReturn, steps: [], base, tx, now, event, label });
+        await recordRefusedTest({ opId: op.id, kind: op.kind, outcome: op.outcome, pointOfNoReturn, steps: [], base, tx, now, event, finish, label });
       }
       return planned;
     }
@@ -142,7 +151,7 @@ export async function runOperation(deps: OperationDeps, job: OperationJob): Prom
     pointOfNoReturn = (await tx((db) => db.operation.findUniqueOrThrow({ where: { id: op.id }, select: { pointOfNoReturn: true } }))).pointOfNoReturn;
   }
   // A test failover has its own runner (run-test.ts): cleanup steps, every probe, the report.
-  if (op.kind === 'test_failover') return runTest({ opId: op.id, kind: op.kind, outcome: op.outcome, pointOfNoReturn, steps, base, tx, now, event, label });
+  if (op.kind === 'test_failover') return runTest({ opId: op.id, kind: op.kind, outcome: op.outcome, pointOfNoReturn, steps, base, tx, now, event, finish, label });
   if (runbook && op.kind === 'failover' && !op.dryRun) {
     // Alerting only (the history already says who started it): the runbook really starts now,
     // planned and, when it needed one, approved.
@@ -161,7 +170,7 @@ export async function runOperation(deps: OperationDeps, job: OperationJob): Prom
       }),
     );
   }
-  if (runbook) return runRunbook({ opId: op.id, kind: op.kind, outcome: op.outcome, pointOfNoReturn, steps, base, tx, now, event, label });
+  if (runbook) return runRunbook({ opId: op.id, kind: op.kind, outcome: op.outcome, pointOfNoReturn, steps, base, tx, now, event, finish, label });
 
   const skipped: string[] = [];
   for (const step of steps) {
@@ -190,20 +199,18 @@ export async function runOperation(deps: OperationDeps, job: OperationJob): Prom
       if (op.kind === 'enable') await undoEnable(base);
       // Monitoring that did not start on both sides must not half-run: stop what did start.
       if (op.kind === 'monitoring_on') await undoMonitoring(base);
-      await tx((db) => db.operation.update({ where: { id: op.id }, data: { status: 'failed', error: `${step.description}: ${message}`, finishedAt: now() } }));
-      await event('error', `${label} failed at "${step.description}": ${message}`);
+      await finish({ status: 'failed', error: `${step.description}: ${message}` }, 'error', `${label} failed at "${step.description}": ${message}`);
       return { status: 'failed' };
     }
   }
 
-  await tx((db) => db.operation.update({ where: { id: op.id }, data: { status: 'succeeded', finishedAt: now() } }));
   if (skipped.length) {
     // An agent that missed the stop is told again by the gateway when it next speaks of the pair.
     const later = op.kind === 'monitoring_off' ? 'The gateway stops the target probing when it next reports; a source left answering probes changes nothing.' : 'They stop the pair when they are told again.';
-    await event('warning', `${label} finished, but some agents could not be reached: ${skipped.join('; ')}. ${later}`);
-  } else if (op.kind !== 'verify') {
+    await finish({ status: 'succeeded' }, 'warning', `${label} finished, but some agents could not be reached: ${skipped.join('; ')}. ${later}`);
+  } else {
     // Verify's own step already recorded what it found.
-    await event('info', finishedMessage[op.kind] ?? `${label} finished`);
+    await finish({ status: 'succeeded' }, 'info', op.kind === 'verify' ? null : (finishedMessage[op.kind] ?? `${label} finished`));
   }
   return { status: 'succeeded' };
 }
@@ -233,6 +240,8 @@ export interface RunbookRun {
   now: () => Date;
   /** `type`: the alerting meaning, used for a real failover's end (ignored for other kinds). */
   event: (severity: 'info' | 'warning' | 'error', message: string, type?: EventType) => Promise<unknown>;
+  /** Ends the operation (`data`) and writes its event (unless `message` is null) in one transaction, with `alongside`. */
+  finish: (data: OperationEnd, severity: 'info' | 'warning' | 'error', message: string | null, type?: EventType, alongside?: (db: TenantTx) => Promise<unknown>) => Promise<unknown>;
   label: string;
 }
 
@@ -300,9 +309,9 @@ async function runRunbook(r: RunbookRun): Promise<{ status: string }> {
     return failPastPointOfNoReturn(r, step, result.error, outcome);
   }
 
-  await r.tx((db) => db.operation.update({ where: { id: r.opId }, data: { status: 'succeeded', finishedAt: r.now(), outcome: outcome as object } }));
-  if (outcome.warnings.length) await r.event('warning', `${r.label} finished with warnings: ${outcome.warnings.join('; ')}`, 'failover.succeeded');
-  else await r.event('info', finishedMessage[r.kind] ?? `${r.label} finished`, 'failover.succeeded');
+  const end = { status: 'succeeded', outcome: outcome as object } as const;
+  if (outcome.warnings.length) await r.finish(end, 'warning', `${r.label} finished with warnings: ${outcome.warnings.join('; ')}`, 'failover.succeeded');
+  else await r.finish(end, 'info', finishedMessage[r.kind] ?? `${r.label} finished`, 'failover.succeeded');
   return { status: 'succeeded' };
 }
 
@@ -350,10 +359,12 @@ async function failBeforePointOfNoReturn(r: RunbookRun, failed: StepRow, error: 
     outcome.nextSteps.push(`Undo these by hand, then check the pair: ${undoFailures.join('; ')}`);
   }
   outcome.nextSteps.push(`Nothing moved: fix the cause (${failed.description}: ${error}) and start the ${what} again.`);
-  await r.tx((db) =>
-    db.operation.update({ where: { id: r.opId }, data: { status: 'failed', error: `${failed.description}: ${error}`, finishedAt: r.now(), outcome: outcome as object } }),
+  await r.finish(
+    { status: 'failed', error: `${failed.description}: ${error}`, outcome: outcome as object },
+    'error',
+    `${r.label} failed at "${failed.description}": ${error}. What ran was undone${undoFailures.length ? ' except: ' + undoFailures.join('; ') : ''}; the pair is ${state ?? 'as it was'}.`,
+    'failover.failed',
   );
-  await r.event('error', `${r.label} failed at "${failed.description}": ${error}. What ran was undone${undoFailures.length ? ' except: ' + undoFailures.join('; ') : ''}; the pair is ${state ?? 'as it was'}.`, 'failover.failed');
   return { status: 'failed' };
 }
 
@@ -370,11 +381,9 @@ async function failPastPointOfNoReturn(r: RunbookRun, failed: StepRow, error: st
   outcome.nextSteps.push(`Do by hand: ${failed.description} (it failed: ${error})`);
   // The pair's own status is settled here; the rest is what a person must do.
   for (const s of rest) if (s.kind !== 'pair.set-state') outcome.nextSteps.push(`Then: ${s.description}`);
-  await r.tx((db) =>
-    db.operation.update({ where: { id: r.opId }, data: { status: 'failed', error: `${failed.description}: ${error}`, finishedAt: r.now(), outcome: outcome as object } }),
-  );
   // The operation failed even if clients may already reach the target: someone must finish by hand.
-  await r.event(
+  await r.finish(
+    { status: 'failed', error: `${failed.description}: ${error}`, outcome: outcome as object },
     'error',
     `${r.label} stopped after the point of no return at "${failed.description}": ${error}. The pair is ${state ?? 'unchanged'}; nothing was undone. Do by hand: ${outcome.nextSteps.join(' ')}`,
     'failover.failed',

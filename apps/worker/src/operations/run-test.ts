@@ -66,16 +66,15 @@ export async function finishTest(r: RunbookRun, runError: string | null): Promis
   const report = await testReport(r, runError, finishedAt);
   const passed = report ? report.result === 'passed' : false;
   const error = passed ? null : (report?.error ?? runError ?? 'The test report could not be built');
-  await r.tx(async (db) => {
-    await db.operation.update({ where: { id: r.opId }, data: { status: passed ? 'succeeded' : 'failed', error, finishedAt, ...(report ? { report: report as object } : {}) } });
-    // A plain record of the last good test, not a status change.
-    if (passed) await db.protectionPair.updateMany({ where: { id: r.base.pair.id }, data: { lastTestSucceededAt: finishedAt } });
-  });
+  const end = { status: passed ? 'succeeded' : 'failed', error, finishedAt, ...(report ? { report: report as object } : {}) } as const;
   if (passed && report) {
     const lag = report.lag.during === null ? '' : `, replication lag during the test ${report.lag.during} s`;
-    await r.event('info', `Test failover passed: ${report.probes.length} of ${report.probes.length} probes passed${lag}; the test copy was removed`);
+    // A plain record of the last good test, not a status change.
+    await r.finish(end, 'info', `Test failover passed: ${report.probes.length} of ${report.probes.length} probes passed${lag}; the test copy was removed`, undefined, (db) =>
+      db.protectionPair.updateMany({ where: { id: r.base.pair.id }, data: { lastTestSucceededAt: finishedAt } }),
+    );
   } else {
-    await r.event('error', `Test failover failed: ${error}`);
+    await r.finish(end, 'error', `Test failover failed: ${error}`);
   }
   return { status: passed ? 'succeeded' : 'failed' };
 }
