@@ -105,7 +105,7 @@ export async function runOperation(deps: OperationDeps, job: OperationJob): Prom
   // the event, and a crash between the two cannot lose a failover's alert.
   const finish = (data: OperationEnd, severity: 'info' | 'warning' | 'error', message: string | null, type?: EventType, alongside?: (db: TenantTx) => Promise<unknown>) =>
     tx(async (db) => {
-      await db.operation.update({ where: { id: op.id }, data: { ...data, finishedAt: data.finishedAt ?? now() } as object });
+      await db.operation.update({ where: { id: op.id }, data: { ...data, finishedAt: data.finishedAt ?? now() } });
       if (alongside) await alongside(db);
       if (message !== null) await writeEvent(db, severity, message, type);
     });
@@ -360,7 +360,7 @@ async function failBeforePointOfNoReturn(r: RunbookRun, failed: StepRow, error: 
   }
   outcome.nextSteps.push(`Nothing moved: fix the cause (${failed.description}: ${error}) and start the ${what} again.`);
   await r.finish(
-    { status: 'failed', error: `${failed.description}: ${error}`, outcome: outcome as object },
+    { status: 'failed', error: `${failed.description}: ${error}`, outcome: outcome },
     'error',
     `${r.label} failed at "${failed.description}": ${error}. What ran was undone${undoFailures.length ? ' except: ' + undoFailures.join('; ') : ''}; the pair is ${state ?? 'as it was'}.`,
     'failover.failed',
@@ -383,7 +383,7 @@ async function failPastPointOfNoReturn(r: RunbookRun, failed: StepRow, error: st
   for (const s of rest) if (s.kind !== 'pair.set-state') outcome.nextSteps.push(`Then: ${s.description}`);
   // The operation failed even if clients may already reach the target: someone must finish by hand.
   await r.finish(
-    { status: 'failed', error: `${failed.description}: ${error}`, outcome: outcome as object },
+    { status: 'failed', error: `${failed.description}: ${error}`, outcome: outcome },
     'error',
     `${r.label} stopped after the point of no return at "${failed.description}": ${error}. The pair is ${state ?? 'unchanged'}; nothing was undone. Do by hand: ${outcome.nextSteps.join(' ')}`,
     'failover.failed',
