@@ -24,7 +24,7 @@ switch (cmd) {
     seedDemo(env);
     break;
   case 'env':
-    for (const k of ['DATABASE_URL', 'APP_DATABASE_URL', 'REDIS_URL', 'AUTH_SECRET', 'TANDEM_ENCRYPTION_KEY', 'TANDEM_BUS_KEY', 'TANDEM_BCRYPT_COST']) {
+    for (const k of ['DATABASE_URL', 'APP_DATABASE_URL', 'REDIS_URL', 'AUTH_SECRET', 'TANDEM_ENCRYPTION_KEY', 'TANDEM_BUS_KEY', 'TANDEM_BCRYPT_COST', 'TANDEM_WEBHOOK_PRIVATE_ADDRESSES']) {
       process.stdout.write(`export ${k}='${env[k]}'\n`);
     }
     break;

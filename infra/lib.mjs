@@ -479,6 +479,9 @@ export function tandemEnv(servers, extra = {}) {
     TANDEM_ENCRYPTION_KEY: process.env.TANDEM_ENCRYPTION_KEY ?? servers.secrets.encryptionKey,
     TANDEM_BUS_KEY: process.env.TANDEM_BUS_KEY ?? servers.secrets.busKey,
     AUTH_TRUST_HOST: 'true',
+    // Everything these scripts start runs on loopback, the demo's and the tests' webhook receivers
+    // too; a hosted worker leaves it unset (denied).
+    TANDEM_WEBHOOK_PRIVATE_ADDRESSES: process.env.TANDEM_WEBHOOK_PRIVATE_ADDRESSES ?? 'allow',
     ...extra,
   };
   // next-auth's base URL (its redirects and callback URLs) is the address the app prints, not

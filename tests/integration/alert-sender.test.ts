@@ -10,7 +10,7 @@ import { appDb } from '@tandem/db';
 import { createTenant, ownerDb, type Tenant } from '@tandem/db/testing';
 import { LINK_PLACEHOLDER, type RenderedMessage } from '@tandem/engine';
 import { sealSecret } from '@tandem/security';
-import { NO_MAIL_SERVER, sendDueDeliveries } from '../../apps/worker/src/alerts/sender.ts';
+import { CHANNEL_OFF, NO_MAIL_SERVER, sendDueDeliveries } from '../../apps/worker/src/alerts/sender.ts';
 import { closeTransports } from '../../apps/worker/src/alerts/transports.ts';
 import { startMailServer, type MailServer } from './support/mail-server.ts';
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.ts';
@@ -209,6 +209,44 @@ describe('webhooks', () => {
     expect(done.status).toBe('failed');
     expect(done.lastError).toMatch(/gave up/);
     expect(done.log as LogEntry[]).toHaveLength(1);
+  });
+});
+
+describe('private addresses', () => {
+  it('with the policy "deny", a webhook to loopback — by address or by a name resolving to it — fails at once, nothing is sent', async () => {
+    const ch = await channel('webhook', { url: receiver.url, preset: 'standard' }, SECRET);
+    const byName = receiver.url.replace('127.0.0.1', 'localhost');
+    const literal = await delivery({ channelId: ch.id, kind: 'webhook', recipient: receiver.url, payload: standard('To loopback') });
+    const named = await delivery({ channelId: ch.id, kind: 'webhook', recipient: byName, payload: standard('To localhost') });
+    await sendDueDeliveries(appDb(), { organizationIds: orgs, privateAddresses: 'deny' });
+
+    for (const [d, address] of [
+      [literal, '127.0.0.1'],
+      [named, '(127\\.0\\.0\\.1|::1)'],
+    ] as const) {
+      const r = await row(d.id);
+      expect(r).toMatchObject({ status: 'failed', attempts: 1, lastStatusCode: null });
+      expect(r.lastError).toMatch(new RegExp(`^The webhook's address ${address} is on a private or reserved network`));
+      expect(receiver.requests.filter((q) => q.id === d.id)).toEqual([]);
+    }
+  });
+});
+
+describe('a channel turned off', () => {
+  it("is not sent the messages queued before it was turned off (they end 'not sent', said why); its own test still goes out", async () => {
+    const ch = await channel('webhook', { url: receiver.url, preset: 'standard' }, SECRET);
+    const queued = await delivery({ channelId: ch.id, kind: 'webhook', recipient: receiver.url, payload: standard('Queued before the switch') });
+    const test = await ownerDb().alertDelivery.create({
+      data: { organizationId: t.org.id, channelId: ch.id, kind: 'webhook', recipient: receiver.url, event: 'alert.test', payload: standard('Channel test') as never },
+    });
+    await ownerDb().alertChannel.update({ where: { id: ch.id }, data: { enabled: false } });
+
+    const notSent = await sendUntil(queued.id);
+    expect(notSent).toMatchObject({ status: 'failed', attempts: 1, lastStatusCode: null, lastError: CHANNEL_OFF });
+    expect(receiver.requests.filter((r) => r.id === queued.id)).toEqual([]);
+    const tested = await sendUntil(test.id);
+    expect(tested.status).toBe('delivered');
+    expect(receiver.requests.filter((r) => r.id === test.id).map((r) => r.verified)).toEqual([true]);
   });
 });
 

@@ -140,14 +140,26 @@ describe('channels', () => {
     await expectCode(callerFor(t.viewer.id).alert.channel.list(), 'FORBIDDEN');
   });
 
-  it('removing a channel removes its rules, audited', async () => {
+  it('removing a channel removes its rules, keeps its delivery log and ends what was still waiting as not sent, audited', async () => {
     const owner = callerFor(t.owner.id);
     const { channel } = await owner.alert.channel.create({ kind: 'email', name: `Gone ${randomUUID().slice(0, 4)}`, addresses: ['gone@example.test'] });
     const rule = await owner.alert.rule.create({ customerId: null, channelId: channel.id, events: ['agent.offline'] });
+    const sent = await delivery(t, { customerId: null, channelId: channel.id, status: 'delivered', recipient: 'gone@example.test' });
+    const waiting = await delivery(t, { customerId: null, channelId: channel.id, status: 'pending', recipient: 'gone@example.test' });
     await owner.alert.channel.remove({ channelId: channel.id });
     expect(await ownerDb().alertRule.findUnique({ where: { id: rule.id } })).toBeNull();
-    const actions = (await auditEventsOf(t.org.id)).filter((a) => a.targetId === channel.id).map((a) => a.action);
-    expect(actions).toEqual(expect.arrayContaining(['alert.channel.create', 'alert.channel.remove']));
+    expect(await ownerDb().alertDelivery.findUniqueOrThrow({ where: { id: sent.id } })).toMatchObject({ channelId: null, status: 'delivered' });
+    expect(await ownerDb().alertDelivery.findUniqueOrThrow({ where: { id: waiting.id } })).toMatchObject({
+      channelId: null,
+      status: 'failed',
+      lastError: 'Not sent: the channel was removed before this message went out',
+      claimedUntil: null,
+    });
+    const log = await owner.alert.delivery.list({});
+    expect(log.items.find((d) => d.id === sent.id)).toMatchObject({ channelId: null, channelName: null, status: 'delivered' });
+    const audited = (await auditEventsOf(t.org.id)).filter((a) => a.targetId === channel.id);
+    expect(audited.map((a) => a.action)).toEqual(expect.arrayContaining(['alert.channel.create', 'alert.channel.remove']));
+    expect(audited.find((a) => a.action === 'alert.channel.remove')?.summary).toMatch(/1 waiting message was not sent$/);
   });
 });
 
@@ -228,6 +240,20 @@ describe('the delivery log', () => {
     const audited = (await auditEventsOf(t.org.id)).find((a) => a.targetId === x.id);
     expect(audited).toMatchObject({ action: 'alert.delivery.redeliver', customerId: t.customerX.id });
     await expectCode(callerFor(t.viewer.id).alert.delivery.redeliver({ deliveryId: x.id }), 'FORBIDDEN');
+  });
+
+  it('redeliver through a turned-off channel is refused with what to do (nothing changes); on again, it is queued', async () => {
+    const owner = callerFor(t.owner.id);
+    const { channel } = await owner.alert.channel.create({ kind: 'webhook', name: hookName(), url: 'https://hooks.example.test/off', preset: 'standard' });
+    await owner.alert.channel.update({ channelId: channel.id, enabled: false });
+    const d = await delivery(t, { customerId: t.customerX.id, channelId: channel.id, kind: 'webhook', recipient: 'https://hooks.example.test/off' });
+    const err = await expectCode(owner.alert.delivery.redeliver({ deliveryId: d.id }), 'CONFLICT');
+    expect(err.message).toBe(`The channel "${channel.name}" is turned off; turn it on before redelivering`);
+    expect(await ownerDb().alertDelivery.findUniqueOrThrow({ where: { id: d.id } })).toMatchObject({ status: 'failed', attempts: 3 });
+
+    await owner.alert.channel.update({ channelId: channel.id, enabled: true });
+    await owner.alert.delivery.redeliver({ deliveryId: d.id });
+    expect(await ownerDb().alertDelivery.findUniqueOrThrow({ where: { id: d.id } })).toMatchObject({ status: 'pending' });
   });
 
   it('a customer user reads their own customer’s deliveries only, with a webhook shown by its origin', async () => {

@@ -11,6 +11,12 @@ const schema = z.object({
   TANDEM_QUEUE_PREFIX: z.string().min(1).optional(),
   /** The web app's address as people reach it: links in e-mails (approval requests) start with it. */
   TANDEM_PUBLIC_URL: z.url().default('http://127.0.0.1:3000'),
+  /**
+   * Whether webhooks may reach loopback, private and reserved addresses (alerts/address-policy.ts).
+   * Denied unless set: a hosted worker must not be pointed at its own network. `npm start` (a demo on
+   * loopback) and the tests allow it.
+   */
+  TANDEM_WEBHOOK_PRIVATE_ADDRESSES: z.enum(['allow', 'deny']).default('deny'),
   /** Tests only: the alert sender's first retry delay in ms (default 30 s, doubling per attempt). */
   TANDEM_ALERT_RETRY_BASE_MS: z.coerce.number().int().positive().optional(),
 });

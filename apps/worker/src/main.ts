@@ -70,7 +70,7 @@ const testAlertOrgs = process.env.NODE_ENV === 'test' && process.env.TANDEM_TEST
 const alerts = startAlertDispatcher(db, {
   databaseUrl: env.APP_DATABASE_URL,
   portalUrl: env.TANDEM_PUBLIC_URL,
-  send: (d) => sendDueDeliveries(d, { portalUrl: env.TANDEM_PUBLIC_URL, retryBaseMs: env.TANDEM_ALERT_RETRY_BASE_MS, organizationIds: testAlertOrgs }),
+  send: (d) => sendDueDeliveries(d, { portalUrl: env.TANDEM_PUBLIC_URL, retryBaseMs: env.TANDEM_ALERT_RETRY_BASE_MS, privateAddresses: env.TANDEM_WEBHOOK_PRIVATE_ADDRESSES, organizationIds: testAlertOrgs }),
   organizationIds: testAlertOrgs,
 });
 console.log('[worker] ready: queues', workers.map((w) => w.name).join(', '));

@@ -102,7 +102,8 @@ export function agentCli(args: string[]): Promise<{ code: number | null; output:
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('exit', (code) => resolve({ code, output }));
+    // 'close', not 'exit': exit can come before the last of stdout/stderr has been read.
+    child.on('close', (code) => resolve({ code, output }));
   });
 }
 

@@ -61,7 +61,8 @@ export function operationWorkerChild(name: string) {
         let output = '';
         child.stdout.on('data', (d: Buffer) => (output += d.toString()));
         child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-        child.on('exit', (code, signal) => resolve({ code, signal, output }));
+        // 'close', not 'exit': exit can come before the last of the output has been read.
+        child.on('close', (code, signal) => resolve({ code, signal, output }));
       });
     },
     remove: () => fs.rmSync(file, { force: true }),

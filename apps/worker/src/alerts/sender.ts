@@ -19,6 +19,7 @@ import { withTenant, type Db } from '@tandem/db';
 import { LINK_PLACEHOLDER, nextAttemptAt, renderedMessageSchema, type RenderedEmail, type RenderedWebhook } from '@tandem/engine';
 import { openSecret } from '@tandem/security';
 import { Webhook } from 'standardwebhooks';
+import type { PrivateAddressPolicy } from './address-policy.ts';
 import { mailerFor, postJson, smtpFingerprint, type SmtpConfig } from './transports.ts';
 
 export const channelSecretContext = (channelId: string) => `alert-channel:${channelId}`;
@@ -37,6 +38,8 @@ export interface SendOptions {
   batch?: number;
   /** Keep claiming batches while they come back full, for up to this long (default 20 s). */
   budgetMs?: number;
+  /** Whether webhooks may reach private and reserved addresses (address-policy.ts; default allow, the worker passes its setting). */
+  privateAddresses?: PrivateAddressPolicy;
   /** Tests only: send these organizations' deliveries and no others (test files share a database). */
   organizationIds?: string[];
 }
@@ -75,7 +78,11 @@ interface OrgContext {
   smtp: SmtpConfig | null;
   smtpError: string | null;
   secrets: Map<string, { secret: string | null; error: string | null }>;
+  /** Channels turned off since their deliveries were queued: those are not sent. */
+  disabled: Set<string>;
 }
+
+export const CHANNEL_OFF = 'Not sent: the channel was turned off before this message went out';
 
 // A claim outlives the slowest attempt (10 s) with room to record it; a crashed sender's rows come
 // back after this.
@@ -135,7 +142,10 @@ async function sendBatch(db: Db, claimed: Claimed[], opts: SendOptions): Promise
         const t0 = performance.now();
         let attempt: Attempt;
         try {
-          attempt = d.kind === 'email' ? await sendEmail(d, contexts.get(d.organizationId)!, opts) : await sendWebhook(d, contexts.get(d.organizationId)!, webhooks, opts);
+          const ctx = contexts.get(d.organizationId)!;
+          // A channel's own test goes out even while it is off (that is how it is checked before it is turned on).
+          if (d.channelId && ctx.disabled.has(d.channelId) && d.event !== 'alert.test') attempt = { verdict: 'failed', error: CHANNEL_OFF };
+          else attempt = d.kind === 'email' ? await sendEmail(d, ctx, opts) : await sendWebhook(d, ctx, webhooks, opts);
         } catch (err) {
           // A bug or an unexpected library error: keep the delivery, try again later.
           attempt = { verdict: 'retry', error: `Unexpected error: ${err instanceof Error ? err.message : String(err)}` };
@@ -179,7 +189,7 @@ async function loadContexts(db: Db, claimed: Claimed[]): Promise<Map<string, Org
   for (const d of claimed) {
     const o = byOrg.get(d.organizationId) ?? { email: false, channels: new Set<string>() };
     if (d.kind === 'email') o.email = true;
-    else if (d.channelId) o.channels.add(d.channelId);
+    if (d.channelId) o.channels.add(d.channelId);
     byOrg.set(d.organizationId, o);
   }
   const contexts = new Map<string, OrgContext>();
@@ -189,11 +199,11 @@ async function loadContexts(db: Db, claimed: Claimed[]): Promise<Map<string, Org
         { organizationId, customerId: null, userId: null },
         async (tx) => ({
           smtp: need.email ? await tx.smtpSettings.findUnique({ where: { organizationId } }) : null,
-          channels: need.channels.size ? await tx.alertChannel.findMany({ where: { id: { in: [...need.channels] } }, select: { id: true, secretEnc: true } }) : [],
+          channels: need.channels.size ? await tx.alertChannel.findMany({ where: { id: { in: [...need.channels] } }, select: { id: true, secretEnc: true, enabled: true } }) : [],
         }),
         db,
       );
-      const ctx: OrgContext = { smtp: null, smtpError: need.email ? NO_MAIL_SERVER : null, secrets: new Map() };
+      const ctx: OrgContext = { smtp: null, smtpError: need.email ? NO_MAIL_SERVER : null, secrets: new Map(), disabled: new Set(channels.filter((c) => !c.enabled).map((c) => c.id)) };
       if (smtp) {
         try {
           ctx.smtp = {
@@ -307,7 +317,8 @@ async function sendWebhook(d: Claimed, ctx: OrgContext, webhooks: Map<string, We
     webhooks.set(d.channelId, signer);
     headers['webhook-signature'] = signer.sign(d.id, now, text);
   }
-  const res = await postJson(d.recipient, headers, text);
+  const res = await postJson(d.recipient, headers, text, undefined, opts.privateAddresses);
+  if (res.refused) return { verdict: 'failed', error: res.error };
   if (res.statusCode === undefined) return { verdict: 'retry', error: res.error ?? 'No answer' };
   const code = res.statusCode;
   if (code >= 200 && code < 300) return { verdict: 'delivered', statusCode: code };

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import nodemailer, { type Transporter } from 'nodemailer';
+import { literalAddressRefusal, PrivateAddressError, publicOnlyLookup, type PrivateAddressPolicy } from './address-policy.ts';
 
 export const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -16,13 +17,18 @@ const agents = {
 };
 
 export interface HttpOutcome {
-  /** The response status; absent when no response came (refused, reset, timed out). */
+  /** The response status; absent when no response came (refused, reset, timed out, not allowed). */
   statusCode?: number;
   error?: string;
+  /** The address is one webhooks may not reach (address-policy.ts): trying again will not help. */
+  refused?: boolean;
 }
 
-/** POSTs a JSON body; resolves with the status or the network error, never rejects. */
-export function postJson(url: string, headers: Record<string, string>, body: string, timeoutMs = REQUEST_TIMEOUT_MS): Promise<HttpOutcome> {
+/**
+ * POSTs a JSON body; resolves with the status or the network error, never rejects. With the
+ * policy "deny", private and reserved addresses are refused before any connection.
+ */
+export function postJson(url: string, headers: Record<string, string>, body: string, timeoutMs = REQUEST_TIMEOUT_MS, policy: PrivateAddressPolicy = 'allow'): Promise<HttpOutcome> {
   return new Promise((resolve) => {
     let target: URL;
     try {
@@ -36,6 +42,11 @@ export function postJson(url: string, headers: Record<string, string>, body: str
       resolve({ error: 'The webhook URL must start with http:// or https://' });
       return;
     }
+    const literal = literalAddressRefusal(target, policy);
+    if (literal) {
+      resolve({ error: literal, refused: true });
+      return;
+    }
     let settled = false;
     const finish = (o: HttpOutcome) => {
       if (settled) return;
@@ -46,6 +57,7 @@ export function postJson(url: string, headers: Record<string, string>, body: str
     const req = (secure ? https : http).request(target, {
       method: 'POST',
       agent: secure ? agents.https : agents.http,
+      ...(policy === 'deny' ? { lookup: publicOnlyLookup } : {}),
       headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'Tandem-Webhooks/1', ...headers },
     });
     // One deadline for the whole exchange (connect, send, answer), not just socket idleness.
@@ -59,7 +71,7 @@ export function postJson(url: string, headers: Record<string, string>, body: str
       res.on('end', () => finish({ statusCode: res.statusCode ?? 0 }));
       res.on('error', () => finish({ statusCode: res.statusCode ?? 0 }));
     });
-    req.on('error', (err: NodeJS.ErrnoException) => finish({ error: describeNetworkError(err) }));
+    req.on('error', (err: NodeJS.ErrnoException) => finish(err instanceof PrivateAddressError ? { error: err.message, refused: true } : { error: describeNetworkError(err) }));
     req.end(body);
   });
 }

@@ -87,7 +87,7 @@ export function ChannelsCard({ canEdit }: { canEdit: boolean }) {
                           {removing === c.id ? (
                             <>
                               <Button variant="danger" onClick={() => remove.mutate({ channelId: c.id })} disabled={remove.isPending}>
-                                Yes, delete with its rules and log
+                                Yes, delete it and its rules (the log stays)
                               </Button>
                               <Button variant="ghost" onClick={() => setRemoving(null)}>
                                 Keep
