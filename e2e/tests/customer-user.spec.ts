@@ -76,7 +76,7 @@ test('owner creates a customer, invites a customer user, who then sees only that
   await expect(page.getByTestId('audit-table')).not.toContainText('Northwind');
 });
 
-test('a customer approver’s home: pairs with readiness, a decision waiting, test reports with their PDF, the audit trail; only a test failover to request, and a viewer not even that', async ({ page }) => {
+test('a customer approver’s home: pairs with readiness, a decision waiting, test reports with their PDF, this month’s report as a page and a PDF, the audit trail; only a test failover to request, and a viewer not even that', async ({ page }) => {
   const db = new pg.Client({ connectionString: process.env.DATABASE_URL });
   await db.connect();
   const tag = unique();
@@ -158,6 +158,27 @@ test('a customer approver’s home: pairs with readiness, a decision waiting, te
     await tests.getByRole('link', { name: 'Open' }).click();
     await expect(page).toHaveURL(new RegExp(`/pairs/${pairId}/tests/${testId}$`));
     await expect(page.getByText(pairName).first()).toBeVisible();
+
+    // Their monthly reports: this month's so far, as a page (the pair, the test with its outcome) and as a PDF.
+    await open(page, `/customers/${ids.customer}`);
+    await page.getByRole('list', { name: 'Your service' }).getByRole('link', { name: 'Monthly reports' }).click();
+    const month = new Date().toISOString().slice(0, 7);
+    const monthRow = page.getByRole('table', { name: 'Monthly reports' }).locator(`tr[data-month="${month}"]`);
+    await expect(monthRow).toContainText('(so far)');
+    const monthly = await page.request.get(`/api/reports/monthly/${ids.customer}/${month}`);
+    expect(monthly.status()).toBe(200);
+    expect(monthly.headers()['content-type']).toContain('application/pdf');
+    expect((await monthly.body()).subarray(0, 5).toString()).toBe('%PDF-');
+    await monthRow.getByRole('link').first().click();
+    await expect(page).toHaveURL(new RegExp(`/customers/${ids.customer}/reports/${month}$`));
+    const monthlyReport = page.getByTestId('monthly-report');
+    await expect(monthlyReport.getByRole('heading', { level: 1 })).toContainText('Monthly report');
+    await expect(monthlyReport.getByRole('table', { name: 'Pairs' })).toContainText(pairName);
+    const testRun = monthlyReport.getByRole('table', { name: 'Failovers and tests' }).locator(`tr[data-kind="test_failover"][data-outcome="succeeded"]`).filter({ hasText: pairName });
+    await expect(testRun).toHaveCount(1);
+    await expect(monthlyReport.getByRole('link', { name: 'Download PDF' })).toHaveAttribute('href', `/api/reports/monthly/${ids.customer}/${month}`);
+    // Another company's report is not theirs to read.
+    expect((await page.request.get(`/api/reports/monthly/00000000-0000-4000-8000-000000000000/${month}`)).status()).toBe(404);
 
     // The pair page: a test failover to request, none of the MSP's controls.
     await open(page, `/customers/${ids.customer}/pairs/${pairId}`);
