@@ -5,14 +5,19 @@
 import { randomUUID } from 'node:crypto';
 import { QueueEvents } from 'bullmq';
 import { PDFParse } from 'pdf-parse';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPrismaClient, type Db } from '@tandem/db';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { appDb, createPrismaClient, type Db } from '@tandem/db';
 import { createServer, createTenant, ownerDb, type Tenant } from '@tandem/db/testing';
 import { lagStatistics, monthBounds, monthOf, previousMonth, type LagSample } from '@tandem/engine';
 import { monthLabel } from '@tandem/reports';
 import { monthlyReportPdfResponse } from '@/server/routers/report/pdf';
+import { fanOutOnce } from '../../apps/worker/src/alerts/dispatcher';
+import { sendDueDeliveries } from '../../apps/worker/src/alerts/sender';
+import { closeTransports } from '../../apps/worker/src/alerts/transports';
+import { monthlyReportDedupeKey } from '../../apps/worker/src/jobs/monthly-reports';
 import { maintenanceQueue, maintenanceQueueName, redisConnection, startMaintenanceWorker } from '../../apps/worker/src/queues';
 import { callerFor, expectCode } from './helpers';
+import { startMailServer } from './support/mail-server';
 
 const flat = (s: string) => s.replace(/\s+/g, ' ');
 const day = 86_400_000;
@@ -260,4 +265,50 @@ describe('the monthly job', () => {
     // A customer without pairs gets nothing.
     expect(await ownerDb().outboxEvent.count({ where: { customerId: a.customerY.id, type: 'report.monthly' } })).toBe(0);
   });
+
+  it('reaches the addresses a rule names as an e-mail with the report attached as a PDF (readable without a portal login)', async () => {
+    const mail = await startMailServer();
+    try {
+      await ownerDb().smtpSettings.create({ data: { organizationId: b.org.id, host: mail.host, port: mail.port, security: 'none', fromAddress: 'reports@msp.example.test' } });
+      const channel = await ownerDb().alertChannel.create({ data: { organizationId: b.org.id, kind: 'email', name: 'Reports', config: { addresses: ['ceo@customer.example.test'] } } });
+      await ownerDb().alertRule.create({ data: { organizationId: b.org.id, customerId: null, channelId: channel.id, events: ['report.monthly'] } });
+      // Fan out (the event above is still waiting: no worker of this file dispatches) and send.
+      const key = monthlyReportDedupeKey(b.customerX.id, jobMonth);
+      await vi.waitFor(
+        async () => {
+          await fanOutOnce(appDb(), { portalUrl: 'https://portal.example.test', batch: 5000, organizationIds: [b.org.id] });
+          expect((await ownerDb().outboxEvent.findFirstOrThrow({ where: { dedupeKey: key } })).processedAt).not.toBeNull();
+        },
+        { timeout: 20_000, interval: 100 },
+      );
+      const m = await vi.waitFor(
+        async () => {
+          await sendDueDeliveries(appDb(), { portalUrl: 'https://portal.example.test', retryBaseMs: 20, budgetMs: 2_000, organizationIds: [b.org.id] });
+          const found = mail.messages.find((x) => x.to.includes('ceo@customer.example.test'));
+          expect(found).toBeTruthy();
+          return found!;
+        },
+        { timeout: 30_000, interval: 200 },
+      );
+      expect(m.subject).toBe(`Monthly report for ${b.customerX.name}: ${jobMonth}`);
+      expect(m.text).toContain(`https://portal.example.test/customers/${b.customerX.id}/reports/${jobMonth}`);
+      expect(m.text).toContain('The full report is attached as a PDF.');
+      expect(m.attachments).toHaveLength(1);
+      const [pdf] = m.attachments;
+      expect(pdf!.contentType).toBe('application/pdf');
+      expect(pdf!.filename).toMatch(new RegExp(`^monthly-report-[A-Za-z0-9.-]+-${jobMonth}\\.pdf$`));
+      const parser = new PDFParse({ data: new Uint8Array(pdf!.content) });
+      const text = flat((await parser.getText()).text);
+      await parser.destroy();
+      expect(text).toContain(`Monthly report: ${monthLabel(jobMonth)}`);
+      expect(text).toContain(pairName);
+      // The delivery stored names the document; it never holds the PDF itself.
+      const delivery = await ownerDb().alertDelivery.findFirstOrThrow({ where: { organizationId: b.org.id, event: 'report.monthly', recipient: 'ceo@customer.example.test' } });
+      expect(delivery.status).toBe('delivered');
+      expect((delivery.payload as { attachments: unknown }).attachments).toEqual([{ kind: 'monthly-report', customerId: b.customerX.id, month: jobMonth }]);
+    } finally {
+      await mail.stop();
+      closeTransports();
+    }
+  }, 90_000);
 });

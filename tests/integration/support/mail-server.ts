@@ -12,6 +12,7 @@ export interface ReceivedMail {
   html: string;
   messageId: string | undefined;
   headers: Map<string, unknown>;
+  attachments: { filename: string | undefined; contentType: string; content: Buffer }[];
   receivedAt: number;
 }
 
@@ -51,6 +52,7 @@ export async function startMailServer(opts: { auth?: { user: string; pass: strin
             html: typeof parsed.html === 'string' ? parsed.html : '',
             messageId: parsed.messageId,
             headers: parsed.headers,
+            attachments: parsed.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.content })),
             receivedAt: Date.now(),
           });
           for (const w of waiters.splice(0)) w();

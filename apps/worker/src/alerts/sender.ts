@@ -15,8 +15,9 @@
 // `alert-channel:<channelId>`), the mail password (`smtp:<organizationId>`) and a person's one-time
 // link (`delivery-link`) are opened here, used, and never stored opened or logged.
 import { performance } from 'node:perf_hooks';
-import { withTenant, type Db } from '@tandem/db';
-import { LINK_PLACEHOLDER, nextAttemptAt, renderedMessageSchema, type RenderedEmail, type RenderedWebhook } from '@tandem/engine';
+import { readMonthlyReport, withTenant, type Db } from '@tandem/db';
+import { LINK_PLACEHOLDER, nextAttemptAt, renderedMessageSchema, type EmailAttachment, type RenderedEmail, type RenderedWebhook } from '@tandem/engine';
+import { monthlyReportFileName, renderMonthlyReportPdf } from '@tandem/reports';
 import { openSecret } from '@tandem/security';
 import { Webhook } from 'standardwebhooks';
 import type { PrivateAddressPolicy } from './address-policy.ts';
@@ -129,6 +130,17 @@ export async function sendDueDeliveries(db: Db, opts: SendOptions = {}): Promise
 /** Sends one claimed batch; returns the counts and the rows for record_alert_delivery_results. */
 async function sendBatch(db: Db, claimed: Claimed[], opts: SendOptions): Promise<{ result: SendResult; rows: object[] }> {
   const contexts = await loadContexts(db, claimed);
+  // One rendering per document and batch: a report mailed to ten addresses is made once.
+  const files = new Map<string, Promise<File | null>>();
+  const fileOf = (organizationId: string, a: EmailAttachment) => {
+    const key = `${organizationId}:${a.kind}:${a.customerId}:${a.month}`;
+    let f = files.get(key);
+    if (!f) {
+      f = makeAttachment(db, organizationId, a);
+      files.set(key, f);
+    }
+    return f;
+  };
   const webhooks = new Map<string, Webhook>();
   const results = new Array<{ attempt: Attempt; at: Date; ms: number }>(claimed.length);
   let next = 0;
@@ -145,7 +157,7 @@ async function sendBatch(db: Db, claimed: Claimed[], opts: SendOptions): Promise
           const ctx = contexts.get(d.organizationId)!;
           // A channel's own test goes out even while it is off (that is how it is checked before it is turned on).
           if (d.channelId && ctx.disabled.has(d.channelId) && d.event !== 'alert.test') attempt = { verdict: 'failed', error: CHANNEL_OFF };
-          else attempt = d.kind === 'email' ? await sendEmail(d, ctx, opts) : await sendWebhook(d, ctx, webhooks, opts);
+          else attempt = d.kind === 'email' ? await sendEmail(d, ctx, opts, fileOf) : await sendWebhook(d, ctx, webhooks, opts);
         } catch (err) {
           // A bug or an unexpected library error: keep the delivery, try again later.
           attempt = { verdict: 'retry', error: `Unexpected error: ${err instanceof Error ? err.message : String(err)}` };
@@ -246,11 +258,31 @@ function openLink(d: Claimed, opts: SendOptions): string | null {
 
 const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-async function sendEmail(d: Claimed, ctx: OrgContext, opts: SendOptions): Promise<Attempt> {
+interface File {
+  filename: string;
+  content: Buffer;
+  contentType: string;
+}
+
+/** The document an attachment names, made now (null: it no longer exists, e.g. the customer was deleted). */
+async function makeAttachment(db: Db, organizationId: string, a: EmailAttachment): Promise<File | null> {
+  const report = await withTenant({ organizationId, customerId: null, userId: null }, (tx) => readMonthlyReport(tx, a.customerId, a.month, new Date()), db);
+  if (!report) return null;
+  return { filename: monthlyReportFileName(report), content: await renderMonthlyReportPdf(report), contentType: 'application/pdf' };
+}
+
+async function sendEmail(d: Claimed, ctx: OrgContext, opts: SendOptions, fileOf: (organizationId: string, a: EmailAttachment) => Promise<File | null>): Promise<Attempt> {
   const parsed = renderedMessageSchema.safeParse(d.payload);
   if (!parsed.success || parsed.data.kind !== 'email') return { verdict: 'failed', error: 'The stored message is not an e-mail' };
   const msg: RenderedEmail = parsed.data;
   if (!ctx.smtp) return { verdict: 'retry', error: ctx.smtpError ?? NO_MAIL_SERVER };
+  const attachments: File[] = [];
+  for (const a of msg.attachments ?? []) {
+    // A failure to make it (the database away) is tried again like any other; a report that is gone fails the message.
+    const file = await fileOf(d.organizationId, a);
+    if (!file) return { verdict: 'failed', error: `The monthly report it carries (${a.month}) no longer exists` };
+    attachments.push(file);
+  }
   let link: string | null;
   try {
     link = openLink(d, opts);
@@ -270,6 +302,7 @@ async function sendEmail(d: Claimed, ctx: OrgContext, opts: SendOptions): Promis
       subject: fill(msg.subject, false),
       text: fill(msg.text, false),
       html: fill(msg.html, true),
+      ...(attachments.length ? { attachments } : {}),
       messageId: `<${d.id}@tandem>`,
     });
     return { verdict: 'delivered', statusCode: 250 };

@@ -9,11 +9,19 @@ export const LINK_PLACEHOLDER = '{{tandem:link}}';
 export const webhookPresets = ['standard', 'slack', 'teams', 'pagerduty'] as const;
 export type WebhookPreset = (typeof webhookPresets)[number];
 
+/**
+ * A file an e-mail carries, named rather than stored: the sender makes it as it sends (a monthly
+ * report is a PDF of a finished month, so every attempt attaches the same document).
+ */
+export const emailAttachmentSchema = z.object({ kind: z.literal('monthly-report'), customerId: z.string(), month: z.string() });
+export type EmailAttachment = z.infer<typeof emailAttachmentSchema>;
+
 export const renderedEmailSchema = z.object({
   kind: z.literal('email'),
   subject: z.string(),
   text: z.string(),
   html: z.string(),
+  attachments: z.array(emailAttachmentSchema).optional(),
 });
 export const renderedWebhookSchema = z.object({
   kind: z.literal('webhook'),

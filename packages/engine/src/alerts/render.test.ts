@@ -278,6 +278,15 @@ describe('links and dispatch', () => {
     },
   ])('$name', ({ e, url }) => expect(eventUrl(e, portalUrl)).toBe(url));
 
+  it('a monthly report e-mail names its PDF to attach (made when sent); other e-mails carry none', () => {
+    const report = event('report.monthly', { data: { month: '2026-11', url: '/customers/cust-1/reports/2026-11' } });
+    const email = renderMessage(report, channel, { portalUrl, resolved: false });
+    expect(email).toMatchObject({ kind: 'email', attachments: [{ kind: 'monthly-report', customerId: report.customerId, month: '2026-11' }] });
+    expect(renderMessage(event('lag.high'), channel, { portalUrl, resolved: false })).not.toHaveProperty('attachments');
+    const hook = renderMessage(report, { channelId: 'h', kind: 'webhook', recipient: 'https://h.example.test', preset: 'standard' }, { portalUrl, resolved: false });
+    expect(hook).not.toHaveProperty('attachments');
+  });
+
   it('renders e-mail for e-mail targets and the preset for webhooks', () => {
     expect(renderMessage(event('lag.high'), channel, { portalUrl, resolved: false }).kind).toBe('email');
     const hook = renderMessage(

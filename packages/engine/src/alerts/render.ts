@@ -171,7 +171,7 @@ function emailContent(event: TenantEvent, target: DeliveryTarget, opts: RenderOp
         subject: `Monthly report${event.payload.customerName ? ` for ${event.payload.customerName}` : ''}${month ? `: ${month}` : ''}`,
         heading: `Monthly report${month ? ` — ${month}` : ''}`,
         tone: 'neutral',
-        paragraphs: [event.message],
+        paragraphs: [event.message, ...(event.customerId && month ? ['The full report is attached as a PDF.'] : [])],
         facts: names(event),
         bullets: summary,
         button: { label: 'Open the report', href: url },
@@ -275,7 +275,11 @@ function emailHtml(c: EmailContent): string {
 
 export function renderEmail(event: TenantEvent, target: DeliveryTarget, opts: RenderOptions): RenderedEmail {
   const c = emailContent(event, target, opts);
-  return { kind: 'email', subject: c.subject, text: emailText(c), html: emailHtml(c) };
+  const email: RenderedEmail = { kind: 'email', subject: c.subject, text: emailText(c), html: emailHtml(c) };
+  // The monthly report travels as a PDF too: its readers need not have a portal login.
+  const month = str(event.payload.data?.month);
+  if (event.type === 'report.monthly' && event.customerId && month) email.attachments = [{ kind: 'monthly-report', customerId: event.customerId, month }];
+  return email;
 }
 
 function title(event: TenantEvent, resolved: boolean): string {
