@@ -212,6 +212,52 @@ describe('webhooks', () => {
   });
 });
 
+describe('a sender that stopped mid-attempt', () => {
+  it('leaves a claim that runs out; the next sender sends it and the log says the earlier attempt was interrupted', async () => {
+    const ch = await channel('webhook', { url: receiver.url, preset: 'standard' }, SECRET);
+    const d = await delivery({ channelId: ch.id, kind: 'webhook', recipient: receiver.url, payload: standard('After a crash') });
+    // As a sender killed after its claim leaves it: counted, held, nothing recorded.
+    await ownerDb().alertDelivery.update({ where: { id: d.id }, data: { attempts: 1, claimedUntil: new Date(Date.now() - 1_000) } });
+    const done = await sendUntil(d.id);
+    expect(done).toMatchObject({ status: 'delivered', attempts: 2, lastStatusCode: 200, lastError: null, claimedUntil: null });
+    const log = done.log as LogEntry[];
+    expect(log.map((l) => l.statusCode ?? l.error)).toEqual(['Interrupted: the sender stopped before it recorded this attempt (the message may have arrived)', 200]);
+    expect(Date.parse(log[0]!.at)).toBeLessThan(Date.parse(log[1]!.at));
+    expect(Date.now() - Date.parse(log[0]!.at)).toBeLessThan(5 * 60_000);
+    expect(receiver.requests.filter((r) => r.id === d.id).map((r) => r.status)).toEqual([200]);
+  });
+});
+
+describe('a batch that runs late', () => {
+  it('hands back, untried, what it would start too late for its claim: not counted, not logged, sent by the next run', async () => {
+    // A receiver that takes 400 ms to answer; one lane: the second delivery's turn comes after the first.
+    const slow = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => setTimeout(() => res.writeHead(200).end(), 400));
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/slow`;
+    try {
+      const ch = await channel('webhook', { url, preset: 'standard' }, SECRET);
+      const first = await delivery({ channelId: ch.id, kind: 'webhook', recipient: url, payload: standard('first') });
+      const second = await delivery({ channelId: ch.id, kind: 'webhook', recipient: url, payload: standard('second') });
+      const run = () => sendDueDeliveries(appDb(), { organizationIds: orgs, concurrency: 1, releaseAfterMs: 200 });
+      const r1 = await run();
+      expect(r1).toMatchObject({ sent: 1, retried: 0, failed: 0 });
+      const after = await Promise.all([row(first.id), row(second.id)]);
+      const handedBack = after.find((r) => r.status === 'pending')!;
+      expect(after.filter((r) => r.status === 'delivered').map((r) => r.attempts)).toEqual([1]);
+      expect(handedBack).toMatchObject({ attempts: 0, claimedUntil: null, log: [], lastError: null });
+      expect(handedBack.nextAttemptAt.getTime()).toBeLessThanOrEqual(Date.now());
+      await run();
+      expect(await row(handedBack.id)).toMatchObject({ status: 'delivered', attempts: 1, lastStatusCode: 200 });
+    } finally {
+      slow.closeAllConnections();
+      await new Promise<void>((r) => slow.close(() => r()));
+    }
+  });
+});
+
 describe('private addresses', () => {
   it('with the policy "deny", a webhook to loopback — by address or by a name resolving to it — fails at once, nothing is sent', async () => {
     const ch = await channel('webhook', { url: receiver.url, preset: 'standard' }, SECRET);

@@ -35,6 +35,8 @@ export interface SendOptions {
   retryBaseMs?: number;
   /** Deliveries in flight at once (default 32). */
   concurrency?: number;
+  /** Hand back, untried, a claimed delivery whose turn comes this long after the claim (default 30 s; tests shorten it). */
+  releaseAfterMs?: number;
   /** Deliveries claimed at a time (default 200). */
   batch?: number;
   /** Keep claiming batches while they come back full, for up to this long (default 20 s). */
@@ -88,6 +90,10 @@ export const CHANNEL_OFF = 'Not sent: the channel was turned off before this mes
 // A claim outlives the slowest attempt (10 s) with room to record it; a crashed sender's rows come
 // back after this.
 const LEASE_SECONDS = 60;
+// A claimed delivery whose turn comes this late in its batch (slow receivers ahead of it, or a
+// batch claimed ahead while the last was out) is not tried but handed back: an attempt started
+// later could outlast the lease, and another sender could then send the same message as well.
+const RELEASE_AFTER_MS = 30_000;
 
 export async function sendDueDeliveries(db: Db, opts: SendOptions = {}): Promise<SendResult> {
   const batch = opts.batch ?? 200;
@@ -95,16 +101,18 @@ export async function sendDueDeliveries(db: Db, opts: SendOptions = {}): Promise
   const started = performance.now();
   const total: SendResult = { sent: 0, retried: 0, failed: 0, nextRetryAt: null };
   const orgs = opts.organizationIds;
-  const claim = () =>
-    orgs
+  const claim = async (): Promise<ClaimedBatch> => {
+    const rows = await (orgs
       ? db.$queryRaw<Claimed[]>`SELECT * FROM claim_alert_deliveries_of(${orgs}::text[], ${batch}::int, ${LEASE_SECONDS}::int)`
-      : db.$queryRaw<Claimed[]>`SELECT * FROM claim_alert_deliveries(${batch}::int, ${LEASE_SECONDS}::int)`;
+      : db.$queryRaw<Claimed[]>`SELECT * FROM claim_alert_deliveries(${batch}::int, ${LEASE_SECONDS}::int)`);
+    return Object.assign(rows, { claimedAt: performance.now() });
+  };
   // A pipeline: the next batch is claimed, and the last one recorded, while this one is out.
-  let next: Promise<Claimed[]> | null = claim();
+  let next: Promise<ClaimedBatch> | null = claim();
   let recording: Promise<unknown> = Promise.resolve();
   try {
     while (next) {
-      const claimed: Claimed[] = await next;
+      const claimed = await next;
       next = null;
       if (claimed.length === 0) break;
       // A full batch suggests more are due.
@@ -127,8 +135,11 @@ export async function sendDueDeliveries(db: Db, opts: SendOptions = {}): Promise
   return total;
 }
 
+/** Claimed rows, with when the claim came back (its lease runs from about then). */
+type ClaimedBatch = Claimed[] & { claimedAt: number };
+
 /** Sends one claimed batch; returns the counts and the rows for record_alert_delivery_results. */
-async function sendBatch(db: Db, claimed: Claimed[], opts: SendOptions): Promise<{ result: SendResult; rows: object[] }> {
+async function sendBatch(db: Db, claimed: ClaimedBatch, opts: SendOptions): Promise<{ result: SendResult; rows: object[] }> {
   const contexts = await loadContexts(db, claimed);
   // One rendering per document and batch: a report mailed to ten addresses is made once.
   const files = new Map<string, Promise<File | null>>();
@@ -142,7 +153,8 @@ async function sendBatch(db: Db, claimed: Claimed[], opts: SendOptions): Promise
     return f;
   };
   const webhooks = new Map<string, Webhook>();
-  const results = new Array<{ attempt: Attempt; at: Date; ms: number }>(claimed.length);
+  // null: handed back untried (RELEASE_AFTER_MS).
+  const results = new Array<{ attempt: Attempt; at: Date; ms: number } | null>(claimed.length);
   let next = 0;
   const lanes = Math.max(1, Math.min(opts.concurrency ?? 32, claimed.length));
   await Promise.all(
@@ -150,6 +162,10 @@ async function sendBatch(db: Db, claimed: Claimed[], opts: SendOptions): Promise
       while (next < claimed.length) {
         const i = next++;
         const d = claimed[i]!;
+        if (performance.now() - claimed.claimedAt > (opts.releaseAfterMs ?? RELEASE_AFTER_MS)) {
+          results[i] = null;
+          continue;
+        }
         const at = new Date();
         const t0 = performance.now();
         let attempt: Attempt;
@@ -169,7 +185,10 @@ async function sendBatch(db: Db, claimed: Claimed[], opts: SendOptions): Promise
 
   const out: SendResult = { sent: 0, retried: 0, failed: 0, nextRetryAt: null };
   const rows = claimed.map((d, i) => {
-    const { attempt, at, ms } = results[i]!;
+    const result = results[i];
+    // Untried: the claim and its count are undone, so it is due again at once for any sender.
+    if (!result) return { id: d.id, attempt: d.attempts, status: 'released', nextAttemptAt: null, statusCode: null, error: null, entry: null };
+    const { attempt, at, ms } = result;
     let status: Verdict | 'pending' = attempt.verdict;
     let retryAt: Date | null = null;
     if (attempt.verdict === 'retry') {
