@@ -27,11 +27,28 @@ let pairId: string;
 let orders: Redis;
 const seen: string[] = [];
 
-/** Connections of this process that have a transaction open and are waiting between statements. */
+/**
+ * Transactions of this process held open while waiting between statements — the same transaction
+ * seen idle in three looks 200 ms apart. One look alone can catch this process's other work (the
+ * gateway storing a report) in the instant between two of its statements; a transaction held
+ * across a wait for an agent is idle the whole time.
+ */
 async function idleInTransaction(): Promise<number> {
-  const rows = await appDb().$queryRaw<{ n: number }[]>`
-    SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = ${appName} AND state LIKE 'idle in transaction%'`;
-  return rows[0]!.n;
+  const look = async () =>
+    new Set(
+      (
+        await appDb().$queryRaw<{ key: string }[]>`
+          SELECT pid::text || '@' || xact_start::text AS key FROM pg_stat_activity
+          WHERE application_name = ${appName} AND state LIKE 'idle in transaction%'`
+      ).map((r) => r.key),
+    );
+  let held = await look();
+  for (let i = 0; i < 2; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    const now = await look();
+    held = new Set([...held].filter((k) => now.has(k)));
+  }
+  return held.size;
 }
 
 /** The order in a message to a gateway (signed orders carry it as a JSON string in `body`). */

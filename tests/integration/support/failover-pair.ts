@@ -94,8 +94,8 @@ export class FailoverPair {
 
     this.source = await this.h.enrolAndRun('source');
     this.target = await this.h.enrolAndRun('target');
-    await this.online(this.source.agentId);
-    await this.online(this.target.agentId);
+    await this.online(this.source.agentId, this.source.handle);
+    await this.online(this.target.agentId, this.target.handle);
     await waitFor(
       'facts of both servers',
       async () => {
@@ -107,8 +107,12 @@ export class FailoverPair {
   }
 
   /** An agent is reachable through the gateway (generous: a loaded machine starts agents slowly). */
-  online(agentId: string) {
-    return waitFor(`agent ${agentId} online`, async () => (await this.h.bus.locate(agentId)) !== null, 60_000);
+  online(agentId: string, agent?: { output: () => string; child: { exitCode: number | null; signalCode: string | null } }) {
+    return waitFor(`agent ${agentId} online`, async () => (await this.h.bus.locate(agentId)) !== null, 60_000).catch((err: Error) => {
+      // What the two processes said is what tells why (a crash, a refused credential, a gateway down).
+      const state = agent ? `exit code ${agent.child.exitCode}, signal ${agent.child.signalCode}` : 'not started here';
+      throw new Error(`${err.message}\nthe agent (${state}) said:\n${agent?.output().slice(-3000) ?? ''}\nthe gateway said:\n${this.h.gw.output().slice(-3000)}`);
+    });
   }
 
   async teardown() {

@@ -70,6 +70,12 @@ describe('drillStatus', () => {
     expect(drillStatus(s, null, at('2026-11-06T00:00:00Z'))).toEqual({ state: 'ok', days: 14 });
   });
 
+  it('a schedule just created is on schedule, though its first due time came from a clock a moment ahead of its creation', () => {
+    // First due 30 days from the app's "now", 40 ms after the database stamped createdAt.
+    const s = { ...schedule('2026-12-01T00:00:00.040Z'), createdAt: at('2026-11-01T00:00:00Z') };
+    expect(drillStatus(s, null, at('2026-11-01T00:00:01Z'))).toEqual({ state: 'ok', days: 30 });
+  });
+
   it('a disabled schedule is never due', () => {
     expect(drillStatus(schedule('2026-11-02T00:00:00Z', { enabled: false }), null, at('2026-11-20T00:00:00Z'))).toEqual({
       state: 'ok',

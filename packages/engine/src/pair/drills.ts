@@ -48,6 +48,8 @@ export type DrillStatus =
   | { state: 'due'; days: 0 }
   | { state: 'overdue'; /** Whole days since the missed due time. */ days: number };
 
+const creationSlackMs = 60_000;
+
 /**
  * ok: the last due time (if any has passed) was met by a passing test, or none has come yet;
  * due: the due time passed less than a grace period ago (the drill is starting or running);
@@ -61,7 +63,10 @@ export function drillStatus(schedule: DrillTiming, lastTest: DrillLastTest | nul
   // The worker moves nextDueAt on when it starts a drill, so the due time being judged is the
   // current one once it has passed, else the one a period before (if the schedule existed then).
   const lastDue = next <= t ? next : next - schedule.everyDays * dayMs;
-  if (lastDue > t || lastDue < schedule.createdAt.getTime()) return untilNext;
+  // A due time at the schedule's creation is only the start of its first period. The slack covers
+  // clocks: the first due time is set from the app's clock, createdAt by the database's
+  // transaction time, which may be a moment earlier.
+  if (lastDue > t || lastDue <= schedule.createdAt.getTime() + creationSlackMs) return untilNext;
   // A test that started at the due time finishes after it; one a little before still counts.
   const metBy = lastTest?.passed ? lastTest.at.getTime() : -Infinity;
   if (metBy >= lastDue - drillGraceMs) return untilNext;
