@@ -29,9 +29,9 @@ const seen: string[] = [];
 
 /**
  * Transactions of this process held open while waiting between statements — the same transaction
- * seen idle in three looks 200 ms apart. One look alone can catch this process's other work (the
- * gateway storing a report) in the instant between two of its statements; a transaction held
- * across a wait for an agent is idle the whole time.
+ * seen idle in three looks 200 ms apart. One look alone can catch other work under this name (the
+ * gateway this file starts inherits it, and stores reports) in the instant between two of its
+ * statements; a transaction held across a wait for an agent is idle the whole time.
  */
 async function idleInTransaction(): Promise<number> {
   const look = async () =>
