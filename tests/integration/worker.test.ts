@@ -29,7 +29,7 @@ beforeAll(async () => {
   db = createPrismaClient(process.env.APP_DATABASE_URL!, { max: 2 });
   queue = maintenanceQueue(connection, { prefix });
   events = new QueueEvents(maintenanceQueueName, { connection, prefix });
-  worker = startMaintenanceWorker(connection, db, { prefix });
+  worker = startMaintenanceWorker(connection, db, { prefix, now: workerNow });
   await Promise.all([queue.waitUntilReady(), events.waitUntilReady(), worker.waitUntilReady()]);
 });
 
@@ -41,7 +41,12 @@ afterAll(async () => {
   await db?.$disconnect();
 });
 
-const hoursAgo = (h: number) => new Date(Date.now() - h * 3600_000);
+// This worker's clock runs a week ahead. Other test files start real workers on the same
+// database that prune by the real clock: rows this file needs kept or pruned are dated by this
+// worker's clock, so only it can prune the ones it should (they are in the future to the others).
+const SHIFT_MS = 7 * 24 * 3600_000;
+const workerNow = () => new Date(Date.now() + SHIFT_MS);
+const hoursAgo = (h: number) => new Date(workerNow().getTime() - h * 3600_000);
 
 async function attemptsWithKeys(keys: string[]) {
   const rows = await ownerDb().loginAttempt.findMany({ where: { key: { in: keys } }, select: { key: true } });
@@ -72,7 +77,7 @@ describe('the maintenance worker', () => {
         { key: old[0]!, success: false, createdAt: hoursAgo(48) },
         { key: old[1]!, success: true, createdAt: hoursAgo(25) },
         { key: kept[0]!, success: false, createdAt: hoursAgo(23) },
-        { key: kept[1]!, success: false },
+        { key: kept[1]!, success: false, createdAt: hoursAgo(0) },
       ],
     });
     expect(await attemptsWithKeys([...old, ...kept])).toEqual([...old, ...kept].sort());
@@ -91,6 +96,7 @@ describe('the maintenance worker', () => {
     { label: 'no task at all', data: {} },
     { label: 'a task of the wrong type', data: { task: 42 } },
   ])('a malformed payload ($label) fails with a clear validation error and prunes nothing', async ({ data }) => {
+    // Old to this worker (the job would prune it), in the future to every other.
     const key = `worker-test:${randomUUID()}:old`;
     await ownerDb().loginAttempt.create({ data: { key, success: false, createdAt: hoursAgo(72) } });
 

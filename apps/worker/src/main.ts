@@ -33,10 +33,11 @@ const maintenance = maintenanceQueue(connection, { prefix });
 await scheduleMaintenance(maintenance);
 // Due drills start test failovers: maintenance hands them to the operations queue.
 const maintenanceWorker = startMaintenanceWorker(connection, db, { prefix, operations, bus });
+// A task is logged when it did or found something: the frequent ones (the approvals clock every
+// 5 s) would otherwise bury the log in "nothing to do".
 maintenanceWorker.on('completed', (job, result) => {
-  if (job.name !== 'mark-stale-agents-offline' || (result as { markedOffline?: number }).markedOffline) {
-    console.log(`[worker] ${job.name} done`, JSON.stringify(result));
-  }
+  const counts = result && typeof result === 'object' ? Object.values(result as Record<string, unknown>).filter((v) => typeof v === 'number') : [];
+  if (counts.length === 0 || counts.some((n) => n !== 0)) console.log(`[worker] ${job.name} done`, JSON.stringify(result));
 });
 
 const detection = detectionQueue(connection, { prefix });
