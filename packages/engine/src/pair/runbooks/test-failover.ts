@@ -20,6 +20,8 @@ export interface TestFailoverPlanInput {
 
 /** Statuses in which a test failover may run: the target holds a replica that keeps up. */
 export const testFailoverStatuses = ['protected'] as const;
+/** Replication methods whose replica a test failover can copy and probe. */
+export const testFailoverMethods: readonly string[] = ['file', 'postgresql_streaming'];
 
 export function probeDescription(p: Probe, targetHostname: string): string {
   switch (p.kind) {
@@ -46,7 +48,7 @@ export function planTestFailover(i: TestFailoverPlanInput): Runbook {
     throw refuse(`A test failover needs a protected pair (this one is ${i.status.replace(/_/g, ' ')}): the target must hold a complete replica`);
   }
   if (!i.targetAgentOnline) throw refuse(`The agent on ${i.targetHostname} must be online to make and probe the test copy`);
-  if (method !== 'file' && method !== 'postgresql_streaming') throw refuse('Test failover is built for file and PostgreSQL pairs');
+  if (!testFailoverMethods.includes(method)) throw refuse('Test failover is built for file and PostgreSQL pairs');
   const probes = settings.testing.probes.length > 0 ? settings.testing.probes : defaultProbes(method);
 
   const steps: PlannedStep[] = [

@@ -5,14 +5,13 @@
 // pair's own customer (self-service: they prove their own recovery); customer viewers may not.
 import { z } from 'zod';
 import type { TenantTx } from '@tandem/db';
-import { AppError, forbidden, idSchema, orgRoleAtLeast, pairStatusInfo, testFailoverStatuses, type PairSettings } from '@tandem/engine';
+import { AppError, forbidden, idSchema, orgRoleAtLeast, pairStatusInfo, testFailoverMethods, testFailoverStatuses, type PairSettings } from '@tandem/engine';
 import { storedSettings } from '../../services/pairs';
 import { memberProcedure } from '../../trpc';
 import { loadRunbookPair, operationIdOutput, requestRunbook, requireAgentOnline } from './failover';
 import { refuseIfBusy } from './protection';
 
 /** Replication methods whose test copy the agents know how to make. */
-const testableMethods: readonly string[] = ['file', 'postgresql_streaming'];
 
 type RunbookPair = Awaited<ReturnType<typeof loadRunbookPair>>;
 
@@ -37,7 +36,7 @@ async function checkTestRequest(db: TenantTx, pair: RunbookPair): Promise<PairSe
     const label = pairStatusInfo[pair.status]?.label.toLowerCase() ?? pair.status.replace(/_/g, ' ');
     throw new AppError('CONFLICT', `A test failover needs a protected pair (replicating, with the initial copy complete); the pair is ${label}`);
   }
-  if (!testableMethods.includes(pair.replicationMethod)) {
+  if (!testFailoverMethods.includes(pair.replicationMethod)) {
     throw new AppError('CONFLICT', 'Test failover is available for file and PostgreSQL pairs only');
   }
   const settings = storedSettings(pair);
