@@ -21,5 +21,16 @@ export const agentBuildOptions = {
   logLevel: 'warning',
 };
 
-// Build when run as a script (not when a test imports the options).
-if (process.argv[1] && fs.realpathSync(process.argv[1]) === fs.realpathSync(fileURLToPath(import.meta.url))) await build(agentBuildOptions);
+// Build when run as a script (not when a test imports the options). The bundle is written beside
+// the old one and renamed over it: an agent starting meanwhile (tests rebuild it while other test
+// files run it; a server downloading it) reads the old file or the new one, never half of one.
+if (process.argv[1] && fs.realpathSync(process.argv[1]) === fs.realpathSync(fileURLToPath(import.meta.url))) {
+  const outfile = agentBuildOptions.outfile;
+  const partial = `${outfile}.${process.pid}.partial`;
+  try {
+    await build({ ...agentBuildOptions, outfile: partial });
+    fs.renameSync(partial, outfile);
+  } finally {
+    fs.rmSync(partial, { force: true });
+  }
+}
